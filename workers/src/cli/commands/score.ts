@@ -1,0 +1,87 @@
+import { basename, extname } from 'node:path';
+import { readDetectionsFile } from '../../evaluation/detections-file.ts';
+import { writeOfficialOutputs } from '../../evaluation/official-formats.ts';
+import { scoreImages, type ScoreResult } from '../../evaluation/score.ts';
+import { loadPrompts } from '../../prompts/load.ts';
+import { BENCHMARK_NAMES, isBenchmarkName } from '../../prompts/types.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { CliError, parseOptions, required, type Command } from '../command.ts';
+
+const USAGE = `usage: infsplign score --benchmark ${BENCHMARK_NAMES.join('|')} --prompts FILE --detections FILE.jsonl --out RESULT.json
+                      [--threshold X] [--official-out DIR] [--model NAME] [--detector NAME]
+
+Scores stored detections by the benchmark's rules (../shared/spec/BENCHMARKS.md).
+  --prompts       the benchmark's prompt file (VISOR JSON; T2I spatial_val.txt or t2i_prompts.json;
+                  GenEval evaluation_metadata.jsonl)
+  --detections    one JSON object a line: {"prompt": ID, "image": K, "width": W, "height": H,
+                  "detections": [{"label": "dog", "score": 0.73, "box": [x0, y0, x1, y1]}]}
+  --threshold     keep boxes with score > X (default: VISOR 0.1, T2I 0.5, GenEval 0.3; GenEval's
+                  counting tag always uses 0.9)
+  --out           RESULT.json: aggregates with 95% bootstrap intervals, and every image's result
+  --official-out  also write the benchmark's own result files into DIR
+  --model, --detector  names used in VISOR's official file name (default "model", "detector")`;
+
+const OPTIONS = {
+  benchmark: { type: 'string' },
+  prompts: { type: 'string' },
+  detections: { type: 'string' },
+  threshold: { type: 'string' },
+  out: { type: 'string' },
+  'official-out': { type: 'string' },
+  model: { type: 'string' },
+  detector: { type: 'string' },
+} as const;
+
+function parseThreshold(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value >= 1) throw new CliError(`--threshold must be a number in [0, 1), got '${text}'\n\n${USAGE}`, 2);
+  return value;
+}
+
+function formatFigure(value: unknown): string {
+  return typeof value === 'number' ? String(Number(value.toFixed(4))) : 'n/a';
+}
+
+/** One line per top-level figure: `OA 45.2 [41.1, 49.3]`. */
+function summary(result: ScoreResult): string {
+  const lines = Object.entries(result.aggregates)
+    .filter(([, value]) => typeof value === 'number' || value === null)
+    .map(([name, value]) => {
+      const interval = result.intervals[name];
+      const range = Array.isArray(interval) ? ` [${interval.map(formatFigure).join(', ')}]` : '';
+      return `  ${name} ${formatFigure(value)}${range}`;
+    });
+  return [`${result.benchmark}: ${result.images_scored} images of ${result.prompts_scored} prompts scored (threshold ${result.threshold})`, ...lines, ...result.notes.map((n) => `  note: ${n}`)].join('\n');
+}
+
+export const scoreCommand: Command = {
+  name: 'score',
+  summary: 'score stored detections by a benchmark\'s rules',
+  async run(argv) {
+    const { values } = parseOptions(argv, OPTIONS, USAGE);
+    if (values.help) {
+      console.log(USAGE);
+      return;
+    }
+    const benchmark = required(values, 'benchmark', USAGE);
+    if (!isBenchmarkName(benchmark)) throw new CliError(`unknown benchmark '${benchmark}' (expected one of ${BENCHMARK_NAMES.join(', ')})`);
+    const promptsPath = required(values, 'prompts', USAGE);
+    const detectionsPath = required(values, 'detections', USAGE);
+    const outPath = required(values, 'out', USAGE);
+    const threshold = parseThreshold(values.threshold);
+
+    // Everything is read, validated and scored before the first file is written, so bad input leaves no output.
+    const set = loadPrompts(benchmark, promptsPath);
+    const images = readDetectionsFile(detectionsPath, new Set(set.prompts.map((p) => p.id)), promptsPath);
+    const result = scoreImages(benchmark, set, images, { threshold });
+
+    writeFileAtomic(outPath, `${JSON.stringify(result, null, 2)}\n`);
+    const officialDir = values['official-out'];
+    if (officialDir) {
+      const names = { model: values.model ?? 'model', detector: values.detector ?? 'detector', prompts: basename(promptsPath, extname(promptsPath)) };
+      writeOfficialOutputs(officialDir, result, set, images, names);
+    }
+    console.log(summary(result));
+  },
+};

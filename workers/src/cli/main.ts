@@ -1,0 +1,37 @@
+import { CliError, type Command } from './command.ts';
+import { onnxCommand } from './commands/onnx.ts';
+import { promptsCommand } from './commands/prompts.ts';
+import { scoreCommand } from './commands/score.ts';
+
+const COMMANDS: Command[] = [onnxCommand, promptsCommand, scoreCommand];
+
+function usage(): string {
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
+  return ['usage: infsplign <command> [options]', '', 'commands:', ...lines, '', 'Run `infsplign <command> --help` for a command\'s options.'].join('\n');
+}
+
+/** Runs one CLI invocation; returns the process exit code (0 ok, 1 failure, 2 usage error). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    console.error(`infsplign: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    await command.run(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof CliError) {
+      console.error(`infsplign ${name}: ${err.message}`);
+      return err.exitCode;
+    }
+    console.error(`infsplign ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.INFSPLIGN_DEBUG) console.error(err);
+    return 1;
+  }
+}

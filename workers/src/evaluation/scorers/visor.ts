@@ -1,0 +1,160 @@
+import type { VisorPrompt } from '../../prompts/visor.ts';
+import type { Relation } from '../../prompts/types.ts';
+import { bootstrapIntervals, pointEstimates, type BootstrapOptions, type Interval, type Statistic } from '../bootstrap.ts';
+import { boxCentre } from '../box.ts';
+import type { Detection, ImageDetections } from '../detection.ts';
+import { keptBoxes } from '../kept-boxes.ts';
+import { misplaced, notDetected } from './reasons.ts';
+
+export const VISOR_SCORER_VERSION = 'visor/1';
+
+export interface VisorImageResult {
+  prompt: number;
+  image: number;
+  relation: Relation;
+  a_detected: boolean;
+  b_detected: boolean;
+  /** some (A box, B box) pair has centres in the prompt's relation */
+  sra: boolean;
+  /** both objects detected and sra: the image counts for VISOR */
+  correct: boolean;
+  /** why the image is not correct, in words; null when it is */
+  reason: string | null;
+}
+
+const FIGURES = ['OA', 'OA_A', 'OA_B', 'VISOR_cond', 'VISOR_uncond', 'VISOR_1', 'VISOR_2', 'VISOR_3', 'VISOR_4'] as const;
+type Figure = (typeof FIGURES)[number];
+export type VisorFigures = Record<Figure, number | null>;
+export type VisorAggregates = VisorFigures & { by_relation: Partial<Record<Relation, VisorFigures>> };
+export type VisorIntervals = Record<Figure, Interval | null> & { by_relation: Partial<Record<Relation, Record<Figure, Interval | null>>> };
+
+export interface VisorScore {
+  images: VisorImageResult[];
+  aggregates: VisorAggregates;
+  intervals: VisorIntervals;
+  prompts_scored: number;
+  /** images of prompts that state no relation ("and", single object), which VISOR leaves out */
+  images_skipped: number;
+}
+
+/** Where centre a stands relative to centre b along the axis that `relation` is about (no margin). */
+function centresSatisfy(relation: Relation, a: [number, number], b: [number, number]): boolean {
+  switch (relation) {
+    case 'left of':
+      return a[0] < b[0];
+    case 'right of':
+      return a[0] > b[0];
+    case 'above':
+      return a[1] < b[1];
+    case 'below':
+      return a[1] > b[1];
+    case 'near':
+      throw new Error('VISOR has no "near" relation');
+  }
+}
+
+/** How the best-scoring boxes actually stand, on the axis the prompt asks about. */
+function actualPlacement(relation: Relation, a: [number, number], b: [number, number]): string {
+  const horizontal = relation === 'left of' || relation === 'right of';
+  const [ca, cb] = horizontal ? [a[0], b[0]] : [a[1], b[1]];
+  if (ca === cb) return horizontal ? 'at the same x as' : 'at the same y as';
+  if (horizontal) return ca < cb ? 'left of' : 'right of';
+  return ca < cb ? 'above' : 'below';
+}
+
+function scoreImage(prompt: VisorPrompt, relation: Relation, detections: readonly Detection[], threshold: number): Omit<VisorImageResult, 'prompt' | 'image'> {
+  const [nameA, nameB] = prompt.objects;
+  const boxesA = keptBoxes(detections, nameA, threshold);
+  const boxesB = keptBoxes(detections, nameB, threshold);
+  const centresA = boxesA.map((d) => boxCentre(d.box));
+  const centresB = boxesB.map((d) => boxCentre(d.box));
+  const sra = centresA.some((a) => centresB.some((b) => centresSatisfy(relation, a, b)));
+  const [aDetected, bDetected] = [boxesA.length > 0, boxesB.length > 0];
+  const correct = aDetected && bDetected && sra;
+
+  let reason: string | null = null;
+  if (!aDetected || !bDetected) {
+    reason = notDetected([...(aDetected ? [] : [nameA]), ...(bDetected ? [] : [nameB])]);
+  } else if (!sra) {
+    reason = misplaced(nameA, actualPlacement(relation, centresA[0], centresB[0]), nameB, relation);
+    if (boxesA.length * boxesB.length > 1) reason += ` (best boxes; no pair of the ${boxesA.length} ${nameA} and ${boxesB.length} ${nameB} boxes fits)`;
+  }
+  return { relation, a_detected: aDetected, b_detected: bDetected, sra, correct, reason };
+}
+
+// Per-prompt tallies; every VISOR figure is a function of their sums over prompts.
+const PROMPTS = 0, IMAGES = 1, A = 2, B = 3, BOTH = 4, CORRECT = 5, AT_LEAST = 6; // AT_LEAST + n - 1: prompts with >= n correct images
+const WIDTH = AT_LEAST + 4;
+
+const percent = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : null);
+const visorCond: Statistic = (s) => percent(s[CORRECT], s[BOTH]);
+const objectAccuracy: Statistic = (s) => percent(s[BOTH], s[IMAGES]);
+
+const STATISTICS: Record<Figure, Statistic> = {
+  OA: objectAccuracy,
+  OA_A: (s) => percent(s[A], s[IMAGES]),
+  OA_B: (s) => percent(s[B], s[IMAGES]),
+  VISOR_cond: visorCond,
+  // VISOR_cond * OA / 100, as the reference computes it; with no image holding both objects no image
+  // is correct, so it is 0 where VISOR_cond is undefined.
+  VISOR_uncond: (s) => {
+    const cond = visorCond(s);
+    const oa = objectAccuracy(s);
+    return oa === null ? null : cond === null ? 0 : (cond * oa) / 100;
+  },
+  VISOR_1: (s) => percent(s[AT_LEAST], s[PROMPTS]),
+  VISOR_2: (s) => percent(s[AT_LEAST + 1], s[PROMPTS]),
+  VISOR_3: (s) => percent(s[AT_LEAST + 2], s[PROMPTS]),
+  VISOR_4: (s) => percent(s[AT_LEAST + 3], s[PROMPTS]),
+};
+
+function tallies(results: readonly VisorImageResult[]): Float64Array {
+  const row = new Float64Array(WIDTH);
+  row[PROMPTS] = 1;
+  row[IMAGES] = results.length;
+  for (const r of results) {
+    row[A] += Number(r.a_detected);
+    row[B] += Number(r.b_detected);
+    row[BOTH] += Number(r.a_detected && r.b_detected);
+    row[CORRECT] += Number(r.correct);
+  }
+  for (let n = 1; n <= 4; n++) row[AT_LEAST + n - 1] = Number(row[CORRECT] >= n);
+  return row;
+}
+
+/**
+ * Scores images by the VISOR rules (BENCHMARKS.md §1): only prompts that state a relation and have
+ * images count. Every image must belong to one of `prompts`.
+ */
+export function scoreVisor(prompts: readonly VisorPrompt[], images: readonly ImageDetections[], threshold: number, bootstrap: BootstrapOptions = {}): VisorScore {
+  const promptById = new Map(prompts.map((p) => [p.id, p]));
+  const results: VisorImageResult[] = [];
+  const resultsByPrompt = new Map<number, VisorImageResult[]>();
+  let skipped = 0;
+  for (const image of images) {
+    const prompt = promptById.get(image.prompt)!;
+    if (prompt.relation === null) {
+      skipped++;
+      continue;
+    }
+    const result = { prompt: image.prompt, image: image.image, ...scoreImage(prompt, prompt.relation, image.detections, threshold) };
+    results.push(result);
+    const list = resultsByPrompt.get(image.prompt) ?? [];
+    list.push(result);
+    resultsByPrompt.set(image.prompt, list);
+  }
+
+  // Prompt order fixes which prompt each bootstrap draw picks, so it must not depend on the input order.
+  const groups = [...resultsByPrompt.entries()].sort(([a], [b]) => a - b).map(([, list]) => list);
+  const rows = groups.map(tallies);
+  const relations = groups.map((list) => list[0].relation);
+  const aggregates = { ...pointEstimates(rows, WIDTH, STATISTICS), by_relation: {} } as VisorAggregates;
+  const intervals = { ...bootstrapIntervals(rows, WIDTH, STATISTICS, bootstrap), by_relation: {} } as VisorIntervals;
+  for (const relation of ['left of', 'right of', 'above', 'below'] as const) {
+    const subset = rows.filter((_, i) => relations[i] === relation);
+    if (subset.length === 0) continue;
+    aggregates.by_relation[relation] = pointEstimates(subset, WIDTH, STATISTICS);
+    intervals.by_relation[relation] = bootstrapIntervals(subset, WIDTH, STATISTICS, bootstrap);
+  }
+  return { images: results, aggregates, intervals, prompts_scored: rows.length, images_skipped: skipped };
+}

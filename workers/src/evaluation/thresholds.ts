@@ -1,0 +1,12 @@
+import type { BenchmarkName } from '../prompts/types.ts';
+
+/** Each benchmark's own detector threshold (BENCHMARKS.md §4), always applied as `score > threshold`. */
+export const DEFAULT_THRESHOLDS: Record<BenchmarkName, number> = {
+  visor: 0.1,
+  'visor-shapes': 0.1,
+  t2i: 0.5,
+  geneval: 0.3,
+};
+
+/** GenEval judges its counting tag with a stricter threshold of its own. */
+export const GENEVAL_COUNTING_THRESHOLD = 0.9;

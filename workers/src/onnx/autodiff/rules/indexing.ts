@@ -1,0 +1,67 @@
+/** Selection ops: Slice, Gather (w.r.t. data) and Where (w.r.t. its two branches). */
+import { DataType, attrInt } from '../../proto.ts';
+import { dy0, type GradientRule } from '../rule.ts';
+
+/**
+ * Slice's adjoint scatters dy back to where its elements came from. The positions are found by
+ * slicing a tensor of flat indices with the very same inputs, so steps, negative indices and
+ * clamping behave exactly as in the forward op.
+ */
+export const Slice: GradientRule = {
+  opType: 'Slice',
+  vjp: (ctx) => {
+    const { b, inputs: [x, ...bounds] } = ctx;
+    const count = b.op('Size', [x!], undefined, DataType.INT64);
+    const flatIndex = b.reshape(b.op('Range', [b.int(0), count, b.int(1)], undefined, DataType.INT64), b.shape(x!));
+    const picked = b.reshape(b.op('Slice', [flatIndex, ...bounds], undefined, DataType.INT64), b.ints([-1]));
+    const zeros = b.zerosOfShape(b.op('Unsqueeze', [count, b.ints([0])], undefined, DataType.INT64), b.dtype(x!));
+    const scattered = b.op('ScatterElements', [zeros, picked, b.reshape(dy0(ctx), b.ints([-1]))], { axis: 0 });
+    return [b.reshapeLike(scattered, x!)];
+  },
+};
+
+/**
+ * Gather picks slices of `data` along an axis; its adjoint adds each dy slice into the slice it
+ * came from (ScatterND with reduction add, opset 16, since an index may repeat).
+ */
+export const Gather: GradientRule = {
+  opType: 'Gather',
+  vjp: (ctx) => {
+    const { b, node, inputs: [data, indices] } = ctx;
+    const g = dy0(ctx);
+    b.requireOpset(16);
+    let axis = attrInt(node, 'axis', 0);
+    const rank = axis === 0 ? b.rank(data!) ?? 1 : b.requireRank(data!, `Gather '${node.name}' along axis ${axis}`);
+    if (axis < 0) axis += rank;
+    // Negative indices count from the end; ScatterND wants them in range.
+    const size = b.reshape(b.dim(data!, axis), b.ints([]));
+    const idx = b.op('Where', [b.op('Less', [indices!, b.int(0)], undefined, DataType.BOOL), b.add(indices!, b.op('Cast', [size], { to: b.dtype(indices!) })), indices!]);
+    const idx64 = b.op('Unsqueeze', [b.op('Cast', [idx], { to: DataType.INT64 }, DataType.INT64), b.ints([-1])]);
+    if (axis === 0) return [b.op('ScatterND', [b.zerosLike(data!), idx64, g], { reduction: 'add' })];
+    // Move the gathered axis (and dy's index axes) to the front, scatter, and move back.
+    const q = b.requireRank(indices!, `Gather '${node.name}' along axis ${axis}`);
+    const dataPerm = [axis, ...[...Array(rank).keys()].filter((k) => k !== axis)];
+    const gRank = rank - 1 + q;
+    const gPerm = [...Array.from({ length: q }, (_, k) => axis + k), ...Array.from({ length: axis }, (_, k) => k), ...Array.from({ length: gRank - axis - q }, (_, k) => axis + q + k)];
+    const inverse = new Array<number>(rank);
+    dataPerm.forEach((p, k) => (inverse[p] = k));
+    const zeros = b.op('Transpose', [b.zerosLike(data!)], { perm: dataPerm });
+    const scattered = b.op('ScatterND', [zeros, idx64, b.op('Transpose', [g], { perm: gPerm })], { reduction: 'add' });
+    return [b.op('Transpose', [scattered], { perm: inverse })];
+  },
+};
+
+/** dy goes to the branch each element was taken from. */
+export const Where: GradientRule = {
+  opType: 'Where',
+  vjp: (ctx) => {
+    const { b, inputs: [condition, whenTrue, whenFalse] } = ctx;
+    const g = dy0(ctx);
+    const zero = b.scalar(0, g);
+    return [
+      null,
+      ctx.needs(1) ? b.unbroadcast(b.op('Where', [condition!, g, zero]), whenTrue!) : null,
+      ctx.needs(2) ? b.unbroadcast(b.op('Where', [condition!, zero, g]), whenFalse!) : null,
+    ];
+  },
+};

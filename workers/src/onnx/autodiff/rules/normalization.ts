@@ -1,0 +1,98 @@
+/**
+ * Instance, layer and group normalization. Each views x as [..., L] rows normalized over the last
+ * axis, recomputes x̂ = (x - mean) / sqrt(var + eps) there, and applies the standard adjoint
+ *   dx = (dx̂ - mean(dx̂) - x̂ mean(dx̂ x̂)) / sqrt(var + eps),   dx̂ = dy * scale.
+ */
+import { attrFloat, attrInt } from '../../proto.ts';
+import type { GradBuilder } from '../builder.ts';
+import { dy0, type GradientRule } from '../rule.ts';
+
+interface Normalized {
+  xhat: string;
+  rstd: string;
+}
+
+/** Statistics over the last axis of `rows`. */
+function normalizeRows(b: GradBuilder, rows: string, epsilon: number): Normalized {
+  const centered = b.sub(rows, b.reduceMean(rows, [-1], true));
+  const variance = b.reduceMean(b.mul(centered, centered), [-1], true);
+  const rstd = b.reciprocal(b.sqrt(b.add(variance, b.scalar(epsilon, rows))));
+  return { xhat: b.mul(centered, rstd), rstd };
+}
+
+/** The adjoint of rows given the adjoint of their normalized values. */
+function normalizeRowsAdjoint(b: GradBuilder, { xhat, rstd }: Normalized, dxhat: string): string {
+  const meanD = b.reduceMean(dxhat, [-1], true);
+  const meanDX = b.reduceMean(b.mul(dxhat, xhat), [-1], true);
+  return b.mul(rstd, b.sub(b.sub(dxhat, meanD), b.mul(xhat, meanDX)));
+}
+
+/** y = scale[c] x̂ + B[c], statistics per (n, c) over the spatial axes. */
+export const InstanceNormalization: GradientRule = {
+  opType: 'InstanceNormalization',
+  vjp: (ctx) => {
+    const { b, node, inputs: [x, scale, bias] } = ctx;
+    const g = dy0(ctx);
+    const rowsShape = b.ints([0, 0, -1]);
+    const norm = normalizeRows(b, b.reshape(x!, rowsShape), attrFloat(node, 'epsilon', 1e-5));
+    const g3 = b.reshape(g, rowsShape);
+    const perChannel = (v: string) => b.op('Unsqueeze', [v, b.ints([1])]);
+    const dx = ctx.needs(0) ? b.reshapeLike(normalizeRowsAdjoint(b, norm, b.mul(g3, perChannel(scale!))), x!) : null;
+    const dscale = ctx.needs(1) ? b.reduceSum(b.mul(g3, norm.xhat), [0, 2], false) : null;
+    const dbias = ctx.needs(2) ? b.reduceSum(g3, [0, 2], false) : null;
+    return [dx, dscale, dbias];
+  },
+};
+
+/** Normalizes over axes [axis, rank); scale and bias broadcast over those axes. */
+export const LayerNormalization: GradientRule = {
+  opType: 'LayerNormalization',
+  vjp: (ctx) => {
+    const { b, node, inputs: [x, scale, bias] } = ctx;
+    const g = dy0(ctx);
+    const axis = attrInt(node, 'axis', -1);
+    const xShape = b.shape(x!);
+    const normShape = b.op('Slice', [xShape, b.ints([axis]), b.ints([Number.MAX_SAFE_INTEGER])]);
+    const rowsShape = b.op('Concat', [b.op('Slice', [xShape, b.ints([0]), b.ints([axis])]), b.ints([-1])], { axis: 0 });
+    const norm = normalizeRows(b, b.reshape(x!, rowsShape), attrFloat(node, 'epsilon', 1e-5));
+    const g2 = b.reshape(g, rowsShape);
+    const scaleRow = b.reshape(b.op('Expand', [scale!, normShape]), b.ints([-1]));
+    const dx = ctx.needs(0) ? b.reshapeLike(normalizeRowsAdjoint(b, norm, b.mul(g2, scaleRow)), x!) : null;
+    // Per-feature sums over all rows, then back to the parameter's own (possibly broadcast) shape.
+    const perFeature = (v: string, param: string) => b.unbroadcast(b.reshape(b.reduceSum(b.reshape(v, b.ints([-1, 0])), [0], false), normShape), param);
+    const dscale = ctx.needs(1) ? perFeature(b.mul(g2, norm.xhat), scale!) : null;
+    const dbias = bias && ctx.needs(2) ? perFeature(g2, bias) : null;
+    return [dx, dscale, dbias];
+  },
+};
+
+/**
+ * Statistics per (n, group). scale and bias are per group at opset 18 and per channel from
+ * opset 21, as the op's definition changed.
+ */
+export const GroupNormalization: GradientRule = {
+  opType: 'GroupNormalization',
+  vjp: (ctx) => {
+    const { b, node, inputs: [x, scale], opset } = ctx;
+    const g = dy0(ctx);
+    const groups = attrInt(node, 'num_groups', 1);
+    const groupRows = b.ints([0, groups, -1]);
+    const norm = normalizeRows(b, b.reshape(x!, groupRows), attrFloat(node, 'epsilon', 1e-5));
+    let dx: string | null = null;
+    let dscale: string | null = null;
+    let dbias: string | null = null;
+    if (opset >= 21) {
+      const gc = b.reshape(g, b.ints([0, 0, -1]));
+      const xhatC = b.reshapeLike(norm.xhat, gc);
+      if (ctx.needs(0)) dx = b.reshapeLike(normalizeRowsAdjoint(b, norm, b.reshape(b.mul(gc, b.op('Unsqueeze', [scale!, b.ints([1])])), groupRows)), x!);
+      if (ctx.needs(1)) dscale = b.reduceSum(b.mul(gc, xhatC), [0, 2], false);
+      if (ctx.needs(2)) dbias = b.reduceSum(gc, [0, 2], false);
+    } else {
+      const g3 = b.reshape(g, groupRows);
+      if (ctx.needs(0)) dx = b.reshapeLike(normalizeRowsAdjoint(b, norm, b.mul(g3, b.op('Unsqueeze', [scale!, b.ints([1])]))), x!);
+      if (ctx.needs(1)) dscale = b.reduceSum(b.mul(g3, norm.xhat), [0, 2], false);
+      if (ctx.needs(2)) dbias = b.reduceSum(g3, [0, 2], false);
+    }
+    return [dx, dscale, dbias];
+  },
+};

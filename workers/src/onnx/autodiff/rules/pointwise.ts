@@ -1,0 +1,104 @@
+/**
+ * One-input elementwise ops: dx = dy * f'(x), with f' written from the forward input x or, where
+ * it is cheaper, from the forward output y.
+ */
+import { DataType, attrFloat } from '../../proto.ts';
+import type { GradBuilder } from '../builder.ts';
+import { dy0, type GradientRule, type VjpContext } from '../rule.ts';
+
+type Local = (b: GradBuilder, x: string, y: string, ctx: VjpContext) => string;
+
+/** A rule whose adjoint is dy times the local derivative. */
+function pointwise(opType: string, derivative: Local): GradientRule {
+  return {
+    opType,
+    vjp: (ctx) => {
+      const { b, inputs: [x], outputs: [y] } = ctx;
+      return [b.mul(dy0(ctx), derivative(b, x!, y!, ctx))];
+    },
+  };
+}
+
+/** A rule whose adjoint is dy itself, or dy masked where the local derivative vanishes. */
+function passThrough(opType: string, keep?: (b: GradBuilder, x: string, ctx: VjpContext) => string | null): GradientRule {
+  return {
+    opType,
+    vjp: (ctx) => {
+      const mask = keep?.(ctx.b, ctx.inputs[0]!, ctx);
+      return [mask ? ctx.b.maskWhere(mask, dy0(ctx)) : dy0(ctx)];
+    },
+  };
+}
+
+export const Identity = passThrough('Identity');
+/** Inference-mode Dropout is the identity on its first output. */
+export const Dropout = passThrough('Dropout');
+export const Neg: GradientRule = { opType: 'Neg', vjp: (ctx) => [ctx.b.neg(dy0(ctx))] };
+
+export const Abs = pointwise('Abs', (b, x) => b.op('Sign', [x]));
+export const Exp = pointwise('Exp', (_b, _x, y) => y);
+export const Log = pointwise('Log', (b, x) => b.reciprocal(x));
+/** d sqrt(x) = 1 / (2 sqrt(x)) */
+export const Sqrt = pointwise('Sqrt', (b, _x, y) => b.div(b.scalar(0.5, y), y));
+/** d 1/x = -1/x^2 = -y^2 */
+export const Reciprocal = pointwise('Reciprocal', (b, _x, y) => b.neg(b.mul(y, y)));
+/** d erf(x) = 2/sqrt(pi) exp(-x^2) */
+export const Erf = pointwise('Erf', (b, x) => b.mul(b.scalar(2 / Math.sqrt(Math.PI), x), b.exp(b.neg(b.mul(x, x)))));
+/** d tanh(x) = 1 - tanh(x)^2 */
+export const Tanh = pointwise('Tanh', (b, _x, y) => b.sub(b.scalar(1, y), b.mul(y, y)));
+/** d sigmoid(x) = s (1 - s) */
+export const Sigmoid = pointwise('Sigmoid', (b, _x, y) => b.mul(y, b.sub(b.scalar(1, y), y)));
+/** d softplus(x) = sigmoid(x) */
+export const Softplus = pointwise('Softplus', (b, x) => b.op('Sigmoid', [x]));
+export const Sin = pointwise('Sin', (b, x) => b.op('Cos', [x]));
+export const Cos = pointwise('Cos', (b, x) => b.neg(b.op('Sin', [x])));
+
+export const Relu = passThrough('Relu', (b, x) => b.op('Greater', [x, b.scalar(0, x)], undefined, DataType.BOOL));
+
+/** LeakyRelu: slope 1 for x > 0, alpha elsewhere. */
+export const LeakyRelu: GradientRule = {
+  opType: 'LeakyRelu',
+  vjp: (ctx) => {
+    const { b, inputs: [x], node } = ctx;
+    const g = dy0(ctx);
+    const positive = b.op('Greater', [x!, b.scalar(0, x!)], undefined, DataType.BOOL);
+    return [b.op('Where', [positive, g, b.mul(g, b.scalar(attrFloat(node, 'alpha', 0.01), x!))])];
+  },
+};
+
+/** Clip passes the gradient where min <= x <= max (as PyTorch's clamp does). */
+export const Clip = passThrough('Clip', (b, x, ctx) => {
+  const [, min, max] = ctx.inputs;
+  const conditions: string[] = [];
+  if (min) conditions.push(b.op('GreaterOrEqual', [x, min], undefined, DataType.BOOL));
+  if (max) conditions.push(b.op('LessOrEqual', [x, max], undefined, DataType.BOOL));
+  if (conditions.length === 0) return null;
+  return conditions.length === 1 ? conditions[0]! : b.op('And', conditions, undefined, DataType.BOOL);
+});
+
+/** Gelu (opset 20): exact form Phi(x) + x phi(x); tanh form differentiated as written. */
+export const Gelu = pointwise('Gelu', (b, x, _y, ctx) => {
+  const approximate = ctx.node.attribute.some((a) => a.name === 'approximate' && new TextDecoder().decode(a.s) === 'tanh');
+  if (approximate) {
+    // y = 0.5 x (1 + tanh(u)), u = c (x + 0.044715 x^3), c = sqrt(2/pi)
+    const c = Math.sqrt(2 / Math.PI);
+    const x2 = b.mul(x, x);
+    const t = b.op('Tanh', [b.mul(b.scalar(c, x), b.add(x, b.mul(b.scalar(0.044715, x), b.mul(x2, x))))]);
+    const du = b.mul(b.scalar(c, x), b.add(b.scalar(1, x), b.mul(b.scalar(3 * 0.044715, x), x2)));
+    const sech2 = b.sub(b.scalar(1, x), b.mul(t, t));
+    return b.add(b.mul(b.scalar(0.5, x), b.add(b.scalar(1, x), t)), b.mul(b.mul(b.scalar(0.5, x), x), b.mul(sech2, du)));
+  }
+  const cdf = b.mul(b.scalar(0.5, x), b.add(b.scalar(1, x), b.op('Erf', [b.mul(x, b.scalar(Math.SQRT1_2, x))])));
+  const pdf = b.mul(b.scalar(1 / Math.sqrt(2 * Math.PI), x), b.exp(b.mul(b.scalar(-0.5, x), b.mul(x, x))));
+  return b.add(cdf, b.mul(x, pdf));
+});
+
+/** Cast between float types: the adjoint is cast back to the input's type. */
+export const Cast: GradientRule = {
+  opType: 'Cast',
+  vjp: (ctx) => {
+    const { b, inputs: [x] } = ctx;
+    const t = b.dtype(x!);
+    return [b.op('Cast', [dy0(ctx)], { to: t }, t)];
+  },
+};

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+
+/** Reads a whole text file; a missing or unreadable file is an error that names it. */
+export function readTextFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+/** `[3].objects[1]` from zod's path `[3, 'objects', 1]`; empty for the value itself. */
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('').replace(/^\./, '');
+}
+
+/** The first problem zod found, with where it is inside the value, e.g. `detections[0].score: Invalid input: expected number, received null`. */
+export function describeZodError(error: z.ZodError): string {
+  const [first] = error.issues;
+  const where = formatPath(first.path);
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''})` : '';
+  return `${where ? `${where}: ` : ''}${first.message}${more}`;
+}
+
+/** Parses and validates a JSON file; errors name the file and the place inside it. */
+export function readJsonFile<S extends z.ZodType>(path: string, schema: S): z.output<S> {
+  const text = readTextFile(path);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path}: malformed JSON (${(err as Error).message})`);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) throw new Error(`${path}: ${describeZodError(result.error)}`);
+  return result.data;
+}
+
+/** One non-blank line of a JSON Lines file, parsed and validated, with its 1-based line number. */
+export interface JsonLine<T> {
+  lineNumber: number;
+  value: T;
+}
+
+/**
+ * Parses and validates every non-blank line of a JSON Lines file. Errors name the file and line
+ * (`file:12: ...`); blank lines are skipped but still counted, so line numbers match an editor's.
+ */
+export function readJsonLines<S extends z.ZodType>(path: string, schema: S): JsonLine<z.output<S>>[] {
+  const lines = readTextFile(path).split('\n');
+  const out: JsonLine<z.output<S>>[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const text = lines[i];
+    if (text.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`${path}:${i + 1}: malformed JSON (${(err as Error).message})`);
+    }
+    const result = schema.safeParse(value);
+    if (!result.success) throw new Error(`${path}:${i + 1}: ${describeZodError(result.error)}`);
+    out.push({ lineNumber: i + 1, value: result.data });
+  }
+  return out;
+}
