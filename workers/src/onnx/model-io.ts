@@ -157,11 +157,16 @@ export function saveModel(model: ModelProto, path: string, options: SaveOptions 
   const dataName = `${basename(path)}.data`;
   const dataPath = join(dirname(path), dataName);
   const tmpData = join(dirname(path), `.${dataName}.${process.pid}.tmp`);
+  // Only top-level initializers go to the data file (where every runtime looks for external
+  // weights); external tensors anywhere else are inlined.
+  const initializers = new Set(model.graph?.initializer ?? []);
+  const rewrites: Parameters<typeof withTensorsRewritten>[0] = tensors
+    .filter((t) => !initializers.has(t) && t.dataLocation === DataLocation.EXTERNAL)
+    .map((tensor) => ({ tensor, rawData: tensorBytes(tensor), location: DataLocation.DEFAULT, entries: [] }));
   const fd = openSync(tmpData, 'w');
-  const rewrites: Parameters<typeof withTensorsRewritten>[0] = [];
   try {
     let offset = 0;
-    for (const tensor of tensors) {
+    for (const tensor of initializers) {
       const length = externalSources.get(tensor)?.length ?? tensor.rawData.length;
       if (length < EXTERNAL_MIN_BYTES && tensor.dataLocation !== DataLocation.EXTERNAL) continue;
       const bytes = tensorBytes(tensor);

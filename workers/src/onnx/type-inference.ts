@@ -15,8 +15,11 @@ export interface ValueType {
 
 export interface GraphTypes {
   types: Map<string, ValueType>;
-  /** Values of small numeric constants (initializers and Constant nodes): shapes, axes, exponents. */
-  constants: Map<string, number[]>;
+  /**
+   * Known contents of small tensors: constants (shapes, axes, exponents) and shape arithmetic
+   * (Shape -> Gather -> Concat ...), whose elements may be symbols or unknown (null).
+   */
+  constants: Map<string, Dim[]>;
 }
 
 const SAME_AS_INPUT = new Set([
@@ -61,7 +64,7 @@ function normAxis(axis: number, rank: number): number {
 
 export function inferTypes(graph: Graph): GraphTypes {
   const types = new Map<string, ValueType>();
-  const constants = new Map<string, number[]>();
+  const constants = new Map<string, Dim[]>();
   for (const name of graph.inputNames()) types.set(name, graph.declaredType(name));
   for (const t of graph.proto.initializer) {
     types.set(t.name, { elemType: t.dataType as DataType, dims: t.dims.map(Number) });
@@ -77,7 +80,14 @@ export function inferTypes(graph: Graph): GraphTypes {
 /** Derives the types of one node's outputs from its inputs' (already inferred) types. */
 export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes): void {
   const get = (name: string | undefined): ValueType => (name ? types.get(name) ?? {} : {});
-  const constOf = (name: string | undefined): number[] | undefined => (name ? constants.get(name) : undefined);
+  const known = (name: string | undefined): Dim[] | undefined => (name ? constants.get(name) : undefined);
+  const constOf = (name: string | undefined): number[] | undefined => {
+    const v = known(name);
+    return v && v.every((d) => typeof d === 'number') ? (v as number[]) : undefined;
+  };
+  const setKnown = (v: Dim[] | undefined) => {
+    if (v && node.output[0] && v.length <= SMALL_CONSTANT) constants.set(node.output[0], v);
+  };
 
   const ins = node.input.map(get);
   const x = ins[0] ?? {};
@@ -98,6 +108,7 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
     if (op === 'Dropout') set(1, { elemType: DataType.BOOL, dims: x.dims });
   } else if (BROADCAST.has(op)) {
     set(0, { elemType: x.elemType, dims: broadcastDims(ins.map((i) => i.dims)) });
+    setKnown(shapeArithmetic(op, known(node.input[0]), known(node.input[1]), x.elemType));
   } else if (COMPARISON.has(op)) {
     set(0, { elemType: DataType.BOOL, dims: broadcastDims(ins.map((i) => i.dims)) });
   } else if (REDUCTIONS.has(op)) {
@@ -140,15 +151,15 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
           end = Math.min(Math.max(normAxis(end, r), 0), r);
         }
         set(0, { elemType: DataType.INT64, dims: r === undefined ? [null] : [Math.max(end - start, 0)] });
-        if (x.dims && x.dims.slice(start, end).every((d) => typeof d === 'number')) constants.set(node.output[0]!, x.dims.slice(start, end) as number[]);
+        setKnown(x.dims?.slice(start, end));
         break;
       }
       case 'Size': set(0, { elemType: DataType.INT64, dims: [] }); break;
-      case 'Cast': set(0, { elemType: attrInt(node, 'to'), dims: x.dims }); break;
+      case 'Cast': set(0, { elemType: attrInt(node, 'to'), dims: x.dims }); setKnown(known(node.input[0])); break;
       case 'CastLike': set(0, { elemType: ins[1]?.elemType, dims: x.dims }); break;
       case 'ConstantOfShape': {
         const t = constantTensor(node);
-        const shape = constOf(node.input[0]);
+        const shape = known(node.input[0]);
         const len = x.dims?.[0];
         set(0, { elemType: t ? (t.dataType as DataType) : DataType.FLOAT, dims: shape ?? (typeof len === 'number' ? new Array<Dim>(len).fill(null) : undefined) });
         break;
@@ -178,7 +189,8 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
         const w = ins[1]?.dims;
         const rank = x.dims?.length ?? (w ? w.length : undefined);
         const channels = op === 'Conv' ? w?.[0] ?? null : op === 'ConvTranspose' ? null : x.dims?.[1] ?? null;
-        set(0, { elemType: x.elemType, dims: rank === undefined ? undefined : [x.dims?.[0] ?? null, channels, ...new Array<Dim>(rank - 2).fill(null)] });
+        const spatial = rank === undefined ? [] : Array.from({ length: rank - 2 }, (_, k) => (op === 'ConvTranspose' ? null : windowOutput(node, k, rank - 2, x.dims?.[k + 2], w?.[k + 2])));
+        set(0, { elemType: x.elemType, dims: rank === undefined ? undefined : [x.dims?.[0] ?? null, channels, ...spatial] });
         break;
       }
       case 'GlobalAveragePool': case 'GlobalMaxPool':
@@ -190,12 +202,13 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
         break;
       }
       case 'Reshape': {
-        const shape = constOf(node.input[1]);
+        const shape = known(node.input[1]);
         const len = ins[1]?.dims?.[0];
         let dims: Dim[] | undefined;
-        if (shape) dims = shape.map((s, k) => (s === 0 ? x.dims?.[k] ?? null : s === -1 ? null : s));
+        if (shape) dims = reshapeDims(x.dims, shape, attrInt(node, 'allowzero', 0) === 1);
         else if (typeof len === 'number') dims = new Array<Dim>(len).fill(null);
         set(0, { elemType: x.elemType, dims });
+        setKnown(known(node.input[0]));
         break;
       }
       case 'Flatten': set(0, { elemType: x.elemType, dims: [null, null] }); break;
@@ -215,6 +228,7 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
           }
         } else if (x.dims && op === 'Squeeze' && !axes && x.dims.every((d) => typeof d === 'number')) dims = x.dims.filter((d) => d !== 1);
         set(0, { elemType: x.elemType, dims });
+        setKnown(known(node.input[0]));
         break;
       }
       case 'Concat': {
@@ -228,6 +242,8 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
           dims = ranked.map((d, k) => (k === a ? total : d));
         }
         set(0, { elemType: x.elemType, dims });
+        const parts = node.input.map(known);
+        if (parts.every((p) => p !== undefined)) setKnown(parts.flat() as Dim[]);
         break;
       }
       case 'Split': {
@@ -236,7 +252,22 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
         node.output.forEach((_, k) => set(k, { elemType: x.elemType, dims: x.dims?.map((d, j) => (j === axis ? sizes?.[k] ?? null : d)) }));
         break;
       }
-      case 'Slice': set(0, { elemType: x.elemType, dims: x.dims?.map(() => null) }); break;
+      case 'Slice': {
+        const [starts, ends, axes, steps] = [1, 2, 3, 4].map((k) => constOf(node.input[k]));
+        let dims = x.dims?.map(() => null as Dim);
+        if (x.dims && starts && ends) {
+          dims = [...x.dims];
+          starts.forEach((start, k) => {
+            const axis = normAxis(axes?.[k] ?? k, x.dims!.length);
+            const size = x.dims![axis];
+            dims![axis] = typeof size === 'number' ? sliceIndices(size, start, ends[k]!, steps?.[k] ?? 1).length : null;
+          });
+          const data = known(node.input[0]);
+          if (data && x.dims.length === 1) setKnown(sliceIndices(data.length, starts[0]!, ends[0]!, steps?.[0] ?? 1).map((i) => data[i]!));
+        }
+        set(0, { elemType: x.elemType, dims });
+        break;
+      }
       case 'Gather': {
         const idx = ins[1]?.dims;
         let dims: Dim[] | undefined;
@@ -245,11 +276,14 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
           dims = [...x.dims.slice(0, a), ...idx, ...x.dims.slice(a + 1)];
         }
         set(0, { elemType: x.elemType, dims });
+        const data = known(node.input[0]);
+        const picks = constOf(node.input[1]);
+        if (data && picks && x.dims?.length === 1) setKnown(picks.map((i) => data[i < 0 ? i + data.length : i] ?? null));
         break;
       }
       case 'GatherElements': set(0, { elemType: x.elemType, dims: ins[1]?.dims }); break;
       case 'Expand': {
-        const shape = constOf(node.input[1]);
+        const shape = known(node.input[1]);
         const len = ins[1]?.dims?.[0];
         let dims: Dim[] | undefined;
         if (shape) dims = broadcastDims([x.dims, shape]) ?? shape.map((s) => (s === 1 ? null : s));
@@ -257,7 +291,21 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
         set(0, { elemType: x.elemType, dims });
         break;
       }
-      case 'Tile': case 'Resize': case 'Upsample': case 'Pad': case 'ScatterElements': case 'ScatterND':
+      case 'Resize': {
+        const scales = constOf(node.input[2]);
+        const sizes = known(node.input[3]);
+        const axesAttr = attrInts(node, 'axes');
+        const dims = x.dims?.map((d, k) => {
+          const j = axesAttr ? axesAttr.map((a) => normAxis(a, x.dims!.length)).indexOf(k) : k;
+          if (j < 0) return d;
+          if (sizes) return sizes[j] ?? null;
+          return scales && typeof d === 'number' ? Math.floor(d * scales[j]!) : scales?.[j] === 1 ? d : null;
+        });
+        set(0, { elemType: x.elemType, dims });
+        break;
+      }
+      case 'ScatterElements': case 'ScatterND': set(0, x); break;
+      case 'Tile': case 'Upsample': case 'Pad':
         set(0, { elemType: x.elemType, dims: x.dims?.map(() => null) });
         break;
       case 'Where': set(0, { elemType: ins[1]?.elemType, dims: broadcastDims(ins.map((i) => i.dims)) }); break;
@@ -274,4 +322,66 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
       default: set(0, { elemType: x.elemType });
     }
   }
+}
+
+/** Element-wise integer arithmetic on known shape values (symbols and unknowns give null). */
+function shapeArithmetic(op: string, a: Dim[] | undefined, b: Dim[] | undefined, t: DataType | undefined): Dim[] | undefined {
+  if (!a || !b || (t !== DataType.INT64 && t !== DataType.INT32)) return undefined;
+  const n = Math.max(a.length, b.length);
+  if ((a.length !== n && a.length !== 1) || (b.length !== n && b.length !== 1)) return undefined;
+  return Array.from({ length: n }, (_, k) => {
+    const x = a[a.length === 1 ? 0 : k];
+    const y = b[b.length === 1 ? 0 : k];
+    if (typeof x !== 'number' || typeof y !== 'number') return null;
+    switch (op) {
+      case 'Add': return x + y;
+      case 'Sub': return x - y;
+      case 'Mul': return x * y;
+      case 'Div': return y === 0 ? null : Math.trunc(x / y);
+      default: return null;
+    }
+  });
+}
+
+/** Reshape's output dims: 0 copies the input dim (unless allowzero), -1 takes what is left. */
+function reshapeDims(input: Dim[] | undefined, shape: Dim[], allowZero: boolean): Dim[] {
+  const dims = shape.map((s, k) => (s === 0 && !allowZero ? input?.[k] ?? null : s === -1 ? -1 : s));
+  const inferred = dims.indexOf(-1);
+  if (inferred >= 0) {
+    const total = input?.every((d) => typeof d === 'number') ? (input as number[]).reduce((p, d) => p * d, 1) : null;
+    const rest = dims.filter((_, k) => k !== inferred);
+    dims[inferred] = total !== null && rest.every((d) => typeof d === 'number') ? total / (rest as number[]).reduce((p, d) => p * d, 1) : null;
+  }
+  return dims;
+}
+
+/** Output size of a Conv/pool window along spatial axis k, when the input size is a number. */
+function windowOutput(node: NodeProto, k: number, spatial: number, input: Dim | undefined, weight: Dim | undefined): Dim {
+  const kernel = attrInts(node, 'kernel_shape')?.[k] ?? weight;
+  if (typeof input !== 'number' || typeof kernel !== 'number') return null;
+  const autoPad = new TextDecoder().decode(findAttribute(node, 'auto_pad')?.s ?? new Uint8Array());
+  const stride = attrInts(node, 'strides')?.[k] ?? 1;
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(input / stride);
+  const pads = autoPad === 'VALID' ? [] : attrInts(node, 'pads') ?? [];
+  const dilation = attrInts(node, 'dilations')?.[k] ?? 1;
+  const span = input + (pads[k] ?? 0) + (pads[k + spatial] ?? 0) - dilation * (kernel - 1) - 1;
+  const ceil = attrInt(node, 'ceil_mode', 0) === 1;
+  return (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+}
+
+/** The indices Slice picks from a dimension of `size` (ONNX clamping rules, any step). */
+export function sliceIndices(size: number, start: number, end: number, step: number): number[] {
+  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+  let s = start < 0 ? start + size : start;
+  let e = end < 0 ? end + size : end;
+  if (step > 0) {
+    s = clamp(s, 0, size);
+    e = clamp(e, 0, size);
+  } else {
+    s = clamp(s, -1, size - 1);
+    e = clamp(e, -1, size - 1);
+  }
+  const out: number[] = [];
+  for (let i = s; step > 0 ? i < e : i > e; i += step) out.push(i);
+  return out;
 }

@@ -50,8 +50,10 @@ export class GradBuilder {
     return r;
   }
 
+  /** The value of a small constant tensor, when every element is a known number. */
   constantValues(value: string): number[] | undefined {
-    return this.typeInfo.constants.get(value);
+    const v = this.typeInfo.constants.get(value);
+    return v && v.every((d) => typeof d === 'number') ? (v as number[]) : undefined;
   }
 
   requireOpset(version: number): void {
@@ -92,32 +94,33 @@ export class GradBuilder {
 
   // ---- constants ----
 
-  private initializer(key: string, make: (name: string) => ReturnType<typeof makeTensor>, t: ValueType): string {
+  /** An initializer holding `values`, shared by every rule that asks for the same constant. */
+  private initializer(t: DataType, dims: number[], values: number[]): string {
+    const key = `${dataTypeName(t)}[${dims.join(',')}]:${values.join(',')}`;
     let name = this.constants.get(key);
     if (!name) {
-      name = this.graph.uniqueName(`/grad/const/${key.replace(/[^\w.-]/g, '_')}`);
-      this.graph.proto.initializer.push(make(name));
+      name = this.graph.uniqueName(`/grad/const/${dataTypeName(t)}_${values.join('_').slice(0, 40).replace(/[^\w.-]/g, 'm')}`);
+      this.graph.proto.initializer.push(makeTensor(name, t, dims, values));
       this.constants.set(key, name);
-      this.record(name, t);
-      if (t.elemType === DataType.INT64 && t.dims!.length <= 1) this.typeInfo.constants.set(name, key.split(':')[1]!.split(',').filter(Boolean).map(Number));
+      this.record(name, { elemType: t, dims });
+      this.typeInfo.constants.set(name, values);
     }
     return name;
   }
 
   /** A scalar of the element type of `like`. */
   scalar(value: number, like: string): string {
-    const t = this.dtype(like);
-    return this.initializer(`s:${value}:${dataTypeName(t)}`, (n) => makeTensor(n, t, [], [value]), { elemType: t, dims: [] });
+    return this.initializer(this.dtype(like), [], [value]);
   }
 
   /** A 1-D int64 constant (shapes, axes, indices). */
   ints(values: number[]): string {
-    return this.initializer(`i:${values.join(',')}`, (n) => makeTensor(n, DataType.INT64, [values.length], values), { elemType: DataType.INT64, dims: [values.length] });
+    return this.initializer(DataType.INT64, [values.length], values);
   }
 
   /** A 0-D int64 constant. */
   int(value: number): string {
-    return this.initializer(`i0:${value}`, (n) => makeTensor(n, DataType.INT64, [], [value]), { elemType: DataType.INT64, dims: [] });
+    return this.initializer(DataType.INT64, [], [value]);
   }
 
   // ---- shapes ----

@@ -40,6 +40,51 @@ function cropSpatial(b: GradBuilder, t: string, like: string, spatial: number): 
   return b.op('Slice', [t, b.ints(axes.map(() => 0)), ends, b.ints(axes)]);
 }
 
+/** dX as ConvTranspose; output_padding = stride - 1 makes it cover every input position, the rest is cropped. */
+function transposedConv(b: GradBuilder, g: string, w: string, x: string, geo: ConvGeometry): string {
+  const t = b.op('ConvTranspose', [g, w], {
+    strides: geo.strides,
+    pads: geo.pads,
+    dilations: geo.dilations,
+    group: geo.group,
+    output_padding: geo.strides.map((s) => s - 1),
+  });
+  return geo.strides.some((s) => s > 1) ? cropSpatial(b, t, x, geo.spatial) : t;
+}
+
+function kernelSize(b: GradBuilder, w: string, k: number): number | undefined {
+  const d = b.type(w).dims?.[2 + k];
+  return typeof d === 'number' ? d : undefined;
+}
+
+/** The stride-1 rewrite needs the kernel size statically and pads within the kernel's reach. */
+function fitsAsConv(geo: ConvGeometry, b: GradBuilder, w: string): boolean {
+  return Array.from({ length: geo.spatial }, (_, k) => kernelSize(b, w, k)).every(
+    (size, k) => size !== undefined && geo.pads[k]! <= geo.dilations[k]! * (size - 1) && geo.pads[k + geo.spatial]! <= geo.dilations[k]! * (size - 1),
+  );
+}
+
+/**
+ * For stride 1, dX is a plain convolution of dY with the kernel flipped in space and its in/out
+ * channels swapped (per group), padded by reach - pad. Runtimes run Conv much faster than
+ * ConvTranspose, and for constant weights the kernel rewrite is folded once at load time.
+ */
+function convWithFlippedKernel(b: GradBuilder, g: string, w: string, geo: ConvGeometry): string {
+  const G = geo.group;
+  const spatialAxes = range(2, 2 + geo.spatial);
+  const wShape = b.shape(w);
+  const kernelDims = b.op('Slice', [wShape, b.ints([2]), b.ints([2 + geo.spatial])]);
+  // [O, C/G, k...] -> [G, O/G, C/G, k...] -> [G, C/G, O/G, k...] -> [C, O/G, k...]
+  const grouped = b.reshape(w, b.op('Concat', [b.ints([G, -1]), b.op('Slice', [wShape, b.ints([1]), b.ints([2])]), kernelDims], { axis: 0 }));
+  const swapped = b.op('Transpose', [grouped], { perm: [0, 2, 1, ...range(3, 3 + geo.spatial)] });
+  const outPerGroup = b.op('Div', [b.op('Slice', [wShape, b.ints([0]), b.ints([1])]), b.ints([G])]);
+  const perGroupOut = b.reshape(swapped, b.op('Concat', [b.ints([-1]), outPerGroup, kernelDims], { axis: 0 }));
+  const flipped = b.op('Slice', [perGroupOut, b.ints(spatialAxes.map(() => -1)), b.ints(spatialAxes.map(() => Number.MIN_SAFE_INTEGER)), b.ints(spatialAxes), b.ints(spatialAxes.map(() => -1))]);
+  const reach = (k: number) => geo.dilations[k]! * (kernelSize(b, w, k)! - 1);
+  const pads = [...range(0, geo.spatial).map((k) => reach(k) - geo.pads[k]!), ...range(0, geo.spatial).map((k) => reach(k) - geo.pads[k + geo.spatial]!)];
+  return b.op('Conv', [g, flipped], { dilations: geo.dilations, pads, group: G });
+}
+
 export const Conv: GradientRule = {
   opType: 'Conv',
   vjp: (ctx) => {
@@ -48,17 +93,7 @@ export const Conv: GradientRule = {
     const geo = geometry(b, ctx);
     const strided = geo.strides.some((s) => s > 1);
     let dx: string | null = null;
-    if (ctx.needs(0)) {
-      // With output_padding = stride - 1 the transposed conv covers every input position; crop the rest.
-      const t = b.op('ConvTranspose', [g, w!], {
-        strides: geo.strides,
-        pads: geo.pads,
-        dilations: geo.dilations,
-        group: geo.group,
-        output_padding: geo.strides.map((s) => s - 1),
-      });
-      dx = strided ? cropSpatial(b, t, x!, geo.spatial) : t;
-    }
+    if (ctx.needs(0)) dx = strided || !fitsAsConv(geo, b, w!) ? transposedConv(b, g, w!, x!, geo) : convWithFlippedKernel(b, g, w!, geo);
     let dw: string | null = null;
     if (ctx.needs(1)) {
       // Batch becomes the channel axis of the correlation; with groups, each group's channels

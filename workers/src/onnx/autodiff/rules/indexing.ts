@@ -1,6 +1,8 @@
 /** Selection ops: Slice, Gather (w.r.t. data) and Where (w.r.t. its two branches). */
 import { DataType, attrInt } from '../../proto.ts';
 import { dy0, type GradientRule } from '../rule.ts';
+import type { GradBuilder } from '../builder.ts';
+import { sliceIndices } from '../../type-inference.ts';
 
 /**
  * Slice's adjoint scatters dy back to where its elements came from. The positions are found by
@@ -11,6 +13,9 @@ export const Slice: GradientRule = {
   opType: 'Slice',
   vjp: (ctx) => {
     const { b, inputs: [x, ...bounds] } = ctx;
+    const pads = staticPads(b, x!, bounds);
+    // A contiguous slice of known position: padding dy back with zeros is one cheap op.
+    if (pads) return [b.op('Pad', [dy0(ctx), b.ints(pads), b.scalar(0, x!)], { mode: 'constant' })];
     const count = b.op('Size', [x!], undefined, DataType.INT64);
     const flatIndex = b.reshape(b.op('Range', [b.int(0), count, b.int(1)], undefined, DataType.INT64), b.shape(x!));
     const picked = b.reshape(b.op('Slice', [flatIndex, ...bounds], undefined, DataType.INT64), b.ints([-1]));
@@ -19,6 +24,26 @@ export const Slice: GradientRule = {
     return [b.reshapeLike(scattered, x!)];
   },
 };
+
+/** Pads [begins..., ends...] that undo a step-1 Slice whose bounds and input dims are known. */
+function staticPads(b: GradBuilder, x: string, [starts, ends, axes, steps]: string[]): number[] | null {
+  const dims = b.type(x).dims;
+  const s = starts ? b.constantValues(starts) : undefined;
+  const e = ends ? b.constantValues(ends) : undefined;
+  const a = axes ? b.constantValues(axes) : undefined;
+  const st = steps ? b.constantValues(steps) : undefined;
+  if (!dims || !s || !e || (axes && !a) || (steps && !st) || st?.some((v) => v !== 1)) return null;
+  const pads = new Array<number>(2 * dims.length).fill(0);
+  for (let k = 0; k < s.length; k++) {
+    const axis = (a?.[k] ?? k) < 0 ? a![k]! + dims.length : a?.[k] ?? k;
+    const size = dims[axis];
+    if (typeof size !== 'number') return null;
+    const picked = sliceIndices(size, s[k]!, e[k]!, 1);
+    pads[axis] = picked.length ? picked[0]! : size;
+    pads[axis + dims.length] = picked.length ? size - 1 - picked[picked.length - 1]! : 0;
+  }
+  return pads;
+}
 
 /**
  * Gather picks slices of `data` along an axis; its adjoint adds each dy slice into the slice it
@@ -33,11 +58,13 @@ export const Gather: GradientRule = {
     let axis = attrInt(node, 'axis', 0);
     const rank = axis === 0 ? b.rank(data!) ?? 1 : b.requireRank(data!, `Gather '${node.name}' along axis ${axis}`);
     if (axis < 0) axis += rank;
-    // Negative indices count from the end; ScatterND wants them in range.
+    // Negative indices count from the end; ScatterND wants them in range, and as int64 (Gather
+    // also takes int32).
     const size = b.reshape(b.dim(data!, axis), b.ints([]));
-    const idx = b.op('Where', [b.op('Less', [indices!, b.int(0)], undefined, DataType.BOOL), b.add(indices!, b.op('Cast', [size], { to: b.dtype(indices!) })), indices!]);
-    const idx64 = b.op('Unsqueeze', [b.op('Cast', [idx], { to: DataType.INT64 }, DataType.INT64), b.ints([-1])]);
-    if (axis === 0) return [b.op('ScatterND', [b.zerosLike(data!), idx64, g], { reduction: 'add' })];
+    const i64 = b.op('Cast', [indices!], { to: DataType.INT64 }, DataType.INT64);
+    const idx = b.op('Where', [b.op('Less', [i64, b.int(0)], undefined, DataType.BOOL), b.add(i64, size), i64], undefined, DataType.INT64);
+    const ndIndices = b.op('Unsqueeze', [idx, b.ints([-1])]);
+    if (axis === 0) return [b.op('ScatterND', [b.zerosLike(data!), ndIndices, g], { reduction: 'add' })];
     // Move the gathered axis (and dy's index axes) to the front, scatter, and move back.
     const q = b.requireRank(indices!, `Gather '${node.name}' along axis ${axis}`);
     const dataPerm = [axis, ...[...Array(rank).keys()].filter((k) => k !== axis)];
@@ -46,7 +73,7 @@ export const Gather: GradientRule = {
     const inverse = new Array<number>(rank);
     dataPerm.forEach((p, k) => (inverse[p] = k));
     const zeros = b.op('Transpose', [b.zerosLike(data!)], { perm: dataPerm });
-    const scattered = b.op('ScatterND', [zeros, idx64, b.op('Transpose', [g], { perm: gPerm })], { reduction: 'add' });
+    const scattered = b.op('ScatterND', [zeros, ndIndices, b.op('Transpose', [g], { perm: gPerm })], { reduction: 'add' });
     return [b.op('Transpose', [scattered], { perm: inverse })];
   },
 };

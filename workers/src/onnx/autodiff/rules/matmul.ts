@@ -1,5 +1,6 @@
 /** Matrix products: MatMul (batched, broadcast, 1-D operands) and Gemm. */
 import { attrFloat, attrInt } from '../../proto.ts';
+import type { GradBuilder } from '../builder.ts';
 import { dy0, type GradientRule } from '../rule.ts';
 
 /**
@@ -11,20 +12,53 @@ export const MatMul: GradientRule = {
   vjp: (ctx) => {
     const { b, inputs: [a, bm] } = ctx;
     const g = dy0(ctx);
-    const ra = b.rank(a!);
-    const rb = b.rank(bm!);
-    if (ra === 1 && rb === 1) return [ctx.needs(0) ? b.mul(g, bm!) : null, ctx.needs(1) ? b.mul(g, a!) : null];
-    // Give 1-D operands (and the matching axis of g) their implicit axis back, then use the 2-D formulas.
-    const a2 = ra === 1 ? b.op('Unsqueeze', [a!, b.ints([0])]) : a!;
-    const b2 = rb === 1 ? b.op('Unsqueeze', [bm!, b.ints([-1])]) : bm!;
-    let g2 = g;
-    if (ra === 1) g2 = b.op('Unsqueeze', [g2, b.ints([-2])]);
-    if (rb === 1) g2 = b.op('Unsqueeze', [g2, b.ints([-1])]);
+    if (b.rank(a!) === 1 && b.rank(bm!) === 1) return [ctx.needs(0) ? b.mul(g, bm!) : null, ctx.needs(1) ? b.mul(g, a!) : null];
+    // Give 1-D operands (and g) their implicit axis back, then use the matrix formulas.
+    const a2 = asMatrix(b, a!, 0);
+    const b2 = asMatrix(b, bm!, -1);
+    const g2 = withUnitAxes(b, g, a!, bm!);
     const da = ctx.needs(0) ? b.unbroadcast(b.op('MatMul', [g2, b.transposeLastTwo(b2)]), a2) : null;
     const db = ctx.needs(1) ? b.unbroadcast(b.op('MatMul', [b.transposeLastTwo(a2), g2]), b2) : null;
-    return [da && ra === 1 ? b.reshapeLike(da, a!) : da, db && rb === 1 ? b.reshapeLike(db, bm!) : db];
+    return [da && a2 !== a ? b.reshapeLike(da, a!) : da, db && b2 !== bm ? b.reshapeLike(db, bm!) : db];
   },
 };
+
+/** [1] where MatMul promotes the operand x from 1-D to a matrix, [] where not; found at run time when x's rank is unknown. */
+function unitAxis(b: GradBuilder, x: string): string {
+  const r = b.rank(x);
+  if (r !== undefined) return b.ints(r === 1 ? [1] : []);
+  return b.op('Slice', [b.ints([1]), b.ints([0]), b.sub(b.ints([2]), b.shape(b.shape(x)))]);
+}
+
+function concat(b: GradBuilder, parts: string[]): string {
+  return b.op('Concat', parts, { axis: 0 });
+}
+
+/** Operand x as MatMul reads it: a 1-D x gains a unit axis at `axis` (0: row, -1: column). */
+function asMatrix(b: GradBuilder, x: string, axis: 0 | -1): string {
+  const r = b.rank(x);
+  if (r === 1) return b.op('Unsqueeze', [x, b.ints([axis])]);
+  if (r !== undefined) return x;
+  const unit = unitAxis(b, x);
+  return b.reshape(x, concat(b, axis === 0 ? [unit, b.shape(x)] : [b.shape(x), unit]));
+}
+
+/** g with the axes MatMul dropped for 1-D operands: A's row axis before B's column axis. */
+function withUnitAxes(b: GradBuilder, g: string, a: string, bm: string): string {
+  const ra = b.rank(a);
+  const rb = b.rank(bm);
+  if (ra !== undefined && rb !== undefined) {
+    const rowAxis = ra === 1 ? b.op('Unsqueeze', [g, b.ints([-2])]) : g;
+    return rb === 1 ? b.op('Unsqueeze', [rowAxis, b.ints([-1])]) : rowAxis;
+  }
+  const [unitA, unitB] = [unitAxis(b, a), unitAxis(b, bm)];
+  const shape = b.shape(g);
+  // The row axis goes before g's last axis if B contributed one (B not 1-D), else at the end.
+  const at = b.add(b.sub(b.shape(shape), b.ints([1])), b.shape(unitB));
+  const head = b.op('Slice', [shape, b.ints([0]), at]);
+  const tail = b.op('Slice', [shape, at, b.ints([Number.MAX_SAFE_INTEGER])]);
+  return b.reshape(g, concat(b, [head, unitA, tail, unitB]));
+}
 
 /**
  * Y = alpha A' B' + beta C with A' = transA ? A^T : A, B' likewise. Each adjoint is itself one
@@ -36,7 +70,8 @@ export const Gemm: GradientRule = {
     const { b, node, inputs: [a, bm, c] } = ctx;
     const g = dy0(ctx);
     const alpha = attrFloat(node, 'alpha', 1);
-    const beta = attrFloat(node, 'beta', 1);
+    // A float attribute is float32 to the runtime; a double scalar must hold that value, not the literal.
+    const beta = Math.fround(attrFloat(node, 'beta', 1));
     const transA = attrInt(node, 'transA', 0);
     const transB = attrInt(node, 'transB', 0);
     const gemm = (x: string, y: string, tA: number, tB: number) => b.op('Gemm', [x, y], { alpha: { f: alpha }, transA: tA, transB: tB });

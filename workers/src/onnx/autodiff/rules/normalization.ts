@@ -49,17 +49,18 @@ export const LayerNormalization: GradientRule = {
   opType: 'LayerNormalization',
   vjp: (ctx) => {
     const { b, node, inputs: [x, scale, bias] } = ctx;
-    const g = dy0(ctx);
     const axis = attrInt(node, 'axis', -1);
-    const xShape = b.shape(x!);
-    const normShape = b.op('Slice', [xShape, b.ints([axis]), b.ints([Number.MAX_SAFE_INTEGER])]);
-    const rowsShape = b.op('Concat', [b.op('Slice', [xShape, b.ints([0]), b.ints([axis])]), b.ints([-1])], { axis: 0 });
-    const norm = normalizeRows(b, b.reshape(x!, rowsShape), attrFloat(node, 'epsilon', 1e-5));
-    const g2 = b.reshape(g, rowsShape);
+    // Flatten gives the rows [prod(shape[:axis]), prod(shape[axis:])] for any axis, 0 included.
+    const rows = (v: string) => b.op('Flatten', [v], { axis });
+    const norm = normalizeRows(b, rows(x!), attrFloat(node, 'epsilon', 1e-5));
+    const g2 = rows(dy0(ctx));
+    const normShape = b.op('Slice', [b.shape(x!), b.ints([axis]), b.ints([Number.MAX_SAFE_INTEGER])]);
     const scaleRow = b.reshape(b.op('Expand', [scale!, normShape]), b.ints([-1]));
     const dx = ctx.needs(0) ? b.reshapeLike(normalizeRowsAdjoint(b, norm, b.mul(g2, scaleRow)), x!) : null;
     // Per-feature sums over all rows, then back to the parameter's own (possibly broadcast) shape.
-    const perFeature = (v: string, param: string) => b.unbroadcast(b.reshape(b.reduceSum(b.reshape(v, b.ints([-1, 0])), [0], false), normShape), param);
+    const normType = { elemType: b.dtype(x!), dims: b.type(x!).dims?.slice(axis) };
+    const perFeature = (v: string, param: string) =>
+      b.unbroadcast(b.emit('Reshape', [b.reduceSum(v, [0], false), normShape], 1, undefined, normType)[0]!, param);
     const dscale = ctx.needs(1) ? perFeature(b.mul(g2, norm.xhat), scale!) : null;
     const dbias = bias && ctx.needs(2) ? perFeature(g2, bias) : null;
     return [dx, dscale, dbias];

@@ -20,11 +20,11 @@ function pointwise(opType: string, derivative: Local): GradientRule {
 }
 
 /** A rule whose adjoint is dy itself, or dy masked where the local derivative vanishes. */
-function passThrough(opType: string, keep?: (b: GradBuilder, x: string, ctx: VjpContext) => string | null): GradientRule {
+function passThrough(opType: string, keep?: (b: GradBuilder, x: string) => string): GradientRule {
   return {
     opType,
     vjp: (ctx) => {
-      const mask = keep?.(ctx.b, ctx.inputs[0]!, ctx);
+      const mask = keep?.(ctx.b, ctx.inputs[0]!);
       return [mask ? ctx.b.maskWhere(mask, dy0(ctx)) : dy0(ctx)];
     },
   };
@@ -55,26 +55,33 @@ export const Cos = pointwise('Cos', (b, x) => b.neg(b.op('Sin', [x])));
 
 export const Relu = passThrough('Relu', (b, x) => b.op('Greater', [x, b.scalar(0, x)], undefined, DataType.BOOL));
 
-/** LeakyRelu: slope 1 for x > 0, alpha elsewhere. */
+/** LeakyRelu: slope 1 for x > 0, alpha (as float32, which the runtime uses) elsewhere. */
 export const LeakyRelu: GradientRule = {
   opType: 'LeakyRelu',
   vjp: (ctx) => {
     const { b, inputs: [x], node } = ctx;
     const g = dy0(ctx);
     const positive = b.op('Greater', [x!, b.scalar(0, x!)], undefined, DataType.BOOL);
-    return [b.op('Where', [positive, g, b.mul(g, b.scalar(attrFloat(node, 'alpha', 0.01), x!))])];
+    return [b.op('Where', [positive, g, b.mul(g, b.scalar(Math.fround(attrFloat(node, 'alpha', 0.01)), x!))])];
   },
 };
 
-/** Clip passes the gradient where min <= x <= max (as PyTorch's clamp does). */
-export const Clip = passThrough('Clip', (b, x, ctx) => {
-  const [, min, max] = ctx.inputs;
-  const conditions: string[] = [];
-  if (min) conditions.push(b.op('GreaterOrEqual', [x, min], undefined, DataType.BOOL));
-  if (max) conditions.push(b.op('LessOrEqual', [x, max], undefined, DataType.BOOL));
-  if (conditions.length === 0) return null;
-  return conditions.length === 1 ? conditions[0]! : b.op('And', conditions, undefined, DataType.BOOL);
-});
+/**
+ * Clip passes the gradient to x where min <= x <= max (as PyTorch's clamp does), and to a bound
+ * where x lies beyond it.
+ */
+export const Clip: GradientRule = {
+  opType: 'Clip',
+  vjp: (ctx) => {
+    const { b, inputs: [x, min, max] } = ctx;
+    const g = dy0(ctx);
+    const below = min ? b.op('Less', [x!, min], undefined, DataType.BOOL) : null;
+    const above = max ? b.op('Greater', [x!, max], undefined, DataType.BOOL) : null;
+    const outside = below && above ? b.op('Or', [below, above], undefined, DataType.BOOL) : below ?? above;
+    const dx = outside ? b.maskWhere(b.op('Not', [outside], undefined, DataType.BOOL), g) : g;
+    return [dx, ctx.needs(1) ? b.unbroadcast(b.maskWhere(below!, g), min!) : null, ctx.needs(2) ? b.unbroadcast(b.maskWhere(above!, g), max!) : null];
+  },
+};
 
 /** Gelu (opset 20): exact form Phi(x) + x phi(x); tanh form differentiated as written. */
 export const Gelu = pointwise('Gelu', (b, x, _y, ctx) => {

@@ -18,6 +18,10 @@ export const Resize: GradientRule = {
     const useSizes = Boolean(sizes);
     const given = useSizes ? sizes! : scales;
     if (!given) throw new GradientError(`Resize '${node.name}' has neither scales nor sizes`);
+    // A kept aspect ratio ties the axes together (one scale from all sizes), so one axis at a time
+    // would resize differently.
+    const policy = attrString(node, 'keep_aspect_ratio_policy', 'stretch');
+    if (useSizes && policy !== 'stretch') throw new GradientError(`Resize '${node.name}': keep_aspect_ratio_policy ${policy} has no gradient rule; give the output sizes with 'stretch'`);
     const rank = b.rank(x!) ?? b.type(given).dims?.[0];
     if (typeof rank !== 'number') throw new GradientError(`Resize '${node.name}': rank of the input is unknown`);
     const axesAttr = attrInts(node, 'axes');
