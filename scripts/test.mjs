@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { ensureDependencies } from './ensure-deps.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const SEARCH_ROOTS = ['workers/test', 'apps', 'test'];
@@ -35,6 +36,7 @@ for (const r of roots) {
   else files.push(r);
 }
 files.sort();
+ensureDependencies();
 if (files.length === 0) {
   console.error('test: no test files found');
   process.exit(2);

@@ -3,8 +3,9 @@
  *
  * Each prompt contributes a row of additive tallies (images, correct images, ...); every aggregate is
  * a function of the column sums. One resample draws as many prompts as there are, with replacement,
- * sums their rows and evaluates every aggregate, so all aggregates share the same resamples and the
- * cost is resamples x prompts x columns. A seeded PRNG makes the intervals reproducible.
+ * sums their rows and evaluates every aggregate, so all aggregates share the same resamples. With
+ * strata (GenEval's tags) the draws happen within each stratum, which keeps its size fixed. A seeded
+ * PRNG makes the intervals reproducible.
  */
 
 export interface BootstrapOptions {
@@ -43,65 +44,79 @@ function quantile(sorted: Float64Array, q: number): number {
 }
 
 /** Sums the rows (all of the same width) column by column. */
-export function columnSums(rows: readonly ArrayLike<number>[], width: number): Float64Array {
+function columnSums(rows: readonly ArrayLike<number>[], width: number): Float64Array {
   const sums = new Float64Array(width);
   for (const row of rows) for (let c = 0; c < width; c++) sums[c] += row[c];
   return sums;
 }
 
+export type Intervals<K extends string> = Record<K, Interval | null>;
+
 /**
- * Intervals for each named statistic. `strata` (one group key per row) resamples within each group,
- * keeping group sizes fixed: used where an aggregate averages over groups (GenEval's tags). Resamples
- * where a statistic is null are left out of its interval; it is null when none remain or there are no rows.
+ * Intervals for each named statistic. `strata` (one key per row) resamples within each group, keeping
+ * group sizes fixed: used where an aggregate averages over groups (GenEval's tags). A statistic gets
+ * null when it is undefined in every resample, or when there are no rows.
  */
 export function bootstrapIntervals<K extends string>(
   rows: readonly ArrayLike<number>[],
   width: number,
   statistics: Record<K, Statistic>,
   options: BootstrapOptions & { strata?: readonly (string | number)[] } = {},
-): Record<K, Interval | null> {
+): Intervals<K> {
   const { resamples, seed, confidence } = { ...DEFAULT_BOOTSTRAP, ...options };
   const names = Object.keys(statistics) as K[];
-  const intervals = {} as Record<K, Interval | null>;
   if (rows.length === 0) {
-    for (const name of names) intervals[name] = null;
-    return intervals;
+    return Object.fromEntries(names.map((name) => [name, null])) as Intervals<K>;
   }
 
-  const flat = new Float64Array(rows.length * width);
+  // Identical rows are interchangeable draws, so each draw only counts its row's pattern and the sums
+  // are folded from the counts once per resample: the cost per draw does not grow with the width,
+  // and prompts with a handful of images have few distinct tallies.
+  const patternIndex = new Map<string, number>();
+  const patterns: number[] = [];
+  const strata = new Map<string | number, number[]>(); // the pattern of each of the stratum's rows
   rows.forEach((row, r) => {
-    for (let c = 0; c < width; c++) flat[r * width + c] = row[c];
-  });
-  const groups = new Map<string | number, number[]>();
-  rows.forEach((_, r) => {
     const key = options.strata?.[r] ?? 0;
-    const members = groups.get(key) ?? [];
-    members.push(r);
-    groups.set(key, members);
+    const rowKey = Array.prototype.join.call(row, ',');
+    let pattern = patternIndex.get(rowKey);
+    if (pattern === undefined) {
+      pattern = patternIndex.size;
+      patternIndex.set(rowKey, pattern);
+      for (let c = 0; c < width; c++) patterns.push(row[c]);
+    }
+    const members = strata.get(key) ?? [];
+    members.push(pattern);
+    strata.set(key, members);
   });
 
   const random = mulberry32(seed);
-  const sums = new Float64Array(width);
+  const drawn = new Int32Array(patternIndex.size);
+  const total = new Float64Array(width);
   const values = names.map(() => new Float64Array(resamples));
-  const counts = names.map(() => 0);
+  const kept = names.map(() => 0); // resamples where each statistic is defined
+  const groups = [...strata.values()].map((stratum) => Int32Array.from(stratum));
   for (let s = 0; s < resamples; s++) {
-    sums.fill(0);
-    for (const members of groups.values()) {
-      for (let i = 0; i < members.length; i++) {
-        const offset = members[Math.floor(random() * members.length)] * width;
-        for (let c = 0; c < width; c++) sums[c] += flat[offset + c];
-      }
+    drawn.fill(0);
+    for (const members of groups) {
+      for (let i = 0; i < members.length; i++) drawn[members[Math.floor(random() * members.length)]]++;
+    }
+    total.fill(0);
+    for (let p = 0; p < drawn.length; p++) {
+      const times = drawn[p];
+      if (times === 0) continue;
+      for (let c = 0; c < width; c++) total[c] += times * patterns[p * width + c];
     }
     names.forEach((name, k) => {
-      const value = statistics[name](sums);
-      if (value !== null) values[k][counts[k]++] = value;
+      const value = statistics[name](total);
+      if (value !== null) values[k][kept[k]++] = value;
     });
   }
 
   const tail = (1 - confidence) / 2;
+  const intervals = {} as Intervals<K>;
   names.forEach((name, k) => {
-    const kept = values[k].subarray(0, counts[k]).sort();
-    intervals[name] = kept.length === 0 ? null : [quantile(kept, tail), quantile(kept, 1 - tail)];
+    const sorted = values[k].subarray(0, kept[k]).sort();
+    intervals[name] = sorted.length === 0 ? null : [quantile(sorted, tail), quantile(sorted, 1 - tail)];
   });
   return intervals;
 }

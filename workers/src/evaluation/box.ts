@@ -1,8 +1,12 @@
 import type { Box } from './detection.ts';
 
 export function boxCentre(box: Box): [x: number, y: number] {
-  return [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2];
+  return [centreX(box), centreY(box)];
 }
+
+// Scalar forms, for hot loops that compare many boxes without allocating.
+export const centreX = (box: Box): number => (box[0] + box[2]) / 2;
+export const centreY = (box: Box): number => (box[1] + box[3]) / 2;
 
 export function boxSize(box: Box): [width: number, height: number] {
   return [box[2] - box[0], box[3] - box[1]];

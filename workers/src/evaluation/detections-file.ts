@@ -2,10 +2,8 @@ import { z } from 'zod';
 import { readJsonLines } from '../util/read-data-file.ts';
 import type { ImageDetections } from './detection.ts';
 
-// JSON.parse turns 1e999 into Infinity, so "a number" is not enough.
-const finite = z.number().refine(Number.isFinite, { message: 'must be a finite number' });
-
-const boxSchema = z.tuple([finite, finite, finite, finite]).superRefine(([x0, y0, x1, y1], ctx) => {
+// zod's number() rejects Infinity, which JSON.parse makes of 1e999, and NaN.
+const boxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]).superRefine(([x0, y0, x1, y1], ctx) => {
   if (x1 < x0) ctx.addIssue({ code: 'custom', message: `x1 (${x1}) < x0 (${x0}); boxes are [x0, y0, x1, y1]` });
   if (y1 < y0) ctx.addIssue({ code: 'custom', message: `y1 (${y1}) < y0 (${y0}); boxes are [x0, y0, x1, y1]` });
 });
@@ -31,12 +29,12 @@ export const imageDetectionsSchema = z.object({
  */
 export function readDetectionsFile(path: string, promptIds: ReadonlySet<number>, promptsSource: string): ImageDetections[] {
   const firstLineOf = new Map<string, number>();
-  return readJsonLines(path, imageDetectionsSchema).map(({ lineNumber, value }) => {
-    if (!promptIds.has(value.prompt)) throw new Error(`${path}:${lineNumber}: prompt ${value.prompt} is not in ${promptsSource}`);
-    const key = `${value.prompt}_${value.image}`;
+  return readJsonLines(path, imageDetectionsSchema, (image, lineNumber) => {
+    if (!promptIds.has(image.prompt)) throw new Error(`prompt ${image.prompt} is not in ${promptsSource}`);
+    const key = `${image.prompt}_${image.image}`;
     const earlier = firstLineOf.get(key);
-    if (earlier !== undefined) throw new Error(`${path}:${lineNumber}: prompt ${value.prompt} image ${value.image} was already given on line ${earlier}`);
+    if (earlier !== undefined) throw new Error(`prompt ${image.prompt} image ${image.image} was already given on line ${earlier}`);
     firstLineOf.set(key, lineNumber);
-    return value;
+    return image;
   });
 }

@@ -100,7 +100,6 @@ export class Graph {
       attribute: attributesFrom(attrs),
     });
     this.proto.node.push(node);
-    this.producerIndex?.clear();
     this.producerIndex = undefined;
     this.consumerIndex = undefined;
     return node;
@@ -123,8 +122,8 @@ export class Graph {
       }
     }
     const order: NodeProto[] = [];
-    while (ready.length) {
-      const n = ready.shift()!;
+    for (let next = 0; next < ready.length; next++) {
+      const n = ready[next]!;
       order.push(n);
       for (const o of n.output) {
         for (const c of waiting.get(o) ?? []) {
@@ -136,7 +135,8 @@ export class Graph {
       }
     }
     if (order.length !== this.proto.node.length) {
-      const stuck = this.proto.node.find((n) => !order.includes(n));
+      const placed = new Set(order);
+      const stuck = this.proto.node.find((n) => !placed.has(n));
       throw new GraphError(`graph has a cycle (node '${stuck?.name}' can never run)`);
     }
     return order;
@@ -149,6 +149,13 @@ export class Graph {
     const init = this.proto.initializer.find((t) => t.name === name);
     if (init) return { elemType: init.dataType as DataType, dims: init.dims.map(Number) };
     return {};
+  }
+
+  /** Adds a graph input. */
+  addInput(name: string, elemType: DataType, dims?: Dim[]): void {
+    if (this.hasValue(name)) throw new GraphError(`the graph already has a value named '${name}'`);
+    this.proto.input.push(valueInfo(name, elemType, dims));
+    this.usedNames().add(name);
   }
 
   /** Makes `name` a graph output (no-op if it already is one). */

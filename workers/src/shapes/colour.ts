@@ -16,6 +16,12 @@ export function offsetLength(offset: ColourOffset): number {
   return Math.hypot(offset[0], offset[1], offset[2]);
 }
 
+/** The offset scaled to length 1 (the colour's direction); a zero offset stays zero. */
+export function unitOffset(offset: ColourOffset): ColourOffset {
+  const length = offsetLength(offset);
+  return length > 0 ? [offset[0] / length, offset[1] / length, offset[2] / length] : [0, 0, 0];
+}
+
 /** The angle between two offsets in degrees, 0 to 180 (180 when either has no length). */
 export function offsetAngleDegrees(a: ColourOffset, b: ColourOffset): number {
   const lengths = offsetLength(a) * offsetLength(b);

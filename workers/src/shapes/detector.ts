@@ -1,10 +1,11 @@
 import type { Box, Detection } from '../evaluation/detection.ts';
 import { connectedRegions } from '../image/connected-components.ts';
 import { boxBlur3x3 } from '../image/filters.ts';
+import { boxAroundPixels } from '../image/pixel-box.ts';
 import type { Rgb, RgbImage } from '../image/rgb-image.ts';
-import { colourOffset, offsetAngleDegrees, offsetLength, type ColourOffset } from './colour.ts';
+import { colourOffset, offsetAngleDegrees, offsetLength, unitOffset, type ColourOffset } from './colour.ts';
 import { shapeBoxSize, shapeMask } from './geometry.ts';
-import { findClass, objectExtentPixels, SHAPES_WORLD, type ShapeClass, type ShapesWorld } from './world.ts';
+import { classNames, findClass, objectExtentPixels, SHAPES_WORLD, type ShapeClass, type ShapesWorld } from './world.ts';
 
 /*
  * The Shapes world's detector: deterministic, no learned weights. Every pixel is seen as its offset
@@ -43,7 +44,8 @@ const MIN_REPORTED_SCORE = 0.01;
  * answer "not found" for what it cannot see). Detections come sorted by score, highest first.
  */
 export function detectShapes(image: RgbImage, queries?: readonly string[], world: ShapesWorld = SHAPES_WORLD): Detection[] {
-  const wanted = new Set((queries ?? world.classes.map((c) => c.name)).map((name) => findClass(world, name).name));
+  for (const name of queries ?? []) findClass(world, name);
+  const wanted = new Set(queries ?? classNames(world));
   const classOffsets = world.classes.map((c) => colourOffset(c.colour, world.background));
   const offsets = backgroundOffsets(image, world.background);
   const regions = objectRegions(image.width, image.height, offsets, classOffsets);
@@ -72,16 +74,19 @@ function backgroundOffsets(image: RgbImage, background: Rgb): Float32Array {
 }
 
 function backdropGains(pixels: Float32Array, expected: Rgb): [number, number, number] {
+  const pixelCount = pixels.length / 3;
+  const channels = [new Float32Array(pixelCount), new Float32Array(pixelCount), new Float32Array(pixelCount)];
   let backdrop: Rgb = expected;
   // The second pass re-centres on the first estimate, so a strong cast is still measured fully.
   for (let pass = 0; pass < 2; pass++) {
-    const channels: number[][] = [[], [], []];
+    let count = 0;
     for (let i = 0; i < pixels.length; i += 3) {
       if (Math.hypot(pixels[i] - backdrop[0], pixels[i + 1] - backdrop[1], pixels[i + 2] - backdrop[2]) > BACKGROUND_RADIUS) continue;
-      for (let c = 0; c < 3; c++) channels[c].push(pixels[i + c]);
+      for (let c = 0; c < 3; c++) channels[c][count] = pixels[i + c];
+      count++;
     }
-    if (channels[0].length < MIN_BACKGROUND_SHARE * (pixels.length / 3)) return [1, 1, 1];
-    backdrop = [median(channels[0]), median(channels[1]), median(channels[2])];
+    if (count < MIN_BACKGROUND_SHARE * pixelCount) return [1, 1, 1];
+    backdrop = [median(channels[0].subarray(0, count)), median(channels[1].subarray(0, count)), median(channels[2].subarray(0, count))];
   }
   // A near-black background channel carries no measurable gain.
   return [0, 1, 2].map((c) => (expected[c] >= 0.1 ? backdrop[c] / expected[c] : 1)) as [number, number, number];
@@ -99,17 +104,19 @@ interface Region {
 
 function objectRegions(width: number, height: number, offsets: Float32Array, classOffsets: ColourOffset[]): Region[] {
   const pixelCount = width * height;
+  const directions = classOffsets.map(unitOffset);
+  const allClasses = [...classOffsets.keys()];
   const nearestClass = new Int32Array(pixelCount).fill(-1);
   for (let p = 0; p < pixelCount; p++) {
-    const offset = pixelOffset(offsets, p);
-    const best = nearestByColour(offset, classOffsets, classOffsets.keys());
-    if (offsetLength(offset) > FOREGROUND_SHARE * offsetLength(classOffsets[best])) nearestClass[p] = best;
+    const best = nearestByColour(offsets, p, directions, allClasses);
+    const length = Math.hypot(offsets[p * 3], offsets[p * 3 + 1], offsets[p * 3 + 2]);
+    if (length > FOREGROUND_SHARE * offsetLength(classOffsets[best])) nearestClass[p] = best;
   }
   const blobs = connectedRegions(width, height, nearestClass.map((c) => (c >= 0 ? 0 : -1))).regions;
   const assigned = new Int32Array(pixelCount).fill(-1);
   for (const blob of blobs) {
     const colours = blobColours(blob, nearestClass, classOffsets.length);
-    for (const p of blob) assigned[p] = colours.length === 1 ? colours[0] : nearestByColour(pixelOffset(offsets, p), classOffsets, colours);
+    for (const p of blob) assigned[p] = colours.length === 1 ? colours[0] : nearestByColour(offsets, p, directions, colours);
   }
   const { regionOf, regions } = connectedRegions(width, height, assigned);
   return regions.map((pixels) => describeRegion(pixels, assigned[pixels[0]], width, regionOf, offsets));
@@ -123,31 +130,21 @@ function blobColours(blob: number[], nearestClass: Int32Array, classCount: numbe
   return substantial.length > 0 ? substantial : [counts.indexOf(Math.max(...counts))];
 }
 
-function nearestByColour(offset: ColourOffset, classOffsets: ColourOffset[], candidates: Iterable<number>): number {
-  let best = -1;
-  let bestAngle = Infinity;
+/** Among the candidate classes, the one whose colour direction is closest to pixel p's offset (largest cosine). */
+function nearestByColour(offsets: Float32Array, p: number, directions: ColourOffset[], candidates: readonly number[]): number {
+  let best = candidates[0];
+  let bestCosine = -Infinity;
   for (const c of candidates) {
-    const angle = offsetAngleDegrees(offset, classOffsets[c]);
-    if (angle < bestAngle) [best, bestAngle] = [c, angle];
+    const [r, g, b] = directions[c];
+    const cosine = offsets[p * 3] * r + offsets[p * 3 + 1] * g + offsets[p * 3 + 2] * b;
+    if (cosine > bestCosine) [best, bestCosine] = [c, cosine];
   }
   return best;
 }
 
-function pixelOffset(offsets: Float32Array, p: number): ColourOffset {
-  return [offsets[p * 3], offsets[p * 3 + 1], offsets[p * 3 + 2]];
-}
-
 function describeRegion(pixels: number[], classIndex: number, width: number, regionOf: Int32Array, offsets: Float32Array): Region {
   const region = regionOf[pixels[0]];
-  const box: Box = [Infinity, Infinity, -Infinity, -Infinity];
-  for (const p of pixels) {
-    const x = p % width;
-    const y = (p - x) / width;
-    box[0] = Math.min(box[0], x);
-    box[1] = Math.min(box[1], y);
-    box[2] = Math.max(box[2], x + 1);
-    box[3] = Math.max(box[3], y + 1);
-  }
+  const box = boxAroundPixels(pixels, width);
   const boxWidth = box[2] - box[0];
   const mask = new Uint8Array(boxWidth * (box[3] - box[1]));
   for (const p of pixels) {
@@ -184,8 +181,8 @@ function expectedObjectSize(world: ShapesWorld, imageSide: number): ExpectedSize
 
 /**
  * The score: colour match x colour strength x shape fit x size plausibility, each in 0..1. A clean
- * render of the class scores near 1; a blob of the right colour but no recognisable shape about
- * half; a washed-out, off-colour or speck-sized one less.
+ * render of the class scores near 1; a blob of the right colour but the wrong shape keeps more than
+ * half of that; a washed-out, off-colour, speck-sized or sprawling one scores less.
  */
 function regionScore(region: Region, cls: ShapeClass, classOffset: ColourOffset, expected: ExpectedSize): number {
   const colourMatch = Math.exp(-((offsetAngleDegrees(region.colour, classOffset) / COLOUR_TOLERANCE_DEGREES) ** 2));
@@ -216,8 +213,9 @@ function ramp(value: number, from: number, to: number): number {
   return Math.min(1, Math.max(0, (value - from) / (to - from)));
 }
 
-function median(values: number[]): number {
-  const sorted = values.slice().sort((a, b) => a - b);
+function median(values: ArrayLike<number>): number {
+  // A typed array sorts numerically and natively: several times faster than Array.prototype.sort.
+  const sorted = Float64Array.from(values).sort();
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

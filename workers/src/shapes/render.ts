@@ -1,4 +1,5 @@
 import type { Box } from '../evaluation/detection.ts';
+import { boxAroundPixels } from '../image/pixel-box.ts';
 import { createRgbImage, type RgbImage } from '../image/rgb-image.ts';
 import { Random } from '../util/random.ts';
 import { shapeBoxSize, shapeCoverage } from './geometry.ts';
@@ -82,23 +83,17 @@ export function renderLayout(world: ShapesWorld, layout: readonly LabelledBox[])
   const objects = layout.map(({ label, box }) => {
     const { shape, colour } = findClass(world, label);
     const [x0, y0, x1, y1] = box;
+    if (!(x0 >= 0 && y0 >= 0 && x1 <= side && y1 <= side && x0 < x1 && y0 < y1)) {
+      throw new Error(`${label} box ${JSON.stringify(box)} is not inside the ${side} x ${side} image`);
+    }
     const width = x1 - x0;
-    const coverage = shapeCoverage(shape, width, y1 - y0);
-    const visible: Box = [Infinity, Infinity, -Infinity, -Infinity];
-    coverage.forEach((amount, k) => {
-      if (amount === 0) return;
-      const x = x0 + (k % width);
-      const y = y0 + Math.floor(k / width);
-      const i = (y * side + x) * 3;
-      for (let c = 0; c < 3; c++) image.data[i + c] += amount * (colour[c] - image.data[i + c]);
-      if (amount >= 0.5) {
-        visible[0] = Math.min(visible[0], x);
-        visible[1] = Math.min(visible[1], y);
-        visible[2] = Math.max(visible[2], x + 1);
-        visible[3] = Math.max(visible[3], y + 1);
-      }
+    const visiblePixels: number[] = [];
+    shapeCoverage(shape, width, y1 - y0).forEach((amount, k) => {
+      const pixel = (y0 + Math.floor(k / width)) * side + x0 + (k % width);
+      for (let c = 0; c < 3; c++) image.data[pixel * 3 + c] += amount * (colour[c] - image.data[pixel * 3 + c]);
+      if (amount >= 0.5) visiblePixels.push(pixel);
     });
-    return { label, box: visible };
+    return { label, box: boxAroundPixels(visiblePixels, side) };
   });
   return { image, objects };
 }

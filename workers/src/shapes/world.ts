@@ -59,8 +59,8 @@ const DEFAULTS: ShapesWorld = {
  * The detector names a class by the direction of its colour seen from the background, so class
  * colours must be this many degrees apart in that view, and this far from the background.
  */
-export const MIN_COLOUR_ANGLE = 30;
-export const MIN_CONTRAST = 0.4;
+const MIN_COLOUR_ANGLE = 30;
+const MIN_CONTRAST = 0.4;
 
 /** A world with the given changes to the defaults, checked so that the detector can tell its classes apart. */
 export function defineShapesWorld(changes: Partial<ShapesWorld> = {}): ShapesWorld {

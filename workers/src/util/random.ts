@@ -69,12 +69,6 @@ export class Random {
     return radius * Math.cos(angle);
   }
 
-  /** One element of a non-empty array, uniformly. */
-  pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('Random.pick: the array is empty');
-    return items[this.integer(0, items.length - 1)];
-  }
-
   /** A new array with the items in uniformly random order (Fisher-Yates); the input is left as is. */
   shuffled<T>(items: readonly T[]): T[] {
     const out = items.slice();

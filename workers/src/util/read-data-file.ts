@@ -37,31 +37,31 @@ export function readJsonFile<S extends z.ZodType>(path: string, schema: S): z.ou
   return result.data;
 }
 
-/** One non-blank line of a JSON Lines file, parsed and validated, with its 1-based line number. */
-export interface JsonLine<T> {
-  lineNumber: number;
-  value: T;
-}
-
 /**
- * Parses and validates every non-blank line of a JSON Lines file. Errors name the file and line
- * (`file:12: ...`); blank lines are skipped but still counted, so line numbers match an editor's.
+ * Parses and validates every non-blank line of a JSON Lines file and maps it with `toRecord`, which
+ * gets the value and its 1-based line number (and may throw; its message is prefixed with `file:line: `).
+ * Errors name the file and line; blank lines are skipped but still counted, so line numbers match an editor's.
  */
-export function readJsonLines<S extends z.ZodType>(path: string, schema: S): JsonLine<z.output<S>>[] {
+export function readJsonLines<S extends z.ZodType, T>(path: string, schema: S, toRecord: (value: z.output<S>, lineNumber: number) => T): T[] {
   const lines = readTextFile(path).split('\n');
-  const out: JsonLine<z.output<S>>[] = [];
+  const out: T[] = [];
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i];
     if (text.trim() === '') continue;
+    const where = `${path}:${i + 1}`;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new Error(`${path}:${i + 1}: malformed JSON (${(err as Error).message})`);
+      throw new Error(`${where}: malformed JSON (${(err as Error).message})`);
     }
     const result = schema.safeParse(value);
-    if (!result.success) throw new Error(`${path}:${i + 1}: ${describeZodError(result.error)}`);
-    out.push({ lineNumber: i + 1, value: result.data });
+    if (!result.success) throw new Error(`${where}: ${describeZodError(result.error)}`);
+    try {
+      out.push(toRecord(result.data, i + 1));
+    } catch (err) {
+      throw new Error(`${where}: ${(err as Error).message}`);
+    }
   }
   return out;
 }

@@ -1,20 +1,28 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatVisorPrompts, generateVisorPrompts, visorClassNames } from '../../prompts/visor.ts';
+import { visorShapesPromptSets } from '../../shapes/prompt-sets.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { CliError, parseOptions, type Command } from '../command.ts';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../../../..');
-const DEFAULT_VISOR_OUT = resolve(REPO_ROOT, 'json_files/visor_prompts.json');
+// The generated sets are committed under json_files/ at the repository root, whatever the working directory.
+const JSON_FILES = resolve(import.meta.dirname, '../../../../json_files');
 
 const USAGE = `usage: infsplign prompts visor [--out FILE]
-       infsplign prompts visor-shapes
+       infsplign prompts visor-shapes [--out DIR]
 
-  visor         generate the SR2D prompt set (31,680 prompts; default --out json_files/visor_prompts.json)
-  visor-shapes  generate the VISOR-Shapes tune/eval prompt files`;
+  visor         the SR2D prompt set: 31,680 prompts over the 80 COCO classes
+                (default --out json_files/visor_prompts.json)
+  visor-shapes  the same procedure over the Shapes world's classes, split into
+                visor_shapes_tune.json and visor_shapes_eval.json (default --out json_files)`;
+
+function write(path: string, records: Parameters<typeof formatVisorPrompts>[0]): void {
+  writeFileAtomic(path, formatVisorPrompts(records));
+  console.log(`wrote ${records.length} prompts to ${path}`);
+}
 
 export const promptsCommand: Command = {
   name: 'prompts',
-  summary: 'generate a benchmark prompt set (visor, visor-shapes)',
+  summary: 'generate a VISOR prompt set (visor, visor-shapes)',
   async run(argv) {
     const { values, positionals } = parseOptions(argv, { out: { type: 'string' } }, USAGE);
     if (values.help) {
@@ -24,15 +32,16 @@ export const promptsCommand: Command = {
     const [which, ...extra] = positionals;
     if (extra.length > 0) throw new CliError(`unexpected arguments: ${extra.join(' ')}\n\n${USAGE}`, 2);
     switch (which) {
-      case 'visor': {
-        const out = values.out ?? DEFAULT_VISOR_OUT;
-        const records = generateVisorPrompts(visorClassNames());
-        writeFileAtomic(out, formatVisorPrompts(records));
-        console.log(`wrote ${records.length} prompts to ${out}`);
+      case 'visor':
+        write(values.out ?? join(JSON_FILES, 'visor_prompts.json'), generateVisorPrompts(visorClassNames()));
+        return;
+      case 'visor-shapes': {
+        const sets = visorShapesPromptSets();
+        const dir = values.out ?? JSON_FILES;
+        write(join(dir, 'visor_shapes_tune.json'), sets.tune);
+        write(join(dir, 'visor_shapes_eval.json'), sets.eval);
         return;
       }
-      case 'visor-shapes':
-        throw new CliError('visor-shapes prompt sets are not available yet (they come with the Shapes world, workers/src/shapes/prompt-sets.ts)');
       default:
         throw new CliError(`${which === undefined ? 'missing prompt set' : `unknown prompt set '${which}'`} (expected visor or visor-shapes)\n\n${USAGE}`, 2);
     }

@@ -1,9 +1,8 @@
 import type { VisorPrompt } from '../../prompts/visor.ts';
 import type { Relation } from '../../prompts/types.ts';
 import { bootstrapIntervals, pointEstimates, type BootstrapOptions, type Interval, type Statistic } from '../bootstrap.ts';
-import { boxCentre } from '../box.ts';
-import type { Detection, ImageDetections } from '../detection.ts';
-import { keptBoxes } from '../kept-boxes.ts';
+import { centreX, centreY } from '../box.ts';
+import type { Box, Detection, ImageDetections } from '../detection.ts';
 import { misplaced, notDetected } from './reasons.ts';
 
 export const VISOR_SCORER_VERSION = 'visor/1';
@@ -37,38 +36,46 @@ export interface VisorScore {
   images_skipped: number;
 }
 
-/** Where centre a stands relative to centre b along the axis that `relation` is about (no margin). */
-function centresSatisfy(relation: Relation, a: [number, number], b: [number, number]): boolean {
+/** Whether box a's centre stands in `relation` to box b's centre, with no margin (y grows downward). */
+function centresSatisfy(relation: Relation, a: Box, b: Box): boolean {
   switch (relation) {
     case 'left of':
-      return a[0] < b[0];
+      return centreX(a) < centreX(b);
     case 'right of':
-      return a[0] > b[0];
+      return centreX(a) > centreX(b);
     case 'above':
-      return a[1] < b[1];
+      return centreY(a) < centreY(b);
     case 'below':
-      return a[1] > b[1];
+      return centreY(a) > centreY(b);
     case 'near':
       throw new Error('VISOR has no "near" relation');
   }
 }
 
-/** How the best-scoring boxes actually stand, on the axis the prompt asks about. */
-function actualPlacement(relation: Relation, a: [number, number], b: [number, number]): string {
+/** How box a actually stands relative to box b, on the axis the prompt asks about. */
+function actualPlacement(relation: Relation, a: Box, b: Box): string {
   const horizontal = relation === 'left of' || relation === 'right of';
-  const [ca, cb] = horizontal ? [a[0], b[0]] : [a[1], b[1]];
+  const [ca, cb] = horizontal ? [centreX(a), centreX(b)] : [centreY(a), centreY(b)];
   if (ca === cb) return horizontal ? 'at the same x as' : 'at the same y as';
   if (horizontal) return ca < cb ? 'left of' : 'right of';
   return ca < cb ? 'above' : 'below';
 }
 
+/** The highest-scoring detection; the first of equals. */
+function best(detections: readonly Detection[]): Detection {
+  return detections.reduce((top, d) => (d.score > top.score ? d : top));
+}
+
 function scoreImage(prompt: VisorPrompt, relation: Relation, detections: readonly Detection[], threshold: number): Omit<VisorImageResult, 'prompt' | 'image'> {
   const [nameA, nameB] = prompt.objects;
-  const boxesA = keptBoxes(detections, nameA, threshold);
-  const boxesB = keptBoxes(detections, nameB, threshold);
-  const centresA = boxesA.map((d) => boxCentre(d.box));
-  const centresB = boxesB.map((d) => boxCentre(d.box));
-  const sra = centresA.some((a) => centresB.some((b) => centresSatisfy(relation, a, b)));
+  const boxesA: Detection[] = [];
+  const boxesB: Detection[] = [];
+  for (const d of detections) {
+    if (!(d.score > threshold)) continue;
+    if (d.label === nameA) boxesA.push(d);
+    if (d.label === nameB) boxesB.push(d);
+  }
+  const sra = boxesA.some((a) => boxesB.some((b) => centresSatisfy(relation, a.box, b.box)));
   const [aDetected, bDetected] = [boxesA.length > 0, boxesB.length > 0];
   const correct = aDetected && bDetected && sra;
 
@@ -76,7 +83,7 @@ function scoreImage(prompt: VisorPrompt, relation: Relation, detections: readonl
   if (!aDetected || !bDetected) {
     reason = notDetected([...(aDetected ? [] : [nameA]), ...(bDetected ? [] : [nameB])]);
   } else if (!sra) {
-    reason = misplaced(nameA, actualPlacement(relation, centresA[0], centresB[0]), nameB, relation);
+    reason = misplaced(nameA, actualPlacement(relation, best(boxesA).box, best(boxesB).box), nameB, relation);
     if (boxesA.length * boxesB.length > 1) reason += ` (best boxes; no pair of the ${boxesA.length} ${nameA} and ${boxesB.length} ${nameB} boxes fits)`;
   }
   return { relation, a_detected: aDetected, b_detected: bDetected, sra, correct, reason };

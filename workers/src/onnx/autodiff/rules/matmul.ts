@@ -23,7 +23,10 @@ export const MatMul: GradientRule = {
   },
 };
 
-/** [1] where MatMul promotes the operand x from 1-D to a matrix, [] where not; found at run time when x's rank is unknown. */
+/**
+ * [1] where MatMul promotes the operand x from 1-D to a matrix, [] where not; found at run time
+ * when x's rank is unknown.
+ */
 function unitAxis(b: GradBuilder, x: string): string {
   const r = b.rank(x);
   if (r !== undefined) return b.ints(r === 1 ? [1] : []);

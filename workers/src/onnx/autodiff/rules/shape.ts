@@ -1,5 +1,6 @@
 /** Ops that only move or repeat elements: the adjoint is moved or summed back. */
 import { attrInts } from '../../proto.ts';
+import { GradientError } from '../builder.ts';
 import { dy0, type GradientRule } from '../rule.ts';
 
 /** Reshape-like ops: the adjoint takes the input's shape back. */
@@ -38,7 +39,7 @@ export const Tile: GradientRule = {
   vjp: (ctx) => {
     const { b, inputs: [x, repeats] } = ctx;
     const rank = b.rank(x!) ?? b.type(repeats!).dims?.[0];
-    if (typeof rank !== 'number') throw new Error(`Tile '${ctx.node.name}': rank of the input is unknown`);
+    if (typeof rank !== 'number') throw new GradientError(`Tile '${ctx.node.name}': rank of the input is unknown`);
     const pairs = b.op('Concat', [b.op('Unsqueeze', [repeats!, b.ints([1])]), b.op('Unsqueeze', [b.shape(x!), b.ints([1])])], { axis: 1 });
     const split = b.reshape(dy0(ctx), b.reshape(pairs, b.ints([-1])));
     const copyAxes = Array.from({ length: rank }, (_, k) => 2 * k);

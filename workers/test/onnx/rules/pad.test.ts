@@ -1,0 +1,36 @@
+import { describe, test } from 'node:test';
+import { DataType, type Dim } from '../../../src/onnx/proto.ts';
+import { gradientTest, type InputSpec } from '../support/gradcheck.ts';
+
+interface PadCase {
+  name: string;
+  x: number[];
+  pads: number[];
+  /** The constant value: omitted, or a graph input (differentiated). */
+  value?: 'input';
+  axes?: number[];
+  opset: number;
+  declared?: Dim[];
+}
+
+const CASES: PadCase[] = [
+  { name: 'positive pads, default value (opset 13)', x: [2, 3], pads: [1, 2, 0, 1], opset: 13 },
+  { name: 'negative pads crop (opset 17)', x: [3, 4], pads: [0, -1, 1, -1], opset: 17 },
+  { name: 'rank 3, value differentiated, dynamic dims (opset 17)', x: [2, 3, 4], pads: [1, 0, 0, 0, 2, 1], value: 'input', opset: 17, declared: ['n', 3, 'l'] },
+  { name: 'axes [-1, 0] input, mixed signs, value omitted (opset 18)', x: [2, 3, 4], pads: [1, 0, 2, -1], axes: [-1, 0], opset: 18 },
+  { name: 'axes [1] input, value differentiated (opset 18)', x: [2, 5], pads: [-1, 2], axes: [1], value: 'input', opset: 18 },
+];
+
+const int64 = (name: string, values: number[]): InputSpec => ({ name, dims: [values.length], constant: { type: DataType.INT64, values } });
+
+// Float64: Pad, Neg and ReduceSum all have double CPU kernels.
+describe('VJP of Pad, constant mode (finite differences, float64)', () => {
+  for (const c of CASES) {
+    const inputs: InputSpec[] = [{ name: 'x', dims: c.x }, int64('pads', c.pads)];
+    if (c.value || c.axes) inputs.push({ name: c.value ? 'value' : '', dims: [] });
+    if (c.axes) inputs.push(int64('axes', c.axes));
+    for (const wrt of inputs.filter((i) => i.name && !i.constant)) {
+      test(`Pad: ${c.name}: w.r.t. ${wrt.name}`, gradientTest({ op: 'Pad', inputs: inputs.map((i) => ({ ...i, wrt: i === wrt })), opset: c.opset, declaredDims: c.declared && { x: c.declared } }));
+    }
+  }
+});
