@@ -1,9 +1,10 @@
 import { CliError, type Command } from './command.ts';
+import { evaluateCommand } from './commands/evaluate.ts';
 import { onnxCommand } from './commands/onnx.ts';
 import { promptsCommand } from './commands/prompts.ts';
 import { scoreCommand } from './commands/score.ts';
 
-const COMMANDS: Command[] = [onnxCommand, promptsCommand, scoreCommand];
+const COMMANDS: Command[] = [onnxCommand, promptsCommand, scoreCommand, evaluateCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

@@ -5,6 +5,7 @@ import { scoreImages, type ScoreResult } from '../../evaluation/score.ts';
 import { loadPrompts } from '../../prompts/load.ts';
 import { BENCHMARK_NAMES, isBenchmarkName } from '../../prompts/types.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { parseThreshold, scoreSummary } from '../score-report.ts';
 import { CliError, parseOptions, required, type Command } from '../command.ts';
 
 const USAGE = `usage: infsplign score --benchmark ${BENCHMARK_NAMES.join('|')} --prompts FILE --detections FILE.jsonl --out RESULT.json
@@ -32,28 +33,6 @@ const OPTIONS = {
   detector: { type: 'string' },
 } as const;
 
-function parseThreshold(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value >= 1) throw new CliError(`--threshold must be a number in [0, 1), got '${text}'\n\n${USAGE}`, 2);
-  return value;
-}
-
-function formatFigure(value: unknown): string {
-  return typeof value === 'number' ? String(Number(value.toFixed(4))) : 'n/a';
-}
-
-/** One line per top-level figure: `OA 45.2 [41.1, 49.3]`. */
-function summary(result: ScoreResult): string {
-  const lines = Object.entries(result.aggregates)
-    .filter(([, value]) => typeof value === 'number' || value === null)
-    .map(([name, value]) => {
-      const interval = result.intervals[name];
-      const range = Array.isArray(interval) ? ` [${interval.map(formatFigure).join(', ')}]` : '';
-      return `  ${name} ${formatFigure(value)}${range}`;
-    });
-  return [`${result.benchmark}: ${result.images_scored} images of ${result.prompts_scored} prompts scored (threshold ${result.threshold})`, ...lines, ...result.notes.map((n) => `  note: ${n}`)].join('\n');
-}
 
 export const scoreCommand: Command = {
   name: 'score',
@@ -69,7 +48,7 @@ export const scoreCommand: Command = {
     const promptsPath = required(values, 'prompts', USAGE);
     const detectionsPath = required(values, 'detections', USAGE);
     const outPath = required(values, 'out', USAGE);
-    const threshold = parseThreshold(values.threshold);
+    const threshold = parseThreshold(values.threshold, USAGE);
 
     // Everything is read, validated and scored before the first file is written, so bad input leaves no output.
     const set = loadPrompts(benchmark, promptsPath);
@@ -82,6 +61,6 @@ export const scoreCommand: Command = {
       const names = { model: values.model ?? 'model', detector: values.detector ?? 'detector', prompts: basename(promptsPath, extname(promptsPath)) };
       writeOfficialOutputs(officialDir, result, set, images, names);
     }
-    console.log(summary(result));
+    console.log(scoreSummary(result));
   },
 };

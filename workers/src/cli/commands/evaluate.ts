@@ -1,0 +1,79 @@
+import { DETECTOR_SPECS, createDetector } from '../../evaluation/detectors/detector.ts';
+import { listGeneratedImages } from '../../evaluation/generated-images.ts';
+import { assertDetectorCovers, detectImages, detectorQueries, formatDetectionsFile } from '../../evaluation/run-detector.ts';
+import { scoreImages } from '../../evaluation/score.ts';
+import { DEFAULT_THRESHOLDS, GENEVAL_COUNTING_THRESHOLD } from '../../evaluation/thresholds.ts';
+import { loadPrompts } from '../../prompts/load.ts';
+import { BENCHMARK_NAMES, isBenchmarkName, type BenchmarkName } from '../../prompts/types.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { CliError, parseOptions, required, type Command } from '../command.ts';
+import { parseThreshold, scoreSummary } from '../score-report.ts';
+
+const USAGE = `usage: infsplign evaluate --benchmark ${BENCHMARK_NAMES.join('|')} --prompts FILE --images DIR
+                         --detector ${DETECTOR_SPECS.join('|')} --out RESULT.json
+                         [--threshold X] [--detections-out FILE.jsonl]
+
+Runs a detector over generated images, then scores them as \`score\` does (same RESULT.json, plus
+the detector's name).
+  --prompts         the benchmark's prompt file, as for \`score\`
+  --images          a folder of PNGs named {ID}_{K}.png: image K (0, 1, ...) of prompt ID, any number
+                    per prompt. Other files are ignored; a .png named otherwise is an error.
+  --detector        shapes: the Shapes world's detector (VISOR-Shapes)
+                    owlvit:PATH: an OWL-ViT ONNX export (folder with model.onnx and tokenizer files)
+                    coco:PATH: a DETR- or YOLO-style COCO detector's ONNX file or folder
+  --threshold       keep boxes with score > X (default: the benchmark's own, as for \`score\`);
+                    the detector reports only boxes above it
+  --out             RESULT.json
+  --detections-out  also write what the detector found, in \`score --detections\` format`;
+
+const OPTIONS = {
+  benchmark: { type: 'string' },
+  prompts: { type: 'string' },
+  images: { type: 'string' },
+  detector: { type: 'string' },
+  threshold: { type: 'string' },
+  out: { type: 'string' },
+  'detections-out': { type: 'string' },
+} as const;
+
+/** The lowest threshold the scorer will apply, below which the detector need not report: GenEval's counting tag may use a stricter one. */
+function reportingThreshold(benchmark: BenchmarkName, threshold: number): number {
+  return benchmark === 'geneval' ? Math.min(threshold, GENEVAL_COUNTING_THRESHOLD) : threshold;
+}
+
+export const evaluateCommand: Command = {
+  name: 'evaluate',
+  summary: 'run a detector over generated images and score them',
+  async run(argv) {
+    const { values } = parseOptions(argv, OPTIONS, USAGE);
+    if (values.help) {
+      console.log(USAGE);
+      return;
+    }
+    const benchmark = required(values, 'benchmark', USAGE);
+    if (!isBenchmarkName(benchmark)) throw new CliError(`unknown benchmark '${benchmark}' (expected one of ${BENCHMARK_NAMES.join(', ')})`);
+    const promptsPath = required(values, 'prompts', USAGE);
+    const imagesDir = required(values, 'images', USAGE);
+    const detectorSpec = required(values, 'detector', USAGE);
+    const outPath = required(values, 'out', USAGE);
+    const threshold = parseThreshold(values.threshold, USAGE) ?? DEFAULT_THRESHOLDS[benchmark];
+
+    // Everything is read, detected and scored before the first file is written, so bad input leaves no output.
+    const set = loadPrompts(benchmark, promptsPath);
+    const images = listGeneratedImages(imagesDir, new Set(set.prompts.map((p) => p.id)), promptsPath);
+    const queries = detectorQueries(set);
+    const detector = await createDetector(detectorSpec, { threshold: reportingThreshold(benchmark, threshold) });
+    assertDetectorCovers(detector, queries, images, promptsPath);
+    const detections = await detectImages(detector, images, queries, (done, total) => {
+      if (done % 100 === 0 && done < total) console.error(`evaluate: ${done} of ${total} images`);
+    });
+    const scored = scoreImages(benchmark, set, detections, { threshold });
+
+    const detectionsPath = values['detections-out'];
+    if (detectionsPath) writeFileAtomic(detectionsPath, formatDetectionsFile(detections));
+    // The images last, as `score` writes them, so that a person opening the file sees the figures first.
+    const { images: imageResults, ...figures } = scored;
+    writeFileAtomic(outPath, `${JSON.stringify({ ...figures, detector: detector.name, images: imageResults }, null, 2)}\n`);
+    console.log(scoreSummary(scored));
+  },
+};
