@@ -1,10 +1,12 @@
 import { CliError, type Command } from './command.ts';
 import { evaluateCommand } from './commands/evaluate.ts';
+import { generateCommand } from './commands/generate.ts';
+import { guidanceCommand } from './commands/guidance.ts';
 import { onnxCommand } from './commands/onnx.ts';
 import { promptsCommand } from './commands/prompts.ts';
 import { scoreCommand } from './commands/score.ts';
 
-const COMMANDS: Command[] = [onnxCommand, promptsCommand, scoreCommand, evaluateCommand];
+const COMMANDS: Command[] = [onnxCommand, promptsCommand, scoreCommand, evaluateCommand, generateCommand, guidanceCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

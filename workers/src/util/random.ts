@@ -69,6 +69,24 @@ export class Random {
     return radius * Math.cos(angle);
   }
 
+  /**
+   * Advances the generator by 2^64 draws at once (the xoshiro128** authors' jump polynomial), so
+   * that k jumps from one seed start k non-overlapping streams, e.g. one per image.
+   */
+  jump(): void {
+    const polynomial = [0x8764000b, 0xf542d2d3, 0x6fa035c3, 0x77f2db5b];
+    const jumped = new Uint32Array(4);
+    for (const word of polynomial) {
+      for (let bit = 0; bit < 32; bit++) {
+        if ((word >>> bit) & 1) for (let i = 0; i < 4; i++) jumped[i] ^= this.state[i];
+        this.nextUint32();
+      }
+    }
+    this.state.set(jumped);
+    // A kept Box-Muller value belongs to the old position; a jumped stream depends on its state alone.
+    this.spareNormal = null;
+  }
+
   /** A new array with the items in uniformly random order (Fisher-Yates); the input is left as is. */
   shuffled<T>(items: readonly T[]): T[] {
     const out = items.slice();

@@ -38,6 +38,16 @@ describe('Random', () => {
     assert.ok(Math.abs(sd - 1) < 0.02, `sd ${sd}`);
   });
 
+  test('jump() advances by 2^64 draws (known answers from fixtures/random/jump_kat.py)', () => {
+    const afterJumps = (jumps: number) => {
+      const random = new Random(42);
+      for (let i = 0; i < jumps; i++) random.jump();
+      return Array.from({ length: 4 }, () => random.nextUint32());
+    };
+    assert.deepEqual(afterJumps(1), [2817667151, 2963957236, 4086464128, 1048139920]);
+    assert.deepEqual(afterJumps(2), [4191148168, 3949011819, 3805718033, 2857036868]);
+  });
+
   test('shuffled returns a permutation and leaves its input alone', () => {
     const random = new Random(3);
     const items = [1, 2, 3, 4, 5, 6];

@@ -24,9 +24,9 @@ export class GradBuilder {
     readonly opset: number,
   ) {}
 
-  /** Names emitted nodes after the forward node whose rule is running. */
-  enter(forwardNodeName: string): void {
-    this.scope = `grad/${forwardNodeName.replace(/^\//, '')}`;
+  /** Prefixes the names of the nodes emitted from now on (e.g. `grad/<forward node>`). */
+  enter(scope: string): void {
+    this.scope = scope.replace(/^\//, '');
   }
 
   type(value: string): ValueType {
@@ -94,12 +94,12 @@ export class GradBuilder {
 
   // ---- constants ----
 
-  /** An initializer holding `values`, shared by every rule that asks for the same constant. */
-  private initializer(t: DataType, dims: number[], values: number[]): string {
+  /** An initializer holding `values`, shared by every caller that asks for the same constant. */
+  constantTensor(t: DataType, dims: number[], values: number[]): string {
     const key = `${dataTypeName(t)}[${dims.join(',')}]:${values.join(',')}`;
     let name = this.constants.get(key);
     if (!name) {
-      name = this.graph.uniqueName(`/grad/const/${dataTypeName(t)}_${values.join('_').slice(0, 40).replace(/[^\w.-]/g, 'm')}`);
+      name = this.graph.uniqueName(`/const/${dataTypeName(t)}_${values.join('_').slice(0, 40).replace(/[^\w.-]/g, 'm')}`);
       this.graph.proto.initializer.push(makeTensor(name, t, dims, values));
       this.constants.set(key, name);
       this.record(name, { elemType: t, dims });
@@ -110,17 +110,17 @@ export class GradBuilder {
 
   /** A scalar of the element type of `like`. */
   scalar(value: number, like: string): string {
-    return this.initializer(this.dtype(like), [], [value]);
+    return this.constantTensor(this.dtype(like), [], [value]);
   }
 
   /** A 1-D int64 constant (shapes, axes, indices). */
   ints(values: number[]): string {
-    return this.initializer(DataType.INT64, [values.length], values);
+    return this.constantTensor(DataType.INT64, [values.length], values);
   }
 
   /** A 0-D int64 constant. */
   int(value: number): string {
-    return this.initializer(DataType.INT64, [], [value]);
+    return this.constantTensor(DataType.INT64, [], [value]);
   }
 
   // ---- shapes ----

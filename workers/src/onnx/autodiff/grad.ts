@@ -110,7 +110,7 @@ export function grad(source: ModelProto, of: string, wrt: string[]): GradResult 
       const domain = node.domain ? `${node.domain}.` : '';
       throw new GradientError(`no gradient rule for op ${domain}${node.opType} (node '${node.name}', opset ${opset}) on the path from '${wrt.join("', '")}' to '${of}'`);
     }
-    b.enter(node.name || node.opType);
+    b.enter(`grad/${(node.name || node.opType).replace(/^\//, '')}`);
     const ctx: VjpContext = { node, inputs: node.input, outputs: node.output, dy, needs: (i) => active.has(node.input[i] ?? ''), b, opset };
     let dx: ReturnType<typeof rule.vjp>;
     try {
@@ -127,7 +127,7 @@ export function grad(source: ModelProto, of: string, wrt: string[]): GradResult 
 
   const gradients: string[] = [];
   for (const w of wrt) {
-    b.enter(`grad_${w}`);
+    b.enter(`grad/grad_${w}`);
     const total = adjointOf(w) ?? b.zerosLike(w);
     const name = `grad_${w}`;
     b.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: graph.uniqueName(`/grad/${name}`), input: [total], output: [name] }));

@@ -1,0 +1,95 @@
+/** `infsplign generate`: baseline or InfSplign images for a benchmark's prompts. */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { defaultParams, METHODS, resolveParams, type Method } from '../../contracts/method-params.ts';
+import { readModelFolder } from '../../diffusion/model-folder.ts';
+import { resolveModel } from '../../diffusion/model-registry.ts';
+import { generate, type GenerationPrompt } from '../../diffusion/pipeline.ts';
+import { DEVICES, deviceSchema, ensureDeviceAvailable } from '../../diffusion/providers.ts';
+import { findRelationInText } from '../../guidance/relations.ts';
+import { loadPrompts } from '../../prompts/load.ts';
+import { BENCHMARK_NAMES, type BenchmarkName } from '../../prompts/types.ts';
+import { CliError, parseOptions, required, type Command } from '../command.ts';
+import { readParamsOption } from './guidance.ts';
+
+const USAGE = `usage: infsplign generate --model DIR|NAME --benchmark ${BENCHMARK_NAMES.join('|')} --prompts FILE
+                         --method ${METHODS.join('|')} --out DIR [--params JSON|@FILE] [--tag TAG] [--limit N]
+                         [--seed 42] [--images-per-prompt N] [--steps N] [--batch-size N]
+                         [--device ${DEVICES.join('|')}] [--resume]
+
+Writes {ID}_{K}.png (the names evaluate reads) and manifest.json (configuration and its hash, model
+hash, device, per-image timings and, for guided images, the loss and centroids at every guided step).
+Images per prompt default to the benchmark's own (visor 4, t2i 10, geneval 4).`;
+
+const IMAGES_PER_PROMPT: Record<BenchmarkName, number> = { visor: 4, 'visor-shapes': 4, t2i: 10, geneval: 4 };
+
+/** Default cache for prepared (guided) U-Nets; INFSPLIGN_CACHE moves it. */
+export const GUIDED_CACHE = process.env.INFSPLIGN_CACHE ?? resolve(import.meta.dirname, '../../../../.cache/guided');
+
+function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`--${name} must be a positive integer, got '${value}'`, 2);
+  return n;
+}
+
+/** Progress on a terminal: a bar on one line of stderr. */
+function progressBar(label: string): (done: number, total: number) => void {
+  if (!process.stderr.isTTY) return (done, total) => done === total && console.error(`${label}: ${done}/${total} images`);
+  const started = Date.now();
+  return (done, total) => {
+    const width = 30;
+    const filled = total ? Math.round((done / total) * width) : width;
+    const eta = done ? ((Date.now() - started) / done) * (total - done) / 1000 : 0;
+    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done && done < total ? `, ~${eta.toFixed(0)} s left` : ''}${done === total ? '\n' : ''}`);
+  };
+}
+
+export const generateCommand: Command = {
+  name: 'generate',
+  summary: 'generate baseline or InfSplign images for a benchmark',
+  async run(argv) {
+    const spec = {
+      model: { type: 'string' }, benchmark: { type: 'string' }, prompts: { type: 'string' }, tag: { type: 'string' }, limit: { type: 'string' },
+      method: { type: 'string' }, params: { type: 'string' }, seed: { type: 'string' }, 'images-per-prompt': { type: 'string' }, steps: { type: 'string' },
+      'batch-size': { type: 'string' }, device: { type: 'string' }, resume: { type: 'boolean' }, out: { type: 'string' },
+    } as const;
+    const { values } = parseOptions(argv, spec, USAGE);
+    const benchmark = required(values, 'benchmark', USAGE);
+    if (!(BENCHMARK_NAMES as readonly string[]).includes(benchmark)) throw new CliError(`unknown benchmark '${benchmark}' (expected ${BENCHMARK_NAMES.join(', ')})`, 2);
+    const method = required(values, 'method', USAGE);
+    if (!(METHODS as readonly string[]).includes(method)) throw new CliError(`--method must be ${METHODS.join(' or ')}, got '${method}'`, 2);
+    const device = deviceSchema.safeParse(values.device ?? 'cpu');
+    if (!device.success) throw new CliError(`--device must be ${DEVICES.join(', ')}, got '${values.device}'`, 2);
+    const seed = values.seed === undefined ? 42 : Number(values.seed);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new CliError(`--seed must be an integer in [0, 2^32), got '${values.seed}'`, 2);
+
+    await ensureDeviceAvailable(device.data);
+    const folder = readModelFolder(resolveModel(required(values, 'model', USAGE)));
+    const overrides = { ...(readParamsOption(values.params) as object), ...(values.steps ? { steps: positiveInt(values.steps, 'steps', 50) } : {}) };
+    const params = resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, overrides, values.params ? '--params' : 'method parameters');
+    if (method === 'infsplign' && folder.unet.guidanceProblem) throw new CliError(`this U-Net cannot be guided: ${folder.unet.guidanceProblem}`);
+
+    const set = loadPrompts(benchmark, required(values, 'prompts', USAGE), { tag: values.tag });
+    const limit = values.limit === undefined ? Infinity : positiveInt(values.limit, 'limit', 1);
+    const prompts: GenerationPrompt[] = set.prompts.slice(0, limit).map((p) => ({ id: p.id, text: p.text, objects: p.objects, relation: p.relation ?? findRelationInText(p.text) }));
+    const out = required(values, 'out', USAGE);
+    mkdirSync(out, { recursive: true });
+    const manifest = await generate({
+      folder,
+      prompts,
+      method: method as Method,
+      params,
+      seed,
+      imagesPerPrompt: positiveInt(values['images-per-prompt'], 'images-per-prompt', IMAGES_PER_PROMPT[benchmark as BenchmarkName]),
+      batchSize: positiveInt(values['batch-size'], 'batch-size', 4),
+      device: device.data,
+      outDir: out,
+      resume: values.resume ?? false,
+      cacheDir: GUIDED_CACHE,
+      onProgress: progressBar(`${method} on ${folder.dir}`),
+    });
+    console.log(`wrote ${manifest.images.length} images and ${join(out, 'manifest.json')} (configuration ${manifest.config_hash.slice(0, 12)})`);
+    for (const f of manifest.failures) console.error(`prompt ${f.prompt} not generated: ${f.reason}`);
+  },
+};

@@ -1,0 +1,203 @@
+/**
+ * The InfSplign method parameters (METHOD.md §4): one definition for the CLI's `--params`, a model
+ * folder's `infsplign.json`, the API's validation and the configuration hash, so that a value means
+ * the same thing, and is checked the same way, wherever it enters.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { describeZodError } from '../util/read-data-file.ts';
+
+export const MODEL_FAMILIES = ['sd1', 'sd2', 'sdxl', 'custom'] as const;
+/** Stable Diffusion 1.x, 2.x, XL, or any other model, whose defaults come from its `infsplign.json`. */
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+
+export const METHODS = ['baseline', 'infsplign'] as const;
+export type Method = (typeof METHODS)[number];
+
+export const SCHEDULERS = ['ddpm', 'ddim', 'euler'] as const;
+/** METHOD.md §2.4's phi. */
+export const ACTIVATIONS = ['gelu', 'relu', 'leaky_relu', 'squared_relu', 'sigmoid', 'softplus', 'silu', 'selu', 'celu', 'elu', 'hardtanh', 'linear', 'softsign', 'logrelu'] as const;
+/** METHOD.md §2.5; `none` makes L_energy = 0. */
+export const STRATEGIES = ['diff', 'dec', 'both', 'inc', 'none'] as const;
+export const ENERGIES = ['var'] as const;
+export const OBJECT_TOKEN_CHOICES = ['last_word', 'whole_phrase'] as const;
+export const TOKEN_ALIGNMENTS = ['correct', 'reference'] as const;
+
+/** The most denoising steps a run may ask for: the schedulers' 1000 training timesteps. */
+export const MAX_STEPS = 1000;
+
+/**
+ * A layer pattern as the guidance code reads it (METHOD.md module paths, `*` within a segment,
+ * `{a,b}` alternatives, or a `/regex/flags`); checked here only for what can be checked without a
+ * model: that it is not blank and that a regex compiles.
+ */
+const layerPatternSchema = z
+  .string()
+  .trim()
+  .min(1, 'a layer pattern must not be empty')
+  .superRefine((pattern, ctx) => {
+    const regex = /^\/(.*)\/([a-z]*)$/.exec(pattern);
+    if (!regex) {
+      if (/\s/.test(pattern)) ctx.addIssue({ code: 'custom', message: `layer pattern '${pattern}' contains whitespace` });
+      return;
+    }
+    try {
+      new RegExp(regex[1]!, regex[2]);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `layer pattern ${pattern} is not a valid regular expression (${(err as Error).message})` });
+    }
+  });
+
+const stepIndex = z.number().int().min(0).max(MAX_STEPS);
+
+const paramShape = {
+  guidance_weight: z.number(),
+  cfg_scale: z.number().min(0),
+  steps: z.number().int().min(1).max(MAX_STEPS),
+  scheduler: z.enum(SCHEDULERS),
+  /** [start, end): the steps i with start <= i < end are guided. */
+  guide_steps: z.tuple([stepIndex, stepIndex]).refine(([start, end]) => start <= end, 'the start of [start, end) must not exceed its end'),
+  layers: z.array(layerPatternSchema).min(1, 'at least one layer pattern is needed'),
+  map_size: z.number().int().min(1).max(1024),
+  loss_type: z.enum(ACTIVATIONS),
+  alpha: z.number(),
+  margin: z.number(),
+  leaky_relu_slope: z.number(),
+  energy_loss: z.enum(ENERGIES),
+  strategy: z.enum(STRATEGIES),
+  top_loss: z.enum(ENERGIES),
+  top_strategy: z.enum(STRATEGIES),
+  lambda_spatial: z.number(),
+  lambda_presence: z.number(),
+  lambda_balance: z.number(),
+  object_tokens: z.enum(OBJECT_TOKEN_CHOICES),
+  token_alignment: z.enum(TOKEN_ALIGNMENTS),
+};
+
+export const PARAM_NAMES = Object.keys(paramShape) as Array<keyof typeof paramShape>;
+
+const strictParams = z.strictObject(paramShape, {
+  error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown parameter ${issue.keys.map((k) => `'${k}'`).join(', ')} (known: ${PARAM_NAMES.join(', ')})` : undefined),
+});
+
+/** Some parameters, e.g. `--params` or `infsplign.json`: unknown keys are errors. */
+export const partialMethodParamsSchema = strictParams.partial();
+
+/** Every parameter, consistent with each other. */
+export const methodParamsSchema = strictParams.superRefine((params, ctx) => {
+  const [start, end] = params.guide_steps;
+  if (end > params.steps) {
+    ctx.addIssue({ code: 'custom', path: ['guide_steps'], message: `[${start}, ${end}) goes past the last step (steps is ${params.steps})` });
+  }
+});
+
+export type MethodParams = z.output<typeof methodParamsSchema>;
+export type PartialMethodParams = z.output<typeof partialMethodParamsSchema>;
+
+export class MethodParamsError extends Error {}
+
+/** Validates some parameters; `source` (e.g. a file, `--params`) starts the error message. */
+export function parsePartialParams(value: unknown, source: string): PartialMethodParams {
+  const result = partialMethodParamsSchema.safeParse(value);
+  if (!result.success) throw new MethodParamsError(`${source}: ${describeZodError(result.error)}`);
+  return result.data;
+}
+
+/** What METHOD.md §1/§4 fix for every family. */
+const COMMON_DEFAULTS = {
+  guidance_weight: 1000,
+  steps: 50,
+  scheduler: 'ddpm',
+  map_size: 64,
+  loss_type: 'gelu',
+  alpha: 0.75,
+  margin: 0.25,
+  leaky_relu_slope: 0.05,
+  energy_loss: 'var',
+  strategy: 'diff',
+  top_loss: 'var',
+  top_strategy: 'dec',
+  lambda_spatial: 1,
+  lambda_presence: 1,
+  lambda_balance: 1,
+  object_tokens: 'last_word',
+  token_alignment: 'correct',
+} as const satisfies PartialMethodParams;
+
+const SD_LAYERS = ['up_blocks.{1,2}.attentions.{0,1,2}.transformer_blocks.0.attn2'];
+const SDXL_LAYERS = ['up_blocks.0.attentions.1.transformer_blocks.{1,2,3}.attn2'];
+
+/**
+ * The defaults of a model family (METHOD.md §1, §2.1, §4). A custom model has no default CFG scale
+ * or layers (layer names depend on its architecture): its `infsplign.json` or the caller sets them.
+ * `guide_steps` is left out everywhere: unless set, it is every step, [0, steps).
+ */
+export function defaultParams(family: ModelFamily): PartialMethodParams {
+  switch (family) {
+    case 'sd1':
+    case 'sd2':
+      return { ...COMMON_DEFAULTS, cfg_scale: 7.5, layers: [...SD_LAYERS] };
+    case 'sdxl':
+      return { ...COMMON_DEFAULTS, cfg_scale: 5.0, layers: [...SDXL_LAYERS] };
+    case 'custom':
+      return { ...COMMON_DEFAULTS };
+  }
+}
+
+/**
+ * The full parameters: `overrides` (untrusted, e.g. `--params`) replace the model's defaults key by
+ * key; every key must then have a value. Errors start with `source` and name the key.
+ */
+export function resolveParams(modelDefaults: PartialMethodParams, overrides: unknown = {}, source = 'method parameters'): MethodParams {
+  const merged: PartialMethodParams = { ...modelDefaults, ...parsePartialParams(overrides, source) };
+  const missing = PARAM_NAMES.find((name) => name !== 'guide_steps' && merged[name] === undefined);
+  if (missing) throw new MethodParamsError(`${source}: ${missing}: no default for this model; set it in the model folder's infsplign.json or in the parameters`);
+  const complete = { ...merged, guide_steps: merged.guide_steps ?? [0, merged.steps!] };
+  const result = methodParamsSchema.safeParse(complete);
+  if (!result.success) throw new MethodParamsError(`${source}: ${describeZodError(result.error)}`);
+  return result.data;
+}
+
+/** The settings a baseline run depends on: plain sampling, no loss. */
+export interface BaselineParams {
+  guidance_weight: 0;
+  cfg_scale: number;
+  steps: number;
+  scheduler: MethodParams['scheduler'];
+}
+
+export type CanonicalConfig = { method: 'baseline'; params: BaselineParams } | { method: 'infsplign'; params: MethodParams };
+
+/**
+ * The configuration that identifies a run's method. A baseline is sampling with s = 0 (METHOD.md
+ * §1): loss settings change nothing it computes, so they are not part of its identity. Layer
+ * patterns are a set (the loss averages over the layers they select), so they are sorted.
+ */
+export function canonicalConfig(method: Method, params: MethodParams): CanonicalConfig {
+  const checked = methodParamsSchema.parse(params);
+  if (method === 'baseline') {
+    const { cfg_scale, steps, scheduler } = checked;
+    return { method, params: { guidance_weight: 0, cfg_scale, steps, scheduler } };
+  }
+  return { method, params: { ...checked, layers: [...new Set(checked.layers)].sort() } };
+}
+
+/**
+ * JSON with the keys of every object sorted (by code unit, at every depth), so equal values always
+ * give equal text. Written out rather than via a JSON.stringify replacer because objects list
+ * integer-like keys first whatever order they were inserted in.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** SHA-256 (hex) of the canonical configuration's sorted-key JSON (METHOD.md §4). */
+export function configHash(config: CanonicalConfig): string {
+  return createHash('sha256').update(canonicalJson(config)).digest('hex');
+}

@@ -1,0 +1,54 @@
+/**
+ * manifest.json beside generated images: the canonical configuration and its hash, the model,
+ * device, and per image its timing and guidance trace. It is rewritten after every batch, so an
+ * interrupted run loses at most one batch, and `--resume` continues it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CanonicalConfig } from '../contracts/method-params.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+
+export interface ImageRecord {
+  prompt: number;
+  index: number;
+  file: string;
+  /** Wall time per image of its batch. */
+  ms: number;
+  guided: boolean;
+  /** The prompt's loss at every guided step. */
+  loss: number[];
+  /** Per guided step: [[x1, y1], [x2, y2]], the objects' centroids averaged over layers. */
+  centroids: number[][][];
+}
+
+export interface Manifest {
+  config: CanonicalConfig;
+  config_hash: string;
+  model: { dir: string; family: string; unet_sha256: string };
+  device: string;
+  provider: string;
+  seed: number;
+  images: ImageRecord[];
+  /** Prompts that could not be generated, with the reason. */
+  failures: Array<{ prompt: number; reason: string }>;
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+
+/**
+ * The manifest to continue, when resuming a run of the same configuration. Resuming into a folder
+ * made with another configuration is refused rather than mixing images of two methods.
+ */
+export function readManifest(dir: string, configHash: string, resume: boolean): Manifest | null {
+  const path = join(dir, MANIFEST_FILE);
+  if (!existsSync(path)) return null;
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  if (!resume) throw new Error(`${path} exists: pass --resume to continue that run, or choose another --out`);
+  if (manifest.config_hash !== configHash) throw new Error(`${path} was made with another configuration (hash ${manifest.config_hash.slice(0, 12)}…); --resume needs the same one`);
+  return { ...manifest, failures: [] };
+}
+
+export function writeManifest(dir: string, manifest: Manifest): void {
+  const images = [...manifest.images].sort((a, b) => a.prompt - b.prompt || a.index - b.index);
+  writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify({ ...manifest, images }, null, 1)}\n`);
+}

@@ -1,0 +1,45 @@
+import type { NoiseSource } from '../noise.ts';
+import type { SchedulerConfig, TimestepSpacing } from './config.ts';
+import { DdimScheduler } from './ddim.ts';
+import { DdpmScheduler } from './ddpm.ts';
+import { EulerScheduler } from './euler.ts';
+
+export type { NoiseSource };
+
+export type SchedulerKind = 'ddpm' | 'ddim' | 'euler';
+
+/** A sampler over one image's latent; the pipeline loops over its batch, so each image keeps its own noise stream. */
+export interface Scheduler {
+  /** The model's timestep at each step, in sampling order (fractional for Euler with linspace spacing). */
+  readonly timesteps: readonly number[];
+  /** Multiply the initial latent noise by this. */
+  readonly initNoiseSigma: number;
+  /** What the model is given at step `stepIndex` (identity for DDPM and DDIM). */
+  scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array;
+  /** One image's update: x_t -> x_{t-1}, given the (guided, CFG-combined) model output. */
+  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, noise: NoiseSource): Float32Array;
+}
+
+/**
+ * How each kind spaces its timesteps (METHOD.md §4). "ddpm" is the reference's sampler: DDPM with
+ * trailing spacing whatever the model's file says (the reference overrides it; SDXL's file says
+ * "leading"). DDIM and Euler follow the file, or diffusers' default for their class when it names
+ * none (SD 1.x's file does not).
+ */
+function spacingFor(kind: SchedulerKind, config: SchedulerConfig): TimestepSpacing {
+  if (kind === 'ddpm') return 'trailing';
+  return config.timestep_spacing ?? (kind === 'ddim' ? 'leading' : 'linspace');
+}
+
+/** A `steps`-step scheduler of the given kind over the training schedule of the model's config. */
+export function createScheduler(kind: SchedulerKind, config: SchedulerConfig, steps: number): Scheduler {
+  const spacing = spacingFor(kind, config);
+  switch (kind) {
+    case 'ddpm':
+      return new DdpmScheduler(config, steps, spacing);
+    case 'ddim':
+      return new DdimScheduler(config, steps, spacing);
+    case 'euler':
+      return new EulerScheduler(config, steps, spacing);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Evaluates the loss graph on given attention maps (the `guidance loss` command): the same ONNX
+ * subgraph the guided U-Net uses, fed with head-averaged maps taken as they enter METHOD.md §2.3.
+ */
+import * as ort from 'onnxruntime-node';
+import { z } from 'zod';
+import { GradBuilder } from '../onnx/autodiff/builder.ts';
+import { Graph } from '../onnx/graph.ts';
+import { buildModel, DEFAULT_OPSET } from '../onnx/model-builder.ts';
+import { serializeModel } from '../onnx/model-io.ts';
+import { DataType, create, NodeProtoSchema, valueInfo } from '../onnx/proto.ts';
+import { inferTypes } from '../onnx/type-inference.ts';
+import type { Relation } from '../prompts/types.ts';
+import { buildLossGraph, type LossParams } from './loss-graph.ts';
+import { relationOneHot, RELATIONS } from './relations.ts';
+import { tokenWeights } from './token-spans.ts';
+
+export const mapsFileSchema = z
+  .object({
+    objects: z.array(z.object({ name: z.string(), tokens: z.array(z.number().int().min(0)).min(1) })).length(2),
+    layers: z
+      .array(
+        z
+          .object({ name: z.string().min(1), height: z.number().int().min(1), width: z.number().int().min(1), tokens: z.number().int().min(1), probs: z.array(z.number()) })
+          .refine((l) => l.probs.length === l.height * l.width * l.tokens, { message: 'probs must hold height * width * tokens values' }),
+      )
+      .min(1),
+  })
+  .superRefine((maps, ctx) => {
+    const tokens = maps.layers[0]!.tokens;
+    maps.layers.forEach((l, k) => {
+      if (l.tokens !== tokens) ctx.addIssue({ code: 'custom', path: ['layers', k, 'tokens'], message: `every layer must have ${tokens} tokens` });
+    });
+    maps.objects.forEach((o, k) => {
+      if (o.tokens.some((t) => t >= tokens)) ctx.addIssue({ code: 'custom', path: ['objects', k, 'tokens'], message: `token positions must be below ${tokens}` });
+    });
+  });
+export type MapsFile = z.output<typeof mapsFileSchema>;
+
+export interface LossReport {
+  loss: number;
+  layers: Array<{ name: string; spatial: number; energy: number; total: number }>;
+}
+
+export async function evaluateLoss(maps: MapsFile, relation: Relation | null, params: LossParams): Promise<LossReport> {
+  const tokens = maps.layers[0]!.tokens;
+  const model = buildModel({
+    opset: DEFAULT_OPSET,
+    inputs: [
+      ...maps.layers.map((l, k) => ({ name: `probs_${k}`, type: DataType.FLOAT, dims: [1, l.height * l.width, tokens] })),
+      { name: 'token_weights', type: DataType.FLOAT, dims: [1, 2, tokens] },
+      { name: 'relation', type: DataType.FLOAT, dims: [1, RELATIONS.length] },
+      { name: 'prompt_weight', type: DataType.FLOAT, dims: [1] },
+    ],
+    outputs: [],
+    nodes: [],
+  });
+  const graph = Graph.of(model);
+  const b = new GradBuilder(graph, inferTypes(graph), DEFAULT_OPSET);
+  const layers = maps.layers.map((l, k) => ({ name: l.name, probs: `probs_${k}`, height: l.height, width: l.width }));
+  const out = buildLossGraph(b, layers, { tokenWeights: 'token_weights', relation: 'relation', promptWeight: 'prompt_weight' }, params, false);
+  const named: Array<[string, string]> = [[out.loss, 'loss'], ...out.layers.flatMap((l, k): Array<[string, string]> => [[l.spatial, `spatial_${k}`], [l.energy, `energy_${k}`], [l.total, `total_${k}`]])];
+  for (const [value, name] of named) {
+    b.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: `/report/${name}`, input: [value], output: [name] }));
+    graph.proto.output.push(valueInfo(name, DataType.FLOAT));
+  }
+  graph.proto.node.push(...b.nodes);
+  const session = await ort.InferenceSession.create(serializeModel(model), { logSeverityLevel: 3 });
+  const feeds: Record<string, ort.Tensor> = {
+    token_weights: new ort.Tensor('float32', tokenWeights(maps.objects.map((o) => o.tokens), tokens), [1, 2, tokens]),
+    relation: new ort.Tensor('float32', Float32Array.from(relationOneHot(relation)), [1, RELATIONS.length]),
+    prompt_weight: new ort.Tensor('float32', Float32Array.from([1]), [1]),
+  };
+  maps.layers.forEach((l, k) => (feeds[`probs_${k}`] = new ort.Tensor('float32', Float32Array.from(l.probs), [1, l.height * l.width, tokens])));
+  const result = await session.run(feeds);
+  const value = (name: string) => result[name]!.data[0] as number;
+  return { loss: value('loss'), layers: maps.layers.map((l, k) => ({ name: l.name, spatial: value(`spatial_${k}`), energy: value(`energy_${k}`), total: value(`total_${k}`) })) };
+}

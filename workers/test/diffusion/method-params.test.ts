@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  ACTIVATIONS,
+  PARAM_NAMES,
+  STRATEGIES,
+  canonicalConfig,
+  canonicalJson,
+  configHash,
+  defaultParams,
+  resolveParams,
+  type MethodParams,
+} from '../../src/contracts/method-params.ts';
+
+const SD = defaultParams('sd1');
+
+/** The message of the error `body` throws. */
+function errorOf(body: () => unknown): string {
+  try {
+    body();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  assert.fail('expected an error');
+}
+
+describe('defaults', () => {
+  test('SD 1.x / 2.x follow METHOD.md §1 and §4, with the six up_blocks.{1,2} layers', () => {
+    const params = resolveParams(SD);
+    assert.deepEqual(params, {
+      guidance_weight: 1000,
+      cfg_scale: 7.5,
+      steps: 50,
+      scheduler: 'ddpm',
+      guide_steps: [0, 50],
+      layers: ['up_blocks.{1,2}.attentions.{0,1,2}.transformer_blocks.0.attn2'],
+      map_size: 64,
+      loss_type: 'gelu',
+      alpha: 0.75,
+      margin: 0.25,
+      leaky_relu_slope: 0.05,
+      energy_loss: 'var',
+      strategy: 'diff',
+      top_loss: 'var',
+      top_strategy: 'dec',
+      lambda_spatial: 1,
+      lambda_presence: 1,
+      lambda_balance: 1,
+      object_tokens: 'last_word',
+      token_alignment: 'correct',
+    });
+    assert.deepEqual(resolveParams(defaultParams('sd2')), params);
+  });
+
+  test('SDXL: CFG 5.0 and the three transformer blocks of up_blocks.0.attentions.1', () => {
+    const params = resolveParams(defaultParams('sdxl'));
+    assert.equal(params.cfg_scale, 5);
+    assert.deepEqual(params.layers, ['up_blocks.0.attentions.1.transformer_blocks.{1,2,3}.attn2']);
+  });
+
+  test('a custom model must bring its CFG scale and layers (from infsplign.json or the caller)', () => {
+    assert.equal(errorOf(() => resolveParams(defaultParams('custom'))), "method parameters: cfg_scale: no default for this model; set it in the model folder's infsplign.json or in the parameters");
+    assert.match(errorOf(() => resolveParams({ ...defaultParams('custom'), cfg_scale: 3 })), /^method parameters: layers: no default/);
+    const params = resolveParams({ ...defaultParams('custom'), cfg_scale: 3, steps: 10, layers: ['up_attn.*.transformer_blocks.0.attn2'], map_size: 8 });
+    assert.deepEqual([params.cfg_scale, params.guide_steps, params.map_size, params.guidance_weight], [3, [0, 10], 8, 1000]);
+  });
+});
+
+describe('resolveParams', () => {
+  test('overrides replace defaults key by key', () => {
+    const params = resolveParams({ ...SD, alpha: 1.5 }, { margin: 0.5, lambda_spatial: 0.5, scheduler: 'euler' });
+    assert.deepEqual([params.alpha, params.margin, params.lambda_spatial, params.scheduler, params.cfg_scale], [1.5, 0.5, 0.5, 'euler', 7.5]);
+  });
+
+  test('guide_steps is every step unless set, and must end within the steps', () => {
+    assert.deepEqual(resolveParams(SD, { steps: 20 }).guide_steps, [0, 20]);
+    assert.deepEqual(resolveParams(SD, { steps: 20, guide_steps: [2, 10] }).guide_steps, [2, 10]);
+    assert.deepEqual(resolveParams(SD, { guide_steps: [5, 5] }).guide_steps, [5, 5]);
+    assert.equal(errorOf(() => resolveParams(SD, { steps: 20, guide_steps: [0, 30] }, '--params')), '--params: guide_steps: [0, 30) goes past the last step (steps is 20)');
+    assert.equal(errorOf(() => resolveParams(SD, { guide_steps: [6, 5] }, '--params')), '--params: guide_steps: the start of [start, end) must not exceed its end');
+    assert.match(errorOf(() => resolveParams(SD, { guide_steps: [0] }, '--params')), /^--params: guide_steps/);
+  });
+
+  test('unknown keys are errors that name the key', () => {
+    const message = errorOf(() => resolveParams(SD, { guidance_scale: 7.5 }, '--params'));
+    assert.ok(message.startsWith("--params: unknown parameter 'guidance_scale' (known: guidance_weight, cfg_scale,"), message);
+  });
+
+  test('every value is checked, and the error gives its path', () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ guidance_weight: '1000' }, /^x: guidance_weight: Invalid input: expected number/],
+      [{ guidance_weight: Number.POSITIVE_INFINITY }, /^x: guidance_weight: /],
+      [{ cfg_scale: -1 }, /^x: cfg_scale: /],
+      [{ steps: 0 }, /^x: steps: /],
+      [{ steps: 2.5 }, /^x: steps: /],
+      [{ steps: 1001 }, /^x: steps: /],
+      [{ scheduler: 'dpm' }, /^x: scheduler: Invalid option/],
+      [{ guide_steps: [0, 1.5] }, /^x: guide_steps\[1\]: /],
+      [{ layers: [] }, /^x: layers: at least one layer pattern is needed$/],
+      [{ layers: 'up_blocks.1' }, /^x: layers: /],
+      [{ layers: ['up_blocks.1', ' '] }, /^x: layers\[1\]: a layer pattern must not be empty$/],
+      [{ layers: ['/up_blocks.(1/'] }, /^x: layers\[0\]: layer pattern \/up_blocks.\(1\/ is not a valid regular expression/],
+      [{ map_size: 0 }, /^x: map_size: /],
+      [{ loss_type: 'tanh' }, /^x: loss_type: Invalid option: expected one of "gelu"\|"relu"/],
+      [{ alpha: null }, /^x: alpha: /],
+      [{ energy_loss: 'entropy' }, /^x: energy_loss: /],
+      [{ strategy: 'max' }, /^x: strategy: /],
+      [{ top_loss: 'mass' }, /^x: top_loss: /],
+      [{ top_strategy: 'max' }, /^x: top_strategy: /],
+      [{ lambda_presence: '1' }, /^x: lambda_presence: /],
+      [{ object_tokens: 'first_word' }, /^x: object_tokens: /],
+      [{ token_alignment: 'bpe' }, /^x: token_alignment: /],
+    ];
+    for (const [overrides, expected] of cases) assert.match(errorOf(() => resolveParams(SD, overrides, 'x')), expected, JSON.stringify(overrides));
+    assert.match(errorOf(() => resolveParams(SD, 'alpha=1', 'x')), /^x: Invalid input: expected object/);
+  });
+
+  test('every activation and strategy of METHOD.md is accepted', () => {
+    assert.equal(ACTIVATIONS.length, 14);
+    for (const loss_type of ACTIVATIONS) assert.equal(resolveParams(SD, { loss_type }).loss_type, loss_type);
+    for (const strategy of STRATEGIES) assert.equal(resolveParams(SD, { strategy, top_strategy: strategy }).top_strategy, strategy);
+  });
+
+  test('PARAM_NAMES lists the METHOD.md §4 table', () => {
+    assert.deepEqual([...PARAM_NAMES].sort(), Object.keys(resolveParams(SD)).sort());
+    assert.equal(PARAM_NAMES.length, 20);
+  });
+});
+
+describe('canonical configuration and hash', () => {
+  const params = resolveParams(SD);
+
+  test('the hash is SHA-256 of the sorted-key JSON (values from Python: json.dumps(sort_keys=True, separators=(",", ":")))', () => {
+    assert.equal(configHash(canonicalConfig('infsplign', params)), 'ba1f45b8f56e3121e6c28b30302d4489c182bdfc6a0e2eee46b53ab9f9249702');
+    assert.equal(configHash(canonicalConfig('baseline', params)), 'e1e654bbbb3f8b69ef881b0e6cfc65bfc4651a430c43ae397165ac57c2b612d9');
+  });
+
+  test('key order does not matter; any value does', () => {
+    const reversed = Object.fromEntries(Object.entries(params).reverse()) as MethodParams;
+    assert.equal(configHash(canonicalConfig('infsplign', reversed)), configHash(canonicalConfig('infsplign', params)));
+    assert.notEqual(configHash(canonicalConfig('infsplign', { ...params, alpha: 0.76 })), configHash(canonicalConfig('infsplign', params)));
+    assert.equal(canonicalJson({ b: 1, a: { '10': [1, { y: 2, x: 1 }], '9': null, z: undefined } }), '{"a":{"10":[1,{"x":1,"y":2}],"9":null},"b":1}');
+  });
+
+  test('a baseline is guidance weight 0 and keeps only what sampling depends on', () => {
+    const baseline = canonicalConfig('baseline', params);
+    assert.deepEqual(baseline, { method: 'baseline', params: { guidance_weight: 0, cfg_scale: 7.5, steps: 50, scheduler: 'ddpm' } });
+    assert.equal(configHash(canonicalConfig('baseline', { ...params, alpha: 3, layers: ['x'] })), configHash(baseline));
+    assert.notEqual(configHash(canonicalConfig('baseline', { ...params, steps: 20, guide_steps: [0, 20] })), configHash(baseline));
+  });
+
+  test('layer patterns are a set', () => {
+    const a = canonicalConfig('infsplign', { ...params, layers: ['b.attn2', 'a.attn2', 'b.attn2'] });
+    assert.deepEqual(a.params, { ...params, layers: ['a.attn2', 'b.attn2'] });
+    assert.equal(configHash(a), configHash(canonicalConfig('infsplign', { ...params, layers: ['a.attn2', 'b.attn2'] })));
+  });
+
+  test('parameters that bypassed resolveParams are still checked', () => {
+    assert.throws(() => canonicalConfig('infsplign', { ...params, steps: 10 }), /guide_steps/);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * The sampling loop on the tiny model: determinism across runs and batch sizes, the prepared
+ * model at s = 0 reproducing the baseline byte for byte, guidance changing the images, the
+ * manifest's traces, resuming, and a prompt whose object cannot be found failing alone.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { defaultParams, resolveParams, type Method } from '../../src/contracts/method-params.ts';
+import { readModelFolder, type ModelFolder } from '../../src/diffusion/model-folder.ts';
+import { generate, type GenerationPrompt } from '../../src/diffusion/pipeline.ts';
+import { buildTinyModelFolder } from '../support/tiny-model.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'pipeline-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let folder: ModelFolder;
+before(() => {
+  buildTinyModelFolder(join(root, 'model'));
+  folder = readModelFolder(join(root, 'model'));
+});
+
+const PROMPTS: GenerationPrompt[] = [
+  { id: 0, text: 'an apple to the left of a tree', objects: ['apple', 'tree'], relation: 'left of' },
+  { id: 7, text: 'a box above a lemon', objects: ['box', 'lemon'], relation: 'above' },
+  { id: 9, text: 'a gem and a flower', objects: ['gem', 'flower'], relation: null },
+];
+
+let runs = 0;
+async function run(method: Method, overrides: object, options: { batchSize?: number; prompts?: GenerationPrompt[]; out?: string; resume?: boolean } = {}) {
+  const outDir = options.out ?? join(root, `run-${runs++}`);
+  const manifest = await generate({
+    folder,
+    prompts: options.prompts ?? PROMPTS,
+    method,
+    params: resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, { steps: 6, ...overrides }),
+    seed: 42,
+    imagesPerPrompt: 2,
+    batchSize: options.batchSize ?? 4,
+    device: 'cpu',
+    outDir,
+    resume: options.resume ?? false,
+    cacheDir: join(root, 'cache'),
+  });
+  const pngs = Object.fromEntries(readdirSync(outDir).filter((f) => f.endsWith('.png')).sort().map((f) => [f, readFileSync(join(outDir, f))]));
+  return { outDir, manifest, pngs };
+}
+
+describe('generate on the tiny model', () => {
+  test('the same seed gives the same bytes across runs and batch sizes', async () => {
+    const a = await run('baseline', {}, { batchSize: 1 });
+    const b = await run('baseline', {}, { batchSize: 4 });
+    const c = await run('baseline', {}, { batchSize: 4 });
+    assert.deepEqual(Object.keys(a.pngs), ['0_0.png', '0_1.png', '7_0.png', '7_1.png', '9_0.png', '9_1.png']);
+    assert.deepEqual(b.pngs, a.pngs);
+    assert.deepEqual(c.pngs, a.pngs);
+    assert.notDeepEqual(a.pngs['0_0.png'], a.pngs['7_0.png'], 'different prompts give different images');
+  });
+
+  test('the prepared model with s = 0 gives the baseline PNG bytes; s > 0 changes them', async () => {
+    const baseline = await run('baseline', {});
+    const zero = await run('infsplign', { guidance_weight: 0 }, { batchSize: 2 });
+    assert.deepEqual(zero.pngs, baseline.pngs);
+    const guided = await run('infsplign', { guidance_weight: 1000 });
+    assert.notDeepEqual(guided.pngs['0_0.png'], baseline.pngs['0_0.png']);
+    const again = await run('infsplign', { guidance_weight: 1000 }, { batchSize: 1 });
+    assert.deepEqual(again.pngs, guided.pngs);
+    // Every guided image records the loss and both centroids at each of the 6 guided steps.
+    for (const image of guided.manifest.images) {
+      assert.equal(image.guided, true);
+      assert.equal(image.loss.length, 6);
+      assert.equal(image.centroids.length, 6);
+      assert.ok(image.loss.every(Number.isFinite));
+    }
+    assert.equal(guided.manifest.config.method, 'infsplign');
+    assert.match(guided.manifest.config_hash, /^[0-9a-f]{64}$/);
+  });
+
+  test('resume skips images already written with the same configuration and refuses another', async () => {
+    const first = await run('baseline', {}, { prompts: PROMPTS.slice(0, 1) });
+    const resumed = await run('baseline', {}, { out: first.outDir, resume: true });
+    assert.equal(resumed.manifest.images.length, 6);
+    assert.deepEqual(resumed.pngs['0_0.png'], first.pngs['0_0.png']);
+    await assert.rejects(run('baseline', {}, { out: first.outDir }), /exists: pass --resume/);
+    await assert.rejects(run('infsplign', {}, { out: first.outDir, resume: true }), /made with another configuration/);
+  });
+
+  test('a prompt whose object is not in the text fails alone, with the reason', async () => {
+    const prompts: GenerationPrompt[] = [PROMPTS[0]!, { id: 3, text: 'a tire to the left of a box', objects: ['grape', 'box'], relation: 'left of' }];
+    const { manifest, outDir } = await run('infsplign', {}, { prompts });
+    assert.deepEqual(manifest.failures.map((f) => f.prompt), [3]);
+    assert.match(manifest.failures[0]!.reason, /object 'grape' not found/);
+    assert.ok(existsSync(join(outDir, '0_1.png')));
+    assert.equal(existsSync(join(outDir, '3_0.png')), false);
+  });
+});
