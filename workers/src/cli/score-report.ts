@@ -1,5 +1,6 @@
 import type { ScoreResult } from '../evaluation/score.ts';
-import { CliError } from './command.ts';
+import { BENCHMARK_NAMES, isBenchmarkName, type BenchmarkName } from '../prompts/types.ts';
+import { CliError, required } from './command.ts';
 
 /** --threshold: a number in [0, 1), or undefined for the benchmark's own; anything else is a usage error. */
 export function parseThreshold(text: string | undefined, usage: string): number | undefined {
@@ -23,4 +24,11 @@ export function scoreSummary(result: ScoreResult): string {
       return `  ${name} ${formatFigure(value)}${range}`;
     });
   return [`${result.benchmark}: ${result.images_scored} images of ${result.prompts_scored} prompts scored (threshold ${result.threshold})`, ...lines, ...result.notes.map((n) => `  note: ${n}`)].join('\n');
+}
+
+/** --benchmark, required and one the project knows. */
+export function requireBenchmark(values: Record<string, unknown>, usage: string): BenchmarkName {
+  const benchmark = required(values, 'benchmark', usage);
+  if (!isBenchmarkName(benchmark)) throw new CliError(`unknown benchmark '${benchmark}' (expected one of ${BENCHMARK_NAMES.join(', ')})`);
+  return benchmark;
 }

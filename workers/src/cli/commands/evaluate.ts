@@ -4,10 +4,10 @@ import { assertDetectorCovers, detectImages, detectorQueries, formatDetectionsFi
 import { scoreImages } from '../../evaluation/score.ts';
 import { DEFAULT_THRESHOLDS, GENEVAL_COUNTING_THRESHOLD } from '../../evaluation/thresholds.ts';
 import { loadPrompts } from '../../prompts/load.ts';
-import { BENCHMARK_NAMES, isBenchmarkName, type BenchmarkName } from '../../prompts/types.ts';
+import { BENCHMARK_NAMES, type BenchmarkName } from '../../prompts/types.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
-import { CliError, parseOptions, required, type Command } from '../command.ts';
-import { parseThreshold, scoreSummary } from '../score-report.ts';
+import { parseOptions, required, type Command } from '../command.ts';
+import { parseThreshold, requireBenchmark, scoreSummary } from '../score-report.ts';
 
 const USAGE = `usage: infsplign evaluate --benchmark ${BENCHMARK_NAMES.join('|')} --prompts FILE --images DIR
                          --detector ${DETECTOR_SPECS.join('|')} --out RESULT.json
@@ -50,8 +50,7 @@ export const evaluateCommand: Command = {
       console.log(USAGE);
       return;
     }
-    const benchmark = required(values, 'benchmark', USAGE);
-    if (!isBenchmarkName(benchmark)) throw new CliError(`unknown benchmark '${benchmark}' (expected one of ${BENCHMARK_NAMES.join(', ')})`);
+    const benchmark = requireBenchmark(values, USAGE);
     const promptsPath = required(values, 'prompts', USAGE);
     const imagesDir = required(values, 'images', USAGE);
     const detectorSpec = required(values, 'detector', USAGE);

@@ -10,6 +10,7 @@ import { findRelationInText } from '../../guidance/relations.ts';
 import { loadPrompts } from '../../prompts/load.ts';
 import { BENCHMARK_NAMES, type BenchmarkName } from '../../prompts/types.ts';
 import { CliError, parseOptions, required, type Command } from '../command.ts';
+import { requireBenchmark } from '../score-report.ts';
 import { readParamsOption } from './guidance.ts';
 
 const USAGE = `usage: infsplign generate --model DIR|NAME --benchmark ${BENCHMARK_NAMES.join('|')} --prompts FILE
@@ -55,8 +56,7 @@ export const generateCommand: Command = {
       'batch-size': { type: 'string' }, device: { type: 'string' }, resume: { type: 'boolean' }, out: { type: 'string' },
     } as const;
     const { values } = parseOptions(argv, spec, USAGE);
-    const benchmark = required(values, 'benchmark', USAGE);
-    if (!(BENCHMARK_NAMES as readonly string[]).includes(benchmark)) throw new CliError(`unknown benchmark '${benchmark}' (expected ${BENCHMARK_NAMES.join(', ')})`, 2);
+    const benchmark = requireBenchmark(values, USAGE);
     const method = required(values, 'method', USAGE);
     if (!(METHODS as readonly string[]).includes(method)) throw new CliError(`--method must be ${METHODS.join(' or ')}, got '${method}'`, 2);
     const device = deviceSchema.safeParse(values.device ?? 'cpu');
@@ -81,7 +81,7 @@ export const generateCommand: Command = {
       method: method as Method,
       params,
       seed,
-      imagesPerPrompt: positiveInt(values['images-per-prompt'], 'images-per-prompt', IMAGES_PER_PROMPT[benchmark as BenchmarkName]),
+      imagesPerPrompt: positiveInt(values['images-per-prompt'], 'images-per-prompt', IMAGES_PER_PROMPT[benchmark]),
       batchSize: positiveInt(values['batch-size'], 'batch-size', 4),
       device: device.data,
       outDir: out,

@@ -1,12 +1,12 @@
 import { basename, extname } from 'node:path';
 import { readDetectionsFile } from '../../evaluation/detections-file.ts';
 import { writeOfficialOutputs } from '../../evaluation/official-formats.ts';
-import { scoreImages, type ScoreResult } from '../../evaluation/score.ts';
+import { scoreImages } from '../../evaluation/score.ts';
 import { loadPrompts } from '../../prompts/load.ts';
-import { BENCHMARK_NAMES, isBenchmarkName } from '../../prompts/types.ts';
+import { BENCHMARK_NAMES } from '../../prompts/types.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
-import { parseThreshold, scoreSummary } from '../score-report.ts';
-import { CliError, parseOptions, required, type Command } from '../command.ts';
+import { parseThreshold, requireBenchmark, scoreSummary } from '../score-report.ts';
+import { parseOptions, required, type Command } from '../command.ts';
 
 const USAGE = `usage: infsplign score --benchmark ${BENCHMARK_NAMES.join('|')} --prompts FILE --detections FILE.jsonl --out RESULT.json
                       [--threshold X] [--official-out DIR] [--model NAME] [--detector NAME]
@@ -43,8 +43,7 @@ export const scoreCommand: Command = {
       console.log(USAGE);
       return;
     }
-    const benchmark = required(values, 'benchmark', USAGE);
-    if (!isBenchmarkName(benchmark)) throw new CliError(`unknown benchmark '${benchmark}' (expected one of ${BENCHMARK_NAMES.join(', ')})`);
+    const benchmark = requireBenchmark(values, USAGE);
     const promptsPath = required(values, 'prompts', USAGE);
     const detectionsPath = required(values, 'detections', USAGE);
     const outPath = required(values, 'out', USAGE);

@@ -31,7 +31,7 @@ function normalizeRowsAdjoint(b: GradBuilder, { xhat, rstd }: Normalized, dxhat:
 export const InstanceNormalization: GradientRule = {
   opType: 'InstanceNormalization',
   vjp: (ctx) => {
-    const { b, node, inputs: [x, scale, bias] } = ctx;
+    const { b, node, inputs: [x, scale] } = ctx;
     const g = dy0(ctx);
     const rowsShape = b.ints([0, 0, -1]);
     const norm = normalizeRows(b, b.reshape(x!, rowsShape), attrFloat(node, 'epsilon', 1e-5));
