@@ -77,14 +77,34 @@ function timestepTensor(folder: ModelFolder, t: number, batch: number): ort.Tens
   return floatTensor(info.type as FloatType, new Float32Array(Math.max(count, 1)).fill(t), dims);
 }
 
-/** Rows of the prompts' embeddings, one per image of the batch. */
-function embeddingRows(encoding: PromptEncoding, rows: number[]): ort.Tensor {
-  const [, tokens, dim] = encoding.dims;
-  const size = tokens * dim;
+/** The rows of a [n, ...rowDims] table picked for the images of a batch. */
+function pickRows(data: Float32Array, rowDims: readonly number[], rows: number[]): ort.Tensor {
+  const size = rowDims.reduce((a, b) => a * b, 1);
   const out = new Float32Array(rows.length * size);
-  rows.forEach((r, k) => out.set(encoding.embeddings.subarray(r * size, (r + 1) * size), k * size));
-  return new ort.Tensor('float32', out, [rows.length, tokens, dim]);
+  rows.forEach((r, k) => out.set(data.subarray(r * size, (r + 1) * size), k * size));
+  return new ort.Tensor('float32', out, [rows.length, ...rowDims]);
 }
+
+/**
+ * The U-Net inputs that carry the text, per image of the batch: the hidden states and, for SDXL,
+ * the pooled embedding and the size conditioning (original size, crop (0, 0), target size).
+ */
+function conditioning(folder: ModelFolder, encoding: PromptEncoding, rows: number[]): Record<string, ort.Tensor> {
+  const { unet } = folder;
+  const [, tokens, dim] = encoding.dims;
+  const inputs: Record<string, ort.Tensor> = { [unet.encoderHiddenStates.name]: pickRows(encoding.embeddings, [tokens, dim], rows) };
+  if (unet.textEmbeds && encoding.pooled) inputs[unet.textEmbeds.name] = pickRows(encoding.pooled.data, [encoding.pooled.dims[1]], rows);
+  if (unet.timeIds) {
+    const [height, width] = [unet.latent.height * VAE_DOWNSAMPLING, unet.latent.width * VAE_DOWNSAMPLING];
+    const ids = new Float32Array(rows.length * 6);
+    rows.forEach((_, k) => ids.set([height, width, 0, 0, height, width], k * 6));
+    inputs[unet.timeIds.name] = floatTensor(unet.timeIds.type as FloatType, ids, [rows.length, 6]);
+  }
+  return inputs;
+}
+
+/** Pixels per latent cell of the Stable Diffusion VAEs (SDXL's time_ids are in pixels). */
+const VAE_DOWNSAMPLING = 8;
 
 export async function generate(options: GenerateOptions): Promise<Manifest> {
   const { folder, params, outDir } = options;
@@ -160,8 +180,8 @@ async function sampleBatch(options: GenerateOptions, sessions: Sessions, batch: 
   const noise: NoiseSource[] = batch.map((item) => noiseStream(options.seed, item.index));
   let z: Float32Array[] = batch.map((_, b) => noise[b]!.normal(size).map((v) => v * scheduler.initNoiseSigma));
   const rows = batch.map((item) => options.prompts.indexOf(item.prompt));
-  const condRows = embeddingRows(cond, rows);
-  const uncondRows = embeddingRows(uncond, batch.map(() => 0));
+  const condInputs = conditioning(folder, cond, rows);
+  const uncondInputs = conditioning(folder, uncond, batch.map(() => 0));
   const trace = batch.map(() => ({ loss: [] as number[], centroids: [] as number[][][] }));
   const sampleType = folder.unet.sample.type as FloatType;
   const [guideStart, guideEnd] = params.guide_steps;
@@ -172,9 +192,8 @@ async function sampleBatch(options: GenerateOptions, sessions: Sessions, batch: 
     const input = new Float32Array(batch.length * size);
     z.forEach((zb, b) => input.set(scheduler.scaleModelInput(zb, i), b * size));
     const common = { [folder.unet.sample.name]: floatTensor(sampleType, input, dims), [folder.unet.timestep.name]: timestepTensor(folder, t, batch.length) };
-    const predict = async (session: ort.InferenceSession, embeddings: ort.Tensor, extra: Record<string, ort.Tensor> = {}) =>
-      session.run({ ...common, [folder.unet.encoderHiddenStates.name]: embeddings, ...extra });
-    const epsUncond = float32Data((await predict(sessions.unet, uncondRows))[folder.unet.prediction.name]!, 'the U-Net output');
+    const predict = async (session: ort.InferenceSession, text: Record<string, ort.Tensor>, extra: Record<string, ort.Tensor> = {}) => session.run({ ...common, ...text, ...extra });
+    const epsUncond = float32Data((await predict(sessions.unet, uncondInputs))[folder.unet.prediction.name]!, 'the U-Net output');
     let epsCond: Float32Array;
     let gradient: Float32Array | null = null;
     if (sessions.guided && anyGuided && i >= guideStart && i < guideEnd) {
@@ -189,7 +208,7 @@ async function sampleBatch(options: GenerateOptions, sessions: Sessions, batch: 
         relation.set(relationOneHot(item.weights ? item.prompt.relation : null), b * RELATIONS.length);
         promptWeight[b] = item.weights ? 1 : 0;
       });
-      const out = await predict(session, condRows, {
+      const out = await predict(session, condInputs, {
         [GUIDED_IO.tokenWeights]: new ort.Tensor('float32', weights, [batch.length, 2, tokens]),
         [GUIDED_IO.relation]: new ort.Tensor('float32', relation, [batch.length, RELATIONS.length]),
         [GUIDED_IO.promptWeight]: new ort.Tensor('float32', promptWeight, [batch.length]),
@@ -204,7 +223,7 @@ async function sampleBatch(options: GenerateOptions, sessions: Sessions, batch: 
         trace[b]!.centroids.push([[centroids[b * 4]!, centroids[b * 4 + 1]!], [centroids[b * 4 + 2]!, centroids[b * 4 + 3]!]]);
       });
     } else {
-      epsCond = float32Data((await predict(sessions.unet, condRows))[folder.unet.prediction.name]!, 'the U-Net output');
+      epsCond = float32Data((await predict(sessions.unet, condInputs))[folder.unet.prediction.name]!, 'the U-Net output');
     }
     z = z.map((zb, b) => {
       const eps = new Float32Array(size);

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { defaultParams, resolveParams, type Method } from '../../src/contracts/method-params.ts';
 import { readModelFolder, type ModelFolder } from '../../src/diffusion/model-folder.ts';
 import { generate, type GenerationPrompt } from '../../src/diffusion/pipeline.ts';
+import { buildSdLikeFolder } from '../support/sd-like-folders.ts';
 import { buildTinyModelFolder } from '../support/tiny-model.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'pipeline-'));
@@ -94,4 +95,27 @@ describe('generate on the tiny model', () => {
     assert.ok(existsSync(join(outDir, '0_1.png')));
     assert.equal(existsSync(join(outDir, '3_0.png')), false);
   });
+});
+
+test('an SDXL-layout U-Net is fed its pooled text embedding and size conditioning', async () => {
+  const dir = join(root, 'sdxl');
+  buildSdLikeFolder(dir, { family: 'sdxl', latentSide: 8 });
+  const sdxl = readModelFolder(dir);
+  assert.equal(sdxl.family, 'sdxl');
+  const outDir = join(root, 'sdxl-out');
+  const manifest = await generate({
+    folder: sdxl,
+    prompts: [{ id: 0, text: 'a cat to the left of a dog', objects: ['cat', 'dog'], relation: 'left of' }],
+    method: 'baseline',
+    params: resolveParams(defaultParams(sdxl.family), { steps: 2 }),
+    seed: 1,
+    imagesPerPrompt: 1,
+    batchSize: 1,
+    device: 'cpu',
+    outDir,
+    resume: false,
+    cacheDir: join(root, 'cache'),
+  });
+  assert.equal(manifest.images.length, 1);
+  assert.ok(existsSync(join(outDir, '0_0.png')));
 });
