@@ -7,10 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ensurePrismaClient } from './db/generate.mjs';
 import { ensureDependencies } from './ensure-deps.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 ensureDependencies();
+ensurePrismaClient();
 
 function step(title, args) {
   console.log(`\n=== ${title}\n$ ${args.join(' ')}`);

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { ensurePrismaClient } from './db/generate.mjs';
 import { ensureDependencies } from './ensure-deps.mjs';
 
 const root = resolve(import.meta.dirname, '..');
@@ -37,6 +38,7 @@ for (const r of roots) {
 }
 files.sort();
 ensureDependencies();
+ensurePrismaClient();
 if (files.length === 0) {
   console.error('test: no test files found');
   process.exit(2);

@@ -5,8 +5,9 @@ import { guidanceCommand } from './commands/guidance.ts';
 import { onnxCommand } from './commands/onnx.ts';
 import { promptsCommand } from './commands/prompts.ts';
 import { scoreCommand } from './commands/score.ts';
+import { uploadCommand } from './commands/upload.ts';
 
-const COMMANDS: Command[] = [onnxCommand, promptsCommand, scoreCommand, evaluateCommand, generateCommand, guidanceCommand];
+const COMMANDS: Command[] = [onnxCommand, promptsCommand, scoreCommand, evaluateCommand, generateCommand, guidanceCommand, uploadCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

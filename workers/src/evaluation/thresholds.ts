@@ -10,3 +10,11 @@ export const DEFAULT_THRESHOLDS: Record<BenchmarkName, number> = {
 
 /** GenEval judges its counting tag with a stricter threshold of its own. */
 export const GENEVAL_COUNTING_THRESHOLD = 0.9;
+
+/**
+ * The lowest threshold the scorer will apply, below which a detector need not report boxes:
+ * GenEval's counting tag uses its own, possibly stricter, threshold.
+ */
+export function reportingThreshold(benchmark: BenchmarkName, threshold: number): number {
+  return benchmark === 'geneval' ? Math.min(threshold, GENEVAL_COUNTING_THRESHOLD) : threshold;
+}

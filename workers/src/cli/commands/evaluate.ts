@@ -2,9 +2,9 @@ import { DETECTOR_SPECS, createDetector } from '../../evaluation/detectors/detec
 import { listGeneratedImages } from '../../evaluation/generated-images.ts';
 import { assertDetectorCovers, detectImages, detectorQueries, formatDetectionsFile } from '../../evaluation/run-detector.ts';
 import { scoreImages } from '../../evaluation/score.ts';
-import { DEFAULT_THRESHOLDS, GENEVAL_COUNTING_THRESHOLD } from '../../evaluation/thresholds.ts';
+import { DEFAULT_THRESHOLDS, reportingThreshold } from '../../evaluation/thresholds.ts';
 import { loadPrompts } from '../../prompts/load.ts';
-import { BENCHMARK_NAMES, type BenchmarkName } from '../../prompts/types.ts';
+import { BENCHMARK_NAMES } from '../../prompts/types.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { parseOptions, required, type Command } from '../command.ts';
 import { parseThreshold, requireBenchmark, scoreSummary } from '../score-report.ts';
@@ -36,10 +36,6 @@ const OPTIONS = {
   'detections-out': { type: 'string' },
 } as const;
 
-/** The lowest threshold the scorer will apply, below which the detector need not report: GenEval's counting tag may use a stricter one. */
-function reportingThreshold(benchmark: BenchmarkName, threshold: number): number {
-  return benchmark === 'geneval' ? Math.min(threshold, GENEVAL_COUNTING_THRESHOLD) : threshold;
-}
 
 export const evaluateCommand: Command = {
   name: 'evaluate',

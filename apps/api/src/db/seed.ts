@@ -1,0 +1,252 @@
+/**
+ * The catalogue every installation starts with: benchmarks and their metric definitions, their
+ * prompt sets, the models of models/registry.json, and the methods. Idempotent: every row is an
+ * upsert on its natural key, and a second run with unchanged inputs writes nothing.
+ *
+ * All files are read and validated before the first write, and the writes happen in one
+ * transaction, so a bad file or an interrupted seed leaves the database as it was.
+ */
+import { relative, resolve } from 'node:path';
+import { z } from 'zod';
+import { partialMethodParamsSchema, type Method, type PartialMethodParams } from '@infsplign/workers/contracts/method-params.ts';
+import { readModelFolder } from '@infsplign/workers/diffusion/model-folder.ts';
+import { REGISTRY_FILE, resolveModel } from '@infsplign/workers/diffusion/model-registry.ts';
+import { DEFAULT_THRESHOLDS } from '@infsplign/workers/evaluation/thresholds.ts';
+import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
+import { OFFICIAL_FILES } from '@infsplign/workers/prompts/official-files.ts';
+import type { BenchmarkName } from '@infsplign/workers/prompts/types.ts';
+import { readJsonFile } from '@infsplign/workers/util/read-data-file.ts';
+import { Prisma, type ModelFamily, type PrismaClient, type ScoringRules } from '../generated/prisma/client.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../../..');
+
+interface MetricSpec {
+  key: string;
+  label: string;
+  description: string;
+  unit: '%' | 'fraction';
+  higherIsBetter: boolean;
+}
+
+interface BenchmarkSpec {
+  name: BenchmarkName;
+  scoring: ScoringRules;
+  /** BENCHMARKS.md: the images per prompt of each benchmark's published setting. */
+  imagesPerPrompt: number;
+  metrics: MetricSpec[];
+  promptSets: Array<{ name: string; file: string }>;
+}
+
+const visorPercent = (key: string, label: string, description: string): MetricSpec => ({ key, label, description, unit: '%', higherIsBetter: true });
+
+/** BENCHMARKS.md §1: every figure over spatial prompts only ("and" and single-object prompts are not scored). */
+const VISOR_METRICS: MetricSpec[] = [
+  visorPercent('OA', 'Object accuracy', 'Images in which both objects are detected, in percent of all images.'),
+  visorPercent('OA_A', 'Object accuracy (A)', 'Images in which the first object (A) is detected, in percent.'),
+  visorPercent('OA_B', 'Object accuracy (B)', 'Images in which the second object (B) is detected, in percent.'),
+  visorPercent('VISOR_cond', 'VISOR (conditional)', 'Of the images in which both objects are detected, those whose boxes stand in the prompt\'s relation, in percent; undefined when no image holds both.'),
+  visorPercent('VISOR_uncond', 'VISOR (unconditional)', 'Images with both objects detected in the prompt\'s relation, in percent of all images (VISOR_cond × OA / 100).'),
+  ...[1, 2, 3, 4].map((n) => visorPercent(`VISOR_${n}`, `VISOR_${n}`, `Prompts with at least ${n} of their images correct, in percent of prompts.`)),
+];
+
+const fraction = (key: string, label: string, description: string): MetricSpec => ({ key, label, description, unit: 'fraction', higherIsBetter: true });
+
+const BENCHMARKS: BenchmarkSpec[] = [
+  {
+    name: 'visor',
+    scoring: 'visor',
+    imagesPerPrompt: 4,
+    metrics: VISOR_METRICS,
+    promptSets: [{ name: 'full', file: resolve(ROOT, 'json_files/visor_prompts.json') }],
+  },
+  {
+    name: 'visor-shapes',
+    scoring: 'visor',
+    imagesPerPrompt: 4,
+    metrics: VISOR_METRICS,
+    promptSets: [
+      { name: 'tune', file: resolve(ROOT, 'json_files/visor_shapes_tune.json') },
+      { name: 'eval', file: resolve(ROOT, 'json_files/visor_shapes_eval.json') },
+    ],
+  },
+  {
+    name: 't2i',
+    scoring: 't2i',
+    imagesPerPrompt: 10,
+    metrics: [fraction('spatial', 'Spatial score', 'T2I-CompBench 2D spatial: the mean image score (detection confidences plus position; image scores below 0.5 count as 0), 0 to 1.')],
+    promptSets: [{ name: 'spatial_val', file: OFFICIAL_FILES.t2iSpatialVal }],
+  },
+  {
+    name: 'geneval',
+    scoring: 'geneval',
+    imagesPerPrompt: 4,
+    metrics: [
+      fraction('position', 'Position', 'Images with both objects found in the prompt\'s relation, as a fraction of the position prompts\' images.'),
+      fraction('single_object', 'Single object', 'Images in which the one object is found, as a fraction.'),
+      fraction('two_object', 'Two objects', 'Images in which both objects are found, as a fraction.'),
+      fraction('counting', 'Counting', 'Images with exactly the asked number of objects (threshold 0.9), as a fraction.'),
+      fraction('overall', 'Overall', 'Mean over the tags scored; the colour tags are unsupported, so this is not GenEval\'s six-task overall.'),
+    ],
+    promptSets: [{ name: 'evaluation_metadata', file: OFFICIAL_FILES.genevalMetadata }],
+  },
+];
+
+/** The method parameters each method's configuration is made of (method-params.ts `canonicalConfig`). */
+const METHODS: Record<Method, { description: string; params: z.ZodType }> = {
+  baseline: {
+    description: 'Plain sampling with classifier-free guidance and no spatial loss (METHOD.md §1 with s = 0).',
+    params: partialMethodParamsSchema.pick({ cfg_scale: true, steps: true, scheduler: true }),
+  },
+  infsplign: {
+    description: 'InfSplign: inference-time spatial alignment by a loss on the U-Net\'s cross-attention maps (METHOD.md).',
+    params: partialMethodParamsSchema,
+  },
+};
+
+/** Prompts per INSERT: keeps one statement's JSON parameter to a few MB. */
+const PROMPT_BATCH = 5000;
+
+interface PromptRow {
+  external_id: number;
+  text: string;
+  objects: string[];
+  relation: string | null;
+  metadata: unknown;
+}
+
+interface LoadedSet {
+  benchmark: BenchmarkName;
+  name: string;
+  source: string;
+  prompts: PromptRow[];
+}
+
+interface LoadedModel {
+  name: string;
+  location: string;
+  family: ModelFamily | null;
+  defaultParams: PartialMethodParams | null;
+  /** Why family and defaults are missing. */
+  problem: string | null;
+}
+
+export interface SeedSummary {
+  benchmarks: number;
+  metrics: number;
+  promptSets: Array<{ benchmark: string; name: string; prompts: number; written: number }>;
+  models: Array<{ name: string; family: ModelFamily | null; problem: string | null }>;
+  methods: number;
+  warnings: string[];
+}
+
+function loadSets(): LoadedSet[] {
+  return BENCHMARKS.flatMap((benchmark) =>
+    benchmark.promptSets.map(({ name, file }) => ({
+      benchmark: benchmark.name,
+      name,
+      source: relative(ROOT, file),
+      prompts: loadPrompts(benchmark.name, file).prompts.map((p) => ({ external_id: p.id, text: p.text, objects: p.objects, relation: p.relation, metadata: p.raw })),
+    })),
+  );
+}
+
+/** models/registry.json, as model-registry.ts reads it: `{"name": "path"}`. */
+const registrySchema = z.record(z.string().min(1), z.string().min(1));
+
+/**
+ * The registry's models. A model folder that cannot be read here (models may live on GPU hosts
+ * only) is still listed, without the family and defaults that only its folder can tell.
+ */
+function loadModels(registryFile: string): LoadedModel[] {
+  return Object.entries(readJsonFile(registryFile, registrySchema)).map(([name, location]) => {
+    try {
+      const folder = readModelFolder(resolveModel(name, registryFile));
+      return { name, location, family: folder.family, defaultParams: folder.defaultParams, problem: null };
+    } catch (err) {
+      return { name, location, family: null, defaultParams: null, problem: (err as Error).message };
+    }
+  });
+}
+
+async function upsertPrompts(tx: Prisma.TransactionClient, promptSetId: string, prompts: PromptRow[]): Promise<number> {
+  let written = 0;
+  for (let start = 0; start < prompts.length; start += PROMPT_BATCH) {
+    const batch = JSON.stringify(prompts.slice(start, start + PROMPT_BATCH));
+    // One statement per batch; the WHERE makes an unchanged prompt a no-op rather than a rewrite.
+    written += await tx.$executeRaw`
+      INSERT INTO prompts (prompt_set_id, external_id, text, objects, relation, metadata)
+      SELECT ${promptSetId}::uuid, r.external_id, r.text, r.objects, r.relation, r.metadata
+      FROM jsonb_to_recordset(${batch}::jsonb) AS r(external_id int, text text, objects text[], relation text, metadata jsonb)
+      ON CONFLICT (prompt_set_id, external_id) DO UPDATE
+        SET text = EXCLUDED.text, objects = EXCLUDED.objects, relation = EXCLUDED.relation, metadata = EXCLUDED.metadata
+        WHERE (prompts.text, prompts.objects, prompts.relation, prompts.metadata)
+          IS DISTINCT FROM (EXCLUDED.text, EXCLUDED.objects, EXCLUDED.relation, EXCLUDED.metadata)`;
+  }
+  return written;
+}
+
+export interface SeedOptions {
+  /** models/registry.json by default. */
+  registryFile?: string;
+}
+
+export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Promise<SeedSummary> {
+  const sets = loadSets();
+  const models = loadModels(options.registryFile ?? REGISTRY_FILE);
+  const methodSchemas = Object.entries(METHODS).map(([name, method]) => ({ name, description: method.description, paramSchema: z.toJSONSchema(method.params) as Prisma.InputJsonObject }));
+
+  return prisma.$transaction(
+    async (tx) => {
+      const summary: SeedSummary = { benchmarks: 0, metrics: 0, promptSets: [], models: [], methods: 0, warnings: [] };
+      const benchmarkIds = new Map<string, string>();
+      for (const spec of BENCHMARKS) {
+        const fields = { scoring: spec.scoring, defaultThreshold: DEFAULT_THRESHOLDS[spec.name], defaultImagesPerPrompt: spec.imagesPerPrompt };
+        const benchmark = await tx.benchmark.upsert({ where: { name: spec.name }, create: { name: spec.name, ...fields }, update: fields, select: { id: true } });
+        benchmarkIds.set(spec.name, benchmark.id);
+        summary.benchmarks++;
+        for (const [ordinal, metric] of spec.metrics.entries()) {
+          const data = { ...metric, ordinal };
+          await tx.metricDefinition.upsert({
+            where: { benchmarkId_key: { benchmarkId: benchmark.id, key: metric.key } },
+            create: { benchmarkId: benchmark.id, ...data },
+            update: data,
+          });
+          summary.metrics++;
+        }
+      }
+
+      for (const set of sets) {
+        const benchmarkId = benchmarkIds.get(set.benchmark)!;
+        const row = await tx.promptSet.upsert({
+          where: { benchmarkId_name: { benchmarkId, name: set.name } },
+          create: { benchmarkId, name: set.name, source: set.source },
+          update: { source: set.source },
+          select: { id: true },
+        });
+        const written = await upsertPrompts(tx, row.id, set.prompts);
+        summary.promptSets.push({ benchmark: set.benchmark, name: set.name, prompts: set.prompts.length, written });
+        // Prompts are never deleted here: runs may reference them.
+        const stored = await tx.prompt.count({ where: { promptSetId: row.id } });
+        if (stored > set.prompts.length) {
+          summary.warnings.push(`prompt set ${set.benchmark}/${set.name} holds ${stored - set.prompts.length} prompt(s) that ${set.source} no longer has`);
+        }
+      }
+
+      for (const model of models) {
+        const fields = { location: model.location, family: model.family, defaultParams: model.defaultParams ?? Prisma.DbNull };
+        await tx.model.upsert({ where: { name: model.name }, create: { name: model.name, ...fields }, update: fields });
+        summary.models.push({ name: model.name, family: model.family, problem: model.problem });
+        if (model.problem) summary.warnings.push(`model ${model.name}: stored without family and defaults (${model.problem})`);
+      }
+
+      for (const method of methodSchemas) {
+        const fields = { description: method.description, paramSchema: method.paramSchema };
+        await tx.method.upsert({ where: { name: method.name }, create: { name: method.name, ...fields }, update: fields });
+        summary.methods++;
+      }
+      return summary;
+    },
+    // The VISOR set alone is 31,680 prompts; the default 5 s interactive-transaction limit is for requests.
+    { timeout: 120_000, maxWait: 10_000 },
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * `db:seed` against a throwaway PostgreSQL: the catalogue lands complete, a second run writes
+ * nothing, and the 31,680 VISOR prompts take seconds.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startPostgres, type PostgresServer } from '../../../../test/support/postgres.ts';
+import { closePrisma, createPrisma, type PrismaClient } from '../../src/db/client.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { seed } from '../../src/db/seed.ts';
+
+let server: PostgresServer;
+let prisma: PrismaClient;
+const scratch = mkdtempSync(join(tmpdir(), 'infsplign-seed-test-'));
+/** A registry naming a folder that does not exist here, as on an API host whose models live on GPU hosts. */
+const registryFile = join(scratch, 'models', 'registry.json');
+
+before(async () => {
+  server = await startPostgres();
+  const url = await server.createDatabase('seed');
+  await migrate(url);
+  prisma = createPrisma(url);
+  mkdirSync(join(scratch, 'models'));
+  writeFileSync(registryFile, JSON.stringify({ remote: '/nonexistent/sd21' }));
+});
+
+after(async () => {
+  if (prisma) await closePrisma(prisma);
+  await server?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/**
+ * Every seeded table, row by row, in a stable order: equal snapshots mean equal contents. For
+ * prompts it also takes xmin, which changes whenever a row is rewritten, even with equal values:
+ * the bulk upsert must skip unchanged prompts, not rewrite 31,680 rows on every run.
+ */
+async function snapshot(): Promise<string> {
+  const tables: Array<[table: string, row: string]> = [
+    ['benchmarks', 't::text'],
+    ['metric_definitions', 't::text'],
+    ['prompt_sets', 't::text'],
+    ['prompts', "t::text || ' xmin ' || t.xmin::text"],
+    ['models', 't::text'],
+    ['methods', 't::text'],
+  ];
+  const parts: string[] = [];
+  for (const [table, row] of tables) {
+    const [result] = await prisma.$queryRawUnsafe<Array<{ digest: string }>>(`SELECT md5(string_agg(${row}, '|' ORDER BY t.id)) AS digest FROM ${table} t`);
+    parts.push(`${table}:${result.digest}`);
+  }
+  return parts.join('\n');
+}
+
+test('seeds benchmarks, metrics, prompt sets, models and methods, then changes nothing on a second run', async () => {
+  const started = performance.now();
+  const first = await seed(prisma, { registryFile });
+  const firstMs = performance.now() - started;
+  console.log(`first seed: ${(firstMs / 1000).toFixed(2)} s`);
+
+  const sets = Object.fromEntries(first.promptSets.map((s) => [`${s.benchmark}/${s.name}`, s.prompts]));
+  assert.equal(sets['visor/full'], 31680);
+  assert.equal(first.promptSets.find((s) => s.name === 'full')!.written, 31680);
+  assert.deepEqual(Object.keys(sets).sort(), ['geneval/evaluation_metadata', 't2i/spatial_val', 'visor-shapes/eval', 'visor-shapes/tune', 'visor/full']);
+  assert.ok(firstMs < 20_000, `seeding took ${firstMs.toFixed(0)} ms`);
+
+  const benchmarks = await prisma.benchmark.findMany({ include: { metrics: { orderBy: { ordinal: 'asc' } } }, orderBy: { name: 'asc' } });
+  assert.deepEqual(
+    benchmarks.map((b) => [b.name, b.scoring, b.defaultThreshold, b.defaultImagesPerPrompt, b.metrics.map((m) => m.key).join(' ')]),
+    [
+      ['geneval', 'geneval', 0.3, 4, 'position single_object two_object counting overall'],
+      ['t2i', 't2i', 0.5, 10, 'spatial'],
+      ['visor', 'visor', 0.1, 4, 'OA OA_A OA_B VISOR_cond VISOR_uncond VISOR_1 VISOR_2 VISOR_3 VISOR_4'],
+      ['visor-shapes', 'visor', 0.1, 4, 'OA OA_A OA_B VISOR_cond VISOR_uncond VISOR_1 VISOR_2 VISOR_3 VISOR_4'],
+    ],
+  );
+  const visorMetric = benchmarks[2].metrics[4];
+  assert.deepEqual([visorMetric.unit, visorMetric.higherIsBetter], ['%', true]);
+
+  const prompt = await prisma.prompt.findFirstOrThrow({ where: { promptSet: { name: 'full', benchmark: { name: 'visor' } }, externalId: 0 } });
+  assert.deepEqual([prompt.text, prompt.objects, prompt.relation], ['a person to the left of a bicycle', ['person', 'bicycle'], 'left of']);
+  assert.equal((prompt.metadata as { rel_type: string }).rel_type, 'to the left of');
+  const position = await prisma.prompt.findFirstOrThrow({ where: { promptSet: { name: 'evaluation_metadata' }, externalId: 353 } });
+  assert.equal((position.metadata as { tag: string }).tag, 'position');
+  assert.equal(position.objects.length, 2);
+
+  const methods = await prisma.method.findMany({ orderBy: { name: 'asc' } });
+  assert.deepEqual(methods.map((m) => m.name), ['baseline', 'infsplign']);
+  const infsplignSchema = methods[1].paramSchema as { properties: Record<string, unknown>; additionalProperties: boolean };
+  assert.ok('lambda_spatial' in infsplignSchema.properties && infsplignSchema.additionalProperties === false);
+  assert.deepEqual(Object.keys((methods[0].paramSchema as { properties: object }).properties).sort(), ['cfg_scale', 'scheduler', 'steps']);
+
+  const model = await prisma.model.findUniqueOrThrow({ where: { name: 'remote' } });
+  assert.deepEqual([model.location, model.family, model.defaultParams], ['/nonexistent/sd21', null, null]);
+  assert.match(first.warnings.join('\n'), /model remote: stored without family and defaults \(--model remote: .*\/nonexistent\/sd21, which is not a folder\)/);
+
+  const snapshotBefore = await snapshot();
+  const secondStarted = performance.now();
+  const second = await seed(prisma, { registryFile });
+  console.log(`second seed: ${((performance.now() - secondStarted) / 1000).toFixed(2)} s`);
+  assert.deepEqual(second.promptSets.map((s) => s.written), [0, 0, 0, 0, 0]);
+  assert.equal(await snapshot(), snapshotBefore);
+});

@@ -1,0 +1,87 @@
+/**
+ * The generate stage for one chunk: guided (or baseline) generation of its prompts into a scratch
+ * folder, as `infsplign generate` does, then the PNGs into the artifact store. A retried chunk
+ * generates again from the start: the seeded noise makes the images the same bytes.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { joinKey } from '../artifacts/keys.ts';
+import type { ArtifactStore } from '../artifacts/store.ts';
+import { GUIDED_CACHE } from '../cli/commands/generate.ts';
+import { canonicalConfig, configHash, defaultParams, MethodParamsError, resolveParams } from '../contracts/method-params.ts';
+import type { GenerateChunkJob, ImagesGenerated } from '../contracts/jobs.ts';
+import { readModelFolder } from '../diffusion/model-folder.ts';
+import { resolveModel } from '../diffusion/model-registry.ts';
+import { generate, imageFileName } from '../diffusion/pipeline.ts';
+import { ensureDeviceAvailable } from '../diffusion/providers.ts';
+import { findRelationInText } from '../guidance/relations.ts';
+import { decodePng } from '../image/png.ts';
+import { PermanentJobError } from './errors.ts';
+
+export interface GenerateChunkOptions {
+  /** models/registry.json, or another registry (tests) */
+  registryFile?: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore, options: GenerateChunkOptions = {}): Promise<Omit<ImagesGenerated, 'worker'>> {
+  let folder;
+  try {
+    folder = readModelFolder(resolveModel(job.model, options.registryFile));
+  } catch (err) {
+    throw new PermanentJobError(`model ${job.model}: ${(err as Error).message}`);
+  }
+  const method = job.config.method;
+  let params;
+  try {
+    params = resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, job.config.params, 'the job configuration');
+  } catch (err) {
+    if (err instanceof MethodParamsError) throw new PermanentJobError(err.message);
+    throw err;
+  }
+  // A baseline configuration leaves the loss settings to the model's defaults; they must not change
+  // what the run is: the configuration this worker would record has to be the one submitted.
+  if (configHash(canonicalConfig(method, params)) !== job.configHash) throw new PermanentJobError(`this worker completes configuration ${job.configHash.slice(0, 12)} into a different one with model ${job.model}'s defaults`);
+  if (method === 'infsplign' && folder.unet.guidanceProblem) throw new PermanentJobError(`model ${job.model} cannot be guided: ${folder.unet.guidanceProblem}`);
+  await ensureDeviceAvailable(job.device);
+
+  const promptOf = new Map(job.prompts.map((p) => [p.externalId, p]));
+  const dir = await mkdtemp(join(tmpdir(), 'infsplign-generate-'));
+  try {
+    const manifest = await generate({
+      folder,
+      prompts: job.prompts.map((p) => ({ id: p.externalId, text: p.text, objects: p.objects, relation: p.relation ?? findRelationInText(p.text) })),
+      method,
+      params,
+      seed: job.seed,
+      imagesPerPrompt: job.imagesPerPrompt,
+      batchSize: job.batchSize,
+      device: job.device,
+      outDir: dir,
+      resume: false,
+      // the CLI's cache (INFSPLIGN_CACHE moves it), so a guided U-Net prepared once serves both
+      cacheDir: GUIDED_CACHE,
+      onProgress: options.onProgress,
+    });
+    const images: ImagesGenerated['images'] = [];
+    for (const record of manifest.images) {
+      const bytes = await readFile(join(dir, record.file));
+      const { width, height } = decodePng(bytes, record.file);
+      const artifactKey = joinKey(job.imageSetPrefix, imageFileName(record.prompt, record.index));
+      await store.put(artifactKey, bytes);
+      images.push({ promptId: promptOf.get(record.prompt)!.promptId, imageIndex: record.index, artifactKey, width, height, ms: record.ms });
+    }
+    return {
+      type: 'ImagesGenerated',
+      runId: job.runId,
+      chunk: job.chunk,
+      round: job.round,
+      device: job.device,
+      images,
+      failures: manifest.failures.map((f) => ({ promptId: promptOf.get(f.prompt)!.promptId, reason: f.reason })),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

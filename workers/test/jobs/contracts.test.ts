@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  evaluateChunkJobSchema,
+  evaluateJobId,
+  generateChunkJobSchema,
+  generateJobId,
+  parsePayload,
+  resultJobId,
+  resultMessageSchema,
+  InvalidPayloadError,
+  type GenerateChunkJobInput,
+} from '../../src/contracts/jobs.ts';
+import { canonicalConfig, configHash, defaultParams, resolveParams } from '../../src/contracts/method-params.ts';
+
+const config = canonicalConfig('baseline', resolveParams(defaultParams('sd1'), {}));
+
+const generateJob = (extra: Partial<GenerateChunkJobInput> = {}): GenerateChunkJobInput => ({
+  runId: 'run_1',
+  chunk: 2,
+  model: 'bundled',
+  config,
+  configHash: configHash(config),
+  benchmark: 'visor',
+  prompts: [{ promptId: 'p1', externalId: 0, text: 'an apple to the left of a box', objects: ['apple', 'box'], relation: 'left of' }],
+  seed: 42,
+  imagesPerPrompt: 4,
+  imageSetPrefix: 'runs/run_1/images',
+  device: 'cpu',
+  ...extra,
+});
+
+const visorRecord = { unique_id: 0, num_objects: 2, obj_1_attributes: ['apple'], obj_2_attributes: ['box'], rel_type: 'to the left of', text: 'an apple to the left of a box' };
+const evaluateJob = (extra = {}) => ({
+  runId: 'run_1',
+  chunk: 0,
+  benchmark: 'visor',
+  detector: 'shapes',
+  threshold: 0.1,
+  prompts: [{ promptId: 'p1', externalId: 0, text: visorRecord.text, objects: ['apple', 'box'], relation: 'left of', record: visorRecord }],
+  images: [{ promptId: 'p1', imageIndex: 0, artifactKey: 'sets/a/0_0.png' }],
+  ...extra,
+});
+
+const problem = (schema: Parameters<typeof parsePayload>[0], value: unknown) => {
+  try {
+    parsePayload(schema, value, 'job');
+  } catch (err) {
+    assert.ok(err instanceof InvalidPayloadError);
+    return err.message;
+  }
+  assert.fail('expected the payload to be refused');
+};
+
+describe('job payload contracts', () => {
+  test('a valid generate job parses, with defaults for round, batch size and time limit', () => {
+    const job = parsePayload(generateChunkJobSchema, generateJob(), 'generate job');
+    assert.deepEqual([job.round, job.batchSize, job.timeoutMs], [0, 4, 2 * 3600 * 1000]);
+  });
+
+  test('generate jobs refuse a hash that is not their configuration\'s, unknown keys, path-like models and prefixes', () => {
+    assert.match(problem(generateChunkJobSchema, generateJob({ configHash: 'f'.repeat(64) })), /^job: configHash: does not match the configuration/);
+    assert.match(problem(generateChunkJobSchema, { ...generateJob(), extra: 1 }), /Unrecognized key/);
+    assert.match(problem(generateChunkJobSchema, generateJob({ model: '../models/x' })), /^job: model: a model name/);
+    assert.match(problem(generateChunkJobSchema, generateJob({ imageSetPrefix: '/abs/path' })), /^job: imageSetPrefix: invalid artifact key/);
+    assert.match(problem(generateChunkJobSchema, generateJob({ runId: 'a:b' })), /^job: runId: an id is/);
+  });
+
+  test('evaluate jobs check each prompt record against the benchmark and each image against the prompts', () => {
+    assert.equal(evaluateChunkJobSchema.safeParse(evaluateJob()).success, true);
+    assert.match(problem(evaluateChunkJobSchema, evaluateJob({ benchmark: 'geneval' })), /^job: prompts\[0\]\.record\.\w+: geneval record:/);
+    assert.match(problem(evaluateChunkJobSchema, evaluateJob({ images: [{ promptId: 'p9', imageIndex: 0, artifactKey: 'a/0_0.png' }] })), /^job: images\[0\]\.promptId: prompt p9 is not among the job's prompts/);
+    assert.match(problem(evaluateChunkJobSchema, evaluateJob({ images: [{ promptId: 'p1', imageIndex: 0, artifactKey: 'a/0_0.png' }, { promptId: 'p1', imageIndex: 0, artifactKey: 'a/0_0.png' }] })), /appears twice/);
+    assert.match(problem(evaluateChunkJobSchema, evaluateJob({ images: [{ promptId: 'p1', imageIndex: 0, artifactKey: 'a/../../etc/passwd' }] })), /invalid artifact key/);
+    assert.match(problem(evaluateChunkJobSchema, evaluateJob({ detector: 'yolo' })), /detector is shapes, owlvit:PATH or coco:PATH/);
+    assert.match(problem(evaluateChunkJobSchema, evaluateJob({ threshold: 1 })), /^job: threshold:/);
+  });
+
+  test('result messages are a union on `type`', () => {
+    const failed = { type: 'ChunkFailed', runId: 'r', chunk: 1, round: 0, stage: 'evaluate', reason: 'x', attempt: 3, attempts: 3 } as const;
+    assert.deepEqual(resultMessageSchema.parse(failed), failed);
+    assert.equal(resultMessageSchema.safeParse({ ...failed, type: 'Other' }).success, false);
+    assert.equal(resultMessageSchema.safeParse({ ...failed, stage: 'results' }).success, false);
+  });
+
+  test('job ids are deterministic, per chunk and round, and valid BullMQ custom ids (no colon, not an integer)', () => {
+    assert.equal(generateJobId('r1', 3), 'r1.generate.3.0');
+    assert.equal(evaluateJobId('r1', 3, 2), 'r1.evaluate.3.2');
+    assert.equal(resultJobId({ type: 'ChunkFailed', runId: 'r1', chunk: 3, round: 1, stage: 'generate', reason: '', attempt: 1, attempts: 3 }), 'r1.failed-generate.3.1');
+    for (const id of [generateJobId('12', 0), evaluateJobId('12', 0)]) assert.ok(!id.includes(':') && String(parseInt(id, 10)) !== id);
+  });
+});
