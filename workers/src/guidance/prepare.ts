@@ -128,7 +128,7 @@ export function modelContentHash(path: string, model: ModelProto): string {
 }
 
 /** Bumped whenever the prepared graph's construction changes, so stale caches are not reused. */
-const PREPARATION_VERSION = 1;
+const PREPARATION_VERSION = 2;
 
 export interface PreparedGuidance {
   path: string;

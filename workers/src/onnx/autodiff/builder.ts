@@ -208,11 +208,26 @@ export class GradBuilder {
   }
 
   /**
+   * Whether x already has the broadcast shape of an elementwise op with these other operands:
+   * each is of lower or equal rank with, per aligned axis, size 1 or x's own (same number or
+   * symbol). Then the output, and so its adjoint, has x's shape, whatever the run-time sizes.
+   */
+  private coversPeers(x: string, peers: readonly string[]): boolean {
+    const xd = this.type(x).dims;
+    if (!xd) return false;
+    return peers.every((peer) => {
+      const pd = this.type(peer).dims;
+      return pd !== undefined && pd.length <= xd.length && pd.every((d, k) => d === 1 || (d !== null && d === xd[xd.length - pd.length + k]));
+    });
+  }
+
+  /**
    * Sums a broadcast gradient `g` back to the shape of the operand `x` it was broadcast from:
    * leading axes that `x` lacks, and axes where `x` has size 1, are summed away. Static shapes
    * decide it at build time; otherwise the axes are found at run time.
    */
-  unbroadcast(g: string, x: string): string {
+  unbroadcast(g: string, x: string, peers: readonly string[] = []): string {
+    if (peers.length > 0 && this.coversPeers(x, peers)) return g;
     const gd = this.type(g).dims;
     const xd = this.type(x).dims;
     if (gd && xd && gd.length >= xd.length) {

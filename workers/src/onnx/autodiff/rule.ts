@@ -31,3 +31,12 @@ export function dy0(ctx: VjpContext): string {
   if (!g) throw new GradientError(`${ctx.node.opType} '${ctx.node.name}': no adjoint for its output`);
   return g;
 }
+
+/**
+ * The adjoint of operand i of a broadcasting elementwise op, given the contribution `g` (shaped
+ * like the op's output): summed back to the operand's shape where it was broadcast.
+ */
+export function operandAdjoint(ctx: VjpContext, i: number, g: string): string {
+  const others = ctx.inputs.filter((name, j) => j !== i && name !== '');
+  return ctx.b.unbroadcast(g, ctx.inputs[i]!, others);
+}

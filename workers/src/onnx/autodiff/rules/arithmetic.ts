@@ -1,22 +1,21 @@
 /** Broadcasting binary arithmetic: each adjoint is summed back to its operand's shape. */
 import { DataType } from '../../proto.ts';
-import { dy0, type GradientRule } from '../rule.ts';
+import { dy0, operandAdjoint, type GradientRule } from '../rule.ts';
 
 export const Add: GradientRule = {
   opType: 'Add',
   vjp: (ctx) => {
-    const { b, inputs: [x, y] } = ctx;
     const g = dy0(ctx);
-    return [ctx.needs(0) ? b.unbroadcast(g, x!) : null, ctx.needs(1) ? b.unbroadcast(g, y!) : null];
+    return [ctx.needs(0) ? operandAdjoint(ctx, 0, g) : null, ctx.needs(1) ? operandAdjoint(ctx, 1, g) : null];
   },
 };
 
 export const Sub: GradientRule = {
   opType: 'Sub',
   vjp: (ctx) => {
-    const { b, inputs: [x, y] } = ctx;
+    const { b } = ctx;
     const g = dy0(ctx);
-    return [ctx.needs(0) ? b.unbroadcast(g, x!) : null, ctx.needs(1) ? b.unbroadcast(b.neg(g), y!) : null];
+    return [ctx.needs(0) ? operandAdjoint(ctx, 0, g) : null, ctx.needs(1) ? operandAdjoint(ctx, 1, b.neg(g)) : null];
   },
 };
 
@@ -26,7 +25,7 @@ export const Mul: GradientRule = {
   vjp: (ctx) => {
     const { b, inputs: [x, y] } = ctx;
     const g = dy0(ctx);
-    return [ctx.needs(0) ? b.unbroadcast(b.mul(g, y!), x!) : null, ctx.needs(1) ? b.unbroadcast(b.mul(g, x!), y!) : null];
+    return [ctx.needs(0) ? operandAdjoint(ctx, 0, b.mul(g, y!)) : null, ctx.needs(1) ? operandAdjoint(ctx, 1, b.mul(g, x!)) : null];
   },
 };
 
@@ -34,10 +33,10 @@ export const Mul: GradientRule = {
 export const Div: GradientRule = {
   opType: 'Div',
   vjp: (ctx) => {
-    const { b, inputs: [x, y], outputs: [z] } = ctx;
+    const { b, inputs: [, y], outputs: [z] } = ctx;
     const g = dy0(ctx);
     const gOverY = b.div(g, y!);
-    return [ctx.needs(0) ? b.unbroadcast(gOverY, x!) : null, ctx.needs(1) ? b.unbroadcast(b.neg(b.mul(gOverY, z!)), y!) : null];
+    return [ctx.needs(0) ? operandAdjoint(ctx, 0, gOverY) : null, ctx.needs(1) ? operandAdjoint(ctx, 1, b.neg(b.mul(gOverY, z!))) : null];
   },
 };
 
@@ -53,9 +52,9 @@ export const Pow: GradientRule = {
       const pf = b.dtype(p!) === b.dtype(x!) ? p! : b.op('Cast', [p!], { to: b.dtype(x!) }, b.dtype(x!));
       const constant = b.constantValues(p!);
       const local = constant?.length === 1 && constant[0] === 2 ? b.mul(b.scalar(2, x!), x!) : b.mul(pf, b.op('Pow', [x!, b.sub(pf, b.scalar(1, x!))]));
-      dx = b.unbroadcast(b.mul(g, local), x!);
+      dx = operandAdjoint(ctx, 0, b.mul(g, local));
     }
-    const dp = ctx.needs(1) ? b.unbroadcast(b.mul(g, b.mul(z!, b.log(x!))), p!) : null;
+    const dp = ctx.needs(1) ? operandAdjoint(ctx, 1, b.mul(g, b.mul(z!, b.log(x!)))) : null;
     return [dx, dp];
   },
 };
@@ -65,7 +64,7 @@ export const Sum: GradientRule = {
   opType: 'Sum',
   vjp: (ctx) => {
     const g = dy0(ctx);
-    return ctx.inputs.map((x, i) => (ctx.needs(i) ? ctx.b.unbroadcast(g, x) : null));
+    return ctx.inputs.map((x, i) => (ctx.needs(i) ? operandAdjoint(ctx, i, g) : null));
   },
 };
 
@@ -81,7 +80,7 @@ function selectRule(opType: 'Max' | 'Min'): GradientRule {
         const isSelected = b.op('Equal', [x, z!], undefined, DataType.BOOL);
         const first = taken ? b.op('And', [isSelected, b.op('Not', [taken])]) : isSelected;
         taken = taken ? b.op('Or', [taken, isSelected]) : isSelected;
-        return ctx.needs(i) ? b.unbroadcast(b.maskWhere(first, g), x) : null;
+        return ctx.needs(i) ? operandAdjoint(ctx, i, b.maskWhere(first, g)) : null;
       });
     },
   };

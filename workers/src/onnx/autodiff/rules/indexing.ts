@@ -1,6 +1,6 @@
 /** Selection ops: Slice, Gather (w.r.t. data) and Where (w.r.t. its two branches). */
 import { DataType, attrInt } from '../../proto.ts';
-import { dy0, type GradientRule } from '../rule.ts';
+import { dy0, operandAdjoint, type GradientRule } from '../rule.ts';
 import type { GradBuilder } from '../builder.ts';
 import { sliceIndices } from '../../type-inference.ts';
 
@@ -82,13 +82,13 @@ export const Gather: GradientRule = {
 export const Where: GradientRule = {
   opType: 'Where',
   vjp: (ctx) => {
-    const { b, inputs: [condition, whenTrue, whenFalse] } = ctx;
+    const { b, inputs: [condition] } = ctx;
     const g = dy0(ctx);
     const zero = b.scalar(0, g);
     return [
       null,
-      ctx.needs(1) ? b.unbroadcast(b.op('Where', [condition!, g, zero]), whenTrue!) : null,
-      ctx.needs(2) ? b.unbroadcast(b.op('Where', [condition!, zero, g]), whenFalse!) : null,
+      ctx.needs(1) ? operandAdjoint(ctx, 1, b.op('Where', [condition!, g, zero])) : null,
+      ctx.needs(2) ? operandAdjoint(ctx, 2, b.op('Where', [condition!, zero, g])) : null,
     ];
   },
 };
