@@ -1,0 +1,51 @@
+/**
+ * `npm run api`: the API as a process. Settings from the environment: DATABASE_URL, REDIS_URL
+ * (default redis://127.0.0.1:6379), ARTIFACT_DIR (default the repository's .artifacts/), PORT (4000),
+ * HOST (127.0.0.1), INFSPLIGN_DEVICE (the device generate jobs ask for: cpu, cuda or webgpu; cpu).
+ * SIGTERM and SIGINT close it cleanly: in-flight requests and ingestion finish, nothing is lost.
+ */
+import { DEFAULT_ARTIFACT_DIR } from '@infsplign/workers/artifacts/store.ts';
+import { JOB_DEVICES } from '@infsplign/workers/contracts/jobs.ts';
+import { redisUrlFromEnv } from '@infsplign/workers/jobs/queues.ts';
+import { z } from 'zod';
+import { databaseUrlFromEnv } from './db/env.ts';
+import { createApiServer } from './server.ts';
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ARTIFACT_DIR: z.string().min(1).default(DEFAULT_ARTIFACT_DIR),
+  INFSPLIGN_DEVICE: z.enum(JOB_DEVICES).default('cpu'),
+});
+
+try {
+  const env = envSchema.safeParse(process.env);
+  if (!env.success) throw new Error(`${String(env.error.issues[0].path[0])}: ${env.error.issues[0].message}`);
+  const server = await createApiServer({
+    databaseUrl: databaseUrlFromEnv(),
+    redisUrl: redisUrlFromEnv(),
+    artifactDir: env.data.ARTIFACT_DIR,
+    port: env.data.PORT,
+    host: env.data.HOST,
+    lifecycle: { device: env.data.INFSPLIGN_DEVICE },
+  });
+  console.error(`api: listening on ${server.url} (GraphQL at ${server.url}/graphql)`);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    console.error(`api: ${signal}, closing`);
+    server.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        console.error(`api: closing failed: ${err.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+} catch (err) {
+  console.error(`api: ${(err as Error).message}`);
+  process.exitCode = 1;
+}

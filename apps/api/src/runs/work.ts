@@ -1,0 +1,149 @@
+/**
+ * Which chunks of a run still need work, from the rows the ingester wrote (never from counters), and
+ * putting those chunks on the queues under the contract's deterministic job ids.
+ */
+import { evaluateJobId, generateJobId, type Stage } from '@infsplign/workers/contracts/jobs.ts';
+import { enqueueEvaluate, enqueueGenerate } from '@infsplign/workers/jobs/queues.ts';
+import { isBenchmarkName } from '@infsplign/workers/prompts/types.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Services } from '../services.ts';
+import { currentRound, isActive, lockRun, transition } from './lifecycle.ts';
+import { chunkImages, chunkPrompts, evaluateJob, generateJob, planRun, type JobRun, type PlannedImage, type PlannedPrompt, type PlanSource, type RunPlan } from './plan.ts';
+
+export interface RunWork {
+  run: JobRun;
+  plan: RunPlan;
+}
+
+/** The run's job settings and what planning needs of it; null when the run does not exist. */
+export async function loadJobRun(prisma: PrismaClient, runId: string): Promise<{ run: JobRun; source: PlanSource } | null> {
+  const row = await prisma.run.findUnique({
+    where: { id: runId },
+    include: { benchmark: true, model: true, methodConfig: true, imageSet: true },
+  });
+  if (!row) return null;
+  const benchmark = row.benchmark.name;
+  if (!isBenchmarkName(benchmark)) throw new Error(`run ${runId}: benchmark '${benchmark}' has no scorer in this version`);
+  if (!row.imageSet) throw new Error(`run ${runId}: its image set was deleted`);
+  const run: JobRun = {
+    id: row.id,
+    benchmark,
+    seed: row.seed,
+    imagesPerPrompt: row.imagesPerPrompt,
+    detector: row.detector,
+    threshold: row.threshold,
+    model: row.model?.name ?? null,
+    config: row.methodConfig && { canonicalJson: row.methodConfig.canonicalJson, hash: row.methodConfig.hash },
+    imageSetPrefix: row.imageSet.artifactPrefix,
+  };
+  const source: PlanSource = {
+    kind: row.kind,
+    benchmark,
+    promptSetId: row.promptSetId,
+    imagesPerPrompt: row.imagesPerPrompt,
+    promptLimit: row.promptLimit,
+    imageSetPrefix: row.imageSet.artifactPrefix,
+  };
+  return { run, source };
+}
+
+/** The run's job settings and plan; null when the run does not exist. */
+export async function loadRunWork(services: Services, runId: string): Promise<RunWork | null> {
+  const loaded = await loadJobRun(services.prisma, runId);
+  return loaded && { run: loaded.run, plan: await planRun(services.prisma, services.store, loaded.source) };
+}
+
+/** A chunk that still needs a stage; `images` are what an evaluate job reads (for generate, what it will write). */
+export interface PendingChunk {
+  chunk: number;
+  stage: Stage;
+  images: PlannedImage[];
+}
+
+/**
+ * The chunks whose results are not all in the database: a chunk needs `generate` while any of its
+ * images has no row (GENERATE_AND_EVALUATE only), else `evaluate` while any has no score.
+ */
+export async function pendingChunks(prisma: PrismaClient, runId: string, { plan }: RunWork, generates: boolean): Promise<PendingChunk[]> {
+  const rows = await prisma.image.findMany({ where: { runId }, select: { promptId: true, imageIndex: true, artifactKey: true, score: { select: { id: true } } } });
+  const stored = new Map(rows.map((row) => [`${row.promptId}/${row.imageIndex}`, row]));
+  const pending: PendingChunk[] = [];
+  for (let chunk = 0; chunk < plan.chunks; chunk++) {
+    const planned = chunkImages(plan, chunk);
+    const present = planned.map((image) => stored.get(`${image.promptId}/${image.imageIndex}`));
+    if (generates && present.some((row) => !row)) pending.push({ chunk, stage: 'generate', images: planned });
+    else if (present.some((row) => !row?.score)) {
+      // The keys the generate stage reported, where it did; an upload's keys follow from its names.
+      const images = planned.map((image, i) => ({ ...image, artifactKey: present[i]?.artifactKey ?? image.artifactKey }));
+      pending.push({ chunk, stage: 'evaluate', images });
+    }
+  }
+  return pending;
+}
+
+export function jobIdOf(runId: string, stage: Stage, chunk: number, round: number): string {
+  return stage === 'generate' ? generateJobId(runId, chunk, round) : evaluateJobId(runId, chunk, round);
+}
+
+/**
+ * Puts one chunk's job on its queue (`prompts` in id order; `images` are what an evaluate job reads);
+ * a job already there under the same id is left as it is.
+ */
+export async function enqueueChunk(services: Services, run: JobRun, pending: PendingChunk, prompts: readonly PlannedPrompt[], round: number): Promise<void> {
+  if (pending.stage === 'generate') {
+    await enqueueGenerate(services.queues.generate, generateJob(run, pending.chunk, round, prompts, services.lifecycle.device));
+  } else {
+    await enqueueEvaluate(services.queues.evaluate, evaluateJob(run, pending.chunk, round, prompts, pending.images));
+  }
+}
+
+/** How many enqueues run at once: Redis round trips dominate, and a run may have thousands of chunks. */
+const ENQUEUE_CONCURRENCY = 32;
+
+export async function enqueueChunks(services: Services, work: RunWork, pending: readonly PendingChunk[], round: number): Promise<void> {
+  for (let i = 0; i < pending.length; i += ENQUEUE_CONCURRENCY) {
+    await Promise.all(pending.slice(i, i + ENQUEUE_CONCURRENCY).map((chunk) => enqueueChunk(services, work.run, chunk, chunkPrompts(work.plan, chunk.chunk), round)));
+  }
+}
+
+/**
+ * Removes the run's waiting and delayed chunk jobs of `round` (a running job is locked by its worker
+ * and stays; the cancel marker or the ingester's status check stops its effect).
+ */
+export async function removeWaitingJobs(services: Services, runId: string, chunks: number, round: number): Promise<void> {
+  const removals: Promise<unknown>[] = [];
+  for (let chunk = 0; chunk < chunks; chunk++) {
+    removals.push(services.queues.generate.remove(generateJobId(runId, chunk, round)), services.queues.evaluate.remove(evaluateJobId(runId, chunk, round)));
+  }
+  await Promise.all(removals);
+}
+
+/**
+ * Removes the waiting jobs of the run's current round: a FAILED or CANCELLED run's other chunks need
+ * not run. Best effort: the run has stopped already, and the ingester ignores what such jobs send.
+ */
+export async function stopRunJobs(services: Services, runId: string): Promise<void> {
+  try {
+    const run = await services.prisma.run.findUnique({ where: { id: runId }, select: { chunksTotal: true } });
+    if (run) await removeWaitingJobs(services, runId, run.chunksTotal, await currentRound(services.prisma, runId));
+  } catch (err) {
+    services.logger.warn({ run: runId, err: (err as Error).message }, 'could not remove the waiting jobs of a stopped run');
+  }
+}
+
+/** Fails an unfinished run with `reason` and removes its waiting jobs; false when it had already stopped. */
+export async function failActiveRun(services: Services, runId: string, reason: string): Promise<boolean> {
+  const failed = await services.prisma.$transaction(async (tx) => {
+    const run = await lockRun(tx, runId);
+    if (!run || !isActive(run.status)) return false;
+    await transition(tx, runId, 'FAILED', reason);
+    return true;
+  });
+  if (failed) await stopRunJobs(services, runId);
+  return failed;
+}
+
+/** The FAILED reason of a run whose jobs could not be enqueued. */
+export function enqueueFailure(err: unknown): string {
+  return `its jobs could not be put on the queues (${(err as Error).message}); check that Redis is reachable, then retryRun`;
+}

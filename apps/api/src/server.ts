@@ -1,0 +1,209 @@
+/**
+ * The API process: express 5 with Apollo at /graphql, images at /artifacts/<key>, /healthz and
+ * /readyz, the results ingester, reconciliation on start (and every few minutes) and the timeout
+ * sweep. `createApiServer` starts it all in-process and returns its URL and a `close()`, so tests can
+ * run it in-process and `npm run api` as a process.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { artifactKeyProblem } from '@infsplign/workers/artifacts/keys.ts';
+import { ArtifactNotFoundError, LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
+import { openRedisClient } from '@infsplign/workers/jobs/queues.ts';
+import express, { type ErrorRequestHandler } from 'express';
+import { pino, type Logger } from 'pino';
+import { closePrisma, createPrisma } from './db/client.ts';
+import { createRequestContext, type RequestContext } from './graphql/context.ts';
+import { MAX_BODY_BYTES, queryLimitErrors } from './graphql/limits.ts';
+import { resolvers, typeDefs } from './graphql/schema.ts';
+import { startIngester } from './ingest/ingester.ts';
+import { reconcile, sweepStalledRuns, type ReconcileReport } from './runs/reconcile.ts';
+import { closeQueues, codeVersionFromEnv, DEFAULT_LIFECYCLE, openQueues, type LifecycleSettings, type Services } from './services.ts';
+
+export interface ApiServerOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  artifactDir: string;
+  /** 0 picks a free port */
+  port: number;
+  host?: string;
+  logger?: Logger;
+  lifecycle?: Partial<LifecycleSettings>;
+  /** how many result messages the ingester applies at once */
+  ingestConcurrency?: number;
+  /** how often stalled runs are swept and Redis reconciled (0: only reconcile on start; never sweep) */
+  sweepIntervalMs?: number;
+  reconcileIntervalMs?: number;
+}
+
+export interface ApiServer {
+  url: string;
+  services: Services;
+  /** Re-enqueues the chunks of unfinished runs that have no job and no result (e.g. after Redis lost its data). */
+  reconcile(): Promise<ReconcileReport>;
+  close(): Promise<void>;
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+
+/** A probe that answers within the timeout: Redis clients wait out an outage rather than fail. */
+async function probe(what: string, check: () => Promise<unknown>): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return null;
+  } catch (err) {
+    // Prisma's messages open with the call site; the last line says what is wrong.
+    const lines = (err as Error).message.split('\n').filter((line) => line.trim() !== '');
+    return `${what}: ${lines.at(-1)?.trim() ?? 'unreachable'}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Query depth and cost, checked once an operation is known and before it runs. */
+const queryLimitsPlugin: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ request, document, schema, operation }) {
+        if (!operation) return;
+        const [error] = queryLimitErrors(schema, document, operation, request.variables ?? {});
+        if (error) throw error;
+      },
+    };
+  },
+};
+
+/** Runs `task` every `ms`, never two at once; errors are logged. Returns the stopper. */
+function every(ms: number, log: Logger, what: string, task: () => Promise<unknown>): () => void {
+  if (ms <= 0) return () => {};
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    task()
+      .catch((err: Error) => log.error({ err: err.message }, `${what} failed`))
+      .finally(() => {
+        running = false;
+      });
+  }, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const logger = options.logger ?? pino({ name: 'infsplign-api' });
+  const services: Services = {
+    prisma: createPrisma(options.databaseUrl),
+    store: new LocalArtifactStore(options.artifactDir),
+    queues: openQueues(options.redisUrl),
+    redis: openRedisClient(options.redisUrl),
+    logger,
+    lifecycle: { ...DEFAULT_LIFECYCLE, ...options.lifecycle },
+    codeVersion: codeVersionFromEnv(),
+  };
+
+  const apollo = new ApolloServer<RequestContext>({
+    typeDefs,
+    resolvers,
+    plugins: [queryLimitsPlugin],
+    includeStacktraceInErrorResponses: false,
+    // The process's owner (main.ts, a test) closes everything in order; Apollo's own signal handler would race it.
+    stopOnTerminationSignals: false,
+    formatError(formatted, error) {
+      if (formatted.extensions?.code !== 'INTERNAL_SERVER_ERROR') return formatted;
+      // Database and queue errors can name tables or hosts: the client gets a plain message, the log the detail.
+      logger.error({ err: (error as Error)?.message, path: formatted.path }, 'resolver failed');
+      return { ...formatted, message: 'internal error; the API log has the details' };
+    },
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((req, res, next) => {
+    const started = performance.now();
+    // The path and status only: never headers, which carry bearer tokens.
+    res.on('finish', () => logger.info({ method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request'));
+    next();
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const problems = (
+      await Promise.all([
+        probe('PostgreSQL', () => services.prisma.$queryRaw`SELECT 1`),
+        probe('Redis', () => services.redis.ping()),
+      ])
+    ).filter((p): p is string => p !== null);
+    res.status(problems.length ? 503 : 200).json({ ok: problems.length === 0, problems });
+  });
+  app.get('/artifacts/*key', async (req, res, next) => {
+    const key = (req.params as { key: string[] }).key.join('/');
+    const problem = artifactKeyProblem(key);
+    if (problem) {
+      res.status(400).json({ error: problem });
+      return;
+    }
+    try {
+      const bytes = await services.store.get(key);
+      res.type(key.toLowerCase().endsWith('.png') ? 'image/png' : 'application/octet-stream');
+      res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'public, max-age=3600' });
+      res.send(bytes);
+    } catch (err) {
+      if (err instanceof ArtifactNotFoundError) res.status(404).json({ error: `no artifact ${key}` });
+      else next(err);
+    }
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: MAX_BODY_BYTES }),
+    expressMiddleware(apollo, { context: async ({ req }) => createRequestContext(services, req.headers.authorization) }),
+  );
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+    const status = typeof err?.status === 'number' ? err.status : 500;
+    const message = status === 413 ? `the request body is over the limit of ${MAX_BODY_BYTES} bytes` : status < 500 ? String(err.message) : 'internal error; the API log has the details';
+    if (status >= 500) logger.error({ err: (err as Error).message }, 'request failed');
+    res.status(status).json({ errors: [{ message, extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+  };
+  app.use(onError);
+
+  const http = app.listen(options.port, options.host ?? '127.0.0.1');
+  await once(http, 'listening');
+  const { port } = http.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+
+  const ingester = startIngester(services, options.redisUrl, options.ingestConcurrency);
+  const reconcileNow = async () => {
+    const report = await reconcile(services);
+    logger.info(report, 'reconciled unfinished runs with the queues');
+    return report;
+  };
+  // In the background: with Redis down at start it would wait for Redis, and the API can serve reads meanwhile.
+  reconcileNow().catch((err: Error) => logger.error({ err: err.message }, 'reconciliation on start failed'));
+  const stopSweep = every(options.sweepIntervalMs ?? 60_000, logger, 'timeout sweep', () => sweepStalledRuns(services));
+  const stopReconcile = every(options.reconcileIntervalMs ?? 5 * 60_000, logger, 'reconciliation', reconcileNow);
+  logger.info({ url, artifacts: services.store.description }, 'API listening');
+
+  return {
+    url,
+    services,
+    reconcile: reconcileNow,
+    async close() {
+      stopSweep();
+      stopReconcile();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await apollo.stop();
+      await ingester.close();
+      await closeQueues(services.queues);
+      await services.redis.quit().catch(() => services.redis.disconnect());
+      await closePrisma(services.prisma);
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * What the API's parts share: the database, the artifact store, the queues, a logger and the
+ * settings of the run lifecycle. Built once by createApiServer (or by a test) and passed down.
+ */
+import { execFileSync } from 'node:child_process';
+import type { ArtifactStore } from '@infsplign/workers/artifacts/store.ts';
+import { QUEUES } from '@infsplign/workers/contracts/jobs.ts';
+import { openQueue } from '@infsplign/workers/jobs/queues.ts';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { PrismaClient } from './generated/prisma/client.ts';
+import type { Device } from './runs/plan.ts';
+
+export interface ApiQueues {
+  generate: Queue;
+  evaluate: Queue;
+  results: Queue;
+}
+
+export interface LifecycleSettings {
+  /** the device generate jobs ask for (the workers that take them must have it) */
+  device: Device;
+  /** an unfinished run with no progress for this long is reported by queueHealth as stuck */
+  stuckAfterMs: number;
+  /** ... and failed by the timeout sweep after this long */
+  failAfterMs: number;
+}
+
+export const DEFAULT_LIFECYCLE: LifecycleSettings = {
+  device: 'cpu',
+  stuckAfterMs: 15 * 60 * 1000,
+  // Longer than a generate job may run (2 h per attempt, contracts/jobs.ts) plus its retries' backoff.
+  failAfterMs: 6 * 3600 * 1000,
+};
+
+export interface Services {
+  prisma: PrismaClient;
+  store: ArtifactStore;
+  queues: ApiQueues;
+  /** a plain client for what BullMQ does not expose: cancel markers, readiness pings */
+  redis: Redis;
+  logger: Logger;
+  lifecycle: LifecycleSettings;
+  /** the code version runs record (git commit), null when unknown */
+  codeVersion: string | null;
+}
+
+/** INFSPLIGN_CODE_VERSION, else the repository's HEAD commit, else null (e.g. an install without git). */
+export function codeVersionFromEnv(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.INFSPLIGN_CODE_VERSION) return env.INFSPLIGN_CODE_VERSION;
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: import.meta.dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export function openQueues(redisUrl: string): ApiQueues {
+  return { generate: openQueue(QUEUES.generate, redisUrl), evaluate: openQueue(QUEUES.evaluate, redisUrl), results: openQueue(QUEUES.results, redisUrl) };
+}
+
+export async function closeQueues(queues: ApiQueues): Promise<void> {
+  await Promise.all([queues.generate.close(), queues.evaluate.close(), queues.results.close()]);
+}

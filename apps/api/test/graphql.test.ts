@@ -1,0 +1,203 @@
+/**
+ * The GraphQL API on real PostgreSQL and Redis: catalogue queries, authentication and per-team
+ * authorisation, validation errors with field paths, query limits, submission into chunk jobs, the
+ * artifact route and readiness. Refused requests must leave nothing written.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { generateJobId } from '@infsplign/workers/contracts/jobs.ts';
+import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
+import { startHarness, type Harness } from './support/harness.ts';
+
+let h: Harness;
+
+before(async () => {
+  h = await startHarness('graphql');
+});
+
+after(async () => {
+  await h?.close();
+});
+
+const SUBMIT = `mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status kind progress { prompts totalImages } config configHash } } }`;
+
+const baselineInput = (extra: Record<string, unknown> = {}) => ({
+  kind: 'GENERATE_AND_EVALUATE',
+  benchmark: 'visor-shapes',
+  promptSet: 'eval',
+  model: 'tiny-test',
+  method: 'baseline',
+  detector: 'shapes',
+  imagesPerPrompt: 2,
+  limit: 10,
+  ...extra,
+});
+
+async function rowCounts() {
+  const [runs, events, configs, imageSets] = await Promise.all([h.prisma.run.count(), h.prisma.runEvent.count(), h.prisma.methodConfig.count(), h.prisma.imageSet.count()]);
+  return { runs, events, configs, imageSets };
+}
+
+test('catalogue: benchmarks with metric definitions, models, methods with parameter schema and defaults', async () => {
+  const { data, errors } = await h.gql(`{
+    benchmarks { name defaultThreshold metrics { key label higherIsBetter } promptSets { name benchmark promptCount } }
+    models { name family }
+    methods { name parameterSchema defaults(model: "tiny-test") }
+  }`);
+  assert.equal(errors, undefined);
+  const shapes = data!.benchmarks.find((b: any) => b.name === 'visor-shapes');
+  assert.equal(shapes.metrics[0].key, 'OA');
+  assert.deepEqual(shapes.promptSets.map((s: any) => [s.name, s.benchmark, s.promptCount > 0]), [['eval', 'visor-shapes', true], ['tune', 'visor-shapes', true]]);
+  assert.deepEqual(data!.models, [{ name: 'tiny-test', family: 'custom' }]);
+  const infsplign = data!.methods.find((m: any) => m.name === 'infsplign');
+  assert.equal(infsplign.parameterSchema.type, 'object');
+  assert.equal(infsplign.defaults.cfg_scale, 7.5);
+});
+
+test('mutations without a token, or with a bad one, are refused and write nothing', async () => {
+  const before = await rowCounts();
+  const none = await h.gql(SUBMIT, { input: baselineInput() });
+  assert.equal(none.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+  assert.match(none.errors![0].message, /Authorization: Bearer/);
+  const bad = await h.gql(SUBMIT, { input: baselineInput() }, 'isa_000000000000_' + 'x'.repeat(43));
+  assert.equal(bad.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+  const garbage = await h.gql(SUBMIT, { input: baselineInput() }, 'not-a-token');
+  assert.equal(garbage.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+  assert.deepEqual(await rowCounts(), before);
+});
+
+test('invalid input is refused with field paths, and writes nothing', async () => {
+  const before = await rowCounts();
+  const params = await h.gql(SUBMIT, { input: baselineInput({ params: { steps: 0, bogus: 1 } }) }, h.tokens.alpha);
+  assert.equal(params.errors?.[0].extensions?.code, 'BAD_USER_INPUT');
+  const paths = params.errors![0].extensions!.fieldErrors!.map((e) => e.path.join('.'));
+  assert.ok(paths.includes('input.params.steps'), paths.join(' | '));
+  assert.ok(paths.includes('input.params'), paths.join(' | '));
+  assert.match(params.errors![0].extensions!.fieldErrors!.find((e) => e.path.join('.') === 'input.params')!.message, /unknown parameter 'bogus'/);
+
+  const model = await h.gql(SUBMIT, { input: baselineInput({ model: 'no-such-model' }) }, h.tokens.alpha);
+  assert.deepEqual(model.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'model']);
+  const set = await h.gql(SUBMIT, { input: baselineInput({ promptSet: 'nope' }) }, h.tokens.alpha);
+  assert.deepEqual(set.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'promptSet']);
+  const missing = await h.gql(SUBMIT, { input: baselineInput({ method: null }) }, h.tokens.alpha);
+  assert.deepEqual(missing.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'method']);
+  const detector = await h.gql(SUBMIT, { input: baselineInput({ detector: '../etc/passwd' }) }, h.tokens.alpha);
+  assert.deepEqual(detector.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'detector']);
+  const consistency = await h.gql(SUBMIT, { input: baselineInput({ method: 'infsplign', params: { steps: 4, guide_steps: [0, 9] } }) }, h.tokens.alpha);
+  assert.deepEqual(consistency.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'params']);
+  assert.match(consistency.errors![0].message, /guide_steps/);
+  assert.deepEqual(await rowCounts(), before);
+});
+
+test('page size, depth, cost and body size are limited', async () => {
+  const page = await h.gql('{ runs(first: 101) { totalCount } }');
+  assert.deepEqual(page.errors?.[0].extensions?.fieldErrors?.[0].path, ['first']);
+  const nested = (depth: number): string => (depth === 0 ? 'id' : `sourceRun { ${nested(depth - 1)} }`);
+  const deep = await h.gql(`{ run(id: "00000000-0000-4000-8000-000000000000") { ${nested(12)} } }`);
+  assert.equal(deep.status, 400);
+  assert.equal(deep.errors?.[0].extensions?.code, 'QUERY_TOO_DEEP');
+  const costly = await h.gql('{ runs(first: 100) { edges { node { timeline { status } aggregates { byRelation { metrics { key value low high } } } } } } }');
+  assert.equal(costly.errors?.[0].extensions?.code, 'QUERY_TOO_COSTLY');
+  const big = await fetch(`${h.api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ models { name } } # ${'x'.repeat(200_000)}` }) });
+  assert.equal(big.status, 413);
+  assert.equal(((await big.json()) as any).errors[0].extensions.code, 'PAYLOAD_TOO_LARGE');
+});
+
+test('submitRun makes a run and its generate chunks under deterministic job ids; runs pages through it', async () => {
+  const first = await h.gql(SUBMIT, { input: baselineInput() }, h.tokens.alpha);
+  assert.equal(first.errors, undefined);
+  const run = first.data!.submitRun.run;
+  assert.equal(first.data!.submitRun.reused, false);
+  assert.equal(run.status, 'QUEUED');
+  assert.deepEqual(run.progress, { prompts: 10, totalImages: 20 });
+  assert.equal(run.config.method, 'baseline');
+  assert.match(run.configHash, /^[0-9a-f]{64}$/);
+  const row = await h.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
+  assert.equal(row.chunksTotal, 2);
+  for (const chunk of [0, 1]) {
+    const job = await h.api.services.queues.generate.getJob(generateJobId(run.id, chunk, 0));
+    assert.ok(job, `generate job of chunk ${chunk}`);
+    assert.equal(job.data.prompts.length, 5);
+    assert.equal(job.data.imageSetPrefix, `runs/${run.id}/images`);
+  }
+  // Not finished yet: a second identical submission is a new run.
+  const second = await h.gql(SUBMIT, { input: baselineInput() }, h.tokens.alpha);
+  assert.equal(second.data!.submitRun.reused, false);
+  assert.equal(second.data!.submitRun.run.configHash, run.configHash);
+
+  const pageOne = await h.gql('{ runs(first: 1, filter: { team: "alpha", status: [QUEUED] }) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }');
+  assert.equal(pageOne.data!.runs.totalCount, 2);
+  assert.equal(pageOne.data!.runs.pageInfo.hasNextPage, true);
+  const pageTwo = await h.gql('query ($after: String) { runs(first: 1, after: $after, filter: { team: "alpha" }) { edges { node { id } } pageInfo { hasNextPage } } }', { after: pageOne.data!.runs.pageInfo.endCursor });
+  assert.equal(pageTwo.data!.runs.pageInfo.hasNextPage, false);
+  assert.notEqual(pageTwo.data!.runs.edges[0].node.id, pageOne.data!.runs.edges[0].node.id);
+  for (const filter of ['benchmark: "visor-shapes"', 'model: "tiny-test"', 'method: "baseline"']) {
+    const filtered = await h.gql(`{ runs(filter: { ${filter} }) { totalCount } }`);
+    assert.equal(filtered.data!.runs.totalCount, 2, filter);
+  }
+  const none = await h.gql('{ runs(filter: { method: "infsplign" }) { totalCount edges { node { id } } } }');
+  assert.deepEqual(none.data!.runs, { totalCount: 0, edges: [] });
+  const badCursor = await h.gql('{ runs(after: "garbage") { totalCount } }');
+  assert.deepEqual(badCursor.errors?.[0].extensions?.fieldErrors?.[0].path, ['after']);
+});
+
+test('another team\'s run cannot be cancelled, retried or deleted, and stays as it was', async () => {
+  const submitted = await h.gql(SUBMIT, { input: baselineInput({ seed: 77 }) }, h.tokens.alpha);
+  const id = submitted.data!.submitRun.run.id;
+  const eventsBefore = await h.prisma.runEvent.count({ where: { runId: id } });
+  for (const mutation of ['cancelRun', 'retryRun', 'deleteRun']) {
+    const result = await h.gql(`mutation ($id: ID!) { ${mutation}(id: $id) { id } }`, { id }, h.tokens.beta);
+    assert.equal(result.errors?.[0].extensions?.code, 'FORBIDDEN', mutation);
+    assert.match(result.errors![0].message, /belongs to team alpha/);
+  }
+  const row = await h.prisma.run.findUniqueOrThrow({ where: { id } });
+  assert.equal(row.status, 'QUEUED');
+  assert.equal(await h.prisma.runEvent.count({ where: { runId: id } }), eventsBefore);
+  assert.ok(await h.api.services.queues.generate.getJob(generateJobId(id, 0, 0)));
+
+  const cancelled = await h.gql('mutation ($id: ID!) { cancelRun(id: $id) { status timeline { status } } }', { id }, h.tokens.alpha);
+  assert.equal(cancelled.data!.cancelRun.status, 'CANCELLED');
+  assert.deepEqual(cancelled.data!.cancelRun.timeline.map((e: any) => e.status), ['QUEUED', 'CANCELLED']);
+  assert.equal(await h.api.services.queues.generate.getJob(generateJobId(id, 0, 0)), undefined);
+});
+
+test('images are served by artifact key only; a key that could leave the store is refused', async () => {
+  const store = new LocalArtifactStore(h.artifactDir);
+  await store.put('uploads/t/1_0.png', new Uint8Array([137, 80, 78, 71, 1, 2, 3]));
+  const ok = await fetch(`${h.api.url}/artifacts/uploads/t/1_0.png`);
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get('content-type'), 'image/png');
+  assert.deepEqual([...new Uint8Array(await ok.arrayBuffer())], [137, 80, 78, 71, 1, 2, 3]);
+  assert.equal((await fetch(`${h.api.url}/artifacts/uploads/t/2_0.png`)).status, 404);
+  assert.equal((await fetch(`${h.api.url}/artifacts/uploads/..%2F..%2Fetc/passwd`)).status, 400);
+  assert.equal((await fetch(`${h.api.url}/artifacts/.hidden/x.png`)).status, 400);
+});
+
+test('registerImageSet takes the team\'s uploaded prefix and refuses what it cannot use', async () => {
+  const store = new LocalArtifactStore(h.artifactDir);
+  for (const name of ['0_0.png', '0_1.png', '1_0.png']) await store.put(`uploads/reg/${name}`, new Uint8Array([1]));
+  const registered = await h.gql('mutation { registerImageSet(prefix: "uploads/reg") { id kind prefix imageCount } }', {}, h.tokens.alpha);
+  assert.equal(registered.errors, undefined);
+  assert.deepEqual({ ...registered.data!.registerImageSet, id: undefined }, { id: undefined, kind: 'UPLOADED', prefix: 'uploads/reg', imageCount: 3 });
+  const again = await h.gql('mutation { registerImageSet(prefix: "uploads/reg") { id } }', {}, h.tokens.alpha);
+  assert.equal(again.errors?.[0].extensions?.code, 'CONFLICT');
+  const empty = await h.gql('mutation { registerImageSet(prefix: "uploads/none") { id } }', {}, h.tokens.alpha);
+  assert.deepEqual(empty.errors?.[0].extensions?.fieldErrors?.[0].path, ['prefix']);
+  const traversal = await h.gql('mutation { registerImageSet(prefix: "../outside") { id } }', {}, h.tokens.alpha);
+  assert.deepEqual(traversal.errors?.[0].extensions?.fieldErrors?.[0].path, ['prefix']);
+  const reserved = await h.gql('mutation { registerImageSet(prefix: "runs/x") { id } }', {}, h.tokens.alpha);
+  assert.deepEqual(reserved.errors?.[0].extensions?.fieldErrors?.[0].path, ['prefix']);
+});
+
+test('createApiToken gives a working token for the caller\'s team', async () => {
+  const created = await h.gql('mutation { createApiToken(name: "ci") { token name team { name } } }', {}, h.tokens.beta);
+  assert.equal(created.data!.createApiToken.team.name, 'beta');
+  const used = await h.gql('mutation { createApiToken(name: "again") { team { name } } }', {}, created.data!.createApiToken.token);
+  assert.equal(used.data!.createApiToken.team.name, 'beta');
+});
+
+test('healthz and readyz', async () => {
+  assert.equal((await fetch(`${h.api.url}/healthz`)).status, 200);
+  const ready = await fetch(`${h.api.url}/readyz`);
+  assert.deepEqual(await ready.json(), { ok: true, problems: [] });
+});

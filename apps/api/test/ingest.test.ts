@@ -1,0 +1,362 @@
+/**
+ * The run lifecycle through the real `results` queue and ingester, on real PostgreSQL and Redis:
+ * chunks, status timeline, progress, aggregates equal to `scoreImages` on the same detections,
+ * idempotent redelivery, rescoring, EVALUATE_ONLY runs of uploaded images, failure and retry,
+ * comparison, reconciliation after Redis lost its data, deletion, and a database outage.
+ *
+ * A stand-in worker answers the jobs: it writes placeholder PNGs and reports detections it makes up
+ * deterministically, scored with the workers' scorer as the evaluate stage does (the real stages
+ * are the jobs' and end-to-end tests' business).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
+import {
+  evaluateChunkJobSchema,
+  evaluateJobId,
+  generateChunkJobSchema,
+  generateJobId,
+  type ChunkFailed,
+  type ImagesEvaluated,
+  type ImagesGenerated,
+  type ResultMessage,
+} from '@infsplign/workers/contracts/jobs.ts';
+import type { Detection, ImageDetections } from '@infsplign/workers/evaluation/detection.ts';
+import { scoreImages } from '@infsplign/workers/evaluation/score.ts';
+import type { VisorImageResult } from '@infsplign/workers/evaluation/scorers/visor.ts';
+import { sendResult } from '@infsplign/workers/jobs/queues.ts';
+import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
+import { join } from 'node:path';
+import { ingest } from '../src/ingest/ingester.ts';
+import { sweepStalledRuns } from '../src/runs/reconcile.ts';
+import { promptSetFromRows } from '../src/runs/prompt-set.ts';
+import { mcnemarExact } from '../src/stats/paired.ts';
+import { eventually, startHarness, type Harness } from './support/harness.ts';
+
+let h: Harness;
+let store: LocalArtifactStore;
+const SHAPES_EVAL = loadPrompts('visor-shapes', join(import.meta.dirname, '../../../json_files/visor_shapes_eval.json'));
+
+before(async () => {
+  h = await startHarness('ingest');
+  store = new LocalArtifactStore(h.artifactDir);
+});
+
+after(async () => {
+  await h?.close();
+});
+
+const SUBMIT = 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status } } }';
+
+async function submit(extra: Record<string, unknown> = {}): Promise<string> {
+  const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 2, limit: 10, ...extra };
+  const result = await h.gql(SUBMIT, { input }, h.tokens.alpha);
+  assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+  return result.data!.submitRun.run.id;
+}
+
+/**
+ * Made-up detections of image k of a prompt: some images miss an object, some place them wrongly,
+ * and some boxes score 0.2, between the thresholds 0.1 and 0.3 that the tests compare.
+ */
+function detectionsOf(prompt: { id: number; objects: string[] }, k: number): Detection[] {
+  const [a, b] = prompt.objects;
+  const n = prompt.id * 7 + k * 3;
+  const detections: Detection[] = [];
+  if (n % 5 !== 0) detections.push({ label: a, score: n % 4 === 0 ? 0.2 : 0.8, box: [10, 10, 20, 20] });
+  const bx = n % 3 === 0 ? 0 : 30; // when 0, B's centre is left of A's: horizontal relations go wrong
+  const by = n % 2 === 0 ? 0 : 30;
+  if (n % 7 !== 0) detections.push({ label: b, score: n % 6 === 0 ? 0.2 : 0.7, box: [bx, by, bx + 10, by + 10] });
+  return detections;
+}
+
+const promptOfId = new Map(SHAPES_EVAL.prompts.map((p) => [p.id, p]));
+
+/** The generate stage's answer to a chunk job: placeholder PNGs in the store and their keys. */
+async function generated(runId: string, chunk: number, round = 0): Promise<ImagesGenerated> {
+  const job = await eventually(async () => (await h.api.services.queues.generate.getJob(generateJobId(runId, chunk, round))) ?? undefined, `generate job ${chunk}`);
+  const data = generateChunkJobSchema.parse(job.data);
+  const images = data.prompts.flatMap((p) => Array.from({ length: data.imagesPerPrompt }, (_, k) => ({ promptId: p.promptId, imageIndex: k, artifactKey: `${data.imageSetPrefix}/${p.externalId}_${k}.png`, width: 64, height: 64, ms: 12 })));
+  for (const image of images) await store.put(image.artifactKey, new Uint8Array([137, 80, 78, 71]));
+  return { type: 'ImagesGenerated', runId, chunk, round, device: 'cpu', worker: 'test:1', images, failures: [] };
+}
+
+/** The evaluate stage's answer to a chunk job: made-up detections, scored as the evaluate stage scores them. */
+async function evaluated(runId: string, chunk: number, round = 0): Promise<ImagesEvaluated> {
+  const job = await eventually(async () => (await h.api.services.queues.evaluate.getJob(evaluateJobId(runId, chunk, round))) ?? undefined, `evaluate job ${chunk}`);
+  const data = evaluateChunkJobSchema.parse(job.data);
+  const externalOf = new Map(data.prompts.map((p) => [p.promptId, p.externalId]));
+  const set = promptSetFromRows(data.benchmark, data.prompts.map((p) => ({ externalId: p.externalId, metadata: p.record })));
+  const detected: ImageDetections[] = data.images.map((i) => ({ prompt: externalOf.get(i.promptId)!, image: i.imageIndex, width: 64, height: 64, detections: detectionsOf(promptOfId.get(externalOf.get(i.promptId)!)!, i.imageIndex) }));
+  const scored = scoreImages(data.benchmark, set, detected, { threshold: data.threshold });
+  const images = data.images.map((i, n) => {
+    const r = scored.images.find((s) => s.prompt === detected[n].prompt && s.image === i.imageIndex) as VisorImageResult;
+    const score = { scored: true, correct: r.correct, value: r.correct ? 1 : 0, reason: r.reason, details: { relation: r.relation, a_detected: r.a_detected, b_detected: r.b_detected, sra: r.sra } };
+    return { promptId: i.promptId, imageIndex: i.imageIndex, width: 64, height: 64, detections: detected[n].detections, score };
+  });
+  return { type: 'ImagesEvaluated', runId, chunk, round, detector: 'shapes', threshold: data.threshold, scorerVersion: scored.scorer_version, worker: 'test:1', images };
+}
+
+/** What `infsplign score` computes for the run's images at `threshold`. */
+function expectedScore(externalIds: readonly number[], imagesPerPrompt: number, threshold: number) {
+  const images = externalIds.flatMap((id) => Array.from({ length: imagesPerPrompt }, (_, k) => ({ prompt: id, image: k, width: 64, height: 64, detections: detectionsOf(promptOfId.get(id)!, k) })));
+  return scoreImages('visor-shapes', SHAPES_EVAL, images, { threshold });
+}
+
+const spatialIds = SHAPES_EVAL.prompts.filter((p) => p.relation !== null).map((p) => p.id);
+
+async function runRow(id: string) {
+  return h.prisma.run.findUniqueOrThrow({ where: { id } });
+}
+
+/** Sends a result through the real queue and waits until the ingester has applied it. */
+async function deliver(message: ResultMessage, until: (run: Awaited<ReturnType<typeof runRow>>) => boolean): Promise<void> {
+  await sendResult(h.api.services.queues.results, message);
+  await eventually(async () => (until(await runRow(message.runId)) ? true : undefined), `${message.type} of chunk ${message.chunk} ingested`);
+}
+
+/** Every row the ingester writes for the run, digested: equal digests mean nothing changed. */
+async function snapshot(runId: string): Promise<string> {
+  const [row] = await h.prisma.$queryRaw<{ digest: string }[]>`
+    SELECT md5(concat_ws('|',
+      (SELECT string_agg(r::text, ',') FROM runs r WHERE r.id = ${runId}::uuid),
+      (SELECT string_agg(e::text, ',' ORDER BY e.id) FROM run_events e WHERE e.run_id = ${runId}::uuid),
+      (SELECT string_agg(i::text, ',' ORDER BY i.id) FROM images i WHERE i.run_id = ${runId}::uuid),
+      (SELECT string_agg(d::text, ',' ORDER BY d.id) FROM detections d JOIN images i ON i.id = d.image_id WHERE i.run_id = ${runId}::uuid),
+      (SELECT string_agg(s::text, ',' ORDER BY s.id) FROM image_scores s WHERE s.run_id = ${runId}::uuid),
+      (SELECT string_agg(a::text, ',' ORDER BY a.id) FROM run_aggregates a WHERE a.run_id = ${runId}::uuid))) AS digest`;
+  return row.digest;
+}
+
+const RUN_QUERY = `query ($id: ID!) { run(id: $id) {
+  status error timeline { status } progress { prompts totalImages imagesGenerated imagesEvaluated fraction }
+  aggregates { scorerVersion imagesScored metrics { key value low high } byRelation { relation metrics { key value low high } } } } }`;
+
+function assertAggregatesEqual(aggregates: any, expected: ReturnType<typeof scoreImages>) {
+  const figures = expected.aggregates as Record<string, any>;
+  const intervals = expected.intervals as Record<string, any>;
+  for (const metric of aggregates.metrics) {
+    assert.equal(metric.value, figures[metric.key], metric.key);
+    assert.deepEqual([metric.low, metric.high], intervals[metric.key] ?? [null, null], metric.key);
+  }
+  assert.equal(aggregates.metrics.length, 9);
+  assert.deepEqual(aggregates.byRelation.map((r: any) => r.relation), Object.keys(figures.by_relation));
+  for (const split of aggregates.byRelation) {
+    for (const metric of split.metrics) {
+      assert.equal(metric.value, figures.by_relation[split.relation][metric.key], `${split.relation} ${metric.key}`);
+      assert.deepEqual([metric.low, metric.high], intervals.by_relation[split.relation][metric.key] ?? [null, null]);
+    }
+  }
+}
+
+let finishedRun: string;
+
+test('a run goes QUEUED → GENERATING → EVALUATING → FINISHED through the results queue, with the CLI scorer\'s aggregates', async () => {
+  const id = await submit();
+  const g0 = await generated(id, 0);
+  await deliver(g0, (run) => run.imagesGenerated === 10);
+  let view = (await h.gql(RUN_QUERY, { id })).data!.run;
+  assert.equal(view.status, 'GENERATING');
+  assert.deepEqual(view.progress, { prompts: 10, totalImages: 20, imagesGenerated: 10, imagesEvaluated: 0, fraction: 0 });
+
+  await deliver(await evaluated(id, 0), (run) => run.imagesEvaluated === 10);
+  view = (await h.gql(RUN_QUERY, { id })).data!.run;
+  assert.equal(view.status, 'EVALUATING');
+  assert.equal(view.progress.fraction, 0.5);
+  assert.equal(view.aggregates, null);
+
+  await deliver(await generated(id, 1), (run) => run.imagesGenerated === 20);
+  await deliver(await evaluated(id, 1), (run) => run.status === 'FINISHED');
+  view = (await h.gql(RUN_QUERY, { id })).data!.run;
+  assert.deepEqual(view.timeline.map((e: any) => e.status), ['QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED']);
+  assert.equal(view.aggregates.imagesScored, 20);
+  assert.equal(view.aggregates.scorerVersion, 'visor/1');
+  const expected = expectedScore(spatialIds.slice(0, 10), 2, 0.1);
+  assertAggregatesEqual(view.aggregates, expected);
+
+  // The failing images, exactly, with their reasons and URLs served by the API.
+  const failing = (expected.images as VisorImageResult[]).filter((i) => !i.correct);
+  const page = await h.gql('query ($id: ID!) { images(runId: $id, filter: { correct: false }, first: 100) { totalCount edges { node { imageIndex correct reason url prompt { externalId } detections { label } } } } }', { id });
+  const nodes = page.data!.images.edges.map((e: any) => e.node);
+  assert.equal(page.data!.images.totalCount, failing.length);
+  assert.deepEqual(nodes.map((n: any) => [n.prompt.externalId, n.imageIndex, n.reason]), failing.map((i) => [i.prompt, i.image, i.reason]));
+  assert.ok(nodes.every((n: any) => n.correct === false && n.reason));
+  const png = await fetch(`${h.api.url}${nodes[0].url}`);
+  assert.equal(png.status, 200);
+  const byObject = await h.gql('query ($id: ID!) { images(runId: $id, filter: { object: "tree", text: "APPLE" }) { edges { node { prompt { text objects } } } } }', { id });
+  assert.ok(byObject.data!.images.edges.length > 0);
+  assert.ok(byObject.data!.images.edges.every((e: any) => e.node.prompt.objects.includes('tree') && /apple/i.test(e.node.prompt.text)));
+
+  const board = await h.gql('{ leaderboard(benchmark: "visor-shapes") { rank isBaseline method run { id } metrics { key value } } }');
+  assert.deepEqual(board.data!.leaderboard.map((r: any) => [r.rank, r.run.id, r.isBaseline]), [[1, id, true]]);
+  assert.equal(board.data!.leaderboard[0].metrics[0].value, (expected.aggregates as any).OA);
+
+  // Identical submission: the finished run comes back, unless forced.
+  const again = await h.gql(SUBMIT, { input: { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 2, limit: 10 } }, h.tokens.beta);
+  assert.deepEqual(again.data!.submitRun, { reused: true, run: { id, status: 'FINISHED' } });
+  finishedRun = id;
+});
+
+test('a message delivered twice changes nothing: rows, counts, events and the run row stay identical', async () => {
+  const id = await submit({ seed: 1 });
+  const messages: ResultMessage[] = [];
+  for (const chunk of [0, 1]) {
+    const g = await generated(id, chunk);
+    messages.push(g);
+    const first = await ingest(h.api.services, g);
+    assert.equal(first.applied, true);
+    const digest = await snapshot(id);
+    await ingest(h.api.services, g);
+    assert.equal(await snapshot(id), digest, `ImagesGenerated of chunk ${chunk} again`);
+    const e = await evaluated(id, chunk);
+    messages.push(e);
+    await ingest(h.api.services, e);
+    const afterEvaluate = await snapshot(id);
+    await ingest(h.api.services, e);
+    assert.equal(await snapshot(id), afterEvaluate, `ImagesEvaluated of chunk ${chunk} again`);
+  }
+  const finished = await runRow(id);
+  assert.equal(finished.status, 'FINISHED');
+  assert.deepEqual([finished.imagesGenerated, finished.imagesEvaluated], [20, 20]);
+  const digest = await snapshot(id);
+  for (const message of messages) assert.equal((await ingest(h.api.services, message)).applied, false);
+  assert.equal(await snapshot(id), digest);
+  assert.equal(await h.prisma.imageScore.count({ where: { runId: id } }), 20);
+
+  // Deleting it removes its rows and the images it generated.
+  const deleted = await h.gql('mutation ($id: ID!) { deleteRun(id: $id) { id artifactsDeleted } }', { id }, h.tokens.alpha);
+  assert.deepEqual(deleted.data!.deleteRun, { id, artifactsDeleted: 20 });
+  assert.equal(await h.prisma.image.count({ where: { runId: id } }), 0);
+  assert.deepEqual(await store.list(`runs/${id}`), []);
+});
+
+test('rescoreRun with another threshold gives the scorer\'s figures for that threshold; the same settings reuse the run', async () => {
+  const same = await h.gql('mutation ($id: ID!) { rescoreRun(runId: $id) { reused run { id } } }', { id: finishedRun }, h.tokens.beta);
+  assert.deepEqual(same.data!.rescoreRun, { reused: true, run: { id: finishedRun } });
+  const rescored = await h.gql('mutation ($id: ID!) { rescoreRun(runId: $id, threshold: 0.3) { reused run { id kind threshold sourceRun { id } } } }', { id: finishedRun }, h.tokens.beta);
+  assert.equal(rescored.errors, undefined, JSON.stringify(rescored.errors));
+  const run = rescored.data!.rescoreRun.run;
+  assert.deepEqual({ ...run, id: undefined }, { id: undefined, kind: 'EVALUATE_ONLY', threshold: 0.3, sourceRun: { id: finishedRun } });
+  await deliver(await evaluated(run.id, 0), (r) => r.imagesEvaluated === 10);
+  await deliver(await evaluated(run.id, 1), (r) => r.status === 'FINISHED');
+  const view = (await h.gql(RUN_QUERY, { id: run.id })).data!.run;
+  assert.deepEqual(view.timeline.map((e: any) => e.status), ['QUEUED', 'EVALUATING', 'FINISHED']);
+  assertAggregatesEqual(view.aggregates, expectedScore(spatialIds.slice(0, 10), 2, 0.3));
+
+  // compareRuns pairs the two runs' images by prompt and index.
+  const a = expectedScore(spatialIds.slice(0, 10), 2, 0.1).images as VisorImageResult[];
+  const b = expectedScore(spatialIds.slice(0, 10), 2, 0.3).images as VisorImageResult[];
+  const onlyA = a.filter((x, i) => x.correct && !b[i].correct).length;
+  const onlyB = a.filter((x, i) => !x.correct && b[i].correct).length;
+  const compared = await h.gql(
+    'query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { pairs onlyA onlyB mcnemarP meanDifference meanDifferenceLow meanDifferenceHigh images(disagreeing: true) { edges { node { imageIndex prompt { externalId } a { correct } b { correct } } } } } }',
+    { a: finishedRun, b: run.id },
+  );
+  const c = compared.data!.compareRuns;
+  assert.deepEqual([c.pairs, c.onlyA, c.onlyB], [20, onlyA, onlyB]);
+  assert.ok(onlyA > 0, 'the thresholds disagree on some images');
+  assert.equal(c.mcnemarP, mcnemarExact(onlyA, onlyB));
+  assert.equal(c.meanDifference, (onlyB - onlyA) / 20);
+  assert.ok(c.meanDifferenceLow <= c.meanDifference && c.meanDifference <= c.meanDifferenceHigh);
+  assert.equal(c.images.edges.length, onlyA + onlyB);
+  assert.ok(c.images.edges.every((e: any) => e.node.a.correct !== e.node.b.correct));
+});
+
+test('an EVALUATE_ONLY run scores an uploaded image set; prompts the benchmark does not score are left out', async () => {
+  const ids = spatialIds.slice(20, 26);
+  const andPrompt = SHAPES_EVAL.prompts.find((p) => p.relation === null)!;
+  for (const id of [...ids, andPrompt.id]) for (const k of [0, 1]) await store.put(`uploads/eo/${id}_${k}.png`, new Uint8Array([137, 80, 78, 71]));
+  const set = await h.gql('mutation { registerImageSet(prefix: "uploads/eo") { id imageCount } }', {}, h.tokens.alpha);
+  assert.equal(set.data!.registerImageSet.imageCount, 14);
+  const input = { kind: 'EVALUATE_ONLY', benchmark: 'visor-shapes', promptSet: 'eval', imageSet: set.data!.registerImageSet.id, detector: 'shapes' };
+  const submitted = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id progress { prompts totalImages } } } }', { input }, h.tokens.alpha);
+  assert.equal(submitted.errors, undefined, JSON.stringify(submitted.errors));
+  const run = submitted.data!.submitRun.run;
+  assert.deepEqual(run.progress, { prompts: 6, totalImages: 12 });
+  await deliver(await evaluated(run.id, 0), (r) => r.status === 'FINISHED');
+  const view = (await h.gql(RUN_QUERY, { id: run.id })).data!.run;
+  assertAggregatesEqual(view.aggregates, expectedScore(ids, 2, 0.1));
+  const images = await h.gql('query ($id: ID!) { images(runId: $id, first: 1) { edges { node { url } } } }', { id: run.id });
+  assert.equal(images.data!.images.edges[0].node.url, `/artifacts/uploads/eo/${ids[0]}_0.png`);
+
+  const again = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }', { input }, h.tokens.alpha);
+  assert.deepEqual(again.data!.submitRun, { reused: true, run: { id: run.id } });
+  const forced = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }', { input: { ...input, force: true } }, h.tokens.alpha);
+  assert.equal(forced.data!.submitRun.reused, false);
+  const other = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', { input }, h.tokens.beta);
+  assert.equal(other.errors?.[0].extensions?.code, 'FORBIDDEN');
+});
+
+test('a chunk that fails for good fails the run with its reason; retryRun enqueues only what is missing, as a new round', async () => {
+  const id = await submit({ seed: 2 });
+  await ingest(h.api.services, await generated(id, 0));
+  assert.ok(await h.api.services.queues.evaluate.getJob(evaluateJobId(id, 0, 0)));
+  const failure: ChunkFailed = { type: 'ChunkFailed', runId: id, chunk: 1, round: 0, stage: 'generate', reason: 'CUDA out of memory', attempt: 3, attempts: 3 };
+  await deliver(failure, (run) => run.status === 'FAILED');
+  const failed = await runRow(id);
+  assert.match(failed.errorReason!, /generate of chunk 1 failed \(attempt 3 of 3\): CUDA out of memory/);
+  assert.equal(await h.api.services.queues.evaluate.getJob(evaluateJobId(id, 0, 0)), undefined, 'the failed run\'s waiting jobs are removed');
+
+  const retried = await h.gql('mutation ($id: ID!) { retryRun(id: $id) { status error timeline { status } } }', { id }, h.tokens.alpha);
+  assert.equal(retried.errors, undefined, JSON.stringify(retried.errors));
+  assert.deepEqual(retried.data!.retryRun.timeline.map((e: any) => e.status), ['QUEUED', 'GENERATING', 'FAILED', 'QUEUED']);
+  assert.equal(retried.data!.retryRun.error, null);
+  assert.ok(await h.api.services.queues.evaluate.getJob(evaluateJobId(id, 0, 1)), 'chunk 0 needs only its evaluation');
+  assert.ok(await h.api.services.queues.generate.getJob(generateJobId(id, 1, 1)), 'chunk 1 is generated again');
+  assert.equal(await h.api.services.queues.generate.getJob(generateJobId(id, 0, 1)), undefined);
+  // A late failure of the earlier round no longer counts.
+  assert.equal((await ingest(h.api.services, { ...failure, chunk: 0 })).applied, false);
+});
+
+test('after Redis lost its data, reconciliation re-enqueues exactly the chunks with no results', async () => {
+  const id = await submit({ seed: 3 });
+  await ingest(h.api.services, await generated(id, 0));
+  await h.api.services.redis.flushall();
+  const report = await h.api.reconcile();
+  assert.ok(report.reenqueued >= 2, JSON.stringify(report));
+  assert.ok(await h.api.services.queues.evaluate.getJob(evaluateJobId(id, 0, 0)), 'chunk 0 is generated: its evaluation');
+  assert.ok(await h.api.services.queues.generate.getJob(generateJobId(id, 1, 0)), 'chunk 1: its generation');
+  assert.equal(await h.api.services.queues.generate.getJob(generateJobId(id, 0, 0)), undefined);
+  const second = await h.api.reconcile();
+  assert.equal(second.reenqueued, 0);
+});
+
+test('while PostgreSQL is down, results wait in Redis and are written once it is back', async () => {
+  const id = await submit({ seed: 4 });
+  const message = await generated(id, 0);
+  await h.postgres.pause();
+  try {
+    await sendResult(h.api.services.queues.results, message);
+    await new Promise((r) => setTimeout(r, 1500));
+  } finally {
+    await h.postgres.resume();
+  }
+  await eventually(async () => ((await runRow(id)).imagesGenerated === 10 ? true : undefined), 'the delayed result written', 20_000);
+});
+
+test('queueHealth reports the queues and stuck runs; the timeout sweep fails runs with no progress past the limit', async () => {
+  const id = await submit({ seed: 5 });
+  const lifecycle = h.api.services.lifecycle;
+  const stuckAfterMs = lifecycle.stuckAfterMs;
+  lifecycle.stuckAfterMs = 0;
+  try {
+    const health = (await h.gql('{ queueHealth { queues { name waiting active failed delayed oldestWaitingSeconds } stuckRuns { run { id } reason } } }')).data!.queueHealth;
+    assert.deepEqual(health.queues.map((q: any) => q.name), ['generate', 'evaluate', 'results']);
+    const generate = health.queues[0];
+    assert.ok(generate.waiting >= 2 && generate.oldestWaitingSeconds >= 0, JSON.stringify(generate));
+    const stuck = health.stuckRuns.find((r: any) => r.run.id === id);
+    assert.match(stuck.reason, /no progress for \d+ min while QUEUED \(0 of 20 images scored\)/);
+  } finally {
+    lifecycle.stuckAfterMs = stuckAfterMs;
+  }
+
+  assert.equal(await sweepStalledRuns(h.api.services), 0, 'nothing has waited 6 h yet');
+  const later = new Date(Date.now() + lifecycle.failAfterMs + 60_000);
+  assert.ok((await sweepStalledRuns(h.api.services, later)) >= 1);
+  const failed = await runRow(id);
+  assert.equal(failed.status, 'FAILED');
+  assert.match(failed.errorReason!, /^no result for 6\.0 h while QUEUED \(the generate queue has \d+ waiting/);
+  assert.equal(await h.api.services.queues.generate.getJob(generateJobId(id, 0, 0)), undefined, 'its waiting jobs are removed');
+  const health = (await h.gql('{ queueHealth { failedRuns { run { id } reason } } }')).data!.queueHealth;
+  assert.equal(health.failedRuns.find((r: any) => r.run.id === id).reason, failed.errorReason);
+});
