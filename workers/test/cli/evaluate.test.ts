@@ -8,16 +8,7 @@ import { generateVisorPrompts } from '../../src/prompts/visor.ts';
 import { renderLayout, type LabelledBox } from '../../src/shapes/render.ts';
 import { SHAPES_WORLD } from '../../src/shapes/world.ts';
 import { runCli } from './run-cli.ts';
-
-const APPLE_LEFT: LabelledBox[] = [
-  { label: 'apple', box: [2, 10, 12, 20] },
-  { label: 'box', box: [20, 10, 30, 20] },
-];
-const APPLE_RIGHT: LabelledBox[] = [
-  { label: 'box', box: [2, 10, 12, 20] },
-  { label: 'apple', box: [20, 10, 30, 20] },
-];
-const APPLE_ONLY: LabelledBox[] = [{ label: 'apple', box: [10, 10, 20, 20] }];
+import { APPLE_LEFT, APPLE_ONLY, APPLE_RIGHT } from '../support/shapes-scenes.ts';
 
 /**
  * A VISOR-Shapes prompt file over apple and box (prompt 0: "an apple to the left of a box") and a
