@@ -29,7 +29,7 @@ import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
 import { join } from 'node:path';
 import { ingest } from '../src/ingest/ingester.ts';
 import { sweepStalledRuns } from '../src/runs/reconcile.ts';
-import { promptSetFromRows } from '../src/runs/prompt-set.ts';
+import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
 import { mcnemarExact } from '../src/stats/paired.ts';
 import { eventually, startHarness, type Harness } from './support/harness.ts';
 

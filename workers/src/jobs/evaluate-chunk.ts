@@ -17,11 +17,9 @@ import type { GenEvalImageResult } from '../evaluation/scorers/geneval.ts';
 import type { T2IImageResult } from '../evaluation/scorers/t2i-compbench.ts';
 import type { VisorImageResult } from '../evaluation/scorers/visor.ts';
 import { reportingThreshold } from '../evaluation/thresholds.ts';
-import { genevalMetadataSchema, toGenEvalPrompt } from '../prompts/geneval.ts';
+import { promptSetFromRows } from '../prompts/from-records.ts';
 import type { PromptSet } from '../prompts/load.ts';
-import { t2iRecordSchema, toT2IPrompt } from '../prompts/t2i-compbench.ts';
 import type { BenchmarkName, PromptRecord } from '../prompts/types.ts';
-import { toVisorPrompt, visorRecordSchema } from '../prompts/visor.ts';
 import { PermanentJobError } from './errors.ts';
 
 type JobPrompt = EvaluateChunkJob['prompts'][number];
@@ -36,17 +34,16 @@ function agreed<P extends PromptRecord<unknown>>(given: JobPrompt, derived: P, b
 
 /** The chunk's prompts as `loadPrompts` would give them for the benchmark's prompt file. */
 function promptSetOf(job: EvaluateChunkJob): PromptSet {
-  switch (job.benchmark) {
-    case 'visor':
-    case 'visor-shapes':
-      return { scoring: 'visor', prompts: job.prompts.map((p) => agreed(p, toVisorPrompt(visorRecordSchema.parse(p.record)), job.benchmark)) };
-    case 't2i':
-      return { scoring: 't2i', prompts: job.prompts.map((p) => agreed(p, toT2IPrompt(t2iRecordSchema.parse(p.record), p.externalId), job.benchmark)) };
-    case 'geneval':
-      return { scoring: 'geneval', prompts: job.prompts.map((p) => agreed(p, toGenEvalPrompt(genevalMetadataSchema.parse(p.record), p.externalId), job.benchmark)) };
+  let set: PromptSet;
+  try {
+    set = promptSetFromRows(job.benchmark, job.prompts.map((p) => ({ externalId: p.externalId, metadata: p.record })));
+  } catch (err) {
+    // A record that is not the benchmark's never becomes one on a retry.
+    throw new PermanentJobError((err as Error).message);
   }
+  set.prompts.forEach((derived, k) => agreed(job.prompts[k]!, derived, job.benchmark));
+  return set;
 }
-
 
 /** One of scoreImages' per-image results as the contract's ImageScore (contracts/jobs.ts says what each benchmark's fields mean). */
 function imageScore(set: PromptSet, result: VisorImageResult | T2IImageResult | GenEvalImageResult): ImageScore {

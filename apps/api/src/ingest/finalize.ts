@@ -7,7 +7,7 @@ import type { Detection, ImageDetections } from '@infsplign/workers/evaluation/d
 import { isBenchmarkName } from '@infsplign/workers/prompts/types.ts';
 import { computeAggregates } from '../runs/aggregates.ts';
 import { transition, type Tx } from '../runs/lifecycle.ts';
-import { promptSetFromRows } from '../runs/prompt-set.ts';
+import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
 
 interface DetectionRow {
   externalId: number;

@@ -9,7 +9,8 @@ import type { ArtifactStore } from '@infsplign/workers/artifacts/store.ts';
 import type { EvaluateChunkJobInput, GenerateChunkJobInput, JOB_DEVICES } from '@infsplign/workers/contracts/jobs.ts';
 import type { BenchmarkName } from '@infsplign/workers/prompts/types.ts';
 import type { PrismaClient, RunKind } from '../generated/prisma/client.ts';
-import { promptSetFromRows, scoredPromptIds } from './prompt-set.ts';
+import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
+import { scoredPromptIds } from './prompt-set.ts';
 
 /** Prompts per chunk: small enough that a retried chunk repeats little work, large enough to batch on a GPU. */
 export const CHUNK_PROMPTS = 8;

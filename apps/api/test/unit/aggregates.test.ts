@@ -9,7 +9,8 @@ import type { ImageDetections } from '@infsplign/workers/evaluation/detection.ts
 import { scoreImages } from '@infsplign/workers/evaluation/score.ts';
 import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
 import { computeAggregates } from '../../src/runs/aggregates.ts';
-import { promptSetFromRows, scoredPromptIds } from '../../src/runs/prompt-set.ts';
+import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
+import { scoredPromptIds } from '../../src/runs/prompt-set.ts';
 
 const SHAPES_EVAL = join(import.meta.dirname, '../../../../json_files/visor_shapes_eval.json');
 
