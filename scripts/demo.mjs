@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// npm run demo — shows what the platform can do so far. Today that is the ONNX engine: inspect a
-// U-Net exported by PyTorch, differentiate it, and check the gradient against PyTorch's. The
-// platform around it (database, API, workers, guided generation, the bundled model, the web app)
-// is not built yet; the demo says so at the end.
+// npm run demo — shows what the platform can do so far: the ONNX engine (inspect a U-Net exported
+// by PyTorch, differentiate it, check the gradient against PyTorch's) and the benchmark scoring
+// (Shapes scenes detected and scored by the VISOR rules). What is not built yet is named at the end.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,13 +23,19 @@ function step(title, args) {
 }
 
 const fixture = join(root, '../shared/fixtures/torch-unet');
-const out = join(mkdtempSync(join(tmpdir(), 'infsplign-demo-')), 'unet_loss.grad.onnx');
+const work = mkdtempSync(join(tmpdir(), 'infsplign-demo-'));
+const out = join(work, 'unet_loss.grad.onnx');
 const cli = join(root, 'workers/bin/infsplign.mjs');
 step('Inspect a U-Net exported by PyTorch: its cross-attention maps', [cli, 'onnx', 'inspect', '--model', join(fixture, 'unet.onnx')]);
 step('Differentiate its attention loss with respect to the latent', [cli, 'onnx', 'grad', '--model', join(fixture, 'unet_loss.onnx'), '--of', 'loss', '--wrt', 'sample', '--out', out]);
 step('Run the differentiated graph in onnxruntime and compare with PyTorch autograd', ['--import', 'tsx', join(root, 'workers/src/demo/check-gradient.ts'), out, fixture]);
 
+const evalPrompts = join(root, 'json_files/visor_shapes_eval.json');
+const scenes = join(work, 'scenes');
+step('Render Shapes scenes for 12 VISOR-Shapes prompts (objects placed at random)', ['--import', 'tsx', join(root, 'workers/src/demo/render-scenes.ts'), evalPrompts, scenes, '12', '4']);
+step('Detect and score them by the VISOR rules (about half the relations hold by chance)', [cli, 'evaluate', '--benchmark', 'visor-shapes', '--prompts', evalPrompts, '--images', scenes, '--detector', 'shapes', '--out', join(work, 'result.json')]);
+
 console.log(`
-Not built yet (see the open issues): the platform spine (PostgreSQL, GraphQL API, BullMQ workers),
-guided generation with InfSplign, the bundled Shapes model with its baseline-vs-InfSplign runs and
-leaderboard, and the web app. When they land, this demo submits both runs and leaves the web app up.`);
+Not built yet (see the open issues): the bundled Shapes model (so no baseline-versus-InfSplign runs
+and leaderboard yet), the demo's wiring of the platform (API, worker, submissions) and the web app.
+When they land, this demo submits both runs, prints the leaderboard and leaves the web app up.`);
