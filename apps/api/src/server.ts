@@ -106,6 +106,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     lifecycle: { ...DEFAULT_LIFECYCLE, ...options.lifecycle },
     codeVersion: codeVersionFromEnv(),
   };
+  // While Redis is unreachable each queue reports every failed reconnection; without a listener
+  // BullMQ prints them raw to stderr instead of to the structured log.
+  for (const queue of Object.values(services.queues)) queue.on('error', (err: Error) => logger.warn({ queue: queue.name, err: err.message }, 'queue connection error'));
 
   const apollo = new ApolloServer<RequestContext>({
     typeDefs,

@@ -76,6 +76,8 @@ export class WorkerRuntime {
 
   constructor(private readonly options: WorkerRuntimeOptions) {
     this.results = openQueue(QUEUES.results, options.redisUrl);
+    // Without a listener BullMQ prints its reconnection errors raw to stderr, outside the structured log.
+    this.results.on('error', (err: Error) => options.logger.error({ queue: QUEUES.results, err: err.message }, 'queue connection error'));
     this.redis = openRedisClient(options.redisUrl);
     for (const stage of options.stages) {
       const worker = new Worker(stage, (job: Job, token?: string) => this.process(stage, job, token), {

@@ -5,76 +5,24 @@
  * put back once the grace period is over).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Queue } from 'bullmq';
 import { startRedis, type RedisServer } from '../../../test/support/redis.ts';
+import { startWorkerProcess, stopAllWorkers, type WorkerProcess } from '../../../test/support/worker-process.ts';
 import { QUEUES, evaluateJobId, type ImagesEvaluated } from '../../src/contracts/jobs.ts';
 import { enqueueEvaluate, openQueue } from '../../src/jobs/queues.ts';
 import { assertSameAsCli, evaluateJobFor, evaluateWithCli, shapesFixture, slowEvaluateJobFor, waitForResult, type ShapesFixture } from './support.ts';
-
-const ROOT = resolve(import.meta.dirname, '../../..');
-
-interface WorkerProcess {
-  child: ChildProcess;
-  /** hostname:pid, as its results name it */
-  name: string;
-  logs: Array<Record<string, unknown>>;
-  waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 
 describe('the worker process', () => {
   let redis: RedisServer;
   let f: ShapesFixture;
   let evaluate: Queue;
   let results: Queue;
-  const started: WorkerProcess[] = [];
 
-  /** `npm run worker -- --queues evaluate` (the same command line, without npm in between, so that signals reach the worker itself). */
+  /** `npm run worker -- --queues evaluate`, with short lock times so that a dead worker's job is taken over within a second or two. */
   function startWorker(env: Record<string, string> = {}): WorkerProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/src/jobs/worker-main.ts', '--queues', 'evaluate', '--concurrency', '1', '--device', 'cpu'], {
-      cwd: ROOT,
-      env: { ...process.env, REDIS_URL: redis.url, ARTIFACT_DIR: f.artifactDir, WORKER_HEALTH_PORT: '0', WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '500', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const logs: Array<Record<string, unknown>> = [];
-    const waiters: Array<() => void> = [];
-    let stderr = '';
-    let pending = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) if (line.trim()) logs.push(JSON.parse(line));
-      waiters.forEach((w) => w());
-    });
-    child.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
-    const worker: WorkerProcess = {
-      child,
-      name: `${hostname()}:${child.pid}`,
-      logs,
-      exited,
-      waitForLog: (msg, timeoutMs = 20_000) =>
-        new Promise((found, fail) => {
-          const check = () => {
-            const line = logs.find((l) => l.msg === msg);
-            if (!line) return;
-            clearTimeout(timer);
-            found(line);
-          };
-          const timer = setTimeout(() => fail(new Error(`worker ${child.pid}: no log '${msg}' within ${timeoutMs} ms; logs: ${JSON.stringify(logs).slice(-1500)}; stderr: ${stderr.slice(-1000)}`)), timeoutMs);
-          waiters.push(check);
-          check();
-          void exited.then(() => setTimeout(() => fail(new Error(`worker ${child.pid} exited before logging '${msg}'; stderr: ${stderr.slice(-1000)}`)), 50));
-        }),
-    };
-    started.push(worker);
-    return worker;
+    return startWorkerProcess({ redisUrl: redis.url, artifactDir: f.artifactDir, env: { WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '500', ...env } });
   }
 
   const get = async (port: unknown, path: string) => {
@@ -97,8 +45,7 @@ describe('the worker process', () => {
     [evaluate, results] = [openQueue(QUEUES.evaluate, redis.url), openQueue(QUEUES.results, redis.url)];
   });
   after(async () => {
-    for (const w of started) w.child.kill('SIGKILL');
-    await Promise.all(started.map((w) => w.exited));
+    await stopAllWorkers();
     await Promise.all([evaluate.close(), results.close()]);
     await redis.stop();
     rmSync(f.dir, { recursive: true, force: true });
