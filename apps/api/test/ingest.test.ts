@@ -9,6 +9,7 @@
  * are the jobs' and end-to-end tests' business).
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
 import {
@@ -27,7 +28,8 @@ import type { VisorImageResult } from '@infsplign/workers/evaluation/scorers/vis
 import { sendResult } from '@infsplign/workers/jobs/queues.ts';
 import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
 import { join } from 'node:path';
-import { ingest } from '../src/ingest/ingester.ts';
+import { UnrecoverableError } from 'bullmq';
+import { ingest, RunBatches } from '../src/ingest/ingester.ts';
 import { sweepStalledRuns } from '../src/runs/reconcile.ts';
 import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
 import { mcnemarExact } from '../src/stats/paired.ts';
@@ -230,6 +232,52 @@ test('a message delivered twice changes nothing: rows, counts, events and the ru
   assert.deepEqual(await store.list(`runs/${id}`), []);
 });
 
+/** A run's generate stage done, and the evaluate stage's answers to its chunks, not yet delivered. */
+async function evaluatedChunks(id: string): Promise<ImagesEvaluated[]> {
+  const { chunksTotal } = await runRow(id);
+  for (let chunk = 0; chunk < chunksTotal; chunk++) await ingest(h.api.services, await generated(id, chunk));
+  return Promise.all(Array.from({ length: chunksTotal }, (_, chunk) => evaluated(id, chunk)));
+}
+
+test('ImagesEvaluated messages of one run that arrive together are written as one batch, with the rows, counts and figures of one at a time', async () => {
+  const id = await submit({ seed: 11, limit: 40 });
+  const messages = await evaluatedChunks(id);
+  assert.equal(messages.length, 5);
+  const batches = new RunBatches(h.api.services);
+  // The first is written alone; the rest, a redelivery among them, wait for it and are written together.
+  const outcomes = await Promise.all([...messages, messages[1]].map((m) => batches.apply(m)));
+  assert.ok(outcomes.every((o) => o.applied));
+  assert.ok(outcomes.slice(2).every((o) => o === outcomes[1]), 'one outcome for the batch');
+  assert.deepEqual(outcomes[1], { applied: true, runId: id, finished: true, failed: false });
+
+  const row = await runRow(id);
+  assert.equal(row.status, 'FINISHED');
+  assert.deepEqual([row.imagesGenerated, row.imagesEvaluated], [80, 80]);
+  assert.equal(await h.prisma.imageScore.count({ where: { runId: id } }), 80);
+  const detections = messages.flatMap((m) => m.images).reduce((n, image) => n + image.detections.length, 0);
+  assert.equal(await h.prisma.detection.count({ where: { image: { runId: id } } }), detections);
+  const view = (await h.gql(RUN_QUERY, { id })).data!.run;
+  assertAggregatesEqual(view.aggregates, expectedScore(spatialIds.slice(0, 40), 2, 0.1));
+});
+
+test('a message that cannot be applied fails alone; the others of its batch are written', async () => {
+  const id = await submit({ seed: 12, limit: 24 });
+  const [m0, m1, m2] = await evaluatedChunks(id);
+  const bad: ImagesEvaluated = { ...m2, images: m2.images.map((image, n) => (n === 0 ? { ...image, promptId: randomUUID() } : image)) };
+  const batches = new RunBatches(h.api.services);
+  const [r0, r1, r2] = await Promise.allSettled([m0, m1, bad].map((m) => batches.apply(m)));
+  assert.equal(r0.status, 'fulfilled');
+  assert.equal(r1.status, 'fulfilled');
+  assert.equal(r2.status, 'rejected');
+  assert.ok(r2.reason instanceof UnrecoverableError);
+  assert.match(r2.reason.message, /does not exist/);
+  const written = m0.images.length + m1.images.length;
+  const row = await runRow(id);
+  assert.deepEqual([row.status, row.imagesEvaluated], ['EVALUATING', written]);
+  assert.equal(await h.prisma.imageScore.count({ where: { runId: id } }), written);
+  assert.deepEqual(await batches.apply(m2), { applied: true, runId: id, finished: true, failed: false });
+});
+
 test('rescoreRun with another threshold gives the scorer\'s figures for that threshold; the same settings reuse the run', async () => {
   const same = await h.gql('mutation ($id: ID!) { rescoreRun(runId: $id) { reused run { id } } }', { id: finishedRun }, h.tokens.beta);
   assert.deepEqual(same.data!.rescoreRun, { reused: true, run: { id: finishedRun } });
@@ -359,4 +407,39 @@ test('queueHealth reports the queues and stuck runs; the timeout sweep fails run
   assert.equal(await h.api.services.queues.generate.getJob(generateJobId(id, 0, 0)), undefined, 'its waiting jobs are removed');
   const health = (await h.gql('{ queueHealth { failedRuns { run { id } reason } } }')).data!.queueHealth;
   assert.equal(health.failedRuns.find((r: any) => r.run.id === id).reason, failed.errorReason);
+});
+
+test('the leaderboard ranks the finished runs by their stored figures, filtered by model and detector', async () => {
+  const finished = await h.prisma.run.findMany({
+    where: { status: 'FINISHED', benchmark: { name: 'visor-shapes' } },
+    include: { model: true, team: true, aggregates: { where: { relation: '' } } },
+  });
+  assert.ok(finished.length >= 4, `${finished.length} finished runs`);
+  const FIELDS = 'rank run { id team { name } } model { name } detector threshold metrics { key value low high }';
+  const board = (await h.gql(`{ leaderboard(benchmark: "visor-shapes", sort: { metric: "VISOR_uncond", direction: ASC }) { ${FIELDS} } }`)).data!.leaderboard;
+  assert.deepEqual(board.map((r: any) => r.rank), finished.map((_, i) => i + 1));
+  assert.deepEqual(board.map((r: any) => r.run.id).sort(), finished.map((r) => r.id).sort());
+  const figure = (row: any, key: string) => row.metrics.find((m: any) => m.key === key).value;
+  const values = board.map((r: any) => figure(r, 'VISOR_uncond'));
+  assert.deepEqual(values, [...values].sort((a, b) => a - b), 'ascending');
+  for (const row of board) {
+    const run = finished.find((r) => r.id === row.run.id)!;
+    assert.deepEqual(
+      row.metrics.map((m: any) => [m.key, m.value, m.low, m.high]),
+      ['OA', 'OA_A', 'OA_B', 'VISOR_cond', 'VISOR_uncond', 'VISOR_1', 'VISOR_2', 'VISOR_3', 'VISOR_4'].map((key) => {
+        const a = run.aggregates.find((x) => x.metricKey === key)!;
+        return [key, a.value, a.lower, a.upper];
+      }),
+    );
+    assert.deepEqual([row.model?.name ?? null, row.detector, row.threshold, row.run.team.name], [run.model?.name ?? null, run.detector, run.threshold, run.team.name]);
+  }
+  const best = (await h.gql('{ leaderboard(benchmark: "visor-shapes") { run { id } metrics { key value } } }')).data!.leaderboard;
+  assert.deepEqual(best.map((r: any) => figure(r, 'OA')), best.map((r: any) => figure(r, 'OA')).sort((a: number, b: number) => b - a), 'best first by default');
+
+  const withModel = (await h.gql('{ leaderboard(benchmark: "visor-shapes", model: "tiny-test") { run { id } } }')).data!.leaderboard;
+  assert.deepEqual(withModel.map((r: any) => r.run.id).sort(), finished.filter((r) => r.model?.name === 'tiny-test').map((r) => r.id).sort());
+  assert.ok(withModel.length > 0 && withModel.length < finished.length, 'rescored runs have no model');
+  const byDetector = (await h.gql('{ leaderboard(benchmark: "visor-shapes", detector: "shapes") { run { id } } }')).data!.leaderboard;
+  assert.equal(byDetector.length, finished.filter((r) => r.detector === 'shapes').length);
+  assert.deepEqual((await h.gql('{ leaderboard(benchmark: "visor-shapes", model: "no-such-model") { rank } }')).data!.leaderboard, []);
 });

@@ -1,9 +1,12 @@
 /**
  * The ingester: a BullMQ worker on `results` that writes what the workers report. Every write is an
  * insert that does nothing when its key (run, prompt, image index; image and detection ordinal;
- * image's score) already has a row, and every count is recounted from the rows, so a message
- * delivered twice changes nothing. Each message is one transaction holding the run's row lock, so
- * messages of one run apply one at a time, and a status only moves forward.
+ * image's score) already has a row, and the progress counts grow by the rows a message actually
+ * inserted (and are recounted from the rows before a run finishes), so a message delivered twice
+ * changes nothing. Each message is one transaction holding the run's row lock, so messages of one
+ * run apply one at a time, and a status only moves forward; ImagesEvaluated messages of one run that
+ * wait while another is applied are written together, in one transaction (RunBatches). A transaction
+ * costs a fixed number of statements, whatever its size and however many results its run already has.
  *
  * A database that cannot be reached delays the message (without using up its attempts) instead of
  * failing it, so results wait out an outage of any length.
@@ -45,7 +48,8 @@ export function isDatabaseUnreachable(err: unknown): boolean {
 
 /**
  * Recounts the run's progress from its rows and sets `fields`, writing the run's row only when
- * something differs: a redelivered message must leave even its `updated_at` as it was.
+ * something differs: a redelivered message must leave even its `updated_at` as it was. Counting
+ * costs time in proportion to the run's size, so it runs once, when the counts say the run is complete.
  */
 async function recount(tx: Tx, runId: string, fields: { executionProvider?: string; scorerVersion?: string } = {}): Promise<{ imagesEvaluated: number; imagesTotal: number }> {
   const [imagesGenerated, imagesEvaluated, run] = await Promise.all([
@@ -56,6 +60,38 @@ async function recount(tx: Tx, runId: string, fields: { executionProvider?: stri
   const wanted = { imagesGenerated, imagesEvaluated, ...fields };
   if ((Object.keys(wanted) as (keyof typeof wanted)[]).some((key) => run[key] !== wanted[key])) await tx.run.update({ where: { id: runId }, data: wanted });
   return { imagesEvaluated, imagesTotal: run.imagesTotal };
+}
+
+/** What a message's writes added: new image rows and new score rows (none for a redelivered message). */
+interface Added {
+  images: number;
+  scores: number;
+}
+
+/**
+ * Adds a message's new rows to the run's progress counts and sets `fields`, in one statement that
+ * writes the run's row only when something changes (a redelivered message adds nothing and leaves
+ * even `updated_at` as it was). Every writer of a run's images and scores holds the run's lock and
+ * comes through here, so the counts stay equal to the rows.
+ */
+async function addProgress(tx: Tx, runId: string, added: Added, fields: { executionProvider?: string; scorerVersion?: string } = {}): Promise<{ imagesEvaluated: number; imagesTotal: number }> {
+  const provider = fields.executionProvider ?? null;
+  const scorer = fields.scorerVersion ?? null;
+  const [row] = await tx.$queryRaw<{ imagesEvaluated: number; imagesTotal: number }[]>`
+    WITH updated AS (
+      UPDATE runs
+      SET images_generated = images_generated + ${added.images}::int, images_evaluated = images_evaluated + ${added.scores}::int,
+          execution_provider = coalesce(${provider}::text, execution_provider), scorer_version = coalesce(${scorer}::text, scorer_version), updated_at = now()
+      WHERE id = ${runId}::uuid
+        AND (${added.images}::int > 0 OR ${added.scores}::int > 0
+             OR execution_provider IS DISTINCT FROM coalesce(${provider}::text, execution_provider)
+             OR scorer_version IS DISTINCT FROM coalesce(${scorer}::text, scorer_version))
+      RETURNING images_evaluated, images_total)
+    SELECT images_evaluated AS "imagesEvaluated", images_total AS "imagesTotal" FROM updated
+    UNION ALL
+    SELECT images_evaluated, images_total FROM runs WHERE id = ${runId}::uuid AND NOT EXISTS (SELECT 1 FROM updated)`;
+  if (!row) throw new Error(`run ${runId} vanished while its lock was held`);
+  return row;
 }
 
 /** Fails the run (in the caller's transaction) with the reason, as a result the caller returns. */
@@ -78,7 +114,7 @@ async function ingestGenerated(services: Services, message: ImagesGenerated): Pr
         return { outcome: await failRun(tx, runId, `the generate stage could not generate ${details.length} prompt(s) of chunk ${message.chunk}: ${details.join('; ')}`) };
       }
       const images = message.images;
-      await tx.$executeRaw`
+      const inserted = await tx.$executeRaw`
         INSERT INTO images (run_id, prompt_id, image_index, artifact_key, width, height, generation_ms)
         SELECT ${runId}::uuid, u.prompt_id, u.image_index, u.artifact_key, u.width, u.height, u.generation_ms
         FROM unnest(${images.map((i) => i.promptId)}::uuid[], ${images.map((i) => i.imageIndex)}::int[], ${images.map((i) => i.artifactKey)}::text[],
@@ -86,7 +122,7 @@ async function ingestGenerated(services: Services, message: ImagesGenerated): Pr
              AS u(prompt_id, image_index, artifact_key, width, height, generation_ms)
         ON CONFLICT (run_id, prompt_id, image_index) DO NOTHING`;
       await advanceTo(tx, run, 'GENERATING');
-      await recount(tx, runId, { executionProvider: message.device });
+      await addProgress(tx, runId, { images: inserted, scores: 0 }, { executionProvider: message.device });
       return { outcome: { applied: true, runId, finished: false, failed: false }, evaluateRound: await currentRound(tx, runId) };
     },
     { timeout: TRANSACTION_TIMEOUT_MS },
@@ -108,22 +144,33 @@ async function ingestGenerated(services: Services, message: ImagesGenerated): Pr
   return outcome;
 }
 
-async function ingestEvaluated(services: Services, message: ImagesEvaluated): Promise<IngestOutcome> {
-  const { runId } = message;
+function isUnscored(image: ImagesEvaluated['images'][number]): boolean {
+  return !image.score.scored || image.score.correct === null || image.score.value === null;
+}
+
+/**
+ * Applies ImagesEvaluated messages of one run (one, or a batch that RunBatches gathered) in one
+ * transaction: the run's lock, its image set, the prompts, one statement that writes the images,
+ * detections and scores of all of them, and the progress counts.
+ */
+async function ingestEvaluated(services: Services, messages: readonly ImagesEvaluated[]): Promise<IngestOutcome> {
+  const { runId } = messages[0];
+  if (messages.some((m) => m.runId !== runId)) throw new Error('ingestEvaluated: a batch holds messages of one run only');
   return services.prisma.$transaction(
     async (tx) => {
       const run = await lockRun(tx, runId);
       if (!run) return skipped(runId, 'the run no longer exists');
       if (!isActive(run.status)) return skipped(runId, `the run is ${run.status}`);
-      const meta = await tx.run.findUniqueOrThrow({ where: { id: runId }, select: { imageSet: { select: { artifactPrefix: true } } } });
-      const prompts = await tx.prompt.findMany({ where: { id: { in: [...new Set(message.images.map((i) => i.promptId))] } }, select: { id: true, externalId: true } });
+      const [meta] = await tx.$queryRaw<{ prefix: string | null }[]>`
+        SELECT s.artifact_prefix AS prefix FROM runs r LEFT JOIN image_sets s ON s.id = r.image_set_id WHERE r.id = ${runId}::uuid`;
+      const images = messages.flatMap((m) => m.images);
+      const prompts = await tx.prompt.findMany({ where: { id: { in: [...new Set(images.map((i) => i.promptId))] } }, select: { id: true, externalId: true } });
       const externalId = new Map(prompts.map((p) => [p.id, p.externalId]));
-      const images = message.images;
       const missing = images.find((i) => !externalId.has(i.promptId));
       if (missing) throw new UnrecoverableError(`ImagesEvaluated for run ${runId}: prompt ${missing.promptId} does not exist`);
       // Planning leaves out the prompts a benchmark does not score, so every image here must have a
       // score; one without would keep the run from ever counting as complete.
-      const unscored = images.find((i) => !i.score.scored || i.score.correct === null || i.score.value === null);
+      const unscored = images.find(isUnscored);
       if (unscored) {
         const why = unscored.score.reason ?? 'no reason given';
         return failRun(tx, runId, `image ${unscored.imageIndex} of prompt ${externalId.get(unscored.promptId)} came back unscored (${why}): the workers and the API disagree about which prompts the benchmark scores; run the same version of both, then retryRun`);
@@ -131,39 +178,57 @@ async function ingestEvaluated(services: Services, message: ImagesEvaluated): Pr
 
       // Uploaded images get their row now (generated ones have it already): the key follows from the
       // image set's naming, `{ID}_{K}.png`, which planning required of the set.
-      if (!meta.imageSet) return failRun(tx, runId, 'the image set of the run was deleted while it was being evaluated; submit it again');
-      const prefix = meta.imageSet.artifactPrefix;
-      await tx.$executeRaw`
-        INSERT INTO images (run_id, prompt_id, image_index, artifact_key, width, height)
-        SELECT ${runId}::uuid, u.prompt_id, u.image_index, u.artifact_key, u.width, u.height
-        FROM unnest(${images.map((i) => i.promptId)}::uuid[], ${images.map((i) => i.imageIndex)}::int[],
-                    ${images.map((i) => imageKey(prefix, externalId.get(i.promptId)!, i.imageIndex))}::text[],
-                    ${images.map((i) => i.width)}::int[], ${images.map((i) => i.height)}::int[])
-             AS u(prompt_id, image_index, artifact_key, width, height)
-        ON CONFLICT (run_id, prompt_id, image_index) DO NOTHING`;
-      const rows = await tx.image.findMany({ where: { runId, promptId: { in: prompts.map((p) => p.id) } }, select: { id: true, promptId: true, imageIndex: true } });
-      const imageId = new Map(rows.map((row) => [`${row.promptId}/${row.imageIndex}`, row.id]));
-      const idOf = (i: (typeof images)[number]) => imageId.get(`${i.promptId}/${i.imageIndex}`)!;
-
-      const detections = images.flatMap((image) => image.detections.map((d, ordinal) => ({ imageId: idOf(image), ordinal, ...d })));
-      if (detections.length > 0) {
-        await tx.$executeRaw`
+      if (!meta?.prefix) return failRun(tx, runId, 'the image set of the run was deleted while it was being evaluated; submit it again');
+      const prefix = meta.prefix;
+      // Detections name their image by its 1-based position in the message (`n` of the input below).
+      const detections = images.flatMap((image, i) => image.detections.map((d, ordinal) => ({ n: i + 1, ordinal, ...d })));
+      // One statement for images, detections and scores. Its snapshot predates its own inserts, so an
+      // image's id comes from new_images when this message created the row and from images when it was
+      // there already (generated, or a redelivery).
+      const [written] = await tx.$queryRaw<Added[]>`
+        WITH input AS (
+          SELECT * FROM unnest(${images.map((i) => i.promptId)}::uuid[], ${images.map((i) => i.imageIndex)}::int[],
+                               ${images.map((i) => imageKey(prefix, externalId.get(i.promptId)!, i.imageIndex))}::text[],
+                               ${images.map((i) => i.width)}::int[], ${images.map((i) => i.height)}::int[],
+                               ${images.map((i) => i.score.correct!)}::boolean[], ${images.map((i) => i.score.value!)}::float8[],
+                               ${images.map((i) => i.score.reason)}::text[], ${images.map((i) => JSON.stringify(i.score.details))}::text[])
+               WITH ORDINALITY AS u(prompt_id, image_index, artifact_key, width, height, correct, score, reason, details, n)
+        ),
+        new_images AS (
+          INSERT INTO images (run_id, prompt_id, image_index, artifact_key, width, height)
+          SELECT ${runId}::uuid, prompt_id, image_index, artifact_key, width, height FROM input
+          ON CONFLICT (run_id, prompt_id, image_index) DO NOTHING
+          RETURNING id, prompt_id, image_index
+        ),
+        keyed AS (
+          SELECT u.n, u.correct, u.score, u.reason, u.details, coalesce(ni.id, i.id) AS image_id
+          FROM input u
+          LEFT JOIN new_images ni ON ni.prompt_id = u.prompt_id AND ni.image_index = u.image_index
+          LEFT JOIN images i ON i.run_id = ${runId}::uuid AND i.prompt_id = u.prompt_id AND i.image_index = u.image_index
+        ),
+        new_detections AS (
           INSERT INTO detections (image_id, ordinal, label, score, x0, y0, x1, y1)
-          SELECT * FROM unnest(${detections.map((d) => d.imageId)}::uuid[], ${detections.map((d) => d.ordinal)}::int[], ${detections.map((d) => d.label)}::text[],
-                               ${detections.map((d) => d.score)}::float8[], ${detections.map((d) => d.box[0])}::float8[], ${detections.map((d) => d.box[1])}::float8[],
-                               ${detections.map((d) => d.box[2])}::float8[], ${detections.map((d) => d.box[3])}::float8[])
-          ON CONFLICT (image_id, ordinal) DO NOTHING`;
-      }
-      await tx.$executeRaw`
-        INSERT INTO image_scores (image_id, run_id, correct, score, reason, details)
-        SELECT u.image_id, ${runId}::uuid, u.correct, u.score, u.reason, u.details::jsonb
-        FROM unnest(${images.map(idOf)}::uuid[], ${images.map((i) => i.score.correct!)}::boolean[], ${images.map((i) => i.score.value!)}::float8[],
-                    ${images.map((i) => i.score.reason)}::text[], ${images.map((i) => JSON.stringify(i.score.details))}::text[])
-             AS u(image_id, correct, score, reason, details)
-        ON CONFLICT (image_id) DO NOTHING`;
+          SELECT k.image_id, d.ordinal, d.label, d.score, d.x0, d.y0, d.x1, d.y1
+          FROM unnest(${detections.map((d) => d.n)}::int[], ${detections.map((d) => d.ordinal)}::int[], ${detections.map((d) => d.label)}::text[],
+                      ${detections.map((d) => d.score)}::float8[], ${detections.map((d) => d.box[0])}::float8[], ${detections.map((d) => d.box[1])}::float8[],
+                      ${detections.map((d) => d.box[2])}::float8[], ${detections.map((d) => d.box[3])}::float8[])
+               AS d(n, ordinal, label, score, x0, y0, x1, y1)
+          JOIN keyed k ON k.n = d.n
+          ON CONFLICT (image_id, ordinal) DO NOTHING
+        ),
+        new_scores AS (
+          INSERT INTO image_scores (image_id, run_id, correct, score, reason, details)
+          SELECT image_id, ${runId}::uuid, correct, score, reason, details::jsonb FROM keyed
+          ON CONFLICT (image_id) DO NOTHING
+          RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM new_images)::int AS images, (SELECT count(*) FROM new_scores)::int AS scores`;
       await advanceTo(tx, run, 'EVALUATING');
-      const { imagesEvaluated, imagesTotal } = await recount(tx, runId, { scorerVersion: message.scorerVersion });
-      if (imagesEvaluated < imagesTotal) return { applied: true, runId, finished: false, failed: false };
+      let progress = await addProgress(tx, runId, written, { scorerVersion: messages.at(-1)!.scorerVersion });
+      if (progress.imagesEvaluated < progress.imagesTotal) return { applied: true, runId, finished: false, failed: false };
+      // Complete by the counts; whether it is complete is decided by counting the rows themselves.
+      progress = await recount(tx, runId);
+      if (progress.imagesEvaluated < progress.imagesTotal) return { applied: true, runId, finished: false, failed: false };
       await finishRun(tx, runId);
       const after = await tx.run.findUniqueOrThrow({ where: { id: runId }, select: { status: true } });
       return { applied: true, runId, finished: after.status === 'FINISHED', failed: after.status === 'FAILED' };
@@ -186,18 +251,112 @@ async function ingestFailed(services: Services, message: ChunkFailed): Promise<I
 
 /** Applies one result message (already parsed). Exported for tests that deliver messages directly. */
 export async function ingest(services: Services, message: ResultMessage): Promise<IngestOutcome> {
-  const outcome = await (message.type === 'ImagesGenerated' ? ingestGenerated(services, message) : message.type === 'ImagesEvaluated' ? ingestEvaluated(services, message) : ingestFailed(services, message));
+  const outcome = await (message.type === 'ImagesGenerated' ? ingestGenerated(services, message) : message.type === 'ImagesEvaluated' ? ingestEvaluated(services, [message]) : ingestFailed(services, message));
   if (outcome.applied && outcome.failed) await stopRunJobs(services, message.runId);
   return outcome;
+}
+
+/** The most images one batch of ImagesEvaluated messages writes in one transaction. */
+export const MAX_BATCH_IMAGES = 2000;
+
+interface Waiting {
+  message: ResultMessage;
+  resolve(outcome: IngestOutcome): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Applies the messages a process takes, one run's at a time. A run's messages would apply one at a
+ * time anyway (each takes the run's lock), but waiting for it in PostgreSQL would hold a connection
+ * per message; here they wait in memory, so an ingester uses at most one connection per run. And
+ * the ImagesEvaluated messages that wait for a turn are written together, in one transaction (up to
+ * MAX_BATCH_IMAGES images): group commit, paying a message's fixed cost (transaction, lock,
+ * statements, planning) once per batch. Every job still gets its own answer: a batch that fails is
+ * applied again message by message, so a bad message fails alone; an unreachable database delays
+ * every message of the batch.
+ */
+export class RunBatches {
+  private readonly waiting = new Map<string, Waiting[]>();
+
+  constructor(private readonly services: Services) {}
+
+  /** Resolves once the message is applied (alone or in a batch), with the outcome of that transaction. */
+  apply(message: ResultMessage): Promise<IngestOutcome> {
+    return new Promise((resolve, reject) => {
+      const queue = this.waiting.get(message.runId);
+      if (queue) {
+        queue.push({ message, resolve, reject });
+        return;
+      }
+      this.waiting.set(message.runId, [{ message, resolve, reject }]);
+      void this.drain(message.runId);
+    });
+  }
+
+  private async drain(runId: string): Promise<void> {
+    const queue = this.waiting.get(runId)!;
+    while (queue.length > 0) {
+      // In order: the ImagesEvaluated messages at the front, up to the image limit, or the one other message there.
+      const imagesOf = (w: Waiting | undefined) => (w?.message.type === 'ImagesEvaluated' ? w.message.images.length : null);
+      let n = 1;
+      let images = imagesOf(queue[0]);
+      if (images !== null) {
+        for (let size = imagesOf(queue[n]); size !== null && images + size <= MAX_BATCH_IMAGES; size = imagesOf(queue[n])) {
+          images += size;
+          n++;
+        }
+      }
+      await this.write(queue.splice(0, n));
+    }
+    this.waiting.delete(runId);
+  }
+
+  private async write(batch: Waiting[]): Promise<void> {
+    const messages = batch.map((w) => w.message).filter((m): m is ImagesEvaluated => m.type === 'ImagesEvaluated');
+    // A message with an unscored image fails the run: it goes alone, so the others keep their own outcomes.
+    if (batch.length > 1 && messages.length === batch.length && !messages.some((m) => m.images.some(isUnscored))) {
+      let outcome: IngestOutcome | undefined;
+      try {
+        outcome = await ingestEvaluated(this.services, messages);
+      } catch (err) {
+        if (isDatabaseUnreachable(err)) {
+          for (const w of batch) w.reject(err);
+          return;
+        }
+        // Nothing of the batch was written: one at a time, each message meets its own error.
+      }
+      if (outcome) {
+        try {
+          if (outcome.applied && outcome.failed) await stopRunJobs(this.services, outcome.runId);
+          for (const w of batch) w.resolve(outcome);
+        } catch (err) {
+          for (const w of batch) w.reject(err);
+        }
+        return;
+      }
+    }
+    for (const w of batch) {
+      try {
+        w.resolve(await ingest(this.services, w.message));
+      } catch (err) {
+        w.reject(err);
+      }
+    }
+  }
 }
 
 export interface Ingester {
   close(): Promise<void>;
 }
 
-/** Starts consuming `results`. */
-export function startIngester(services: Services, redisUrl: string, concurrency = 4): Ingester {
+/**
+ * Starts consuming `results`. `concurrency` is how many messages are taken at once: messages of
+ * different runs apply in parallel, those of one run in turn, ImagesEvaluated ones in batches
+ * (RunBatches); a message waiting for its run's turn holds no database connection.
+ */
+export function startIngester(services: Services, redisUrl: string, concurrency = 16): Ingester {
   const log = services.logger.child({ component: 'ingester' });
+  const batches = new RunBatches(services);
   const worker = new Worker(
     QUEUES.results,
     async (job: Job, token?: string) => {
@@ -205,7 +364,7 @@ export function startIngester(services: Services, redisUrl: string, concurrency 
       // A malformed message will not become valid by retrying: it fails at once, kept in Redis for a person.
       if (!parsed.success) throw new UnrecoverableError(`result message ${job.id}: ${describeZodError(parsed.error)}`);
       try {
-        const outcome = await ingest(services, parsed.data);
+        const outcome = await batches.apply(parsed.data);
         log.info({ job: job.id, type: parsed.data.type, chunk: parsed.data.chunk, ...outcome }, outcome.applied ? 'result ingested' : 'result skipped');
         return outcome;
       } catch (err) {

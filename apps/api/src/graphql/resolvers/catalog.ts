@@ -2,10 +2,17 @@
 import { defaultParams } from '@infsplign/workers/contracts/method-params.ts';
 import { z } from 'zod';
 import { inputError, parseInput } from '../../errors.ts';
-import type { Method, Model } from '../../generated/prisma/client.ts';
+import { Prisma, type Method, type Model, type Run } from '../../generated/prisma/client.ts';
 import { modelDefaults } from '../../runs/submit.ts';
 import type { RequestContext } from '../context.ts';
-import { orderedMetrics, PROMPT_SET_INCLUDE, RUN_INCLUDE, type PromptSetRow } from '../rows.ts';
+import { orderedMetrics, PROMPT_SET_INCLUDE, RUN_COLUMNS, withRelations, type PromptSetRow } from '../rows.ts';
+
+interface Figure {
+  metricKey: string;
+  value: number | null;
+  lower: number | null;
+  upper: number | null;
+}
 
 const leaderboardArgs = z.object({
   benchmark: z.string().min(1).max(200),
@@ -23,12 +30,24 @@ async function leaderboard(args: unknown, { services: { prisma } }: RequestConte
   if (!metric) throw inputError(['sort', 'metric'], `benchmark ${name} has no metric '${metricKey}' (known: ${benchmark.metrics.map((m) => m.key).join(', ')})`);
   const direction = sort?.direction ?? (metric.higherIsBetter ? 'DESC' : 'ASC');
 
-  // Aggregates only (one row per metric per run), never per-image rows.
-  const runs = await prisma.run.findMany({
-    where: { benchmarkId: benchmark.id, status: 'FINISHED', ...(model && { model: { name: model } }), ...(detector && { detector }) },
-    include: { ...RUN_INCLUDE, aggregates: { where: { relation: '' } } },
-  });
-  const valueOf = (run: (typeof runs)[number]) => run.aggregates.find((a) => a.metricKey === metric.key)?.value ?? null;
+  // Aggregates only (each run's overall figures), never per-image rows: the runs and their figures
+  // in two statements with the same filter, ranked here, then the runs' catalogue rows.
+  const where = Prisma.sql`r.benchmark_id = ${benchmark.id}::uuid AND r.status = 'FINISHED'
+    ${model ? Prisma.sql`AND r.model_id = (SELECT id FROM models WHERE name = ${model})` : Prisma.empty}
+    ${detector ? Prisma.sql`AND r.detector = ${detector}` : Prisma.empty}`;
+  const found = await prisma.$queryRaw<Run[]>`SELECT ${RUN_COLUMNS} FROM runs r WHERE ${where}`;
+  const figures = await prisma.$queryRaw<(Figure & { runId: string })[]>`
+    SELECT a.run_id AS "runId", a.metric_key AS "metricKey", a.value, a.lower, a.upper
+    FROM runs r JOIN run_aggregates a ON a.run_id = r.id AND a.relation = '' WHERE ${where}`;
+  const figuresOf = new Map<string, Figure[]>();
+  for (const figure of figures) {
+    const ofRun = figuresOf.get(figure.runId);
+    if (ofRun) ofRun.push(figure);
+    else figuresOf.set(figure.runId, [figure]);
+  }
+  const runs = (await withRelations(prisma, found)).map((run) => ({ ...run, aggregates: figuresOf.get(run.id) ?? [] }));
+  type Ranked = (typeof runs)[number];
+  const valueOf = (run: Ranked) => run.aggregates.find((a) => a.metricKey === metric.key)?.value ?? null;
   const sign = direction === 'DESC' ? -1 : 1;
   runs.sort((a, b) => {
     const [va, vb] = [valueOf(a), valueOf(b)];
@@ -49,6 +68,17 @@ async function leaderboard(args: unknown, { services: { prisma } }: RequestConte
   }));
 }
 
+/** Prompt counts asked for in one request, by prompt set: a page of runs of one set counts it once. */
+const promptCounts = new WeakMap<RequestContext, Map<string, Promise<number>>>();
+
+function promptCount(ctx: RequestContext, promptSetId: string): Promise<number> {
+  let counts = promptCounts.get(ctx);
+  if (!counts) promptCounts.set(ctx, (counts = new Map()));
+  let count = counts.get(promptSetId);
+  if (!count) counts.set(promptSetId, (count = ctx.services.prisma.prompt.count({ where: { promptSetId } })));
+  return count;
+}
+
 export const catalogResolvers = {
   Query: {
     benchmarks: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) =>
@@ -62,7 +92,7 @@ export const catalogResolvers = {
   },
   PromptSet: {
     benchmark: (set: PromptSetRow) => set.benchmark.name,
-    promptCount: (set: PromptSetRow) => set._count.prompts,
+    promptCount: (set: PromptSetRow, _: unknown, ctx: RequestContext) => set._count?.prompts ?? promptCount(ctx, set.id),
   },
   Method: {
     parameterSchema: (method: Method) => method.paramSchema,

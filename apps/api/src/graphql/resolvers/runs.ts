@@ -75,7 +75,10 @@ const IMAGE_ORDER = [{ prompt: { externalId: 'asc' } }, { imageIndex: 'asc' }] a
 
 async function images(args: unknown, { services: { prisma } }: RequestContext) {
   const parsed = parseInput(imagesArgs, args);
-  const run = await requireRun(prisma, parsed.runId, 'runId');
+  const id = runId(parsed.runId, 'runId');
+  // Only whether the run exists: its relations are the Run fields' business.
+  const run = await prisma.run.findUnique({ where: { id }, select: { id: true } });
+  if (!run) throw notFound(`run ${parsed.runId}`);
   const size = pageSize(parsed.first);
   const cursor = decodeCursor(parsed.after, imageCursor);
   const f = parsed.filter;
@@ -86,12 +89,15 @@ async function images(args: unknown, { services: { prisma } }: RequestContext) {
   };
   const where: Prisma.ImageWhereInput = {
     runId: run.id,
-    ...(f?.correct != null && { score: { is: { correct: f.correct } } }),
+    // The score's own run id lets PostgreSQL read the matching scores from one range of the
+    // (run_id, correct, image_id) index instead of looking up the score of every image of the run.
+    ...(f?.correct != null && { score: { is: { runId: run.id, correct: f.correct } } }),
     ...(Object.keys(prompt).length > 0 && { prompt }),
   };
   const [items, totalCount] = await Promise.all([
     prisma.image.findMany({ where: { AND: [where, imagesAfter(cursor)] }, orderBy: [...IMAGE_ORDER], take: size + 1, include: IMAGE_INCLUDE }),
-    prisma.image.count({ where }),
+    // Filtered by `correct` alone, the images are their scores' rows: counted in the index, without a join.
+    f?.correct != null && Object.keys(prompt).length === 0 ? prisma.imageScore.count({ where: { runId: run.id, correct: f.correct } }) : prisma.image.count({ where }),
   ]);
   return { ...connection(items, size, (image) => [image.prompt.externalId, image.imageIndex]), totalCount };
 }
