@@ -6,7 +6,8 @@
  * in this process (createApiServer, as `npm run api` starts it) on a free port.
  *
  * End to end: rendered Shapes scenes uploaded, registered and scored by an EVALUATE_ONLY run through
- * the GraphQL API, with the same figures as `infsplign evaluate`; rescored at another threshold.
+ * the GraphQL API, with the same figures as `infsplign evaluate`; rescored at another threshold. A
+ * GENERATE_AND_EVALUATE run of the bundled model, with the figures of `infsplign experiment`.
  * Faults, each on a run of its own over one larger image set: a worker killed mid-job, redis-server
  * killed and restarted from its append-only file, Redis restarted empty, PostgreSQL stopped while
  * results come in. Each must end FINISHED, with one row per image and the CLI's figures.
@@ -390,6 +391,19 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     // A rescore reuses the images: no image files of its own, its rows point at the uploaded set.
     assert.ok(failingLater.edges.every((e: any) => e.node.url.startsWith('/artifacts/sets/e2e/')));
     await worker.kill();
+  });
+
+  test('the bundled model: a GENERATE_AND_EVALUATE run goes QUEUED, GENERATING, EVALUATING, FINISHED, with `experiment`\'s figures for the same prompts and seed', async () => {
+    const out = join(scratch, 'experiment');
+    const reference = mustRun('npx', ['--no-install', 'infsplign', 'experiment', '--model', 'bundled', '--benchmark', 'visor-shapes', '--configs', 'infsplign', '--limit', '4', '--images-per-prompt', '2', '--seed', '7', '--out', out]);
+    startWorker();
+    const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'bundled', method: 'infsplign', detector: 'shapes', seed: 7, imagesPerPrompt: 2, limit: 4 };
+    const { submitRun } = await gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status } } }', { input });
+    const run = await finished(submitRun.run.id, 240_000);
+    assert.deepEqual(run.timeline.map((e: any) => e.status), ['QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED']);
+    assert.deepEqual(run.progress, { prompts: 4, totalImages: 8, imagesGenerated: 8, imagesEvaluated: 8, fraction: 1 });
+    await reference;
+    assertSameFigures(run.aggregates, JSON.parse(readFileSync(join(out, 'infsplign', 'result.json'), 'utf8')) as CliResult);
   });
 
   test('fault: a worker killed with SIGKILL mid-job; a second worker process runs the job again; no duplicate rows', async () => {

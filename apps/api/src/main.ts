@@ -1,10 +1,12 @@
 /**
  * `npm run api`: the API as a process. Settings from the environment: DATABASE_URL, REDIS_URL
- * (default redis://127.0.0.1:6379), ARTIFACT_DIR (default the repository's .artifacts/), PORT (4000),
+ * (default redis://127.0.0.1:6379), the artifact store (ARTIFACT_STORE=s3://BUCKET[/PREFIX] with S3_ENDPOINT,
+ * S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; or ARTIFACT_DIR, default the repository's
+ * .artifacts/; see workers/src/artifacts/config.ts), PORT (4000),
  * HOST (127.0.0.1), INFSPLIGN_DEVICE (the device generate jobs ask for: cpu, cuda or webgpu; cpu).
  * SIGTERM and SIGINT close it cleanly: in-flight requests and ingestion finish, nothing is lost.
  */
-import { DEFAULT_ARTIFACT_DIR } from '@infsplign/workers/artifacts/store.ts';
+import { artifactStoreConfigFromEnv } from '@infsplign/workers/artifacts/config.ts';
 import { JOB_DEVICES } from '@infsplign/workers/contracts/jobs.ts';
 import { redisUrlFromEnv } from '@infsplign/workers/jobs/queues.ts';
 import { z } from 'zod';
@@ -14,7 +16,6 @@ import { createApiServer } from './server.ts';
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  ARTIFACT_DIR: z.string().min(1).default(DEFAULT_ARTIFACT_DIR),
   INFSPLIGN_DEVICE: z.enum(JOB_DEVICES).default('cpu'),
 });
 
@@ -24,7 +25,7 @@ try {
   const server = await createApiServer({
     databaseUrl: databaseUrlFromEnv(),
     redisUrl: redisUrlFromEnv(),
-    artifactDir: env.data.ARTIFACT_DIR,
+    store: artifactStoreConfigFromEnv(),
     port: env.data.PORT,
     host: env.data.HOST,
     lifecycle: { device: env.data.INFSPLIGN_DEVICE },

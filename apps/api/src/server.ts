@@ -10,7 +10,8 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { artifactKeyProblem } from '@infsplign/workers/artifacts/keys.ts';
-import { ArtifactNotFoundError, LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
+import { createArtifactStore, storeConfigFromOptions, type ArtifactStoreConfig } from '@infsplign/workers/artifacts/config.ts';
+import { ArtifactNotFoundError } from '@infsplign/workers/artifacts/store.ts';
 import { openRedisClient } from '@infsplign/workers/jobs/queues.ts';
 import express, { type ErrorRequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
@@ -25,7 +26,10 @@ import { closeQueues, codeVersionFromEnv, DEFAULT_LIFECYCLE, openQueues, type Li
 export interface ApiServerOptions {
   databaseUrl: string;
   redisUrl: string;
-  artifactDir: string;
+  /** where images live (main.ts: from the environment) */
+  store?: ArtifactStoreConfig;
+  /** shorthand for a local store in this directory, when `store` is not given */
+  artifactDir?: string;
   /** 0 picks a free port */
   port: number;
   host?: string;
@@ -100,7 +104,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const logger = options.logger ?? pino({ name: 'infsplign-api' });
   const services: Services = {
     prisma: createPrisma(options.databaseUrl),
-    store: new LocalArtifactStore(options.artifactDir),
+    store: createArtifactStore(storeConfigFromOptions(options, 'createApiServer')),
     queues: openQueues(options.redisUrl),
     redis: openRedisClient(options.redisUrl),
     logger,

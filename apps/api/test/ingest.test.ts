@@ -29,7 +29,9 @@ import { sendResult } from '@infsplign/workers/jobs/queues.ts';
 import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
 import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
+import { pino } from 'pino';
 import { ingest, RunBatches } from '../src/ingest/ingester.ts';
+import { createApiServer } from '../src/server.ts';
 import { sweepStalledRuns } from '../src/runs/reconcile.ts';
 import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
 import { mcnemarExact } from '../src/stats/paired.ts';
@@ -84,12 +86,12 @@ async function generated(runId: string, chunk: number, round = 0): Promise<Image
 }
 
 /** The evaluate stage's answer to a chunk job: made-up detections, scored as the evaluate stage scores them. */
-async function evaluated(runId: string, chunk: number, round = 0): Promise<ImagesEvaluated> {
+async function evaluated(runId: string, chunk: number, round = 0, detect: typeof detectionsOf = detectionsOf): Promise<ImagesEvaluated> {
   const job = await eventually(async () => (await h.api.services.queues.evaluate.getJob(evaluateJobId(runId, chunk, round))) ?? undefined, `evaluate job ${chunk}`);
   const data = evaluateChunkJobSchema.parse(job.data);
   const externalOf = new Map(data.prompts.map((p) => [p.promptId, p.externalId]));
   const set = promptSetFromRows(data.benchmark, data.prompts.map((p) => ({ externalId: p.externalId, metadata: p.record })));
-  const detected: ImageDetections[] = data.images.map((i) => ({ prompt: externalOf.get(i.promptId)!, image: i.imageIndex, width: 64, height: 64, detections: detectionsOf(promptOfId.get(externalOf.get(i.promptId)!)!, i.imageIndex) }));
+  const detected: ImageDetections[] = data.images.map((i) => ({ prompt: externalOf.get(i.promptId)!, image: i.imageIndex, width: 64, height: 64, detections: detect(promptOfId.get(externalOf.get(i.promptId)!)!, i.imageIndex) }));
   const scored = scoreImages(data.benchmark, set, detected, { threshold: data.threshold });
   const images = data.images.map((i, n) => {
     const r = scored.images.find((s) => s.prompt === detected[n].prompt && s.image === i.imageIndex) as VisorImageResult;
@@ -442,4 +444,78 @@ test('the leaderboard ranks the finished runs by their stored figures, filtered 
   const byDetector = (await h.gql('{ leaderboard(benchmark: "visor-shapes", detector: "shapes") { run { id } } }')).data!.leaderboard;
   assert.equal(byDetector.length, finished.filter((r) => r.detector === 'shapes').length);
   assert.deepEqual((await h.gql('{ leaderboard(benchmark: "visor-shapes", model: "no-such-model") { rank } }')).data!.leaderboard, []);
+});
+
+test('the leaderboard is never stale: a run that finishes, a better one, a rescore and a deletion show at once, in every API process', async () => {
+  // A second API process on the same database, with its own boards in memory.
+  const other = await createApiServer({
+    databaseUrl: h.postgres.url('ingest'),
+    redisUrl: h.redis.url,
+    artifactDir: h.artifactDir,
+    port: 0,
+    logger: pino({ level: 'silent' }),
+    sweepIntervalMs: 0,
+    reconcileIntervalMs: 0,
+  });
+  try {
+    const QUERY = 'query ($model: String) { leaderboard(benchmark: "visor-shapes", model: $model) { rank run { id } metrics { key value } } }';
+    const board = async (url: string, model?: string) => {
+      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, variables: { model } }) });
+      const body = (await response.json()) as { data: { leaderboard: { rank: number; run: { id: string }; metrics: { key: string; value: number | null }[] }[] } };
+      return body.data.leaderboard.map((row) => ({ id: row.run.id, OA: row.metrics.find((m) => m.key === 'OA')?.value ?? null }));
+    };
+    /** The finished runs by their stored OA, best first (ties: the earlier finished first), as both APIs must rank them now. */
+    const expected = async (model?: string) => {
+      const runs = await h.prisma.run.findMany({
+        where: { status: 'FINISHED', benchmark: { name: 'visor-shapes' }, ...(model && { model: { name: model } }) },
+        include: { aggregates: { where: { relation: '', metricKey: 'OA' } } },
+      });
+      return runs
+        .map((run) => ({ id: run.id, OA: run.aggregates[0]?.value ?? null, finishedAt: run.finishedAt!.getTime() }))
+        .sort((a, b) => (a.OA === null || b.OA === null ? (a.OA === null ? 1 : 0) - (b.OA === null ? 1 : 0) : b.OA - a.OA || a.finishedAt - b.finishedAt))
+        .map(({ id, OA }) => ({ id, OA }));
+    };
+    const check = async (what: string) => {
+      for (const model of [undefined, 'tiny-test']) {
+        const want = await expected(model);
+        // Twice each: the second answer comes from memory where nothing changed.
+        for (const url of [h.api.url, other.url, h.api.url, other.url]) assert.deepEqual(await board(url, model), want, `${what} (${url}, model ${model ?? 'any'})`);
+      }
+      return board(h.api.url);
+    };
+
+    const before = await check('before');
+    assert.ok(before.length >= 4);
+
+    // A run whose every image has both objects detected: OA 100, better than any so far.
+    const detected = (prompt: { objects: string[] }): Detection[] => [
+      { label: prompt.objects[0], score: 0.9, box: [10, 10, 20, 20] },
+      { label: prompt.objects[1], score: 0.9, box: [30, 30, 40, 40] },
+    ];
+    const best = await submit({ seed: 21 });
+    for (const chunk of [0, 1]) await deliver(await generated(best, chunk), (run) => run.imagesGenerated === 10 * (chunk + 1));
+    await deliver(await evaluated(best, 0, 0, detected), (run) => run.imagesEvaluated === 10);
+    await deliver(await evaluated(best, 1, 0, detected), (run) => run.status === 'FINISHED');
+    const withBest = await check('after a better run finished');
+    assert.deepEqual(withBest[0], { id: best, OA: 100 });
+    assert.equal(withBest.length, before.length + 1);
+
+    // Rescored at another threshold: the new run ranks next to it (same figure, finished later).
+    const rescore = await h.gql('mutation ($id: ID!) { rescoreRun(runId: $id, threshold: 0.5) { run { id } } }', { id: best }, h.tokens.alpha);
+    assert.equal(rescore.errors, undefined, JSON.stringify(rescore.errors));
+    const rescored = rescore.data!.rescoreRun.run.id;
+    await deliver(await evaluated(rescored, 0, 0, detected), (run) => run.imagesEvaluated === 10);
+    await deliver(await evaluated(rescored, 1, 0, detected), (run) => run.status === 'FINISHED');
+    const withRescore = await check('after a rescore finished');
+    assert.deepEqual(withRescore.slice(0, 2), [{ id: best, OA: 100 }, { id: rescored, OA: 100 }]);
+
+    // Deleted, through one API: gone from both at once.
+    const deleted = await h.gql('mutation ($id: ID!) { deleteRun(id: $id) { id } }', { id: best }, h.tokens.alpha);
+    assert.equal(deleted.errors, undefined, JSON.stringify(deleted.errors));
+    const afterDelete = await check('after the best run was deleted');
+    assert.ok(!afterDelete.some((row) => row.id === best));
+    assert.deepEqual(afterDelete[0], { id: rescored, OA: 100 });
+  } finally {
+    await other.close();
+  }
 });

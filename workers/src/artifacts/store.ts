@@ -3,6 +3,9 @@
  * (keys.ts), never by a path from outside. Keys form a tree: `runs/r1/images/12_0.png` lies under
  * the prefix `runs/r1/images` (and `runs/r1`, `runs`); a prefix covers whole segments, so `runs/r1`
  * does not cover `runs/r10/...`.
+ *
+ * Two implementations: LocalArtifactStore (a directory) here and S3ArtifactStore (a bucket of an
+ * S3-compatible service, s3-store.ts); config.ts picks one from the environment.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -17,7 +20,7 @@ export interface ArtifactStore {
   /** The object's bytes; ArtifactNotFoundError when there is none. */
   get(key: string): Promise<Buffer>;
   exists(key: string): Promise<boolean>;
-  /** The keys under `prefix`, sorted. */
+  /** The keys under `prefix` (`prefix/...`, not an object named `prefix` itself), sorted. */
   list(prefix: string): Promise<string[]>;
   /** Removes the object `prefix` and every object under it; returns how many were removed. */
   delete(prefix: string): Promise<number>;
@@ -118,13 +121,4 @@ export class LocalArtifactStore implements ArtifactStore {
     await rm(path, { recursive: true, force: true });
     return count;
   }
-}
-
-/**
- * The store the environment names: `ARTIFACT_DIR` (default: the repository's `.artifacts/`). Only a
- * local directory is implemented; workers on other machines need that directory shared with them
- * (e.g. over NFS) until an S3-compatible store is written behind this interface.
- */
-export function artifactStoreFromEnv(env: NodeJS.ProcessEnv = process.env): LocalArtifactStore {
-  return new LocalArtifactStore(env.ARTIFACT_DIR || DEFAULT_ARTIFACT_DIR);
 }

@@ -1,5 +1,6 @@
 import { CliError, type Command } from './command.ts';
 import { evaluateCommand } from './commands/evaluate.ts';
+import { experimentCommand } from './commands/experiment.ts';
 import { generateCommand } from './commands/generate.ts';
 import { guidanceCommand } from './commands/guidance.ts';
 import { onnxCommand } from './commands/onnx.ts';
@@ -7,7 +8,7 @@ import { promptsCommand } from './commands/prompts.ts';
 import { scoreCommand } from './commands/score.ts';
 import { uploadCommand } from './commands/upload.ts';
 
-const COMMANDS: Command[] = [onnxCommand, promptsCommand, scoreCommand, evaluateCommand, generateCommand, guidanceCommand, uploadCommand];
+const COMMANDS: Command[] = [onnxCommand, promptsCommand, scoreCommand, evaluateCommand, generateCommand, guidanceCommand, experimentCommand, uploadCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

@@ -39,12 +39,13 @@ export const MANIFEST_FILE = 'manifest.json';
  * The manifest to continue, when resuming a run of the same configuration. Resuming into a folder
  * made with another configuration is refused rather than mixing images of two methods.
  */
-export function readManifest(dir: string, configHash: string, resume: boolean): Manifest | null {
+export function readManifest(dir: string, configHash: string, seed: number, resume: boolean): Manifest | null {
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) return null;
   const manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
   if (!resume) throw new Error(`${path} exists: pass --resume to continue that run, or choose another --out`);
   if (manifest.config_hash !== configHash) throw new Error(`${path} was made with another configuration (hash ${manifest.config_hash.slice(0, 12)}…); --resume needs the same one`);
+  if (manifest.seed !== seed) throw new Error(`${path} was made with seed ${manifest.seed}; --resume needs the same seed, got ${seed}`);
   return { ...manifest, failures: [] };
 }
 

@@ -111,7 +111,7 @@ export async function generate(options: GenerateOptions): Promise<Manifest> {
   const guided = options.method === 'infsplign';
   const config = canonicalConfig(options.method, params);
   const hash = configHash(config);
-  const manifest = readManifest(outDir, hash, options.resume) ?? {
+  const manifest = readManifest(outDir, hash, options.seed, options.resume) ?? {
     config,
     config_hash: hash,
     model: { dir: folder.dir, family: folder.family, unet_sha256: modelContentHash(folder.unet.file, loadModel(folder.unet.file)) },

@@ -28,6 +28,7 @@ import {
   type ResultMessage,
   type Stage,
 } from '../contracts/jobs.ts';
+import { storeConfigFromOptions, type ArtifactStoreConfig } from '../artifacts/config.ts';
 import { isRunCancelled } from './cancel.ts';
 import { PermanentJobError } from './errors.ts';
 import { openQueue, openRedisClient, redisConnection, sendResult } from './queues.ts';
@@ -41,7 +42,10 @@ export interface WorkerRuntimeOptions {
   concurrency: number;
   /** what this worker computes on; generate jobs for another device are left to other workers */
   device: JobDevice;
-  artifactDir: string;
+  /** the artifact store the job threads use (plain data: it is handed to each thread) */
+  store?: ArtifactStoreConfig;
+  /** shorthand for a local store in this directory, when `store` is not given */
+  artifactDir?: string;
   /** the model registry generate jobs resolve names in (default models/registry.json) */
   registryFile?: string;
   logger: Logger;
@@ -69,12 +73,14 @@ export class WorkerRuntime {
   private readonly results: Queue;
   /** for cancel markers; its status is part of readiness */
   private readonly redis: Redis;
+  private readonly store: ArtifactStoreConfig;
   private readonly active = new Map<string, AbortController>();
   private readonly sending = new Set<Promise<void>>();
   private closing = false;
   private releasing = false;
 
   constructor(private readonly options: WorkerRuntimeOptions) {
+    this.store = storeConfigFromOptions(options, 'WorkerRuntime');
     this.results = openQueue(QUEUES.results, options.redisUrl);
     // Without a listener BullMQ prints its reconnection errors raw to stderr, outside the structured log.
     this.results.on('error', (err: Error) => options.logger.error({ queue: QUEUES.results, err: err.message }, 'queue connection error'));
@@ -126,7 +132,7 @@ export class WorkerRuntime {
     const { logger } = this.options;
     let input: ThreadInput;
     try {
-      const base = { artifactDir: this.options.artifactDir, registryFile: this.options.registryFile };
+      const base = { store: this.store, registryFile: this.options.registryFile };
       input = stage === 'generate' ? { ...base, stage, job: parsePayload(generateChunkJobSchema, job.data, `generate job ${job.id}`) } : { ...base, stage, job: parsePayload(evaluateChunkJobSchema, job.data, `evaluate job ${job.id}`) };
     } catch (err) {
       throw new UnrecoverableError((err as Error).message);

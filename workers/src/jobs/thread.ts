@@ -4,14 +4,14 @@
  * lock renewal, and a job past its limit is stopped by terminating the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { LocalArtifactStore } from '../artifacts/store.ts';
+import { createArtifactStore, type ArtifactStoreConfig } from '../artifacts/config.ts';
 import type { EvaluateChunkJob, GenerateChunkJob, ImagesEvaluated, ImagesGenerated } from '../contracts/jobs.ts';
 import { PermanentJobError } from './errors.ts';
 import { evaluateChunk } from './evaluate-chunk.ts';
 import { generateChunk } from './generate-chunk.ts';
 
 /** What the thread is given: a payload the main thread has already parsed. */
-export type ThreadInput = { artifactDir: string; registryFile?: string } & ({ stage: 'generate'; job: GenerateChunkJob } | { stage: 'evaluate'; job: EvaluateChunkJob });
+export type ThreadInput = { store: ArtifactStoreConfig; registryFile?: string } & ({ stage: 'generate'; job: GenerateChunkJob } | { stage: 'evaluate'; job: EvaluateChunkJob });
 
 export type ThreadMessage =
   | { kind: 'progress'; done: number; total: number }
@@ -23,7 +23,7 @@ const post = (message: ThreadMessage) => parentPort!.postMessage(message);
 const progress = (done: number, total: number) => post({ kind: 'progress', done, total });
 
 try {
-  const store = new LocalArtifactStore(input.artifactDir);
+  const store = createArtifactStore(input.store);
   const message = input.stage === 'evaluate' ? await evaluateChunk(input.job, store, progress) : await generateChunk(input.job, store, { registryFile: input.registryFile, onProgress: progress });
   post({ kind: 'result', message });
 } catch (err) {

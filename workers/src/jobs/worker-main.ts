@@ -2,7 +2,9 @@
  * `npm run worker -- --queues generate,evaluate --concurrency N --device cpu|cuda`: a worker
  * process. It needs Redis and the artifact store only, never database credentials.
  *
- * Environment: REDIS_URL (redis://127.0.0.1:6379), ARTIFACT_DIR (the repository's .artifacts/),
+ * Environment: REDIS_URL (redis://127.0.0.1:6379), the artifact store (ARTIFACT_STORE=s3://BUCKET[/PREFIX]
+ * with S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; or ARTIFACT_DIR, default the
+ * repository's .artifacts/; see artifacts/config.ts),
  * WORKER_HEALTH_PORT (0: any free port, logged) and WORKER_HEALTH_HOST (127.0.0.1) for /healthz and
  * /readyz, WORKER_SHUTDOWN_GRACE_MS (30000): how long SIGTERM lets running jobs finish before it
  * puts them back to wait, WORKER_LOCK_DURATION_MS and WORKER_STALLED_INTERVAL_MS (BullMQ's, 30000),
@@ -11,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { artifactStoreFromEnv } from '../artifacts/store.ts';
+import { artifactStoreConfigFromEnv, createArtifactStore } from '../artifacts/config.ts';
 import { JOB_DEVICES, QUEUES, type Stage } from '../contracts/jobs.ts';
 import { describeZodError } from '../util/read-data-file.ts';
 import { startHealthServer } from './health.ts';
@@ -61,6 +63,13 @@ async function main(): Promise<void> {
   if (!args.success) usageError(describeZodError(args.error));
   const env = envSchema.safeParse(process.env);
   if (!env.success) usageError(`environment: ${describeZodError(env.error)}`);
+  const storeConfig = (() => {
+    try {
+      return artifactStoreConfigFromEnv();
+    } catch (err) {
+      usageError(`environment: ${(err as Error).message}`);
+    }
+  })();
   const { queues, concurrency, device } = args.data;
   const stages: Stage[] = queues;
 
@@ -73,14 +82,14 @@ async function main(): Promise<void> {
   // (Loaded only then: an evaluate-only worker has no use for the diffusion stack in its main thread.)
   if (stages.includes('generate')) await (await import('../diffusion/providers.ts')).ensureDeviceAvailable(device);
 
-  const store = artifactStoreFromEnv();
+  const store = createArtifactStore(storeConfig);
   const redisUrl = redisUrlFromEnv();
   const runtime = new WorkerRuntime({
     redisUrl,
     stages,
     concurrency,
     device,
-    artifactDir: store.root,
+    store: storeConfig,
     registryFile: env.data.INFSPLIGN_MODEL_REGISTRY,
     logger,
     lockDurationMs: env.data.WORKER_LOCK_DURATION_MS,

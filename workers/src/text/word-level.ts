@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { assembleEncoding, cleanText } from './encoding.ts';
 import type { EncodeOptions, Encoding, SpecialTokenIds, Tokenizer, TokenizerConfig } from './tokenizer.ts';
 import { readVocabulary, specialTokenIds, type SpecialTokens, type Vocabulary } from './vocabulary.ts';
@@ -54,4 +55,28 @@ export function loadWordLevelTokenizer(dir: string, config: TokenizerConfig): Wo
     modelMaxLength,
     lowerCase: config.do_lower_case,
   });
+}
+
+export const WORD_LEVEL_SPECIALS = { pad: '<pad>', start: '<s>', end: '</s>', unknown: '<unk>' } as const;
+
+/** Writes a word-level tokenizer folder; ids: the four special tokens, then `words` in order. Returns the vocabulary. */
+export function writeWordLevelTokenizer(dir: string, words: readonly string[], maxLength: number): Record<string, number> {
+  const tokens = [WORD_LEVEL_SPECIALS.pad, WORD_LEVEL_SPECIALS.start, WORD_LEVEL_SPECIALS.end, WORD_LEVEL_SPECIALS.unknown, ...words];
+  const vocab = Object.fromEntries(tokens.map((token, id) => [token, id]));
+  writeJsonFile(join(dir, 'vocab.json'), vocab);
+  writeJsonFile(join(dir, 'tokenizer_config.json'), {
+    tokenizer_class: 'WordLevelTokenizer',
+    model_max_length: maxLength,
+    do_lower_case: true,
+    bos_token: WORD_LEVEL_SPECIALS.start,
+    eos_token: WORD_LEVEL_SPECIALS.end,
+    pad_token: WORD_LEVEL_SPECIALS.pad,
+    unk_token: WORD_LEVEL_SPECIALS.unknown,
+  });
+  return vocab;
+}
+
+function writeJsonFile(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -7,11 +7,12 @@
  * simple enough for a test to recompute every value.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { buildModel, type NodeSpec, type ValueSpec } from '../../src/onnx/model-builder.ts';
 import { saveModel } from '../../src/onnx/model-io.ts';
 import { DataType, makeTensor, type ModelProto } from '../../src/onnx/proto.ts';
 import { Random } from '../../src/util/random.ts';
+export { writeWordLevelTokenizer } from '../../src/text/word-level.ts';
 
 export function writeJson(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -81,25 +82,6 @@ export function textEncoderModel(spec: TextEncoderSpec): ModelProto {
     ],
     nodes,
   });
-}
-
-export const WORD_LEVEL_SPECIALS = { pad: '<pad>', start: '<s>', end: '</s>', unknown: '<unk>' } as const;
-
-/** Writes a word-level tokenizer folder; ids: the four special tokens, then `words` in order. Returns the vocabulary. */
-export function writeWordLevelTokenizer(dir: string, words: readonly string[], maxLength: number): Record<string, number> {
-  const tokens = [WORD_LEVEL_SPECIALS.pad, WORD_LEVEL_SPECIALS.start, WORD_LEVEL_SPECIALS.end, WORD_LEVEL_SPECIALS.unknown, ...words];
-  const vocab = Object.fromEntries(tokens.map((token, id) => [token, id]));
-  writeJson(join(dir, 'vocab.json'), vocab);
-  writeJson(join(dir, 'tokenizer_config.json'), {
-    tokenizer_class: 'WordLevelTokenizer',
-    model_max_length: maxLength,
-    do_lower_case: true,
-    bos_token: WORD_LEVEL_SPECIALS.start,
-    eos_token: WORD_LEVEL_SPECIALS.end,
-    pad_token: WORD_LEVEL_SPECIALS.pad,
-    unk_token: WORD_LEVEL_SPECIALS.unknown,
-  });
-  return vocab;
 }
 
 /** diffusers' DDPM configuration as Stable Diffusion ships it, with the reference's trailing spacing. */

@@ -10,7 +10,7 @@ import type { EvaluateChunkJobInput, GenerateChunkJobInput, JOB_DEVICES } from '
 import type { BenchmarkName } from '@infsplign/workers/prompts/types.ts';
 import type { PrismaClient, RunKind } from '../generated/prisma/client.ts';
 import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
-import { scoredPromptIds } from './prompt-set.ts';
+import { scoredPromptIds } from '@infsplign/workers/evaluation/scored-prompts.ts';
 
 /** Prompts per chunk: small enough that a retried chunk repeats little work, large enough to batch on a GPU. */
 export const CHUNK_PROMPTS = 8;

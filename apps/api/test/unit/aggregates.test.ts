@@ -10,7 +10,7 @@ import { scoreImages } from '@infsplign/workers/evaluation/score.ts';
 import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
 import { computeAggregates } from '../../src/runs/aggregates.ts';
 import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
-import { scoredPromptIds } from '../../src/runs/prompt-set.ts';
+import { scoredPromptIds } from '@infsplign/workers/evaluation/scored-prompts.ts';
 
 const SHAPES_EVAL = join(import.meta.dirname, '../../../../json_files/visor_shapes_eval.json');
 

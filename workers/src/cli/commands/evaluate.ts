@@ -1,8 +1,7 @@
-import { DETECTOR_SPECS, createDetector } from '../../evaluation/detectors/detector.ts';
-import { listGeneratedImages } from '../../evaluation/generated-images.ts';
-import { assertDetectorCovers, detectImages, detectorQueries, formatDetectionsFile } from '../../evaluation/run-detector.ts';
-import { scoreImages } from '../../evaluation/score.ts';
-import { DEFAULT_THRESHOLDS, reportingThreshold } from '../../evaluation/thresholds.ts';
+import { DETECTOR_SPECS } from '../../evaluation/detectors/detector.ts';
+import { evaluateImageFolder } from '../../evaluation/evaluate-folder.ts';
+import { formatDetectionsFile } from '../../evaluation/run-detector.ts';
+import { DEFAULT_THRESHOLDS } from '../../evaluation/thresholds.ts';
 import { loadPrompts } from '../../prompts/load.ts';
 import { BENCHMARK_NAMES } from '../../prompts/types.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
@@ -54,21 +53,23 @@ export const evaluateCommand: Command = {
     const threshold = parseThreshold(values.threshold, USAGE) ?? DEFAULT_THRESHOLDS[benchmark];
 
     // Everything is read, detected and scored before the first file is written, so bad input leaves no output.
-    const set = loadPrompts(benchmark, promptsPath);
-    const images = listGeneratedImages(imagesDir, new Set(set.prompts.map((p) => p.id)), promptsPath);
-    const queries = detectorQueries(set);
-    const detector = await createDetector(detectorSpec, { threshold: reportingThreshold(benchmark, threshold) });
-    assertDetectorCovers(detector, queries, images, promptsPath);
-    const detections = await detectImages(detector, images, queries, (done, total) => {
-      if (done % 100 === 0 && done < total) console.error(`evaluate: ${done} of ${total} images`);
+    const { scored, detections, detector } = await evaluateImageFolder({
+      benchmark,
+      set: loadPrompts(benchmark, promptsPath),
+      promptsSource: promptsPath,
+      imagesDir,
+      detectorSpec,
+      threshold,
+      onProgress: (done, total) => {
+        if (done % 100 === 0 && done < total) console.error(`evaluate: ${done} of ${total} images`);
+      },
     });
-    const scored = scoreImages(benchmark, set, detections, { threshold });
 
     const detectionsPath = values['detections-out'];
     if (detectionsPath) writeFileAtomic(detectionsPath, formatDetectionsFile(detections));
     // The images last, as `score` writes them, so that a person opening the file sees the figures first.
     const { images: imageResults, ...figures } = scored;
-    writeFileAtomic(outPath, `${JSON.stringify({ ...figures, detector: detector.name, images: imageResults }, null, 2)}\n`);
+    writeFileAtomic(outPath, `${JSON.stringify({ ...figures, detector, images: imageResults }, null, 2)}\n`);
     console.log(scoreSummary(scored));
   },
 };

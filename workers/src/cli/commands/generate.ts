@@ -5,7 +5,7 @@ import { defaultParams, METHODS, resolveParams, type Method } from '../../contra
 import { readModelFolder } from '../../diffusion/model-folder.ts';
 import { resolveModel } from '../../diffusion/model-registry.ts';
 import { generate, type GenerationPrompt } from '../../diffusion/pipeline.ts';
-import { DEVICES, deviceSchema, ensureDeviceAvailable } from '../../diffusion/providers.ts';
+import { DEVICES, deviceSchema, ensureDeviceAvailable, type Device } from '../../diffusion/providers.ts';
 import { findRelationInText } from '../../guidance/relations.ts';
 import { loadPrompts } from '../../prompts/load.ts';
 import { BENCHMARK_NAMES, type BenchmarkName } from '../../prompts/types.ts';
@@ -22,20 +22,34 @@ Writes {ID}_{K}.png (the names evaluate reads) and manifest.json (configuration 
 hash, device, per-image timings and, for guided images, the loss and centroids at every guided step).
 Images per prompt default to the benchmark's own (visor 4, t2i 10, geneval 4).`;
 
-const IMAGES_PER_PROMPT: Record<BenchmarkName, number> = { visor: 4, 'visor-shapes': 4, t2i: 10, geneval: 4 };
+export const IMAGES_PER_PROMPT: Record<BenchmarkName, number> = { visor: 4, 'visor-shapes': 4, t2i: 10, geneval: 4 };
 
 /** Default cache for prepared (guided) U-Nets; INFSPLIGN_CACHE moves it. */
 export const GUIDED_CACHE = process.env.INFSPLIGN_CACHE ?? resolve(import.meta.dirname, '../../../../.cache/guided');
 
-function positiveInt(value: string | undefined, name: string, fallback: number): number {
+export function positiveInt(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new CliError(`--${name} must be a positive integer, got '${value}'`, 2);
   return n;
 }
 
+/** --device: cpu unless given; anything but a known device is a usage error. */
+export function parseDevice(value: string | undefined): Device {
+  const device = deviceSchema.safeParse(value ?? 'cpu');
+  if (!device.success) throw new CliError(`--device must be ${DEVICES.join(', ')}, got '${value}'`, 2);
+  return device.data;
+}
+
+/** --seed: 42 unless given; an integer in [0, 2^32). */
+export function parseSeed(value: string | undefined): number {
+  const seed = value === undefined ? 42 : Number(value);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new CliError(`--seed must be an integer in [0, 2^32), got '${value}'`, 2);
+  return seed;
+}
+
 /** Progress on a terminal: a bar on one line of stderr. */
-function progressBar(label: string): (done: number, total: number) => void {
+export function progressBar(label: string): (done: number, total: number) => void {
   if (!process.stderr.isTTY) return (done, total) => done === total && console.error(`${label}: ${done}/${total} images`);
   const started = Date.now();
   return (done, total) => {
@@ -59,12 +73,10 @@ export const generateCommand: Command = {
     const benchmark = requireBenchmark(values, USAGE);
     const method = required(values, 'method', USAGE);
     if (!(METHODS as readonly string[]).includes(method)) throw new CliError(`--method must be ${METHODS.join(' or ')}, got '${method}'`, 2);
-    const device = deviceSchema.safeParse(values.device ?? 'cpu');
-    if (!device.success) throw new CliError(`--device must be ${DEVICES.join(', ')}, got '${values.device}'`, 2);
-    const seed = values.seed === undefined ? 42 : Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new CliError(`--seed must be an integer in [0, 2^32), got '${values.seed}'`, 2);
+    const device = parseDevice(values.device);
+    const seed = parseSeed(values.seed);
 
-    await ensureDeviceAvailable(device.data);
+    await ensureDeviceAvailable(device);
     const folder = readModelFolder(resolveModel(required(values, 'model', USAGE)));
     const overrides = { ...(readParamsOption(values.params) as object), ...(values.steps ? { steps: positiveInt(values.steps, 'steps', 50) } : {}) };
     const params = resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, overrides, values.params ? '--params' : 'method parameters');
@@ -83,7 +95,7 @@ export const generateCommand: Command = {
       seed,
       imagesPerPrompt: positiveInt(values['images-per-prompt'], 'images-per-prompt', IMAGES_PER_PROMPT[benchmark]),
       batchSize: positiveInt(values['batch-size'], 'batch-size', 4),
-      device: device.data,
+      device,
       outDir: out,
       resume: values.resume ?? false,
       cacheDir: GUIDED_CACHE,

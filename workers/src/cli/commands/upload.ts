@@ -3,14 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactKeyProblem, joinKey } from '../../artifacts/keys.ts';
-import { artifactStoreFromEnv } from '../../artifacts/store.ts';
+import { artifactStoreFromEnv, ArtifactStoreConfigError } from '../../artifacts/config.ts';
 import { decodePng } from '../../image/png.ts';
 import { CliError, parseOptions, type Command } from '../command.ts';
 
 const USAGE = `usage: infsplign upload DIR [--prefix KEY]
 
 Puts the PNGs of DIR named {ID}_{K}.png (prompt id, image index; the names evaluate reads) into the
-artifact store (ARTIFACT_DIR, default the repository's .artifacts/) under PREFIX/{ID}_{K}.png.
+artifact store under PREFIX/{ID}_{K}.png: the bucket of ARTIFACT_STORE=s3://BUCKET[/PREFIX] (with
+S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), else the folder ARTIFACT_DIR
+(default the repository's .artifacts/).
 Other files are ignored; a .png named otherwise, or one that is not a readable PNG, is an error and
 nothing is uploaded. Prints the prefix (first line; register the image set with it) and the count.
   --prefix  where to put them: '/'-separated segments of letters, digits, _, - and . (none starting
@@ -66,7 +68,13 @@ export const uploadCommand: Command = {
     if (problem) throw new CliError(`--prefix: ${problem}`, 2);
 
     const images = readImages(positionals[0]!);
-    const store = artifactStoreFromEnv();
+    let store;
+    try {
+      store = artifactStoreFromEnv();
+    } catch (err) {
+      if (err instanceof ArtifactStoreConfigError) throw new CliError(`environment: ${err.message}`, 2);
+      throw err;
+    }
     const existing = await store.list(prefix);
     if (existing.length > 0 || (await store.exists(prefix))) throw new CliError(`${prefix} already holds ${existing.length || 1} objects in ${store.description}: choose another --prefix`);
     for (const image of images) await store.put(joinKey(prefix, image.name), image.bytes);

@@ -1,7 +1,7 @@
 /** Which of a run's prompts the benchmark scores. */
-import { scoreImages } from '@infsplign/workers/evaluation/score.ts';
-import type { PromptSet } from '@infsplign/workers/prompts/load.ts';
-import type { BenchmarkName } from '@infsplign/workers/prompts/types.ts';
+import { scoreImages } from './score.ts';
+import type { PromptSet } from '../prompts/load.ts';
+import type { BenchmarkName } from '../prompts/types.ts';
 
 /**
  * The ids of the prompts whose images the benchmark scores. VISOR leaves out prompts that state no
