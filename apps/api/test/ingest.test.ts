@@ -486,6 +486,13 @@ test('the leaderboard is never stale: a run that finishes, a better one, a resco
 
     const before = await check('before');
     assert.ok(before.length >= 4);
+    // Arguments that name nothing are refused, every time (nothing of them is kept).
+    for (let i = 0; i < 2; i++) {
+      const unknown = await h.gql('{ leaderboard(benchmark: "no-such-benchmark") { rank } }');
+      assert.deepEqual(unknown.errors?.[0].extensions?.fieldErrors, [{ path: ['benchmark'], message: "unknown benchmark 'no-such-benchmark'" }]);
+      const metric = await h.gql('{ leaderboard(benchmark: "visor-shapes", sort: { metric: "nope" }) { rank } }');
+      assert.deepEqual(metric.errors?.[0].extensions?.fieldErrors?.[0].path, ['sort', 'metric']);
+    }
 
     // A run whose every image has both objects detected: OA 100, better than any so far.
     const detected = (prompt: { objects: string[] }): Detection[] => [

@@ -2,7 +2,7 @@
  * The rows resolvers receive as parents, loaded with the relations their fields read, so that a page
  * of runs or images costs a fixed number of queries rather than one per field.
  */
-import { Prisma, type PrismaClient, type Run } from '../generated/prisma/client.ts';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 
 /** A prompt set as `benchmarks` lists it: with its prompt count, which Prisma computes in the same query. */
 export const PROMPT_SET_INCLUDE = { benchmark: true, _count: { select: { prompts: true } } } as const satisfies Prisma.PromptSetInclude;
@@ -50,36 +50,6 @@ export const RUN_COLUMNS = Prisma.sql`
   r.queued_at AS "queuedAt", r.generating_at AS "generatingAt", r.evaluating_at AS "evaluatingAt", r.finished_at AS "finishedAt",
   r.failed_at AS "failedAt", r.cancelled_at AS "cancelledAt", r.execution_provider AS "executionProvider", r.device,
   r.code_version AS "codeVersion", r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
-
-/**
- * RunRows, the rows `include: RUN_INCLUDE` gives, for runs read with RUN_COLUMNS (in their order):
- * each relation's rows for the distinct ids among them (a handful: teams, models, methods). For
- * many runs this costs a fraction of Prisma's include, which sends every run's id once per relation
- * and builds every run through its query engine.
- */
-export async function withRelations<R extends Run>(prisma: PrismaClient, runs: readonly R[]): Promise<(R & RunRow)[]> {
-  if (runs.length === 0) return [];
-  const ids = (key: (run: R) => string | null) => [...new Set(runs.map(key).filter((id): id is string => id !== null))];
-  // One after another: each is a fraction of a millisecond of work, less than running them at once
-  // costs in connections taken from the pool and woken up.
-  const teams = await prisma.team.findMany({ where: { id: { in: ids((r) => r.teamId) } } });
-  const models = await prisma.model.findMany({ where: { id: { in: ids((r) => r.modelId) } } });
-  const methods = await prisma.method.findMany({ where: { id: { in: ids((r) => r.methodId) } } });
-  const configs = await prisma.methodConfig.findMany({ where: { id: { in: ids((r) => r.methodConfigId) } } });
-  const benchmarks = await prisma.benchmark.findMany({ where: { id: { in: ids((r) => r.benchmarkId) } } });
-  const promptSets = await prisma.promptSet.findMany({ where: { id: { in: ids((r) => r.promptSetId) } }, include: RUN_PROMPT_SET_INCLUDE });
-  const byId = <T extends { id: string }>(rows: T[]) => new Map(rows.map((row) => [row.id, row]));
-  const [team, model, method, config, benchmark, promptSet] = [byId(teams), byId(models), byId(methods), byId(configs), byId(benchmarks), byId(promptSets)];
-  return runs.map((run) => ({
-    ...run,
-    team: team.get(run.teamId)!,
-    model: run.modelId === null ? null : model.get(run.modelId)!,
-    method: run.methodId === null ? null : method.get(run.methodId)!,
-    methodConfig: run.methodConfigId === null ? null : config.get(run.methodConfigId)!,
-    benchmark: benchmark.get(run.benchmarkId)!,
-    promptSet: promptSet.get(run.promptSetId)!,
-  }));
-}
 
 /** A run's figures, overall or for one relation, in the benchmark's metric order (others after, by key). */
 export function orderedMetrics(

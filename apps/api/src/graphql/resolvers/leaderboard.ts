@@ -1,0 +1,195 @@
+/**
+ * The leaderboard: one row per FINISHED run of a benchmark, ranked by a metric of its stored overall
+ * figures (never per-image rows).
+ *
+ * A board is read in one statement (the runs with their figures, and the catalogue rows they refer
+ * to, as JSON) and kept, per API process, under its arguments together with the version of what it
+ * was computed from. Every request reads that version again (one small statement); a board is answered
+ * from memory only while the version is unchanged, so that a run finishing, being deleted or
+ * rescored shows at once, in every API process.
+ */
+import { z } from 'zod';
+import { inputError, parseInput } from '../../errors.ts';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
+import type { RequestContext } from '../context.ts';
+import { orderedMetrics, RUN_COLUMNS, type RunRow } from '../rows.ts';
+
+const leaderboardArgs = z.object({
+  benchmark: z.string().min(1).max(200),
+  model: z.string().min(1).max(200).nullish(),
+  detector: z.string().min(1).max(600).nullish(),
+  sort: z.object({ metric: z.string().min(1).max(100).nullish(), direction: z.enum(['ASC', 'DESC']).nullish() }).nullish(),
+});
+
+type LeaderboardArgs = z.output<typeof leaderboardArgs>;
+
+export interface LeaderboardRow {
+  rank: number;
+  run: RunRow;
+  method: string | null;
+  configHash: string | null;
+  isBaseline: boolean;
+  model: RunRow['model'];
+  detector: string;
+  threshold: number;
+  metrics: ReturnType<typeof orderedMetrics>;
+}
+
+/** A table's row count and the sum of its rows' xmin, for the rows `where` selects. */
+const rowsVersion = (table: string, where: Prisma.Sql = Prisma.empty) =>
+  Prisma.sql`(SELECT count(*) || ':' || coalesce(sum(x.xmin::text::bigint), 0) FROM ${Prisma.raw(table)} x ${where})`;
+
+/**
+ * What a board of benchmark `b` (a row of `benchmarks` in the statement, with its xmin) is computed
+ * from, as one string that changes whenever any of it does: for each table a board reads, the count
+ * and the sum of the xmin (the writing transaction's id) of the rows it reads. Every insert, update
+ * or delete of such a row, by whatever means (the ingester, deleteRun, a foreign key's ON DELETE,
+ * plain SQL, a new seed), gives a row version with a new transaction id, larger than those of the
+ * versions it replaces (until transaction ids wrap around, after some four billion): where the count
+ * stays the same, the sum grows; otherwise the count changes.
+ *
+ * The finished runs are read as a whole, whatever the board's filters; a run's figures are written in
+ * the transaction that marks it FINISHED (finishRun), so they change only with its row. Method
+ * configurations are content-addressed (their hash) and never change.
+ */
+const BOARD_VERSION = Prisma.sql`concat_ws(' ',
+  ${rowsVersion('runs', Prisma.sql`WHERE x.benchmark_id = b.id AND x.status = 'FINISHED'`)},
+  b.xmin::text,
+  ${rowsVersion('metric_definitions', Prisma.sql`WHERE x.benchmark_id = b.id`)},
+  ${rowsVersion('prompt_sets', Prisma.sql`WHERE x.benchmark_id = b.id`)},
+  ${rowsVersion('teams')}, ${rowsVersion('models')}, ${rowsVersion('methods')})`;
+
+interface Board {
+  version: string;
+  rows: LeaderboardRow[];
+}
+
+/** Boards kept per API process (its Prisma client), most recently used last. */
+const boards = new WeakMap<PrismaClient, Map<string, Board>>();
+/** At most this many argument combinations are kept; the least recently used goes first. */
+const KEPT_BOARDS = 32;
+
+/** A board as its statement reads it (two JSON texts, parsed); timestamps are ISO 8601 strings in it. */
+interface Loaded {
+  benchmark: RunRow['benchmark'];
+  metrics: { key: string; ordinal: number; higherIsBetter: boolean }[] | null;
+  runs: (Omit<RunRow, 'team' | 'model' | 'method' | 'methodConfig' | 'benchmark' | 'promptSet'> & { figures: { metricKey: string; value: number | null; lower: number | null; upper: number | null }[] })[] | null;
+  teams: RunRow['team'][] | null;
+  models: NonNullable<RunRow['model']>[] | null;
+  methods: NonNullable<RunRow['method']>[] | null;
+  configs: NonNullable<RunRow['methodConfig']>[] | null;
+  promptSets: Omit<RunRow['promptSet'], 'benchmark'>[] | null;
+}
+
+const RUN_TIMESTAMPS = ['queuedAt', 'generatingAt', 'evaluatingAt', 'finishedAt', 'failedAt', 'cancelledAt', 'createdAt', 'updatedAt'] as const;
+
+/** Catalogue rows of the chosen runs, as JSON objects with Prisma's field names. */
+const catalogueRows = (table: string, key: string, fields: Record<string, string>) =>
+  Prisma.sql`(SELECT json_agg(json_build_object(${Prisma.raw(Object.entries(fields).map(([name, column]) => `'${name}', t.${column}`).join(', '))}))
+     FROM ${Prisma.raw(table)} t WHERE t.id IN (SELECT ${Prisma.raw(key)} FROM chosen))`;
+
+/**
+ * The board's runs (by the arguments' filters) with their overall figures, the catalogue rows they
+ * refer to, and the version all of it is of: one statement, one snapshot. The runs and the catalogue
+ * come as two JSON texts (parsed here: far cheaper than Prisma's per-row, per-column conversion).
+ */
+async function loadBoard(prisma: PrismaClient, args: LeaderboardArgs): Promise<{ version: string; loaded: Loaded } | null> {
+  const rows = await prisma.$queryRaw<{ version: string; runs: string | null; catalogue: string }[]>`
+    WITH b AS (SELECT b.*, b.xmin FROM benchmarks b WHERE b.name = ${args.benchmark}),
+    chosen AS (
+      SELECT r.* FROM runs r, b WHERE r.benchmark_id = b.id AND r.status = 'FINISHED'
+      ${args.model ? Prisma.sql`AND r.model_id = (SELECT id FROM models WHERE name = ${args.model})` : Prisma.empty}
+      ${args.detector ? Prisma.sql`AND r.detector = ${args.detector}` : Prisma.empty})
+    SELECT ${BOARD_VERSION} AS version,
+      (SELECT json_agg(x) FROM (
+        SELECT ${RUN_COLUMNS}, f.figures FROM chosen r
+        LEFT JOIN (SELECT a.run_id, json_agg(json_build_object('metricKey', a.metric_key, 'value', a.value, 'lower', a.lower, 'upper', a.upper)) AS figures
+                   FROM run_aggregates a WHERE a.relation = '' AND a.run_id IN (SELECT id FROM chosen) GROUP BY a.run_id) f ON f.run_id = r.id
+        ORDER BY r.finished_at, r.id) x)::text AS runs,
+      json_build_object(
+        'benchmark', json_build_object('id', b.id, 'name', b.name, 'scoring', b.scoring, 'defaultThreshold', b.default_threshold, 'defaultImagesPerPrompt', b.default_images_per_prompt),
+        'metrics', (SELECT json_agg(json_build_object('key', d.key, 'ordinal', d.ordinal, 'higherIsBetter', d.higher_is_better) ORDER BY d.ordinal) FROM metric_definitions d WHERE d.benchmark_id = b.id),
+        'teams', ${catalogueRows('teams', 'team_id', { id: 'id', name: 'name', createdAt: 'created_at' })},
+        'models', ${catalogueRows('models', 'model_id', { id: 'id', name: 'name', family: 'family', location: 'location', defaultParams: 'default_params', createdAt: 'created_at' })},
+        'methods', ${catalogueRows('methods', 'method_id', { id: 'id', name: 'name', description: 'description', paramSchema: 'param_schema' })},
+        'configs', ${catalogueRows('method_configs', 'method_config_id', { id: 'id', methodId: 'method_id', canonicalJson: 'canonical_json', hash: 'hash', createdAt: 'created_at' })},
+        'promptSets', ${catalogueRows('prompt_sets', 'prompt_set_id', { id: 'id', benchmarkId: 'benchmark_id', name: 'name', source: 'source', createdAt: 'created_at' })}
+      )::text AS catalogue
+    FROM b`;
+  if (rows.length === 0) return null;
+  const [{ version, runs, catalogue }] = rows;
+  return { version, loaded: { ...(JSON.parse(catalogue) as Omit<Loaded, 'runs'>), runs: runs === null ? null : JSON.parse(runs) } };
+}
+
+/** The ranked rows of a loaded board; throws for a metric the benchmark does not have. */
+function rankBoard({ benchmark, metrics: definitions, ...loaded }: Loaded, { sort }: LeaderboardArgs): LeaderboardRow[] {
+  const metrics = definitions ?? [];
+  const metricKey = sort?.metric ?? metrics[0]?.key;
+  const metric = metrics.find((m) => m.key === metricKey);
+  if (!metric) throw inputError(['sort', 'metric'], `benchmark ${benchmark.name} has no metric '${metricKey}' (known: ${metrics.map((m) => m.key).join(', ')})`);
+  const direction = sort?.direction ?? (metric.higherIsBetter ? 'DESC' : 'ASC');
+
+  // Timestamps arrive as ISO 8601 strings.
+  const dated = <T extends { createdAt: Date }>(row: T): T => ({ ...row, createdAt: new Date(row.createdAt as unknown as string) });
+  const byId = <T extends { id: string }>(rows: T[] | null) => new Map((rows ?? []).map((row) => [row.id, row]));
+  const team = byId(loaded.teams?.map(dated) ?? null);
+  const model = byId(loaded.models?.map(dated) ?? null);
+  const method = byId(loaded.methods);
+  const config = byId(loaded.configs?.map(dated) ?? null);
+  // A run's benchmark is its prompt set's (runs copy it), this board's.
+  const promptSet = byId(loaded.promptSets?.map((set) => ({ ...dated(set), benchmark })) ?? null);
+  const runs = (loaded.runs ?? []).map(({ figures, ...columns }) => {
+    const run = columns as unknown as RunRow;
+    for (const key of RUN_TIMESTAMPS) if (run[key] !== null) run[key] = new Date(run[key] as unknown as string);
+    run.team = team.get(run.teamId)!;
+    run.model = run.modelId === null ? null : model.get(run.modelId)!;
+    run.method = run.methodId === null ? null : method.get(run.methodId)!;
+    run.methodConfig = run.methodConfigId === null ? null : config.get(run.methodConfigId)!;
+    run.benchmark = benchmark;
+    run.promptSet = promptSet.get(run.promptSetId)!;
+    return { run, figures: figures ?? [], value: figures?.find((f) => f.metricKey === metric.key)?.value ?? null };
+  });
+  const sign = direction === 'DESC' ? -1 : 1;
+  runs.sort((a, b) => {
+    // Runs without the figure (e.g. VISOR_cond undefined) go last, whatever the direction.
+    if (a.value === null || b.value === null) return (a.value === null ? 1 : 0) - (b.value === null ? 1 : 0);
+    return sign * (a.value - b.value) || a.run.finishedAt!.getTime() - b.run.finishedAt!.getTime();
+  });
+  return runs.map(({ run, figures }, i) => ({
+    rank: i + 1,
+    run,
+    method: run.method?.name ?? null,
+    configHash: run.methodConfig?.hash ?? null,
+    isBaseline: run.method?.name === 'baseline',
+    model: run.model,
+    detector: run.detector,
+    threshold: run.threshold,
+    metrics: orderedMetrics(figures, metrics),
+  }));
+}
+
+/**
+ * The board for the arguments: from memory when what it was computed from is unchanged (one small
+ * statement), else read and ranked again. Boards are shared between requests and never modified.
+ */
+export async function leaderboard(args: unknown, { services: { prisma } }: RequestContext): Promise<LeaderboardRow[]> {
+  const parsed = parseInput(leaderboardArgs, args);
+  const [current] = await prisma.$queryRaw<{ version: string }[]>`SELECT ${BOARD_VERSION} AS version FROM benchmarks b WHERE b.name = ${parsed.benchmark}`;
+  if (!current) throw inputError(['benchmark'], `unknown benchmark '${parsed.benchmark}'`);
+  let kept = boards.get(prisma);
+  if (!kept) boards.set(prisma, (kept = new Map()));
+  const key = JSON.stringify([parsed.benchmark, parsed.model ?? null, parsed.detector ?? null, parsed.sort?.metric ?? null, parsed.sort?.direction ?? null]);
+  const board = kept.get(key);
+  if (board) kept.delete(key);
+  if (board?.version === current.version) {
+    kept.set(key, board);
+    return board.rows;
+  }
+  const read = await loadBoard(prisma, parsed);
+  // Deleted since the version was read: as if it had not been there.
+  if (!read) throw inputError(['benchmark'], `unknown benchmark '${parsed.benchmark}'`);
+  const rows = rankBoard(read.loaded, parsed);
+  kept.set(key, { version: read.version, rows });
+  if (kept.size > KEPT_BOARDS) kept.delete(kept.keys().next().value!);
+  return rows;
+}
