@@ -3,8 +3,8 @@
 
 The model is made the way real checkpoints are made, only small: a conditional U-Net shaped like
 diffusers' UNet2DConditionModel (ResNet blocks, Transformer blocks with self-attention `attn1` and
-cross-attention `attn2` over the text tokens, down, mid and up blocks), a small token-wise text encoder
-over the Shapes vocabulary, trained together with the DDPM noise-prediction loss on 32 x 32 scenes seen through
+cross-attention `attn2` over the text tokens, down, mid and up blocks), a small text encoder over the
+Shapes vocabulary, trained together with the DDPM noise-prediction loss on 32 x 32 scenes seen through
 a lossless space-to-depth "latent" (12 x 16 x 16, Stable Diffusion's latent layout at no training cost)
 that the exported `vae_decoder` turns back into pixels by depth-to-space.
 
@@ -31,7 +31,7 @@ CHANNELS = (32, 64)
 TEXT_WIDTH = 64
 OPSET = 17
 MAX_OBJECTS = 3
-GROUNDING_WEIGHT = 0.1
+GROUNDING_WEIGHT = 0.05
 
 
 class Attention(nn.Module):
@@ -191,28 +191,28 @@ class UNet2DConditionModel(nn.Module):
         return self.conv_out(F.silu(self.conv_norm_out(h)))
 
 
-class TokenwiseLayer(nn.Module):
-    def __init__(self, width):
+class TextEncoderLayer(nn.Module):
+    def __init__(self, width, heads):
         super().__init__()
-        self.layer_norm = nn.LayerNorm(width)
+        self.layer_norm1, self.self_attn = nn.LayerNorm(width), Attention(width, width, heads)
+        self.layer_norm2 = nn.LayerNorm(width)
         self.mlp = nn.Sequential(nn.Linear(width, width * 4), nn.GELU(), nn.Linear(width * 4, width))
 
     def forward(self, x):
-        return x + self.mlp(self.layer_norm(x))
+        h = self.layer_norm1(x)
+        x = x + self.self_attn(h, h)
+        return x + self.mlp(self.layer_norm2(x))
 
 
 class TextEncoder(nn.Module):
-    """CLIP-text-shaped in its inputs and outputs (input_ids -> last_hidden_state), but token-wise: each
-    hidden state depends on its own word and position only. A contextual encoder lets every token carry
-    every object, and the U-Net can then read the objects from any token with flat attention; here the
-    only way to learn what to draw where is to attend to each object's own word where it is drawn,
-    which is what InfSplign's attention maps need (and what CLIP's noun tokens give Stable Diffusion)."""
+    """CLIP-text-shaped in its inputs and outputs (input_ids -> last_hidden_state): token and position
+    embeddings, two bidirectional Transformer layers, a final LayerNorm."""
 
-    def __init__(self, vocab_size, max_length, width=TEXT_WIDTH, layers=2):
+    def __init__(self, vocab_size, max_length, width=TEXT_WIDTH, layers=2, heads=4):
         super().__init__()
         self.token_embedding = nn.Embedding(vocab_size, width)
         self.position_embedding = nn.Parameter(torch.randn(max_length, width) * 0.02)
-        self.layers = nn.ModuleList([TokenwiseLayer(width) for _ in range(layers)])
+        self.layers = nn.ModuleList([TextEncoderLayer(width, heads) for _ in range(layers)])
         self.final_layer_norm = nn.LayerNorm(width)
 
     def forward(self, input_ids):
@@ -253,11 +253,11 @@ def load_data(data_dir):
 
 
 def grounding_loss(unet, positions, boxes, side):
-    """Each named object's word should be attended where that object is: 1 - the share of the word's
-    (head-averaged, normalised) cross-attention map inside the object's box, averaged over objects and
-    attn2 layers. This teaches where each named object is drawn (the grounding that CLIP gives Stable
-    Diffusion's noun tokens), never where it should be relative to another: the captions' relations
-    stay untrustworthy."""
+    """At the pixels of each object the caption names, the cross-attention should go to that object's
+    word: the mean over those pixels of -log(attention on the word) (head-averaged), averaged over the
+    attn2 layers. It teaches where each named object is drawn, and that what is drawn there is read
+    from its word (the grounding CLIP gives Stable Diffusion's noun tokens); it never says where one
+    object should be relative to another: the captions' relations stay untrustworthy."""
     named = positions >= 0
     if not named.any():
         return torch.zeros(())
@@ -267,13 +267,13 @@ def grounding_loss(unet, positions, boxes, side):
             probs = module.probs  # (B, N, M)
             cells = int(math.isqrt(probs.shape[1]))
             centre = (torch.arange(cells, dtype=torch.float32) + 0.5) * side / cells
-            cols = probs.gather(2, positions.clamp(min=0)[:, None, :].expand(-1, probs.shape[1], -1))  # (B, N, K)
-            maps = cols / cols.sum(1, keepdim=True)
+            on_word = probs.gather(2, positions.clamp(min=0)[:, None, :].expand(-1, probs.shape[1], -1))  # (B, N, K)
             inside_x = (centre[None, None, :] >= boxes[:, :, 0:1]) & (centre[None, None, :] < boxes[:, :, 2:3])  # (B, K, cells)
             inside_y = (centre[None, None, :] >= boxes[:, :, 1:2]) & (centre[None, None, :] < boxes[:, :, 3:4])
             mask = (inside_y[:, :, :, None] & inside_x[:, :, None, :]).reshape(boxes.shape[0], boxes.shape[1], -1).float()  # (B, K, N)
-            share = (maps.permute(0, 2, 1) * mask).sum(-1)  # (B, K)
-            losses.append((1 - share)[named].mean())
+            mask = mask * named[:, :, None]
+            nll = -(on_word.permute(0, 2, 1).clamp(min=1e-6).log() * mask).sum() / mask.sum().clamp(min=1)
+            losses.append(nll)
             module.probs = None
     return torch.stack(losses).mean()
 
@@ -332,7 +332,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
