@@ -6,7 +6,8 @@ diffusers' UNet2DConditionModel (ResNet blocks, Transformer blocks with self-att
 cross-attention `attn2` over the text tokens, down, mid and up blocks), a small text encoder over the
 Shapes vocabulary, trained together with the DDPM noise-prediction loss on 32 x 32 scenes seen through
 a lossless space-to-depth "latent" (12 x 16 x 16, Stable Diffusion's latent layout at no training cost)
-that the exported `vae_decoder` turns back into pixels by depth-to-space.
+that the exported `vae_decoder` turns back into pixels by depth-to-space, plus a small grounding term
+(grounding_loss) so that each named object is read from its own word where it is drawn.
 
 Data: a folder written by `workers/src/shapes/training-set.ts` (images.u8, tokens.i32, meta.json,
 tokenizer/), so the Shapes world has one definition. Run through `npm run train:bundled`, which

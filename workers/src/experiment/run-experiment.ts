@@ -81,6 +81,7 @@ function experimentPrompts(benchmark: BenchmarkName, set: PromptSet, limit: numb
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
   const { benchmark, folder } = options;
   const { set, prompts } = experimentPrompts(benchmark, options.set, options.limit);
+  const ids = new Set(prompts.map((p) => p.id));
   if (prompts.length === 0) throw new Error(`${options.promptsFile}: none of its prompts is scored by ${benchmark}`);
   const notes: string[] = [];
   const left = options.set.prompts.length - prompts.length;
@@ -113,7 +114,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     const { scored, detector } = await evaluateImageFolder({ benchmark, set, promptsSource: options.promptsFile, imagesDir: dir, detectorSpec: options.detector, threshold: options.threshold });
     const { images: imageResults, ...figures } = scored;
     writeFileAtomic(join(dir, 'result.json'), `${JSON.stringify({ ...figures, detector, images: imageResults }, null, 2)}\n`);
-    const ms = manifest.images.map((image) => image.ms);
+    // A resumed folder may hold images of prompts this run does not use (another --limit): time only this run's.
+    const ms = manifest.images.filter((image) => ids.has(image.prompt)).map((image) => image.ms);
     rows.push({
       name: config.name,
       method: config.method,
