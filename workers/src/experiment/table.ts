@@ -1,8 +1,8 @@
 /** The experiment's table as Markdown: the figures with their 95% intervals, then VISOR_cond per relation. */
+import { VISOR_RELATION_SPLITS } from '../evaluation/scorers/visor.ts';
 import type { ExperimentResult, ExperimentRow } from './run-experiment.ts';
 
 const VISOR_COLUMNS = ['OA', 'VISOR_cond', 'VISOR_uncond', 'VISOR_1', 'VISOR_2', 'VISOR_3', 'VISOR_4'] as const;
-const RELATIONS = ['left of', 'right of', 'above', 'below'] as const;
 
 type Interval = [number, number];
 
@@ -40,10 +40,10 @@ export function experimentMarkdown(result: ExperimentResult): string {
     ...result.rows.map((row) => line([row.name, ...cols.map((c) => figure(row.aggregates[c], row.intervals[c])), row.seconds_per_image.toFixed(2)])),
   ];
   if (result.rows.some((row) => Object.keys(byRelation(row)).length > 0)) {
-    lines.push('', 'VISOR_cond by relation:', '', ...header(['configuration', ...RELATIONS]));
+    lines.push('', 'VISOR_cond by relation:', '', ...header(['configuration', ...VISOR_RELATION_SPLITS]));
     for (const row of result.rows) {
       const intervals = (row.intervals.by_relation ?? {}) as Record<string, Record<string, unknown>>;
-      lines.push(line([row.name, ...RELATIONS.map((r) => figure(byRelation(row)[r]?.VISOR_cond, intervals[r]?.VISOR_cond))]));
+      lines.push(line([row.name, ...VISOR_RELATION_SPLITS.map((r) => figure(byRelation(row)[r]?.VISOR_cond, intervals[r]?.VISOR_cond))]));
     }
   }
   for (const note of result.notes) lines.push('', `Note: ${note}`);

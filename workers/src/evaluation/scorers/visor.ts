@@ -21,6 +21,9 @@ export interface VisorImageResult {
   reason: string | null;
 }
 
+/** The relations VISOR states, in the order of the per-relation splits of the aggregates. */
+export const VISOR_RELATION_SPLITS = ['left of', 'right of', 'above', 'below'] as const satisfies readonly Relation[];
+
 const FIGURES = ['OA', 'OA_A', 'OA_B', 'VISOR_cond', 'VISOR_uncond', 'VISOR_1', 'VISOR_2', 'VISOR_3', 'VISOR_4'] as const;
 type Figure = (typeof FIGURES)[number];
 export type VisorFigures = Record<Figure, number | null>;
@@ -157,7 +160,7 @@ export function scoreVisor(prompts: readonly VisorPrompt[], images: readonly Ima
   const relations = groups.map((list) => list[0].relation);
   const aggregates = { ...pointEstimates(rows, WIDTH, STATISTICS), by_relation: {} } as VisorAggregates;
   const intervals = { ...bootstrapIntervals(rows, WIDTH, STATISTICS, bootstrap), by_relation: {} } as VisorIntervals;
-  for (const relation of ['left of', 'right of', 'above', 'below'] as const) {
+  for (const relation of VISOR_RELATION_SPLITS) {
     const subset = rows.filter((_, i) => relations[i] === relation);
     if (subset.length === 0) continue;
     aggregates.by_relation[relation] = pointEstimates(subset, WIDTH, STATISTICS);
