@@ -7,7 +7,7 @@
  *
  * End to end: rendered Shapes scenes uploaded, registered and scored by an EVALUATE_ONLY run through
  * the GraphQL API, with the same figures as `infsplign evaluate`; rescored at another threshold. A
- * GENERATE_AND_EVALUATE run of the bundled model, with the figures of `infsplign experiment`.
+ * GENERATE_AND_EVALUATE run of the bundled model, with the figures and guidance traces of `infsplign experiment`.
  * Faults, each on a run of its own over one larger image set: a worker killed mid-job, redis-server
  * killed and restarted from its append-only file, Redis restarted empty, PostgreSQL stopped while
  * results come in. Each must end FINISHED, with one row per image and the CLI's figures.
@@ -23,6 +23,7 @@ import { closePrisma, createPrisma, type PrismaClient } from '../../apps/api/src
 import { createApiServer, type ApiServer } from '../../apps/api/src/server.ts';
 import { LocalArtifactStore } from '../../workers/src/artifacts/store.ts';
 import { evaluateJobId, resultJobId, type ImagesEvaluated } from '../../workers/src/contracts/jobs.ts';
+import { MANIFEST_FILE, type Manifest } from '../../workers/src/diffusion/manifest.ts';
 import { writePng } from '../../workers/src/image/png.ts';
 import { renderLayout, type LabelledBox } from '../../workers/src/shapes/render.ts';
 import { SHAPES_WORLD } from '../../workers/src/shapes/world.ts';
@@ -393,7 +394,7 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     await worker.kill();
   });
 
-  test('the bundled model: a GENERATE_AND_EVALUATE run goes QUEUED, GENERATING, EVALUATING, FINISHED, with `experiment`\'s figures for the same prompts and seed', async () => {
+  test('the bundled model: a GENERATE_AND_EVALUATE run goes QUEUED, GENERATING, EVALUATING, FINISHED, with `experiment`\'s figures and guidance traces for the same prompts and seed', async () => {
     const out = join(scratch, 'experiment');
     const reference = mustRun('npx', ['--no-install', 'infsplign', 'experiment', '--model', 'bundled', '--benchmark', 'visor-shapes', '--configs', 'infsplign', '--limit', '4', '--images-per-prompt', '2', '--seed', '7', '--out', out]);
     startWorker();
@@ -404,6 +405,21 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     assert.deepEqual(run.progress, { prompts: 4, totalImages: 8, imagesGenerated: 8, imagesEvaluated: 8, fraction: 1 });
     await reference;
     assertSameFigures(run.aggregates, JSON.parse(readFileSync(join(out, 'infsplign', 'result.json'), 'utf8')) as CliResult);
+
+    // Every image carries its guidance trace: one step per guided step, numbered from guide_steps' start,
+    // with the very loss and centroids that `experiment` recorded in its manifest.
+    const { run: { config } } = await gql('query ($id: ID!) { run(id: $id) { config } }', { id: run.id });
+    const [start, end] = config.params.guide_steps as [number, number];
+    assert.ok(end > start, 'the bundled model guides some steps');
+    const { images } = await gql('query ($id: ID!) { images(runId: $id, first: 100) { edges { node { imageIndex prompt { externalId } guidance { step loss centroids } } } } }', { id: run.id });
+    const manifest = JSON.parse(readFileSync(join(out, 'infsplign', MANIFEST_FILE), 'utf8')) as Manifest;
+    assert.equal(images.edges.length, 8);
+    for (const { node } of images.edges) {
+      const record = manifest.images.find((r) => r.prompt === node.prompt.externalId && r.index === node.imageIndex)!;
+      assert.ok(record.guided);
+      assert.deepEqual(node.guidance.map((s: any) => s.step), Array.from({ length: end - start }, (_, k) => start + k));
+      assert.deepEqual(node.guidance.map((s: any) => [s.loss, s.centroids]), record.loss.map((loss, k) => [loss, record.centroids[k]]), `trace of ${node.prompt.externalId}_${node.imageIndex}`);
+    }
   });
 
   test('fault: a worker killed with SIGKILL mid-job; a second worker process runs the job again; no duplicate rows', async () => {

@@ -1,13 +1,19 @@
 /**
  * The GraphQL API on real PostgreSQL and Redis: catalogue queries, authentication and per-team
  * authorisation, validation errors with field paths, query limits, submission into chunk jobs, the
- * artifact route and readiness. Refused requests must leave nothing written.
+ * artifact route and readiness, images' guidance traces and the leaderboard's comparison with a
+ * baseline. Refused requests must leave nothing written.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { generateJobId } from '@infsplign/workers/contracts/jobs.ts';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
+import type { Detection } from '@infsplign/workers/evaluation/detection.ts';
+import type { Relation } from '@infsplign/workers/prompts/types.ts';
+import { ingest } from '../src/ingest/ingester.ts';
+import { mcnemarExact } from '../src/stats/paired.ts';
 import { startHarness, type Harness } from './support/harness.ts';
+import { evaluatedMessage, generatedMessage, madeUpTrace, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
 
 let h: Harness;
 
@@ -200,4 +206,114 @@ test('healthz and readyz', async () => {
   assert.equal((await fetch(`${h.api.url}/healthz`)).status, 200);
   const ready = await fetch(`${h.api.url}/readyz`);
   assert.deepEqual(await ready.json(), { ok: true, problems: [] });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Finished runs (these tests come last: the ones above count the runs they submitted).
+
+/** A finished run: submitted through the API, its chunks answered by the stand-in worker and ingested. */
+async function finishedRun(extra: Record<string, unknown>, detect: Detect): Promise<string> {
+  const submitted = await h.gql(SUBMIT, { input: baselineInput({ force: true, ...extra }) }, h.tokens.alpha);
+  assert.equal(submitted.errors, undefined, JSON.stringify(submitted.errors));
+  const id: string = submitted.data!.submitRun.run.id;
+  const { chunksTotal } = await h.prisma.run.findUniqueOrThrow({ where: { id } });
+  for (let chunk = 0; chunk < chunksTotal; chunk++) await ingest(h.api.services, await generatedMessage(h, id, chunk));
+  for (let chunk = 0; chunk < chunksTotal; chunk++) await ingest(h.api.services, await evaluatedMessage(h, id, chunk, 0, detect));
+  assert.equal((await h.prisma.run.findUniqueOrThrow({ where: { id } })).status, 'FINISHED');
+  return id;
+}
+
+/** Boxes that satisfy the prompt's relation (VISOR compares the boxes' centres). */
+const BOXES: Record<'left of' | 'right of' | 'above' | 'below', [number[], number[]]> = {
+  'left of': [[0, 20, 10, 30], [40, 20, 50, 30]],
+  'right of': [[40, 20, 50, 30], [0, 20, 10, 30]],
+  above: [[20, 0, 30, 10], [20, 40, 30, 50]],
+  below: [[20, 40, 30, 50], [20, 0, 30, 10]],
+};
+const placed = (prompt: { objects: string[]; relation: Relation | null }): Detection[] => {
+  const [a, b] = BOXES[prompt.relation as keyof typeof BOXES];
+  return [{ label: prompt.objects[0], score: 0.9, box: a as Detection['box'] }, { label: prompt.objects[1], score: 0.9, box: b as Detection['box'] }];
+};
+/** Every image correct; none; only image 0 of every prompt; that, and image 1 of one prompt. */
+const allCorrect: Detect = (prompt) => placed(prompt);
+const noneCorrect: Detect = () => [];
+const firstCorrect: Detect = (prompt, k) => (k === 0 ? placed(prompt) : []);
+/** The runs' first prompt: they take the first `limit` prompts the benchmark scores. */
+const firstPrompt = SHAPES_EVAL.prompts.find((p) => p.relation !== null)!.id;
+const firstCorrectAndOneMore: Detect = (prompt, k) => (k === 0 || prompt.id === firstPrompt ? placed(prompt) : []);
+
+const runs: Record<string, string> = {};
+
+test('finished runs for the tests below: baselines and InfSplign runs of one model, with and without matching settings', async () => {
+  runs.oldBaseline = await finishedRun({ seed: 5 }, noneCorrect);
+  runs.baseline = await finishedRun({ seed: 5 }, firstCorrect);
+  // Finished last, but of another seed: no InfSplign run of seed 5 may be compared with it.
+  runs.otherSeedBaseline = await finishedRun({ seed: 6 }, allCorrect);
+  runs.significant = await finishedRun({ seed: 5, method: 'infsplign' }, allCorrect);
+  runs.noise = await finishedRun({ seed: 5, method: 'infsplign', params: { guidance_weight: 10 } }, firstCorrectAndOneMore);
+  runs.otherThreshold = await finishedRun({ seed: 5, method: 'infsplign', threshold: 0.3 }, allCorrect);
+  runs.otherDetector = await finishedRun({ seed: 5, method: 'infsplign', detector: 'coco:/models/detector.onnx' }, allCorrect);
+});
+
+test('Image.guidance: an InfSplign image\'s trace by denoising step; null for a baseline\'s', async () => {
+  const QUERY = 'query ($id: ID!) { images(runId: $id, first: 3) { edges { node { imageIndex prompt { externalId } guidance { step loss centroids } } } } }';
+  const guided = await h.gql(QUERY, { id: runs.significant });
+  assert.equal(guided.errors, undefined, JSON.stringify(guided.errors));
+  const nodes = guided.data!.images.edges.map((e: any) => e.node);
+  assert.equal(nodes.length, 3);
+  for (const node of nodes) {
+    // The test model samples 4 steps and InfSplign guides all of them by default.
+    const trace = madeUpTrace(node.prompt.externalId, node.imageIndex, 4);
+    assert.deepEqual(node.guidance, [0, 1, 2, 3].map((step) => ({ step, loss: trace.loss[step], centroids: trace.centroids[step] })));
+  }
+  const unguided = await h.gql(QUERY, { id: runs.baseline });
+  assert.ok(unguided.data!.images.edges.length > 0);
+  assert.ok(unguided.data!.images.edges.every((e: any) => e.node.guidance === null));
+});
+
+test('LeaderboardRow.versusBaseline: the most recent matching baseline, metric deltas, and the paired test', async () => {
+  const QUERY = `query ($model: String, $detector: String) { leaderboard(benchmark: "visor-shapes", model: $model, detector: $detector) {
+    run { id } isBaseline metrics { key value }
+    versusBaseline { baseline { id } deltas { key value low high } beyondNoise comparison { pairs onlyA onlyB mcnemarP meanDifference } } } }`;
+  const result = await h.gql(QUERY);
+  assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+  const board: any[] = result.data!.leaderboard;
+  const row = (id: string) => board.find((r) => r.run.id === id);
+  assert.equal(board.length, Object.keys(runs).length);
+
+  for (const id of [runs.oldBaseline, runs.baseline, runs.otherSeedBaseline]) assert.equal(row(id).versusBaseline, null, 'a baseline row has none');
+  for (const id of [runs.otherThreshold, runs.otherDetector]) assert.equal(row(id).versusBaseline, null, 'no baseline has its detector and threshold');
+  assert.equal(row(runs.significant).versusBaseline.baseline.id, runs.baseline, 'the most recent baseline of the same settings');
+  assert.equal(row(runs.noise).versusBaseline.baseline.id, runs.baseline);
+
+  const { benchmarks } = (await h.gql('{ benchmarks { name metrics { key } } }')).data!;
+  const keys = benchmarks.find((b: any) => b.name === 'visor-shapes').metrics.map((m: any) => m.key);
+  const base = row(runs.baseline);
+  for (const id of [runs.significant, runs.noise]) {
+    const versus = row(id).versusBaseline;
+    const value = (r: any, key: string) => r.metrics.find((m: any) => m.key === key)?.value ?? null;
+    assert.deepEqual(
+      versus.deltas,
+      keys.map((key: string) => ({ key, value: value(row(id), key) === null || value(base, key) === null ? null : value(row(id), key) - value(base, key), low: null, high: null })),
+    );
+    assert.equal(versus.beyondNoise, versus.comparison.mcnemarP < 0.05);
+    // The same comparison compareRuns gives, the baseline as a.
+    const compared = (await h.gql('query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { pairs onlyA onlyB mcnemarP meanDifference } }', { a: runs.baseline, b: id })).data!.compareRuns;
+    assert.deepEqual(versus.comparison, compared);
+  }
+  // The baseline gets image 0 of each of the 10 prompts right; the first InfSplign run every image.
+  const significant = row(runs.significant).versusBaseline;
+  assert.deepEqual([significant.comparison.pairs, significant.comparison.onlyA, significant.comparison.onlyB], [20, 0, 10]);
+  assert.equal(significant.comparison.mcnemarP, mcnemarExact(0, 10));
+  assert.equal(significant.comparison.meanDifference, 0.5);
+  assert.equal(significant.beyondNoise, true);
+  assert.ok(significant.deltas.find((d: any) => d.key === 'VISOR_uncond').value > 0);
+  const noise = row(runs.noise).versusBaseline;
+  assert.deepEqual([noise.comparison.onlyA, noise.comparison.onlyB, noise.comparison.mcnemarP, noise.beyondNoise], [0, 1, 1, false]);
+
+  // A board narrowed by model and detector still holds every baseline a row can match.
+  const narrowed = (await h.gql(QUERY, { model: 'tiny-test', detector: 'shapes' })).data!.leaderboard;
+  assert.equal(narrowed.find((r: any) => r.run.id === runs.significant).versusBaseline.baseline.id, runs.baseline);
+  // Answered from the cached board, the same again.
+  assert.deepEqual((await h.gql(QUERY)).data!.leaderboard, board);
 });

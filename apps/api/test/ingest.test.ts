@@ -12,34 +12,22 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
-import {
-  evaluateChunkJobSchema,
-  evaluateJobId,
-  generateChunkJobSchema,
-  generateJobId,
-  type ChunkFailed,
-  type ImagesEvaluated,
-  type ImagesGenerated,
-  type ResultMessage,
-} from '@infsplign/workers/contracts/jobs.ts';
-import type { Detection, ImageDetections } from '@infsplign/workers/evaluation/detection.ts';
+import { evaluateJobId, generateJobId, type ChunkFailed, type ImagesEvaluated, type ImagesGenerated, type ResultMessage } from '@infsplign/workers/contracts/jobs.ts';
+import type { Detection } from '@infsplign/workers/evaluation/detection.ts';
 import { scoreImages } from '@infsplign/workers/evaluation/score.ts';
 import type { VisorImageResult } from '@infsplign/workers/evaluation/scorers/visor.ts';
 import { sendResult } from '@infsplign/workers/jobs/queues.ts';
-import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
-import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { pino } from 'pino';
 import { ingest, RunBatches } from '../src/ingest/ingester.ts';
 import { createApiServer } from '../src/server.ts';
 import { sweepStalledRuns } from '../src/runs/reconcile.ts';
-import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
 import { mcnemarExact } from '../src/stats/paired.ts';
 import { eventually, startHarness, type Harness } from './support/harness.ts';
+import { evaluatedMessage, generatedMessage, madeUpTrace, promptOfId, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
 
 let h: Harness;
 let store: LocalArtifactStore;
-const SHAPES_EVAL = loadPrompts('visor-shapes', join(import.meta.dirname, '../../../json_files/visor_shapes_eval.json'));
 
 before(async () => {
   h = await startHarness('ingest');
@@ -74,31 +62,15 @@ function detectionsOf(prompt: { id: number; objects: string[] }, k: number): Det
   return detections;
 }
 
-const promptOfId = new Map(SHAPES_EVAL.prompts.map((p) => [p.id, p]));
 
-/** The generate stage's answer to a chunk job: placeholder PNGs in the store and their keys. */
-async function generated(runId: string, chunk: number, round = 0): Promise<ImagesGenerated> {
-  const job = await eventually(async () => (await h.api.services.queues.generate.getJob(generateJobId(runId, chunk, round))) ?? undefined, `generate job ${chunk}`);
-  const data = generateChunkJobSchema.parse(job.data);
-  const images = data.prompts.flatMap((p) => Array.from({ length: data.imagesPerPrompt }, (_, k) => ({ promptId: p.promptId, imageIndex: k, artifactKey: `${data.imageSetPrefix}/${p.externalId}_${k}.png`, width: 64, height: 64, ms: 12 })));
-  for (const image of images) await store.put(image.artifactKey, new Uint8Array([137, 80, 78, 71]));
-  return { type: 'ImagesGenerated', runId, chunk, round, device: 'cpu', worker: 'test:1', images, failures: [] };
+/** The generate stage's answer to a chunk job: placeholder PNGs in the store, their keys and, for InfSplign, made-up traces. */
+function generated(runId: string, chunk: number, round = 0): Promise<ImagesGenerated> {
+  return generatedMessage(h, runId, chunk, round);
 }
 
 /** The evaluate stage's answer to a chunk job: made-up detections, scored as the evaluate stage scores them. */
-async function evaluated(runId: string, chunk: number, round = 0, detect: typeof detectionsOf = detectionsOf): Promise<ImagesEvaluated> {
-  const job = await eventually(async () => (await h.api.services.queues.evaluate.getJob(evaluateJobId(runId, chunk, round))) ?? undefined, `evaluate job ${chunk}`);
-  const data = evaluateChunkJobSchema.parse(job.data);
-  const externalOf = new Map(data.prompts.map((p) => [p.promptId, p.externalId]));
-  const set = promptSetFromRows(data.benchmark, data.prompts.map((p) => ({ externalId: p.externalId, metadata: p.record })));
-  const detected: ImageDetections[] = data.images.map((i) => ({ prompt: externalOf.get(i.promptId)!, image: i.imageIndex, width: 64, height: 64, detections: detect(promptOfId.get(externalOf.get(i.promptId)!)!, i.imageIndex) }));
-  const scored = scoreImages(data.benchmark, set, detected, { threshold: data.threshold });
-  const images = data.images.map((i, n) => {
-    const r = scored.images.find((s) => s.prompt === detected[n].prompt && s.image === i.imageIndex) as VisorImageResult;
-    const score = { scored: true, correct: r.correct, value: r.correct ? 1 : 0, reason: r.reason, details: { relation: r.relation, a_detected: r.a_detected, b_detected: r.b_detected, sra: r.sra } };
-    return { promptId: i.promptId, imageIndex: i.imageIndex, width: 64, height: 64, detections: detected[n].detections, score };
-  });
-  return { type: 'ImagesEvaluated', runId, chunk, round, detector: 'shapes', threshold: data.threshold, scorerVersion: scored.scorer_version, worker: 'test:1', images };
+function evaluated(runId: string, chunk: number, round = 0, detect: Detect = detectionsOf): Promise<ImagesEvaluated> {
+  return evaluatedMessage(h, runId, chunk, round, detect);
 }
 
 /** What `infsplign score` computes for the run's images at `threshold`. */
@@ -180,9 +152,10 @@ test('a run goes QUEUED → GENERATING → EVALUATING → FINISHED through the r
 
   // The failing images, exactly, with their reasons and URLs served by the API.
   const failing = (expected.images as VisorImageResult[]).filter((i) => !i.correct);
-  const page = await h.gql('query ($id: ID!) { images(runId: $id, filter: { correct: false }, first: 100) { totalCount edges { node { imageIndex correct reason url prompt { externalId } detections { label } } } } }', { id });
+  const page = await h.gql('query ($id: ID!) { images(runId: $id, filter: { correct: false }, first: 100) { totalCount edges { node { imageIndex correct reason url prompt { externalId } detections { label } guidance { step } } } } }', { id });
   const nodes = page.data!.images.edges.map((e: any) => e.node);
   assert.equal(page.data!.images.totalCount, failing.length);
+  assert.ok(nodes.every((n: any) => n.guidance === null), 'a baseline\'s images have no guidance trace');
   assert.deepEqual(nodes.map((n: any) => [n.prompt.externalId, n.imageIndex, n.reason]), failing.map((i) => [i.prompt, i.image, i.reason]));
   assert.ok(nodes.every((n: any) => n.correct === false && n.reason));
   const png = await fetch(`${h.api.url}${nodes[0].url}`);
@@ -201,17 +174,23 @@ test('a run goes QUEUED → GENERATING → EVALUATING → FINISHED through the r
   finishedRun = id;
 });
 
-test('a message delivered twice changes nothing: rows, counts, events and the run row stay identical', async () => {
-  const id = await submit({ seed: 1 });
+test('a message delivered twice changes nothing: rows (guidance traces included), counts, events and the run row stay identical', async () => {
+  // InfSplign guided on steps 1 and 2 of 4: every image carries a two-step trace.
+  const id = await submit({ seed: 1, method: 'infsplign', params: { guide_steps: [1, 3] } });
   const messages: ResultMessage[] = [];
   for (const chunk of [0, 1]) {
     const g = await generated(id, chunk);
+    assert.ok(g.images.every((i) => i.guidance?.loss.length === 2));
     messages.push(g);
     const first = await ingest(h.api.services, g);
     assert.equal(first.applied, true);
     const digest = await snapshot(id);
     await ingest(h.api.services, g);
     assert.equal(await snapshot(id), digest, `ImagesGenerated of chunk ${chunk} again`);
+    // A redelivery never rewrites a row: a trace that (impossibly) differed would leave the first one.
+    const changed = g.images.map((i) => ({ ...i, guidance: { loss: [9, 9], centroids: i.guidance!.centroids } }));
+    await ingest(h.api.services, { ...g, images: changed });
+    assert.equal(await snapshot(id), digest, `ImagesGenerated of chunk ${chunk} again, with other traces`);
     const e = await evaluated(id, chunk);
     messages.push(e);
     await ingest(h.api.services, e);
@@ -226,6 +205,17 @@ test('a message delivered twice changes nothing: rows, counts, events and the ru
   for (const message of messages) assert.equal((await ingest(h.api.services, message)).applied, false);
   assert.equal(await snapshot(id), digest);
   assert.equal(await h.prisma.imageScore.count({ where: { runId: id } }), 20);
+
+  // The traces as stored, and through GraphQL numbered by denoising step from guide_steps' start.
+  const stored = await h.prisma.image.findMany({ where: { runId: id }, include: { prompt: true } });
+  assert.equal(stored.length, 20);
+  for (const image of stored) assert.deepEqual(image.guidance, madeUpTrace(image.prompt.externalId, image.imageIndex, 2));
+  const page = await h.gql('query ($id: ID!) { images(runId: $id, first: 3) { edges { node { imageIndex prompt { externalId } guidance { step loss centroids } } } } }', { id });
+  assert.equal(page.errors, undefined, JSON.stringify(page.errors));
+  for (const { node } of page.data!.images.edges) {
+    const trace = madeUpTrace(node.prompt.externalId, node.imageIndex, 2);
+    assert.deepEqual(node.guidance, [1, 2].map((step, k) => ({ step, loss: trace.loss[k], centroids: trace.centroids[k] })));
+  }
 
   // Deleting it removes its rows and the images it generated.
   const deleted = await h.gql('mutation ($id: ID!) { deleteRun(id: $id) { id artifactsDeleted } }', { id }, h.tokens.alpha);
@@ -326,8 +316,9 @@ test('an EVALUATE_ONLY run scores an uploaded image set; prompts the benchmark d
   await deliver(await evaluated(run.id, 0), (r) => r.status === 'FINISHED');
   const view = (await h.gql(RUN_QUERY, { id: run.id })).data!.run;
   assertAggregatesEqual(view.aggregates, expectedScore(ids, 2, 0.1));
-  const images = await h.gql('query ($id: ID!) { images(runId: $id, first: 1) { edges { node { url } } } }', { id: run.id });
+  const images = await h.gql('query ($id: ID!) { images(runId: $id, first: 1) { edges { node { url guidance { step } } } } }', { id: run.id });
   assert.equal(images.data!.images.edges[0].node.url, `/artifacts/uploads/eo/${ids[0]}_0.png`);
+  assert.equal(images.data!.images.edges[0].node.guidance, null, 'uploaded images have no guidance trace');
 
   const again = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }', { input }, h.tokens.alpha);
   assert.deepEqual(again.data!.submitRun, { reused: true, run: { id: run.id } });

@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import type { Device } from '../diffusion/providers.ts';
-import { SCHEDULERS, methodParamsSchema, canonicalJson, configHash, type CanonicalConfig } from './method-params.ts';
+import { MAX_STEPS, SCHEDULERS, methodParamsSchema, canonicalJson, configHash, type CanonicalConfig } from './method-params.ts';
 import { artifactKeySchema } from '../artifacts/keys.ts';
 import { genevalMetadataSchema } from '../prompts/geneval.ts';
 import { t2iRecordSchema } from '../prompts/t2i-compbench.ts';
@@ -190,6 +190,22 @@ export const imageScoreSchema = z.strictObject({
 });
 export type ImageScore = z.output<typeof imageScoreSchema>;
 
+const pointSchema = z.tuple([z.number(), z.number()]);
+
+/**
+ * A guided image's trace (the manifest's `loss` and `centroids`), one entry per guided step, in step
+ * order from the configuration's guide_steps start. Centroids are [[x1, y1], [x2, y2]] (subject, then
+ * reference) in the loss's map coordinates: 0 to 1 from the first to the last column and from the top
+ * row to the bottom one. z.number() refuses NaN and infinities, which JSON could not carry anyway.
+ */
+export const guidanceTraceSchema = z
+  .strictObject({
+    loss: z.array(z.number()).max(MAX_STEPS),
+    centroids: z.array(z.tuple([pointSchema, pointSchema])).max(MAX_STEPS),
+  })
+  .refine((trace) => trace.loss.length === trace.centroids.length, { message: 'loss and centroids need one entry per guided step each', path: ['centroids'] });
+export type GuidanceTrace = z.output<typeof guidanceTraceSchema>;
+
 export const imagesGeneratedSchema = z.strictObject({
   type: z.literal('ImagesGenerated'),
   runId: dbIdSchema,
@@ -207,6 +223,8 @@ export const imagesGeneratedSchema = z.strictObject({
       height: z.number().int().positive(),
       /** sampling time per image (its batch's time over the batch size), ms */
       ms: z.number().min(0),
+      /** null for an unguided image (baseline, single-object prompt); may be absent from an older worker's message */
+      guidance: guidanceTraceSchema.nullish(),
     }),
   ),
   /** prompts the pipeline could not generate (e.g. an object not found among the tokens): their images will never come */

@@ -10,9 +10,10 @@ import { joinKey } from '../artifacts/keys.ts';
 import type { ArtifactStore } from '../artifacts/store.ts';
 import { GUIDED_CACHE } from '../cli/commands/generate.ts';
 import { canonicalConfig, configHash, defaultParams, MethodParamsError, resolveParams } from '../contracts/method-params.ts';
-import type { GenerateChunkJob, ImagesGenerated } from '../contracts/jobs.ts';
+import type { GenerateChunkJob, GuidanceTrace, ImagesGenerated } from '../contracts/jobs.ts';
 import { readModelFolder } from '../diffusion/model-folder.ts';
 import { resolveModel } from '../diffusion/model-registry.ts';
+import type { ImageRecord } from '../diffusion/manifest.ts';
 import { generate, imageFileName } from '../diffusion/pipeline.ts';
 import { ensureDeviceAvailable } from '../diffusion/providers.ts';
 import { findRelationInText } from '../guidance/relations.ts';
@@ -70,7 +71,7 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
       const { width, height } = decodePng(bytes, record.file);
       const artifactKey = joinKey(job.imageSetPrefix, imageFileName(record.prompt, record.index));
       await store.put(artifactKey, bytes);
-      images.push({ promptId: promptOf.get(record.prompt)!.promptId, imageIndex: record.index, artifactKey, width, height, ms: record.ms });
+      images.push({ promptId: promptOf.get(record.prompt)!.promptId, imageIndex: record.index, artifactKey, width, height, ms: record.ms, guidance: guidanceOf(record) });
     }
     return {
       type: 'ImagesGenerated',
@@ -84,4 +85,17 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The image's guidance trace for the result message. A loss or centroid that is not finite (a map
+ * with no attention mass, an overflow in half precision) also made the latent's gradient useless, so
+ * the image is not what the configuration should give: the chunk fails for good, with the place, rather
+ * than being scored as if it were, or failing later in the result's validation with a vaguer message.
+ */
+function guidanceOf(record: ImageRecord): GuidanceTrace | null {
+  if (!record.guided) return null;
+  const bad = record.loss.findIndex((loss, k) => !Number.isFinite(loss) || !record.centroids[k]!.flat().every(Number.isFinite));
+  if (bad >= 0) throw new PermanentJobError(`image ${record.index} of prompt ${record.prompt}: the guidance loss or centroids are not finite at guided step ${bad} (loss ${record.loss[bad]}, centroids ${JSON.stringify(record.centroids[bad])})`);
+  return { loss: record.loss, centroids: record.centroids as GuidanceTrace['centroids'] };
 }

@@ -83,6 +83,18 @@ describe('job payload contracts', () => {
     assert.equal(resultMessageSchema.safeParse({ ...failed, stage: 'results' }).success, false);
   });
 
+  test('ImagesGenerated carries a guided image\'s trace, null or absent for others, one loss and one centroid pair per step, finite', () => {
+    const image = { promptId: 'p1', imageIndex: 0, artifactKey: 'runs/r/images/0_0.png', width: 32, height: 32, ms: 5 };
+    const message = (guidance?: unknown) => ({ type: 'ImagesGenerated', runId: 'r', chunk: 0, round: 0, device: 'cpu', worker: 'w:1', images: [{ ...image, ...(guidance !== undefined && { guidance }) }], failures: [] });
+    const trace = { loss: [0.5, 0.25], centroids: [[[0.1, 0.5], [0.9, 0.5]], [[0.2, 0.5], [0.8, 0.5]]] };
+    assert.deepEqual(parsePayload(resultMessageSchema, message(trace), 'result'), message(trace));
+    assert.equal(resultMessageSchema.safeParse(message(null)).success, true);
+    assert.equal(resultMessageSchema.safeParse(message()).success, true, 'an older worker\'s message, without the field');
+    assert.match(problem(resultMessageSchema, message({ loss: [0.5], centroids: trace.centroids })), /^job: images\[0\]\.guidance\.centroids: loss and centroids need one entry per guided step/);
+    assert.match(problem(resultMessageSchema, message({ ...trace, loss: [0.5, Number.NaN] })), /^job: images\[0\]\.guidance\.loss\[1\]/);
+    assert.match(problem(resultMessageSchema, message({ ...trace, centroids: [[[0.1, 0.5]], [[0.2, 0.5], [0.8, 0.5]]] })), /^job: images\[0\]\.guidance\.centroids\[0\]/);
+  });
+
   test('job ids are deterministic, per chunk and round, and valid BullMQ custom ids (no colon, not an integer)', () => {
     assert.equal(generateJobId('r1', 3), 'r1.generate.3.0');
     assert.equal(evaluateJobId('r1', 3, 2), 'r1.evaluate.3.2');

@@ -102,6 +102,7 @@ describe('the worker runtime, in process, with real Redis', () => {
     assert.deepEqual(message.images.map((i) => [i.promptId, i.imageIndex, i.artifactKey]), [['g0', 0, 'runs/gen/images/0_0.png'], ['g0', 1, 'runs/gen/images/0_1.png']]);
     assert.deepEqual(message.failures, []);
     assert.deepEqual(message.images.map((i) => [i.width, i.height]), [[8, 8], [8, 8]]);
+    assert.deepEqual(message.images.map((i) => i.guidance), [null, null], 'a baseline\'s images have no guidance trace');
     const store = new LocalArtifactStore(f.artifactDir);
     assert.deepEqual(await store.list('runs/gen'), ['runs/gen/images/0_0.png', 'runs/gen/images/0_1.png']);
     const out = join(f.dir, 'cli-generated');

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { catalogResolvers } from './resolvers/catalog.ts';
+import { leaderboardResolvers } from './resolvers/leaderboard.ts';
 import { mutationResolvers } from './resolvers/mutations.ts';
 import { queueHealthResolvers } from './resolvers/queue-health.ts';
 import { runResolvers } from './resolvers/runs.ts';
@@ -20,4 +21,6 @@ export const resolvers = {
   ImageSet: runResolvers.ImageSet,
   Image: runResolvers.Image,
   RunComparison: runResolvers.RunComparison,
+  LeaderboardRow: leaderboardResolvers.LeaderboardRow,
+  BaselineComparison: leaderboardResolvers.BaselineComparison,
 };

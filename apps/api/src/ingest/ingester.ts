@@ -114,12 +114,15 @@ async function ingestGenerated(services: Services, message: ImagesGenerated): Pr
         return { outcome: await failRun(tx, runId, `the generate stage could not generate ${details.length} prompt(s) of chunk ${message.chunk}: ${details.join('; ')}`) };
       }
       const images = message.images;
+      // A redelivered message (or a retried chunk's, whose seeded images and traces are the same) leaves
+      // the row, its guidance included, as the first delivery wrote it.
       const inserted = await tx.$executeRaw`
-        INSERT INTO images (run_id, prompt_id, image_index, artifact_key, width, height, generation_ms)
-        SELECT ${runId}::uuid, u.prompt_id, u.image_index, u.artifact_key, u.width, u.height, u.generation_ms
+        INSERT INTO images (run_id, prompt_id, image_index, artifact_key, width, height, generation_ms, guidance)
+        SELECT ${runId}::uuid, u.prompt_id, u.image_index, u.artifact_key, u.width, u.height, u.generation_ms, u.guidance::jsonb
         FROM unnest(${images.map((i) => i.promptId)}::uuid[], ${images.map((i) => i.imageIndex)}::int[], ${images.map((i) => i.artifactKey)}::text[],
-                    ${images.map((i) => i.width)}::int[], ${images.map((i) => i.height)}::int[], ${images.map((i) => Math.round(i.ms))}::int[])
-             AS u(prompt_id, image_index, artifact_key, width, height, generation_ms)
+                    ${images.map((i) => i.width)}::int[], ${images.map((i) => i.height)}::int[], ${images.map((i) => Math.round(i.ms))}::int[],
+                    ${images.map((i) => (i.guidance ? JSON.stringify(i.guidance) : null))}::text[])
+             AS u(prompt_id, image_index, artifact_key, width, height, generation_ms, guidance)
         ON CONFLICT (run_id, prompt_id, image_index) DO NOTHING`;
       await advanceTo(tx, run, 'GENERATING');
       await addProgress(tx, runId, { images: inserted, scores: 0 }, { executionProvider: message.device });

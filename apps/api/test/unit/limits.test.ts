@@ -29,3 +29,8 @@ test(`the cost grows with the page size asked for, variables included, and is re
   assert.deepEqual(errorsOf(query, { n: 10 }), []);
   assert.deepEqual(errorsOf(query, { n: 100 }), ['QUERY_TOO_COSTLY']);
 });
+
+test('a leaderboard with every row compared to its baseline, and a page of images with their guidance traces, are within the limits', () => {
+  assert.deepEqual(errorsOf('{ leaderboard(benchmark: "visor") { rank run { id } metrics { key value low high } versusBaseline { deltas { key value } beyondNoise comparison { mcnemarP meanDifference } baseline { id } } } }'), []);
+  assert.deepEqual(errorsOf('{ images(runId: "x", first: 100) { edges { node { id url guidance { step loss centroids } } } } }'), []);
+});

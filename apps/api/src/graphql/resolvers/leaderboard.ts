@@ -7,12 +7,16 @@
  * was computed from. Every request reads that version again (one small statement); a board is answered
  * from memory only while the version is unchanged, so that a run finishing, being deleted or
  * rescored shows at once, in every API process.
+ *
+ * A row's baseline (versusBaseline) is found on the board itself when it is ranked; the paired test
+ * against it costs a statement per row, so it runs only for queries that select it.
  */
 import { z } from 'zod';
 import { inputError, parseInput } from '../../errors.ts';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
 import type { RequestContext } from '../context.ts';
 import { orderedMetrics, RUN_COLUMNS, type RunRow } from '../rows.ts';
+import { comparePairs, type RunComparison } from './runs.ts';
 
 const leaderboardArgs = z.object({
   benchmark: z.string().min(1).max(200),
@@ -23,6 +27,8 @@ const leaderboardArgs = z.object({
 
 type LeaderboardArgs = z.output<typeof leaderboardArgs>;
 
+type MetricValues = ReturnType<typeof orderedMetrics>;
+
 export interface LeaderboardRow {
   rank: number;
   run: RunRow;
@@ -32,7 +38,16 @@ export interface LeaderboardRow {
   model: RunRow['model'];
   detector: string;
   threshold: number;
-  metrics: ReturnType<typeof orderedMetrics>;
+  metrics: MetricValues;
+  /** The row's baseline and the metric deltas (what BaselineComparison resolves from); null when none matches. */
+  versus: Versus | null;
+}
+
+/** A row against its baseline; the paired comparison is computed only when a query selects it. */
+export interface Versus {
+  baseline: RunRow;
+  row: RunRow;
+  deltas: MetricValues;
 }
 
 /** A table's row count and the sum of its rows' xmin, for the rows `where` selects. */
@@ -149,24 +164,84 @@ function rankBoard({ benchmark, metrics: definitions, ...loaded }: Loaded, { sor
     run.promptSet = promptSet.get(run.promptSetId)!;
     return { run, figures: figures ?? [], value: figures?.find((f) => f.metricKey === metric.key)?.value ?? null };
   });
+  const baselines = latestBaselines(runs.map((r) => r.run));
   const sign = direction === 'DESC' ? -1 : 1;
   runs.sort((a, b) => {
     // Runs without the figure (e.g. VISOR_cond undefined) go last, whatever the direction.
     if (a.value === null || b.value === null) return (a.value === null ? 1 : 0) - (b.value === null ? 1 : 0);
     return sign * (a.value - b.value) || a.run.finishedAt!.getTime() - b.run.finishedAt!.getTime();
   });
-  return runs.map(({ run, figures }, i) => ({
-    rank: i + 1,
-    run,
-    method: run.method?.name ?? null,
-    configHash: run.methodConfig?.hash ?? null,
-    isBaseline: run.method?.name === 'baseline',
-    model: run.model,
-    detector: run.detector,
-    threshold: run.threshold,
-    metrics: orderedMetrics(figures, metrics),
-  }));
+  const valuesOf = new Map(runs.map(({ run, figures }) => [run.id, new Map(figures.map((f) => [f.metricKey, f.value]))]));
+  const deltas = (row: RunRow, baseline: RunRow) =>
+    metrics.map(({ key }) => {
+      const [a, b] = [valuesOf.get(row.id)!.get(key), valuesOf.get(baseline.id)!.get(key)];
+      return { key, value: a == null || b == null ? null : a - b, low: null, high: null };
+    });
+  return runs.map(({ run, figures }, i) => {
+    const baseline = isBaseline(run) ? undefined : baselines.get(baselineKey(run));
+    return {
+      rank: i + 1,
+      run,
+      method: run.method?.name ?? null,
+      configHash: run.methodConfig?.hash ?? null,
+      isBaseline: isBaseline(run),
+      model: run.model,
+      detector: run.detector,
+      threshold: run.threshold,
+      metrics: orderedMetrics(figures, metrics),
+      versus: baseline ? { baseline, row: run, deltas: deltas(run, baseline) } : null,
+    };
+  });
 }
+
+const isBaseline = (run: RunRow) => run.method?.name === 'baseline';
+
+/** What a run and its baseline share: everything but the method and its parameters (the benchmark is the board's). */
+const baselineKey = (run: RunRow) => JSON.stringify([run.promptSetId, run.modelId, run.detector, run.threshold, run.seed, run.imagesPerPrompt, run.promptLimit]);
+
+/**
+ * The most recently finished baseline run per baselineKey among a board's runs. A row's baseline is
+ * always on the row's own board, so no query is needed: the board holds every FINISHED run of its
+ * benchmark, narrowed only by model and detector, which a matching baseline shares with the row.
+ */
+function latestBaselines(runs: readonly RunRow[]): Map<string, RunRow> {
+  const latest = new Map<string, RunRow>();
+  for (const run of runs) {
+    if (!isBaseline(run)) continue;
+    const key = baselineKey(run);
+    const kept = latest.get(key);
+    if (!kept || run.finishedAt! > kept.finishedAt! || (run.finishedAt!.getTime() === kept.finishedAt!.getTime() && run.id > kept.id)) latest.set(key, run);
+  }
+  return latest;
+}
+
+/** Comparisons asked for in one request, by the Versus they are of (selecting comparison and beyondNoise pairs the runs once). */
+const comparisons = new WeakMap<RequestContext, WeakMap<Versus, Promise<RunComparison>>>();
+
+/**
+ * The row's paired comparison with its baseline (a = baseline, b = row). Not kept with the board: a
+ * comparison holds every image pair of the two runs, too much to keep per row of 32 boards.
+ */
+function comparison(versus: Versus, ctx: RequestContext): Promise<RunComparison> {
+  let kept = comparisons.get(ctx);
+  if (!kept) comparisons.set(ctx, (kept = new WeakMap()));
+  let compared = kept.get(versus);
+  if (!compared) kept.set(versus, (compared = comparePairs(ctx.services.prisma, versus.baseline, versus.row)));
+  return compared;
+}
+
+/** The significance level of BaselineComparison.beyondNoise. */
+export const BEYOND_NOISE_P = 0.05;
+
+export const leaderboardResolvers = {
+  LeaderboardRow: {
+    versusBaseline: (row: LeaderboardRow) => row.versus,
+  },
+  BaselineComparison: {
+    comparison: (versus: Versus, _: unknown, ctx: RequestContext) => comparison(versus, ctx),
+    beyondNoise: async (versus: Versus, _: unknown, ctx: RequestContext) => (await comparison(versus, ctx)).mcnemarP < BEYOND_NOISE_P,
+  },
+};
 
 /**
  * The board for the arguments: from memory when what it was computed from is unchanged (one small

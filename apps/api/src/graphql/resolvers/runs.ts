@@ -1,4 +1,5 @@
 /** runs, run, images and compareRuns, with the Run, Image and comparison fields. */
+import type { GuidanceTrace } from '@infsplign/workers/contracts/jobs.ts';
 import { z } from 'zod';
 import { inputError, notFound, parseInput } from '../../errors.ts';
 import type { ImageSet, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
@@ -113,12 +114,24 @@ interface Comparison {
   pairs: StoredPair[];
 }
 
-async function compareRuns(args: { a: unknown; b: unknown }, { services: { prisma } }: RequestContext) {
-  const a = await requireRun(prisma, args.a, 'a');
-  const b = await requireRun(prisma, args.b, 'b');
-  if (a.promptSetId !== b.promptSetId) {
-    throw inputError(['b'], `run b scores prompt set ${b.promptSet.benchmark.name}/${b.promptSet.name} and run a ${a.promptSet.benchmark.name}/${a.promptSet.name}; compare runs of the same prompt set`);
-  }
+/** What RunComparison resolves from: the pairs and their paired test. */
+export type RunComparison = Comparison & {
+  pairsCount: number;
+  bothCorrect: number;
+  neitherCorrect: number;
+  onlyA: number;
+  onlyB: number;
+  mcnemarP: number;
+  meanDifference: number | null;
+  meanDifferenceLow: number | null;
+  meanDifferenceHigh: number | null;
+};
+
+/**
+ * Two loaded runs of one prompt set paired image by image (same prompt, same index, scored in both),
+ * with the paired tests: one statement. compareRuns and the leaderboard's versusBaseline both come here.
+ */
+export async function comparePairs(prisma: PrismaClient, a: RunRow, b: RunRow): Promise<RunComparison> {
   const rows = await prisma.$queryRaw<{ prompt: number; image: number; aCorrect: boolean; aScore: number; bCorrect: boolean; bScore: number; aImage: string; bImage: string }[]>`
     SELECT p.external_id AS prompt, ia.image_index AS image, sa.correct AS "aCorrect", sa.score AS "aScore",
            sb.correct AS "bCorrect", sb.score AS "bScore", ia.id::text AS "aImage", ib.id::text AS "bImage"
@@ -131,9 +144,10 @@ async function compareRuns(args: { a: unknown; b: unknown }, { services: { prism
     ORDER BY p.external_id, ia.image_index`;
   const pairs: StoredPair[] = rows.map((r) => ({ prompt: r.prompt, image: r.image, a: { correct: r.aCorrect, score: r.aScore }, b: { correct: r.bCorrect, score: r.bScore }, aImage: r.aImage, bImage: r.bImage }));
   const test = pairedTest(pairs);
-  const comparison: Comparison = { a, b, pairs };
   return {
-    ...comparison,
+    a,
+    b,
+    pairs,
     pairsCount: test.pairs,
     bothCorrect: test.bothCorrect,
     neitherCorrect: test.neitherCorrect,
@@ -144,6 +158,15 @@ async function compareRuns(args: { a: unknown; b: unknown }, { services: { prism
     meanDifferenceLow: test.meanDifferenceInterval?.[0] ?? null,
     meanDifferenceHigh: test.meanDifferenceInterval?.[1] ?? null,
   };
+}
+
+async function compareRuns(args: { a: unknown; b: unknown }, { services: { prisma } }: RequestContext): Promise<RunComparison> {
+  const a = await requireRun(prisma, args.a, 'a');
+  const b = await requireRun(prisma, args.b, 'b');
+  if (a.promptSetId !== b.promptSetId) {
+    throw inputError(['b'], `run b scores prompt set ${b.promptSet.benchmark.name}/${b.promptSet.name} and run a ${a.promptSet.benchmark.name}/${a.promptSet.name}; compare runs of the same prompt set`);
+  }
+  return comparePairs(prisma, a, b);
 }
 
 const comparedArgs = z.object({ first: z.number().nullish(), after: z.string().max(500).nullish(), disagreeing: z.boolean().nullish() });
@@ -160,6 +183,37 @@ async function comparedImages(comparison: Comparison, args: unknown, { services:
   const byId = new Map(loaded.map((image) => [image.id, image]));
   const nodes = page.map((p) => ({ prompt: byId.get(p.aImage)!.prompt, imageIndex: p.image, a: byId.get(p.aImage)!, b: byId.get(p.bImage)! }));
   return connection(nodes, size, (node) => [node.prompt.externalId, node.imageIndex]);
+}
+
+/** The first guided step of each run whose images a request asks the guidance of, by run id. */
+const guideStarts = new WeakMap<RequestContext, Map<string, Promise<number>>>();
+
+/**
+ * Where a run's guidance traces start: its configuration's guide_steps start (0 for a run without
+ * one; such a run has no traces). One query per run and request, however many of its images are asked.
+ */
+function guideStart(ctx: RequestContext, runId: string): Promise<number> {
+  let starts = guideStarts.get(ctx);
+  if (!starts) guideStarts.set(ctx, (starts = new Map()));
+  let start = starts.get(runId);
+  if (!start) {
+    start = ctx.services.prisma.run
+      .findUnique({ where: { id: runId }, select: { methodConfig: { select: { canonicalJson: true } } } })
+      .then((run) => {
+        const config = run?.methodConfig ? (JSON.parse(run.methodConfig.canonicalJson) as { params?: { guide_steps?: [number, number] } }) : null;
+        return config?.params?.guide_steps?.[0] ?? 0;
+      });
+    starts.set(runId, start);
+  }
+  return start;
+}
+
+async function guidance(image: ImageRow, ctx: RequestContext) {
+  // Written by the ingester from a message that guidanceTraceSchema validated.
+  const trace = image.guidance as GuidanceTrace | null;
+  if (!trace) return null;
+  const start = await guideStart(ctx, image.runId);
+  return trace.loss.map((loss, k) => ({ step: start + k, loss, centroids: trace.centroids[k] }));
 }
 
 /** Relations in the order the scorers list them. */
@@ -216,9 +270,10 @@ export const runResolvers = {
     score: (image: ImageRow) => image.score?.score ?? null,
     correct: (image: ImageRow) => image.score?.correct ?? null,
     reason: (image: ImageRow) => image.score?.reason ?? null,
+    guidance: (image: ImageRow, _: unknown, ctx: RequestContext) => guidance(image, ctx),
   },
   RunComparison: {
-    pairs: (comparison: { pairsCount: number }) => comparison.pairsCount,
-    images: (comparison: Comparison, args: unknown, ctx: RequestContext) => comparedImages(comparison, args, ctx),
+    pairs: (comparison: RunComparison) => comparison.pairsCount,
+    images: (comparison: RunComparison, args: unknown, ctx: RequestContext) => comparedImages(comparison, args, ctx),
   },
 };

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "images" ADD COLUMN     "guidance" JSONB;
+
