@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs (real PostgreSQL and Redis servers for the
-# integration tests), skipping those already installed; `apt-get update` runs only when something
+# integration tests, Chromium for the web app's end-to-end tests), skipping those already installed; `apt-get update` runs only when something
 # is missing. Idempotent: safe to run on every CI start. Extra packages may be given as arguments.
 set -euo pipefail
 
-PACKAGES=(postgresql redis-server "$@")
+PACKAGES=(postgresql redis-server chromium "$@")
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

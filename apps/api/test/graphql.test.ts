@@ -271,6 +271,20 @@ test('Image.guidance: an InfSplign image\'s trace by denoising step; null for a 
   assert.ok(unguided.data!.images.edges.every((e: any) => e.node.guidance === null));
 });
 
+test('image(id): one image by its permalink id with its run; null for an unknown id; a malformed id is bad input', async () => {
+  const listed = await h.gql('query ($id: ID!) { images(runId: $id, first: 2) { edges { node { id url prompt { text } detections { label } } } } }', { id: runs.significant });
+  const second = listed.data!.images.edges[1].node;
+  const QUERY = 'query ($id: ID!) { image(id: $id) { id runId url prompt { text } detections { label } } }';
+  const one = await h.gql(QUERY, { id: second.id });
+  assert.equal(one.errors, undefined, JSON.stringify(one.errors));
+  assert.deepEqual(one.data!.image, { ...second, runId: runs.significant });
+  const none = await h.gql(QUERY, { id: '00000000-0000-4000-8000-000000000000' });
+  assert.equal(none.data!.image, null);
+  const bad = await h.gql(QUERY, { id: '../etc' });
+  assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+  assert.deepEqual(bad.errors?.[0]?.extensions?.fieldErrors?.[0]?.path, ['id']);
+});
+
 test('LeaderboardRow.versusBaseline: the most recent matching baseline, metric deltas, and the paired test', async () => {
   const QUERY = `query ($model: String, $detector: String) { leaderboard(benchmark: "visor-shapes", model: $model, detector: $detector) {
     run { id } isBaseline metrics { key value }

@@ -10,13 +10,13 @@ import { IMAGE_INCLUDE, loadRun, orderedMetrics, RUN_INCLUDE, type ImageRow, typ
 
 const uuid = z.uuid('not a valid id');
 
-/** A run id argument, checked before it reaches PostgreSQL (which would reject a non-UUID with a server error). */
-function runId(value: unknown, path: string): string {
+/** An id argument (runs and images have UUIDs), checked before it reaches PostgreSQL (which would reject a non-UUID with a server error). */
+function uuidArg(value: unknown, path: string): string {
   return parseInput(uuid, value, [path]);
 }
 
 async function requireRun(prisma: PrismaClient, value: unknown, path: string): Promise<RunRow> {
-  const run = await loadRun(prisma, runId(value, path));
+  const run = await loadRun(prisma, uuidArg(value, path));
   if (!run) throw notFound(`run ${value}`);
   return run;
 }
@@ -76,7 +76,7 @@ const IMAGE_ORDER = [{ prompt: { externalId: 'asc' } }, { imageIndex: 'asc' }] a
 
 async function images(args: unknown, { services: { prisma } }: RequestContext) {
   const parsed = parseInput(imagesArgs, args);
-  const id = runId(parsed.runId, 'runId');
+  const id = uuidArg(parsed.runId, 'runId');
   // Only whether the run exists: its relations are the Run fields' business.
   const run = await prisma.run.findUnique({ where: { id }, select: { id: true } });
   if (!run) throw notFound(`run ${parsed.runId}`);
@@ -223,8 +223,9 @@ const relationOrder = (relation: string) => (RELATION_ORDER.includes(relation) ?
 export const runResolvers = {
   Query: {
     runs: (_: unknown, args: unknown, ctx: RequestContext) => runs(args, ctx),
-    run: (_: unknown, args: { id: unknown }, { services: { prisma } }: RequestContext) => loadRun(prisma, runId(args.id, 'id')),
+    run: (_: unknown, args: { id: unknown }, { services: { prisma } }: RequestContext) => loadRun(prisma, uuidArg(args.id, 'id')),
     images: (_: unknown, args: unknown, ctx: RequestContext) => images(args, ctx),
+    image: (_: unknown, args: { id: unknown }, { services: { prisma } }: RequestContext) => prisma.image.findUnique({ where: { id: uuidArg(args.id, 'id') }, include: IMAGE_INCLUDE }),
     compareRuns: (_: unknown, args: { a: unknown; b: unknown }, ctx: RequestContext) => compareRuns(args, ctx),
   },
   Run: {

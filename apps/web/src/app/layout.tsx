@@ -1,0 +1,47 @@
+import type { Metadata, Viewport } from 'next';
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import './globals.css';
+
+export const metadata: Metadata = {
+  title: { default: 'InfSplign Arena', template: '%s · InfSplign Arena' },
+  description: 'Runs, scores and ranks inference-time spatial-alignment methods for text-to-image diffusion.',
+};
+
+export const viewport: Viewport = { width: 'device-width', initialScale: 1 };
+
+const NAV = [
+  { href: '/', label: 'Leaderboard' },
+  { href: '/runs', label: 'Runs' },
+  { href: '/compare', label: 'Compare' },
+  { href: '/sweep', label: 'Sweep' },
+  { href: '/submit', label: 'Submit' },
+  { href: '/queue', label: 'Queue' },
+];
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header className="site-header">
+          <Link href="/" className="brand">
+            InfSplign Arena
+          </Link>
+          <nav aria-label="Main">
+            <ul>
+              {NAV.map((item) => (
+                <li key={item.href}>
+                  <Link href={item.href}>{item.label}</Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        </header>
+        <main id="main">{children}</main>
+      </body>
+    </html>
+  );
+}

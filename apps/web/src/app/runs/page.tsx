@@ -1,0 +1,115 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
+import { load } from '@/lib/api';
+import { formatDate, shortId } from '@/lib/format';
+import { param, withParams, type SearchParams } from '@/lib/search-params';
+
+export const metadata: Metadata = { title: 'Runs' };
+
+const STATUSES = ['QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED', 'FAILED', 'CANCELLED'];
+
+const RUNS = /* GraphQL */ `
+  query Runs($first: Int, $after: String, $filter: RunFilter) {
+    runs(first: $first, after: $after, filter: $filter, sort: { field: CREATED_AT, direction: DESC }) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { id status kind method benchmark detector threshold createdAt team { name } model { name } promptSet { name } progress { fraction } } }
+    }
+  }
+`;
+
+interface RunRow {
+  id: string;
+  status: string;
+  kind: string;
+  method: string | null;
+  benchmark: string;
+  detector: string;
+  threshold: number;
+  createdAt: string;
+  team: { name: string };
+  model: { name: string } | null;
+  promptSet: { name: string };
+  progress: { fraction: number };
+}
+
+export default async function RunsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const params = await searchParams;
+  const status = param(params, 'status');
+  const filter = status && STATUSES.includes(status) ? { status: [status] } : {};
+  const { data, error } = await load<{ runs: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: RunRow }[] } }>(RUNS, {
+    first: 50,
+    after: param(params, 'after'),
+    filter,
+  });
+  return (
+    <>
+      <h1>Runs</h1>
+      <form className="filters" method="get" aria-label="Run filters">
+        <label>
+          Status
+          <select name="status" defaultValue={status ?? ''}>
+            <option value="">any</option>
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      {error ? (
+        <ErrorNotice error={error} title="Runs cannot be listed" />
+      ) : data.runs.totalCount === 0 ? (
+        <EmptyNotice>
+          No runs{status ? ` with status ${status}` : ''} yet. <Link href="/submit">Submit one</Link>.
+        </EmptyNotice>
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>run</th>
+                  <th>status</th>
+                  <th className="num">done</th>
+                  <th>method</th>
+                  <th>model</th>
+                  <th>benchmark</th>
+                  <th>detector</th>
+                  <th>team</th>
+                  <th>created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.runs.edges.map(({ node: r }) => (
+                  <tr key={r.id}>
+                    <td>
+                      <Link href={`/runs/${r.id}`}>{shortId(r.id)}</Link>
+                    </td>
+                    <td className={`status-${r.status}`}>{r.status}</td>
+                    <td className="num">{(100 * r.progress.fraction).toFixed(0)}%</td>
+                    <td>{r.method ?? 'uploaded'}</td>
+                    <td>{r.model?.name ?? '—'}</td>
+                    <td>
+                      {r.benchmark}/{r.promptSet.name}
+                    </td>
+                    <td>
+                      {r.detector}@{r.threshold}
+                    </td>
+                    <td>{r.team.name}</td>
+                    <td>{formatDate(r.createdAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <nav className="pagination" aria-label="Run pages">
+            {param(params, 'after') && <Link href={withParams(params, { after: undefined })}>First page</Link>}
+            {data.runs.pageInfo.hasNextPage && data.runs.pageInfo.endCursor && <Link href={withParams(params, { after: data.runs.pageInfo.endCursor })}>Next page</Link>}
+          </nav>
+        </>
+      )}
+    </>
+  );
+}
