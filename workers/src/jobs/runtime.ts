@@ -30,7 +30,8 @@ import {
 } from '../contracts/jobs.ts';
 import { storeConfigFromOptions, type ArtifactStoreConfig } from '../artifacts/config.ts';
 import { isRunCancelled } from './cancel.ts';
-import { PermanentJobError } from './errors.ts';
+import { failureCategory, PermanentJobError } from './errors.ts';
+import { createWorkerMetrics, type JobOutcome, type WorkerMetrics } from './metrics.ts';
 import { openQueue, openRedisClient, redisConnection, sendResult } from './queues.ts';
 import { runInThread } from './run-in-thread.ts';
 import type { ThreadInput } from './thread.ts';
@@ -69,6 +70,8 @@ const chunkRefSchema = z.object({ runId: dbIdSchema, chunk: z.number().int().min
 export class WorkerRuntime {
   /** hostname:pid, recorded with results */
   readonly name = `${hostname()}:${process.pid}`;
+  /** this runtime's metrics (worker-main.ts serves them on /metrics) */
+  readonly metrics: WorkerMetrics = createWorkerMetrics(() => this.active.size);
   private readonly workers: Worker[] = [];
   private readonly results: Queue;
   /** for cancel markers; its status is part of readiness */
@@ -163,6 +166,7 @@ export class WorkerRuntime {
     }, this.options.cancelPollMs ?? 2000);
     let lastProgress = 0;
     const started = Date.now();
+    const observe = (outcome: JobOutcome) => this.metrics.jobDuration.observe({ queue: stage, outcome }, (Date.now() - started) / 1000);
     log.info({ images: input.stage === 'evaluate' ? input.job.images.length : input.job.prompts.length * input.job.imagesPerPrompt }, 'job started');
     try {
       const result = await runInThread(input, {
@@ -176,18 +180,24 @@ export class WorkerRuntime {
         },
       });
       await sendResult(this.results, { ...result, worker: this.name } as ResultMessage);
+      observe('completed');
+      this.metrics.jobsCompleted.inc({ queue: stage });
+      (result.type === 'ImagesGenerated' ? this.metrics.imagesGenerated : this.metrics.imagesEvaluated).inc(result.images.length);
       log.info({ ms: Date.now() - started, images: result.images.length, sent: result.type }, 'job done');
       return { sent: result.type, images: result.images.length };
     } catch (err) {
       if (err instanceof RunCancelledError) {
+        observe('cancelled');
         log.info({ ms: Date.now() - started }, 'run cancelled: job stopped');
         return { cancelled: true };
       }
       if (err instanceof ReleasedError) {
+        observe('released');
         await job.moveToWait(token);
         log.info('job released back to wait');
         throw new WaitingError();
       }
+      observe('failed');
       log.warn({ ms: Date.now() - started, reason: (err as Error).message }, 'job attempt failed');
       if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
       throw err;
@@ -203,6 +213,7 @@ export class WorkerRuntime {
     if (!job) return;
     const attempts = job.opts.attempts ?? 1;
     const final = err.name === 'UnrecoverableError' || job.attemptsMade >= attempts;
+    this.metrics.jobsFailed.inc({ queue: stage, reason: failureCategory(err.message, err.name === 'UnrecoverableError'), final: String(final) });
     const log = logger.child({ queue: stage, jobId: job.id, attempt: job.attemptsMade, attempts });
     if (!final) {
       log.info({ reason: err.message }, 'job will be retried');

@@ -5,8 +5,8 @@
  * Environment: REDIS_URL (redis://127.0.0.1:6379), the artifact store (ARTIFACT_STORE=s3://BUCKET[/PREFIX]
  * with S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; or ARTIFACT_DIR, default the
  * repository's .artifacts/; see artifacts/config.ts),
- * WORKER_HEALTH_PORT (0: any free port, logged) and WORKER_HEALTH_HOST (127.0.0.1) for /healthz and
- * /readyz, WORKER_SHUTDOWN_GRACE_MS (30000): how long SIGTERM lets running jobs finish before it
+ * WORKER_HEALTH_PORT (0: any free port, logged) and WORKER_HEALTH_HOST (127.0.0.1) for /healthz,
+ * /readyz and /metrics (Prometheus), WORKER_SHUTDOWN_GRACE_MS (30000): how long SIGTERM lets running jobs finish before it
  * puts them back to wait, WORKER_LOCK_DURATION_MS and WORKER_STALLED_INTERVAL_MS (BullMQ's, 30000),
  * INFSPLIGN_MODEL_REGISTRY (models/registry.json), LOG_LEVEL (info). Logs are JSON lines (pino) on stdout.
  */
@@ -17,6 +17,7 @@ import { artifactStoreConfigFromEnv, createArtifactStore } from '../artifacts/co
 import { JOB_DEVICES, QUEUES, type Stage } from '../contracts/jobs.ts';
 import { describeZodError } from '../util/read-data-file.ts';
 import { startHealthServer } from './health.ts';
+import { collectProcessMetrics } from './metrics.ts';
 import { redactRedisUrl, redisUrlFromEnv } from './queues.ts';
 import { WorkerRuntime } from './runtime.ts';
 
@@ -96,7 +97,8 @@ async function main(): Promise<void> {
     stalledIntervalMs: env.data.WORKER_STALLED_INTERVAL_MS,
   });
   // Up before Redis is: an orchestrator sees a live but not ready worker while Redis is unreachable.
-  const health = await startHealthServer(env.data.WORKER_HEALTH_PORT, env.data.WORKER_HEALTH_HOST, () => ({ ready: runtime.ready(), activeJobs: runtime.activeJobs }));
+  collectProcessMetrics(runtime.metrics.registry);
+  const health = await startHealthServer(env.data.WORKER_HEALTH_PORT, env.data.WORKER_HEALTH_HOST, () => ({ ready: runtime.ready(), activeJobs: runtime.activeJobs }), runtime.metrics.registry);
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

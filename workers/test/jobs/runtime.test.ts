@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { sampleValue } from '../../../test/support/prometheus.ts';
 import { startRedis, type RedisServer } from '../../../test/support/redis.ts';
 import { LocalArtifactStore } from '../../src/artifacts/store.ts';
 import { QUEUES, evaluateJobId, type ChunkFailed, type ImagesEvaluated, type ImagesGenerated } from '../../src/contracts/jobs.ts';
@@ -73,6 +74,20 @@ describe('the worker runtime, in process, with real Redis', () => {
     await enqueueEvaluate(evaluate, { ...slowEvaluateJobFor(f, 'slow', 3000), timeoutMs: 1000 });
     const failed = await waitForResult<ChunkFailed>(results, 'slow.failed-evaluate.0.0');
     assert.deepEqual([failed.reason, failed.attempt], ['ran past its limit of 1 s', 1]);
+  });
+
+  test('its metrics count the jobs so far: completed, and failed attempts by reason category, final or to be retried', async () => {
+    const text = await runtime.metrics.registry.metrics();
+    assert.equal(sampleValue(text, 'infsplign_worker_jobs_completed_total', { queue: 'evaluate' }), 1);
+    assert.equal(sampleValue(text, 'infsplign_worker_images_evaluated_total'), evaluateJobFor(f, 'e2e').images.length);
+    assert.equal(sampleValue(text, 'infsplign_worker_jobs_failed_total', { queue: 'evaluate', reason: 'permanent', final: 'true' }), 1);
+    assert.equal(sampleValue(text, 'infsplign_worker_jobs_failed_total', { queue: 'evaluate', reason: 'error', final: 'false' }), 1);
+    assert.equal(sampleValue(text, 'infsplign_worker_jobs_failed_total', { queue: 'evaluate', reason: 'error', final: 'true' }), 1);
+    assert.equal(sampleValue(text, 'infsplign_worker_jobs_failed_total', { queue: 'evaluate', reason: 'timeout', final: 'true' }), 1);
+    assert.equal(sampleValue(text, 'infsplign_worker_job_duration_seconds_count', { queue: 'evaluate', outcome: 'completed' }), 1);
+    assert.equal(sampleValue(text, 'infsplign_worker_job_duration_seconds_count', { queue: 'evaluate', outcome: 'failed' }), 4);
+    assert.ok(sampleValue(text, 'infsplign_worker_job_duration_seconds_sum', { queue: 'evaluate', outcome: 'failed' })! >= 1, 'the timed-out attempt ran 1 s');
+    assert.equal(sampleValue(text, 'infsplign_worker_active_jobs'), 0);
   });
 
   test('cancelling a run stops its running job and skips its waiting ones, sending nothing', async () => {

@@ -1,6 +1,6 @@
 /**
  * The worker as the separate OS process `npm run worker` starts, against a real redis-server:
- * health endpoints, an evaluate job end to end, and what happens to a running job when its worker
+ * health endpoints and metrics, an evaluate job end to end, and what happens to a running job when its worker
  * is killed (SIGKILL: another worker runs it again) or asked to stop (SIGTERM: it finishes, or is
  * put back once the grace period is over).
  */
@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Queue } from 'bullmq';
+import { sampleValue, scrape } from '../../../test/support/prometheus.ts';
 import { startRedis, type RedisServer } from '../../../test/support/redis.ts';
 import { startWorkerProcess, stopAllWorkers, type WorkerProcess } from '../../../test/support/worker-process.ts';
 import { QUEUES, evaluateJobId, type ImagesEvaluated } from '../../src/contracts/jobs.ts';
@@ -72,8 +73,22 @@ describe('the worker process', () => {
     assert.equal(message.worker, worker.name);
     assertSameAsCli(message, await evaluateWithCli(f));
 
+    // The counters move just after the result is sent.
+    await completed(evaluateJobId('proc', 0));
+    const metrics = await scrape(`http://127.0.0.1:${healthPort}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.contentType ?? '', /^text\/plain; version=0\.0\.4/);
+    assert.equal(sampleValue(metrics.text, 'infsplign_worker_jobs_completed_total', { queue: 'evaluate' }), 1);
+    assert.equal(sampleValue(metrics.text, 'infsplign_worker_images_evaluated_total'), message.images.length);
+    assert.equal(sampleValue(metrics.text, 'infsplign_worker_images_generated_total'), 0);
+    assert.equal(sampleValue(metrics.text, 'infsplign_worker_job_duration_seconds_count', { queue: 'evaluate', outcome: 'completed' }), 1);
+    assert.equal(sampleValue(metrics.text, 'infsplign_worker_job_duration_seconds_bucket', { queue: 'evaluate', outcome: 'completed', le: '+Inf' }), 1);
+    assert.equal(sampleValue(metrics.text, 'infsplign_worker_active_jobs'), 0);
+    assert.ok((sampleValue(metrics.text, 'process_resident_memory_bytes') ?? 0) > 0, 'process metrics');
+
     await enqueueEvaluate(evaluate, slowEvaluateJobFor(f, 'finished', 300));
     await whoStarts([worker], 'finished');
+    assert.equal(sampleValue((await scrape(`http://127.0.0.1:${healthPort}/metrics`)).text, 'infsplign_worker_active_jobs'), 1);
     worker.child.kill('SIGTERM');
     await worker.waitForLog('shutting down: finishing running jobs');
     assert.equal((await get(healthPort, '/readyz')).status, 503, 'not ready while shutting down');
