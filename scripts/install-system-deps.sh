@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs (real PostgreSQL and Redis servers for the
-# integration tests, Chromium for the web app's end-to-end tests), skipping those already installed; `apt-get update` runs only when something
-# is missing. Idempotent: safe to run on every CI start. Extra packages may be given as arguments.
+# integration tests, Chromium for the web app's end-to-end tests), skipping those already installed;
+# `apt-get update` runs only when something is missing. Idempotent: safe to run on every CI start.
+# Packages given as arguments replace that list (the demo needs no Chromium).
 set -euo pipefail
 
-PACKAGES=(postgresql redis-server chromium "$@")
+if [ $# -gt 0 ]; then PACKAGES=("$@"); else PACKAGES=(postgresql redis-server chromium); fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -22,7 +22,7 @@ import { launchChromium } from '../support/browser.ts';
 import { freePort } from '../support/free-port.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { startRedis, type RedisServer } from '../support/redis.ts';
-import { ensureWebBuild, startWebApp, type WebApp } from '../support/web-app.ts';
+import { ensureWebBuild, startWebApp, type WebApp } from '../../scripts/lib/web-app.ts';
 import { startWorkerProcess, stopAllWorkers } from '../support/worker-process.ts';
 
 const SCREENSHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
@@ -108,7 +108,7 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     // The build and the runs share two cores; the build is the longer.
     await ensureWebBuild();
     for (const id of Object.values(runs)) await waitFinished(id);
-    web = await startWebApp(api.url);
+    web = await startWebApp(api.url, await freePort());
     browser = await launchChromium();
   });
 
@@ -276,7 +276,7 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
   });
 
   test('with the API down every page says so and what to do', async () => {
-    const down = await startWebApp(`http://127.0.0.1:${await freePort()}`);
+    const down = await startWebApp(`http://127.0.0.1:${await freePort()}`, await freePort());
     try {
       for (const path of ['/', '/runs', '/queue', '/submit', `/runs/${runs.baseline}`]) {
         const page = await browser.newPage();

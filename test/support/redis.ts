@@ -8,10 +8,10 @@
  * persisted, and a restart comes back empty.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findRedisServer, pings } from '../../scripts/lib/redis-server.ts';
 import { freePort } from './free-port.ts';
 
 export interface RedisOptions {
@@ -30,43 +30,13 @@ export interface RedisServer {
   restart(options?: { empty?: boolean }): Promise<void>;
 }
 
-/** $REDIS_SERVER, else redis-server on the PATH or in /usr/bin. */
-function findBinary(): string {
-  const override = process.env.REDIS_SERVER;
-  if (override) return override;
-  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/bin', '/usr/sbin'];
-  const found = dirs.map((d) => join(d, 'redis-server')).find((p) => existsSync(p));
-  if (!found) throw new Error('redis-server not found: install the Debian package redis-server (scripts/install-system-deps.sh, as root), or set REDIS_SERVER to its path');
-  return found;
-}
-
-
-/** Whether the server answers PING; Redis loading its append-only file answers -LOADING instead. */
-function pings(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-  });
-}
-
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
-  const binary = findBinary();
+  const binary = findRedisServer();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'infsplign-redis-'));
   let child: ChildProcess | null = null;

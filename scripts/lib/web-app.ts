@@ -1,12 +1,12 @@
 /**
  * The web app as `next start` serves it: built with `next build` when the build is missing or older
- * than its sources (always, on a fresh clone), then started on a free port against a given API.
+ * than its sources (always, on a fresh clone), then started on a port against a given API. Used by
+ * the demo and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort } from './free-port.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const WEB_DIR = join(ROOT, 'apps/web');
@@ -44,8 +44,7 @@ export interface WebApp {
   close(): Promise<void>;
 }
 
-export async function startWebApp(apiUrl: string): Promise<WebApp> {
-  const port = await freePort();
+export async function startWebApp(apiUrl: string, port: number): Promise<WebApp> {
   const child = spawn(process.execPath, [NEXT_BIN, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
     cwd: WEB_DIR,
     env: { ...env(), API_URL: apiUrl },

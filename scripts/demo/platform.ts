@@ -1,0 +1,237 @@
+/**
+ * `npm run demo`, once the dependencies are there (scripts/demo.mjs): the whole platform on this
+ * machine. PostgreSQL and Redis of its own under .demo/ (or DATABASE_URL / REDIS_URL), migrated and
+ * seeded; the API, a worker and the web app as processes; a baseline and an InfSplign run of the
+ * bundled model submitted through GraphQL, their progress shown; the leaderboard printed; the web
+ * app left up until Ctrl-C, which stops everything the demo started. Data stays in .demo/, so a
+ * second demo finds the finished runs and shows them at once.
+ *
+ * `--once` stops everything after printing the leaderboard (for timing it, or a smoke test).
+ * Ports: DEMO_API_PORT (4000), DEMO_WEB_PORT (3000), DEMO_PG_PORT (54329), DEMO_REDIS_PORT (63790),
+ * DEMO_WORKER_HEALTH_PORT (4100). DEMO_LIMIT (30) prompts x DEMO_IMAGES_PER_PROMPT (4) images per run (VISOR_4 needs 4).
+ */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { createToken } from '../../apps/api/src/auth/tokens.ts';
+import { closePrisma, createPrisma } from '../../apps/api/src/db/client.ts';
+import { migrate } from '../../apps/api/src/db/migrate.ts';
+import { seed } from '../../apps/api/src/db/seed.ts';
+import { ensureWebBuild, startWebApp } from '../lib/web-app.ts';
+import { requireFreePort, startDemoPostgres, startDemoRedis, startProcess, tail, waitHealthy, type Service } from './services.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const STATE = join(ROOT, '.demo');
+const LOGS = join(STATE, 'logs');
+
+const port = z.coerce.number().int().min(1).max(65535);
+const envSchema = z.object({
+  DEMO_API_PORT: port.default(4000),
+  DEMO_WEB_PORT: port.default(3000),
+  DEMO_PG_PORT: port.default(54329),
+  DEMO_REDIS_PORT: port.default(63790),
+  DEMO_WORKER_HEALTH_PORT: port.default(4100),
+  DEMO_LIMIT: z.coerce.number().int().min(1).max(240).default(30),
+  DEMO_IMAGES_PER_PROMPT: z.coerce.number().int().min(1).max(8).default(4),
+  DATABASE_URL: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+});
+
+const started: Service[] = [];
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const service of [...started].reverse()) {
+      process.stdout.write(`stopping ${service.name} ... `);
+      await service.stop().then(
+        () => console.log('done'),
+        (err: Error) => console.log(`failed: ${err.message}`),
+      );
+    }
+  }
+  process.exit(code);
+}
+
+function fail(message: string): Promise<never> {
+  console.error(`\ndemo: ${message}`);
+  return stopAll(1);
+}
+
+const onUnexpectedExit = (name: string, logFile: string) => void fail(`${name} stopped unexpectedly; its log ${relative(ROOT, logFile)} ends:\n${tail(logFile)}`);
+
+function step(text: string): void {
+  console.log(`\n== ${text}`);
+}
+
+interface GraphQLAnswer {
+  data?: Record<string, any>;
+  errors?: { message: string }[];
+}
+
+function client(apiUrl: string, token: string) {
+  return async (query: string, variables: Record<string, unknown> = {}) => {
+    const response = await fetch(`${apiUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as GraphQLAnswer;
+    if (body.errors?.length) throw new Error(`GraphQL: ${body.errors.map((e) => e.message).join('; ')}`);
+    return body.data!;
+  };
+}
+
+const pad = (text: string, width: number) => (text.length >= width ? text : text + ' '.repeat(width - text.length));
+const padLeft = (text: string, width: number) => (text.length >= width ? text : ' '.repeat(width - text.length) + text);
+const fixed = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(1));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { once: { type: 'boolean', default: false } } });
+  const envParsed = envSchema.safeParse(process.env);
+  if (!envParsed.success) return void (await fail(`environment: ${envParsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`));
+  const env = envParsed.data;
+  mkdirSync(LOGS, { recursive: true });
+  process.on('SIGINT', () => {
+    console.log('\nCtrl-C: stopping everything the demo started (data stays in .demo/)');
+    void stopAll(0);
+  });
+  process.on('SIGTERM', () => void stopAll(0));
+  const t0 = performance.now();
+
+  await requireFreePort(env.DEMO_API_PORT, 'the API', 'DEMO_API_PORT');
+  await requireFreePort(env.DEMO_WEB_PORT, 'the web app', 'DEMO_WEB_PORT');
+  await requireFreePort(env.DEMO_WORKER_HEALTH_PORT, "the worker's health endpoints", 'DEMO_WORKER_HEALTH_PORT');
+
+  step('PostgreSQL and Redis');
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    const pg = await startDemoPostgres(join(STATE, 'postgres'), env.DEMO_PG_PORT);
+    started.push(pg.service);
+    databaseUrl = pg.url;
+  }
+  let redisUrl = env.REDIS_URL;
+  if (!redisUrl) {
+    const redis = await startDemoRedis(join(STATE, 'redis'), env.DEMO_REDIS_PORT, join(LOGS, 'redis.log'));
+    started.push(redis.service);
+    redisUrl = redis.url;
+  }
+  console.log(`PostgreSQL ${databaseUrl}\nRedis      ${redisUrl}`);
+
+  step('Migrate and seed (benchmarks, prompt sets, models of models/registry.json, methods)');
+  const migrations = await migrate(databaseUrl);
+  console.log(`migrations: ${migrations.applied.length ? `applied ${migrations.applied.join(', ')}` : `all ${migrations.alreadyApplied.length} applied already`}`);
+  const prisma = createPrisma(databaseUrl);
+  const summary = await seed(prisma);
+  console.log(`benchmarks: ${summary.promptSets.map((s) => `${s.benchmark}/${s.name} (${s.prompts} prompts)`).join(', ')}`);
+  console.log(`models: ${summary.models.map((m) => (m.problem ? `${m.name} (${m.problem})` : m.name)).join(', ')}`);
+  const team = await prisma.team.upsert({ where: { name: 'demo' }, create: { name: 'demo' }, update: {} });
+  const { token } = await createToken(prisma, team.id, 'npm run demo');
+  await closePrisma(prisma);
+  const tokenFile = join(STATE, 'token');
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  chmodSync(tokenFile, 0o600);
+  console.log(`API token for team 'demo' written to ${relative(ROOT, tokenFile)} (readable by you only; paste it on the Submit page)`);
+
+  step('API, worker and web app');
+  const artifactDir = join(STATE, 'artifacts');
+  const api = startProcess('API', ['--import', 'tsx', 'apps/api/src/main.ts'], { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ARTIFACT_DIR: artifactDir, PORT: String(env.DEMO_API_PORT), HOST: '127.0.0.1' }, join(LOGS, 'api.log'), onUnexpectedExit);
+  started.push(api);
+  const worker = startProcess(
+    'worker',
+    ['--import', 'tsx', 'workers/src/jobs/worker-main.ts', '--queues', 'generate,evaluate', '--concurrency', '1', '--device', 'cpu'],
+    { REDIS_URL: redisUrl, ARTIFACT_DIR: artifactDir, WORKER_HEALTH_PORT: String(env.DEMO_WORKER_HEALTH_PORT) },
+    join(LOGS, 'worker.log'),
+    onUnexpectedExit,
+  );
+  started.push(worker);
+  const apiUrl = `http://127.0.0.1:${env.DEMO_API_PORT}`;
+  process.stdout.write('building the web app (next build; skipped when the build is current) ... ');
+  const building = ensureWebBuild().then(() => console.log('done'));
+  await waitHealthy(`${apiUrl}/readyz`, api, 120_000);
+  await waitHealthy(`http://127.0.0.1:${env.DEMO_WORKER_HEALTH_PORT}/readyz`, worker, 120_000);
+  await building;
+  const web = await startWebApp(apiUrl, env.DEMO_WEB_PORT);
+  started.push({ name: 'web app', stop: () => web.close() });
+  web.child.once('exit', () => {
+    if (!stopping) void fail(`the web app stopped unexpectedly:\n${web.output()}`);
+  });
+  console.log(`API      ${apiUrl}/graphql   (log ${relative(ROOT, api.logFile)})`);
+  console.log(`worker   generate + evaluate on the CPU   (log ${relative(ROOT, worker.logFile)})`);
+  console.log(`web app  ${web.url}`);
+
+  step(`Submit a baseline and an InfSplign run of the bundled model: VISOR-Shapes eval, ${env.DEMO_LIMIT} prompts x ${env.DEMO_IMAGES_PER_PROMPT} images, seed 42`);
+  const gql = client(apiUrl, token);
+  const runs: Record<string, string> = {};
+  for (const method of ['baseline', 'infsplign']) {
+    const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'bundled', method, detector: 'shapes', seed: 42, imagesPerPrompt: env.DEMO_IMAGES_PER_PROMPT, limit: env.DEMO_LIMIT };
+    const { submitRun } = await gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }', { input });
+    runs[method] = submitRun.run.id;
+    console.log(`${pad(method, 10)} run ${submitRun.run.id}${submitRun.reused ? '  (identical run finished earlier: reused)' : ''}`);
+  }
+  await watch(gql, runs);
+
+  step('Leaderboard: visor-shapes, model bundled, ranked by VISOR_cond');
+  await printLeaderboard(gql, runs);
+  console.log(`\nDemo ready in ${((performance.now() - t0) / 1000).toFixed(0)} s.`);
+  console.log(`Web app:      ${web.url}   (leaderboard; runs, compare, sweep, submit and queue pages)`);
+  console.log(`Compare:      ${web.url}/compare?a=${runs.baseline}&b=${runs.infsplign}`);
+  console.log(`GraphQL API:  ${apiUrl}/graphql`);
+  console.log(`Logs:         ${relative(ROOT, LOGS)}/`);
+  if (values.once) return void (await stopAll(0));
+  console.log('\nPress Ctrl-C to stop everything the demo started.');
+}
+
+/** Progress until both runs are FINISHED: one line per change (or an updating line on a terminal). */
+async function watch(gql: ReturnType<typeof client>, runs: Record<string, string>): Promise<void> {
+  const QUERY = 'query ($id: ID!) { run(id: $id) { status error progress { totalImages imagesGenerated imagesEvaluated } } }';
+  let last = '';
+  for (;;) {
+    const states = await Promise.all(Object.entries(runs).map(async ([method, id]) => [method, (await gql(QUERY, { id })).run] as const));
+    const line = states.map(([method, r]) => `${method} ${r.status} ${r.progress.imagesGenerated}/${r.progress.totalImages} generated, ${r.progress.imagesEvaluated} scored`).join('  |  ');
+    if (line !== last) {
+      if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${line}`);
+      else console.log(line);
+      last = line;
+    }
+    const failed = states.find(([, r]) => r.status === 'FAILED' || r.status === 'CANCELLED');
+    if (failed) throw new Error(`the ${failed[0]} run ${failed[1].status}: ${failed[1].error}`);
+    if (states.every(([, r]) => r.status === 'FINISHED')) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (process.stdout.isTTY) process.stdout.write('\n');
+}
+
+async function printLeaderboard(gql: ReturnType<typeof client>, runs: Record<string, string>): Promise<void> {
+  const { leaderboard } = await gql(`{ leaderboard(benchmark: "visor-shapes", model: "bundled", sort: { metric: "VISOR_cond" }) {
+    rank method isBaseline run { id } metrics { key value low high }
+    versusBaseline { deltas { key value } beyondNoise comparison { mcnemarP } } } }`);
+  const metric = (row: any, key: string) => row.metrics.find((m: any) => m.key === key);
+  const header = ['#', 'method', 'run', 'OA', 'VISOR_cond [95% CI]', 'VISOR_uncond', 'VISOR_4', 'Δ VISOR_cond vs baseline'];
+  const lines = leaderboard.map((row: any) => {
+    const cond = metric(row, 'VISOR_cond');
+    const versus = row.versusBaseline;
+    const delta = versus ? `${versus.deltas.find((d: any) => d.key === 'VISOR_cond')?.value >= 0 ? '+' : ''}${fixed(versus.deltas.find((d: any) => d.key === 'VISOR_cond')?.value)} (McNemar p ${versus.comparison.mcnemarP < 0.001 ? '< 0.001' : `= ${versus.comparison.mcnemarP.toFixed(3)}`}${versus.beyondNoise ? ', beyond noise' : ''})` : row.isBaseline ? 'baseline' : '';
+    const mine = Object.values(runs).includes(row.run.id) ? ' *' : '';
+    return [String(row.rank), row.method ?? 'uploaded', row.run.id.slice(0, 8) + mine, fixed(metric(row, 'OA')?.value), `${fixed(cond?.value)} [${fixed(cond?.low)}, ${fixed(cond?.high)}]`, fixed(metric(row, 'VISOR_uncond')?.value), fixed(metric(row, 'VISOR_4')?.value), delta];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l: string[]) => l[i]!.length)));
+  const numeric = new Set([0, 3, 4, 5, 6]);
+  const format = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? padLeft(c, widths[i]!) : pad(c, widths[i]!))).join('  ').trimEnd();
+  console.log(format(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const line of lines) console.log(format(line));
+  console.log('(* this demo\'s runs; VISOR-Shapes scores with the Shapes detector at the benchmark threshold)');
+  const of = (id: string) => leaderboard.find((r: any) => r.run.id === id);
+  const [base, guided] = [of(runs.baseline!), of(runs.infsplign!)];
+  const [b, g] = [metric(base, 'VISOR_cond')?.value, metric(guided, 'VISOR_cond')?.value];
+  console.log(
+    g > b
+      ? `\nInfSplign beats the baseline: VISOR_cond ${fixed(g)} vs ${fixed(b)}${guided.versusBaseline?.beyondNoise ? ', beyond noise by the paired test' : ', though within noise on this few prompts'}.`
+      : `\nOn these prompts InfSplign does not beat the baseline (VISOR_cond ${fixed(g)} vs ${fixed(b)}).`,
+  );
+}
+
+main().catch((err: Error) => fail(err.message));
