@@ -44,8 +44,8 @@ export interface WebApp {
   close(): Promise<void>;
 }
 
-export async function startWebApp(apiUrl: string, port: number): Promise<WebApp> {
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', '--port', String(port), '--hostname', '127.0.0.1'], {
+export async function startWebApp(apiUrl: string, port: number, host = '127.0.0.1'): Promise<WebApp> {
+  const child = spawn(process.execPath, [NEXT_BIN, 'start', '--port', String(port), '--hostname', host], {
     cwd: WEB_DIR,
     env: { ...env(), API_URL: apiUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,7 +58,7 @@ export async function startWebApp(apiUrl: string, port: number): Promise<WebApp>
   child.stderr!.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   process.once('exit', () => child.kill('SIGKILL'));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}:\n${output}`);

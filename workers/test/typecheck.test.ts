@@ -8,7 +8,7 @@ import { test } from 'node:test';
 const root = join(import.meta.dirname, '../..');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
-for (const workspace of ['workers', 'apps/api', 'test']) {
+for (const workspace of ['workers', 'apps/api', 'test', 'scripts']) {
   test(`tsc --noEmit -p ${workspace} reports no errors`, () => {
     const result = spawnSync(process.execPath, [tsc, '--noEmit', '-p', join(root, workspace)], { encoding: 'utf8' });
     assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
