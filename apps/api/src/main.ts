@@ -3,12 +3,14 @@
  * (default redis://127.0.0.1:6379), the artifact store (ARTIFACT_STORE=s3://BUCKET[/PREFIX] with S3_ENDPOINT,
  * S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; or ARTIFACT_DIR, default the repository's
  * .artifacts/; see workers/src/artifacts/config.ts), PORT (4000),
- * HOST (127.0.0.1), INFSPLIGN_DEVICE (the device generate jobs ask for: cpu, cuda or webgpu; cpu).
+ * HOST (127.0.0.1), INFSPLIGN_DEVICE (the device generate jobs ask for: cpu, cuda or webgpu; cpu),
+ * LOG_LEVEL (info; logs are JSON lines, pino, on stdout). GET /metrics gives Prometheus metrics.
  * SIGTERM and SIGINT close it cleanly: in-flight requests and ingestion finish, nothing is lost.
  */
 import { artifactStoreConfigFromEnv } from '@infsplign/workers/artifacts/config.ts';
 import { JOB_DEVICES } from '@infsplign/workers/contracts/jobs.ts';
 import { redisUrlFromEnv } from '@infsplign/workers/jobs/queues.ts';
+import { pino } from 'pino';
 import { z } from 'zod';
 import { databaseUrlFromEnv } from './db/env.ts';
 import { createApiServer } from './server.ts';
@@ -17,6 +19,7 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   INFSPLIGN_DEVICE: z.enum(JOB_DEVICES).default('cpu'),
+  LOG_LEVEL: z.preprocess((value) => (value === '' ? undefined : value), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info')),
 });
 
 try {
@@ -29,6 +32,8 @@ try {
     port: env.data.PORT,
     host: env.data.HOST,
     lifecycle: { device: env.data.INFSPLIGN_DEVICE },
+    logger: pino({ name: 'infsplign-api', level: env.data.LOG_LEVEL }),
+    processMetrics: true,
   });
   console.error(`api: listening on ${server.url} (GraphQL at ${server.url}/graphql)`);
   let closing = false;

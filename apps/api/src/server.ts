@@ -1,8 +1,8 @@
 /**
- * The API process: express 5 with Apollo at /graphql, images at /artifacts/<key>, /healthz and
- * /readyz, the results ingester, reconciliation on start (and every few minutes) and the timeout
- * sweep. `createApiServer` starts it all in-process and returns its URL and a `close()`, so tests can
- * run it in-process and `npm run api` as a process.
+ * The API process: express 5 with Apollo at /graphql, images at /artifacts/<key>, /healthz,
+ * /readyz and /metrics (Prometheus, metrics.ts), the results ingester, reconciliation on start
+ * (and every few minutes) and the timeout sweep. `createApiServer` starts it all in-process and
+ * returns its URL and a `close()`, so tests can run it in-process and `npm run api` as a process.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +20,7 @@ import { createRequestContext, type RequestContext } from './graphql/context.ts'
 import { MAX_BODY_BYTES, queryLimitErrors } from './graphql/limits.ts';
 import { resolvers, typeDefs } from './graphql/schema.ts';
 import { startIngester } from './ingest/ingester.ts';
+import { createApiMetrics, graphqlErrorMetrics, httpMetrics } from './metrics.ts';
 import { reconcile, sweepStalledRuns, type ReconcileReport } from './runs/reconcile.ts';
 import { closeQueues, codeVersionFromEnv, DEFAULT_LIFECYCLE, openQueues, type LifecycleSettings, type Services } from './services.ts';
 
@@ -40,6 +41,8 @@ export interface ApiServerOptions {
   /** how often stalled runs are swept and Redis reconciled (0: only reconcile on start; never sweep) */
   sweepIntervalMs?: number;
   reconcileIntervalMs?: number;
+  /** also the process's own metrics (CPU, memory, event loop) on /metrics: main.ts, once per process */
+  processMetrics?: boolean;
 }
 
 export interface ApiServer {
@@ -110,6 +113,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     logger,
     lifecycle: { ...DEFAULT_LIFECYCLE, ...options.lifecycle },
     codeVersion: codeVersionFromEnv(),
+    metrics: createApiMetrics(() => services, { processMetrics: options.processMetrics }),
   };
   // While Redis is unreachable each queue reports every failed reconnection; without a listener
   // BullMQ prints them raw to stderr instead of to the structured log.
@@ -120,7 +124,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     resolvers,
     // The schema sets no cache hints: Apollo's cache-control plugin, on by default, would only add a
     // hook call to every field resolved (thousands for a leaderboard).
-    plugins: [queryLimitsPlugin, ApolloServerPluginCacheControlDisabled()],
+    plugins: [graphqlErrorMetrics(services.metrics), queryLimitsPlugin, ApolloServerPluginCacheControlDisabled()],
     includeStacktraceInErrorResponses: false,
     // Compact JSON: Apollo's default indents every response, a third more bytes to write and read.
     stringifyResult: (result) => JSON.stringify(result),
@@ -137,6 +141,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(httpMetrics(services.metrics));
   app.use((req, res, next) => {
     const started = performance.now();
     // The path and status only: never headers, which carry bearer tokens.
@@ -154,6 +159,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       ])
     ).filter((p): p is string => p !== null);
     res.status(problems.length ? 503 : 200).json({ ok: problems.length === 0, problems });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
   });
   app.get('/artifacts/*key', async (req, res, next) => {
     const key = (req.params as { key: string[] }).key.join('/');

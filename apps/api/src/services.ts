@@ -9,6 +9,7 @@ import { openQueue } from '@infsplign/workers/jobs/queues.ts';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { ApiMetrics } from './metrics.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { Device } from './runs/plan.ts';
 
@@ -44,6 +45,8 @@ export interface Services {
   lifecycle: LifecycleSettings;
   /** the code version runs record (git commit), null when unknown */
   codeVersion: string | null;
+  /** this server's Prometheus metrics (GET /metrics) */
+  metrics: ApiMetrics;
 }
 
 /** INFSPLIGN_CODE_VERSION, else the repository's HEAD commit, else null (e.g. an install without git). */

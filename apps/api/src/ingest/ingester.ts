@@ -18,8 +18,12 @@ import { describeZodError } from '@infsplign/workers/util/read-data-file.ts';
 import { imageKey } from '../runs/plan.ts';
 import { advanceTo, currentRound, isActive, lockRun, transition, type Tx } from '../runs/lifecycle.ts';
 import { enqueueChunk, loadJobRun, stopRunJobs } from '../runs/work.ts';
+import { chunkFailureCause, type FailureStage, type RunFailureCause } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { finishRun } from './finalize.ts';
+
+/** Metric labels take these only: a job's name is whatever was written to Redis. */
+const MESSAGE_TYPES: ReadonlySet<string> = new Set(['ImagesGenerated', 'ImagesEvaluated', 'ChunkFailed']);
 
 /** How long a message waits before it is tried again while the database is unreachable. */
 export const DATABASE_RETRY_DELAY_MS = 5000;
@@ -28,7 +32,7 @@ const TRANSACTION_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** What a message did, for the log and for the tests. */
 export type IngestOutcome =
-  | { applied: true; runId: string; finished: boolean; failed: boolean }
+  | { applied: true; runId: string; finished: boolean; failed: boolean; cause?: { reason: RunFailureCause; stage: FailureStage } }
   | { applied: false; runId: string; why: string };
 
 function skipped(runId: string, why: string): IngestOutcome {
@@ -95,9 +99,16 @@ async function addProgress(tx: Tx, runId: string, added: Added, fields: { execut
 }
 
 /** Fails the run (in the caller's transaction) with the reason, as a result the caller returns. */
-async function failRun(tx: Tx, runId: string, reason: string): Promise<IngestOutcome> {
+async function failRun(tx: Tx, runId: string, reason: string, cause: RunFailureCause, stage: FailureStage): Promise<IngestOutcome> {
   await transition(tx, runId, 'FAILED', reason);
-  return { applied: true, runId, finished: false, failed: true };
+  return { applied: true, runId, finished: false, failed: true, cause: { reason: cause, stage } };
+}
+
+/** What follows a message that failed its run: the count, and the run's other jobs are not to run. */
+async function afterRunFailed(services: Services, outcome: IngestOutcome): Promise<void> {
+  if (!outcome.applied || !outcome.failed) return;
+  services.metrics.runFailures.inc(outcome.cause ?? { reason: 'error', stage: 'none' });
+  await stopRunJobs(services, outcome.runId);
 }
 
 async function ingestGenerated(services: Services, message: ImagesGenerated): Promise<IngestOutcome> {
@@ -111,7 +122,7 @@ async function ingestGenerated(services: Services, message: ImagesGenerated): Pr
         const prompts = await tx.prompt.findMany({ where: { id: { in: message.failures.map((f) => f.promptId) } }, select: { id: true, externalId: true, text: true } });
         const byId = new Map(prompts.map((p) => [p.id, p]));
         const details = message.failures.map((f) => `prompt ${byId.get(f.promptId)?.externalId ?? f.promptId} "${byId.get(f.promptId)?.text ?? '?'}": ${f.reason}`);
-        return { outcome: await failRun(tx, runId, `the generate stage could not generate ${details.length} prompt(s) of chunk ${message.chunk}: ${details.join('; ')}`) };
+        return { outcome: await failRun(tx, runId, `the generate stage could not generate ${details.length} prompt(s) of chunk ${message.chunk}: ${details.join('; ')}`, 'prompts_not_generated', 'generate') };
       }
       const images = message.images;
       // A redelivered message (or a retried chunk's, whose seeded images and traces are the same) leaves
@@ -176,12 +187,12 @@ async function ingestEvaluated(services: Services, messages: readonly ImagesEval
       const unscored = images.find(isUnscored);
       if (unscored) {
         const why = unscored.score.reason ?? 'no reason given';
-        return failRun(tx, runId, `image ${unscored.imageIndex} of prompt ${externalId.get(unscored.promptId)} came back unscored (${why}): the workers and the API disagree about which prompts the benchmark scores; run the same version of both, then retryRun`);
+        return failRun(tx, runId, `image ${unscored.imageIndex} of prompt ${externalId.get(unscored.promptId)} came back unscored (${why}): the workers and the API disagree about which prompts the benchmark scores; run the same version of both, then retryRun`, 'unscored_image', 'evaluate');
       }
 
       // Uploaded images get their row now (generated ones have it already): the key follows from the
       // image set's naming, `{ID}_{K}.png`, which planning required of the set.
-      if (!meta?.prefix) return failRun(tx, runId, 'the image set of the run was deleted while it was being evaluated; submit it again');
+      if (!meta?.prefix) return failRun(tx, runId, 'the image set of the run was deleted while it was being evaluated; submit it again', 'image_set_deleted', 'evaluate');
       const prefix = meta.prefix;
       // Detections name their image by its 1-based position in the message (`n` of the input below).
       const detections = images.flatMap((image, i) => image.detections.map((d, ordinal) => ({ n: i + 1, ordinal, ...d })));
@@ -234,7 +245,8 @@ async function ingestEvaluated(services: Services, messages: readonly ImagesEval
       if (progress.imagesEvaluated < progress.imagesTotal) return { applied: true, runId, finished: false, failed: false };
       await finishRun(tx, runId);
       const after = await tx.run.findUniqueOrThrow({ where: { id: runId }, select: { status: true } });
-      return { applied: true, runId, finished: after.status === 'FINISHED', failed: after.status === 'FAILED' };
+      const failed = after.status === 'FAILED';
+      return { applied: true, runId, finished: after.status === 'FINISHED', failed, ...(failed && { cause: { reason: 'aggregates_failed', stage: 'evaluate' } as const }) };
     },
     { timeout: TRANSACTION_TIMEOUT_MS },
   );
@@ -248,14 +260,14 @@ async function ingestFailed(services: Services, message: ChunkFailed): Promise<I
     if (!isActive(run.status)) return skipped(runId, `the run is ${run.status}`);
     const round = await currentRound(tx, runId);
     if (message.round < round) return skipped(runId, `the failure is of round ${message.round}; the run was retried since (round ${round})`);
-    return failRun(tx, runId, `${message.stage} of chunk ${message.chunk} failed (attempt ${message.attempt} of ${message.attempts}): ${message.reason}`);
+    return failRun(tx, runId, `${message.stage} of chunk ${message.chunk} failed (attempt ${message.attempt} of ${message.attempts}): ${message.reason}`, chunkFailureCause(message.reason, message.attempt, message.attempts), message.stage);
   });
 }
 
 /** Applies one result message (already parsed). Exported for tests that deliver messages directly. */
 export async function ingest(services: Services, message: ResultMessage): Promise<IngestOutcome> {
   const outcome = await (message.type === 'ImagesGenerated' ? ingestGenerated(services, message) : message.type === 'ImagesEvaluated' ? ingestEvaluated(services, [message]) : ingestFailed(services, message));
-  if (outcome.applied && outcome.failed) await stopRunJobs(services, message.runId);
+  await afterRunFailed(services, outcome);
   return outcome;
 }
 
@@ -330,7 +342,7 @@ export class RunBatches {
       }
       if (outcome) {
         try {
-          if (outcome.applied && outcome.failed) await stopRunJobs(this.services, outcome.runId);
+          await afterRunFailed(this.services, outcome);
           for (const w of batch) w.resolve(outcome);
         } catch (err) {
           for (const w of batch) w.reject(err);
@@ -359,18 +371,28 @@ export interface Ingester {
  */
 export function startIngester(services: Services, redisUrl: string, concurrency = 16): Ingester {
   const log = services.logger.child({ component: 'ingester' });
+  const { metrics } = services;
   const batches = new RunBatches(services);
   const worker = new Worker(
     QUEUES.results,
     async (job: Job, token?: string) => {
       const parsed = resultMessageSchema.safeParse(job.data);
       // A malformed message will not become valid by retrying: it fails at once, kept in Redis for a person.
-      if (!parsed.success) throw new UnrecoverableError(`result message ${job.id}: ${describeZodError(parsed.error)}`);
+      if (!parsed.success) {
+        metrics.resultsIngested.inc({ type: MESSAGE_TYPES.has(job.name) ? job.name : 'unknown', outcome: 'error' });
+        throw new UnrecoverableError(`result message ${job.id}: ${describeZodError(parsed.error)}`);
+      }
+      const type = parsed.data.type;
       try {
         const outcome = await batches.apply(parsed.data);
+        metrics.resultsIngested.inc({ type, outcome: outcome.applied ? 'applied' : 'skipped' });
+        // job.timestamp: when the worker put the message on the queue (BullMQ sets it on add), so the
+        // lag includes any wait for a database outage; the clocks of worker and API machines must agree.
+        metrics.ingestionLag.observe({ type }, Math.max(0, Date.now() - job.timestamp) / 1000);
         log.info({ job: job.id, type: parsed.data.type, chunk: parsed.data.chunk, ...outcome }, outcome.applied ? 'result ingested' : 'result skipped');
         return outcome;
       } catch (err) {
+        metrics.resultsIngested.inc({ type, outcome: isDatabaseUnreachable(err) ? 'delayed' : 'error' });
         if (!isDatabaseUnreachable(err)) throw err;
         log.warn({ job: job.id, err: (err as Error).message }, `database unreachable; result delayed ${DATABASE_RETRY_DELAY_MS} ms`);
         await job.moveToDelayed(Date.now() + DATABASE_RETRY_DELAY_MS, token);

@@ -63,7 +63,7 @@ export async function retryRun(services: Services, team: Team, runId: string): P
     try {
       await enqueueChunks(services, work, pending, round);
     } catch (err) {
-      await failActiveRun(services, runId, enqueueFailure(err));
+      await failActiveRun(services, runId, enqueueFailure(err), 'enqueue_failed');
     }
   }
   return services.prisma.run.findUniqueOrThrow({ where: { id: runId } });

@@ -12,6 +12,7 @@
  */
 import { resultJobId, type ResultMessage, type Stage } from '@infsplign/workers/contracts/jobs.ts';
 import type { JobState } from 'bullmq';
+import { chunkFailureCause, type RunFailureCause } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { ACTIVE_STATUSES, currentRound } from './lifecycle.ts';
 import { enqueueChunks, failActiveRun, jobIdOf, loadRunWork, pendingChunks, type PendingChunk } from './work.ts';
@@ -39,7 +40,7 @@ export async function reconcile(services: Services): Promise<ReconcileReport> {
     if (!work) continue;
     const round = await currentRound(services.prisma, id);
     const missing: PendingChunk[] = [];
-    let failure: string | null = null;
+    let failure: { reason: string; cause: RunFailureCause; stage: Stage } | null = null;
     for (const pending of await pendingChunks(services.prisma, id, work, kind === 'GENERATE_AND_EVALUATE')) {
       const queue = services.queues[pending.stage];
       const jobId = jobIdOf(id, pending.stage, pending.chunk, round);
@@ -48,7 +49,9 @@ export async function reconcile(services: Services): Promise<ReconcileReport> {
       if (LIVE.has(await services.queues.results.getJobState(resultIdOf(id, pending.stage, pending.chunk, round)))) continue;
       if (state === 'failed') {
         const job = await queue.getJob(jobId);
-        failure = `${pending.stage} of chunk ${pending.chunk} failed: ${job?.failedReason ?? 'no reason recorded'}`;
+        const failedReason = job?.failedReason ?? 'no reason recorded';
+        // BullMQ keeps a job as failed only once it will not be retried: permanent unless its attempts ran out.
+        failure = { reason: `${pending.stage} of chunk ${pending.chunk} failed: ${failedReason}`, cause: chunkFailureCause(failedReason, job?.attemptsMade ?? 1, job?.opts.attempts ?? 1), stage: pending.stage };
         break;
       }
       // A completed job whose result never reached the database (lost with Redis' data): it must run
@@ -57,7 +60,7 @@ export async function reconcile(services: Services): Promise<ReconcileReport> {
       missing.push(pending);
     }
     if (failure) {
-      if (await failActiveRun(services, id, failure)) report.failed++;
+      if (await failActiveRun(services, id, failure.reason, failure.cause, failure.stage)) report.failed++;
       continue;
     }
     if (missing.length === 0) continue;
@@ -83,7 +86,7 @@ export async function sweepStalledRuns(services: Services, now = new Date()): Pr
     const reason =
       `no result for ${hours} h while ${run.status} (the ${stage} queue has ${counts.waiting} waiting, ${counts.active} active, ${counts.delayed} delayed jobs): ` +
       `its jobs waited or ran past the limit; check that workers take the ${stage} queue (npm run worker -- --queues ${stage}) and what queueHealth reports, then retryRun`;
-    if (await failActiveRun(services, run.id, reason)) failed++;
+    if (await failActiveRun(services, run.id, reason, 'no_progress', stage)) failed++;
   }
   return failed;
 }

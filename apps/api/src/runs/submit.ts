@@ -143,7 +143,7 @@ async function createRun(services: Services, fields: NewRun, plan: RunPlan, gene
     await enqueueChunks(services, work, await pendingChunks(services.prisma, fields.id, work, fields.kind === 'GENERATE_AND_EVALUATE'), 0);
   } catch (err) {
     services.logger.error({ run: fields.id, err: (err as Error).message }, 'enqueueing a new run failed');
-    await failActiveRun(services, fields.id, enqueueFailure(err));
+    await failActiveRun(services, fields.id, enqueueFailure(err), 'enqueue_failed');
   }
   return services.prisma.run.findUniqueOrThrow({ where: { id: fields.id } });
 }

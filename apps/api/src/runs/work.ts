@@ -6,6 +6,7 @@ import { evaluateJobId, generateJobId, type Stage } from '@infsplign/workers/con
 import { enqueueEvaluate, enqueueGenerate } from '@infsplign/workers/jobs/queues.ts';
 import { isBenchmarkName } from '@infsplign/workers/prompts/types.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { FailureStage, RunFailureCause } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { currentRound, isActive, lockRun, transition } from './lifecycle.ts';
 import { chunkImages, chunkPrompts, evaluateJob, generateJob, planRun, type JobRun, type PlannedImage, type PlannedPrompt, type PlanSource, type RunPlan } from './plan.ts';
@@ -132,14 +133,17 @@ export async function stopRunJobs(services: Services, runId: string): Promise<vo
 }
 
 /** Fails an unfinished run with `reason` and removes its waiting jobs; false when it had already stopped. */
-export async function failActiveRun(services: Services, runId: string, reason: string): Promise<boolean> {
+export async function failActiveRun(services: Services, runId: string, reason: string, cause: RunFailureCause, stage: FailureStage = 'none'): Promise<boolean> {
   const failed = await services.prisma.$transaction(async (tx) => {
     const run = await lockRun(tx, runId);
     if (!run || !isActive(run.status)) return false;
     await transition(tx, runId, 'FAILED', reason);
     return true;
   });
-  if (failed) await stopRunJobs(services, runId);
+  if (failed) {
+    services.metrics.runFailures.inc({ reason: cause, stage });
+    await stopRunJobs(services, runId);
+  }
   return failed;
 }
 

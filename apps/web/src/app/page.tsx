@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
+import { FilterSelect } from '@/components/FilterSelect';
 import { MetricCell } from '@/components/MetricCell';
 import { MetricHeader } from '@/components/MetricHeader';
 import { formatDelta, formatP, shortId } from '@/lib/format';
@@ -24,32 +25,9 @@ function SortLink({ params, filters, column, children }: { params: SearchParams;
 function Filters({ board, filters }: { board: Leaderboard; filters: LeaderboardFilters }) {
   return (
     <form className="filters" method="get" aria-label="Leaderboard filters">
-      <label>
-        Benchmark
-        <select name="benchmark" defaultValue={board.benchmark.name}>
-          {board.benchmarks.map((b) => (
-            <option key={b.name}>{b.name}</option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Model
-        <select name="model" defaultValue={filters.model ?? ''}>
-          <option value="">all</option>
-          {board.models.map((m) => (
-            <option key={m}>{m}</option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Method
-        <select name="method" defaultValue={filters.method ?? ''}>
-          <option value="">all</option>
-          {board.methods.map((m) => (
-            <option key={m}>{m}</option>
-          ))}
-        </select>
-      </label>
+      <FilterSelect label="Benchmark" name="benchmark" value={board.benchmark.name} options={board.benchmarks.map((b) => b.name)} />
+      <FilterSelect label="Model" name="model" value={filters.model} options={board.models} anyLabel="all" />
+      <FilterSelect label="Method" name="method" value={filters.method} options={board.methods} anyLabel="all" />
       <label>
         Detector
         <input name="detector" defaultValue={filters.detector ?? ''} placeholder="all" size={12} />

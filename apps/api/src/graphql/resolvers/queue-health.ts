@@ -7,7 +7,8 @@ import { RUN_INCLUDE } from '../rows.ts';
 /** How many recent FAILED runs queueHealth lists. */
 const FAILED_RUNS_SHOWN = 20;
 
-async function queueCounts(queue: Queue, now: number) {
+/** One queue's counts; /metrics reports the same (metrics.ts). */
+export async function queueCounts(queue: Queue, now: number) {
   const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'failed', 'delayed');
   // Oldest first: the job that has waited longest.
   const [oldest] = await queue.getJobs(['waiting', 'prioritized'], 0, 0, true);

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { BoxesToggle } from '@/components/BoxesToggle';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
 import { ImageWithBoxes } from '@/components/ImageWithBoxes';
+import { Pagination } from '@/components/Pagination';
 import { load } from '@/lib/api';
 import { finishedRuns, describeRun, type RunChoice } from '@/lib/finished-runs';
 import { formatDelta, formatMetric, formatP, shortId } from '@/lib/format';
@@ -191,10 +192,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
           </div>
         </BoxesToggle>
       )}
-      <nav className="pagination" aria-label="Pair pages">
-        {param(params, 'after') && <Link href={withParams(params, { after: undefined })}>First page</Link>}
-        {c.images.pageInfo.hasNextPage && c.images.pageInfo.endCursor && <Link href={withParams(params, { after: c.images.pageInfo.endCursor })}>Next page</Link>}
-      </nav>
+      <Pagination params={params} pageInfo={c.images.pageInfo} label="Pair pages" />
     </>
   );
 }

@@ -1,9 +1,11 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
+import { FilterSelect } from '@/components/FilterSelect';
+import { Pagination } from '@/components/Pagination';
 import { load } from '@/lib/api';
 import { formatDate, shortId } from '@/lib/format';
-import { param, withParams, type SearchParams } from '@/lib/search-params';
+import { param, type SearchParams } from '@/lib/search-params';
 
 export const metadata: Metadata = { title: 'Runs' };
 
@@ -47,15 +49,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
     <>
       <h1>Runs</h1>
       <form className="filters" method="get" aria-label="Run filters">
-        <label>
-          Status
-          <select name="status" defaultValue={status ?? ''}>
-            <option value="">any</option>
-            {STATUSES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Status" name="status" value={status} options={STATUSES} anyLabel="any" />
         <button type="submit">Filter</button>
       </form>
       {error ? (
@@ -104,10 +98,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
               </tbody>
             </table>
           </div>
-          <nav className="pagination" aria-label="Run pages">
-            {param(params, 'after') && <Link href={withParams(params, { after: undefined })}>First page</Link>}
-            {data.runs.pageInfo.hasNextPage && data.runs.pageInfo.endCursor && <Link href={withParams(params, { after: data.runs.pageInfo.endCursor })}>Next page</Link>}
-          </nav>
+          <Pagination params={params} pageInfo={data.runs.pageInfo} label="Run pages" />
         </>
       )}
     </>

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
+import { FilterSelect } from '@/components/FilterSelect';
 import { LineChart } from '@/components/LineChart';
 import { formatMetric, shortId } from '@/lib/format';
 import { loadLeaderboard, type Leaderboard } from '@/lib/leaderboard';
@@ -33,42 +34,10 @@ export default async function SweepPage({ searchParams }: { searchParams: Promis
       <h1>Sweep: {metric.label} against a parameter</h1>
       <p className="muted">Finished runs that differ only in the chosen parameter; whiskers are 95% bootstrap intervals. A baseline counts as guidance_weight 0.</p>
       <form className="filters" method="get" aria-label="Sweep settings">
-        <label>
-          Benchmark
-          <select name="benchmark" defaultValue={board.benchmark.name}>
-            {board.benchmarks.map((b) => (
-              <option key={b.name}>{b.name}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Model
-          <select name="model" defaultValue={param(params, 'model') ?? ''}>
-            <option value="">all</option>
-            {board.models.map((m) => (
-              <option key={m}>{m}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Parameter
-          <select name="param" defaultValue={swept ?? ''}>
-            {candidates.length === 0 && <option value="">none varies</option>}
-            {candidates.map((c) => (
-              <option key={c}>{c}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Metric
-          <select name="metric" defaultValue={metric.key}>
-            {board.benchmark.metrics.map((m) => (
-              <option key={m.key} value={m.key}>
-                {m.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Benchmark" name="benchmark" value={board.benchmark.name} options={board.benchmarks.map((b) => b.name)} />
+        <FilterSelect label="Model" name="model" value={param(params, 'model')} options={board.models} anyLabel="all" />
+        <FilterSelect label="Parameter" name="param" value={swept} options={candidates} anyLabel={candidates.length === 0 ? 'none varies' : undefined} />
+        <FilterSelect label="Metric" name="metric" value={metric.key} options={board.benchmark.metrics.map((m) => ({ value: m.key, label: m.label }))} />
         <button type="submit">Plot</button>
       </form>
       {groups.length === 0 ? (

@@ -4,10 +4,12 @@ import { BarChart } from '@/components/BarChart';
 import { BoxesToggle } from '@/components/BoxesToggle';
 import { CopyButton } from '@/components/CopyButton';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
+import { FilterSelect } from '@/components/FilterSelect';
 import { ImageCard } from '@/components/ImageCard';
 import { LiveProgress } from '@/components/LiveProgress';
 import { MetricCell } from '@/components/MetricCell';
 import { MetricHeader } from '@/components/MetricHeader';
+import { Pagination } from '@/components/Pagination';
 import { Timeline } from '@/components/Timeline';
 import { load } from '@/lib/api';
 import { formatDate, shortId } from '@/lib/format';
@@ -45,22 +47,8 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 function ImageFilters({ params, relations }: { params: SearchParams; relations: string[] }) {
   return (
     <form className="filters" method="get" aria-label="Image filters">
-      <label>
-        Which images
-        <select name="failed" defaultValue={param(params, 'failed') ?? ''}>
-          <option value="">all images</option>
-          <option value="1">failed only</option>
-        </select>
-      </label>
-      <label>
-        Relation
-        <select name="relation" defaultValue={param(params, 'relation') ?? ''}>
-          <option value="">any</option>
-          {relations.map((r) => (
-            <option key={r}>{r}</option>
-          ))}
-        </select>
-      </label>
+      <FilterSelect label="Which images" name="failed" value={param(params, 'failed')} options={[{ value: '1', label: 'failed only' }]} anyLabel="all images" />
+      <FilterSelect label="Relation" name="relation" value={param(params, 'relation')} options={relations} anyLabel="any" />
       <label>
         Object
         <input name="object" defaultValue={param(params, 'object') ?? ''} placeholder="e.g. cup" size={10} />
@@ -226,10 +214,7 @@ export default async function RunPage({ params, searchParams }: Props) {
             </div>
           </BoxesToggle>
         )}
-        <nav className="pagination" aria-label="Image pages">
-          {param(query, 'after') && <Link href={withParams(query, { after: undefined })}>First page</Link>}
-          {data.images.pageInfo.hasNextPage && data.images.pageInfo.endCursor && <Link href={withParams(query, { after: data.images.pageInfo.endCursor })}>Next page</Link>}
-        </nav>
+        <Pagination params={query} pageInfo={data.images.pageInfo} label="Image pages" />
       </section>
     </>
   );
