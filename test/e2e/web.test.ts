@@ -248,6 +248,7 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await page.locator('#param-map_size').fill('0');
     await page.getByRole('button', { name: 'Submit run' }).click();
     assert.match(await page.locator('[data-testid="submit-error"]').innerText(), /map_size/i, 'the API names the bad parameter');
+    assert.ok(await page.locator('[id="params.map_size-error"]').isVisible(), "and its message stands beside the parameter's field");
     await finish(page, 'submit-refused');
 
     const form = await openPage('/submit');
@@ -265,6 +266,18 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     assert.deepEqual([run.status, run.seed, run.limit, run.imagesPerPrompt, run.config.params.guidance_weight], ['FINISHED', 7, 2, 1, 45]);
     await form.locator('.card').first().waitFor();
     await finish(form, 'submitted-run');
+
+    // The same configuration again: the finished run comes back, and the page says why.
+    const again = await openPage('/submit');
+    await again.getByLabel('At most this many prompts').fill('2');
+    await again.getByLabel('Images per prompt').fill('1');
+    await again.getByLabel('Seed').fill('7');
+    await again.locator('#param-guidance_weight').fill('45');
+    await again.getByLabel('API token').fill(token);
+    await again.getByRole('button', { name: 'Submit run' }).click();
+    await again.waitForURL(new RegExp(`/runs/${id}\\?reused=1$`));
+    assert.match(await again.getByRole('status').filter({ hasText: 'identical run' }).innerText(), /already finished/);
+    await again.close();
   });
 
   test('the queue page shows every queue and no stuck run', async () => {

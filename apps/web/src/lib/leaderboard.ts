@@ -30,7 +30,8 @@ export interface LeaderboardRow {
   model: { name: string } | null;
   run: { id: string; config: unknown; promptSet: { name: string }; seed: number; imagesPerPrompt: number; limit: number | null; team: { name: string }; finishedAt: string | null };
   metrics: MetricValue[];
-  versusBaseline: {
+  /** absent when not asked for (loadLeaderboard's withBaseline) */
+  versusBaseline?: {
     baseline: { id: string };
     deltas: { key: string; value: number | null }[];
     beyondNoise: boolean;
@@ -45,13 +46,13 @@ export interface BenchmarkSummary {
 }
 
 const LEADERBOARD = /* GraphQL */ `
-  query Leaderboard($benchmark: String!, $model: String, $detector: String, $sort: LeaderboardSort) {
+  query Leaderboard($benchmark: String!, $model: String, $detector: String, $sort: LeaderboardSort, $withBaseline: Boolean!) {
     leaderboard(benchmark: $benchmark, model: $model, detector: $detector, sort: $sort) {
       rank method configHash isBaseline detector threshold
       model { name }
       run { id config seed imagesPerPrompt limit finishedAt promptSet { name } team { name } }
       metrics { key value low high }
-      versusBaseline { baseline { id } deltas { key value } beyondNoise comparison { mcnemarP pairs } }
+      versusBaseline @include(if: $withBaseline) { baseline { id } deltas { key value } beyondNoise comparison { mcnemarP pairs } }
     }
   }
 `;
@@ -103,8 +104,11 @@ export interface Leaderboard {
 const textKey = (row: LeaderboardRow, key: (typeof TEXT_SORTS)[number]): string | number =>
   key === 'method' ? (row.method ?? '') : key === 'model' ? (row.model?.name ?? '') : key === 'detector' ? row.detector : key === 'threshold' ? row.threshold : row.run.team.name;
 
-/** Throws ApiError (API down, unknown benchmark) or a plain Error naming a bad filter. */
-export async function loadLeaderboard(filters: LeaderboardFilters): Promise<Leaderboard> {
+/**
+ * Throws ApiError (API down, unknown benchmark) or a plain Error naming a bad filter. Rows carry
+ * their comparison with the baseline (a paired test per row) unless `withBaseline` is false.
+ */
+export async function loadLeaderboard(filters: LeaderboardFilters, { withBaseline = true } = {}): Promise<Leaderboard> {
   const { benchmarks, models, methods } = await query<{ benchmarks: BenchmarkSummary[]; models: { name: string }[]; methods: { name: string }[] }>(CATALOGUE);
   if (benchmarks.length === 0) throw new Error('The API knows no benchmarks yet: run `npm run db:seed`.');
   const benchmark = filters.benchmark ? benchmarks.find((b) => b.name === filters.benchmark) : benchmarks[0];
@@ -112,7 +116,7 @@ export async function loadLeaderboard(filters: LeaderboardFilters): Promise<Lead
   const isMetric = filters.sort !== undefined && benchmark.metrics.some((m) => m.key === filters.sort);
   const rankedBy = isMetric ? filters.sort! : benchmark.metrics[0]!.key;
   const sort = { metric: rankedBy, ...(isMetric && filters.dir ? { direction: filters.dir.toUpperCase() } : {}) };
-  const data = await query<{ leaderboard: LeaderboardRow[] }>(LEADERBOARD, { benchmark: benchmark.name, model: filters.model, detector: filters.detector, sort });
+  const data = await query<{ leaderboard: LeaderboardRow[] }>(LEADERBOARD, { benchmark: benchmark.name, model: filters.model, detector: filters.detector, sort, withBaseline });
   let rows = data.leaderboard;
   if (filters.method) rows = rows.filter((r) => r.method === filters.method);
   if (filters.threshold) {

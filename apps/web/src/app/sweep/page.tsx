@@ -16,7 +16,7 @@ export default async function SweepPage({ searchParams }: { searchParams: Promis
   const params = await searchParams;
   let board: Leaderboard;
   try {
-    board = await loadLeaderboard({ benchmark: param(params, 'benchmark'), model: param(params, 'model') });
+    board = await loadLeaderboard({ benchmark: param(params, 'benchmark'), model: param(params, 'model') }, { withBaseline: false });
   } catch (err) {
     return (
       <>

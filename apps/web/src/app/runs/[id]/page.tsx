@@ -143,6 +143,12 @@ export default async function RunPage({ params, searchParams }: Props) {
       <h1>
         Run {shortId(run.id)}: {run.method ?? 'uploaded images'} on {run.model?.name ?? 'an image set'}
       </h1>
+      {param(query, 'reused') && (
+        <div className="notice" role="status">
+          An identical run had already finished, so the API returned it instead of starting another. To run it again anyway, tick
+          &ldquo;Run again even if an identical run finished&rdquo; on the <Link href="/submit">submit page</Link>.
+        </div>
+      )}
       <div className="columns">
         <section aria-labelledby="facts">
           <h2 id="facts">Run</h2>
