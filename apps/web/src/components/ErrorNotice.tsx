@@ -1,7 +1,7 @@
 import { ApiError } from '@/lib/graphql';
 
 const ADVICE: Record<string, string> = {
-  API_UNREACHABLE: 'Nothing on this page can be shown until the API answers. Start it (`npm run api`, or `npm run demo` for everything) and reload.',
+  API_UNREACHABLE: 'This page needs it; `npm run demo` starts the whole platform. Then reload.',
   NOT_FOUND: 'Check the address: the run may have been deleted.',
   BAD_USER_INPUT: 'Change the highlighted input and try again.',
   UNAUTHENTICATED: 'Paste a valid API token (`npm run token -- --team NAME` makes one).',

@@ -16,8 +16,10 @@ export interface SweepPoint {
 }
 
 export interface SweepGroup {
-  /** what the group's runs share, in words */
+  /** method, model, detector and seed, in words */
   label: string;
+  /** the other parameters the group's runs share */
+  shared: string;
   points: SweepPoint[];
 }
 
@@ -71,7 +73,8 @@ export function sweepGroups(rows: LeaderboardRow[], param: string, metric: strin
     const { [param]: _swept, ...rest } = config.params;
     const key = `${config.method}|${context(row)}|${sortedJson(rest)}`;
     const group = groups.get(key) ?? {
-      label: `${config.method}, ${row.model?.name ?? 'uploaded'}, ${row.detector}@${row.threshold}, seed ${row.run.seed}; ${Object.entries(rest).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`,
+      label: `${config.method} · ${row.model?.name ?? 'uploaded'} · ${row.detector}@${row.threshold} · seed ${row.run.seed}`,
+      shared: Object.entries(rest).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '),
       points: [],
       context: context(row),
       sampling: Object.fromEntries(SAMPLING.map((k) => [k, config.params[k]])),
@@ -87,6 +90,7 @@ export function sweepGroups(rows: LeaderboardRow[], param: string, metric: strin
     }
   }
   return [...groups.values()]
-    .map(({ label, points }) => ({ label, points: points.sort((a, b) => a.x - b.x) }))
-    .filter((g) => new Set(g.points.map((p) => p.x)).size > 1);
+    .map(({ label, shared, points }) => ({ label, shared, points: points.sort((a, b) => a.x - b.x) }))
+    .filter((g) => new Set(g.points.map((p) => p.x)).size > 1)
+    .map((g, i, all) => (all.some((o) => o !== g && o.label === g.label) ? { ...g, label: `${g.label} (line ${i + 1})` } : g));
 }

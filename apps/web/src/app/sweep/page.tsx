@@ -55,7 +55,13 @@ export default async function SweepPage({ searchParams }: { searchParams: Promis
           {groups.map((g) => (
             <div key={g.label} className="table-wrap" style={{ marginTop: 12 }}>
               <table>
-                <caption className="muted">{g.label}</caption>
+                <caption className="muted" style={{ textAlign: 'left', padding: 6 }}>
+                  <strong>{g.label}</strong>
+                  <details>
+                    <summary>the other parameters they share</summary>
+                    <code>{g.shared}</code>
+                  </details>
+                </caption>
                 <thead>
                   <tr>
                     <th className="num">{swept}</th>
