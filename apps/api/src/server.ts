@@ -15,9 +15,12 @@ import { ArtifactNotFoundError } from '@infsplign/workers/artifacts/store.ts';
 import { openRedisClient } from '@infsplign/workers/jobs/queues.ts';
 import express, { type ErrorRequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
+import { corsMiddleware, DEFAULT_WEB_ORIGINS } from './cors.ts';
 import { closePrisma, createPrisma } from './db/client.ts';
 import { createRequestContext, type RequestContext } from './graphql/context.ts';
 import { MAX_BODY_BYTES, queryLimitErrors } from './graphql/limits.ts';
+import { DEFAULT_RATE_LIMITS, rateLimitPlugin, type RateLimits } from './graphql/rate-limit.ts';
+import { knownOperationTypesRule } from './graphql/validation.ts';
 import { resolvers, typeDefs } from './graphql/schema.ts';
 import { startIngester } from './ingest/ingester.ts';
 import { createApiMetrics, graphqlErrorMetrics, httpMetrics } from './metrics.ts';
@@ -43,6 +46,12 @@ export interface ApiServerOptions {
   reconcileIntervalMs?: number;
   /** also the process's own metrics (CPU, memory, event loop) on /metrics: main.ts, once per process */
   processMetrics?: boolean;
+  /** per token (else client address) and minute; 0 turns one off (default DEFAULT_RATE_LIMITS) */
+  rateLimits?: Partial<RateLimits>;
+  /** the origins a browser may call the API from directly (default DEFAULT_WEB_ORIGINS) */
+  webOrigins?: readonly string[];
+  /** express's `trust proxy`, for the client address the rate limits key on behind a proxy (default false) */
+  trustProxy?: boolean | number | string;
 }
 
 export interface ApiServer {
@@ -124,8 +133,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     resolvers,
     // The schema sets no cache hints: Apollo's cache-control plugin, on by default, would only add a
     // hook call to every field resolved (thousands for a leaderboard).
-    plugins: [graphqlErrorMetrics(services.metrics), queryLimitsPlugin, ApolloServerPluginCacheControlDisabled()],
+    plugins: [graphqlErrorMetrics(services.metrics), queryLimitsPlugin, rateLimitPlugin(services.redis, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), ApolloServerPluginCacheControlDisabled()],
     includeStacktraceInErrorResponses: false,
+    validationRules: [knownOperationTypesRule],
+    // No client sends persisted queries; Apollo's handling answers a mismatched hash as an internal error.
+    persistedQueries: false,
     // Compact JSON: Apollo's default indents every response, a third more bytes to write and read.
     stringifyResult: (result) => JSON.stringify(result),
     // The process's owner (main.ts, a test) closes everything in order; Apollo's own signal handler would race it.
@@ -142,12 +154,14 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const app = express();
   app.disable('x-powered-by');
   app.use(httpMetrics(services.metrics));
+  app.set('trust proxy', options.trustProxy ?? false);
   app.use((req, res, next) => {
     const started = performance.now();
     // The path and status only: never headers, which carry bearer tokens.
     res.on('finish', () => logger.info({ method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request'));
     next();
   });
+  app.use(corsMiddleware(options.webOrigins ?? DEFAULT_WEB_ORIGINS));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
@@ -183,7 +197,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY_BYTES }),
-    expressMiddleware(apollo, { context: async ({ req }) => createRequestContext(services, req.headers.authorization) }),
+    expressMiddleware(apollo, { context: async ({ req }) => createRequestContext(services, req.headers.authorization, req.ip) }),
   );
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     const status = typeof err?.status === 'number' ? err.status : 500;

@@ -37,7 +37,7 @@ function pageSize(field: FieldNode, variables: Readonly<Record<string, unknown>>
   return typeof raw === 'number' && Number.isInteger(raw) && raw > 0 ? Math.min(raw, MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
 }
 
-interface Measure {
+export interface Measure {
   depth: number;
   cost: number;
 }
@@ -83,6 +83,15 @@ function measure(walk: Walk, set: SelectionSetNode, parent: GraphQLObjectType, s
   return { depth, cost };
 }
 
+/** Depth and cost of an operation (what the rate limit charges a query is its cost). */
+export function operationMeasure(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): Measure {
+  const root = schema.getRootType(operation.operation);
+  if (!root) return { depth: 0, cost: 0 };
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  return measure({ schema, fragments, variables }, operation.selectionSet, root, new Set());
+}
+
 /**
  * The errors for an operation over the depth or cost limit (none when within). Run after validation,
  * with the request's variables (for `first: $n`), by the Apollo plugin in server.ts; the errors ask
@@ -95,11 +104,7 @@ export function queryLimitErrors(
   variables: Readonly<Record<string, unknown>>,
   limits: { maxDepth: number; maxCost: number } = { maxDepth: MAX_DEPTH, maxCost: MAX_COST },
 ): GraphQLError[] {
-  const root = schema.getRootType(operation.operation);
-  if (!root) return [];
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-  const { depth, cost } = measure({ schema, fragments, variables }, operation.selectionSet, root, new Set());
+  const { depth, cost } = operationMeasure(schema, document, operation, variables);
   const name = operation.name ? ` '${operation.name.value}'` : '';
   const errors: GraphQLError[] = [];
   const http = { status: 400 };

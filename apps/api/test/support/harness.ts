@@ -14,7 +14,7 @@ import { createToken } from '../../src/auth/tokens.ts';
 import { closePrisma, createPrisma, type PrismaClient } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
-import { createApiServer, type ApiServer } from '../../src/server.ts';
+import { createApiServer, type ApiServer, type ApiServerOptions } from '../../src/server.ts';
 
 export interface GraphQLResponse {
   status: number;
@@ -26,6 +26,8 @@ export interface Harness {
   api: ApiServer;
   /** a separate client, for checking what the API wrote */
   prisma: PrismaClient;
+  /** the API's database, for a second API process on the same data */
+  databaseUrl: string;
   postgres: PostgresServer;
   redis: RedisServer;
   artifactDir: string;
@@ -37,7 +39,8 @@ export interface Harness {
 /** The test model's defaults as the seed stores a model's: its family's, with what a custom family lacks (cfg_scale, layers). */
 export const TEST_MODEL_DEFAULTS = { ...defaultParams('custom'), cfg_scale: 7.5, layers: ['up_blocks.1.attentions.0.transformer_blocks.0.attn2'], steps: 4 };
 
-export async function startHarness(name: string): Promise<Harness> {
+/** `options` override the API's (e.g. a logger that keeps what it writes, other rate limits). */
+export async function startHarness(name: string, options: Partial<ApiServerOptions> = {}): Promise<Harness> {
   const scratch = mkdtempSync(join(tmpdir(), `infsplign-api-${name}-`));
   const postgres = await startPostgres();
   const redis = await startRedis();
@@ -62,10 +65,12 @@ export async function startHarness(name: string): Promise<Harness> {
     logger: pino({ level: process.env.API_TEST_LOG ?? 'silent' }),
     sweepIntervalMs: 0,
     reconcileIntervalMs: 0,
+    ...options,
   });
   return {
     api,
     prisma,
+    databaseUrl,
     postgres,
     redis,
     artifactDir,
