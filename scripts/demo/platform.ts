@@ -137,7 +137,7 @@ async function main(): Promise<void> {
 
   step('API, worker and web app');
   const artifactDir = join(STATE, 'artifacts');
-  const api = startProcess('API', ['--import', 'tsx', 'apps/api/src/main.ts'], { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ARTIFACT_DIR: artifactDir, PORT: String(env.DEMO_API_PORT), HOST: '127.0.0.1' }, join(LOGS, 'api.log'), onUnexpectedExit);
+  const api = startProcess('API', ['--import', 'tsx', 'apps/api/src/main.ts'], { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ARTIFACT_DIR: artifactDir, PORT: String(env.DEMO_API_PORT), HOST: '127.0.0.1', TRUST_PROXY: 'loopback', WEB_ORIGIN: `http://127.0.0.1:${env.DEMO_WEB_PORT},http://localhost:${env.DEMO_WEB_PORT}` }, join(LOGS, 'api.log'), onUnexpectedExit);
   started.push(api);
   const worker = startProcess(
     'worker',

@@ -1,4 +1,5 @@
 /** Server-side reads from the API. Every call makes the page dynamic: the data is the API's, now. */
+import { headers } from 'next/headers';
 import { connection } from 'next/server';
 import { ApiError, postGraphQL } from './graphql';
 
@@ -9,7 +10,7 @@ export function apiUrl(): string {
 
 export async function query<T>(document: string, variables: Record<string, unknown> = {}): Promise<T> {
   await connection();
-  return postGraphQL<T>(`${apiUrl()}/graphql`, document, variables);
+  return postGraphQL<T>(`${apiUrl()}/graphql`, document, variables, { forwardedFor: (await headers()).get('x-forwarded-for') });
 }
 
 /** The data, or the ApiError to show in its place (pages render errors rather than throw them). */

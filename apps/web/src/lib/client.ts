@@ -3,5 +3,5 @@
 import { postGraphQL } from './graphql';
 
 export function clientQuery<T>(document: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
-  return postGraphQL<T>('/graphql', document, variables, token);
+  return postGraphQL<T>('/graphql', document, variables, { token });
 }

@@ -26,9 +26,16 @@ interface GraphQLBody<T> {
   errors?: { message: string; extensions?: { code?: string; fieldErrors?: FieldError[] } }[];
 }
 
-export async function postGraphQL<T>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
+export interface RequestOptions {
+  token?: string;
+  /** the browser's address as this app received it, so that the API's rate limits count per person */
+  forwardedFor?: string | null;
+}
+
+export async function postGraphQL<T>(url: string, query: string, variables: Record<string, unknown> = {}, { token, forwardedFor }: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
+  if (forwardedFor) headers['x-forwarded-for'] = forwardedFor;
   let response: Response;
   try {
     response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }), cache: 'no-store' });

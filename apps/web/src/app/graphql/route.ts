@@ -1,10 +1,15 @@
-/** The browser's way to the API: POST /graphql is forwarded with its Authorization header. */
+/**
+ * The browser's way to the API: POST /graphql is forwarded with its Authorization header and the
+ * browser's address (X-Forwarded-For; the API trusts it with TRUST_PROXY=loopback).
+ */
 import { apiUrl } from '@/lib/api';
 
 export async function POST(request: Request): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const authorization = request.headers.get('authorization');
-  if (authorization) headers.authorization = authorization;
+  for (const name of ['authorization', 'x-forwarded-for']) {
+    const value = request.headers.get(name);
+    if (value) headers[name] = value;
+  }
   try {
     const answer = await fetch(`${apiUrl()}/graphql`, { method: 'POST', headers, body: await request.text(), cache: 'no-store' });
     return new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.headers.get('content-type') ?? 'application/json' } });
