@@ -22,7 +22,7 @@
  * Options: --runs N (250), --requests N (200), --ingest-images N (20000).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { canonicalConfig, configHash, canonicalJson, defaultParams, resolveParams, type Method } from '@infsplign/workers/contracts/method-params.ts';
@@ -37,6 +37,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { seed } from '../src/db/seed.ts';
 import { CHUNK_PROMPTS } from '../src/runs/plan.ts';
 import { createApiServer, type ApiServer } from '../src/server.ts';
+import { LEADERBOARD, loads, percentile, positive, post, table } from './support.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -69,12 +70,6 @@ const TARGET_INGEST_PER_S = 2000;
 /** The most time ingestion may take before the bench gives up (an error, not a measurement). */
 const INGEST_TIMEOUT_MS = 10 * 60 * 1000;
 
-function positive(value: string | undefined, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${value}`);
-  return n;
-}
-
 const started = performance.now();
 function log(line: string): void {
   process.stderr.write(`[bench:api ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
@@ -87,8 +82,6 @@ async function timed<T>(what: string, task: () => Promise<T>): Promise<{ value: 
   log(`${what}: ${(ms / 1000).toFixed(1)} s`);
   return { value, ms };
 }
-
-const loads = (): string => loadavg().map((l) => l.toFixed(2)).join(' / ');
 
 // ---------------------------------------------------------------------------------------------
 // Bulk data
@@ -258,25 +251,13 @@ interface Latency {
   detail: string;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index];
-}
-
-async function post(api: ApiServer, query: string, variables: Record<string, unknown>): Promise<Record<string, any>> {
-  const response = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: Record<string, any>; errors?: { message: string }[] };
-  if (response.status !== 200 || body.errors?.length || !body.data) throw new Error(`GraphQL request failed (HTTP ${response.status}): ${JSON.stringify(body.errors ?? body)}`);
-  return body.data;
-}
-
 async function latency(api: ApiServer, what: string, query: string, variables: (i: number) => Record<string, unknown>, check: (data: Record<string, any>) => string): Promise<Latency> {
   let detail = '';
-  for (let i = 0; i < WARMUP; i++) detail = check(await post(api, query, variables(i)));
+  for (let i = 0; i < WARMUP; i++) detail = check(await post(api.url, query, variables(i)));
   const times: number[] = [];
   for (let i = 0; i < REQUESTS; i++) {
     const t0 = performance.now();
-    const data = await post(api, query, variables(WARMUP + i));
+    const data = await post(api.url, query, variables(WARMUP + i));
     times.push(performance.now() - t0);
     if (i === 0) detail = check(data);
   }
@@ -285,15 +266,6 @@ async function latency(api: ApiServer, what: string, query: string, variables: (
   log(`${what}: p50 ${result.p50.toFixed(1)} ms, p95 ${result.p95.toFixed(1)} ms (${detail})`);
   return result;
 }
-
-const LEADERBOARD = `query ($benchmark: String!, $model: String) {
-  leaderboard(benchmark: $benchmark, model: $model) {
-    rank method configHash isBaseline detector threshold
-    model { name }
-    run { id status finishedAt team { name } }
-    metrics { key value low high }
-  }
-}`;
 
 const RUN_PAGE = `query ($id: ID!) {
   run(id: $id) {
@@ -434,12 +406,6 @@ async function measureIngestion(api: ApiServer, client: pg.Client, images: numbe
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const last = rows[0].length - 1;
-  return rows.map((row, i) => row.map((cell, c) => (c === 0 || c === last ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd() + (i === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : '')).join('\n');
-}
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
