@@ -33,7 +33,7 @@ import { isRunCancelled } from './cancel.ts';
 import { failureCategory, PermanentJobError } from './errors.ts';
 import { createWorkerMetrics, type JobOutcome, type WorkerMetrics } from './metrics.ts';
 import { openQueue, openRedisClient, redisConnection, sendResult } from './queues.ts';
-import { runInThread } from './run-in-thread.ts';
+import { closeIdleThreads, runInThread } from './run-in-thread.ts';
 import type { ThreadInput } from './thread.ts';
 
 export interface WorkerRuntimeOptions {
@@ -129,6 +129,7 @@ export class WorkerRuntime {
     await Promise.all(this.sending);
     await this.results.close();
     await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeIdleThreads();
   }
 
   private async process(stage: Stage, job: Job, token: string | undefined): Promise<unknown> {
