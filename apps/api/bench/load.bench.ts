@@ -19,9 +19,10 @@
  * 4. The check, in SQL: exactly RUNS runs, all FINISHED, none FAILED; each with exactly PROMPTS image
  *    rows and PROMPTS score rows (GROUP BY run); no failed job on the evaluate or results queue.
  *
- * On 2 shared cores the default burst took about 30 minutes (measured, November 2026), nearly all
- * of it in the evaluate workers: every job starts a fresh compute thread, which loads tsx and the job
- * modules again (about 1 s) to score 4 images (about 20 ms). The last table says where the time went.
+ * On 2 shared cores the default burst first took about 30 minutes, nearly all of it in the evaluate
+ * workers starting a fresh compute thread per job (about 1 s, to score 4 images in about 20 ms); they
+ * now keep the thread (workers/src/jobs/run-in-thread.ts), and the API checks a token with scrypt once
+ * per process rather than once per request (auth/tokens.ts). The last table says where the time goes.
  *
  * Options: --runs N (1000), --query-clients N (4), --prompts N (4: images per run),
  * --submit-concurrency N (32), --workers N (2), --worker-concurrency N (1), --timeout-s N (3600).
@@ -294,8 +295,8 @@ async function stages(api: ApiServer): Promise<Stages> {
 
 /**
  * One of the burst's evaluate jobs again, after the burst: its scoring in this process (warm), and
- * the same job through runInThread as the worker runs it (a fresh thread that loads tsx and the job
- * modules). The difference is what each job pays before it scores anything.
+ * the same job through runInThread as the worker runs it (a compute thread, kept between jobs). The
+ * difference is what each job pays besides scoring.
  */
 async function jobAnatomy(api: ApiServer, artifactDir: string): Promise<{ inProcess: number[]; inThread: number[] } | null> {
   const [job] = await api.services.queues.evaluate.getJobs(['completed'], 0, 0);
@@ -383,7 +384,7 @@ async function main(): Promise<boolean> {
       if (i >= 10) idle.push(performance.now() - t0);
     }
 
-    // Every authenticated request checks its token with scrypt: what that costs here, idle.
+    // A token's first check in a process is a scrypt; later ones are remembered: what they cost, idle.
     const tokenChecks: number[] = [];
     for (let i = 0; i < 6; i++) {
       const t = performance.now();
@@ -445,7 +446,7 @@ async function main(): Promise<boolean> {
         latencyRow('leaderboard, during the burst', readers.reads.leaderboard, `first submission to last FINISHED; ${readers.reads.leaderboardRows} rows at the end`),
         latencyRow('runs(first: 20), during the burst', readers.reads.runs, 'every 4th read'),
         latencyRow('submitRun', submissions.latencies, `${SUBMIT_CONCURRENCY} in flight`),
-        latencyRow('token check (scrypt), idle', tokenChecks, 'verifyToken in-process before the burst: paid by every submitRun'),
+        latencyRow('token check, idle', tokenChecks, 'verifyToken in-process before the burst, after its first (scrypt) check'),
       ]),
     );
     console.log('');
@@ -467,7 +468,7 @@ async function main(): Promise<boolean> {
     if (anatomy) {
       console.log(
         `one job after the burst (workers stopped), 5 times each: scoring in-process p50 ${ms(percentile(anatomy.inProcess, 50))}; ` +
-          `through runInThread, as the worker runs it, p50 ${ms(percentile(anatomy.inThread, 50))}: ${ms(percentile(anatomy.inThread, 50) - percentile(anatomy.inProcess, 50))} a job is the fresh thread (tsx and the job modules loaded again)`,
+          `through runInThread, as the worker runs it, p50 ${ms(percentile(anatomy.inThread, 50))}: ${ms(percentile(anatomy.inThread, 50) - percentile(anatomy.inProcess, 50))} a job is the thread round trip`,
       );
     }
     console.log(`load average (1 / 5 / 15 min) at the end of the burst: ${loadAfter}; wall time so far ${s(performance.now() - started)}\n`);

@@ -3,7 +3,7 @@
  * hash of the whole token is stored, so a database leak gives no usable token. A token is shown
  * once, when it is created.
  */
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { z } from 'zod';
 import type { PrismaClient, Team } from '../generated/prisma/client.ts';
 
@@ -11,7 +11,7 @@ const PREFIX_BYTES = 6;
 const SECRET_BYTES = 32;
 const SALT_BYTES = 16;
 const KEY_LENGTH = 32;
-/** scrypt cost: about 16 MiB and tens of milliseconds per check, paid once per authenticated request. */
+/** scrypt cost: about 16 MiB and tens of milliseconds per check, paid once per token and API process (see verifiedTokens). */
 const COST = { N: 16384, r: 8, p: 1 } as const;
 
 const TOKEN_START = 'isa_';
@@ -56,6 +56,15 @@ export async function createToken(prisma: PrismaClient, teamId: string, label: s
   return { token, id: row.id, prefix, label };
 }
 
+/**
+ * Tokens whose scrypt check passed in this process: SHA-256 of the token -> the stored hash it
+ * matched. A burst of mutations with one token would otherwise pay one scrypt each (tens of ms of
+ * CPU, all of it at once on a small machine). The row is still read on every request, so revoking
+ * or replacing a token takes effect at once; a wrong secret never enters the map.
+ */
+const verifiedTokens = new Map<string, string>();
+const VERIFIED_MAX = 10_000;
+
 /** How stale `lastUsedAt` may get before a request refreshes it: one write a minute per token, not one per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -71,9 +80,14 @@ export async function verifyToken(prisma: PrismaClient, bearer: string): Promise
   const usable = row !== null && row.revokedAt === null;
   const stored = storedHashSchema.safeParse(usable ? row.secretHash : await (decoyHash ??= hashToken(`${TOKEN_START}decoy`)));
   if (!stored.success) throw new Error(`api_tokens ${row?.id}: secret_hash is malformed (${stored.error.issues[0].message})`);
-  const { cost, salt, hash } = stored.data;
-  const candidate = await scrypt(token, salt, hash.length, cost);
-  if (!usable || !timingSafeEqual(candidate, hash)) return null;
+  const digest = createHash('sha256').update(token).digest('base64url');
+  if (!usable || verifiedTokens.get(digest) !== row.secretHash) {
+    const { cost, salt, hash } = stored.data;
+    const candidate = await scrypt(token, salt, hash.length, cost);
+    if (!usable || !timingSafeEqual(candidate, hash)) return null;
+    if (verifiedTokens.size >= VERIFIED_MAX) verifiedTokens.clear();
+    verifiedTokens.set(digest, row.secretHash);
+  }
 
   const staleBefore = new Date(Date.now() - LAST_USED_RESOLUTION_MS);
   await prisma.apiToken.updateMany({ where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: staleBefore } }] }, data: { lastUsedAt: new Date() } });

@@ -64,8 +64,31 @@ test('wrong, unknown, malformed and revoked tokens get no team', async () => {
   }
   assert.equal((await verifyToken(prisma, token))?.id, team.id);
 
+  assert.equal(await verifyToken(prisma, token.slice(0, -1) + last), null, 'wrong secret, right prefix, after the right one verified');
+
   await prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
-  assert.equal(await verifyToken(prisma, token), null, 'revoked');
+  assert.equal(await verifyToken(prisma, token), null, 'revoked, though it verified a moment ago');
+});
+
+test('a token verified once is not checked with scrypt again, unless its stored hash changed', async () => {
+  const team = await prisma.team.create({ data: { name: 'gamma' } });
+  const { token, id } = await createToken(prisma, team.id, 'cached');
+  const other = await createToken(prisma, team.id, 'other');
+  const timed = async () => {
+    const started = performance.now();
+    const found = await verifyToken(prisma, token);
+    return { team: found?.id ?? null, ms: performance.now() - started };
+  };
+  const first = await timed();
+  const again = [await timed(), await timed(), await timed()];
+  assert.equal(first.team, team.id);
+  assert.ok(again.every((a) => a.team === team.id));
+  // A check costs one scrypt (tens of ms); a remembered token costs the row's read only.
+  assert.ok(Math.min(...again.map((a) => a.ms)) < first.ms / 2, `remembered: ${again.map((a) => a.ms.toFixed(1))} ms vs first ${first.ms.toFixed(1)} ms`);
+  // The row now holds another token's hash (as a rotation would): the remembered check no longer counts.
+  const otherHash = (await prisma.apiToken.findUniqueOrThrow({ where: { id: other.id } })).secretHash;
+  await prisma.apiToken.update({ where: { id }, data: { secretHash: otherHash } });
+  assert.equal(await verifyToken(prisma, token), null);
 });
 
 test('npm run token creates the team once and prints a token that verifies', async () => {
