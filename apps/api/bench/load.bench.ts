@@ -415,7 +415,7 @@ async function main(): Promise<boolean> {
     checks.push({ what: 'every read answered', ok: readers.reads.errors.length === 0, detail: readers.reads.errors.length ? `${readers.reads.errors.length} failed, e.g. ${readers.reads.errors[0].slice(0, 300)}` : `${readers.reads.leaderboard.length + readers.reads.runs.length} reads` });
     const jobsDone = workers.flatMap((w) => w.logs.filter((l) => l.msg === 'job done'));
     await stopAllWorkers();
-    log('timing one job in-process and in a fresh compute thread');
+    log('timing one job in-process and in a compute thread');
     const anatomy = await jobAnatomy(api, artifactDir);
 
     const accepted = submissions.ids.length;
