@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { seededRandom } from '../../../workers/test/onnx/support/random.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
@@ -23,16 +24,9 @@ after(async () => {
   await h?.close();
 });
 
-/** mulberry32: small, seeded, the same sequence everywhere. */
+/** The suite's seeded generator (mulberry32), with the picks the fuzzer needs. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const { uniform: next } = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)];
   return { next, int, pick, chance: (p: number) => next() < p };
