@@ -6,6 +6,7 @@
  * All files are read and validated before the first write, and the writes happen in one
  * transaction, so a bad file or an interrupted seed leaves the database as it was.
  */
+import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { partialMethodParamsSchema, type Method, type PartialMethodParams } from '@infsplign/workers/contracts/method-params.ts';
@@ -139,15 +140,31 @@ export interface SeedSummary {
   warnings: string[];
 }
 
-function loadSets(): LoadedSet[] {
-  return BENCHMARKS.flatMap((benchmark) =>
-    benchmark.promptSets.map(({ name, file }) => ({
-      benchmark: benchmark.name,
-      name,
-      source: relative(ROOT, file),
-      prompts: loadPrompts(benchmark.name, file).prompts.map((p) => ({ external_id: p.id, text: p.text, objects: p.objects, relation: p.relation, metadata: p.raw })),
-    })),
+/**
+ * The prompt sets whose files are on this machine. The official T2I-CompBench and GenEval files
+ * come from ../shared/benchmarks (not in the repository): without them those sets are skipped, with
+ * a warning, and everything else, VISOR and VISOR-Shapes included, is seeded. A file that is there
+ * but unreadable or malformed still stops the seed.
+ */
+function loadSets(): { sets: LoadedSet[]; skipped: string[] } {
+  const skipped: string[] = [];
+  const sets = BENCHMARKS.flatMap((benchmark) =>
+    benchmark.promptSets.flatMap(({ name, file }) => {
+      if (!existsSync(file)) {
+        skipped.push(`prompt set ${benchmark.name}/${name} skipped: its file ${relative(ROOT, file)} is not on this machine (runs on that set need it)`);
+        return [];
+      }
+      return [
+        {
+          benchmark: benchmark.name,
+          name,
+          source: relative(ROOT, file),
+          prompts: loadPrompts(benchmark.name, file).prompts.map((p) => ({ external_id: p.id, text: p.text, objects: p.objects, relation: p.relation, metadata: p.raw })),
+        },
+      ];
+    }),
   );
+  return { sets, skipped };
 }
 
 /** models/registry.json, as model-registry.ts reads it: `{"name": "path"}`. */
@@ -191,13 +208,13 @@ export interface SeedOptions {
 }
 
 export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Promise<SeedSummary> {
-  const sets = loadSets();
+  const { sets, skipped } = loadSets();
   const models = loadModels(options.registryFile ?? REGISTRY_FILE);
   const methodSchemas = Object.entries(METHODS).map(([name, method]) => ({ name, description: method.description, paramSchema: z.toJSONSchema(method.params) as Prisma.InputJsonObject }));
 
   return prisma.$transaction(
     async (tx) => {
-      const summary: SeedSummary = { benchmarks: 0, metrics: 0, promptSets: [], models: [], methods: 0, warnings: [] };
+      const summary: SeedSummary = { benchmarks: 0, metrics: 0, promptSets: [], models: [], methods: 0, warnings: [...skipped] };
       const benchmarkIds = new Map<string, string>();
       for (const spec of BENCHMARKS) {
         const fields = { scoring: spec.scoring, defaultThreshold: DEFAULT_THRESHOLDS[spec.name], defaultImagesPerPrompt: spec.imagesPerPrompt };
