@@ -127,6 +127,7 @@ async function main(): Promise<void> {
   const summary = await seed(prisma);
   console.log(`benchmarks: ${summary.promptSets.map((s) => `${s.benchmark}/${s.name} (${s.prompts} prompts)`).join(', ')}`);
   console.log(`models: ${summary.models.map((m) => (m.problem ? `${m.name} (${m.problem})` : m.name)).join(', ')}`);
+  for (const warning of summary.warnings) console.log(`note: ${warning}`);
   const team = await prisma.team.upsert({ where: { name: 'demo' }, create: { name: 'demo' }, update: {} });
   const { token } = await createToken(prisma, team.id, 'npm run demo');
   await closePrisma(prisma);
