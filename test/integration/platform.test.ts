@@ -99,10 +99,11 @@ const E2E_SCENES: Record<string, LabelledBox[]> = {
 /**
  * The fault tests' set: the first 16 scored prompts, so two chunks of 8 (plan.ts). Chunk 0's prompts
  * have 2 images each, chunk 1's many: chunk 1 is the long job the faults interrupt, and it is still
- * running when chunk 0's results are in.
+ * running when chunk 0's results are in. Long enough (a few seconds) that it cannot finish while
+ * Redis restarts: a kept compute thread starts it at once.
  */
 const FAULT_PROMPTS = RECORDS.filter((r) => r.rel_type in PLACES && r.rel_type !== 'and').slice(0, 16).map((r) => r.unique_id);
-const LONG_CHUNK_IMAGES_PER_PROMPT = 50;
+const LONG_CHUNK_IMAGES_PER_PROMPT = 150;
 const FAULT_SCENES: Record<string, LabelledBox[]> = Object.fromEntries(
   FAULT_PROMPTS.flatMap((id, n) =>
     Array.from({ length: n < 8 ? 2 : LONG_CHUNK_IMAGES_PER_PROMPT }, (_, k) => [`${id}_${k}.png`, scene(id, (['right', 'wrong', 'right', 'missing'] as const)[k % 4])]),
