@@ -1,6 +1,7 @@
 /**
  * `npm run demo`, once the dependencies are there (scripts/demo.mjs): the whole platform on this
- * machine. PostgreSQL and Redis of its own under .demo/ (or DATABASE_URL / REDIS_URL), migrated and
+ * machine. PostgreSQL and Redis of its own under .demo/ (as root the cluster under
+ * /var/lib/postgresql/infsplign-demo/; or DATABASE_URL / REDIS_URL), migrated and
  * seeded; the API, a worker and the web app as processes; a baseline and an InfSplign run of the
  * bundled model submitted through GraphQL, their progress shown; the leaderboard printed; the web
  * app left up until Ctrl-C, which stops everything the demo started. Data stays in .demo/, so a
@@ -10,7 +11,9 @@
  * Ports: DEMO_API_PORT (4000), DEMO_WEB_PORT (3000), DEMO_PG_PORT (54329), DEMO_REDIS_PORT (63790),
  * DEMO_WORKER_HEALTH_PORT (4100). DEMO_LIMIT (30) prompts x DEMO_IMAGES_PER_PROMPT (4) images per run (VISOR_4 needs 4).
  */
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -37,6 +40,15 @@ const envSchema = z.object({
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
 });
+
+/**
+ * Where the demo's cluster lives: .demo/postgres, or, as root, under the postgres user's own
+ * /var/lib/postgresql (the server runs as that user, who may not be able to enter a clone in /root).
+ */
+function postgresDir(): string {
+  if (userInfo().uid !== 0) return join(STATE, 'postgres');
+  return join('/var/lib/postgresql/infsplign-demo', createHash('sha256').update(ROOT).digest('hex').slice(0, 12));
+}
 
 const started: Service[] = [];
 let stopping = false;
@@ -108,7 +120,7 @@ async function main(): Promise<void> {
   step('PostgreSQL and Redis');
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
-    const pg = await startDemoPostgres(join(STATE, 'postgres'), env.DEMO_PG_PORT);
+    const pg = await startDemoPostgres(postgresDir(), env.DEMO_PG_PORT);
     started.push(pg.service);
     databaseUrl = pg.url;
   }
