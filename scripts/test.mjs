@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// One runner for the whole repository: finds every *.test.ts (or only those under the paths given
-// as arguments), runs them with node's test runner through tsx, and ends with one summary line
+// One runner for the whole repository: installs what the suites need when missing (Debian
+// packages, npm packages, the Prisma client), finds every *.test.ts (or only those under the paths
+// given as arguments), runs them with node's test runner through tsx, and ends with one summary line
 // `N passed, N failed, N skipped` printed by scripts/test-reporter.mjs.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -37,6 +38,9 @@ for (const r of roots) {
   else files.push(r);
 }
 files.sort();
+// The suites start real PostgreSQL, Redis and Chromium: Debian's packages, installed when missing (as root).
+const system = spawnSync(join(root, 'scripts/install-system-deps.sh'), [], { stdio: 'inherit' });
+if (system.status !== 0) process.exit(system.status ?? 1);
 ensureDependencies();
 ensurePrismaClient();
 if (files.length === 0) {
