@@ -21,7 +21,7 @@
  *
  * Options: --runs N (250), --requests N (200), --ingest-images N (20000).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,7 +37,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { seed } from '../src/db/seed.ts';
 import { CHUNK_PROMPTS } from '../src/runs/plan.ts';
 import { createApiServer, type ApiServer } from '../src/server.ts';
-import { LEADERBOARD, loads, percentile, positive, post, table } from './support.ts';
+import { closeBench, LEADERBOARD, loads, percentile, positive, post, table } from './support.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -496,11 +496,7 @@ async function main(): Promise<void> {
     console.log(`\n${REQUESTS} sequential requests per query after ${WARMUP} warm-up, over HTTP to the in-process API (PostgreSQL ${postgres.port}, Redis ${redis.port} on this machine).`);
     console.log(`load average (1 / 5 / 15 min): before the queries ${loadBefore}; after them ${loadQueries}; after ingestion ${loadIngest}`);
   } finally {
-    await api?.close().catch((err: Error) => log(`closing the API: ${err.message}`));
-    await client?.end().catch(() => {});
-    await redis?.stop().catch((err: Error) => log(`stopping Redis: ${err.message}`));
-    await postgres?.stop().catch((err: Error) => log(`stopping PostgreSQL: ${err.message}`));
-    rmSync(scratch, { recursive: true, force: true });
+    await closeBench({ api, client, redis, postgres, scratch }, log);
   }
 }
 

@@ -28,7 +28,7 @@
  * --submit-concurrency N (32), --workers N (2), --worker-concurrency N (1), --timeout-s N (3600).
  * Environment: BENCH_API_LOG (the API's log level, warn).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -51,7 +51,7 @@ import { closePrisma, createPrisma } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { seed } from '../src/db/seed.ts';
 import { createApiServer, type ApiServer } from '../src/server.ts';
-import { LEADERBOARD, loads, percentile, positive, post, table } from './support.ts';
+import { closeBench, LEADERBOARD, loads, percentile, positive, post, table } from './support.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -480,11 +480,7 @@ async function main(): Promise<boolean> {
     stop.now = true;
     await readersDone?.catch(() => {});
     await stopAllWorkers();
-    await api?.close().catch((err: Error) => log(`closing the API: ${err.message}`));
-    await client?.end().catch(() => {});
-    await redis?.stop().catch((err: Error) => log(`stopping Redis: ${err.message}`));
-    await postgres?.stop().catch((err: Error) => log(`stopping PostgreSQL: ${err.message}`));
-    rmSync(scratch, { recursive: true, force: true });
+    await closeBench({ api, client, redis, postgres, scratch }, log);
   }
 }
 

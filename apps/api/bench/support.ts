@@ -1,5 +1,10 @@
-/** What the API benches share: option parsing, percentiles, the printed table, the leaderboard query and GraphQL over HTTP. */
+/** What the API benches share: option parsing, percentiles, the printed table, the leaderboard query, GraphQL over HTTP and the teardown. */
+import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import type pg from 'pg';
+import type { PostgresServer } from '../../../test/support/postgres.ts';
+import type { RedisServer } from '../../../test/support/redis.ts';
+import type { ApiServer } from '../src/server.ts';
 
 export function positive(value: string | undefined, flag: string): number {
   const n = Number(value);
@@ -42,4 +47,13 @@ export async function post(apiUrl: string, query: string, variables: Record<stri
   const body = (await response.json()) as { data?: Record<string, any>; errors?: { message: string }[] };
   if (response.status !== 200 || body.errors?.length || !body.data) throw new Error(`GraphQL request failed (HTTP ${response.status}): ${JSON.stringify(body.errors ?? body)}`);
   return body.data;
+}
+
+/** Stops what a bench started, whatever got started before a failure; a step that fails is logged and the rest still run. */
+export async function closeBench(started: { api?: ApiServer; client?: pg.Client; redis?: RedisServer; postgres?: PostgresServer; scratch: string }, log: (line: string) => void): Promise<void> {
+  await started.api?.close().catch((err: Error) => log(`closing the API: ${err.message}`));
+  await started.client?.end().catch(() => {});
+  await started.redis?.stop().catch((err: Error) => log(`stopping Redis: ${err.message}`));
+  await started.postgres?.stop().catch((err: Error) => log(`stopping PostgreSQL: ${err.message}`));
+  rmSync(started.scratch, { recursive: true, force: true });
 }

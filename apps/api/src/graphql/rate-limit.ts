@@ -5,7 +5,6 @@
  * tokens cannot each open a fresh budget. Over the budget, the operation is refused before any resolver runs
  * with RATE_LIMITED, `retryAfterSeconds`, HTTP 429 and a Retry-After header.
  */
-import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Redis } from 'ioredis';
@@ -23,7 +22,7 @@ export interface RateLimits {
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   mutationsPerMinute: 60,
   // A hundred queries at the cost limit a minute, or some 1,300 run pages (1,544 each): the web app's
-  // server-side reads all come from its one address.
+  // server-side reads all come from its one address unless the API trusts its X-Forwarded-For (TRUST_PROXY).
   queryCostPerMinute: 2_000_000,
 };
 
@@ -83,36 +82,24 @@ async function charge(redis: Redis, key: string, amount: number): Promise<[numbe
 }
 
 /**
- * Tokens verified lately, by a hash of their header: a query needs no token, and should not pay a
- * scrypt check on each request only to be charged to the right budget. Forgetting one only costs a check.
+ * The budget a request is charged to: its token's when the token is valid (the check is the
+ * request's own requireTeam, whose scrypt auth/tokens.ts pays once per token and process), else
+ * its client address's.
  */
-const VERIFIED_FOR_MS = 60_000;
-const VERIFIED_MAX = 10_000;
-
-function tokenKeys() {
-  const verified = new Map<string, { key: string; until: number }>();
-  return async function keyOf(ctx: RequestContext): Promise<string> {
-    const { ip, authorization } = ctx.client;
-    const address = `ip:${ip}`;
-    if (!authorization?.trim()) return address;
-    const digest = createHash('sha256').update(authorization).digest('base64url');
-    const known = verified.get(digest);
-    if (known && known.until > Date.now()) return known.key;
-    try {
-      await ctx.requireTeam();
-    } catch {
-      return address;
-    }
-    // Verified, so the header reads `Bearer isa_<prefix>_<secret>`: the prefix is the token's public name.
-    const key = `token:${authorization.replace(/^Bearer\s+/i, '').trim().split('_')[1]}`;
-    if (verified.size >= VERIFIED_MAX) verified.clear();
-    verified.set(digest, { key, until: Date.now() + VERIFIED_FOR_MS });
-    return key;
-  };
+async function keyOf(ctx: RequestContext): Promise<string> {
+  const { ip, authorization } = ctx.client;
+  const address = `ip:${ip}`;
+  if (!authorization?.trim()) return address;
+  try {
+    await ctx.requireTeam();
+  } catch {
+    return address;
+  }
+  // Verified, so the header reads `Bearer isa_<prefix>_<secret>`: the prefix is the token's public name.
+  return `token:${authorization.replace(/^Bearer\s+/i, '').trim().split('_')[1]}`;
 }
 
 export function rateLimitPlugin(redis: Redis, limits: RateLimits): ApolloServerPlugin<RequestContext> {
-  const keyOf = tokenKeys();
   return {
     async requestDidStart() {
       return {

@@ -60,6 +60,14 @@ function DeltaCell({ row, metric }: { row: LeaderboardRow; metric: string }) {
   );
 }
 
+/** The sortable columns before the metrics (the model is the table's own, in its heading). */
+const TEXT_COLUMNS = [
+  { column: 'method', label: 'Method', numeric: false },
+  { column: 'detector', label: 'Detector', numeric: false },
+  { column: 'threshold', label: 'Threshold', numeric: true },
+  { column: 'team', label: 'Team', numeric: false },
+] as const;
+
 function BoardTable({ board, rows, params, filters }: { board: Leaderboard; rows: LeaderboardRow[]; params: SearchParams; filters: LeaderboardFilters }) {
   const ranked = board.benchmark.metrics.find((m) => m.key === board.rankedBy)!;
   return (
@@ -68,26 +76,13 @@ function BoardTable({ board, rows, params, filters }: { board: Leaderboard; rows
         <thead>
           <tr>
             <th className="num">#</th>
-            <th>
-              <SortLink params={params} filters={filters} column="method">
-                Method
-              </SortLink>
-            </th>
-            <th>
-              <SortLink params={params} filters={filters} column="detector">
-                Detector
-              </SortLink>
-            </th>
-            <th className="num">
-              <SortLink params={params} filters={filters} column="threshold">
-                Threshold
-              </SortLink>
-            </th>
-            <th>
-              <SortLink params={params} filters={filters} column="team">
-                Team
-              </SortLink>
-            </th>
+            {TEXT_COLUMNS.map(({ column, label, numeric }) => (
+              <th key={column} className={numeric ? 'num' : undefined}>
+                <SortLink params={params} filters={filters} column={column}>
+                  {label}
+                </SortLink>
+              </th>
+            ))}
             <th className="num" title={`${ranked.label} minus the matching baseline run's; bold when the paired test says the difference is beyond noise (p < 0.05)`}>
               Δ {ranked.key} vs baseline
             </th>
