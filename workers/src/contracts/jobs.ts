@@ -62,8 +62,8 @@ const baselineParamsSchema = z.strictObject({
 
 /** A canonical configuration as `canonicalConfig` returns it. */
 export const canonicalConfigSchema = z.discriminatedUnion('method', [
-  z.strictObject({ method: z.literal('baseline'), params: baselineParamsSchema }),
-  z.strictObject({ method: z.literal('infsplign'), params: methodParamsSchema }),
+  z.strictObject({ method: z.literal('baseline'), sampler_version: z.number().int().min(1), params: baselineParamsSchema }),
+  z.strictObject({ method: z.literal('infsplign'), sampler_version: z.number().int().min(1), params: methodParamsSchema }),
 ]) satisfies z.ZodType<CanonicalConfig>;
 
 /** One prompt to generate for: the database id plus what the pipeline needs. */

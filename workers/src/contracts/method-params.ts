@@ -1,5 +1,5 @@
 /**
- * The InfSplign method parameters (METHOD.md §4): one definition for the CLI's `--params`, a model
+ * The InfSplign method parameters (docs/method.md §4): one definition for the CLI's `--params`, a model
  * folder's `infsplign.json`, the API's validation and the configuration hash, so that a value means
  * the same thing, and is checked the same way, wherever it enters.
  */
@@ -15,9 +15,9 @@ export const METHODS = ['baseline', 'infsplign'] as const;
 export type Method = (typeof METHODS)[number];
 
 export const SCHEDULERS = ['ddpm', 'ddim', 'euler'] as const;
-/** METHOD.md §2.4's phi. */
+/** docs/method.md §2.4's phi. */
 export const ACTIVATIONS = ['gelu', 'relu', 'leaky_relu', 'squared_relu', 'sigmoid', 'softplus', 'silu', 'selu', 'celu', 'elu', 'hardtanh', 'linear', 'softsign', 'logrelu'] as const;
-/** METHOD.md §2.5; `none` makes L_energy = 0. */
+/** docs/method.md §2.5; `none` makes L_energy = 0. */
 export const STRATEGIES = ['diff', 'dec', 'both', 'inc', 'none'] as const;
 export const ENERGIES = ['var'] as const;
 export const OBJECT_TOKEN_CHOICES = ['last_word', 'whole_phrase'] as const;
@@ -27,7 +27,7 @@ export const TOKEN_ALIGNMENTS = ['correct', 'reference'] as const;
 export const MAX_STEPS = 1000;
 
 /**
- * A layer pattern as the guidance code reads it (METHOD.md module paths, `*` within a segment,
+ * A layer pattern as the guidance code reads it (docs/method.md module paths, `*` within a segment,
  * `{a,b}` alternatives, or a `/regex/flags`); checked here only for what can be checked without a
  * model: that it is not blank and that a regex compiles.
  */
@@ -103,7 +103,7 @@ export function parsePartialParams(value: unknown, source: string): PartialMetho
   return result.data;
 }
 
-/** What METHOD.md §1/§4 fix for every family. */
+/** What docs/method.md §1/§4 fix for every family. */
 const COMMON_DEFAULTS = {
   guidance_weight: 1000,
   steps: 50,
@@ -124,11 +124,17 @@ const COMMON_DEFAULTS = {
   token_alignment: 'correct',
 } as const satisfies PartialMethodParams;
 
+/**
+ * The Stable Diffusion families reproduce the reference, quirks included (docs/method.md §2.2): its
+ * token slicing is their default. Other models (the bundled one) have no published numbers to match.
+ */
+const REFERENCE_DEFAULTS = { ...COMMON_DEFAULTS, token_alignment: 'reference' } as const satisfies PartialMethodParams;
+
 const SD_LAYERS = ['up_blocks.{1,2}.attentions.{0,1,2}.transformer_blocks.0.attn2'];
 const SDXL_LAYERS = ['up_blocks.0.attentions.1.transformer_blocks.{1,2,3}.attn2'];
 
 /**
- * The defaults of a model family (METHOD.md §1, §2.1, §4). A custom model has no default CFG scale
+ * The defaults of a model family (docs/method.md §1, §2.1, §4). A custom model has no default CFG scale
  * or layers (layer names depend on its architecture): its `infsplign.json` or the caller sets them.
  * `guide_steps` is left out everywhere: unless set, it is every step, [0, steps).
  */
@@ -136,9 +142,9 @@ export function defaultParams(family: ModelFamily): PartialMethodParams {
   switch (family) {
     case 'sd1':
     case 'sd2':
-      return { ...COMMON_DEFAULTS, cfg_scale: 7.5, layers: [...SD_LAYERS] };
+      return { ...REFERENCE_DEFAULTS, cfg_scale: 7.5, layers: [...SD_LAYERS] };
     case 'sdxl':
-      return { ...COMMON_DEFAULTS, cfg_scale: 5.0, layers: [...SDXL_LAYERS] };
+      return { ...REFERENCE_DEFAULTS, cfg_scale: 5.0, layers: [...SDXL_LAYERS] };
     case 'custom':
       return { ...COMMON_DEFAULTS };
   }
@@ -166,20 +172,31 @@ export interface BaselineParams {
   scheduler: MethodParams['scheduler'];
 }
 
-export type CanonicalConfig = { method: 'baseline'; params: BaselineParams } | { method: 'infsplign'; params: MethodParams };
+/**
+ * The version of what the sampler computes for given parameters, part of every run's identity, so a
+ * finished run made under older defaults is never reused as if it were made under the current ones.
+ * 1: the first release. 2: DDIM with trailing spacing, the gradient under Euler taken with respect
+ * to the unscaled latent, "on top of" / "on bottom of" without a spatial term (docs/method.md §1, §2.4).
+ */
+export const SAMPLER_VERSION = 2;
+
+export type CanonicalConfig =
+  | { method: 'baseline'; sampler_version: number; params: BaselineParams }
+  | { method: 'infsplign'; sampler_version: number; params: MethodParams };
 
 /**
- * The configuration that identifies a run's method. A baseline is sampling with s = 0 (METHOD.md
+ * The configuration that identifies a run's method. A baseline is sampling with s = 0 (docs/method.md
  * §1): loss settings change nothing it computes, so they are not part of its identity. Layer
  * patterns are a set (the loss averages over the layers they select), so they are sorted.
  */
 export function canonicalConfig(method: Method, params: MethodParams): CanonicalConfig {
   const checked = methodParamsSchema.parse(params);
+  const sampler_version = SAMPLER_VERSION;
   if (method === 'baseline') {
     const { cfg_scale, steps, scheduler } = checked;
-    return { method, params: { guidance_weight: 0, cfg_scale, steps, scheduler } };
+    return { method, sampler_version, params: { guidance_weight: 0, cfg_scale, steps, scheduler } };
   }
-  return { method, params: { ...checked, layers: [...new Set(checked.layers)].sort() } };
+  return { method, sampler_version, params: { ...checked, layers: [...new Set(checked.layers)].sort() } };
 }
 
 /**
@@ -197,7 +214,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** SHA-256 (hex) of the canonical configuration's sorted-key JSON (METHOD.md §4). */
+/** SHA-256 (hex) of the canonical configuration's sorted-key JSON (docs/method.md §4). */
 export function configHash(config: CanonicalConfig): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex');
 }

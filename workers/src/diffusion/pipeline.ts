@@ -225,12 +225,14 @@ async function sampleBatch(options: GenerateOptions, sessions: Sessions, batch: 
     } else {
       epsCond = float32Data((await predict(sessions.unet, condInputs))[folder.unet.prediction.name]!, 'the U-Net output');
     }
+    // The guided U-Net differentiates with respect to its input; the loss is a function of the latent z.
+    const gradientWeight = params.guidance_weight * scheduler.modelInputScale(i);
     z = z.map((zb, b) => {
       const eps = new Float32Array(size);
       for (let k = 0; k < size; k++) {
         const o = b * size + k;
         const u = epsUncond[o]!;
-        eps[k] = u + params.cfg_scale * (epsCond[o]! - u) + (gradient ? params.guidance_weight * gradient[o]! : 0);
+        eps[k] = u + params.cfg_scale * (epsCond[o]! - u) + (gradient ? gradientWeight * gradient[o]! : 0);
       }
       return scheduler.step(eps, i, zb, noise[b]!);
     });

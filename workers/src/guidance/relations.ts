@@ -1,24 +1,43 @@
 /**
- * Relation phrases as InfSplign reads them (METHOD.md §2.4). Unlike T2I-CompBench's scorer, which
- * ignores "on top of" (a reference quirk kept there), guidance reads it as above.
+ * Relation phrases as InfSplign's reference reads them (docs/method.md, "Relations"). The reference
+ * knows a fixed list of phrasings; "on top of" and "on bottom of" (without "the") are not among them,
+ * so a prompt using them gets no spatial term there, and none here: the default reproduces the
+ * reference, quirks included.
  */
 import type { Relation } from '../prompts/types.ts';
 
 /** The order of the relation one-hot vector the loss graph takes. */
 export const RELATIONS: readonly Relation[] = ['left of', 'right of', 'above', 'below', 'near'];
 
-const PHRASES: ReadonlyArray<[RegExp, Relation]> = [
-  [/^(to the |on the )?left of$/, 'left of'],
-  [/^(to the |on the )?right of$/, 'right of'],
-  [/^(above|on (the )?top of)$/, 'above'],
-  [/^(below|on (the )?bottom of)$/, 'below'],
-  [/^(near|next to|on side of)$/, 'near'],
+/** Every phrasing the reference's spatial loss names, with its meaning. */
+const SPATIAL_PHRASES: ReadonlyArray<readonly [phrase: string, relation: Relation]> = [
+  ['to the left of', 'left of'],
+  ['on the left of', 'left of'],
+  ['left of', 'left of'],
+  ['to the right of', 'right of'],
+  ['on the right of', 'right of'],
+  ['right of', 'right of'],
+  ['above', 'above'],
+  ['on the top of', 'above'],
+  ['below', 'below'],
+  ['on the bottom of', 'below'],
+  ['near', 'near'],
+  ['next to', 'near'],
+  ['on side of', 'near'],
 ];
 
-/** The relation a phrase names, or undefined. "and" (VISOR's rel_type) names none. */
-export function relationOfPhrase(phrase: string): Relation | undefined {
-  const p = phrase.trim().toLowerCase().replace(/\s+/g, ' ');
-  return PHRASES.find(([pattern]) => pattern.test(p))?.[1];
+/** Phrasings that are understood and get no spatial term: VISOR's "and", and the reference's unlisted "on top of" / "on bottom of". */
+const NO_SPATIAL_TERM = new Set(['and', 'on top of', 'on bottom of']);
+
+function normalise(phrase: string): string {
+  return phrase.trim().toLowerCase().replace(/\s+/g, ' ');
+}
+
+/** The relation a phrase names; null for a phrase known to carry no spatial term; undefined for an unknown phrase. */
+export function relationOfPhrase(phrase: string): Relation | null | undefined {
+  const p = normalise(phrase);
+  if (NO_SPATIAL_TERM.has(p)) return null;
+  return SPATIAL_PHRASES.find(([known]) => known === p)?.[1];
 }
 
 /** The one-hot row for a relation; all zeros (no spatial term) for none. */
@@ -26,9 +45,14 @@ export function relationOneHot(relation: Relation | null): number[] {
   return RELATIONS.map((r) => (r === relation ? 1 : 0));
 }
 
-const TEXT_PHRASES = ['to the left of', 'on the left of', 'left of', 'to the right of', 'on the right of', 'right of', 'on the top of', 'on top of', 'above', 'on the bottom of', 'on bottom of', 'below', 'next to', 'on side of', 'near'];
+/** Longest wording first, so "to the left of" wins over "left of". */
+const TEXT_PHRASES = [...SPATIAL_PHRASES.map(([phrase]) => phrase)].sort((a, b) => b.length - a.length);
 
-/** The first relation phrase (longest wording first) found in a prompt's text, for prompts whose benchmark record names none. */
+/**
+ * The relation of a prompt whose benchmark record names none, read from its text: the longest listed
+ * phrasing it contains as whole words, or null (so "on top of", which the reference does not list,
+ * gives no spatial term).
+ */
 export function findRelationInText(text: string): Relation | null {
   const padded = ` ${text.toLowerCase().replace(/[^a-z]+/g, ' ')} `;
   const phrase = TEXT_PHRASES.find((p) => padded.includes(` ${p} `));

@@ -4,6 +4,7 @@ import {
   ACTIVATIONS,
   PARAM_NAMES,
   STRATEGIES,
+  SAMPLER_VERSION,
   canonicalConfig,
   canonicalJson,
   configHash,
@@ -47,9 +48,11 @@ describe('defaults', () => {
       lambda_presence: 1,
       lambda_balance: 1,
       object_tokens: 'last_word',
-      token_alignment: 'correct',
+      token_alignment: 'reference',
     });
     assert.deepEqual(resolveParams(defaultParams('sd2')), params);
+    assert.equal(resolveParams(defaultParams('sdxl')).token_alignment, 'reference');
+    assert.equal(defaultParams('custom').token_alignment, 'correct', 'no published numbers to reproduce for other models');
   });
 
   test('SDXL: CFG 5.0 and the three transformer blocks of up_blocks.0.attentions.1', () => {
@@ -131,8 +134,8 @@ describe('canonical configuration and hash', () => {
   const params = resolveParams(SD);
 
   test('the hash is SHA-256 of the sorted-key JSON (values from Python: json.dumps(sort_keys=True, separators=(",", ":")))', () => {
-    assert.equal(configHash(canonicalConfig('infsplign', params)), 'ba1f45b8f56e3121e6c28b30302d4489c182bdfc6a0e2eee46b53ab9f9249702');
-    assert.equal(configHash(canonicalConfig('baseline', params)), 'e1e654bbbb3f8b69ef881b0e6cfc65bfc4651a430c43ae397165ac57c2b612d9');
+    assert.equal(configHash(canonicalConfig('infsplign', params)), '40f67116e62ce43f601ce1f6237301d8448fe6d3fe8ca86d84cc060013a91dd3');
+    assert.equal(configHash(canonicalConfig('baseline', params)), 'dfa3e0802f6221625c8e305432096941362bb0d92cb70e94dce939742edcdebf');
   });
 
   test('key order does not matter; any value does', () => {
@@ -144,7 +147,7 @@ describe('canonical configuration and hash', () => {
 
   test('a baseline is guidance weight 0 and keeps only what sampling depends on', () => {
     const baseline = canonicalConfig('baseline', params);
-    assert.deepEqual(baseline, { method: 'baseline', params: { guidance_weight: 0, cfg_scale: 7.5, steps: 50, scheduler: 'ddpm' } });
+    assert.deepEqual(baseline, { method: 'baseline', sampler_version: SAMPLER_VERSION, params: { guidance_weight: 0, cfg_scale: 7.5, steps: 50, scheduler: 'ddpm' } });
     assert.equal(configHash(canonicalConfig('baseline', { ...params, alpha: 3, layers: ['x'] })), configHash(baseline));
     assert.notEqual(configHash(canonicalConfig('baseline', { ...params, steps: 20, guide_steps: [0, 20] })), configHash(baseline));
   });
@@ -153,6 +156,12 @@ describe('canonical configuration and hash', () => {
     const a = canonicalConfig('infsplign', { ...params, layers: ['b.attn2', 'a.attn2', 'b.attn2'] });
     assert.deepEqual(a.params, { ...params, layers: ['a.attn2', 'b.attn2'] });
     assert.equal(configHash(a), configHash(canonicalConfig('infsplign', { ...params, layers: ['a.attn2', 'b.attn2'] })));
+  });
+
+  test('the sampler version is part of every identity, so runs made under older defaults are not reused', () => {
+    const older = { ...canonicalConfig('baseline', params), sampler_version: SAMPLER_VERSION - 1 };
+    assert.notEqual(configHash(older), configHash(canonicalConfig('baseline', params)));
+    assert.equal(canonicalConfig('infsplign', params).sampler_version, SAMPLER_VERSION);
   });
 
   test('parameters that bypassed resolveParams are still checked', () => {

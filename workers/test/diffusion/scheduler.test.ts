@@ -61,13 +61,13 @@ describe('v_prediction, worked by hand', () => {
 describe('createScheduler', () => {
   const sd = parseSchedulerConfig({ beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, steps_offset: 1, clip_sample: false }, 'sd');
 
-  test("DDPM is the reference's, trailing whatever the file says; DDIM and Euler follow the file or diffusers' default", () => {
-    for (const spacing of [undefined, 'leading', 'linspace'] as const) {
-      const timesteps = createScheduler('ddpm', { ...sd, timestep_spacing: spacing }, 50).timesteps;
-      assert.deepEqual([timesteps[0], timesteps.at(-1)], [999, 19], String(spacing));
+  test("DDPM and DDIM are the reference's, trailing whatever the file says; Euler follows the file or diffusers' default", () => {
+    for (const kind of ['ddpm', 'ddim'] as const) {
+      for (const spacing of [undefined, 'leading', 'linspace'] as const) {
+        const timesteps = createScheduler(kind, { ...sd, timestep_spacing: spacing }, 50).timesteps;
+        assert.deepEqual([timesteps[0], timesteps.at(-1)], [999, 19], `${kind} ${spacing}`);
+      }
     }
-    assert.equal(createScheduler('ddim', sd, 50).timesteps[0], 981); // leading, offset 1
-    assert.equal(createScheduler('ddim', { ...sd, timestep_spacing: 'trailing' }, 50).timesteps[0], 999);
     assertClose(createScheduler('euler', sd, 50).timesteps[1], (999 * 48) / 49, 1e-12); // linspace, unrounded
     assert.equal(createScheduler('euler', { ...sd, timestep_spacing: 'leading' }, 50).timesteps[0], 981);
   });
@@ -84,10 +84,24 @@ describe('createScheduler', () => {
     assertClose(euler.scaleModelInput(x, 0), [2 / Math.hypot(euler.initNoiseSigma, 1), -4 / Math.hypot(euler.initNoiseSigma, 1)]);
   });
 
+  test("modelInputScale is the factor scaleModelInput applies (the chain rule's factor for a gradient taken at the model's input)", () => {
+    const x = Float32Array.of(3, -0.5);
+    for (const kind of ['ddpm', 'ddim', 'euler'] as const) {
+      const scheduler = createScheduler(kind, sd, 10);
+      for (let i = 0; i < 10; i++) {
+        const scale = scheduler.modelInputScale(i);
+        assertClose(scheduler.scaleModelInput(x, i), [3 * scale, -0.5 * scale], 1e-6);
+        if (kind !== 'euler') assert.equal(scale, 1);
+      }
+    }
+    const euler = createScheduler('euler', sd, 10);
+    assert.ok(euler.modelInputScale(0) < euler.modelInputScale(9), 'the scale grows as sigma falls');
+  });
+
   test('rejects step counts outside [1, T], schedules that pass T - 1, and steps outside the schedule', () => {
     assert.throws(() => createScheduler('ddpm', sd, 0), /steps must be an integer in \[1, 1000\]/);
     assert.throws(() => createScheduler('euler', sd, 1001), /steps must be/);
-    assert.throws(() => createScheduler('ddim', sd, 1000), /1000 leading steps offset by 1 pass t = 999/);
+    assert.throws(() => createScheduler('euler', { ...sd, timestep_spacing: 'leading' }, 1000), /1000 leading steps offset by 1 pass t = 999/);
     const scheduler = createScheduler('ddim', sd, 10);
     assert.throws(() => scheduler.step(new Float32Array(4), 10, new Float32Array(4), scriptedNoise([])), /step 10 is outside the 10-step schedule/);
     assert.throws(() => scheduler.step(new Float32Array(3), 0, new Float32Array(4), scriptedNoise([])), /model output has 3 values, the sample 4/);

@@ -11,7 +11,8 @@ const USAGE = `usage: infsplign guidance loss --maps MAPS.json --relation REL [-
 Prints {"loss": x, "layers": [{"name", "spatial", "energy", "total"}]} for the maps in MAPS.json:
   {"objects": [{"name", "tokens": [..]}, {...}], "layers": [{"name", "height", "width", "tokens", "probs": [...]}]}
 probs head-averaged, row-major [height*width][tokens], taken as they enter METHOD.md §2.3 (no resize).
-REL: a relation phrase ("to the left of", "on top of", "next to", ...) or "and" (energy terms only).
+REL: a relation phrase ("to the left of", "on the top of", "next to", ...); "and", "on top of" and
+"on bottom of" get no spatial term (energy terms only), as in the reference.
 --params: METHOD.md §4 overrides of the defaults (loss_type, alpha, margin, strategy, lambdas, ...).`;
 
 /** `--params` as inline JSON or `@file`. */
@@ -34,8 +35,8 @@ export const guidanceCommand: Command = {
     const { values } = parseOptions(rest, { maps: { type: 'string' }, relation: { type: 'string' }, params: { type: 'string' } }, USAGE);
     const maps = readJsonFile(required(values, 'maps', USAGE), mapsFileSchema);
     const phrase = required(values, 'relation', USAGE);
-    const relation = phrase.trim().toLowerCase() === 'and' ? null : relationOfPhrase(phrase);
-    if (relation === undefined) throw new CliError(`--relation '${phrase}' is not a relation METHOD.md §2.4 knows (left of, right of, above, below, near, and their phrasings, or "and")`);
+    const relation = relationOfPhrase(phrase);
+    if (relation === undefined) throw new CliError(`--relation '${phrase}' is not a relation docs/method.md knows (left of, right of, above, below, near and their phrasings; "and", "on top of" and "on bottom of" carry no spatial term)`);
     const params = resolveParams(defaultParams('sd1'), readParamsOption(values.params), '--params');
     console.log(JSON.stringify(await evaluateLoss(maps, relation, params)));
   },

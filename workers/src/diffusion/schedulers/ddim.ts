@@ -32,6 +32,10 @@ export class DdimScheduler implements Scheduler {
     return sample;
   }
 
+  modelInputScale(): number {
+    return 1;
+  }
+
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): Float32Array {
     const t = timestepAt(this.timesteps, stepIndex);
     const next = this.timesteps[stepIndex + 1];

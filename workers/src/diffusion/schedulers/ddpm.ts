@@ -36,6 +36,10 @@ export class DdpmScheduler implements Scheduler {
     return sample;
   }
 
+  modelInputScale(): number {
+    return 1;
+  }
+
   /**
    * With alpha_bar at t and t', and the jump's own alpha = alpha_bar_t / alpha_bar_t', beta = 1 - alpha
    * (DDPM eq. 7, for a jump over several training steps):

@@ -41,6 +41,10 @@ export class EulerScheduler implements Scheduler {
     return Float32Array.from(this.modelInput(sample, stepIndex));
   }
 
+  modelInputScale(stepIndex: number): number {
+    return 1 / Math.sqrt(this.sigmaAt(stepIndex) ** 2 + 1);
+  }
+
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): Float32Array {
     const sigma = this.sigmaAt(stepIndex);
     const sigmaNext = this.sigmas[stepIndex + 1];
@@ -61,7 +65,7 @@ export class EulerScheduler implements Scheduler {
 
   /** z_t = x / sqrt(sigma^2 + 1), kept in float64 for the step's own use. */
   private modelInput(sample: Float32Array, stepIndex: number): Float64Array {
-    const scale = 1 / Math.sqrt(this.sigmaAt(stepIndex) ** 2 + 1);
+    const scale = this.modelInputScale(stepIndex);
     return Float64Array.from(sample, (x) => x * scale);
   }
 }

@@ -16,19 +16,25 @@ export interface Scheduler {
   readonly initNoiseSigma: number;
   /** What the model is given at step `stepIndex` (identity for DDPM and DDIM). */
   scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array;
+  /**
+   * The factor `scaleModelInput` multiplies the sample by at step `stepIndex` (1 for DDPM and DDIM).
+   * A gradient with respect to the model's input times this is the gradient with respect to the
+   * sample (the chain rule through the scaling), which is what guidance differentiates.
+   */
+  modelInputScale(stepIndex: number): number;
   /** One image's update: x_t -> x_{t-1}, given the (guided, CFG-combined) model output. */
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, noise: NoiseSource): Float32Array;
 }
 
 /**
- * How each kind spaces its timesteps (METHOD.md §4). "ddpm" is the reference's sampler: DDPM with
- * trailing spacing whatever the model's file says (the reference overrides it; SDXL's file says
- * "leading"). DDIM and Euler follow the file, or diffusers' default for their class when it names
- * none (SD 1.x's file does not).
+ * How each kind spaces its timesteps (docs/method.md §1). DDPM and DDIM are the reference's samplers,
+ * which it builds with trailing spacing whatever the model's file says (SDXL's file says "leading").
+ * The reference has no Euler: it follows the file, or diffusers' default (linspace) when the file
+ * names none (SD 1.x's does not).
  */
 function spacingFor(kind: SchedulerKind, config: SchedulerConfig): TimestepSpacing {
-  if (kind === 'ddpm') return 'trailing';
-  return config.timestep_spacing ?? (kind === 'ddim' ? 'leading' : 'linspace');
+  if (kind === 'ddpm' || kind === 'ddim') return 'trailing';
+  return config.timestep_spacing ?? 'linspace';
 }
 
 /** A `steps`-step scheduler of the given kind over the training schedule of the model's config. */
