@@ -79,7 +79,7 @@ const SD21_TOKENS = 77;
 /**
  * A pixel-space `custom` folder around make_sd21_like_unet.py's U-Net: a word-level tokenizer of 77
  * tokens over the tiny model's words, a seeded embedding + tanh text encoder 128 wide, SD's DDPM
- * scheduler, and infsplign.json with SD's cfg_scale and default layers (METHOD.md §2.1) and map_size 64.
+ * scheduler, and infsplign.json with SD's cfg_scale and default layers (docs/method.md §2.1) and map_size 64.
  */
 function sd21Folder(side: number): string | null {
   const dir = join(BENCH_DIR, `generate-sd21-like-${side}px-${SD21_CHANNELS.replace(/,/g, '-')}`);

@@ -4,7 +4,7 @@ configured in stabilityai/stable-diffusion-2-1-base) at reduced width, random se
 by torch.onnx (TorchScript exporter) for `npm run bench:generate`. Nothing at run time needs it.
 
 Structure (module names are diffusers' own, so the exported node scopes read
-/up_blocks.1/attentions.0/transformer_blocks.0/attn2/Softmax and METHOD.md's SD layers select six):
+/up_blocks.1/attentions.0/transformer_blocks.0/attn2/Softmax and docs/method.md's SD layers select six):
   time_proj (sinusoidal, flip_sin_to_cos, shift 0) -> time_embedding.linear_1 / SiLU / linear_2
   conv_in
   down_blocks.0-2 CrossAttnDownBlock2D: 2 x (resnets.i, attentions.i), downsamplers.0 (stride-2 conv)

@@ -1,6 +1,6 @@
 /**
  * Latents to pictures: through the VAE decoder when the model has one (latent / scaling factor,
- * METHOD.md §1), else the latent is the picture itself (pixel-space models, first three channels).
+ * docs/method.md §1), else the latent is the picture itself (pixel-space models, first three channels).
  * Either way values in [-1, 1] map to [0, 1].
  */
 import type * as ort from 'onnxruntime-node';

@@ -9,7 +9,7 @@
  *   unet/model.onnx                   (unet/config.json optional)
  *   vae_decoder/model.onnx            optional for models that sample in pixel space
  *   scheduler/scheduler_config.json
- *   infsplign.json                    optional: the model's own defaults of METHOD.md §4
+ *   infsplign.json                    optional: the model's own defaults of docs/method.md §4
  *
  * ONNX files are read for their graph only: weights in external data files are not loaded (weights
  * stored inside model.onnx are parsed with it, which protobuf cannot avoid).
@@ -63,7 +63,7 @@ export interface VaeDecoderPart {
   file: string;
   latent: TensorInfo;
   image: TensorInfo;
-  /** The latent is divided by this before decoding (METHOD.md §1). */
+  /** The latent is divided by this before decoding (docs/method.md §1). */
   scalingFactor: number;
 }
 
@@ -79,7 +79,7 @@ export interface ModelFolder {
   vaeDecoder: VaeDecoderPart | null;
   /** scheduler_config.json, validated and completed with diffusers' defaults. */
   scheduler: { file: string; config: SchedulerConfig };
-  /** The family's METHOD.md §4 defaults, replaced key by key by the folder's infsplign.json. */
+  /** The family's docs/method.md §4 defaults, replaced key by key by the folder's infsplign.json. */
   defaultParams: PartialMethodParams;
   /**
    * The unconditional embedding is zeros instead of the encoding of "": what diffusers' SDXL
@@ -104,7 +104,7 @@ const vaeConfigSchema = z.looseObject({ scaling_factor: z.number().positive().op
 
 /** diffusers' AutoencoderKL scaling factors, for folders whose vae_decoder/ has no config.json. */
 const VAE_SCALING_FACTORS: Partial<Record<ModelFamily, number>> = { sd1: 0.18215, sd2: 0.18215, sdxl: 0.13025 };
-/** METHOD.md §1 latents (512 px and 1024 px), for U-Nets whose size is neither in the graph nor in a config. */
+/** docs/method.md §1 latents (512 px and 1024 px), for U-Nets whose size is neither in the graph nor in a config. */
 const LATENT_DEFAULTS: Partial<Record<ModelFamily, { channels: number; side: number }>> = {
   sd1: { channels: 4, side: 64 },
   sd2: { channels: 4, side: 64 },

@@ -6,7 +6,7 @@ export interface NoiseSource {
 }
 
 /**
- * The Gaussian noise of image `imageIndex` under `seed` (METHOD.md §3). Stream k is the seed's
+ * The Gaussian noise of image `imageIndex` under `seed` (docs/method.md §3). Stream k is the seed's
  * generator jumped k times by 2^64 draws, so streams never overlap and an image's noise depends on
  * (seed, imageIndex) alone: not on the batch it is sampled in, nor on the worker. (A jump costs
  * about a microsecond, so even image 10^5 starts in a tenth of a second.)

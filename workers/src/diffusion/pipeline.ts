@@ -1,5 +1,5 @@
 /**
- * The sampling loop of METHOD.md §1. Per step: the unconditional half runs the plain U-Net; the
+ * The sampling loop of docs/method.md §1. Per step: the unconditional half runs the plain U-Net; the
  * conditional half runs the guided U-Net (which also returns the loss and d loss / d latent) on
  * guided steps, the plain one otherwise; eps = eps_u + w (eps_c - eps_u) + s g; then the scheduler
  * step. Images are independent of batching: each has its own noise stream and every tensor op is

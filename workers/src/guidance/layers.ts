@@ -1,6 +1,6 @@
 /**
- * Picking attention layers by name pattern (METHOD.md §4 `layers`). Names are module paths with
- * dots, as METHOD.md writes them (`up_blocks.1.attentions.0.transformer_blocks.0.attn2`); an
+ * Picking attention layers by name pattern (docs/method.md §4 `layers`). Names are module paths with
+ * dots, as docs/method.md writes them (`up_blocks.1.attentions.0.transformer_blocks.0.attn2`); an
  * exported graph's scopes (`/up_blocks.1/attentions.0/...`) are read the same way. A pattern is a
  * glob (`*` within one segment, `{0,1,2}` alternatives) or a `/regex/`, and may match the whole
  * path or a trailing part of it that starts at a segment (exporters sometimes add a scope on top).

@@ -1,6 +1,6 @@
 /**
  * Evaluates the loss graph on given attention maps (the `guidance loss` command): the same ONNX
- * subgraph the guided U-Net uses, fed with head-averaged maps taken as they enter METHOD.md §2.3.
+ * subgraph the guided U-Net uses, fed with head-averaged maps taken as they enter docs/method.md §2.3.
  */
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The InfSplign loss (METHOD.md §2) as an ONNX subgraph on attention probabilities, so that the
+ * The InfSplign loss (docs/method.md §2) as an ONNX subgraph on attention probabilities, so that the
  * engine can differentiate it together with the U-Net. Token positions, relation and per-prompt
  * weights are run-time inputs: one prepared graph serves every prompt. Shapes, per batch of B
  * prompts with T tokens:
@@ -14,7 +14,7 @@ import { DataType } from '../onnx/proto.ts';
 type Activation = MethodParams['loss_type'];
 type Strategy = MethodParams['strategy'];
 
-/** The METHOD.md §4 parameters that shape the loss graph. */
+/** The docs/method.md §4 parameters that shape the loss graph. */
 export type LossParams = Pick<
   MethodParams,
   'map_size' | 'loss_type' | 'alpha' | 'margin' | 'leaky_relu_slope' | 'energy_loss' | 'strategy' | 'top_loss' | 'top_strategy' | 'lambda_spatial' | 'lambda_presence' | 'lambda_balance'
@@ -140,7 +140,7 @@ function delta(b: GradBuilder, s: MapStatistics, relation: string): string {
 }
 
 /**
- * Emits the loss of METHOD.md §2 for the given layers. `resize`: resize each map to map_size
+ * Emits the loss of docs/method.md §2 for the given layers. `resize`: resize each map to map_size
  * first (the method); false feeds maps to the statistics as they are (`guidance loss`).
  */
 export function buildLossGraph(b: GradBuilder, layers: LossLayer[], inputs: LossInputs, params: LossParams, resize: boolean): LossOutputs {

@@ -30,7 +30,7 @@ export const GUIDED_IO = {
 } as const;
 
 export interface GuidanceSpec {
-  /** Attention-layer patterns (METHOD.md §4 `layers`). */
+  /** Attention-layer patterns (docs/method.md §4 `layers`). */
   layers: readonly string[];
   params: LossParams;
   latentHeight: number;

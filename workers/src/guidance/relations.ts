@@ -1,5 +1,5 @@
 /**
- * Relation phrases as InfSplign's reference reads them (docs/method.md, "Relations"). The reference
+ * Relation phrases as InfSplign's reference reads them (docs/method.md §2.4). The reference
  * knows a fixed list of phrasings; "on top of" and "on bottom of" (without "the") are not among them,
  * so a prompt using them gets no spatial term there, and none here: the default reproduces the
  * reference, quirks included.

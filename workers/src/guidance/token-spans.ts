@@ -1,5 +1,5 @@
 /**
- * Which token positions stand for each object of a prompt (METHOD.md §2.2), and the weights that
+ * Which token positions stand for each object of a prompt (docs/method.md §2.2), and the weights that
  * average their attention maps. Object 1 is the subject, object 2 the reference.
  */
 import { phrasePositions, type Encoding, type Tokenizer } from '../text/tokenizer.ts';

@@ -26,7 +26,7 @@ function errorOf(body: () => unknown): string {
 }
 
 describe('defaults', () => {
-  test('SD 1.x / 2.x follow METHOD.md §1 and §4, with the six up_blocks.{1,2} layers', () => {
+  test('SD 1.x / 2.x follow docs/method.md §1 and §4, with the six up_blocks.{1,2} layers', () => {
     const params = resolveParams(SD);
     assert.deepEqual(params, {
       guidance_weight: 1000,
@@ -118,13 +118,13 @@ describe('resolveParams', () => {
     assert.match(errorOf(() => resolveParams(SD, 'alpha=1', 'x')), /^x: Invalid input: expected object/);
   });
 
-  test('every activation and strategy of METHOD.md is accepted', () => {
+  test('every activation and strategy of docs/method.md is accepted', () => {
     assert.equal(ACTIVATIONS.length, 14);
     for (const loss_type of ACTIVATIONS) assert.equal(resolveParams(SD, { loss_type }).loss_type, loss_type);
     for (const strategy of STRATEGIES) assert.equal(resolveParams(SD, { strategy, top_strategy: strategy }).top_strategy, strategy);
   });
 
-  test('PARAM_NAMES lists the METHOD.md §4 table', () => {
+  test('PARAM_NAMES lists the docs/method.md §4 table', () => {
     assert.deepEqual([...PARAM_NAMES].sort(), Object.keys(resolveParams(SD)).sort());
     assert.equal(PARAM_NAMES.length, 20);
   });

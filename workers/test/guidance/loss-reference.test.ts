@@ -1,6 +1,6 @@
 /**
  * `infsplign guidance loss` against values committed from an independent PyTorch transcription
- * of METHOD.md §2 (fixtures/guidance-loss/reference.py; make_cases.py writes cases.json, see the
+ * of docs/method.md §2 (fixtures/guidance-loss/reference.py; make_cases.py writes cases.json, see the
  * README there). Every case runs the CLI on a maps file and compares the loss and each layer's
  * spatial, energy and total terms to 1e-5 relative (1e-7 absolute near 0).
  */
@@ -70,7 +70,7 @@ async function guidanceLoss(maps: string, relation: string, params: Case['params
 
 const describeCase = (c: Case, i: number) => `#${i} ${c.maps} '${c.relation}' ${JSON.stringify(c.params)}`;
 
-describe('guidance loss equals the PyTorch transcription of METHOD.md §2', () => {
+describe('guidance loss equals the PyTorch transcription of docs/method.md §2', () => {
   CASES.forEach((c, i) => {
     test(describeCase(c, i), async () => {
       assertLossMatches(await guidanceLoss(c.maps, c.relation, c.params), c.expected);
@@ -78,7 +78,7 @@ describe('guidance loss equals the PyTorch transcription of METHOD.md §2', () =
   });
 });
 
-describe('the committed cases cover METHOD.md §2', () => {
+describe('the committed cases cover docs/method.md §2', () => {
   const params = (key: string) => new Set(CASES.map((c) => c.params[key]));
 
   test('every relation phrasing, and "and"', () => {

@@ -27,7 +27,7 @@ export const TINY_WIDTH = 48;
 /** The text encoder's spec, so that tests can recompute its output (see model-parts.ts). */
 export const TINY_TEXT_ENCODER: TextEncoderSpec = { vocabSize: 4 + TINY_WORDS.length, tokens: TINY_TOKENS, width: TINY_WIDTH, seed: 5, layers: 1 };
 
-/** The model's own METHOD.md §4 defaults: the fixture's two decoder cross-attention layers, maps at the latent's 8x8. */
+/** The model's own docs/method.md §4 defaults: the fixture's two decoder cross-attention layers, maps at the latent's 8x8. */
 export const TINY_DEFAULT_PARAMS = {
   cfg_scale: 5,
   steps: 10,

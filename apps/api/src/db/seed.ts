@@ -95,11 +95,11 @@ const BENCHMARKS: BenchmarkSpec[] = [
 /** The method parameters each method's configuration is made of (method-params.ts `canonicalConfig`). */
 const METHODS: Record<Method, { description: string; params: z.ZodType }> = {
   baseline: {
-    description: 'Plain sampling with classifier-free guidance and no spatial loss (METHOD.md §1 with s = 0).',
+    description: 'Plain sampling with classifier-free guidance and no spatial loss (docs/method.md §1 with s = 0).',
     params: partialMethodParamsSchema.pick({ cfg_scale: true, steps: true, scheduler: true }),
   },
   infsplign: {
-    description: 'InfSplign: inference-time spatial alignment by a loss on the U-Net\'s cross-attention maps (METHOD.md).',
+    description: 'InfSplign: inference-time spatial alignment by a loss on the U-Net\'s cross-attention maps (docs/method.md).',
     params: partialMethodParamsSchema,
   },
 };

@@ -1,7 +1,7 @@
 /**
  * Turning a submission into a run and its jobs: validation (shapes with zod, names against the
  * catalogue, method parameters with the contracts' schema and the model's defaults), the canonical
- * configuration (METHOD.md §4), reuse of an identical FINISHED run unless forced, then the run's
+ * configuration (docs/method.md §4), reuse of an identical FINISHED run unless forced, then the run's
  * rows and its chunks on the queues. Also image sets (registerImageSet) and rescoring.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * Sweeps: leaderboard rows that differ only in one method parameter, grouped so that each group
  * can be drawn as a metric against that parameter. A baseline is InfSplign at guidance_weight 0
- * (METHOD.md §1), so for that parameter it joins every group with its sampling settings.
+ * (docs/method.md §1), so for that parameter it joins every group with its sampling settings.
  */
 import { metricOf, type LeaderboardRow } from './leaderboard';
 

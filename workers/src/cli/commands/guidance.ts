@@ -10,10 +10,10 @@ const USAGE = `usage: infsplign guidance loss --maps MAPS.json --relation REL [-
 
 Prints {"loss": x, "layers": [{"name", "spatial", "energy", "total"}]} for the maps in MAPS.json:
   {"objects": [{"name", "tokens": [..]}, {...}], "layers": [{"name", "height", "width", "tokens", "probs": [...]}]}
-probs head-averaged, row-major [height*width][tokens], taken as they enter METHOD.md §2.3 (no resize).
+probs head-averaged, row-major [height*width][tokens], taken as they enter docs/method.md §2.3 (no resize).
 REL: a relation phrase ("to the left of", "on the top of", "next to", ...); "and", "on top of" and
 "on bottom of" get no spatial term (energy terms only), as in the reference.
---params: METHOD.md §4 overrides of the defaults (loss_type, alpha, margin, strategy, lambdas, ...).`;
+--params: docs/method.md §4 overrides of the defaults (loss_type, alpha, margin, strategy, lambdas, ...).`;
 
 /** `--params` as inline JSON or `@file`. */
 export function readParamsOption(value: string | undefined): unknown {
