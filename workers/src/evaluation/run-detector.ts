@@ -3,15 +3,19 @@ import type { PromptSet } from '../prompts/load.ts';
 import type { ImageDetections } from './detection.ts';
 import type { Detector } from './detectors/detector.ts';
 import type { GeneratedImage } from './generated-images.ts';
+import { t2iDetectorClass } from './scorers/t2i-compbench.ts';
 
 /**
  * The class names the scorer looks for in each prompt's images, which are what the detector is
- * asked for: the prompt's objects, and for GenEval also the classes its exclude clauses count.
+ * asked for: the prompt's objects (for T2I-CompBench the detector classes that stand for them, e.g.
+ * "person" for "girl"), and for GenEval also the classes its exclude clauses count.
  */
 export function detectorQueries(set: PromptSet): Map<number, string[]> {
   const queries = new Map<number, string[]>();
   if (set.scoring === 'geneval') {
     for (const p of set.prompts) queries.set(p.id, [...new Set([...p.objects, ...(p.raw.exclude ?? []).map((clause) => clause.class)])]);
+  } else if (set.scoring === 't2i') {
+    for (const p of set.prompts) queries.set(p.id, [...new Set(p.objects.map(t2iDetectorClass))]);
   } else {
     for (const p of set.prompts) queries.set(p.id, [...new Set(p.objects)]);
   }

@@ -1,10 +1,11 @@
 import type { BenchmarkName } from '../prompts/types.ts';
 
-/** Each benchmark's own detector threshold (BENCHMARKS.md §4), always applied as `score > threshold`. */
+/** Each benchmark's own detector threshold (docs/benchmarks.md §4), always applied as `score > threshold`. */
 export const DEFAULT_THRESHOLDS: Record<BenchmarkName, number> = {
   visor: 0.1,
   'visor-shapes': 0.1,
-  t2i: 0.5,
+  // UniDet's unified_roi_heads.py passes a literal 0.1; the 0.5 its configuration names is never read.
+  t2i: 0.1,
   geneval: 0.3,
 };
 

@@ -24,8 +24,8 @@ export function readVisorPrompts(path: string): VisorPrompt[] {
 
 /**
  * Loads the prompt file of a benchmark, validated:
- * visor / visor-shapes: a VISOR JSON array; t2i: spatial_val.txt-style text or t2i_prompts.json-style
- * JSON; geneval: evaluation_metadata.jsonl (optionally only one `tag`).
+ * visor / visor-shapes: a VISOR JSON array; t2i: spatial_val.txt-style text or a JSON array of
+ * {prompt, objects}; geneval: evaluation_metadata.jsonl (optionally only one `tag`).
  */
 export function loadPrompts(benchmark: string, path: string, options: { tag?: string } = {}): PromptSet {
   if (!isBenchmarkName(benchmark)) throw new Error(`unknown benchmark '${benchmark}' (expected one of ${BENCHMARK_NAMES.join(', ')})`);

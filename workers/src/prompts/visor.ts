@@ -50,13 +50,13 @@ export function visorClassNames(objectNamesFile: string = OFFICIAL_FILES.cocoObj
   return names.map((name) => VISOR_RENAMES[name] ?? name);
 }
 
-/** "an umbrella", "a hair drier": the article rule of BENCHMARKS.md §1 (vowel letter, not sound). */
+/** "an umbrella", "a hair drier": the article rule of docs/benchmarks.md §1 (vowel letter, not sound). */
 export function withArticle(name: string): string {
   return /^[aeiou]/i.test(name) ? `an ${name}` : `a ${name}`;
 }
 
 /**
- * The SR2D prompt set over any class list, in the official emission order (BENCHMARKS.md §1): for
+ * The SR2D prompt set over any class list, in the official emission order (docs/benchmarks.md §1): for
  * every unordered pair, each relation both ways, then "and" both ways; then one single-object
  * prompt per class. Keys are created in the official order so that serialising gives the official layout.
  */

@@ -32,7 +32,7 @@ interface MetricSpec {
 interface BenchmarkSpec {
   name: BenchmarkName;
   scoring: ScoringRules;
-  /** BENCHMARKS.md: the images per prompt of each benchmark's published setting. */
+  /** docs/benchmarks.md §4: the images per prompt of each benchmark's published setting. */
   imagesPerPrompt: number;
   metrics: MetricSpec[];
   promptSets: Array<{ name: string; file: string }>;
@@ -40,7 +40,7 @@ interface BenchmarkSpec {
 
 const visorPercent = (key: string, label: string, description: string): MetricSpec => ({ key, label, description, unit: '%', higherIsBetter: true });
 
-/** BENCHMARKS.md §1: every figure over spatial prompts only ("and" and single-object prompts are not scored). */
+/** docs/benchmarks.md §1: every figure over spatial prompts only ("and" and single-object prompts are not scored). */
 const VISOR_METRICS: MetricSpec[] = [
   visorPercent('OA', 'Object accuracy', 'Images in which both objects are detected, in percent of all images.'),
   visorPercent('OA_A', 'Object accuracy (A)', 'Images in which the first object (A) is detected, in percent.'),

@@ -72,7 +72,7 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
     benchmarks.map((b) => [b.name, b.scoring, b.defaultThreshold, b.defaultImagesPerPrompt, b.metrics.map((m) => m.key).join(' ')]),
     [
       ['geneval', 'geneval', 0.3, 4, 'position single_object two_object counting overall'],
-      ['t2i', 't2i', 0.5, 10, 'spatial'],
+      ['t2i', 't2i', 0.1, 10, 'spatial'],
       ['visor', 'visor', 0.1, 4, 'OA OA_A OA_B VISOR_cond VISOR_uncond VISOR_1 VISOR_2 VISOR_3 VISOR_4'],
       ['visor-shapes', 'visor', 0.1, 4, 'OA OA_A OA_B VISOR_cond VISOR_uncond VISOR_1 VISOR_2 VISOR_3 VISOR_4'],
     ],

@@ -11,12 +11,12 @@ import { parseOptions, required, type Command } from '../command.ts';
 const USAGE = `usage: infsplign score --benchmark ${BENCHMARK_NAMES.join('|')} --prompts FILE --detections FILE.jsonl --out RESULT.json
                       [--threshold X] [--official-out DIR] [--model NAME] [--detector NAME]
 
-Scores stored detections by the benchmark's rules (../shared/spec/BENCHMARKS.md).
-  --prompts       the benchmark's prompt file (VISOR JSON; T2I spatial_val.txt or t2i_prompts.json;
-                  GenEval evaluation_metadata.jsonl)
+Scores stored detections by the benchmark's rules (docs/benchmarks.md).
+  --prompts       the benchmark's prompt file (VISOR JSON; T2I spatial_val.txt-style text, or JSON
+                  [{"prompt", "objects": [A, B]}]; GenEval evaluation_metadata.jsonl)
   --detections    one JSON object a line: {"prompt": ID, "image": K, "width": W, "height": H,
                   "detections": [{"label": "dog", "score": 0.73, "box": [x0, y0, x1, y1]}]}
-  --threshold     keep boxes with score > X (default: VISOR 0.1, T2I 0.5, GenEval 0.3; GenEval's
+  --threshold     keep boxes with score > X (default: VISOR 0.1, T2I 0.1, GenEval 0.3; GenEval's
                   counting tag always uses 0.9)
   --out           RESULT.json: aggregates with 95% bootstrap intervals, and every image's result
   --official-out  also write the benchmark's own result files into DIR

@@ -114,7 +114,7 @@ function evaluate(prompt: GenEvalPrompt, objects: Map<string, Detection[]>): str
 }
 
 /**
- * Scores images by GenEval's rules (BENCHMARKS.md §3). Tags: accuracy = correct images / images;
+ * Scores images by GenEval's rules (docs/benchmarks.md §3). Tags: accuracy = correct images / images;
  * `overall` = mean over the supported tags scored. Images of unsupported prompts are counted, never scored.
  */
 export function scoreGenEval(prompts: readonly GenEvalPrompt[], images: readonly ImageDetections[], thresholds: GenEvalThresholds, bootstrap: BootstrapOptions = {}): GenEvalScore {

@@ -133,7 +133,7 @@ function tallies(results: readonly VisorImageResult[]): Float64Array {
 }
 
 /**
- * Scores images by the VISOR rules (BENCHMARKS.md §1): only prompts that state a relation and have
+ * Scores images by the VISOR rules (docs/benchmarks.md §1): only prompts that state a relation and have
  * images count. Every image must belong to one of `prompts`.
  */
 export function scoreVisor(prompts: readonly VisorPrompt[], images: readonly ImageDetections[], threshold: number, bootstrap: BootstrapOptions = {}): VisorScore {

@@ -79,7 +79,7 @@ describe('infsplign score', () => {
     const { code } = await cli(['score', '--benchmark', 't2i', '--prompts', join(benchmarks, 't2i-compbench/spatial_val.txt'), '--detections', detections, '--out', out, '--official-out', dir]);
     assert.equal(code, 0);
     const result = JSON.parse(readFileSync(out, 'utf8'));
-    assert.equal(result.threshold, 0.5);
+    assert.deepEqual([result.threshold, result.scorer_version], [0.1, 't2i-compbench-spatial/2']);
     assert.ok(Math.abs(result.aggregates.spatial - 0.9 / 2) < 1e-12);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'vqa_result.json'), 'utf8')), [{ question_id: 0, answer: result.images[0].score }, { question_id: 1, answer: 0 }]);
     assert.equal(JSON.parse(readFileSync(join(dir, 'mapping.json'), 'utf8'))[1].image, 'a giraffe next to a lamp_000001.png');

@@ -9,6 +9,6 @@ export function det(label: string, score: number, box: Box): Detection {
   return { label, score, box };
 }
 
-export function image(prompt: number, k: number, detections: Detection[]): ImageDetections {
-  return { prompt, image: k, width: 512, height: 512, detections };
+export function image(prompt: number, k: number, detections: Detection[], [width, height] = [512, 512]): ImageDetections {
+  return { prompt, image: k, width, height, detections };
 }
