@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { OFFICIAL_FILES } from '../../src/prompts/official-files.ts';
 import { readT2IPromptJson, readT2IPromptText, readT2IPrompts } from '../../src/prompts/t2i-compbench.ts';
 
-const benchmarks = join(import.meta.dirname, '../../../../shared/benchmarks');
-const valText = join(benchmarks, 't2i-compbench/spatial_val.txt');
-const valJson = join(benchmarks, 'infsplign/t2i_prompts.json');
+const valText = OFFICIAL_FILES.t2iSpatialVal;
 
 function tempFile(name: string, content: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 't2i-prompts-')), name);
@@ -34,7 +33,9 @@ describe('T2I-CompBench prompts', () => {
   });
 
   test('the JSON form gives the same prompts as the text form', () => {
-    assert.deepEqual(readT2IPromptJson(valJson), readT2IPromptText(valText));
+    const fromText = readT2IPromptText(valText);
+    const valJson = tempFile('spatial_val.json', JSON.stringify(fromText.map((p) => p.raw)));
+    assert.deepEqual(readT2IPromptJson(valJson), fromText);
     assert.equal(readT2IPrompts(valJson).length, 300);
   });
 
