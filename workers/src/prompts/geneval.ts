@@ -4,9 +4,6 @@ import type { PromptRecord } from './types.ts';
 
 export const GENEVAL_RELATIONS = ['left of', 'right of', 'above', 'below'] as const;
 
-/** GenEval's six tasks, as evaluation_metadata.jsonl tags its lines (in the file's order). */
-export const GENEVAL_TAGS = ['single_object', 'two_object', 'counting', 'colors', 'position', 'color_attr'] as const;
-
 const includeClauseSchema = z.looseObject({
   class: z.string().min(1),
   count: z.number().int().positive(),

@@ -12,7 +12,6 @@ import { partialMethodParamsSchema, type Method, type PartialMethodParams } from
 import { readModelFolder } from '@infsplign/workers/diffusion/model-folder.ts';
 import { REGISTRY_FILE, resolveModel } from '@infsplign/workers/diffusion/model-registry.ts';
 import { DEFAULT_THRESHOLDS } from '@infsplign/workers/evaluation/thresholds.ts';
-import { GENEVAL_TAGS } from '@infsplign/workers/prompts/geneval.ts';
 import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
 import { JSON_FILES_DIR, OFFICIAL_FILES, VISOR_SUBSET_SIZES, visorSubsetFile } from '@infsplign/workers/prompts/official-files.ts';
 import type { BenchmarkName } from '@infsplign/workers/prompts/types.ts';
@@ -102,10 +101,10 @@ const BENCHMARKS: BenchmarkSpec[] = [
       fraction('counting', 'Counting', 'Images with exactly the asked number of objects (threshold 0.9), as a fraction.'),
       fraction('overall', 'Overall', 'Mean over the tags scored; the colour tags are unsupported, so this is not GenEval\'s six-task overall.'),
     ],
-    // The whole file (every tag), and each tag alone, so that a run can take only the position prompts.
+    // The whole file (all six tags), and the position tag alone: GenEval's spatial task, which a run can then take by itself.
     promptSets: [
       { name: 'evaluation_metadata', file: OFFICIAL_FILES.genevalMetadata },
-      ...GENEVAL_TAGS.map((tag) => ({ name: tag, file: OFFICIAL_FILES.genevalMetadata, tag })),
+      { name: 'position', file: OFFICIAL_FILES.genevalMetadata, tag: 'position' },
     ],
   },
 ];
