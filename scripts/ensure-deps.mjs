@@ -8,7 +8,7 @@ export function ensureDependencies() {
   const root = resolve(import.meta.dirname, '..');
   if (existsSync(join(root, 'node_modules', '.package-lock.json'))) return;
   console.log('node_modules is missing: running npm ci ...');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
     console.error('npm ci failed; see above');
     process.exit(r.status ?? 1);

@@ -137,7 +137,10 @@ async function main(): Promise<void> {
   console.log(`migrations: ${migrations.applied.length ? `applied ${migrations.applied.join(', ')}` : `all ${migrations.alreadyApplied.length} applied already`}`);
   const prisma = createPrisma(databaseUrl);
   const summary = await seed(prisma);
-  console.log(`benchmarks: ${summary.promptSets.map((s) => `${s.benchmark}/${s.name} (${s.prompts} prompts)`).join(', ')}`);
+  for (const benchmark of new Set(summary.promptSets.map((s) => s.benchmark))) {
+    const sets = summary.promptSets.filter((s) => s.benchmark === benchmark);
+    console.log(`${benchmark}: ${sets.map((s) => `${s.name} (${s.prompts} prompts)`).join(', ')}`);
+  }
   console.log(`models: ${summary.models.map((m) => (m.problem ? `${m.name} (${m.problem})` : m.name)).join(', ')}`);
   for (const warning of summary.warnings) console.log(`note: ${warning}`);
   const team = await prisma.team.upsert({ where: { name: 'demo' }, create: { name: 'demo' }, update: {} });

@@ -1,17 +1,17 @@
 /**
  * npm run bench:grad — cost of a gradient relative to a forward pass, on graphs from PyTorch's
- * exporter: the shared fixture and make_unet_fixture.py OUT 17 0 32 128,256 (generated on first
- * use into .cache/, which needs Debian's python3-torch). For each model and thread count, one child
- * process times the forward model and the differentiated model (loss + d loss / d sample) in turn,
- * and reports their medians, the ratio, and the process's peak RSS after each phase.
+ * exporter: the committed test fixtures (opset 14 and 17) and, when it has been made, a larger one
+ * (scripts/fixtures/bench-unet.sh makes it into .cache/bench/). For each model and thread count, one
+ * child process times the forward model and the differentiated model (loss + d loss / d sample) in
+ * turn, and reports their medians, the ratio, and the process's peak RSS after each phase.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { grad } from '../src/onnx/autodiff/grad.ts';
 import { loadModel, serializeModel } from '../src/onnx/model-io.ts';
-import { readReference, referenceFeeds, REPO_ROOT, SHARED_FIXTURE } from '../test/onnx/support/reference.ts';
+import { OPSET14_FIXTURE, OPSET17_FIXTURE, readReference, referenceFeeds, REPO_ROOT } from '../test/onnx/support/reference.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const WARMUP = 2;
@@ -52,30 +52,23 @@ async function child(dir: string, threads: number): Promise<ChildResult> {
   return { forwardMs, gradMs, forwardPeakMb, gradPeakMb: process.resourceUsage().maxRSS / 1024 };
 }
 
+/** The larger model, when scripts/fixtures/bench-unet.sh has made it. */
 function largeFixture(): string | null {
   const dir = join(REPO_ROOT, '.cache/bench/unet-opset17-32px-128x256');
-  if (existsSync(join(dir, 'ref.json'))) return dir;
-  mkdirSync(dir, { recursive: true });
-  try {
-    console.log('generating the large fixture with /usr/bin/python3 (Debian python3-torch) ...');
-    execFileSync('/usr/bin/python3', [join(SHARED_FIXTURE, '../make_unet_fixture.py'), dir, '17', '0', '32', '128,256'], { stdio: 'inherit' });
-    return dir;
-  } catch {
-    console.log('could not generate it: install Debian\'s python3-torch (apt-get install -y python3-torch python3-onnx) and rerun');
-    return null;
-  }
+  return existsSync(join(dir, 'ref.json')) ? dir : null;
 }
 
 async function parent(): Promise<void> {
   const models: Array<[string, string | null]> = [
-    ['fixture torch-unet (opset 14, 8x8 latent, channels 32,64)', SHARED_FIXTURE],
-    ['make_unet_fixture.py OUT 17 0 32 128,256 (32x32 latent)', largeFixture()],
+    ['unet-opset14 (8x8 latent, channels 16,32)', OPSET14_FIXTURE],
+    ['unet-opset17 (8x8 latent, channels 16,32)', OPSET17_FIXTURE],
+    ['opset 17, 32x32 latent, channels 128,256', largeFixture()],
   ];
   console.log(`median of ${RUNS} runs after ${WARMUP} warm-up runs; batch 2; onnxruntime-node ${ort.env.versions.common} CPU\n`);
   console.log(['model', 'threads', 'forward ms', 'forward+grad ms', 'ratio', 'peak RSS fwd MB', 'peak RSS grad MB'].join(' | '));
   for (const [label, dir] of models) {
     if (!dir) {
-      console.log(`${label} | skipped (no fixture)`);
+      console.log(`${label} | skipped: no fixture (scripts/fixtures/bench-unet.sh makes it)`);
       continue;
     }
     for (const threads of [1, 2]) {

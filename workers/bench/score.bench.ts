@@ -7,15 +7,15 @@ import { join } from 'node:path';
 import { readDetectionsFile } from '../src/evaluation/detections-file.ts';
 import { scoreImages } from '../src/evaluation/score.ts';
 import { loadPrompts, type PromptSet } from '../src/prompts/load.ts';
+import { JSON_FILES_DIR, OFFICIAL_FILES } from '../src/prompts/official-files.ts';
 import type { BenchmarkName } from '../src/prompts/types.ts';
 
 const LINES = 100_000;
 const BUDGET_MS = 5_000;
-const benchmarks = join(import.meta.dirname, '../../../shared/benchmarks');
 const PROMPT_FILES: [BenchmarkName, string][] = [
-  ['visor', join(import.meta.dirname, '../../json_files/visor_prompts.json')],
-  ['t2i', join(benchmarks, 't2i-compbench/spatial_val.txt')],
-  ['geneval', join(benchmarks, 'geneval/evaluation_metadata.jsonl')],
+  ['visor', join(JSON_FILES_DIR, 'visor_prompts.json')],
+  ['t2i', OFFICIAL_FILES.t2iSpatialVal],
+  ['geneval', OFFICIAL_FILES.genevalMetadata],
 ];
 
 /** Deterministic pseudo-random numbers (an LCG is plenty for made-up boxes). */

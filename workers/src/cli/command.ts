@@ -4,6 +4,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 export interface Command {
   name: string;
   summary: string;
+  /** what `infsplign <name> --help` prints: every form of the command and its options */
+  usage: string;
+  /** the first-argument words the command takes (`onnx grad`, `prompts visor`), if any */
+  subcommands?: readonly string[];
   run(argv: string[]): Promise<void>;
 }
 
@@ -16,10 +20,13 @@ export class CliError extends Error {
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
-/** Parses `argv` strictly; unknown or malformed options are usage errors (exit 2). */
+/**
+ * Parses `argv` strictly; unknown or malformed options are usage errors (exit 2). `--help` never
+ * gets here: the dispatcher answers it for every command (main.ts).
+ */
 export function parseOptions<O extends OptionSpec>(argv: string[], options: O, usage: string) {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\n\n${usage}`, 2);
   }

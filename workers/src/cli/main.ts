@@ -8,11 +8,18 @@ import { promptsCommand } from './commands/prompts.ts';
 import { scoreCommand } from './commands/score.ts';
 import { uploadCommand } from './commands/upload.ts';
 
-const COMMANDS: Command[] = [onnxCommand, promptsCommand, scoreCommand, evaluateCommand, generateCommand, guidanceCommand, experimentCommand, uploadCommand];
+/** Every command, in the order `infsplign --help` lists them. */
+export const COMMANDS: readonly Command[] = [onnxCommand, promptsCommand, scoreCommand, evaluateCommand, generateCommand, guidanceCommand, experimentCommand, uploadCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
   return ['usage: infsplign <command> [options]', '', 'commands:', ...lines, '', 'Run `infsplign <command> --help` for a command\'s options.'].join('\n');
+}
+
+/** `--help` or `-h` among a command's arguments (before a `--`, after which everything is a positional). */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
 }
 
 /** Runs one CLI invocation; returns the process exit code (0 ok, 1 failure, 2 usage error). */
@@ -26,6 +33,11 @@ export async function main(argv: string[]): Promise<number> {
   if (!command) {
     console.error(`infsplign: unknown command '${name}'\n\n${usage()}`);
     return 2;
+  }
+  // Answered here for every command and subcommand, before any option is checked.
+  if (asksForHelp(rest)) {
+    console.log(command.usage);
+    return 0;
   }
   try {
     await command.run(rest);

@@ -28,7 +28,8 @@ function nativeLibraryDir(): string {
   return join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
 }
 
-const CUDA_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node';
+/** Runs onnxruntime-node's own download script directly: npm runs no dependency install script here (.npmrc). */
+const CUDA_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install';
 
 /** What the user can do about a device that failed, given ONNX Runtime's own reason. */
 function remedy(device: Device): string {

@@ -7,12 +7,12 @@ import * as ort from 'onnxruntime-node';
 import { buildModel } from '../../src/onnx/model-builder.ts';
 import { saveModel } from '../../src/onnx/model-io.ts';
 import { DataType, makeTensor } from '../../src/onnx/proto.ts';
-import { SHARED_FIXTURE } from '../onnx/support/reference.ts';
+import { OPSET14_FIXTURE } from '../onnx/support/reference.ts';
 import { runCli } from './run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-onnx-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const fixture = (name: string) => join(SHARED_FIXTURE, name);
+const fixture = (name: string) => join(OPSET14_FIXTURE, name);
 
 describe('infsplign onnx grad', () => {
   test('writes a model with grad_sample that loads in onnxruntime', async () => {

@@ -7,10 +7,10 @@ import { summarizeModel } from '../../src/onnx/inspect.ts';
 import { buildModel } from '../../src/onnx/model-builder.ts';
 import { loadModel, serializeModel } from '../../src/onnx/model-io.ts';
 import { DataType } from '../../src/onnx/proto.ts';
-import { SHARED_FIXTURE, readReference, referenceFeeds, relativeL2 } from './support/reference.ts';
+import { OPSET14_FIXTURE, readReference, referenceFeeds, relativeL2 } from './support/reference.ts';
 
 test('inspect finds exactly the attn2 Softmax nodes of the fixture, with their sizes', () => {
-  const model = loadModel(join(SHARED_FIXTURE, 'unet.onnx'));
+  const model = loadModel(join(OPSET14_FIXTURE, 'unet.onnx'));
   const summary = summarizeModel(model);
   const expected = model.graph!.node.filter((n) => n.opType === 'Softmax' && n.name.includes('/attn2/')).map((n) => n.name);
   assert.equal(expected.length, 5);
@@ -44,11 +44,11 @@ test('inspect recognises fused attention and says how to export an unfused model
 });
 
 test('expose of the attn2 Softmax nodes returns the probabilities PyTorch recorded', async () => {
-  const model = loadModel(join(SHARED_FIXTURE, 'unet.onnx'));
+  const model = loadModel(join(OPSET14_FIXTURE, 'unet.onnx'));
   const exposed = exposeValues(model, ['/up_attn\\.\\d\\/transformer_blocks\\.0\\/attn2\\/Softmax/']);
   assert.equal(exposed.length, 2);
   const session = await ort.InferenceSession.create(serializeModel(model), { logSeverityLevel: 3 });
-  const ref = readReference(SHARED_FIXTURE);
+  const ref = readReference(OPSET14_FIXTURE);
   const out = await session.run(referenceFeeds(ref));
   exposed.forEach((name, i) => {
     const expected = ref.attn2_up[`up_attn_${i}`]!;
@@ -58,7 +58,7 @@ test('expose of the attn2 Softmax nodes returns the probabilities PyTorch record
 });
 
 test('expose refuses selectors that match nothing', () => {
-  const model = loadModel(join(SHARED_FIXTURE, 'unet.onnx'));
+  const model = loadModel(join(OPSET14_FIXTURE, 'unet.onnx'));
   assert.throws(() => exposeValues(model, ['/attn9/']), /no value or node matches \/attn9\//);
   assert.throws(() => exposeValues(model, ['nope']), /no value named 'nope'/);
 });

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readGenEvalPrompts } from '../../src/prompts/geneval.ts';
+import { OFFICIAL_FILES } from '../../src/prompts/official-files.ts';
 
-const metadata = join(import.meta.dirname, '../../../../shared/benchmarks/geneval/evaluation_metadata.jsonl');
+const metadata = OFFICIAL_FILES.genevalMetadata;
 
 function tempFile(content: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'geneval-prompts-')), 'metadata.jsonl');
@@ -21,6 +22,13 @@ describe('GenEval prompts', () => {
     assert.equal(position.length, 100);
     assert.deepEqual([position[0].id, position.at(-1)!.id], [353, 452]);
     assert.deepEqual(all[353], position[0]);
+  });
+
+  test('the file holds GenEval\'s six tasks as tags, 553 prompts', () => {
+    const counts = new Map<string, number>();
+    for (const prompt of readGenEvalPrompts(metadata)) counts.set(prompt.raw.tag, (counts.get(prompt.raw.tag) ?? 0) + 1);
+    assert.deepEqual([...counts.keys()], ['single_object', 'two_object', 'counting', 'colors', 'position', 'color_attr']);
+    assert.deepEqual([...counts.values()], [80, 99, 80, 94, 100, 100]);
   });
 
   test('a position prompt lists its subject first and carries the relation', () => {

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { OFFICIAL_FILES } from '../../src/prompts/official-files.ts';
 import { readT2IPromptJson, readT2IPromptText, readT2IPrompts, t2iLocality } from '../../src/prompts/t2i-compbench.ts';
 
-const official = join(import.meta.dirname, '../../../json_files/t2i-compbench');
-const valText = join(official, 'spatial_val.txt');
-const fullText = join(official, 'spatial.txt');
+const valText = OFFICIAL_FILES.t2iSpatialVal;
+const fullText = OFFICIAL_FILES.t2iSpatial;
 
 function tempFile(name: string, content: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 't2i-prompts-')), name);
@@ -56,6 +56,13 @@ describe('T2I-CompBench prompts', () => {
     // the text form splits at the phrase standing as whole words, so the objects stay intact
     const [linear] = readT2IPromptText(tempFile('p.txt', 'a linear lamp on the left of a cup\n'));
     assert.deepEqual([linear.objects, linear.relation], [['linear lamp', 'cup'], 'near']);
+  });
+
+  test('the JSON form gives the same prompts as the text form', () => {
+    const fromText = readT2IPromptText(valText);
+    const valJson = tempFile('spatial_val.json', JSON.stringify(fromText.map((p) => p.raw)));
+    assert.deepEqual(readT2IPromptJson(valJson), fromText);
+    assert.equal(readT2IPrompts(valJson).length, 300);
   });
 
   test('the JSON form: explicit objects, which must be words of the prompt', () => {

@@ -1,18 +1,18 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatVisorPrompts, generateVisorPrompts, toVisorPrompt, visorClassNames, withArticle, type VisorRecord } from '../../src/prompts/visor.ts';
+import { readVisorPrompts } from '../../src/prompts/load.ts';
+import { JSON_FILES_DIR, OFFICIAL_FILES, VISOR_SUBSET_SIZES, visorSubsetFile } from '../../src/prompts/official-files.ts';
+import { formatVisorPrompts, generateVisorPrompts, toVisorPrompt, visorClassNames, withArticle } from '../../src/prompts/visor.ts';
 
-const repoRoot = join(import.meta.dirname, '../../..');
-const officialDir = join(repoRoot, '../shared/benchmarks/infsplign');
-const committedPath = join(repoRoot, 'json_files/visor_prompts.json');
+const committedPath = join(JSON_FILES_DIR, 'visor_prompts.json');
 const fullSet = generateVisorPrompts(visorClassNames());
 
 describe('VISOR class names', () => {
   test('are the 80 COCO names of object_names.txt with VISOR\'s three short names', () => {
     const names = visorClassNames();
-    const original = readFileSync(join(repoRoot, '../shared/benchmarks/geneval/object_names.txt'), 'utf8').trim().split('\n');
+    const original = readFileSync(OFFICIAL_FILES.cocoObjectNames, 'utf8').trim().split('\n');
     assert.equal(names.length, 80);
     assert.deepEqual(names.slice(0, 3), ['person', 'bicycle', 'car']);
     assert.equal(names[original.indexOf('computer mouse')], 'mouse');
@@ -56,20 +56,32 @@ describe('generateVisorPrompts', () => {
     const regenerated = formatVisorPrompts(fullSet);
     assert.ok(regenerated === readFileSync(committedPath, 'utf8'), 'json_files/visor_prompts.json differs: run `npx infsplign prompts visor`');
   });
+});
 
-  test('every record of the official subsets equals the generated record with its unique_id', () => {
-    const byId = new Map(fullSet.map((r) => [r.unique_id, r]));
-    const subsets = readdirSync(officialDir).filter((name) => /^visor_subset_\d+\.json$/.test(name));
-    assert.ok(subsets.length >= 4);
-    for (const name of subsets) {
-      const records = JSON.parse(readFileSync(join(officialDir, name), 'utf8')) as VisorRecord[];
-      for (const record of records) assert.deepEqual(record, byId.get(record.unique_id), `${name}: unique_id ${record.unique_id}`);
-    }
-  });
+/**
+ * The InfSplign paper's subsets, shipped as unique_ids (scripts/fixtures/visor-subsets.ts checked
+ * every record of the official files against the generated set when it wrote them).
+ */
+describe('the InfSplign VISOR subsets', () => {
+  const committed = new Map((JSON.parse(readFileSync(committedPath, 'utf8')) as typeof fullSet).map((r) => [r.unique_id, r]));
 
-  test('lays records out as the official subset files do (key order, indent 4, no final newline)', () => {
-    const text = readFileSync(join(officialDir, 'visor_subset_20.json'), 'utf8');
-    assert.equal(formatVisorPrompts(JSON.parse(text)), text);
+  for (const size of VISOR_SUBSET_SIZES) {
+    test(`visor_subset_${size}.ids.json: ${size} distinct ids of two-object spatial prompts of the committed set`, () => {
+      const ids = JSON.parse(readFileSync(visorSubsetFile(size), 'utf8')) as number[];
+      assert.equal(ids.length, size);
+      assert.equal(new Set(ids).size, size);
+      const prompts = readVisorPrompts(visorSubsetFile(size));
+      assert.deepEqual(prompts.map((p) => p.id), ids);
+      for (const prompt of prompts) {
+        assert.deepEqual(prompt.raw, committed.get(prompt.id), `unique_id ${prompt.id}`);
+        assert.equal(prompt.objects.length, 2, `unique_id ${prompt.id}: ${prompt.text}`);
+        assert.notEqual(prompt.relation, null, `unique_id ${prompt.id}: ${prompt.text}`);
+      }
+    });
+  }
+
+  test('keep the official order: the 20-prompt subset starts with "a fork above a tie"', () => {
+    assert.deepEqual(readVisorPrompts(visorSubsetFile(20)).slice(0, 2).map((p) => p.text), ['a fork above a tie', 'a traffic light to the left of a tie']);
   });
 });
 

@@ -1,4 +1,8 @@
+import { join } from 'node:path';
 import { BYTE_TO_UNICODE, END_OF_WORD, type MergeRule } from '../../src/text/clip-bpe.ts';
+
+/** CLIP's real tokenizer in Hugging Face's layout, derived from OpenAI's merges (models/clip-tokenizer/SOURCE). */
+export const CLIP_TOKENIZER_DIR = join(import.meta.dirname, '../../../models/clip-tokenizer');
 
 /**
  * A vocabulary built the way CLIP's is: every byte character alone and with the end-of-word marker,

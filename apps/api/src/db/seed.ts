@@ -6,15 +6,14 @@
  * All files are read and validated before the first write, and the writes happen in one
  * transaction, so a bad file or an interrupted seed leaves the database as it was.
  */
-import { existsSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { partialMethodParamsSchema, type Method, type PartialMethodParams } from '@infsplign/workers/contracts/method-params.ts';
 import { readModelFolder } from '@infsplign/workers/diffusion/model-folder.ts';
 import { REGISTRY_FILE, resolveModel } from '@infsplign/workers/diffusion/model-registry.ts';
 import { DEFAULT_THRESHOLDS } from '@infsplign/workers/evaluation/thresholds.ts';
 import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
-import { OFFICIAL_FILES } from '@infsplign/workers/prompts/official-files.ts';
+import { JSON_FILES_DIR, OFFICIAL_FILES, VISOR_SUBSET_SIZES, visorSubsetFile } from '@infsplign/workers/prompts/official-files.ts';
 import type { BenchmarkName } from '@infsplign/workers/prompts/types.ts';
 import { readJsonFile } from '@infsplign/workers/util/read-data-file.ts';
 import { Prisma, type ModelFamily, type PrismaClient, type ScoringRules } from '../generated/prisma/client.ts';
@@ -35,7 +34,14 @@ interface BenchmarkSpec {
   /** docs/benchmarks.md §4: the images per prompt of each benchmark's published setting. */
   imagesPerPrompt: number;
   metrics: MetricSpec[];
-  promptSets: Array<{ name: string; file: string }>;
+  promptSets: PromptSetSpec[];
+}
+
+/** A prompt set: a file under json_files/, for GenEval optionally only one tag of it. */
+interface PromptSetSpec {
+  name: string;
+  file: string;
+  tag?: string;
 }
 
 const visorPercent = (key: string, label: string, description: string): MetricSpec => ({ key, label, description, unit: '%', higherIsBetter: true });
@@ -58,7 +64,11 @@ const BENCHMARKS: BenchmarkSpec[] = [
     scoring: 'visor',
     imagesPerPrompt: 4,
     metrics: VISOR_METRICS,
-    promptSets: [{ name: 'full', file: resolve(ROOT, 'json_files/visor_prompts.json') }],
+    promptSets: [
+      { name: 'full', file: join(JSON_FILES_DIR, 'visor_prompts.json') },
+      // the InfSplign paper's subsets, as unique_ids into the full set
+      ...VISOR_SUBSET_SIZES.map((size) => ({ name: `subset_${size}`, file: visorSubsetFile(size) })),
+    ],
   },
   {
     name: 'visor-shapes',
@@ -66,8 +76,8 @@ const BENCHMARKS: BenchmarkSpec[] = [
     imagesPerPrompt: 4,
     metrics: VISOR_METRICS,
     promptSets: [
-      { name: 'tune', file: resolve(ROOT, 'json_files/visor_shapes_tune.json') },
-      { name: 'eval', file: resolve(ROOT, 'json_files/visor_shapes_eval.json') },
+      { name: 'tune', file: join(JSON_FILES_DIR, 'visor_shapes_tune.json') },
+      { name: 'eval', file: join(JSON_FILES_DIR, 'visor_shapes_eval.json') },
     ],
   },
   {
@@ -75,7 +85,10 @@ const BENCHMARKS: BenchmarkSpec[] = [
     scoring: 't2i',
     imagesPerPrompt: 10,
     metrics: [fraction('spatial', 'Spatial score', 'T2I-CompBench 2D spatial: the mean image score (detection confidences plus position; image scores below 0.5 count as 0), 0 to 1.')],
-    promptSets: [{ name: 'spatial_val', file: OFFICIAL_FILES.t2iSpatialVal }],
+    promptSets: [
+      { name: 'spatial_val', file: OFFICIAL_FILES.t2iSpatialVal },
+      { name: 'spatial', file: OFFICIAL_FILES.t2iSpatial },
+    ],
   },
   {
     name: 'geneval',
@@ -88,7 +101,11 @@ const BENCHMARKS: BenchmarkSpec[] = [
       fraction('counting', 'Counting', 'Images with exactly the asked number of objects (threshold 0.9), as a fraction.'),
       fraction('overall', 'Overall', 'Mean over the tags scored; the colour tags are unsupported, so this is not GenEval\'s six-task overall.'),
     ],
-    promptSets: [{ name: 'evaluation_metadata', file: OFFICIAL_FILES.genevalMetadata }],
+    // The whole file (all six tags), and the position tag alone: GenEval's spatial task, which a run can then take by itself.
+    promptSets: [
+      { name: 'evaluation_metadata', file: OFFICIAL_FILES.genevalMetadata },
+      { name: 'position', file: OFFICIAL_FILES.genevalMetadata, tag: 'position' },
+    ],
   },
 ];
 
@@ -140,31 +157,16 @@ export interface SeedSummary {
   warnings: string[];
 }
 
-/**
- * The prompt sets whose files are on this machine. The official T2I-CompBench and GenEval files
- * come from ../shared/benchmarks (not in the repository): without them those sets are skipped, with
- * a warning, and everything else, VISOR and VISOR-Shapes included, is seeded. A file that is there
- * but unreadable or malformed still stops the seed.
- */
-function loadSets(): { sets: LoadedSet[]; skipped: string[] } {
-  const skipped: string[] = [];
-  const sets = BENCHMARKS.flatMap((benchmark) =>
-    benchmark.promptSets.flatMap(({ name, file }) => {
-      if (!existsSync(file)) {
-        skipped.push(`prompt set ${benchmark.name}/${name} skipped: its file ${relative(ROOT, file)} is not on this machine (runs on that set need it)`);
-        return [];
-      }
-      return [
-        {
-          benchmark: benchmark.name,
-          name,
-          source: relative(ROOT, file),
-          prompts: loadPrompts(benchmark.name, file).prompts.map((p) => ({ external_id: p.id, text: p.text, objects: p.objects, relation: p.relation, metadata: p.raw })),
-        },
-      ];
-    }),
+/** Every prompt set, read and validated; the files ship with the repository (json_files/SOURCES.md). */
+function loadSets(): LoadedSet[] {
+  return BENCHMARKS.flatMap((benchmark) =>
+    benchmark.promptSets.map(({ name, file, tag }) => ({
+      benchmark: benchmark.name,
+      name,
+      source: relative(ROOT, file),
+      prompts: loadPrompts(benchmark.name, file, { tag }).prompts.map((p) => ({ external_id: p.id, text: p.text, objects: p.objects, relation: p.relation, metadata: p.raw })),
+    })),
   );
-  return { sets, skipped };
 }
 
 /** models/registry.json, as model-registry.ts reads it: `{"name": "path"}`. */
@@ -208,13 +210,13 @@ export interface SeedOptions {
 }
 
 export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Promise<SeedSummary> {
-  const { sets, skipped } = loadSets();
+  const sets = loadSets();
   const models = loadModels(options.registryFile ?? REGISTRY_FILE);
   const methodSchemas = Object.entries(METHODS).map(([name, method]) => ({ name, description: method.description, paramSchema: z.toJSONSchema(method.params) as Prisma.InputJsonObject }));
 
   return prisma.$transaction(
     async (tx) => {
-      const summary: SeedSummary = { benchmarks: 0, metrics: 0, promptSets: [], models: [], methods: 0, warnings: [...skipped] };
+      const summary: SeedSummary = { benchmarks: 0, metrics: 0, promptSets: [], models: [], methods: 0, warnings: [] };
       const benchmarkIds = new Map<string, string>();
       for (const spec of BENCHMARKS) {
         const fields = { scoring: spec.scoring, defaultThreshold: DEFAULT_THRESHOLDS[spec.name], defaultImagesPerPrompt: spec.imagesPerPrompt };

@@ -64,7 +64,21 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
   const sets = Object.fromEntries(first.promptSets.map((s) => [`${s.benchmark}/${s.name}`, s.prompts]));
   assert.equal(sets['visor/full'], 31680);
   assert.equal(first.promptSets.find((s) => s.name === 'full')!.written, 31680);
-  assert.deepEqual(Object.keys(sets).sort(), ['geneval/evaluation_metadata', 't2i/spatial_val', 'visor-shapes/eval', 'visor-shapes/tune', 'visor/full']);
+  // every shipped set: VISOR and the InfSplign subsets, VISOR-Shapes, T2I-CompBench spatial, GenEval whole and its position tag
+  assert.deepEqual(sets, {
+    'visor/full': 31680,
+    'visor/subset_20': 20,
+    'visor/subset_500': 500,
+    'visor/subset_1000': 1000,
+    'visor/subset_3160': 3160,
+    'visor-shapes/tune': 153,
+    'visor-shapes/eval': 307,
+    't2i/spatial_val': 300,
+    't2i/spatial': 1000,
+    'geneval/evaluation_metadata': 553,
+    'geneval/position': 100,
+  });
+  assert.deepEqual(first.warnings.filter((w) => !w.startsWith('model remote:')), []);
   assert.ok(firstMs < 20_000, `seeding took ${firstMs.toFixed(0)} ms`);
 
   const benchmarks = await prisma.benchmark.findMany({ include: { metrics: { orderBy: { ordinal: 'asc' } } }, orderBy: { name: 'asc' } });
@@ -86,6 +100,13 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
   const position = await prisma.prompt.findFirstOrThrow({ where: { promptSet: { name: 'evaluation_metadata' }, externalId: 353 } });
   assert.equal((position.metadata as { tag: string }).tag, 'position');
   assert.equal(position.objects.length, 2);
+  // a tag's set keeps the file's line indices as ids
+  const positionSet = await prisma.prompt.findMany({ where: { promptSet: { name: 'position' } }, orderBy: { externalId: 'asc' }, select: { externalId: true, text: true } });
+  assert.deepEqual([positionSet[0], positionSet.at(-1)!.externalId], [{ externalId: 353, text: position.text }, 452]);
+  const subset = await prisma.prompt.findFirstOrThrow({ where: { promptSet: { name: 'subset_20' }, externalId: 17965 } });
+  assert.deepEqual([subset.text, subset.relation], ['a fork above a tie', 'above']);
+  const t2i = await prisma.prompt.findFirstOrThrow({ where: { promptSet: { name: 'spatial' }, externalId: 999 } });
+  assert.equal(t2i.text, 'a pig on the bottom of a wallet');
 
   const methods = await prisma.method.findMany({ orderBy: { name: 'asc' } });
   assert.deepEqual(methods.map((m) => m.name), ['baseline', 'infsplign']);
@@ -101,6 +122,6 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
   const secondStarted = performance.now();
   const second = await seed(prisma, { registryFile });
   console.log(`second seed: ${((performance.now() - secondStarted) / 1000).toFixed(2)} s`);
-  assert.deepEqual(second.promptSets.map((s) => s.written), [0, 0, 0, 0, 0]);
+  assert.deepEqual(second.promptSets.map((s) => s.written), second.promptSets.map(() => 0));
   assert.equal(await snapshot(), snapshotBefore);
 });

@@ -39,12 +39,9 @@ const OPTIONS = {
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'run a detector over generated images and score them',
+  usage: USAGE,
   async run(argv) {
     const { values } = parseOptions(argv, OPTIONS, USAGE);
-    if (values.help) {
-      console.log(USAGE);
-      return;
-    }
     const benchmark = requireBenchmark(values, USAGE);
     const promptsPath = required(values, 'prompts', USAGE);
     const imagesDir = required(values, 'images', USAGE);

@@ -49,12 +49,9 @@ const OPTIONS = {
 export const experimentCommand: Command = {
   name: 'experiment',
   summary: 'generate, evaluate and tabulate configurations on a benchmark',
+  usage: USAGE,
   async run(argv) {
     const { values } = parseOptions(argv, OPTIONS, USAGE);
-    if (values.help) {
-      console.log(USAGE);
-      return;
-    }
     const benchmark = requireBenchmark(values, USAGE);
     const defaults = BENCHMARK_DEFAULTS[benchmark];
     const promptsFile = values.prompts ?? defaults?.prompts;

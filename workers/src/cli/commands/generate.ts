@@ -63,6 +63,7 @@ export function progressBar(label: string): (done: number, total: number) => voi
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'generate baseline or InfSplign images for a benchmark',
+  usage: USAGE,
   async run(argv) {
     const spec = {
       model: { type: 'string' }, benchmark: { type: 'string' }, prompts: { type: 'string' }, tag: { type: 'string' }, limit: { type: 'string' },

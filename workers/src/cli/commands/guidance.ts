@@ -29,6 +29,8 @@ export function readParamsOption(value: string | undefined): unknown {
 export const guidanceCommand: Command = {
   name: 'guidance',
   summary: 'the InfSplign loss of given attention maps (guidance loss)',
+  usage: USAGE,
+  subcommands: ['loss'],
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub !== 'loss') throw new CliError(sub ? `unknown subcommand '${sub}'\n\n${USAGE}` : USAGE, 2);

@@ -60,19 +60,13 @@ const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<void>> = { grad: r
 export const onnxCommand: Command = {
   name: 'onnx',
   summary: 'read, inspect, expose values of and differentiate ONNX models',
+  usage: USAGE,
+  subcommands: Object.keys(SUBCOMMANDS),
   async run(argv) {
     const [sub, ...rest] = argv;
-    if (!sub || sub === '--help' || sub === '-h') {
-      console.log(USAGE);
-      if (!sub) throw new CliError('missing subcommand', 2);
-      return;
-    }
+    if (!sub) throw new CliError(`missing subcommand\n\n${USAGE}`, 2);
     const run = SUBCOMMANDS[sub];
     if (!run) throw new CliError(`unknown subcommand '${sub}'\n\n${USAGE}`, 2);
-    if (rest.includes('--help')) {
-      console.log(USAGE);
-      return;
-    }
     await run(rest);
   },
 };

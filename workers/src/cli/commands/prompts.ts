@@ -1,11 +1,9 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { JSON_FILES_DIR } from '../../prompts/official-files.ts';
 import { formatVisorPrompts, generateVisorPrompts, visorClassNames } from '../../prompts/visor.ts';
 import { visorShapesPromptSets } from '../../shapes/prompt-sets.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { CliError, parseOptions, type Command } from '../command.ts';
-
-// The generated sets are committed under json_files/ at the repository root, whatever the working directory.
-const JSON_FILES = resolve(import.meta.dirname, '../../../../json_files');
 
 const USAGE = `usage: infsplign prompts visor [--out FILE]
        infsplign prompts visor-shapes [--out DIR]
@@ -23,21 +21,19 @@ function write(path: string, records: Parameters<typeof formatVisorPrompts>[0]):
 export const promptsCommand: Command = {
   name: 'prompts',
   summary: 'generate a VISOR prompt set (visor, visor-shapes)',
+  usage: USAGE,
+  subcommands: ['visor', 'visor-shapes'],
   async run(argv) {
     const { values, positionals } = parseOptions(argv, { out: { type: 'string' } }, USAGE);
-    if (values.help) {
-      console.log(USAGE);
-      return;
-    }
     const [which, ...extra] = positionals;
     if (extra.length > 0) throw new CliError(`unexpected arguments: ${extra.join(' ')}\n\n${USAGE}`, 2);
     switch (which) {
       case 'visor':
-        write(values.out ?? join(JSON_FILES, 'visor_prompts.json'), generateVisorPrompts(visorClassNames()));
+        write(values.out ?? join(JSON_FILES_DIR, 'visor_prompts.json'), generateVisorPrompts(visorClassNames()));
         return;
       case 'visor-shapes': {
         const sets = visorShapesPromptSets();
-        const dir = values.out ?? JSON_FILES;
+        const dir = values.out ?? JSON_FILES_DIR;
         write(join(dir, 'visor_shapes_tune.json'), sets.tune);
         write(join(dir, 'visor_shapes_eval.json'), sets.eval);
         return;

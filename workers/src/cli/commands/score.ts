@@ -12,8 +12,9 @@ const USAGE = `usage: infsplign score --benchmark ${BENCHMARK_NAMES.join('|')} -
                       [--threshold X] [--official-out DIR] [--model NAME] [--detector NAME]
 
 Scores stored detections by the benchmark's rules (docs/benchmarks.md).
-  --prompts       the benchmark's prompt file (VISOR JSON; T2I spatial_val.txt-style text, or JSON
-                  [{"prompt", "objects": [A, B]}]; GenEval evaluation_metadata.jsonl)
+  --prompts       the benchmark's prompt file (VISOR JSON, or a .ids.json list of unique_ids such as
+                  json_files/infsplign/visor_subset_500.ids.json; T2I spatial_val.txt-style text
+                  or JSON [{"prompt", "objects": [A, B]}]; GenEval evaluation_metadata.jsonl), as json_files/ ships them
   --detections    one JSON object a line: {"prompt": ID, "image": K, "width": W, "height": H,
                   "detections": [{"label": "dog", "score": 0.73, "box": [x0, y0, x1, y1]}]}
   --threshold     keep boxes with score > X (default: VISOR 0.1, T2I 0.1, GenEval 0.3; GenEval's
@@ -37,12 +38,9 @@ const OPTIONS = {
 export const scoreCommand: Command = {
   name: 'score',
   summary: 'score stored detections by a benchmark\'s rules',
+  usage: USAGE,
   async run(argv) {
     const { values } = parseOptions(argv, OPTIONS, USAGE);
-    if (values.help) {
-      console.log(USAGE);
-      return;
-    }
     const benchmark = requireBenchmark(values, USAGE);
     const promptsPath = required(values, 'prompts', USAGE);
     const detectionsPath = required(values, 'detections', USAGE);

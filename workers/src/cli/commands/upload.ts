@@ -56,12 +56,9 @@ function generatedPrefix(): string {
 export const uploadCommand: Command = {
   name: 'upload',
   summary: 'put a folder of {ID}_{K}.png images into the artifact store',
+  usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseOptions(argv, { prefix: { type: 'string' } }, USAGE);
-    if (values.help) {
-      console.log(USAGE);
-      return;
-    }
     if (positionals.length !== 1) throw new CliError(`expected one folder, got ${positionals.length}\n\n${USAGE}`, 2);
     const prefix = values.prefix ?? generatedPrefix();
     const problem = artifactKeyProblem(prefix);

@@ -10,9 +10,9 @@ import { decodeYolo, letterboxGeometry, letterboxImage, yoloLayout } from '../..
 import { createRgbImage } from '../../../src/image/rgb-image.ts';
 import type { ModelSpec } from '../../../src/onnx/model-builder.ts';
 import { DataType, makeTensor } from '../../../src/onnx/proto.ts';
+import { OFFICIAL_FILES } from '../../../src/prompts/official-files.ts';
 import { modelFolder } from './tiny-models.ts';
 
-const benchmarks = join(import.meta.dirname, '../../../../../shared/benchmarks');
 const DOG = cocoClassIndex('dog')!;
 const PERSON = cocoClassIndex('person')!;
 
@@ -21,7 +21,7 @@ const detrRow = (peaks: Record<number, number>) => Array.from({ length: 92 }, (_
 
 describe('COCO labels', () => {
   test("are GenEval's object names in COCO order, at COCO's category ids, with VISOR's short names as aliases", () => {
-    const names = readFileSync(join(benchmarks, 'geneval/object_names.txt'), 'utf8').trim().split('\n');
+    const names = readFileSync(OFFICIAL_FILES.cocoObjectNames, 'utf8').trim().split('\n');
     assert.deepEqual([...COCO_CLASSES], names);
     assert.equal(new Set(COCO_CATEGORY_IDS).size, 80);
     assert.equal(COCO_CATEGORY_IDS[DOG], 18);

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../../../src/cli/main.ts';
+import { OFFICIAL_FILES } from '../../../src/prompts/official-files.ts';
 import { generateVisorPrompts } from '../../../src/prompts/visor.ts';
 
 const repoRoot = join(import.meta.dirname, '../../../..');
-const benchmarks = join(repoRoot, '../shared/benchmarks');
 
 /** Runs the CLI in-process, capturing what it prints. */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -76,7 +76,7 @@ describe('infsplign score', () => {
       detectionLine(0, 1, [{ label: 'giraffe', score: 0.8, box: [0, 0, 100, 100] }]),
     ].join('\n'));
     const out = join(dir, 'result.json');
-    const { code } = await cli(['score', '--benchmark', 't2i', '--prompts', join(benchmarks, 't2i-compbench/spatial_val.txt'), '--detections', detections, '--out', out, '--official-out', dir]);
+    const { code } = await cli(['score', '--benchmark', 't2i', '--prompts', OFFICIAL_FILES.t2iSpatialVal, '--detections', detections, '--out', out, '--official-out', dir]);
     assert.equal(code, 0);
     const result = JSON.parse(readFileSync(out, 'utf8'));
     assert.deepEqual([result.threshold, result.scorer_version], [0.1, 't2i-compbench-spatial/2']);
@@ -89,7 +89,7 @@ describe('infsplign score', () => {
     const dir = workDir();
     const detections = join(dir, 'detections.jsonl');
     // line 353: "a photo of a dog right of a teddy bear"; line 0: "a photo of a bench"; line 259 is a colour prompt
-    const metadataLines = readFileSync(join(benchmarks, 'geneval/evaluation_metadata.jsonl'), 'utf8').split('\n');
+    const metadataLines = readFileSync(OFFICIAL_FILES.genevalMetadata, 'utf8').split('\n');
     assert.equal(JSON.parse(metadataLines[259]).tag, 'colors');
     writeFileSync(detections, [
       detectionLine(353, 0, [{ label: 'teddy bear', score: 0.9, box: [0, 0, 50, 50] }, { label: 'dog', score: 0.9, box: [200, 0, 250, 50] }]),
@@ -97,7 +97,7 @@ describe('infsplign score', () => {
       detectionLine(259, 0, []),
     ].join('\n'));
     const out = join(dir, 'result.json');
-    assert.equal((await cli(['score', '--benchmark', 'geneval', '--prompts', join(benchmarks, 'geneval/evaluation_metadata.jsonl'), '--detections', detections, '--out', out, '--official-out', dir])).code, 0);
+    assert.equal((await cli(['score', '--benchmark', 'geneval', '--prompts', OFFICIAL_FILES.genevalMetadata, '--detections', detections, '--out', out, '--official-out', dir])).code, 0);
     const result = JSON.parse(readFileSync(out, 'utf8'));
     assert.deepEqual(result.aggregates, { single_object: 0, position: 1, overall: 0.5 });
     assert.deepEqual([result.threshold, result.counting_threshold], [0.3, 0.9]);

@@ -20,7 +20,7 @@ export interface UnetReference {
 }
 
 export const REPO_ROOT = join(import.meta.dirname, '../../../..');
-export const SHARED_FIXTURE = join(REPO_ROOT, '../shared/fixtures/torch-unet');
+export const OPSET14_FIXTURE = join(REPO_ROOT, 'workers/test/fixtures/unet-opset14');
 export const OPSET17_FIXTURE = join(REPO_ROOT, 'workers/test/fixtures/unet-opset17');
 
 export function readReference(dir: string): UnetReference {
