@@ -76,7 +76,6 @@ const TIMEOUT_MS = positive(options['timeout-s'], '--timeout-s') * 1000;
 const BENCHMARK = 'visor-shapes';
 const PROMPT_SET = 'eval';
 const PROMPTS_FILE = resolve(import.meta.dirname, '../../../json_files/visor_shapes_eval.json');
-const SET_PREFIX = 'sets/load';
 const TEAM = 'bench-load';
 
 const started = performance.now();
@@ -96,9 +95,10 @@ async function uploadImageSet(api: ApiServer, artifactDir: string, token: string
   const ids = [...scored].sort((a, b) => a - b).slice(0, PROMPTS);
   if (ids.length < PROMPTS) throw new Error(`${PROMPTS_FILE} has ${ids.length} scored prompts; --prompts asks for ${PROMPTS}`);
   // Whether a scene matches its prompt does not matter here: every image of a scored prompt gets a score row.
+  const { createUpload } = await post(api.url, 'mutation { createUpload { prefix } }', {}, token);
   const store = new LocalArtifactStore(artifactDir);
-  for (const [n, id] of ids.entries()) await store.put(`${SET_PREFIX}/${id}_0.png`, encodePng(renderScene(SHAPES_WORLD, n).image));
-  const { registerImageSet } = await post(api.url, `mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id imageCount } }`, { prefix: SET_PREFIX }, token);
+  for (const [n, id] of ids.entries()) await store.put(`${createUpload.prefix}/${id}_0.png`, encodePng(renderScene(SHAPES_WORLD, n).image));
+  const { registerImageSet } = await post(api.url, `mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id imageCount } }`, { prefix: createUpload.prefix }, token);
   if (registerImageSet.imageCount !== PROMPTS) throw new Error(`registerImageSet counted ${registerImageSet.imageCount} images, expected ${PROMPTS}`);
   return registerImageSet;
 }
@@ -369,7 +369,7 @@ async function main(): Promise<boolean> {
       reconcileIntervalMs: 0,
       // One token submits the whole burst and the readers are one address: the default limits
       // (60 mutations a minute per token) would refuse most of it.
-      rateLimits: { mutationsPerMinute: 0, queryCostPerMinute: 0 },
+      rateLimits: { mutationsPerMinute: 0, teamMutationsPerMinute: 0, queryCostPerMinute: 0, authFailuresPerMinute: 0 },
     });
     await api.reconcile();
     const imageSet = await uploadImageSet(api, artifactDir, token);
@@ -428,7 +428,7 @@ async function main(): Promise<boolean> {
     console.log(
       `${RUNS} EVALUATE_ONLY runs (force: true) of one uploaded set of ${PROMPTS} visor-shapes images, ${SUBMIT_CONCURRENCY} submissions in flight; ` +
         `${WORKERS} worker processes (--queues evaluate, concurrency ${WORKER_CONCURRENCY}); ${QUERY_CLIENTS} read clients; ` +
-        `API in-process with rate limits off (rateLimits: mutationsPerMinute 0, queryCostPerMinute 0); PostgreSQL and Redis on 127.0.0.1\n`,
+        `API in-process with rate limits off (rateLimits all 0); PostgreSQL and Redis on 127.0.0.1\n`,
     );
     console.log(
       table([

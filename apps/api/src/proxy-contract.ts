@@ -49,3 +49,28 @@ export function verifyClientAddress(secret: string, header: string, now = Date.n
   const presented = Buffer.from(signed, 'base64url');
   return presented.length === expected.length && timingSafeEqual(presented, expected) ? address : null;
 }
+
+/**
+ * The request's body as text, read through a counting reader and abandoned as soon as it passes
+ * `limit` bytes; null when it does (or when its Content-Length says it will, before a byte is read).
+ * So an oversized body costs the proxy at most `limit` bytes of memory, never the whole of it.
+ */
+export async function readBodyWithin(request: Request, limit = MAX_BODY_BYTES): Promise<string | null> {
+  const declared = Number(request.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) return null;
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

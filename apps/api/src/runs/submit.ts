@@ -146,9 +146,9 @@ interface NewRun {
 async function createRun(services: Services, fields: NewRun, same: SameRun, force: boolean, totals: PlanTotals, generatedImageSet?: Prisma.ImageSetUncheckedCreateInput): Promise<SubmitResult> {
   const { team, ...data } = fields;
   const existing = await services.prisma.$transaction(async (tx) => {
-    const key = JSON.stringify([team.id, same]);
-    await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
     if (!force) {
+      // Held to the end of the transaction: an identical submission waits here, then finds this run.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify([team.id, same])}, 0))`;
       const found = await reusableRun(tx, team, same);
       if (found) return found;
     }
