@@ -21,7 +21,7 @@ import { corsMiddleware, DEFAULT_WEB_ORIGINS } from './cors.ts';
 import { closePrisma, createPrisma } from './db/client.ts';
 import { createRequestContext, type RequestContext } from './graphql/context.ts';
 import { nulCharacterError } from './graphql/input-guards.ts';
-import { MAX_BODY_BYTES, operationMeasure, queryLimitErrors } from './graphql/limits.ts';
+import { MAX_BODY_BYTES, MAX_TOKENS, operationMeasure, queryLimitErrors } from './graphql/limits.ts';
 import { DEFAULT_RATE_LIMITS, enforceRateLimits, type RateLimits } from './graphql/rate-limit.ts';
 import { CLIENT_ADDRESS_HEADER, verifyClientAddress } from './proxy-contract.ts';
 import { knownOperationTypesRule } from './graphql/validation.ts';
@@ -173,6 +173,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     // hook call to every field resolved (thousands for a leaderboard).
     plugins: [graphqlErrorMetrics(services.metrics), requestLimitsPlugin(services.redis, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), ApolloServerPluginCacheControlDisabled()],
     introspection: options.introspection ?? true,
+    parseOptions: { maxTokens: MAX_TOKENS },
     includeStacktraceInErrorResponses: false,
     validationRules: [knownOperationTypesRule],
     // No client sends persisted queries; Apollo's handling answers a mismatched hash as an internal error.

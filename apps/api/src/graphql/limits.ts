@@ -47,6 +47,12 @@ export const MAX_COST = 20_000;
  * here, above MAX_COST. Its cost is charged to the rate limit like any query's.
  */
 export const MAX_INTROSPECTION_COST = 50_000;
+/**
+ * The most lexical tokens a document may have, checked while it is parsed: past it parsing stops and
+ * the request is refused (GRAPHQL_PARSE_FAILED), before validation, whose work grows with the
+ * document. The web app's largest query has a few hundred; 1,000 aliases of an introspection have 14,000.
+ */
+export const MAX_TOKENS = 5_000;
 /** What a list without paging (detections, metrics, timeline, leaderboard rows) is assumed to hold, for the cost. */
 export const UNPAGED_LIST_ITEMS = 10;
 
