@@ -395,7 +395,7 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     assert.deepEqual(failingLater.edges.map((e: any) => [e.node.prompt.externalId, e.node.imageIndex, e.node.reason]), expectFailing(at05.result));
     assert.ok(failingLater.totalCount > failing.totalCount);
     // A rescore reuses the images: no image files of its own, its rows point at the uploaded set.
-    assert.ok(failingLater.edges.every((e: any) => e.node.url.startsWith('/artifacts/sets/e2e/')));
+    assert.ok(failingLater.edges.every((e: any) => e.node.url.startsWith(`/artifacts/${uploaded[0]}/`)));
     await worker.kill();
   });
 

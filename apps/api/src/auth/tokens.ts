@@ -106,8 +106,3 @@ export async function verifyToken(prisma: PrismaClient, bearer: string, now = ne
   if (row.lastUsedAt === null || row.lastUsedAt < staleBefore) await prisma.apiToken.updateMany({ where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: staleBefore } }] }, data: { lastUsedAt: now } });
   return { team: row.team, tokenId: row.id };
 }
-
-/** The token's public name (its prefix) from a header verifyToken accepted. */
-export function tokenPrefix(bearer: string): string {
-  return bearer.replace(/^Bearer\s+/i, '').trim().slice(TOKEN_START.length, TOKEN_START.length + PREFIX_BYTES * 2);
-}

@@ -4,7 +4,7 @@
  * thousand images never holds up the event loop. The thread starts with the API and is started again
  * if it dies; what was asked of a dead thread fails with an error saying so.
  */
-import { threadId as mainThreadId, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { ArtifactStoreConfig } from '@infsplign/workers/artifacts/config.ts';
 import type { Stage } from '@infsplign/workers/contracts/jobs.ts';
@@ -67,9 +67,6 @@ export class Planner {
   enqueue(runId: string, round: number, chunks: 'pending' | ChunkRef[] = 'pending'): Promise<number> {
     return this.ask({ op: 'enqueue', runId, round, chunks }) as Promise<number>;
   }
-
-  /** The main thread's id, for checking that planning ran elsewhere. */
-  static readonly mainThreadId = mainThreadId;
 
   private start(): Worker {
     const worker = new Worker(ENTRY, { workerData: this.settings });
