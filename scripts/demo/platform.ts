@@ -11,7 +11,7 @@
  * Ports: DEMO_API_PORT (4000), DEMO_WEB_PORT (3000), DEMO_PG_PORT (54329), DEMO_REDIS_PORT (63790),
  * DEMO_WORKER_HEALTH_PORT (4100). DEMO_LIMIT (30) prompts x DEMO_IMAGES_PER_PROMPT (4) images per run (VISOR_4 needs 4).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -26,6 +26,7 @@ import { requireFreePort, startDemoPostgres, startDemoRedis, startProcess, tail,
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const STATE = join(ROOT, '.demo');
+const DEMO_TOKEN_LABEL = 'npm run demo';
 const LOGS = join(STATE, 'logs');
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -144,7 +145,9 @@ async function main(): Promise<void> {
   console.log(`models: ${summary.models.map((m) => (m.problem ? `${m.name} (${m.problem})` : m.name)).join(', ')}`);
   for (const warning of summary.warnings) console.log(`note: ${warning}`);
   const team = await prisma.team.upsert({ where: { name: 'demo' }, create: { name: 'demo' }, update: {} });
-  const { token } = await createToken(prisma, team.id, 'npm run demo');
+  // One live demo token at a time: the previous run's is revoked (a team may hold only so many).
+  await prisma.apiToken.updateMany({ where: { teamId: team.id, label: DEMO_TOKEN_LABEL, revokedAt: null }, data: { revokedAt: new Date() } });
+  const { token } = await createToken(prisma, team.id, DEMO_TOKEN_LABEL);
   await closePrisma(prisma);
   const tokenFile = join(STATE, 'token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
@@ -153,7 +156,10 @@ async function main(): Promise<void> {
 
   step('API, worker and web app');
   const artifactDir = join(STATE, 'artifacts');
-  const api = startProcess('API', ['--import', 'tsx', 'apps/api/src/main.ts'], { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ARTIFACT_DIR: artifactDir, PORT: String(env.DEMO_API_PORT), HOST: '127.0.0.1', TRUST_PROXY: 'loopback', WEB_ORIGIN: `http://127.0.0.1:${env.DEMO_WEB_PORT},http://localhost:${env.DEMO_WEB_PORT}` }, join(LOGS, 'api.log'), onUnexpectedExit);
+  // The web app signs each browser's address with it and the API believes only what it signed, so
+  // that every browser has its own rate limits (apps/api/src/proxy-contract.ts).
+  const webProxySecret = randomBytes(32).toString('hex');
+  const api = startProcess('API', ['--import', 'tsx', 'apps/api/src/main.ts'], { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ARTIFACT_DIR: artifactDir, PORT: String(env.DEMO_API_PORT), HOST: '127.0.0.1', WEB_PROXY_SECRET: webProxySecret, WEB_ORIGIN: `http://127.0.0.1:${env.DEMO_WEB_PORT},http://localhost:${env.DEMO_WEB_PORT}` }, join(LOGS, 'api.log'), onUnexpectedExit);
   started.push(api);
   const worker = startProcess(
     'worker',
@@ -169,7 +175,7 @@ async function main(): Promise<void> {
   await waitHealthy(`${apiUrl}/readyz`, api, 120_000);
   await waitHealthy(`http://127.0.0.1:${env.DEMO_WORKER_HEALTH_PORT}/readyz`, worker, 120_000);
   await building;
-  const web = await startWebApp(apiUrl, env.DEMO_WEB_PORT);
+  const web = await startWebApp(apiUrl, env.DEMO_WEB_PORT, '127.0.0.1', webProxySecret);
   started.push({ name: 'web app', stop: () => web.close() });
   web.child.once('exit', () => {
     if (!stopping) void fail(`the web app stopped unexpectedly:\n${web.output()}`);

@@ -1,7 +1,9 @@
 /**
- * The web app as `next start` serves it: built with `next build` when the build is missing or older
- * than its sources (always, on a fresh clone), then started on a port against a given API. Used by
- * the demo and the end-to-end tests.
+ * The web app as its server (apps/web/server.mjs: Next's handler behind a server that records each
+ * request's socket address) serves it: built with `next build` when the build is missing or older
+ * than its sources (always, on a fresh clone), then started on a port against a given API, signing
+ * the browsers' addresses with the API's WEB_PROXY_SECRET when given one. Used by `npm run web`, the
+ * demo and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,7 +14,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export const WEB_DIR = join(ROOT, 'apps/web');
 const NEXT_BIN = join(ROOT, 'node_modules/next/dist/bin/next');
 const BUILD_ID = join(WEB_DIR, '.next/BUILD_ID');
-const SOURCES = ['src', 'next.config.ts', 'package.json', 'tsconfig.json'];
+const SERVER = join(WEB_DIR, 'server.mjs');
+// The proxy contract is the API's file, bundled into the web app.
+const SOURCES = ['src', 'next.config.ts', 'package.json', 'tsconfig.json', '../api/src/proxy-contract.ts'];
 
 function newestMtime(path: string): number {
   const stat = statSync(path);
@@ -44,10 +48,11 @@ export interface WebApp {
   close(): Promise<void>;
 }
 
-export async function startWebApp(apiUrl: string, port: number, host = '127.0.0.1'): Promise<WebApp> {
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', '--port', String(port), '--hostname', host], {
+/** `webProxySecret`: the API's WEB_PROXY_SECRET (default: this process's), so that it believes the addresses the web app signs. */
+export async function startWebApp(apiUrl: string, port: number, host = '127.0.0.1', webProxySecret = process.env.WEB_PROXY_SECRET): Promise<WebApp> {
+  const child = spawn(process.execPath, [SERVER], {
     cwd: WEB_DIR,
-    env: { ...env(), API_URL: apiUrl },
+    env: { ...env(), API_URL: apiUrl, PORT: String(port), HOST: host, ...(webProxySecret ? { WEB_PROXY_SECRET: webProxySecret } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -61,12 +66,12 @@ export async function startWebApp(apiUrl: string, port: number, host = '127.0.0.
   const url = `http://${host}:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`the web app exited with ${child.exitCode}:\n${output}`);
     try {
       await fetch(`${url}/not-a-page`);
       break;
     } catch {
-      if (Date.now() > deadline) throw new Error(`next start did not answer within 60 s:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`the web app did not answer within 60 s:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }

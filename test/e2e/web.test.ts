@@ -1,13 +1,16 @@
 /**
- * The web app end to end in Debian's Chromium (playwright-core), against `next start` of a real
- * `next build`, the API in this process on a real PostgreSQL (migrated, seeded with the repository's
+ * The web app end to end in Debian's Chromium (playwright-core), against its server (apps/web/server.mjs)
+ * on a real `next build`, sharing a WEB_PROXY_SECRET with the API in this process on a real PostgreSQL (migrated, seeded with the repository's
  * models) and a real Redis, and a worker process generating with the bundled model. Before the
  * browser opens, a baseline and two InfSplign runs (guidance_weight 30 and 60) of the same prompts
  * are submitted through GraphQL and finish. Each test saves a screenshot of the page it checks to
- * test-results/screenshots/.
+ * test-results/screenshots/. The proxy's own bounds are checked over HTTP: the body limit, and the
+ * browser's address signed for the API's rate limits whatever X-Forwarded-For a client sends.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -38,6 +41,9 @@ let api: ApiServer;
 let web: WebApp;
 let browser: Browser;
 let token: string;
+let artifactDir: string;
+let databaseUrl: string;
+const webProxySecret = randomBytes(32).toString('hex');
 const runs: { baseline: string; infsplign: string; strong: string } = { baseline: '', infsplign: '', strong: '' };
 
 async function gql(query: string, variables: Record<string, unknown> = {}): Promise<Record<string, any>> {
@@ -93,14 +99,14 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     scratch = mkdtempSync(join(tmpdir(), 'infsplign-web-e2e-'));
-    const artifactDir = join(scratch, 'artifacts');
+    artifactDir = join(scratch, 'artifacts');
     [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-    const databaseUrl = await postgres.createDatabase('web_e2e');
+    databaseUrl = await postgres.createDatabase('web_e2e');
     await migrate(databaseUrl);
     prisma = createPrisma(databaseUrl);
     await seed(prisma);
     token = (await createToken(prisma, (await prisma.team.create({ data: { name: 'e2e' } })).id, 'e2e')).token;
-    api = await createApiServer({ databaseUrl, redisUrl: redis.url, artifactDir, port: 0, logger: pino({ level: 'silent' }), sweepIntervalMs: 0, reconcileIntervalMs: 0 });
+    api = await createApiServer({ databaseUrl, redisUrl: redis.url, artifactDir, port: 0, logger: pino({ level: 'silent' }), sweepIntervalMs: 0, reconcileIntervalMs: 0, webProxySecret });
     startWorkerProcess({ redisUrl: redis.url, artifactDir, queues: 'evaluate,generate' });
     runs.baseline = await submit('baseline');
     runs.infsplign = await submit('infsplign');
@@ -108,7 +114,7 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     // The build and the runs share two cores; the build is the longer.
     await ensureWebBuild();
     for (const id of Object.values(runs)) await waitFinished(id);
-    web = await startWebApp(api.url, await freePort());
+    web = await startWebApp(api.url, await freePort(), '127.0.0.1', webProxySecret);
     browser = await launchChromium();
   });
 
@@ -286,6 +292,39 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     for (const q of queueHealth.queues) assert.ok(await page.locator(`tr[data-queue="${q.name}"]`).isVisible(), q.name);
     assert.ok(await page.getByText('No run is stuck.').isVisible());
     await finish(page, 'queue');
+  });
+
+  test('the /graphql proxy refuses a body over the API\'s limit unread, and signs each browser\'s own address whatever X-Forwarded-For says', async () => {
+    const big = await fetch(`${web.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ models { name } }', variables: { junk: 'x'.repeat(200 * 1024) } }) });
+    assert.equal(big.status, 413);
+    assert.equal(((await big.json()) as any).errors[0].extensions.code, 'PAYLOAD_TOO_LARGE');
+
+    // An API of its own with a budget of two mutations per client, behind a web app of its own.
+    const limited = await createApiServer({ databaseUrl, redisUrl: redis.url, artifactDir, port: 0, logger: pino({ level: 'silent' }), sweepIntervalMs: 0, reconcileIntervalMs: 0, webProxySecret, rateLimits: { mutationsPerMinute: 2 } });
+    const proxy = await startWebApp(limited.url, await freePort(), '127.0.0.1', webProxySecret);
+    try {
+      const spent = await api.services.redis.keys('infsplign:ratelimit:mutations:*');
+      if (spent.length > 0) await api.services.redis.del(...spent);
+      // Browsers on two addresses (loopback aliases): each its own budget, however each rewrites X-Forwarded-For.
+      const from = (localAddress: string, i: number) =>
+        new Promise<string>((resolveCode, reject) => {
+          const body = JSON.stringify({ query: 'mutation { cancelRun(id: "00000000-0000-4000-8000-000000000000") { id } }' });
+          const { hostname, port } = new URL(proxy.url);
+          const req = httpRequest({ host: hostname, port, path: '/graphql', method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-forwarded-for': `198.51.100.${i}` } }, (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            res.on('end', () => resolveCode(JSON.parse(text).errors[0].extensions.code));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      const codes = [];
+      for (const [i, address] of ['127.0.0.2', '127.0.0.2', '127.0.0.2', '127.0.0.3'].entries()) codes.push(await from(address, i));
+      assert.deepEqual(codes, ['UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED', 'UNAUTHENTICATED']);
+    } finally {
+      await proxy.close();
+      await limited.close();
+    }
   });
 
   test('with the API down every page says so and what to do', async () => {

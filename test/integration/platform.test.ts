@@ -341,10 +341,14 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     const cli = Promise.all([evaluateWithCli(imagesDir, 0.1, scratch), evaluateWithCli(imagesDir, 0.5, scratch)]);
     cli.catch(() => {}); // awaited below
 
-    const uploaded = await mustRun('npx', ['--no-install', 'infsplign', 'upload', imagesDir, '--prefix', 'sets/e2e'], { ARTIFACT_DIR: artifactDir });
-    assert.equal(uploaded.trim(), `sets/e2e\n10 images uploaded to local:${artifactDir}`);
-    const { registerImageSet: set } = await gql('mutation { registerImageSet(prefix: "sets/e2e") { id imageCount kind } }');
-    assert.deepEqual({ ...set, id: undefined }, { id: undefined, imageCount: 10, kind: 'UPLOADED' });
+    // The API hands out the team's prefix and the CLI registers the images there.
+    const uploaded = (await mustRun('npx', ['--no-install', 'infsplign', 'upload', imagesDir, '--api', api.url], { ARTIFACT_DIR: artifactDir, INFSPLIGN_TOKEN: token })).trim().split('\n');
+    assert.match(uploaded[0], /^uploads\/[0-9a-f]{32}$/);
+    assert.equal(uploaded[1], `10 images uploaded to local:${artifactDir}`);
+    const setId = /^image set (\S+) \(10 images\) registered for the token's team$/.exec(uploaded[2])?.[1];
+    assert.ok(setId, uploaded.join('\n'));
+    const set = await prisma.imageSet.findUniqueOrThrow({ where: { id: setId }, select: { id: true, imageCount: true, kind: true, artifactPrefix: true } });
+    assert.deepEqual(set, { id: setId, imageCount: 10, kind: 'UPLOADED', artifactPrefix: uploaded[0] });
 
     const submitted = await submitEvaluateOnly(set.id);
     assert.equal(submitted.status, 'QUEUED');
@@ -391,7 +395,7 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     assert.deepEqual(failingLater.edges.map((e: any) => [e.node.prompt.externalId, e.node.imageIndex, e.node.reason]), expectFailing(at05.result));
     assert.ok(failingLater.totalCount > failing.totalCount);
     // A rescore reuses the images: no image files of its own, its rows point at the uploaded set.
-    assert.ok(failingLater.edges.every((e: any) => e.node.url.startsWith('/artifacts/sets/e2e/')));
+    assert.ok(failingLater.edges.every((e: any) => e.node.url.startsWith(`/artifacts/${uploaded[0]}/`)));
     await worker.kill();
   });
 
@@ -505,9 +509,10 @@ async function registerFaultSet(): Promise<void> {
   mkdirSync(join(scratch, 'fault-cli'), { recursive: true });
   faultReference = evaluateWithCli(dir, 0.1, join(scratch, 'fault-cli'));
   faultReference.catch(() => {});
+  const { createUpload } = await gql('mutation { createUpload { prefix } }');
   const store = new LocalArtifactStore(artifactDir);
-  for (const name of Object.keys(FAULT_SCENES)) await store.put(`sets/faults/${name}`, readFileSync(join(dir, name)));
-  const { registerImageSet } = await gql('mutation { registerImageSet(prefix: "sets/faults") { id imageCount } }');
+  for (const name of Object.keys(FAULT_SCENES)) await store.put(`${createUpload.prefix}/${name}`, readFileSync(join(dir, name)));
+  const { registerImageSet } = await gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id imageCount } }', { prefix: createUpload.prefix });
   assert.equal(registerImageSet.imageCount, FAULT_IMAGES);
   faultSetId = registerImageSet.id;
 }

@@ -6,12 +6,16 @@
  * HOST (127.0.0.1), INFSPLIGN_DEVICE (the device generate jobs ask for: cpu, cuda or webgpu; cpu),
  * LOG_LEVEL (info; logs are JSON lines, pino, on stdout). GET /metrics gives Prometheus metrics.
  * Security: RATE_LIMIT_MUTATIONS_PER_MINUTE (mutations per token, or per client address without a
- * valid token, and minute; 60) and RATE_LIMIT_QUERY_COST_PER_MINUTE (the summed cost of queries, as
- * graphql/limits.ts counts it, per token or address and minute; 2000000), either 0 for no limit, shared
- * by all API processes on one Redis; WEB_ORIGIN (the origins, comma-separated, whose pages may call the
- * API directly from a browser; http://127.0.0.1:3000,http://localhost:3000); TRUST_PROXY (express's
- * `trust proxy`: true, a hop count or addresses such as loopback, so that the client address comes
- * from X-Forwarded-For; off).
+ * valid token, and minute; 60), RATE_LIMIT_TEAM_MUTATIONS_PER_MINUTE (per team, all its tokens; 120),
+ * RATE_LIMIT_QUERY_COST_PER_MINUTE (the summed cost of queries, as graphql/limits.ts counts it, per
+ * team or address and minute; 2000000), RATE_LIMIT_AUTH_FAILURES_PER_MINUTE (requests with a refused
+ * token per address and minute, past which tokens from there are not checked; 30), each 0 for no
+ * limit, shared by all API processes on one Redis; WEB_ORIGIN (the origins, comma-separated, whose
+ * pages may call the API directly from a browser; http://127.0.0.1:3000,http://localhost:3000);
+ * WEB_PROXY_SECRET (at least 32 characters, the same as the web app's: the client address the web app
+ * signs is believed; unset: every request is keyed by its socket's address); GRAPHQL_INTROSPECTION
+ * (1 or 0; default on, off when NODE_ENV=production); MAX_RUN_IMAGES (the most images a run may
+ * have; 200000).
  * SIGTERM and SIGINT close it cleanly: in-flight requests and ingestion finish, nothing is lost.
  */
 import { artifactStoreConfigFromEnv } from '@infsplign/workers/artifacts/config.ts';
@@ -21,20 +25,27 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { databaseUrlFromEnv } from './db/env.ts';
 import { webOriginsFromEnv } from './cors.ts';
-import { rateLimitEnvSchema } from './graphql/rate-limit.ts';
+import { introspectionFromEnv } from './graphql/limits.ts';
+import { rateLimitEnvSchema, rateLimitsFromEnv } from './graphql/rate-limit.ts';
+import { MIN_PROXY_SECRET_LENGTH } from './proxy-contract.ts';
 import { createApiServer } from './server.ts';
+import { DEFAULT_LIFECYCLE } from './services.ts';
+
+const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   INFSPLIGN_DEVICE: z.enum(JOB_DEVICES).default('cpu'),
-  LOG_LEVEL: z.preprocess((value) => (value === '' ? undefined : value), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info')),
+  LOG_LEVEL: z.preprocess(blankIsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info')),
   ...rateLimitEnvSchema.shape,
   WEB_ORIGIN: z.string().optional(),
-  TRUST_PROXY: z
-    .string()
-    .optional()
-    .transform((value) => (value === undefined || value === '' || value === 'false' ? false : value === 'true' ? true : /^\d+$/.test(value) ? Number(value) : value)),
+  WEB_PROXY_SECRET: z.preprocess(blankIsUnset, z.string().min(MIN_PROXY_SECRET_LENGTH, `at least ${MIN_PROXY_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`).optional()),
+  // X-Forwarded-For is never believed now; a setting that asked for it must not pass unnoticed.
+  TRUST_PROXY: z.preprocess(blankIsUnset, z.undefined({ error: 'is no longer read: the web app signs the client address instead (set the same WEB_PROXY_SECRET for both)' }).optional()),
+  NODE_ENV: z.string().optional(),
+  GRAPHQL_INTROSPECTION: z.preprocess(blankIsUnset, z.enum(['0', '1']).optional()),
+  MAX_RUN_IMAGES: z.coerce.number().int().min(1).default(DEFAULT_LIFECYCLE.maxRunImages),
 });
 
 try {
@@ -46,12 +57,13 @@ try {
     store: artifactStoreConfigFromEnv(),
     port: env.data.PORT,
     host: env.data.HOST,
-    lifecycle: { device: env.data.INFSPLIGN_DEVICE },
+    lifecycle: { device: env.data.INFSPLIGN_DEVICE, maxRunImages: env.data.MAX_RUN_IMAGES },
     logger: pino({ name: 'infsplign-api', level: env.data.LOG_LEVEL }),
     processMetrics: true,
-    rateLimits: { mutationsPerMinute: env.data.RATE_LIMIT_MUTATIONS_PER_MINUTE, queryCostPerMinute: env.data.RATE_LIMIT_QUERY_COST_PER_MINUTE },
+    rateLimits: rateLimitsFromEnv(env.data),
     webOrigins: webOriginsFromEnv(env.data.WEB_ORIGIN),
-    trustProxy: env.data.TRUST_PROXY,
+    webProxySecret: env.data.WEB_PROXY_SECRET,
+    introspection: introspectionFromEnv(env.data.NODE_ENV, env.data.GRAPHQL_INTROSPECTION),
   });
   console.error(`api: listening on ${server.url} (GraphQL at ${server.url}/graphql)`);
   let closing = false;

@@ -1,12 +1,14 @@
 /**
  * The API process: express 5 with Apollo at /graphql, images at /artifacts/<key>, /healthz,
- * /readyz and /metrics (Prometheus, metrics.ts), the results ingester, reconciliation on start
- * (and every few minutes) and the timeout sweep. `createApiServer` starts it all in-process and
+ * /readyz and /metrics (Prometheus, metrics.ts), the results ingester, the planning thread
+ * (runs/planner.ts), reconciliation on start (and every few minutes), the timeout sweep and the
+ * deletion of cancelled runs' images. `createApiServer` starts it all in-process and
  * returns its URL and a `close()`, so tests can run it in-process and `npm run api` as a process.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { artifactKeyProblem } from '@infsplign/workers/artifacts/keys.ts';
@@ -18,12 +20,16 @@ import { pino, type Logger } from 'pino';
 import { corsMiddleware, DEFAULT_WEB_ORIGINS } from './cors.ts';
 import { closePrisma, createPrisma } from './db/client.ts';
 import { createRequestContext, type RequestContext } from './graphql/context.ts';
-import { MAX_BODY_BYTES, queryLimitErrors } from './graphql/limits.ts';
-import { DEFAULT_RATE_LIMITS, rateLimitPlugin, type RateLimits } from './graphql/rate-limit.ts';
+import { nulCharacterError } from './graphql/input-guards.ts';
+import { MAX_BODY_BYTES, MAX_TOKENS, operationMeasure, queryLimitErrors } from './graphql/limits.ts';
+import { DEFAULT_RATE_LIMITS, enforceRateLimits, type RateLimits } from './graphql/rate-limit.ts';
+import { CLIENT_ADDRESS_HEADER, verifyClientAddress } from './proxy-contract.ts';
 import { knownOperationTypesRule } from './graphql/validation.ts';
 import { resolvers, typeDefs } from './graphql/schema.ts';
 import { startIngester } from './ingest/ingester.ts';
 import { createApiMetrics, graphqlErrorMetrics, httpMetrics } from './metrics.ts';
+import { deleteCancelledArtifacts } from './runs/cleanup.ts';
+import { Planner } from './runs/planner.ts';
 import { reconcile, sweepStalledRuns, type ReconcileReport } from './runs/reconcile.ts';
 import { closeQueues, codeVersionFromEnv, DEFAULT_LIFECYCLE, openQueues, type LifecycleSettings, type Services } from './services.ts';
 
@@ -46,12 +52,17 @@ export interface ApiServerOptions {
   reconcileIntervalMs?: number;
   /** also the process's own metrics (CPU, memory, event loop) on /metrics: main.ts, once per process */
   processMetrics?: boolean;
-  /** per token (else client address) and minute; 0 turns one off (default DEFAULT_RATE_LIMITS) */
+  /** per token, team or client address and minute; 0 turns one off (default DEFAULT_RATE_LIMITS) */
   rateLimits?: Partial<RateLimits>;
   /** the origins a browser may call the API from directly (default DEFAULT_WEB_ORIGINS) */
   webOrigins?: readonly string[];
-  /** express's `trust proxy`, for the client address the rate limits key on behind a proxy (default false) */
-  trustProxy?: boolean | number | string;
+  /**
+   * The secret the web app signs the client address it saw with (proxy-contract.ts); without it, or
+   * when a signature does not hold, a request's client address is its socket's.
+   */
+  webProxySecret?: string;
+  /** whether __schema and __type are answered (default true; main.ts: off in production unless GRAPHQL_INTROSPECTION=1) */
+  introspection?: boolean;
 }
 
 export interface ApiServer {
@@ -82,18 +93,42 @@ async function probe(what: string, check: () => Promise<unknown>): Promise<strin
   }
 }
 
-/** Query depth and cost, checked once an operation is known and before it runs. */
-const queryLimitsPlugin: ApolloServerPlugin<RequestContext> = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ request, document, schema, operation }) {
-        if (!operation) return;
-        const [error] = queryLimitErrors(schema, document, operation, request.variables ?? {});
-        if (error) throw error;
-      },
-    };
-  },
-};
+/**
+ * Before any resolver runs, once the operation is known: its depth and cost within the limits, no
+ * NUL character in its values, then its charge to the rate limits (which checks the token, if any).
+ * One hook, so that these run in this order: Apollo runs different plugins' hooks side by side.
+ */
+function requestLimitsPlugin(redis: Services['redis'], limits: RateLimits): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, schema, operation, contextValue }) {
+          if (!operation) return;
+          const variables = request.variables ?? {};
+          const [tooMuch] = queryLimitErrors(schema, document, operation, variables);
+          if (tooMuch) throw tooMuch;
+          const nul = nulCharacterError(document, variables);
+          // Refused as a whole request (HTTP 400), as the query limits are.
+          if (nul) throw new GraphQLError(nul.message, { extensions: { ...nul.extensions, http: { status: 400 } } });
+          await enforceRateLimits(redis, limits, contextValue, document, operation, operationMeasure(schema, document, operation, variables).cost);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The address a request's rate limits key on: the one the web app signed, when the signature holds
+ * under `secret`, else the socket's. Never X-Forwarded-For or anything else a client can write.
+ */
+function clientAddress(req: express.Request, secret: string | undefined): string {
+  const signed = req.headers[CLIENT_ADDRESS_HEADER];
+  if (secret && typeof signed === 'string') {
+    const address = verifyClientAddress(secret, signed);
+    if (address) return address;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
 
 /** Runs `task` every `ms`, never two at once; errors are logged. Returns the stopper. */
 function every(ms: number, log: Logger, what: string, task: () => Promise<unknown>): () => void {
@@ -114,15 +149,18 @@ function every(ms: number, log: Logger, what: string, task: () => Promise<unknow
 
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const logger = options.logger ?? pino({ name: 'infsplign-api' });
+  const storeConfig = storeConfigFromOptions(options, 'createApiServer');
+  const lifecycle = { ...DEFAULT_LIFECYCLE, ...options.lifecycle };
   const services: Services = {
     prisma: createPrisma(options.databaseUrl),
-    store: createArtifactStore(storeConfigFromOptions(options, 'createApiServer')),
+    store: createArtifactStore(storeConfig),
     queues: openQueues(options.redisUrl),
     redis: openRedisClient(options.redisUrl),
     logger,
-    lifecycle: { ...DEFAULT_LIFECYCLE, ...options.lifecycle },
+    lifecycle,
     codeVersion: codeVersionFromEnv(),
     metrics: createApiMetrics(() => services, { processMetrics: options.processMetrics }),
+    planner: new Planner({ databaseUrl: options.databaseUrl, redisUrl: options.redisUrl, device: lifecycle.device, store: storeConfig }, logger),
   };
   // While Redis is unreachable each queue reports every failed reconnection; without a listener
   // BullMQ prints them raw to stderr instead of to the structured log.
@@ -133,7 +171,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     resolvers,
     // The schema sets no cache hints: Apollo's cache-control plugin, on by default, would only add a
     // hook call to every field resolved (thousands for a leaderboard).
-    plugins: [graphqlErrorMetrics(services.metrics), queryLimitsPlugin, rateLimitPlugin(services.redis, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), ApolloServerPluginCacheControlDisabled()],
+    plugins: [graphqlErrorMetrics(services.metrics), requestLimitsPlugin(services.redis, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), ApolloServerPluginCacheControlDisabled()],
+    introspection: options.introspection ?? true,
+    parseOptions: { maxTokens: MAX_TOKENS },
     includeStacktraceInErrorResponses: false,
     validationRules: [knownOperationTypesRule],
     // No client sends persisted queries; Apollo's handling answers a mismatched hash as an internal error.
@@ -154,7 +194,6 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const app = express();
   app.disable('x-powered-by');
   app.use(httpMetrics(services.metrics));
-  app.set('trust proxy', options.trustProxy ?? false);
   app.use((req, res, next) => {
     const started = performance.now();
     // The path and status only: never headers, which carry bearer tokens.
@@ -197,7 +236,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY_BYTES }),
-    expressMiddleware(apollo, { context: async ({ req }) => createRequestContext(services, req.headers.authorization, req.ip) }),
+    expressMiddleware(apollo, { context: async ({ req }) => createRequestContext(services, req.headers.authorization, clientAddress(req, options.webProxySecret)) }),
   );
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     const status = typeof err?.status === 'number' ? err.status : 500;
@@ -221,6 +260,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   // In the background: with Redis down at start it would wait for Redis, and the API can serve reads meanwhile.
   reconcileNow().catch((err: Error) => logger.error({ err: err.message }, 'reconciliation on start failed'));
   const stopSweep = every(options.sweepIntervalMs ?? 60_000, logger, 'timeout sweep', () => sweepStalledRuns(services));
+  const stopCleanup = every(options.sweepIntervalMs ?? 60_000, logger, 'deleting cancelled runs\' images', () => deleteCancelledArtifacts(services));
   const stopReconcile = every(options.reconcileIntervalMs ?? 5 * 60_000, logger, 'reconciliation', reconcileNow);
   logger.info({ url, artifacts: services.store.description }, 'API listening');
 
@@ -230,11 +270,13 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     reconcile: reconcileNow,
     async close() {
       stopSweep();
+      stopCleanup();
       stopReconcile();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await apollo.stop();
       await ingester.close();
+      await services.planner.close();
       await closeQueues(services.queues);
       await services.redis.quit().catch(() => services.redis.disconnect());
       await closePrisma(services.prisma);

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { ApiMetrics } from './metrics.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { Device } from './runs/plan.ts';
+import type { Planner } from './runs/planner.ts';
 
 export interface ApiQueues {
   generate: Queue;
@@ -26,6 +27,8 @@ export interface LifecycleSettings {
   stuckAfterMs: number;
   /** ... and failed by the timeout sweep after this long */
   failAfterMs: number;
+  /** the most images one run may have (MAX_RUN_IMAGES); a larger submission is refused */
+  maxRunImages: number;
 }
 
 export const DEFAULT_LIFECYCLE: LifecycleSettings = {
@@ -33,6 +36,8 @@ export const DEFAULT_LIFECYCLE: LifecycleSettings = {
   stuckAfterMs: 15 * 60 * 1000,
   // Longer than a generate job may run (2 h per attempt, contracts/jobs.ts) plus its retries' backoff.
   failAfterMs: 6 * 3600 * 1000,
+  // The whole VISOR set at 4 images per prompt (126,720) and then some.
+  maxRunImages: 200_000,
 };
 
 export interface Services {
@@ -47,6 +52,8 @@ export interface Services {
   codeVersion: string | null;
   /** this server's Prometheus metrics (GET /metrics) */
   metrics: ApiMetrics;
+  /** planning and enqueueing runs, in a thread of its own */
+  planner: Planner;
 }
 
 /** INFSPLIGN_CODE_VERSION, else the repository's HEAD commit, else null (e.g. an install without git). */

@@ -1,23 +1,36 @@
 /**
  * Random and malformed requests to /graphql from a seeded generator: bytes, truncated JSON, wrong
  * variable types, huge strings, unknown fields, deep selections, mutations with junk inputs (with
- * and without a valid token), other content types and methods. Every answer must be a well-formed
+ * and without a valid token), other content types and methods, introspection (aliased, nested,
+ * with junk type names), aliases, variables with junk defaults, and junk (NUL characters, LIKE
+ * wildcards, garbage and out-of-range cursors, long text) in every string argument the schema has,
+ * found by walking the schema. Every answer must be a well-formed
  * HTTP answer with a JSON body holding `errors` or `data`, never a 5xx; the server must still answer
  * afterwards, and nothing may be written. FUZZ_SEED=N reruns one seed; FUZZ_REQUESTS=N sets how many.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { buildSchema, getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType, isScalarType, type GraphQLArgument, type GraphQLInputType } from 'graphql';
 import { seededRandom } from '../../../workers/test/onnx/support/random.ts';
+import { typeDefs } from '../src/graphql/schema.ts';
 import { startHarness, type Harness } from './support/harness.ts';
+import { SHAPES_EVAL } from './support/stand-in-worker.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 300);
 
 let h: Harness;
 
+/** A run that exists (QUEUED: no worker takes it), so that junk in its listings' arguments reaches them. */
+let existingRun = '00000000-0000-4000-8000-000000000000';
+
 before(async () => {
   // No rate limits: every request should reach the code under test.
-  h = await startHarness('fuzz', { rateLimits: { mutationsPerMinute: 0, queryCostPerMinute: 0 } });
+  h = await startHarness('fuzz', { rateLimits: { mutationsPerMinute: 0, teamMutationsPerMinute: 0, queryCostPerMinute: 0, authFailuresPerMinute: 0 } });
+  const prefix = await h.upload(h.tokens.alpha, Object.fromEntries(SHAPES_EVAL.prompts.filter((p) => p.relation).slice(0, 3).map((p) => [`${p.id}_0.png`, new Uint8Array([137, 80, 78, 71])])));
+  const set = await h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', { prefix }, h.tokens.alpha);
+  const run = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', { input: { kind: 'EVALUATE_ONLY', benchmark: 'visor-shapes', promptSet: 'eval', imageSet: set.data!.registerImageSet.id, detector: 'shapes' } }, h.tokens.alpha);
+  existingRun = run.data!.submitRun.run.id;
 });
 
 after(async () => {
@@ -110,6 +123,94 @@ function junkSubmitInput(r: Rng): Record<string, unknown> {
   return { ...(input && typeof input === 'object' && !Array.isArray(input) ? input : {}), benchmark: `fuzz-${junkString(r, 5)}` };
 }
 
+/** Strings that have broken APIs: NUL, LIKE wildcards, cursors of garbage or out-of-range numbers, long text. */
+function junkArgument(r: Rng): string {
+  const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return r.pick([
+    '\u0000',
+    `a\u0000b`,
+    '%',
+    '_',
+    '%_%',
+    '\\',
+    cursor([1e300, 0]),
+    cursor([2 ** 31, -(2 ** 31) - 1]),
+    cursor(['2026-01-01T00:00:00.000Z', 'not-a-uuid']),
+    cursor(['+275760-09-13T00:00:00.000Z', '00000000-0000-4000-8000-000000000000']),
+    cursor({ a: 1 }),
+    'bm90IGpzb24',
+    '!!!',
+    'x'.repeat(r.int(5000)),
+    '00000000-0000-4000-8000-000000000000',
+    'uploads/' + 'a'.repeat(32),
+    junkString(r),
+  ]);
+}
+
+/** Every place a string reaches the API: a root field's String or ID argument, or such a field of an input argument. */
+interface StringSite {
+  operation: 'query' | 'mutation';
+  field: string;
+  /** the argument, then the input field within it */
+  path: string[];
+}
+
+const SCHEMA = buildSchema(typeDefs);
+
+function stringSites(): StringSite[] {
+  const sites: StringSite[] = [];
+  const isString = (type: GraphQLInputType) => {
+    const named = getNamedType(type);
+    return isScalarType(named) && (named.name === 'String' || named.name === 'ID');
+  };
+  for (const operation of ['query', 'mutation'] as const) {
+    const root = operation === 'query' ? SCHEMA.getQueryType()! : SCHEMA.getMutationType()!;
+    for (const field of Object.values(root.getFields())) {
+      for (const arg of field.args) {
+        if (isString(arg.type)) sites.push({ operation, field: field.name, path: [arg.name] });
+        const named = getNamedType(arg.type);
+        if (isInputObjectType(named)) for (const inner of Object.values(named.getFields())) if (isString(inner.type)) sites.push({ operation, field: field.name, path: [arg.name, inner.name] });
+      }
+    }
+  }
+  return sites;
+}
+
+/** A value of the type that passes GraphQL's own checks, for the arguments a site does not fuzz. */
+function filler(type: GraphQLInputType): unknown {
+  if (isNonNullType(type)) return filler(type.ofType);
+  if (isListType(type)) return [];
+  if (isEnumType(type)) return type.getValues()[0].value;
+  if (isInputObjectType(type)) return Object.fromEntries(Object.values(type.getFields()).filter((f) => isNonNullType(f.type)).map((f) => [f.name, filler(f.type)]));
+  const name = getNamedType(type).name;
+  return name === 'Int' || name === 'Float' ? 1 : name === 'Boolean' ? false : name === 'ID' ? existingRun : 'x';
+}
+
+/** Mutations that write whatever their strings hold, given a valid token: fuzzed without one. */
+const WRITES_ANYWAY = new Set(['createApiToken', 'createUpload']);
+
+function stringSiteRequest(r: Rng, site: StringSite, junk: string): { query: string; variables: Record<string, unknown>; valid: boolean } {
+  const root = site.operation === 'query' ? SCHEMA.getQueryType()! : SCHEMA.getMutationType()!;
+  const field = root.getFields()[site.field];
+  const variables: Record<string, unknown> = {};
+  const declared = field.args.map((arg: GraphQLArgument) => `$${arg.name}: ${arg.type.toString()}`);
+  for (const arg of field.args) variables[arg.name] = filler(arg.type);
+  if (site.path.length === 1) variables[site.path[0]] = junk;
+  else {
+    // A submission that cannot pass validation whatever is fuzzed: no such benchmark (unless the benchmark is).
+    const base = site.field === 'submitRun' ? { ...(variables[site.path[0]] as object), benchmark: `fuzz-${junkString(r, 5)}` } : (variables[site.path[0]] as object);
+    variables[site.path[0]] = { ...base, [site.path[1]]: junk };
+  }
+  const named = getNamedType(field.type);
+  const selection = isObjectType(named) ? ' { __typename }' : '';
+  const args = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+  const query = `${site.operation}${declared.length ? ` (${declared.join(', ')})` : ''} { ${site.field}${args ? `(${args})` : ''}${selection} }`;
+  const valid = !WRITES_ANYWAY.has(site.field) && r.chance(0.7);
+  return { query, variables, valid };
+}
+
+const SITES = stringSites();
+
 function nested(r: Rng, depth: number): string {
   if (depth === 0) return 'id';
   return `${r.pick(['sourceRun', 'run', 'edges', 'node', 'team', 'a'])} { ${nested(r, depth - 1)} }`;
@@ -129,7 +230,7 @@ function generate(r: Rng, token: string): FuzzRequest {
   const json = (what: string, body: unknown, headers: Record<string, string> = {}): FuzzRequest => ({ what, method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const auth = (valid: boolean): Record<string, string> =>
     valid ? { authorization: `Bearer ${token}` } : r.pick<Record<string, string>>([{}, { authorization: 'Bearer ' + headerJunk(r) }, { authorization: headerJunk(r) }, { authorization: `Bearer ${token.slice(0, -3)}abc` }]);
-  switch (r.int(13)) {
+  switch (r.int(17)) {
     case 0: {
       const bytes = new Uint8Array(r.int(300));
       for (let i = 0; i < bytes.length; i++) bytes[i] = r.int(256);
@@ -184,6 +285,45 @@ function generate(r: Rng, token: string): FuzzRequest {
       const used = Object.fromEntries(Object.entries(variables).filter(([name]) => query.includes(`$${name}:`)));
       return json(`a typed mutation with junk values${valid ? ', valid token' : ''}`, { query, variables: used }, auth(valid));
     }
+    case 13: {
+      // Introspection: whole, aliased many times, nested, of junk or real type names.
+      const typeName = r.pick(['Run', 'Query', 'SubmitRunInput', '__Schema', junkString(r, 10), '\u0000', '%']);
+      const query = r.pick([
+        '{ __schema { types { name kind fields { name args { name type { name ofType { name } } } } } } }',
+        `{ ${Array.from({ length: r.int(1500) + 1 }, (_, i) => `s${i}: __schema { types { name fields { name } } }`).join(' ')} }`,
+        `{ ${Array.from({ length: r.int(200) + 1 }, (_, i) => `t${i}: __type(name: ${JSON.stringify(typeName)}) { name fields { name } }`).join(' ')} }`,
+        `query ($n: String = ${JSON.stringify(typeName)}) { __type(name: $n) { name enumValues { name } inputFields { name } } __typename }`,
+        '{ __schema { queryType { fields { name type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }',
+        `{ ${'__typename '.repeat(r.int(2000) + 1)}}`,
+      ]);
+      return json('introspection', { query, variables: r.chance(0.3) ? { n: typeName } : {} }, auth(r.chance(0.5)));
+    }
+    case 14: {
+      // Aliases: many names for the same paged field, with sizes past the limits.
+      const n = r.int(400) + 1;
+      const first = r.pick([1, 20, 100, 101, -1, 2 ** 31 - 1]);
+      const query = `{ ${Array.from({ length: n }, (_, i) => `r${i}: runs(first: ${first}) { edges { node { id timeline { status } } } }`).join(' ')} }`;
+      return json(`${n} aliases`, { query });
+    }
+    case 15: {
+      // Variables with defaults, junk ones included: the default is what a missing variable is.
+      const defaults = r.pick([
+        'query ($n: Int = 100, $after: String = "%s") { runs(first: $n, after: $after) { totalCount edges { node { id } } } }',
+        'query ($n: Int = 2147483647) { runs(first: $n) { edges { node { id } } } }',
+        'query ($id: ID! = "%s", $f: ImageFilter = { text: "%s", relation: "%s" }) { images(runId: $id, filter: $f) { totalCount } }',
+        'query ($b: String! = "%s", $m: String = "%s") { leaderboard(benchmark: $b, model: $m) { rank } }',
+        'query ($a: ID! = "%s", $b: ID! = "%s") { compareRuns(a: $a, b: $b) { pairs } }',
+        'query ($f: RunFilter = { team: "%s", status: [QUEUED] }) { runs(filter: $f) { totalCount } }',
+      ]);
+      const query = defaults.replace(/%s/g, () => JSON.stringify(junkArgument(r)).slice(1, -1).slice(0, 300));
+      return json('variables with defaults', { query, variables: r.chance(0.3) ? junkVariables(r) : {} });
+    }
+    case 16: {
+      // Junk in one string argument of one root field, every such argument the schema has in turn.
+      const site = r.pick(SITES);
+      const { query, variables, valid } = stringSiteRequest(r, site, junkArgument(r));
+      return json(`junk in ${site.field}(${site.path.join('.')})${valid ? ', valid token' : ''}`, { query, variables }, auth(valid));
+    }
     default: {
       // Several operations, fragments and aliases in one document, some of them cyclic or wrong.
       const query = r.pick([
@@ -204,36 +344,42 @@ async function counts() {
   return { runs, imageSets, apiTokens, teams, events, configs };
 }
 
+/** Sends one request and checks its answer: well-formed, no 5xx, no internal error, no token echoed. Answers "status code". */
+async function exchange(request: FuzzRequest, where: string): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(`${h.api.url}${request.path}`, { method: request.method, headers: request.headers, body: request.body as BodyInit | undefined });
+  } catch (err) {
+    assert.fail(`${where}: no HTTP answer (${(err as Error).message})`);
+  }
+  const text = await response.text();
+  assert.ok(response.status < 500, `${where}: HTTP ${response.status} ${text.slice(0, 300)}`);
+  // Node's HTTP parser itself answers an over-long request line, bodiless, before express sees it.
+  if (response.status === 431) return '431';
+  assert.match(response.headers.get('content-type') ?? '', /^application\/(graphql-response\+)?json/, `${where}: HTTP ${response.status} content type ${response.headers.get('content-type')}: ${text.slice(0, 300)}`);
+  let body: { data?: unknown; errors?: unknown };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    assert.fail(`${where}: HTTP ${response.status} with a body that is not JSON: ${text.slice(0, 300)}`);
+  }
+  assert.ok(body !== null && typeof body === 'object' && ('errors' in body || 'data' in body), `${where}: neither errors nor data: ${text.slice(0, 300)}`);
+  if (body.errors !== undefined) assert.ok(Array.isArray(body.errors) && body.errors.length > 0 && body.errors.every((e: any) => typeof e?.message === 'string'), `${where}: malformed errors: ${text.slice(0, 300)}`);
+  // A resolver that crashed answers 200 with this code: a 5xx in all but its status.
+  assert.ok(!text.includes('"INTERNAL_SERVER_ERROR"'), `${where}: an internal error: ${text.slice(0, 300)}`);
+  assert.ok(!text.includes(h.tokens.alpha), `${where}: the answer echoes the token`);
+  return `${response.status} ${(body.errors as any)?.[0]?.extensions?.code ?? 'data'}`;
+}
+
+const describe = (request: FuzzRequest) => `${request.method} ${request.path.slice(0, 120)} ${String(typeof request.body === 'string' ? request.body : '<bytes>').slice(0, 200)}`;
+
 test(`fuzz: ${REQUESTS} random and malformed requests get well-formed answers, no 5xx, and write nothing (seed ${SEED})`, async () => {
   const r = prng(SEED);
   const before = await counts();
   const seen = new Map<string, number>();
   for (let i = 0; i < REQUESTS; i++) {
     const request = generate(r, h.tokens.alpha);
-    const where = `seed ${SEED}, request ${i} (${request.what}): ${request.method} ${request.path.slice(0, 120)} ${String(typeof request.body === 'string' ? request.body : '<bytes>').slice(0, 200)}`;
-    let response: Response;
-    try {
-      response = await fetch(`${h.api.url}${request.path}`, { method: request.method, headers: request.headers, body: request.body as BodyInit | undefined });
-    } catch (err) {
-      assert.fail(`${where}: no HTTP answer (${(err as Error).message})`);
-    }
-    const text = await response.text();
-    assert.ok(response.status < 500, `${where}: HTTP ${response.status} ${text.slice(0, 300)}`);
-    // Node's HTTP parser itself answers an over-long request line, bodiless, before express sees it.
-    if (response.status === 431) continue;
-    assert.match(response.headers.get('content-type') ?? '', /^application\/(graphql-response\+)?json/, `${where}: HTTP ${response.status} content type ${response.headers.get('content-type')}: ${text.slice(0, 300)}`);
-    let body: { data?: unknown; errors?: unknown };
-    try {
-      body = JSON.parse(text);
-    } catch {
-      assert.fail(`${where}: HTTP ${response.status} with a body that is not JSON: ${text.slice(0, 300)}`);
-    }
-    assert.ok(body !== null && typeof body === 'object' && ('errors' in body || 'data' in body), `${where}: neither errors nor data: ${text.slice(0, 300)}`);
-    if (body.errors !== undefined) assert.ok(Array.isArray(body.errors) && body.errors.length > 0 && body.errors.every((e: any) => typeof e?.message === 'string'), `${where}: malformed errors: ${text.slice(0, 300)}`);
-    // A resolver that crashed answers 200 with this code: a 5xx in all but its status.
-    assert.ok(!text.includes('"INTERNAL_SERVER_ERROR"'), `${where}: an internal error: ${text.slice(0, 300)}`);
-    assert.ok(!text.includes(h.tokens.alpha), `${where}: the answer echoes the token`);
-    const key = `${response.status} ${(body.errors as any)?.[0]?.extensions?.code ?? 'data'}`;
+    const key = await exchange(request, `seed ${SEED}, request ${i} (${request.what}): ${describe(request)}`);
     seen.set(key, (seen.get(key) ?? 0) + 1);
   }
   assert.equal((await fetch(`${h.api.url}/healthz`)).status, 200, `seed ${SEED}: healthz after the fuzzing`);
@@ -242,4 +388,23 @@ test(`fuzz: ${REQUESTS} random and malformed requests get well-formed answers, n
   // Not an assertion on the mix, which any change to the generator moves: only that it is varied.
   if (process.env.FUZZ_VERBOSE) console.log(seen);
   assert.ok(seen.size >= 3, `seed ${SEED}: answers were all alike: ${JSON.stringify([...seen])}`);
+});
+
+test('every string argument the schema has, with each kind of junk, gets a typed answer: BAD_USER_INPUT and the like, or data, never an internal error', async () => {
+  const r = prng(SEED + 1);
+  const before = await counts();
+  const kinds = ['\u0000', '%', '_', Buffer.from(JSON.stringify([2 ** 31, 0])).toString('base64url'), Buffer.from(JSON.stringify(['+275760-09-13T00:00:00.000Z', '00000000-0000-4000-8000-000000000000'])).toString('base64url'), 'bm90IGpzb24', 'x'.repeat(5000)];
+  assert.ok(SITES.length >= 20, `only ${SITES.length} string arguments found`);
+  const codes = new Map<string, Set<string>>();
+  for (const site of SITES) {
+    for (const junk of kinds) {
+      const { query, variables, valid } = stringSiteRequest(r, site, junk);
+      const request: FuzzRequest = { what: '', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', ...(valid && { authorization: `Bearer ${h.tokens.alpha}` }) }, body: JSON.stringify({ query, variables }) };
+      const key = await exchange(request, `${site.field}(${site.path.join('.')}) = ${JSON.stringify(junk.slice(0, 40))}: ${describe(request)}`);
+      if (junk.includes('\u0000')) assert.match(key, /^400 BAD_USER_INPUT$/, `${site.field}(${site.path.join('.')}) with a NUL`);
+      codes.set(site.field, (codes.get(site.field) ?? new Set()).add(key));
+    }
+  }
+  assert.deepEqual(await counts(), before, 'junk arguments wrote rows');
+  if (process.env.FUZZ_VERBOSE) console.log(codes);
 });

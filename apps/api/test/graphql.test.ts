@@ -126,9 +126,12 @@ test('submitRun makes a run and its generate chunks under deterministic job ids;
     assert.equal(job.data.prompts.length, 5);
     assert.equal(job.data.imageSetPrefix, `runs/${run.id}/images`);
   }
-  // Not finished yet: a second identical submission is a new run.
-  const second = await h.gql(SUBMIT, { input: baselineInput() }, h.tokens.alpha);
+  // Still in flight: the team's identical submission is the same run; forced, it is a new one.
+  const coalesced = await h.gql(SUBMIT, { input: baselineInput() }, h.tokens.alpha);
+  assert.deepEqual([coalesced.data!.submitRun.reused, coalesced.data!.submitRun.run.id], [true, run.id]);
+  const second = await h.gql(SUBMIT, { input: { ...baselineInput(), force: true } }, h.tokens.alpha);
   assert.equal(second.data!.submitRun.reused, false);
+  assert.notEqual(second.data!.submitRun.run.id, run.id);
   assert.equal(second.data!.submitRun.run.configHash, run.configHash);
 
   const pageOne = await h.gql('{ runs(first: 1, filter: { team: "alpha", status: [QUEUED] }) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }');
@@ -179,20 +182,22 @@ test('images are served by artifact key only; a key that could leave the store i
   assert.equal((await fetch(`${h.api.url}/artifacts/.hidden/x.png`)).status, 400);
 });
 
-test('registerImageSet takes the team\'s uploaded prefix and refuses what it cannot use', async () => {
-  const store = new LocalArtifactStore(h.artifactDir);
-  for (const name of ['0_0.png', '0_1.png', '1_0.png']) await store.put(`uploads/reg/${name}`, new Uint8Array([1]));
-  const registered = await h.gql('mutation { registerImageSet(prefix: "uploads/reg") { id kind prefix imageCount } }', {}, h.tokens.alpha);
+test('registerImageSet takes a prefix createUpload gave the team and refuses what it cannot use', async () => {
+  const prefix = await h.upload(h.tokens.alpha, { '0_0.png': new Uint8Array([1]), '0_1.png': new Uint8Array([1]), '1_0.png': new Uint8Array([1]) });
+  assert.match(prefix, /^uploads\/[0-9a-f]{32}$/);
+  const registered = await h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id kind prefix imageCount } }', { prefix }, h.tokens.alpha);
   assert.equal(registered.errors, undefined);
-  assert.deepEqual({ ...registered.data!.registerImageSet, id: undefined }, { id: undefined, kind: 'UPLOADED', prefix: 'uploads/reg', imageCount: 3 });
-  const again = await h.gql('mutation { registerImageSet(prefix: "uploads/reg") { id } }', {}, h.tokens.alpha);
+  assert.deepEqual({ ...registered.data!.registerImageSet, id: undefined }, { id: undefined, kind: 'UPLOADED', prefix, imageCount: 3 });
+  const again = await h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', { prefix }, h.tokens.alpha);
   assert.equal(again.errors?.[0].extensions?.code, 'CONFLICT');
-  const empty = await h.gql('mutation { registerImageSet(prefix: "uploads/none") { id } }', {}, h.tokens.alpha);
-  assert.deepEqual(empty.errors?.[0].extensions?.fieldErrors?.[0].path, ['prefix']);
-  const traversal = await h.gql('mutation { registerImageSet(prefix: "../outside") { id } }', {}, h.tokens.alpha);
-  assert.deepEqual(traversal.errors?.[0].extensions?.fieldErrors?.[0].path, ['prefix']);
-  const reserved = await h.gql('mutation { registerImageSet(prefix: "runs/x") { id } }', {}, h.tokens.alpha);
-  assert.deepEqual(reserved.errors?.[0].extensions?.fieldErrors?.[0].path, ['prefix']);
+  const empty = await h.upload(h.tokens.alpha, {});
+  const none = await h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', { prefix: empty }, h.tokens.alpha);
+  assert.deepEqual(none.errors?.[0].extensions?.fieldErrors?.[0].path, ['prefix']);
+  assert.match(none.errors![0].message, /no images named/);
+  for (const refused of ['uploads/reg', '../outside', 'runs/x']) {
+    const answer = await h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', { prefix: refused }, h.tokens.alpha);
+    assert.deepEqual(answer.errors?.[0].extensions?.fieldErrors?.[0].path, ['prefix'], refused);
+  }
 });
 
 test('createApiToken gives a working token for the caller\'s team', async () => {

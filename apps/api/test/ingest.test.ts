@@ -168,8 +168,8 @@ test('a run goes QUEUED → GENERATING → EVALUATING → FINISHED through the r
   assert.deepEqual(board.data!.leaderboard.map((r: any) => [r.rank, r.run.id, r.isBaseline]), [[1, id, true]]);
   assert.equal(board.data!.leaderboard[0].metrics[0].value, (expected.aggregates as any).OA);
 
-  // Identical submission: the finished run comes back, unless forced.
-  const again = await h.gql(SUBMIT, { input: { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 2, limit: 10 } }, h.tokens.beta);
+  // The team's identical submission: its finished run comes back, unless forced.
+  const again = await h.gql(SUBMIT, { input: { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 2, limit: 10 } }, h.tokens.alpha);
   assert.deepEqual(again.data!.submitRun, { reused: true, run: { id, status: 'FINISHED' } });
   finishedRun = id;
 });
@@ -271,9 +271,9 @@ test('a message that cannot be applied fails alone; the others of its batch are 
 });
 
 test('rescoreRun with another threshold gives the scorer\'s figures for that threshold; the same settings reuse the run', async () => {
-  const same = await h.gql('mutation ($id: ID!) { rescoreRun(runId: $id) { reused run { id } } }', { id: finishedRun }, h.tokens.beta);
+  const same = await h.gql('mutation ($id: ID!) { rescoreRun(runId: $id) { reused run { id } } }', { id: finishedRun }, h.tokens.alpha);
   assert.deepEqual(same.data!.rescoreRun, { reused: true, run: { id: finishedRun } });
-  const rescored = await h.gql('mutation ($id: ID!) { rescoreRun(runId: $id, threshold: 0.3) { reused run { id kind threshold sourceRun { id } } } }', { id: finishedRun }, h.tokens.beta);
+  const rescored = await h.gql('mutation ($id: ID!) { rescoreRun(runId: $id, threshold: 0.3) { reused run { id kind threshold sourceRun { id } } } }', { id: finishedRun }, h.tokens.alpha);
   assert.equal(rescored.errors, undefined, JSON.stringify(rescored.errors));
   const run = rescored.data!.rescoreRun.run;
   assert.deepEqual({ ...run, id: undefined }, { id: undefined, kind: 'EVALUATE_ONLY', threshold: 0.3, sourceRun: { id: finishedRun } });
@@ -305,8 +305,8 @@ test('rescoreRun with another threshold gives the scorer\'s figures for that thr
 test('an EVALUATE_ONLY run scores an uploaded image set; prompts the benchmark does not score are left out', async () => {
   const ids = spatialIds.slice(20, 26);
   const andPrompt = SHAPES_EVAL.prompts.find((p) => p.relation === null)!;
-  for (const id of [...ids, andPrompt.id]) for (const k of [0, 1]) await store.put(`uploads/eo/${id}_${k}.png`, new Uint8Array([137, 80, 78, 71]));
-  const set = await h.gql('mutation { registerImageSet(prefix: "uploads/eo") { id imageCount } }', {}, h.tokens.alpha);
+  const prefix = await h.upload(h.tokens.alpha, Object.fromEntries([...ids, andPrompt.id].flatMap((id) => [0, 1].map((k) => [`${id}_${k}.png`, new Uint8Array([137, 80, 78, 71])]))));
+  const set = await h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id imageCount } }', { prefix }, h.tokens.alpha);
   assert.equal(set.data!.registerImageSet.imageCount, 14);
   const input = { kind: 'EVALUATE_ONLY', benchmark: 'visor-shapes', promptSet: 'eval', imageSet: set.data!.registerImageSet.id, detector: 'shapes' };
   const submitted = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id progress { prompts totalImages } } } }', { input }, h.tokens.alpha);
@@ -317,7 +317,7 @@ test('an EVALUATE_ONLY run scores an uploaded image set; prompts the benchmark d
   const view = (await h.gql(RUN_QUERY, { id: run.id })).data!.run;
   assertAggregatesEqual(view.aggregates, expectedScore(ids, 2, 0.1));
   const images = await h.gql('query ($id: ID!) { images(runId: $id, first: 1) { edges { node { url guidance { step } } } } }', { id: run.id });
-  assert.equal(images.data!.images.edges[0].node.url, `/artifacts/uploads/eo/${ids[0]}_0.png`);
+  assert.equal(images.data!.images.edges[0].node.url, `/artifacts/${prefix}/${ids[0]}_0.png`);
   assert.equal(images.data!.images.edges[0].node.guidance, null, 'uploaded images have no guidance trace');
 
   const again = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }', { input }, h.tokens.alpha);

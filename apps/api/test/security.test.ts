@@ -1,6 +1,7 @@
 /**
  * The API's protections, each checked over HTTP against real PostgreSQL and Redis: every mutation
- * needs a token and refuses another team's things without writing; the database holds no token;
+ * needs a token and refuses another team's things without writing; the database holds no token
+ * (attacks.test.ts has issue 14's attacks on availability and their bounds);
  * rate limits shared by API processes through Redis; CORS only for the web app's origins; artifact
  * keys that could leave the store; and no token in the log of everything this file does.
  */
@@ -42,18 +43,20 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
 /** What a refused mutation must leave as it was: every table's row count, and the queues' jobs. */
 async function snapshot() {
   const p = h.prisma;
-  const [runs, events, imageSets, tokens, teams, configs, scores] = await Promise.all([p.run.count(), p.runEvent.count(), p.imageSet.count(), p.apiToken.count(), p.team.count(), p.methodConfig.count(), p.imageScore.count()]);
+  const [runs, events, imageSets, tokens, teams, configs, scores, uploads] = await Promise.all([p.run.count(), p.runEvent.count(), p.imageSet.count(), p.apiToken.count(), p.team.count(), p.methodConfig.count(), p.imageScore.count(), p.upload.count()]);
+  const revoked = await p.apiToken.count({ where: { revokedAt: { not: null } } });
   const queues = h.api.services.queues;
   const jobs = await Promise.all([queues.generate.getJobCounts(), queues.evaluate.getJobCounts()]);
-  return { runs, events, imageSets, tokens, teams, configs, scores, jobs };
+  return { runs, events, imageSets, tokens, revoked, teams, configs, scores, uploads, jobs };
 }
 
 test('every mutation: no token or a bad one is UNAUTHENTICATED, another team on alpha\'s things is refused, and nothing is written', async () => {
-  // Alpha's things: an uploaded image set and a FINISHED EVALUATE_ONLY run over it.
-  const store = new LocalArtifactStore(h.artifactDir);
+  // Alpha's things: an uploaded image set, a FINISHED EVALUATE_ONLY run over it, a token, an upload not registered yet.
   const ids = SHAPES_EVAL.prompts.filter((p) => p.relation !== null).slice(0, 2).map((p) => p.id);
-  for (const id of ids) await store.put(`uploads/sec-alpha/${id}_0.png`, new Uint8Array([137, 80, 78, 71]));
-  const set = await h.gql('mutation { registerImageSet(prefix: "uploads/sec-alpha") { id } }', {}, h.tokens.alpha);
+  const prefix = await h.upload(h.tokens.alpha, Object.fromEntries(ids.map((id) => [`${id}_0.png`, new Uint8Array([137, 80, 78, 71])])));
+  const pending = await h.upload(h.tokens.alpha, Object.fromEntries(ids.map((id) => [`${id}_0.png`, new Uint8Array([137, 80, 78, 71])])));
+  const alphaToken = (await h.prisma.apiToken.findFirstOrThrow({ where: { team: { name: 'alpha' } } })).id;
+  const set = await h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', { prefix }, h.tokens.alpha);
   assert.equal(set.errors, undefined, JSON.stringify(set.errors));
   const imageSet = set.data!.registerImageSet.id as string;
   const evaluate = { kind: 'EVALUATE_ONLY', benchmark: 'visor-shapes', promptSet: 'eval', imageSet, detector: 'shapes' };
@@ -63,17 +66,20 @@ test('every mutation: no token or a bad one is UNAUTHENTICATED, another team on 
   await h.prisma.run.update({ where: { id: runId }, data: { status: 'FINISHED', finishedAt: new Date() } });
 
   // `asOtherTeam`: what team beta gets when it aims the mutation at alpha's things; null where the
-  // mutation has nothing of another team's to aim at (createApiToken makes a token for the caller's own team).
+  // mutation has nothing of another team's to aim at (createApiToken and createUpload act for the caller's own team).
   const table: Record<string, { query: string; variables: Record<string, unknown>; asOtherTeam: string | null }> = {
     submitRun: { query: 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', variables: { input: evaluate }, asOtherTeam: 'FORBIDDEN' },
-    // Prefixes are one namespace: the registered one stays alpha's.
-    registerImageSet: { query: 'mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', variables: { prefix: 'uploads/sec-alpha' }, asOtherTeam: 'CONFLICT' },
+    createUpload: { query: 'mutation { createUpload { prefix } }', variables: {}, asOtherTeam: null },
+    // The prefix createUpload gave alpha, not registered yet: only alpha may register it.
+    registerImageSet: { query: 'mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', variables: { prefix: pending }, asOtherTeam: 'FORBIDDEN' },
     cancelRun: { query: 'mutation ($id: ID!) { cancelRun(id: $id) { id } }', variables: { id: runId }, asOtherTeam: 'FORBIDDEN' },
     retryRun: { query: 'mutation ($id: ID!) { retryRun(id: $id) { id } }', variables: { id: runId }, asOtherTeam: 'FORBIDDEN' },
     // A rescore is a new run of the caller's; of images another team uploaded it is refused.
     rescoreRun: { query: 'mutation ($id: ID!) { rescoreRun(runId: $id, threshold: 0.25) { run { id } } }', variables: { id: runId }, asOtherTeam: 'FORBIDDEN' },
     deleteRun: { query: 'mutation ($id: ID!) { deleteRun(id: $id) { id } }', variables: { id: runId }, asOtherTeam: 'FORBIDDEN' },
     createApiToken: { query: 'mutation ($name: String!) { createApiToken(name: $name) { token } }', variables: { name: 'stolen' }, asOtherTeam: null },
+    // Another team's token is answered as one that does not exist.
+    revokeApiToken: { query: 'mutation ($id: ID!) { revokeApiToken(id: $id) { id } }', variables: { id: alphaToken }, asOtherTeam: 'NOT_FOUND' },
   };
   const schema = await h.gql('{ __schema { mutationType { fields { name } } } }');
   assert.deepEqual(Object.keys(table).sort(), schema.data!.__schema.mutationType.fields.map((f: { name: string }) => f.name).sort(), 'a row for every mutation of the schema');
@@ -111,7 +117,7 @@ test('the database never holds a token: after createApiToken no column of any ta
   }
   // The secret is not even in a form Postgres would write out, e.g. base64 of its bytes.
   const hashes = await h.prisma.apiToken.findMany({ select: { secretHash: true } });
-  for (const { secretHash } of hashes) assert.match(secretHash, /^scrypt\$/);
+  for (const { secretHash } of hashes) assert.match(secretHash, /^sha256\$[0-9a-f]{64}$/);
 });
 
 test('rate limits: mutations and query cost per token or address, shared by two API processes through Redis, refused with RATE_LIMITED and 429', async () => {

@@ -62,4 +62,25 @@ describe('infsplign upload', () => {
     assert.match((await runCli(['upload', images, '--prefix', 'sets/c'])).stderr, /\/0_0\.png: the same image as .*\/00_0\.png/);
     assert.deepEqual(await store.list('sets/c'), []);
   });
+
+  test('with --api: refuses a --prefix of its own, wants INFSPLIGN_TOKEN, and says when the API does not answer, uploading nothing', async () => {
+    const previousToken = process.env.INFSPLIGN_TOKEN;
+    try {
+      delete process.env.INFSPLIGN_TOKEN;
+      const noToken = await runCli(['upload', images, '--api', 'http://127.0.0.1:9']);
+      assert.equal(noToken.code, 2);
+      assert.match(noToken.stderr, /INFSPLIGN_TOKEN must hold an API token/);
+      process.env.INFSPLIGN_TOKEN = 'isa_000000000000_' + 'x'.repeat(43);
+      const both = await runCli(['upload', images, '--api', 'http://127.0.0.1:9', '--prefix', 'sets/d']);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--prefix: with --api the API hands out the prefix/);
+      const down = await runCli(['upload', images, '--api', 'http://127.0.0.1:9']);
+      assert.equal(down.code, 1);
+      assert.match(down.stderr, /createUpload: the API at http:\/\/127\.0\.0\.1:9 is not answering/);
+      assert.deepEqual(await store.list('sets/d'), []);
+    } finally {
+      if (previousToken === undefined) delete process.env.INFSPLIGN_TOKEN;
+      else process.env.INFSPLIGN_TOKEN = previousToken;
+    }
+  });
 });

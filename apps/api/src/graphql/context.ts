@@ -1,35 +1,38 @@
 /**
- * The per-request context: the shared services and the caller's team, looked up from the bearer
- * token only when a resolver needs it (queries are open; mutations call `requireTeam`).
+ * The per-request context: the shared services, who sent the request, and the caller's team, looked
+ * up from the bearer token only when something needs it (the rate limits, to pick a budget; a
+ * mutation, through `requireTeam`), and then once per request.
  */
-import { verifyToken } from '../auth/tokens.ts';
+import { verifyToken, type Verified } from '../auth/tokens.ts';
 import { ApiError } from '../errors.ts';
 import type { Team } from '../generated/prisma/client.ts';
 import type { Services } from '../services.ts';
 
 export interface RequestContext {
   services: Services;
+  /** the token's team, or why there is none (a missing or malformed header counts as malformed) */
+  authenticate(): Promise<Verified>;
   /** the caller's team; UNAUTHENTICATED when the request has no valid token */
   requireTeam(): Promise<Team>;
-  /** who sent the request, for the rate limits (graphql/rate-limit.ts) */
-  client: { ip: string; authorization: string | undefined };
+  /** who sent the request, for the rate limits: the address server.ts settled on (never one a browser chose) */
+  client: { address: string; authorization: string | undefined };
 }
 
-export function createRequestContext(services: Services, authorization: string | undefined, clientIp = 'unknown'): RequestContext {
-  let team: Promise<Team> | undefined;
-  const requireTeam = () => {
-    team ??= (async () => {
-      if (!authorization?.trim()) throw new ApiError('UNAUTHENTICATED', 'this operation needs an API token: send the header Authorization: Bearer <token> (npm run token -- --team NAME makes one)');
-      if (!/^Bearer\s+\S/i.test(authorization)) throw new ApiError('UNAUTHENTICATED', 'the Authorization header must read Bearer <token>');
-      const found = await verifyToken(services.prisma, authorization);
-      if (!found) throw new ApiError('UNAUTHENTICATED', 'the API token is malformed, unknown or revoked');
-      return found;
-    })();
-    return team;
+const REFUSED: Record<Exclude<Verified, { team: Team }>['refusal'], string> = {
+  malformed: 'the API token is malformed: send the header Authorization: Bearer isa_<prefix>_<secret>',
+  refused: 'the API token is unknown, revoked or expired (npm run token -- --team NAME makes a new one)',
+  scrypt: 'the API token was made before tokens were stored by SHA-256 and was revoked then; make a new one (npm run token -- --team NAME, or createApiToken)',
+};
+
+export function createRequestContext(services: Services, authorization: string | undefined, clientAddress: string): RequestContext {
+  let verified: Promise<Verified> | undefined;
+  const authenticate = () => (verified ??= authorization?.trim() ? verifyToken(services.prisma, authorization) : Promise.resolve({ refusal: 'malformed' as const }));
+  const requireTeam = async () => {
+    if (!authorization?.trim()) throw new ApiError('UNAUTHENTICATED', 'this operation needs an API token: send the header Authorization: Bearer <token> (npm run token -- --team NAME makes one)');
+    if (!/^Bearer\s+\S/i.test(authorization)) throw new ApiError('UNAUTHENTICATED', 'the Authorization header must read Bearer <token>');
+    const result = await authenticate();
+    if ('refusal' in result) throw new ApiError('UNAUTHENTICATED', REFUSED[result.refusal]);
+    return result.team;
   };
-  return {
-    services,
-    requireTeam,
-    client: { ip: clientIp, authorization },
-  };
+  return { services, authenticate, requireTeam, client: { address: clientAddress, authorization } };
 }

@@ -1,43 +1,66 @@
 /**
  * Rate limits, in Redis so that every API process behind one address shares each budget: per
  * minute (a fixed window), mutations by the count of mutation fields, queries by their cost as
- * limits.ts measures it. The budget is a valid token's, else the client address's, so that made-up
- * tokens cannot each open a fresh budget. Over the budget, the operation is refused before any resolver runs
- * with RATE_LIMITED, `retryAfterSeconds`, HTTP 429 and a Retry-After header.
+ * limits.ts measures it.
+ *
+ * Whose budget: a valid token's (mutations; also its team's, which all the team's tokens share) or
+ * its team's (query cost), else the client address's (context.ts: the socket's, or the one the web
+ * app signed). Made-up tokens open no budget of their own. Before a token is checked at all, the
+ * address's count of refused tokens this minute is read: past AUTH_FAILURES it is refused outright,
+ * so a flood of forged tokens costs one Redis read each, no database read, hash or write.
+ *
+ * Over a budget, the operation is refused before any resolver runs with RATE_LIMITED,
+ * `retryAfterSeconds`, HTTP 429 and a Retry-After header.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { GraphQLError, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { RequestContext } from './context.ts';
-import { MAX_COST, MAX_DEPTH, operationMeasure } from './limits.ts';
+import { MAX_COST, rootFields } from './limits.ts';
 
 export interface RateLimits {
-  /** mutation fields per key and minute; 0 turns the limit off */
+  /** mutation fields per token (or address without one) and minute; 0 turns the limit off */
   mutationsPerMinute: number;
-  /** summed query cost per key and minute; 0 turns the limit off */
+  /** mutation fields per team, all its tokens together, and minute; 0 turns the limit off */
+  teamMutationsPerMinute: number;
+  /** summed query cost per team (or address without a token) and minute; 0 turns the limit off */
   queryCostPerMinute: number;
+  /** requests with a refused token per address and minute; past it, tokens from there are not even checked; 0 turns the limit off */
+  authFailuresPerMinute: number;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   mutationsPerMinute: 60,
-  // A hundred queries at the cost limit a minute, or some 1,300 run pages (1,544 each): the web app's
-  // server-side reads all come from its one address unless the API trusts its X-Forwarded-For (TRUST_PROXY).
+  teamMutationsPerMinute: 120,
+  // A hundred queries at the cost limit a minute, or some 1,300 run pages (1,544 each). Behind the
+  // web app each browser has its own budget when the web app signs its address (WEB_PROXY_SECRET).
   queryCostPerMinute: 2_000_000,
+  authFailuresPerMinute: 30,
 };
 
 const WINDOW_MS = 60_000;
 
-/** RATE_LIMIT_MUTATIONS_PER_MINUTE and RATE_LIMIT_QUERY_COST_PER_MINUTE (0: no limit). */
+/** RATE_LIMIT_* from the environment (0: no limit). */
 export const rateLimitEnvSchema = z.object({
   RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.mutationsPerMinute),
+  RATE_LIMIT_TEAM_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.teamMutationsPerMinute),
   // Below the cost limit, a query that passes it could never run.
   RATE_LIMIT_QUERY_COST_PER_MINUTE: z.coerce
     .number()
     .int()
     .refine((n) => n === 0 || n >= MAX_COST, `must be 0 (no limit) or at least the cost limit of one query, ${MAX_COST}`)
     .default(DEFAULT_RATE_LIMITS.queryCostPerMinute),
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.authFailuresPerMinute),
 });
+
+export function rateLimitsFromEnv(env: z.output<typeof rateLimitEnvSchema>): RateLimits {
+  return {
+    mutationsPerMinute: env.RATE_LIMIT_MUTATIONS_PER_MINUTE,
+    teamMutationsPerMinute: env.RATE_LIMIT_TEAM_MUTATIONS_PER_MINUTE,
+    queryCostPerMinute: env.RATE_LIMIT_QUERY_COST_PER_MINUTE,
+    authFailuresPerMinute: env.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+  };
+}
 
 /** Adds `amount` to the window's counter, which expires with its window; answers the new total and the milliseconds left. */
 const CHARGE = `
@@ -46,90 +69,91 @@ if total == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return {total, redis.call('PTTL', KEYS[1])}
 `;
 
-/** Mutation fields at the root, through fragments: `mutation { a: m1 b: m1 }` is two. */
-function rootFieldCount(set: SelectionSetNode, fragments: Readonly<Record<string, FragmentDefinitionNode>>, seen: ReadonlySet<string>): number {
-  let count = 0;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) count += selection.name.value.startsWith('__') ? 0 : 1;
-    else if (selection.kind === Kind.INLINE_FRAGMENT) count += rootFieldCount(selection.selectionSet, fragments, seen);
-    else {
-      const fragment = fragments[selection.name.value];
-      if (fragment && !seen.has(fragment.name.value)) count += rootFieldCount(fragment.selectionSet, fragments, new Set([...seen, fragment.name.value]));
-    }
-  }
-  return count;
-}
-
-function mutationCount(document: DocumentNode, operation: OperationDefinitionNode): number {
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-  return rootFieldCount(operation.selectionSet, fragments, new Set());
-}
-
 /** How long a request waits for Redis to count it: its client waits out an outage rather than fail. */
-const CHARGE_TIMEOUT_MS = 500;
+const REDIS_TIMEOUT_MS = 500;
 
-async function charge(redis: Redis, key: string, amount: number): Promise<[number, number]> {
+async function withTimeout<T>(call: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis gave no answer in ${CHARGE_TIMEOUT_MS} ms`)), CHARGE_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`Redis gave no answer in ${REDIS_TIMEOUT_MS} ms`)), REDIS_TIMEOUT_MS);
   });
   try {
-    return (await Promise.race([redis.eval(CHARGE, 1, key, amount, WINDOW_MS), timeout])) as [number, number];
+    return await Promise.race([call, timeout]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-/**
- * The budget a request is charged to: its token's when the token is valid (the check is the
- * request's own requireTeam, whose scrypt auth/tokens.ts pays once per token and process), else
- * its client address's.
- */
-async function keyOf(ctx: RequestContext): Promise<string> {
-  const { ip, authorization } = ctx.client;
-  const address = `ip:${ip}`;
-  if (!authorization?.trim()) return address;
-  try {
-    await ctx.requireTeam();
-  } catch {
-    return address;
-  }
-  // Verified, so the header reads `Bearer isa_<prefix>_<secret>`: the prefix is the token's public name.
-  return `token:${authorization.replace(/^Bearer\s+/i, '').trim().split('_')[1]}`;
+const windowKey = (what: string, who: string) => `infsplign:ratelimit:${what}:${who}:${Math.floor(Date.now() / WINDOW_MS)}`;
+
+function rateLimited(message: string, ttlMs: number): GraphQLError {
+  const retryAfterSeconds = Math.max(1, Math.ceil((ttlMs > 0 ? ttlMs : WINDOW_MS) / 1000));
+  return new GraphQLError(`${message}; retry in ${retryAfterSeconds} s`, {
+    extensions: { code: 'RATE_LIMITED', retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
+  });
 }
 
-export function rateLimitPlugin(redis: Redis, limits: RateLimits): ApolloServerPlugin<RequestContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ request, document, schema, operation, contextValue }) {
-          if (!operation || operation.operation === 'subscription') return;
-          const mutation = operation.operation === 'mutation';
-          const budget = mutation ? limits.mutationsPerMinute : limits.queryCostPerMinute;
-          if (budget <= 0) return;
-          const measured = operationMeasure(schema, document, operation, request.variables ?? {});
-          // queryLimitsPlugin refuses it (Apollo runs the plugins' hooks side by side): not charged.
-          if (measured.depth > MAX_DEPTH || measured.cost > MAX_COST) return;
-          const amount = mutation ? mutationCount(document, operation) : measured.cost;
-          if (amount <= 0) return;
-          const window = Math.floor(Date.now() / WINDOW_MS);
-          const key = `infsplign:ratelimit:${mutation ? 'mutations' : 'query-cost'}:${await keyOf(contextValue)}:${window}`;
-          const charged = await charge(redis, key, amount).catch((err: Error) => {
-            // Reads must go on while Redis is away (the queues wait for it): the limit fails open.
-            contextValue.services.logger.warn({ err: err.message }, 'rate limit not checked');
-            return null;
-          });
-          if (!charged) return;
-          const [total, ttlMs] = charged;
-          if (total <= budget) return;
-          const retryAfterSeconds = Math.max(1, Math.ceil((ttlMs > 0 ? ttlMs : WINDOW_MS) / 1000));
-          const what = mutation ? `${budget} mutations a minute` : `a query cost of ${budget} a minute`;
-          throw new GraphQLError(`rate limit of ${what} reached; retry in ${retryAfterSeconds} s`, {
-            extensions: { code: 'RATE_LIMITED', retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
-          });
-        },
-      };
-    },
-  };
+/** Whose budgets a request draws on: a verified token and its team, or the client address. */
+type Payer = { token: string; team: string } | { address: string };
+
+/**
+ * The payer, checking the request's token only while its address has refused tokens to spare. Reads
+ * fail open (the limit is not checked while Redis is away; the token check still runs).
+ */
+async function payerOf(redis: Redis, limits: RateLimits, ctx: RequestContext): Promise<Payer> {
+  const { address, authorization } = ctx.client;
+  if (!authorization?.trim()) return { address };
+  const failures = windowKey('auth-failures', address);
+  if (limits.authFailuresPerMinute > 0) {
+    const seen = await withTimeout(redis.multi().get(failures).pttl(failures).exec()).catch(() => null);
+    const count = Number(seen?.[0]?.[1] ?? 0);
+    if (count >= limits.authFailuresPerMinute) throw rateLimited(`${limits.authFailuresPerMinute} requests with a refused API token a minute from this address`, Number(seen?.[1]?.[1] ?? -1));
+  }
+  const verified = await ctx.authenticate();
+  if ('team' in verified) return { token: verified.tokenId, team: verified.team.id };
+  if (limits.authFailuresPerMinute > 0) await withTimeout(redis.eval(CHARGE, 1, failures, 1, WINDOW_MS)).catch(() => null);
+  return { address };
+}
+
+interface Charge {
+  key: string;
+  amount: number;
+  budget: number;
+  what: string;
+}
+
+/**
+ * Charges the operation to its payer's budgets; throws RATE_LIMITED when one is spent. `cost` is the
+ * operation's (limits.ts), already within the query limits.
+ */
+export async function enforceRateLimits(redis: Redis, limits: RateLimits, ctx: RequestContext, document: DocumentNode, operation: OperationDefinitionNode, cost: number): Promise<void> {
+  if (operation.operation === 'subscription') return;
+  const mutation = operation.operation === 'mutation';
+  const budgets = mutation ? [limits.mutationsPerMinute, limits.teamMutationsPerMinute] : [limits.queryCostPerMinute];
+  if (budgets.every((b) => b <= 0) && limits.authFailuresPerMinute <= 0) return;
+  const payer = await payerOf(redis, limits, ctx);
+  const charges: Charge[] = [];
+  if (mutation) {
+    const count = rootFields(document, operation).filter((field) => !field.name.value.startsWith('__')).length;
+    const own = 'token' in payer ? `token:${payer.token}` : `ip:${payer.address}`;
+    charges.push({ key: windowKey('mutations', own), amount: count, budget: limits.mutationsPerMinute, what: `${limits.mutationsPerMinute} mutations a minute` });
+    if ('team' in payer) charges.push({ key: windowKey('team-mutations', payer.team), amount: count, budget: limits.teamMutationsPerMinute, what: `${limits.teamMutationsPerMinute} mutations a minute for the team` });
+  } else {
+    const who = 'team' in payer ? `team:${payer.team}` : `ip:${payer.address}`;
+    charges.push({ key: windowKey('query-cost', who), amount: cost, budget: limits.queryCostPerMinute, what: `a query cost of ${limits.queryCostPerMinute} a minute` });
+  }
+  const due = charges.filter((c) => c.budget > 0 && c.amount > 0);
+  const totals = await Promise.all(
+    due.map((c) =>
+      withTimeout(redis.eval(CHARGE, 1, c.key, c.amount, WINDOW_MS) as Promise<[number, number]>).catch((err: Error) => {
+        // Reads must go on while Redis is away (the queues wait for it): the limit fails open.
+        ctx.services.logger.warn({ err: err.message }, 'rate limit not checked');
+        return null;
+      }),
+    ),
+  );
+  for (const [i, charge] of due.entries()) {
+    const total = totals[i];
+    if (total && total[0] > charge.budget) throw rateLimited(`rate limit of ${charge.what} reached`, total[1]);
+  }
 }

@@ -6,6 +6,7 @@ import { leaderboardResolvers } from './resolvers/leaderboard.ts';
 import { mutationResolvers } from './resolvers/mutations.ts';
 import { queueHealthResolvers } from './resolvers/queue-health.ts';
 import { runResolvers } from './resolvers/runs.ts';
+import { tokenResolvers } from './resolvers/tokens.ts';
 import { DateTime, JSONScalar } from './scalars.ts';
 
 export const typeDefs = readFileSync(join(import.meta.dirname, 'schema.graphql'), 'utf8');
@@ -13,8 +14,9 @@ export const typeDefs = readFileSync(join(import.meta.dirname, 'schema.graphql')
 export const resolvers = {
   DateTime,
   JSON: JSONScalar,
-  Query: { ...catalogResolvers.Query, ...runResolvers.Query, ...queueHealthResolvers.Query },
-  Mutation: mutationResolvers.Mutation,
+  Query: { ...catalogResolvers.Query, ...runResolvers.Query, ...queueHealthResolvers.Query, ...tokenResolvers.Query },
+  Mutation: { ...mutationResolvers.Mutation, ...tokenResolvers.Mutation },
+  ApiToken: tokenResolvers.ApiToken,
   PromptSet: catalogResolvers.PromptSet,
   Method: catalogResolvers.Method,
   Run: runResolvers.Run,

@@ -7,7 +7,8 @@ import { ApiError, notFound } from '../errors.ts';
 import type { Run, Team } from '../generated/prisma/client.ts';
 import type { Services } from '../services.ts';
 import { currentRound, isActive, lockRun, transition } from './lifecycle.ts';
-import { enqueueChunks, enqueueFailure, failActiveRun, loadRunWork, pendingChunks, stopRunJobs } from './work.ts';
+import { deleteCancelledArtifacts } from './cleanup.ts';
+import { enqueueFailure, failActiveRun, stopRunJobs } from './work.ts';
 import { finishRun } from '../ingest/finalize.ts';
 
 /** The run, if it exists and belongs to `team`. */
@@ -18,7 +19,10 @@ export async function ownRun(services: Services, team: Team, runId: string, acti
   return run;
 }
 
-/** Stops a queued or running run: waiting jobs are removed, running ones see the cancel marker, late results are ignored. */
+/**
+ * Stops a queued or running run: waiting jobs are removed, running ones see the cancel marker, late
+ * results are ignored, and its generated images are deleted once no job of it runs (cleanup.ts).
+ */
 export async function cancelRun(services: Services, team: Team, runId: string): Promise<Run> {
   await ownRun(services, team, runId, 'cancel');
   await services.prisma.$transaction(async (tx) => {
@@ -33,6 +37,7 @@ export async function cancelRun(services: Services, team: Team, runId: string): 
     services.logger.warn({ run: runId, err: (err as Error).message }, 'could not set the cancel marker for running jobs');
   }
   await stopRunJobs(services, runId);
+  await deleteCancelledArtifacts(services, [runId]).catch((err: Error) => services.logger.warn({ run: runId, err: err.message }, 'could not delete the images of a cancelled run yet; the sweep will'));
   return services.prisma.run.findUniqueOrThrow({ where: { id: runId } });
 }
 
@@ -51,20 +56,18 @@ export async function retryRun(services: Services, team: Team, runId: string): P
     await transition(tx, runId, 'QUEUED', `retried by team ${team.name}`);
     return currentRound(tx, runId);
   });
-  const work = await loadRunWork(services, runId);
-  if (!work) throw notFound(`run ${runId}`);
-  const pending = await pendingChunks(services.prisma, runId, work, owned.kind === 'GENERATE_AND_EVALUATE');
-  if (pending.length === 0) {
+  let enqueued: number;
+  try {
+    enqueued = await services.planner.enqueue(runId, round);
+  } catch (err) {
+    await failActiveRun(services, runId, enqueueFailure(err), 'enqueue_failed');
+    return services.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+  }
+  if (enqueued === 0) {
     await services.prisma.$transaction(async (tx) => {
       await lockRun(tx, runId);
       await finishRun(tx, runId);
     });
-  } else {
-    try {
-      await enqueueChunks(services, work, pending, round);
-    } catch (err) {
-      await failActiveRun(services, runId, enqueueFailure(err), 'enqueue_failed');
-    }
   }
   return services.prisma.run.findUniqueOrThrow({ where: { id: runId } });
 }

@@ -3,6 +3,10 @@
  * prompts (the prompt set's scored prompts in id order, those with images for an EVALUATE_ONLY run,
  * the first `promptLimit`), their images, and the chunks they are cut into. Submission, retry and
  * reconciliation all derive the same plan, so they enqueue the same chunks under the same job ids.
+ *
+ * Every step is linear in prompts x images: chunks are contiguous ranges of prompts, and a chunk's
+ * images are made from its own prompts only when asked for. The API runs planning in a thread of its
+ * own (planner.ts), away from the event loop that answers requests.
  */
 import { artifactKeyProblem, joinKey } from '@infsplign/workers/artifacts/keys.ts';
 import type { ArtifactStore } from '@infsplign/workers/artifacts/store.ts';
@@ -34,9 +38,19 @@ export interface PlannedImage {
 
 export interface RunPlan {
   prompts: PlannedPrompt[];
-  /** in (prompt, image) order */
-  images: PlannedImage[];
+  /** per prompt, in the same order, its image indices (ascending); a generated run's prompts share one list */
+  imageIndices: readonly (readonly number[])[];
+  /** all prompts' images together */
+  imageCount: number;
   chunks: number;
+  /** where the images lie (or will) in the artifact store */
+  imageSetPrefix: string;
+}
+
+/** A plan of these prompts and their image indices. */
+export function makePlan(prompts: PlannedPrompt[], imageIndices: readonly (readonly number[])[], imageSetPrefix: string): RunPlan {
+  const imageCount = imageIndices.reduce((sum, indices) => sum + indices.length, 0);
+  return { prompts, imageIndices, imageCount, chunks: Math.ceil(prompts.length / CHUNK_PROMPTS), imageSetPrefix };
 }
 
 /** What planning needs of a run (a new one or a stored one). */
@@ -97,18 +111,12 @@ export async function planRun(prisma: PrismaClient, store: ArtifactStore, source
   const candidates = await scoredPrompts(prisma, source.promptSetId, source.benchmark);
   if (source.kind === 'GENERATE_AND_EVALUATE') {
     const prompts = candidates.slice(0, source.promptLimit ?? undefined);
-    const images = prompts.flatMap((p) => Array.from({ length: source.imagesPerPrompt }, (_, k) => ({ promptId: p.id, imageIndex: k, artifactKey: imageKey(source.imageSetPrefix, p.externalId, k) })));
-    return { prompts, images, chunks: Math.ceil(prompts.length / CHUNK_PROMPTS) };
+    const indices = Array.from({ length: source.imagesPerPrompt }, (_, k) => k);
+    return makePlan(prompts, prompts.map(() => indices), source.imageSetPrefix);
   }
   const uploaded = await listImageSet(store, source.imageSetPrefix);
   const prompts = candidates.filter((p) => uploaded.has(p.externalId)).slice(0, source.promptLimit ?? undefined);
-  const images = prompts.flatMap((p) =>
-    uploaded
-      .get(p.externalId)!
-      .filter((k) => k < source.imagesPerPrompt)
-      .map((k) => ({ promptId: p.id, imageIndex: k, artifactKey: imageKey(source.imageSetPrefix, p.externalId, k) })),
-  );
-  return { prompts, images, chunks: Math.ceil(prompts.length / CHUNK_PROMPTS) };
+  return makePlan(prompts, prompts.map((p) => uploaded.get(p.externalId)!.filter((k) => k < source.imagesPerPrompt)), source.imageSetPrefix);
 }
 
 /** [start, end) of chunk `chunk` among `count` prompts cut into `chunks` near-equal parts. */
@@ -121,9 +129,15 @@ export function chunkPrompts(plan: RunPlan, chunk: number): PlannedPrompt[] {
   return plan.prompts.slice(start, end);
 }
 
+/** The chunk's images in (prompt, image) order, made from its own prompts: O(chunk), whatever the run's size. */
 export function chunkImages(plan: RunPlan, chunk: number): PlannedImage[] {
-  const ids = new Set(chunkPrompts(plan, chunk).map((p) => p.id));
-  return plan.images.filter((image) => ids.has(image.promptId));
+  const [start, end] = chunkRange(plan.prompts.length, plan.chunks, chunk);
+  const images: PlannedImage[] = [];
+  for (let i = start; i < end; i++) {
+    const p = plan.prompts[i];
+    for (const k of plan.imageIndices[i]) images.push({ promptId: p.id, imageIndex: k, artifactKey: imageKey(plan.imageSetPrefix, p.externalId, k) });
+  }
+  return images;
 }
 
 /** What the job payloads need of a run. */

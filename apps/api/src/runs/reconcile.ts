@@ -15,7 +15,8 @@ import type { JobState } from 'bullmq';
 import { chunkFailureCause, type RunFailureCause } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { ACTIVE_STATUSES, currentRound } from './lifecycle.ts';
-import { enqueueChunks, failActiveRun, jobIdOf, loadRunWork, pendingChunks, type PendingChunk } from './work.ts';
+import type { ChunkRef } from './planner.ts';
+import { failActiveRun, jobIdOf } from './work.ts';
 
 const LIVE: ReadonlySet<JobState | 'unknown'> = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
 
@@ -33,15 +34,14 @@ export interface ReconcileReport {
 
 export async function reconcile(services: Services): Promise<ReconcileReport> {
   const log = services.logger.child({ component: 'reconcile' });
-  const runs = await services.prisma.run.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, select: { id: true, kind: true } });
+  const runs = await services.prisma.run.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, select: { id: true } });
   const report: ReconcileReport = { runs: runs.length, reenqueued: 0, failed: 0 };
-  for (const { id, kind } of runs) {
-    const work = await loadRunWork(services, id);
-    if (!work) continue;
+  for (const { id } of runs) {
     const round = await currentRound(services.prisma, id);
-    const missing: PendingChunk[] = [];
+    const missing: ChunkRef[] = [];
     let failure: { reason: string; cause: RunFailureCause; stage: Stage } | null = null;
-    for (const pending of await pendingChunks(services.prisma, id, work, kind === 'GENERATE_AND_EVALUATE')) {
+    // Planned in the planning thread; the checks against the queues are Redis calls, each awaited.
+    for (const pending of await services.planner.pending(id)) {
       const queue = services.queues[pending.stage];
       const jobId = jobIdOf(id, pending.stage, pending.chunk, round);
       const state = await queue.getJobState(jobId);
@@ -64,7 +64,7 @@ export async function reconcile(services: Services): Promise<ReconcileReport> {
       continue;
     }
     if (missing.length === 0) continue;
-    await enqueueChunks(services, work, missing, round);
+    await services.planner.enqueue(id, round, missing);
     report.reenqueued += missing.length;
     log.info({ run: id, round, chunks: missing.map((m) => `${m.stage}:${m.chunk}`) }, 're-enqueued chunks with no job and no result');
   }

@@ -1,10 +1,12 @@
 /**
  * Turning a submission into a run and its jobs: validation (shapes with zod, names against the
  * catalogue, method parameters with the contracts' schema and the model's defaults), the canonical
- * configuration (docs/method.md §4), reuse of an identical FINISHED run unless forced, then the run's
- * rows and its chunks on the queues. Also image sets (registerImageSet) and rescoring.
+ * configuration (docs/method.md §4), the plan (in the planning thread) within the size cap, reuse of the
+ * team's identical FINISHED run or its identical run still in flight unless forced, then the run's
+ * rows and its chunks on the queues. Also uploads and image sets (createUpload, registerImageSet)
+ * and rescoring.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { artifactKeySchema } from '@infsplign/workers/artifacts/keys.ts';
 import { detectorSpecSchema } from '@infsplign/workers/contracts/jobs.ts';
 import {
@@ -23,8 +25,10 @@ import { z } from 'zod';
 import { ApiError, inputError, notFound, parseInput, type FieldPath } from '../errors.ts';
 import type { Benchmark, ImageSet, Prisma, PromptSet, Run, Team } from '../generated/prisma/client.ts';
 import type { Services } from '../services.ts';
-import { listImageSet, planRun, PlanError, type PlanSource, type RunPlan } from './plan.ts';
-import { enqueueChunks, enqueueFailure, failActiveRun, loadJobRun, pendingChunks, type RunWork } from './work.ts';
+import { ACTIVE_STATUSES } from './lifecycle.ts';
+import { listImageSet, PlanError, type PlanSource } from './plan.ts';
+import type { PlanTotals } from './planner.ts';
+import { enqueueFailure, failActiveRun } from './work.ts';
 
 const nameSchema = z.string().trim().min(1).max(200);
 /** GraphQL's Int is 32-bit signed; the contracts allow up to 2^32 - 1. */
@@ -64,7 +68,7 @@ const submitSchema = z
 
 export interface SubmitResult {
   run: Run;
-  /** an identical FINISHED run was returned */
+  /** the team's identical FINISHED run, or its identical run still in flight, was returned */
   reused: boolean;
 }
 
@@ -83,20 +87,36 @@ async function findPromptSet(services: Services, benchmarkName: string, promptSe
   return { benchmark: benchmark as Benchmark & { name: BenchmarkName }, promptSet };
 }
 
-/** The plan, with its problems (an unreadable image set, no scored prompt) reported at `path`. */
-async function planOrInputError(services: Services, source: PlanSource, path: FieldPath, promptSetName: string): Promise<RunPlan> {
-  let plan: RunPlan;
+/** The plan's totals, with its problems (an unreadable image set, no scored prompt, too many images) reported at `path`. */
+async function planOrInputError(services: Services, source: PlanSource, path: FieldPath, promptSetName: string): Promise<PlanTotals> {
+  let totals: PlanTotals;
   try {
-    plan = await planRun(services.prisma, services.store, source);
+    totals = await services.planner.totals(source);
   } catch (err) {
     if (err instanceof PlanError) throw inputError(path, err.message);
     throw err;
   }
-  if (plan.images.length === 0) {
+  if (totals.images === 0) {
     const what = source.kind === 'EVALUATE_ONLY' ? `no image of the set belongs to a prompt of ${promptSetName} that the benchmark scores` : `prompt set ${promptSetName} has no prompt that the benchmark scores`;
     throw inputError(path, what);
   }
-  return plan;
+  const cap = services.lifecycle.maxRunImages;
+  if (totals.images > cap) {
+    throw inputError(path.slice(0, -1).concat('limit'), `the run would have ${totals.images} images (${totals.prompts} prompts); a run may have at most ${cap} (MAX_RUN_IMAGES): set a smaller limit or imagesPerPrompt`);
+  }
+  return totals;
+}
+
+/** What makes two submissions of a team the same run (the run's columns). */
+type SameRun = Prisma.RunWhereInput & Record<string, unknown>;
+
+/** The team's most recent identical FINISHED run, else its identical run still in flight. */
+async function reusableRun(tx: Pick<Services['prisma'], 'run'>, team: Team, same: SameRun): Promise<Run | null> {
+  const where = { ...same, teamId: team.id };
+  return (
+    (await tx.run.findFirst({ where: { ...where, status: 'FINISHED' }, orderBy: { finishedAt: 'desc' } })) ??
+    (await tx.run.findFirst({ where: { ...where, status: { in: [...ACTIVE_STATUSES] } }, orderBy: { createdAt: 'desc' } }))
+  );
 }
 
 interface NewRun {
@@ -118,34 +138,42 @@ interface NewRun {
 }
 
 /**
- * Writes the run (with its first QUEUED event) and puts its chunks on the queues. Redis being down
+ * Writes the run (with its first QUEUED event) and puts its chunks on the queues, unless (without
+ * `force`) the team's identical run appeared meanwhile: the check and the write hold one lock per team
+ * and configuration, so that identical submissions arriving together make one run. Redis being down
  * leaves a FAILED run saying so, which retryRun re-enqueues; the submission itself succeeded.
  */
-async function createRun(services: Services, fields: NewRun, plan: RunPlan, generatedImageSet?: Prisma.ImageSetUncheckedCreateInput): Promise<Run> {
+async function createRun(services: Services, fields: NewRun, same: SameRun, force: boolean, totals: PlanTotals, generatedImageSet?: Prisma.ImageSetUncheckedCreateInput): Promise<SubmitResult> {
   const { team, ...data } = fields;
-  await services.prisma.$transaction(async (tx) => {
+  const existing = await services.prisma.$transaction(async (tx) => {
+    if (!force) {
+      // Held to the end of the transaction: an identical submission waits here, then finds this run.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify([team.id, same])}, 0))`;
+      const found = await reusableRun(tx, team, same);
+      if (found) return found;
+    }
     if (generatedImageSet) await tx.imageSet.create({ data: generatedImageSet });
     await tx.run.create({
       data: {
         ...data,
         teamId: team.id,
-        promptsTotal: plan.prompts.length,
-        imagesTotal: plan.images.length,
-        chunksTotal: plan.chunks,
+        promptsTotal: totals.prompts,
+        imagesTotal: totals.images,
+        chunksTotal: totals.chunks,
         codeVersion: services.codeVersion,
         events: { create: { status: 'QUEUED' } },
       },
     });
+    return null;
   });
-  const loaded = await loadJobRun(services.prisma, fields.id);
-  const work: RunWork = { run: loaded!.run, plan };
+  if (existing) return { run: existing, reused: true };
   try {
-    await enqueueChunks(services, work, await pendingChunks(services.prisma, fields.id, work, fields.kind === 'GENERATE_AND_EVALUATE'), 0);
+    await services.planner.enqueue(fields.id, 0);
   } catch (err) {
     services.logger.error({ run: fields.id, err: (err as Error).message }, 'enqueueing a new run failed');
     await failActiveRun(services, fields.id, enqueueFailure(err), 'enqueue_failed');
   }
-  return services.prisma.run.findUniqueOrThrow({ where: { id: fields.id } });
+  return { run: await services.prisma.run.findUniqueOrThrow({ where: { id: fields.id } }), reused: false };
 }
 
 /** The model's defaults (its family's, replaced by its infsplign.json, as the seed stored them). */
@@ -188,21 +216,22 @@ export async function submitRun(services: Services, team: Team, rawInput: unknow
   const imagesPerPrompt = input.imagesPerPrompt ?? benchmark.defaultImagesPerPrompt;
   const same = { kind: 'GENERATE_AND_EVALUATE', modelId: model.id, methodConfigId: methodConfig.id, promptSetId: promptSet.id, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt, promptLimit } as const;
   if (!input.force) {
-    const finished = await services.prisma.run.findFirst({ where: { ...same, status: 'FINISHED' }, orderBy: { finishedAt: 'desc' } });
-    if (finished) return { run: finished, reused: true };
+    const reusable = await reusableRun(services.prisma, team, same);
+    if (reusable) return { run: reusable, reused: true };
   }
 
   const id = randomUUID();
   const imageSetId = randomUUID();
   const imageSetPrefix = `runs/${id}/images`;
-  const plan = await planOrInputError(services, { kind: 'GENERATE_AND_EVALUATE', benchmark: benchmark.name, promptSetId: promptSet.id, imagesPerPrompt, promptLimit, imageSetPrefix }, [...base, 'promptSet'], promptSet.name);
-  const run = await createRun(
+  const totals = await planOrInputError(services, { kind: 'GENERATE_AND_EVALUATE', benchmark: benchmark.name, promptSetId: promptSet.id, imagesPerPrompt, promptLimit, imageSetPrefix }, [...base, 'promptSet'], promptSet.name);
+  return createRun(
     services,
     { id, team, ...same, benchmarkId: benchmark.id, methodId: method.id, imageSetId },
-    plan,
-    { id: imageSetId, kind: 'GENERATED', teamId: team.id, artifactPrefix: imageSetPrefix, imageCount: plan.images.length },
+    same,
+    input.force,
+    totals,
+    { id: imageSetId, kind: 'GENERATED', teamId: team.id, artifactPrefix: imageSetPrefix, imageCount: totals.images },
   );
-  return { run, reused: false };
 }
 
 interface EvaluationRequest {
@@ -218,32 +247,25 @@ interface EvaluationRequest {
   rescoredFromId?: string;
 }
 
-/** An EVALUATE_ONLY run over an image set; the identical FINISHED evaluation (of any kind) is reused unless forced. */
+/** An EVALUATE_ONLY run over an image set; the team's identical FINISHED evaluation (of any kind) or one in flight is reused unless forced. */
 async function submitEvaluation(services: Services, team: Team, request: EvaluationRequest, base: FieldPath): Promise<SubmitResult> {
   const imageSet = await services.prisma.imageSet.findUnique({ where: { id: request.imageSetId } });
   if (!imageSet) throw inputError([...base, 'imageSet'], `no image set ${request.imageSetId}; register uploaded images with registerImageSet`);
   if (imageSet.kind === 'UPLOADED' && imageSet.teamId !== team.id) throw new ApiError('FORBIDDEN', `image set ${imageSet.id} was uploaded by another team`);
-  const plan = await planOrInputError(
+  const totals = await planOrInputError(
     services,
     { kind: 'EVALUATE_ONLY', benchmark: request.benchmark.name, promptSetId: request.promptSet.id, imagesPerPrompt: request.imagesPerPrompt ?? Number.MAX_SAFE_INTEGER, promptLimit: request.promptLimit, imageSetPrefix: imageSet.artifactPrefix },
     [...base, 'imageSet'],
     request.promptSet.name,
   );
   // Without a stated number, as many as the most any prompt has: every uploaded image is scored, as `evaluate` does.
-  const perPrompt = new Map<string, number>();
-  for (const image of plan.images) perPrompt.set(image.promptId, Math.max(perPrompt.get(image.promptId) ?? 0, image.imageIndex + 1));
-  const imagesPerPrompt = request.imagesPerPrompt ?? Math.max(...perPrompt.values());
+  const imagesPerPrompt = request.imagesPerPrompt ?? totals.maxImagesPerPrompt;
   const same = { imageSetId: imageSet.id, promptSetId: request.promptSet.id, detector: request.detector, threshold: request.threshold, imagesPerPrompt, promptLimit: request.promptLimit } as const;
   if (!request.force) {
-    const finished = await services.prisma.run.findFirst({ where: { ...same, status: 'FINISHED' }, orderBy: { finishedAt: 'desc' } });
-    if (finished) return { run: finished, reused: true };
+    const reusable = await reusableRun(services.prisma, team, same);
+    if (reusable) return { run: reusable, reused: true };
   }
-  const run = await createRun(
-    services,
-    { id: randomUUID(), team, kind: 'EVALUATE_ONLY', benchmarkId: request.benchmark.id, seed: request.seed, rescoredFromId: request.rescoredFromId, ...same },
-    plan,
-  );
-  return { run, reused: false };
+  return createRun(services, { id: randomUUID(), team, kind: 'EVALUATE_ONLY', benchmarkId: request.benchmark.id, seed: request.seed, rescoredFromId: request.rescoredFromId, ...same }, same, request.force, totals);
 }
 
 /** rescoreRun: the source run's images evaluated again, with another detector or threshold. */
@@ -275,13 +297,28 @@ export async function rescoreRun(services: Services, team: Team, runId: string, 
   );
 }
 
-/** Generated images live under `runs/`; an upload registered there could claim (and later lose) a run's images. */
-const RESERVED_PREFIX = 'runs';
+/** Where uploads go: createUpload hands out `uploads/<32 hex digits>`, which nobody can guess or claim. */
+const UPLOAD_ROOT = 'uploads';
+/** Uploads a team may hold that are not registered yet as image sets. */
+export const MAX_PENDING_UPLOADS = 100;
 
-/** registerImageSet: images that `infsplign upload` put under `prefix`, as the team's image set. */
+/** createUpload: a fresh artifact prefix for the team's next image set (npx infsplign upload asks for it). */
+export async function createUpload(services: Services, team: Team): Promise<{ prefix: string; createdAt: Date }> {
+  return services.prisma.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT id FROM teams WHERE id = ${team.id}::uuid FOR UPDATE`;
+    const pending = await tx.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM uploads u WHERE u.team_id = ${team.id}::uuid AND NOT EXISTS (SELECT 1 FROM image_sets s WHERE s.artifact_prefix = u.prefix)`;
+    if (Number(pending[0].n) >= MAX_PENDING_UPLOADS) throw new ApiError('CONFLICT', `the team has ${pending[0].n} uploads not registered yet, the most it may have; register them (registerImageSet) first`);
+    return tx.upload.create({ data: { teamId: team.id, prefix: `${UPLOAD_ROOT}/${randomBytes(16).toString('hex')}` }, select: { prefix: true, createdAt: true } });
+  });
+}
+
+/** registerImageSet: the images that `infsplign upload` put under a prefix that createUpload gave the team, as the team's image set. */
 export async function registerImageSet(services: Services, team: Team, rawPrefix: unknown): Promise<ImageSet> {
   const prefix = parseInput(artifactKeySchema, rawPrefix, ['prefix']);
-  if (prefix === RESERVED_PREFIX || prefix.startsWith(`${RESERVED_PREFIX}/`)) throw inputError(['prefix'], `'${RESERVED_PREFIX}/' holds the images runs generate; upload to another prefix (infsplign upload picks uploads/...)`);
+  const upload = await services.prisma.upload.findUnique({ where: { prefix } });
+  if (!upload) throw inputError(['prefix'], `${prefix} is not a prefix the API handed out; ask createUpload for one and upload there (npx infsplign upload DIR does both)`);
+  if (upload.teamId !== team.id) throw new ApiError('FORBIDDEN', `prefix ${prefix} was handed to another team`);
   const existing = await services.prisma.imageSet.findUnique({ where: { artifactPrefix: prefix } });
   if (existing) throw new ApiError('CONFLICT', `prefix ${prefix} is already image set ${existing.id}`);
   let images: Map<number, number[]>;

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
 import { defaultParams } from '@infsplign/workers/contracts/method-params.ts';
 import { pino } from 'pino';
 import { startPostgres, type PostgresServer } from '../../../../test/support/postgres.ts';
@@ -33,6 +34,8 @@ export interface Harness {
   artifactDir: string;
   tokens: { alpha: string; beta: string };
   gql(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse>;
+  /** Asks createUpload for the team's prefix (as `infsplign upload` does) and puts `files` (name -> bytes) there; answers the prefix. */
+  upload(token: string, files: Record<string, Uint8Array>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -67,7 +70,7 @@ export async function startHarness(name: string, options: Partial<ApiServerOptio
     reconcileIntervalMs: 0,
     ...options,
   });
-  return {
+  const harness: Harness = {
     api,
     prisma,
     databaseUrl,
@@ -83,6 +86,14 @@ export async function startHarness(name: string, options: Partial<ApiServerOptio
       });
       return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse, 'status'>) };
     },
+    async upload(token, files) {
+      const created = await harness.gql('mutation { createUpload { prefix } }', {}, token);
+      if (!created.data?.createUpload) throw new Error(`createUpload: ${JSON.stringify(created.errors)}`);
+      const prefix = created.data.createUpload.prefix as string;
+      const store = new LocalArtifactStore(artifactDir);
+      for (const [name, bytes] of Object.entries(files)) await store.put(`${prefix}/${name}`, bytes);
+      return prefix;
+    },
     async close() {
       await api.close();
       await closePrisma(prisma);
@@ -91,6 +102,7 @@ export async function startHarness(name: string, options: Partial<ApiServerOptio
       rmSync(scratch, { recursive: true, force: true });
     },
   };
+  return harness;
 }
 
 /** Polls until `check` returns a value other than undefined (or the time is up). */

@@ -8,7 +8,7 @@ import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
 import { evaluateChunkJobSchema, generateChunkJobSchema } from '@infsplign/workers/contracts/jobs.ts';
 import { canonicalConfig, canonicalJson, configHash, defaultParams, resolveParams } from '@infsplign/workers/contracts/method-params.ts';
 import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
-import { chunkImages, chunkPrompts, chunkRange, evaluateJob, generateJob, imageKey, listImageSet, PlanError, type JobRun, type RunPlan } from '../../src/runs/plan.ts';
+import { chunkImages, chunkPrompts, chunkRange, evaluateJob, generateJob, imageKey, listImageSet, makePlan, PlanError, type JobRun } from '../../src/runs/plan.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'infsplign-plan-test-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -40,8 +40,8 @@ test('an image set is read by its {ID}_{K}.png names; other PNG names are an err
 test('the jobs a plan makes pass the contracts\' schemas', () => {
   const set = loadPrompts('visor-shapes', join(import.meta.dirname, '../../../../json_files/visor_shapes_eval.json'));
   const prompts = set.prompts.slice(0, 10).map((p, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, externalId: p.id, text: p.text, objects: p.objects, relation: p.relation, metadata: p.raw }));
-  const images = prompts.flatMap((p) => [0, 1].map((k) => ({ promptId: p.id, imageIndex: k, artifactKey: imageKey('runs/r1/images', p.externalId, k) })));
-  const plan: RunPlan = { prompts, images, chunks: 2 };
+  const plan = makePlan(prompts, prompts.map(() => [0, 1]), 'runs/r1/images');
+  assert.equal(plan.chunks, 2);
   const config = canonicalConfig('baseline', resolveParams(defaultParams('sd2')));
   const run: JobRun = {
     id: '11111111-1111-4111-8111-111111111111',
@@ -60,4 +60,18 @@ test('the jobs a plan makes pass the contracts\' schemas', () => {
   const evaluate = evaluateChunkJobSchema.parse(evaluateJob(run, 0, 2, chunkPrompts(plan, 0), chunkImages(plan, 0)));
   assert.equal(evaluate.images.length, 10);
   assert.equal(evaluate.round, 2);
+});
+
+test('a chunk\'s images are its own prompts\' images, each once, in (prompt, image) order, keyed by the image set', () => {
+  const prompts = Array.from({ length: 1001 }, (_, i) => ({ id: `p${i}`, externalId: 3 * i, text: '', objects: [], relation: null, metadata: null }));
+  // Prompts with 0, 1 or 2 images, as an uploaded set may have.
+  const plan = makePlan(prompts, prompts.map((_, i) => [0, 1].slice(0, i % 3)), 'uploads/x');
+  assert.equal(plan.imageCount, 1001 - 334 + 333);
+  const all = Array.from({ length: plan.chunks }, (_, c) => chunkImages(plan, c)).flat();
+  assert.equal(all.length, plan.imageCount);
+  assert.deepEqual(all, prompts.flatMap((p, i) => [0, 1].slice(0, i % 3).map((k) => ({ promptId: p.id, imageIndex: k, artifactKey: `uploads/x/${p.externalId}_${k}.png` }))));
+  for (let c = 0; c < plan.chunks; c++) {
+    const ids = new Set(chunkPrompts(plan, c).map((p) => p.id));
+    assert.ok(chunkImages(plan, c).every((image) => ids.has(image.promptId)));
+  }
 });

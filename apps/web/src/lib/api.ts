@@ -1,6 +1,7 @@
 /** Server-side reads from the API. Every call makes the page dynamic: the data is the API's, now. */
 import { headers } from 'next/headers';
 import { connection } from 'next/server';
+import { clientAddressHeaders } from './client-address';
 import { ApiError, postGraphQL } from './graphql';
 
 /** Where the API listens; read at request time so one build serves any deployment. */
@@ -10,7 +11,7 @@ export function apiUrl(): string {
 
 export async function query<T>(document: string, variables: Record<string, unknown> = {}): Promise<T> {
   await connection();
-  return postGraphQL<T>(`${apiUrl()}/graphql`, document, variables, { forwardedFor: (await headers()).get('x-forwarded-for') });
+  return postGraphQL<T>(`${apiUrl()}/graphql`, document, variables, { headers: clientAddressHeaders(await headers()) });
 }
 
 /** The data, or the ApiError to show in its place (pages render errors rather than throw them). */

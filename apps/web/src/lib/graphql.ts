@@ -28,14 +28,13 @@ interface GraphQLBody<T> {
 
 export interface RequestOptions {
   token?: string;
-  /** the browser's address as this app received it, so that the API's rate limits count per person */
-  forwardedFor?: string | null;
+  /** more headers: on the server, the browser's signed address (client-address.ts), so that the API's rate limits count per person */
+  headers?: Record<string, string>;
 }
 
-export async function postGraphQL<T>(url: string, query: string, variables: Record<string, unknown> = {}, { token, forwardedFor }: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+export async function postGraphQL<T>(url: string, query: string, variables: Record<string, unknown> = {}, { token, headers: extra = {} }: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
   if (token) headers.authorization = `Bearer ${token}`;
-  if (forwardedFor) headers['x-forwarded-for'] = forwardedFor;
   let response: Response;
   try {
     response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }), cache: 'no-store' });

@@ -1,14 +1,12 @@
-/** The mutations: each authenticates first, then validates, then writes. */
+/** The mutations on runs and image sets (tokens.ts has the tokens'): each authenticates first, then validates, then writes. */
 import { z } from 'zod';
-import { createToken } from '../../auth/tokens.ts';
 import { parseInput } from '../../errors.ts';
 import { cancelRun, deleteRun, retryRun } from '../../runs/control.ts';
-import { registerImageSet, rescoreRun, submitRun } from '../../runs/submit.ts';
+import { createUpload, registerImageSet, rescoreRun, submitRun } from '../../runs/submit.ts';
 import type { RequestContext } from '../context.ts';
 import { loadRun } from '../rows.ts';
 
 const idSchema = z.uuid('not a valid id');
-const tokenNameSchema = z.string().trim().min(1, 'a token needs a name').max(100);
 
 /** The run after a change, with what its fields read. */
 async function reloaded(ctx: RequestContext, id: string) {
@@ -21,6 +19,9 @@ export const mutationResolvers = {
       const team = await ctx.requireTeam();
       const { run, reused } = await submitRun(ctx.services, team, args.input);
       return { run: await reloaded(ctx, run.id), reused };
+    },
+    async createUpload(_: unknown, __: unknown, ctx: RequestContext) {
+      return createUpload(ctx.services, await ctx.requireTeam());
     },
     async registerImageSet(_: unknown, args: { prefix: unknown }, ctx: RequestContext) {
       return registerImageSet(ctx.services, await ctx.requireTeam(), args.prefix);
@@ -43,11 +44,6 @@ export const mutationResolvers = {
     async deleteRun(_: unknown, args: { id: unknown }, ctx: RequestContext) {
       const team = await ctx.requireTeam();
       return deleteRun(ctx.services, team, parseInput(idSchema, args.id, ['id']));
-    },
-    async createApiToken(_: unknown, args: { name: unknown }, ctx: RequestContext) {
-      const team = await ctx.requireTeam();
-      const created = await createToken(ctx.services.prisma, team.id, parseInput(tokenNameSchema, args.name, ['name']));
-      return { id: created.id, name: created.label, team, token: created.token };
     },
   },
 };

@@ -63,7 +63,14 @@ const imagesArgs = z.object({
   after: z.string().max(500).nullish(),
   filter: z.object({ correct: z.boolean().nullish(), relation: text.nullish(), object: text.nullish(), text: text.nullish() }).nullish(),
 });
-const imageCursor = z.tuple([z.number().int(), z.number().int()]);
+/** PostgreSQL's integer: a cursor's numbers beyond it are not of this listing (and would fail the statement). */
+const int32 = z.number().int().min(-0x80000000).max(0x7fffffff);
+const imageCursor = z.tuple([int32, int32]);
+
+/** `text` matched literally by LIKE/ILIKE: its `%`, `_` and `\` escaped (PostgreSQL's default escape character is `\`). */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
 
 /** Keyset condition for images after (prompt externalId, image index). */
 function imagesAfter(cursor: [number, number] | null): Prisma.ImageWhereInput {
@@ -86,7 +93,8 @@ async function images(args: unknown, { services: { prisma } }: RequestContext) {
   const prompt: Prisma.PromptWhereInput = {
     ...(f?.relation && { relation: f.relation }),
     ...(f?.object && { objects: { has: f.object } }),
-    ...(f?.text && { text: { contains: f.text, mode: 'insensitive' } }),
+    // Prisma's `contains` passes % and _ through to ILIKE as wildcards.
+    ...(f?.text && { text: { contains: likeLiteral(f.text), mode: 'insensitive' } }),
   };
   const where: Prisma.ImageWhereInput = {
     runId: run.id,

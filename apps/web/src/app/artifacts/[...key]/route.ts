@@ -1,11 +1,12 @@
-/** Images come from the API's artifact route; the API validates the key. */
+/** Images come from the API's artifact route, asked for with the browser's signed address; the API validates the key. */
 import { apiUrl } from '@/lib/api';
+import { clientAddressHeaders } from '@/lib/client-address';
 
-export async function GET(_request: Request, { params }: { params: Promise<{ key: string[] }> }): Promise<Response> {
+export async function GET(request: Request, { params }: { params: Promise<{ key: string[] }> }): Promise<Response> {
   const { key } = await params;
   const path = key.map(encodeURIComponent).join('/');
   try {
-    const answer = await fetch(`${apiUrl()}/artifacts/${path}`, { cache: 'no-store' });
+    const answer = await fetch(`${apiUrl()}/artifacts/${path}`, { cache: 'no-store', headers: clientAddressHeaders(request.headers) });
     const headers = new Headers();
     for (const name of ['content-type', 'cache-control', 'x-content-type-options']) {
       const value = answer.headers.get(name);
