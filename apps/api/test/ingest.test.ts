@@ -169,8 +169,15 @@ test('a run goes QUEUED → GENERATING → EVALUATING → FINISHED through the r
   assert.equal(board.data!.leaderboard[0].metrics[0].value, (expected.aggregates as any).OA);
 
   // The team's identical submission: its finished run comes back, unless forced.
-  const again = await h.gql(SUBMIT, { input: { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 2, limit: 10 } }, h.tokens.alpha);
+  const identical = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 2, limit: 10 };
+  const again = await h.gql(SUBMIT, { input: identical }, h.tokens.alpha);
   assert.deepEqual(again.data!.submitRun, { reused: true, run: { id, status: 'FINISHED' } });
+  // ... but not when it was scored under an older version of the benchmark's rules.
+  const { scorerVersion } = await h.prisma.run.update({ where: { id }, data: { scorerVersion: 'visor/0' }, select: { scorerVersion: true } });
+  const rescoredRules = await h.gql(SUBMIT, { input: identical }, h.tokens.alpha);
+  assert.equal(rescoredRules.data!.submitRun.reused, false, `a run scored by ${scorerVersion} was reused`);
+  await h.gql('mutation ($id: ID!) { cancelRun(runId: $id) { id } }', { id: rescoredRules.data!.submitRun.run.id }, h.tokens.alpha);
+  await h.prisma.run.update({ where: { id }, data: { scorerVersion: expected.scorer_version } });
   finishedRun = id;
 });
 

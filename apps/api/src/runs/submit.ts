@@ -20,6 +20,7 @@ import {
   resolveParams,
   type PartialMethodParams,
 } from '@infsplign/workers/contracts/method-params.ts';
+import { SCORER_VERSIONS } from '@infsplign/workers/evaluation/score.ts';
 import { isBenchmarkName, type BenchmarkName } from '@infsplign/workers/prompts/types.ts';
 import { z } from 'zod';
 import { ApiError, inputError, notFound, parseInput, type FieldPath } from '../errors.ts';
@@ -110,11 +111,14 @@ async function planOrInputError(services: Services, source: PlanSource, path: Fi
 /** What makes two submissions of a team the same run (the run's columns). */
 type SameRun = Prisma.RunWhereInput & Record<string, unknown>;
 
-/** The team's most recent identical FINISHED run, else its identical run still in flight. */
-async function reusableRun(tx: Pick<Services['prisma'], 'run'>, team: Team, same: SameRun): Promise<Run | null> {
+/**
+ * The team's most recent identical FINISHED run scored by the benchmark's current rules (a run scored
+ * under an older scorer version is not what the submission asks for), else its identical run still in flight.
+ */
+async function reusableRun(tx: Pick<Services['prisma'], 'run'>, team: Team, same: SameRun, benchmark: Benchmark): Promise<Run | null> {
   const where = { ...same, teamId: team.id };
   return (
-    (await tx.run.findFirst({ where: { ...where, status: 'FINISHED' }, orderBy: { finishedAt: 'desc' } })) ??
+    (await tx.run.findFirst({ where: { ...where, status: 'FINISHED', scorerVersion: SCORER_VERSIONS[benchmark.scoring] }, orderBy: { finishedAt: 'desc' } })) ??
     (await tx.run.findFirst({ where: { ...where, status: { in: [...ACTIVE_STATUSES] } }, orderBy: { createdAt: 'desc' } }))
   );
 }
@@ -143,13 +147,13 @@ interface NewRun {
  * and configuration, so that identical submissions arriving together make one run. Redis being down
  * leaves a FAILED run saying so, which retryRun re-enqueues; the submission itself succeeded.
  */
-async function createRun(services: Services, fields: NewRun, same: SameRun, force: boolean, totals: PlanTotals, generatedImageSet?: Prisma.ImageSetUncheckedCreateInput): Promise<SubmitResult> {
+async function createRun(services: Services, fields: NewRun, same: SameRun, benchmark: Benchmark, force: boolean, totals: PlanTotals, generatedImageSet?: Prisma.ImageSetUncheckedCreateInput): Promise<SubmitResult> {
   const { team, ...data } = fields;
   const existing = await services.prisma.$transaction(async (tx) => {
     if (!force) {
       // Held to the end of the transaction: an identical submission waits here, then finds this run.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify([team.id, same])}, 0))`;
-      const found = await reusableRun(tx, team, same);
+      const found = await reusableRun(tx, team, same, benchmark);
       if (found) return found;
     }
     if (generatedImageSet) await tx.imageSet.create({ data: generatedImageSet });
@@ -216,7 +220,7 @@ export async function submitRun(services: Services, team: Team, rawInput: unknow
   const imagesPerPrompt = input.imagesPerPrompt ?? benchmark.defaultImagesPerPrompt;
   const same = { kind: 'GENERATE_AND_EVALUATE', modelId: model.id, methodConfigId: methodConfig.id, promptSetId: promptSet.id, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt, promptLimit } as const;
   if (!input.force) {
-    const reusable = await reusableRun(services.prisma, team, same);
+    const reusable = await reusableRun(services.prisma, team, same, benchmark);
     if (reusable) return { run: reusable, reused: true };
   }
 
@@ -228,6 +232,7 @@ export async function submitRun(services: Services, team: Team, rawInput: unknow
     services,
     { id, team, ...same, benchmarkId: benchmark.id, methodId: method.id, imageSetId },
     same,
+    benchmark,
     input.force,
     totals,
     { id: imageSetId, kind: 'GENERATED', teamId: team.id, artifactPrefix: imageSetPrefix, imageCount: totals.images },
@@ -262,10 +267,10 @@ async function submitEvaluation(services: Services, team: Team, request: Evaluat
   const imagesPerPrompt = request.imagesPerPrompt ?? totals.maxImagesPerPrompt;
   const same = { imageSetId: imageSet.id, promptSetId: request.promptSet.id, detector: request.detector, threshold: request.threshold, imagesPerPrompt, promptLimit: request.promptLimit } as const;
   if (!request.force) {
-    const reusable = await reusableRun(services.prisma, team, same);
+    const reusable = await reusableRun(services.prisma, team, same, request.benchmark);
     if (reusable) return { run: reusable, reused: true };
   }
-  return createRun(services, { id: randomUUID(), team, kind: 'EVALUATE_ONLY', benchmarkId: request.benchmark.id, seed: request.seed, rescoredFromId: request.rescoredFromId, ...same }, same, request.force, totals);
+  return createRun(services, { id: randomUUID(), team, kind: 'EVALUATE_ONLY', benchmarkId: request.benchmark.id, seed: request.seed, rescoredFromId: request.rescoredFromId, ...same }, same, request.benchmark, request.force, totals);
 }
 
 /** rescoreRun: the source run's images evaluated again, with another detector or threshold. */
