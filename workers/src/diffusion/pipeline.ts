@@ -49,6 +49,8 @@ export interface GenerateOptions {
   /** Where prepared (guided) U-Nets are cached. */
   cacheDir: string;
   onProgress?: (done: number, total: number) => void;
+  /** checked before every denoising step: aborting stops the run there, with the signal's reason */
+  signal?: AbortSignal;
 }
 
 interface Item {
@@ -188,6 +190,7 @@ async function sampleBatch(options: GenerateOptions, sessions: Sessions, batch: 
   const anyGuided = batch.some((item) => item.weights);
 
   for (let i = 0; i < scheduler.timesteps.length; i++) {
+    options.signal?.throwIfAborted();
     const t = scheduler.timesteps[i]!;
     const input = new Float32Array(batch.length * size);
     z.forEach((zb, b) => input.set(scheduler.scaleModelInput(zb, i), b * size));

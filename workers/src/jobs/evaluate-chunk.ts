@@ -64,7 +64,13 @@ function imageScore(set: PromptSet, result: VisorImageResult | T2IImageResult | 
   }
 }
 
-export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore, onProgress: (done: number, total: number) => void = () => {}): Promise<Omit<ImagesEvaluated, 'worker'>> {
+export interface EvaluateChunkOptions {
+  onProgress?: (done: number, total: number) => void;
+  /** stops the chunk between images */
+  signal?: AbortSignal;
+}
+
+export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore, options: EvaluateChunkOptions = {}): Promise<Omit<ImagesEvaluated, 'worker'>> {
   const set = promptSetOf(job);
   const promptOf = new Map(job.prompts.map((p) => [p.promptId, p]));
   const dir = await mkdtemp(join(tmpdir(), 'infsplign-evaluate-'));
@@ -73,6 +79,7 @@ export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore,
     // through the very same code path as the CLI.
     const files: GeneratedImage[] = [];
     for (const image of job.images) {
+      options.signal?.throwIfAborted();
       const externalId = promptOf.get(image.promptId)!.externalId;
       const bytes = await store.get(image.artifactKey).catch((err: unknown) => {
         throw err instanceof ArtifactNotFoundError ? new PermanentJobError(`image ${image.imageIndex} of prompt ${image.promptId}: ${err.message}`) : err;
@@ -90,7 +97,7 @@ export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore,
     } catch (err) {
       throw new PermanentJobError((err as Error).message);
     }
-    const detected = await detectImages(detector, files, queries, onProgress);
+    const detected = await detectImages(detector, files, queries, options.onProgress, options.signal);
     const scored = scoreImages(job.benchmark, set, detected, { threshold: job.threshold });
 
     const key = (prompt: number, image: number) => `${prompt}_${image}`;

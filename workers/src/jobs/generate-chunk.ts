@@ -24,6 +24,8 @@ export interface GenerateChunkOptions {
   /** models/registry.json, or another registry (tests) */
   registryFile?: string;
   onProgress?: (done: number, total: number) => void;
+  /** stops the chunk between denoising steps */
+  signal?: AbortSignal;
 }
 
 export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore, options: GenerateChunkOptions = {}): Promise<Omit<ImagesGenerated, 'worker'>> {
@@ -64,6 +66,7 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
       // the CLI's cache (INFSPLIGN_CACHE moves it), so a guided U-Net prepared once serves both
       cacheDir: GUIDED_CACHE,
       onProgress: options.onProgress,
+      signal: options.signal,
     });
     const images: ImagesGenerated['images'] = [];
     for (const record of manifest.images) {
