@@ -14,7 +14,7 @@ import { summarizeModel } from '../onnx/inspect.ts';
 import { loadModel, saveModel } from '../onnx/model-io.ts';
 import { DataType, type Dim, type ModelProto, create, NodeProtoSchema, valueInfo, describeValueInfo } from '../onnx/proto.ts';
 import { inferTypes } from '../onnx/type-inference.ts';
-import { matchesLayer } from './layers.ts';
+import { selectLayers } from './layers.ts';
 import { buildLossGraph, type LossLayer, type LossParams } from './loss-graph.ts';
 import { RELATIONS } from './relations.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
@@ -70,7 +70,7 @@ export function buildGuidedUnet(model: ModelProto, spec: GuidanceSpec): GuidedUn
   graph.proto.input[graph.proto.input.indexOf(latentInfo)] = valueInfo(latent, declared.elemType ?? DataType.FLOAT, [dims[0] ?? 'batch', dims[1] ?? null, spec.latentHeight, spec.latentWidth]);
   const types = inferTypes(graph);
 
-  const selected = summary.crossAttention.filter((a) => matchesLayer(a.block, spec.layers));
+  const selected = selectLayers(summary.crossAttention, spec.layers);
   if (selected.length === 0) {
     throw new Error(`no cross-attention layer matches ${spec.layers.join(', ')} (the model has: ${summary.crossAttention.map((a) => a.block).join(', ') || 'none'})`);
   }
