@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ArtifactNotFoundError, type ArtifactStore } from '../artifacts/store.ts';
 import type { EvaluateChunkJob, ImageScore, ImagesEvaluated } from '../contracts/jobs.ts';
 import type { Detection } from '../evaluation/detection.ts';
-import { createDetector } from '../evaluation/detectors/detector.ts';
+import { createRegisteredDetector, UnknownDetectorError } from '../evaluation/detectors/registry.ts';
 import type { GeneratedImage } from '../evaluation/generated-images.ts';
 import { assertDetectorCovers, detectImages, detectorQueries } from '../evaluation/run-detector.ts';
 import { scoreImages } from '../evaluation/score.ts';
@@ -65,6 +65,8 @@ function imageScore(set: PromptSet, result: VisorImageResult | T2IImageResult | 
 }
 
 export interface EvaluateChunkOptions {
+  /** models/detectors.json, or another registry (tests) */
+  detectorRegistryFile?: string;
   onProgress?: (done: number, total: number) => void;
   /** stops the chunk between images */
   signal?: AbortSignal;
@@ -91,7 +93,9 @@ export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore,
 
     const source = `run ${job.runId} chunk ${job.chunk}`;
     const queries = detectorQueries(set);
-    const detector = await createDetector(job.detector, { threshold: reportingThreshold(job.benchmark, job.threshold) });
+    const detector = await createRegisteredDetector(job.detector, { threshold: reportingThreshold(job.benchmark, job.threshold) }, options.detectorRegistryFile).catch((err: unknown) => {
+      throw err instanceof UnknownDetectorError ? new PermanentJobError(err.message) : err;
+    });
     try {
       assertDetectorCovers(detector, queries, files, source);
     } catch (err) {
@@ -108,7 +112,7 @@ export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore,
       runId: job.runId,
       chunk: job.chunk,
       round: job.round,
-      detector: detector.name,
+      detector: job.detector,
       threshold: scored.threshold,
       scorerVersion: scored.scorer_version,
       images: job.images.map((image) => {

@@ -12,7 +12,7 @@ import { GUIDED_CACHE } from '../cli/commands/generate.ts';
 import { canonicalConfig, configHash, defaultParams, MethodParamsError, resolveParams } from '../contracts/method-params.ts';
 import type { GenerateChunkJob, GuidanceTrace, ImagesGenerated } from '../contracts/jobs.ts';
 import { readModelFolder } from '../diffusion/model-folder.ts';
-import { resolveModel } from '../diffusion/model-registry.ts';
+import { registeredModel, UnknownModelError } from '../diffusion/model-registry.ts';
 import type { ImageRecord } from '../diffusion/manifest.ts';
 import { generate, imageFileName } from '../diffusion/pipeline.ts';
 import { ensureDeviceAvailable } from '../diffusion/providers.ts';
@@ -31,8 +31,9 @@ export interface GenerateChunkOptions {
 export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore, options: GenerateChunkOptions = {}): Promise<Omit<ImagesGenerated, 'worker'>> {
   let folder;
   try {
-    folder = readModelFolder(resolveModel(job.model, options.registryFile));
+    folder = readModelFolder(registeredModel(job.model, options.registryFile));
   } catch (err) {
+    if (err instanceof UnknownModelError) throw new PermanentJobError(err.message);
     throw new PermanentJobError(`model ${job.model}: ${(err as Error).message}`);
   }
   const method = job.config.method;

@@ -72,7 +72,11 @@ describe('job payload contracts', () => {
     assert.match(problem(evaluateChunkJobSchema, evaluateJob({ images: [{ promptId: 'p9', imageIndex: 0, artifactKey: 'a/0_0.png' }] })), /^job: images\[0\]\.promptId: prompt p9 is not among the job's prompts/);
     assert.match(problem(evaluateChunkJobSchema, evaluateJob({ images: [{ promptId: 'p1', imageIndex: 0, artifactKey: 'a/0_0.png' }, { promptId: 'p1', imageIndex: 0, artifactKey: 'a/0_0.png' }] })), /appears twice/);
     assert.match(problem(evaluateChunkJobSchema, evaluateJob({ images: [{ promptId: 'p1', imageIndex: 0, artifactKey: 'a/../../etc/passwd' }] })), /invalid artifact key/);
-    assert.match(problem(evaluateChunkJobSchema, evaluateJob({ detector: 'yolo' })), /detector is shapes, owlvit:PATH or coco:PATH/);
+    assert.equal(evaluateChunkJobSchema.safeParse(evaluateJob({ detector: 'owlvit-large' })).success, true, 'a registry name');
+    // a path names a file on the worker: refused, and alike whether the file exists or not
+    const pathProblem = "job: detector: a detector is shapes or a name from the workers' detector registry (letters, digits, ., _, -), not a path";
+    for (const detector of ['coco:/etc/passwd', 'coco:/nonexistent/x', 'owlvit:models/owlvit', '../x', 'a/b']) assert.equal(problem(evaluateChunkJobSchema, evaluateJob({ detector })), pathProblem, detector);
+    assert.equal(problem(evaluateChunkJobSchema, evaluateJob({ detector: 'd'.repeat(65) })), 'job: detector: a detector name is at most 64 characters');
     assert.match(problem(evaluateChunkJobSchema, evaluateJob({ threshold: 1 })), /^job: threshold:/);
   });
 
