@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { joinKey } from '../artifacts/keys.ts';
 import type { ArtifactStore } from '../artifacts/store.ts';
-import { GUIDED_CACHE } from '../cli/commands/generate.ts';
 import { canonicalConfig, configHash, defaultParams, MethodParamsError, resolveParams } from '../contracts/method-params.ts';
 import type { GenerateChunkJob, GuidanceTrace, ImagesGenerated } from '../contracts/jobs.ts';
 import { readModelFolder } from '../diffusion/model-folder.ts';
@@ -16,6 +15,7 @@ import { registeredModel, UnknownModelError } from '../diffusion/model-registry.
 import type { ImageRecord } from '../diffusion/manifest.ts';
 import { generate, imageFileName } from '../diffusion/pipeline.ts';
 import { ensureDeviceAvailable } from '../diffusion/providers.ts';
+import { guidedCacheFromEnv } from '../guidance/guided-cache.ts';
 import { findRelationInText } from '../guidance/relations.ts';
 import { decodePng } from '../image/png.ts';
 import { PermanentJobError } from './errors.ts';
@@ -64,8 +64,8 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
       device: job.device,
       outDir: dir,
       resume: false,
-      // the CLI's cache (INFSPLIGN_CACHE moves it), so a guided U-Net prepared once serves both
-      cacheDir: GUIDED_CACHE,
+      // the CLI's cache (INFSPLIGN_CACHE moves it, INFSPLIGN_CACHE_MAX_BYTES bounds it), so a guided U-Net prepared once serves both
+      cache: guidedCacheFromEnv(),
       onProgress: options.onProgress,
       signal: options.signal,
     });
