@@ -72,9 +72,9 @@ export const generatePromptSchema = z.strictObject({
   promptId: dbIdSchema,
   /** the benchmark's own prompt id (VISOR unique_id, line index): the `{ID}` of `{ID}_{K}.png` */
   externalId: z.number().int().min(0),
-  text: z.string().min(1).max(2000),
+  text: z.string().min(1).max(1000),
   /** subject then reference, as the prompt loaders give them */
-  objects: z.array(z.string().min(1)).min(1).max(8),
+  objects: z.array(z.string().min(1).max(200)).min(1).max(8),
   /** null when the benchmark record names none; the worker then looks for one in the text, as `generate` does */
   relation: z.enum(RELATIONS).nullable(),
 });
