@@ -64,6 +64,9 @@ describe('job payload contracts', () => {
     assert.match(problem(generateChunkJobSchema, generateJob({ model: '../models/x' })), /^job: model: a model name/);
     assert.match(problem(generateChunkJobSchema, generateJob({ imageSetPrefix: '/abs/path' })), /^job: imageSetPrefix: invalid artifact key/);
     assert.match(problem(generateChunkJobSchema, generateJob({ runId: 'a:b' })), /^job: runId: an id is/);
+    const prompt = generateJob().prompts[0]!;
+    assert.match(problem(generateChunkJobSchema, generateJob({ prompts: [{ ...prompt, text: 'a'.repeat(1001) }] })), /^job: prompts\[0\]\.text: Too big/);
+    assert.match(problem(generateChunkJobSchema, generateJob({ prompts: [{ ...prompt, objects: ['apple', 'b'.repeat(201)] }] })), /^job: prompts\[0\]\.objects\[1\]: Too big/);
   });
 
   test('evaluate jobs check each prompt record against the benchmark and each image against the prompts', () => {
