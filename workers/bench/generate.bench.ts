@@ -36,6 +36,8 @@ import { parseSchedulerConfig } from '../src/diffusion/schedulers/config.ts';
 import { createScheduler } from '../src/diffusion/schedulers/scheduler.ts';
 import { encodePrompts, type PromptEncoding } from '../src/diffusion/text-encoder.ts';
 import { GUIDED_IO, prepareGuidedUnet, type PreparedGuidance } from '../src/guidance/prepare.ts';
+import { DEFAULT_CACHE_MAX_BYTES, type GuidedCache } from '../src/guidance/guided-cache.ts';
+import { lossValueFeeds } from '../src/guidance/loss-evaluation.ts';
 import { relationOneHot, RELATIONS } from '../src/guidance/relations.ts';
 import { objectTokenSpans, tokenWeights } from '../src/guidance/token-spans.ts';
 import type { Relation } from '../src/prompts/types.ts';
@@ -123,9 +125,14 @@ function guidedCacheDir(): string {
   return join(BENCH_DIR, 'guided');
 }
 
+const guidedCache = (): GuidedCache => ({ dir: guidedCacheDir(), maxBytes: DEFAULT_CACHE_MAX_BYTES });
+
+/** The guided U-Net, unpinned at once: the bench's cache is never over its bound. */
 function prepare(folder: ModelFolder, params: MethodParams): PreparedGuidance {
   const { height, width } = folder.unet.latent;
-  return prepareGuidedUnet(folder.unet.file, { layers: params.layers, params, latentHeight: height, latentWidth: width, latentInput: folder.unet.sample.name }, guidedCacheDir());
+  const prepared = prepareGuidedUnet(folder.unet.file, { layers: params.layers, params, latentHeight: height, latentWidth: width, latentInput: folder.unet.sample.name }, guidedCache());
+  prepared.unpin();
+  return prepared;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,6 +240,7 @@ async function child(dir: string, threads: number, batch: number): Promise<Child
     [GUIDED_IO.tokenWeights]: new ort.Tensor('float32', weights, [batch, 2, prepared.tokens]),
     [GUIDED_IO.relation]: new ort.Tensor('float32', relation, [batch, RELATIONS.length]),
     [GUIDED_IO.promptWeight]: new ort.Tensor('float32', new Float32Array(batch).fill(1), [batch]),
+    ...lossValueFeeds(params, (name) => GUIDED_IO.values[name]),
   };
   const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), 'bench-generate-profile-')) : null;
   const options = (prefix: string): ort.InferenceSession.SessionOptions => ({

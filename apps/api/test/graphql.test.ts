@@ -89,6 +89,17 @@ test('invalid input is refused with field paths, and writes nothing', async () =
   assert.deepEqual(missing.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'method']);
   const detector = await h.gql(SUBMIT, { input: baselineInput({ detector: '../etc/passwd' }) }, h.tokens.alpha);
   assert.deepEqual(detector.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'detector']);
+  // A path would name a file on a worker: refused at submission, alike whether the file exists there or not.
+  const [existing, absent] = await Promise.all(['coco:/etc/passwd', 'coco:/nonexistent/x'].map((d) => h.gql(SUBMIT, { input: baselineInput({ detector: d }) }, h.tokens.alpha)));
+  assert.deepEqual(existing.errors?.[0].extensions?.fieldErrors, absent.errors?.[0].extensions?.fieldErrors);
+  assert.match(existing.errors![0].message, /^input\.detector: a detector is shapes or a name from the workers' detector registry/);
+  // Layer patterns are never regular expressions (one kept a worker busy for a minute), and parameters are bounded.
+  const regex = await h.gql(SUBMIT, { input: baselineInput({ method: 'infsplign', params: { layers: ['/tran(([a-z0-9_]+[.]?)+)+X$/'] } }) }, h.tokens.alpha);
+  assert.deepEqual(regex.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'params', 'layers', 0]);
+  assert.match(regex.errors![0].message, /regular expressions are not accepted/);
+  const huge = await h.gql(SUBMIT, { input: baselineInput({ method: 'infsplign', params: { layers: Array.from({ length: 100 }, () => 'a'.repeat(200)) } }) }, h.tokens.alpha);
+  assert.deepEqual(huge.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'params']);
+  assert.match(huge.errors![0].message, /over the limit of 16384/);
   const consistency = await h.gql(SUBMIT, { input: baselineInput({ method: 'infsplign', params: { steps: 4, guide_steps: [0, 9] } }) }, h.tokens.alpha);
   assert.deepEqual(consistency.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'params']);
   assert.match(consistency.errors![0].message, /guide_steps/);
@@ -257,7 +268,7 @@ test('finished runs for the tests below: baselines and InfSplign runs of one mod
   runs.significant = await finishedRun({ seed: 5, method: 'infsplign' }, allCorrect);
   runs.noise = await finishedRun({ seed: 5, method: 'infsplign', params: { guidance_weight: 10 } }, firstCorrectAndOneMore);
   runs.otherThreshold = await finishedRun({ seed: 5, method: 'infsplign', threshold: 0.3 }, allCorrect);
-  runs.otherDetector = await finishedRun({ seed: 5, method: 'infsplign', detector: 'coco:/models/detector.onnx' }, allCorrect);
+  runs.otherDetector = await finishedRun({ seed: 5, method: 'infsplign', detector: 'yolov8x' }, allCorrect);
 });
 
 test('Image.guidance: an InfSplign image\'s trace by denoising step; null for a baseline\'s', async () => {

@@ -72,9 +72,9 @@ export const generatePromptSchema = z.strictObject({
   promptId: dbIdSchema,
   /** the benchmark's own prompt id (VISOR unique_id, line index): the `{ID}` of `{ID}_{K}.png` */
   externalId: z.number().int().min(0),
-  text: z.string().min(1).max(2000),
+  text: z.string().min(1).max(1000),
   /** subject then reference, as the prompt loaders give them */
-  objects: z.array(z.string().min(1)).min(1).max(8),
+  objects: z.array(z.string().min(1).max(200)).min(1).max(8),
   /** null when the benchmark record names none; the worker then looks for one in the text, as `generate` does */
   relation: z.enum(RELATIONS).nullable(),
 });
@@ -131,8 +131,14 @@ export const evaluateImageSchema = z.strictObject({
   artifactKey: artifactKeySchema,
 });
 
-/** A detector spec as `createDetector` reads it: shapes, owlvit:PATH, coco:PATH (paths on the worker's machine). */
-export const detectorSpecSchema = z.string().regex(/^(shapes|(owlvit|coco):[^\0\n]{1,500})$/, 'a detector is shapes, owlvit:PATH or coco:PATH');
+/**
+ * A detector as a run and its jobs name it: `shapes` or a name from the workers' detector registry
+ * (evaluation/detectors/registry.ts), never a path on a worker (the CLI's owlvit:PATH, coco:PATH).
+ */
+export const detectorSpecSchema = z
+  .string()
+  .max(64, 'a detector name is at most 64 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "a detector is shapes or a name from the workers' detector registry (letters, digits, ., _, -), not a path");
 
 export const evaluateChunkJobSchema = z
   .strictObject({

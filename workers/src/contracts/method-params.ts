@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { layerPatternProblem, MAX_LAYER_PATTERN_LENGTH } from '../guidance/layers.ts';
 import { describeZodError } from '../util/read-data-file.ts';
 
 export const MODEL_FAMILIES = ['sd1', 'sd2', 'sdxl', 'custom'] as const;
@@ -26,26 +27,25 @@ export const TOKEN_ALIGNMENTS = ['correct', 'reference'] as const;
 /** The most denoising steps a run may ask for: the schedulers' 1000 training timesteps. */
 export const MAX_STEPS = 1000;
 
+/** The most layer patterns a configuration may list. */
+export const MAX_LAYER_PATTERNS = 100;
+/** The most bytes of JSON a set of method parameters may take (they are stored with every run). */
+export const MAX_PARAMS_JSON_BYTES = 16 * 1024;
+
 /**
- * A layer pattern as the guidance code reads it (docs/method.md module paths, `*` within a segment,
- * `{a,b}` alternatives, or a `/regex/flags`); checked here only for what can be checked without a
- * model: that it is not blank and that a regex compiles.
+ * A layer pattern as the guidance code reads it (guidance/layers.ts: docs/method.md module paths, `*`
+ * within a segment, `{a,b}` alternatives; never a regular expression); checked here for what can be
+ * checked without a model: its length and syntax.
  */
 const layerPatternSchema = z
   .string()
+  .max(MAX_LAYER_PATTERN_LENGTH, `a layer pattern is at most ${MAX_LAYER_PATTERN_LENGTH} characters`)
   .trim()
   .min(1, 'a layer pattern must not be empty')
   .superRefine((pattern, ctx) => {
-    const regex = /^\/(.*)\/([a-z]*)$/.exec(pattern);
-    if (!regex) {
-      if (/\s/.test(pattern)) ctx.addIssue({ code: 'custom', message: `layer pattern '${pattern}' contains whitespace` });
-      return;
-    }
-    try {
-      new RegExp(regex[1]!, regex[2]);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `layer pattern ${pattern} is not a valid regular expression (${(err as Error).message})` });
-    }
+    if (pattern.length === 0 || pattern.length > MAX_LAYER_PATTERN_LENGTH) return; // said above
+    const problem = layerPatternProblem(pattern);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
 const stepIndex = z.number().int().min(0).max(MAX_STEPS);
@@ -57,7 +57,7 @@ const paramShape = {
   scheduler: z.enum(SCHEDULERS),
   /** [start, end): the steps i with start <= i < end are guided. */
   guide_steps: z.tuple([stepIndex, stepIndex]).refine(([start, end]) => start <= end, 'the start of [start, end) must not exceed its end'),
-  layers: z.array(layerPatternSchema).min(1, 'at least one layer pattern is needed'),
+  layers: z.array(layerPatternSchema).min(1, 'at least one layer pattern is needed').max(MAX_LAYER_PATTERNS, `at most ${MAX_LAYER_PATTERNS} layer patterns`),
   map_size: z.number().int().min(1).max(1024),
   loss_type: z.enum(ACTIVATIONS),
   alpha: z.number(),
@@ -80,8 +80,18 @@ const strictParams = z.strictObject(paramShape, {
   error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown parameter ${issue.keys.map((k) => `'${k}'`).join(', ')} (known: ${PARAM_NAMES.join(', ')})` : undefined),
 });
 
-/** Some parameters, e.g. `--params` or `infsplign.json`: unknown keys are errors. */
-export const partialMethodParamsSchema = strictParams.partial();
+/** Some parameters as an object schema (to pick from, or to describe as JSON Schema). */
+export const partialMethodParamsObject = strictParams.partial();
+
+/**
+ * Some parameters, e.g. `--params`, `infsplign.json` or a submission's: unknown keys are errors,
+ * and so is more than MAX_PARAMS_JSON_BYTES of JSON, before anything else is looked at.
+ */
+export const partialMethodParamsSchema = z.preprocess((value, ctx) => {
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
+  if (bytes > MAX_PARAMS_JSON_BYTES) ctx.addIssue({ code: 'custom', input: value, message: `method parameters are ${bytes} bytes of JSON, over the limit of ${MAX_PARAMS_JSON_BYTES}` });
+  return value;
+}, partialMethodParamsObject);
 
 /** Every parameter, consistent with each other. */
 export const methodParamsSchema = strictParams.superRefine((params, ctx) => {

@@ -6,10 +6,12 @@
  * per image. The baseline (s = 0) never loads the guided model.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { canonicalConfig, configHash, type Method, type MethodParams } from '../contracts/method-params.ts';
-import { GUIDED_IO, prepareGuidedUnet, modelContentHash, type PreparedGuidance } from '../guidance/prepare.ts';
+import { entryExists, type GuidedCache } from '../guidance/guided-cache.ts';
+import { lossValueFeeds } from '../guidance/loss-evaluation.ts';
+import { GUIDED_IO, prepareGuidedUnet, modelContentHash, type GuidanceSpec, type PreparedGuidance } from '../guidance/prepare.ts';
 import { relationOneHot, RELATIONS } from '../guidance/relations.ts';
 import { objectTokenSpans, tokenWeights, ObjectNotFoundError } from '../guidance/token-spans.ts';
 import { encodePng } from '../image/png.ts';
@@ -47,8 +49,10 @@ export interface GenerateOptions {
   outDir: string;
   resume: boolean;
   /** Where prepared (guided) U-Nets are cached. */
-  cacheDir: string;
+  cache: GuidedCache;
   onProgress?: (done: number, total: number) => void;
+  /** checked before every denoising step: aborting stops the run there, with the signal's reason */
+  signal?: AbortSignal;
 }
 
 interface Item {
@@ -106,6 +110,24 @@ function conditioning(folder: ModelFolder, encoding: PromptEncoding, rows: numbe
 /** Pixels per latent cell of the Stable Diffusion VAEs (SDXL's time_ids are in pixels). */
 const VAE_DOWNSAMPLING = 8;
 
+/**
+ * A session on the guided U-Net, prepared or found in the cache, whose entry stays pinned until the
+ * session is open. Should another process remove it all the same (a narrow race), it is prepared again.
+ */
+export async function openGuidedUnet(unetFile: string, spec: GuidanceSpec, cache: GuidedCache, device: Device): Promise<{ session: ort.InferenceSession; prepared: PreparedGuidance }> {
+  for (let attempt = 1; ; attempt++) {
+    const prepared = prepareGuidedUnet(unetFile, spec, cache);
+    try {
+      return { session: await createSession(prepared.path, device), prepared };
+    } catch (err) {
+      if (entryExists(dirname(prepared.path))) throw err;
+      if (attempt === 3) throw new Error(`the guided U-Net's cache entry keeps being removed before it can be opened; is ${cache.dir} too small for it (INFSPLIGN_CACHE_MAX_BYTES)?`);
+    } finally {
+      prepared.unpin();
+    }
+  }
+}
+
 export async function generate(options: GenerateOptions): Promise<Manifest> {
   const { folder, params, outDir } = options;
   const guided = options.method === 'infsplign';
@@ -129,8 +151,7 @@ export async function generate(options: GenerateOptions): Promise<Manifest> {
     vae: folder.vaeDecoder ? await createSession(folder.vaeDecoder.file, options.device) : null,
   };
   if (guided) {
-    const prepared = prepareGuidedUnet(folder.unet.file, { layers: params.layers, params, latentHeight: height, latentWidth: width, latentInput: folder.unet.sample.name }, options.cacheDir);
-    sessions.guided = { session: await createSession(prepared.path, options.device), prepared };
+    sessions.guided = await openGuidedUnet(folder.unet.file, { layers: params.layers, params, latentHeight: height, latentWidth: width, latentInput: folder.unet.sample.name }, options.cache, options.device);
   }
 
   const texts = options.prompts.map((p) => p.text);
@@ -186,8 +207,10 @@ async function sampleBatch(options: GenerateOptions, sessions: Sessions, batch: 
   const sampleType = folder.unet.sample.type as FloatType;
   const [guideStart, guideEnd] = params.guide_steps;
   const anyGuided = batch.some((item) => item.weights);
+  const valueFeeds = lossValueFeeds(params, (name) => GUIDED_IO.values[name]);
 
   for (let i = 0; i < scheduler.timesteps.length; i++) {
+    options.signal?.throwIfAborted();
     const t = scheduler.timesteps[i]!;
     const input = new Float32Array(batch.length * size);
     z.forEach((zb, b) => input.set(scheduler.scaleModelInput(zb, i), b * size));
@@ -209,6 +232,7 @@ async function sampleBatch(options: GenerateOptions, sessions: Sessions, batch: 
         promptWeight[b] = item.weights ? 1 : 0;
       });
       const out = await predict(session, condInputs, {
+        ...valueFeeds,
         [GUIDED_IO.tokenWeights]: new ort.Tensor('float32', weights, [batch.length, 2, tokens]),
         [GUIDED_IO.relation]: new ort.Tensor('float32', relation, [batch.length, RELATIONS.length]),
         [GUIDED_IO.promptWeight]: new ort.Tensor('float32', promptWeight, [batch.length]),

@@ -40,9 +40,11 @@ export async function detectImages(
   images: readonly GeneratedImage[],
   queries: ReadonlyMap<number, string[]>,
   onProgress: (done: number, total: number) => void = () => {},
+  signal?: AbortSignal,
 ): Promise<ImageDetections[]> {
   const results: ImageDetections[] = [];
   for (const file of images) {
+    signal?.throwIfAborted();
     const image = readPng(file.path);
     const detections = await detector.detect(image, queries.get(file.prompt) ?? []).catch((err: unknown) => {
       throw new Error(`${file.path}: ${err instanceof Error ? err.message : String(err)}`);

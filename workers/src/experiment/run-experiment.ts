@@ -14,6 +14,7 @@ import { evaluateImageFolder } from '../evaluation/evaluate-folder.ts';
 import { scoredPromptIds } from '../evaluation/scored-prompts.ts';
 import type { ScoreResult } from '../evaluation/score.ts';
 import { findRelationInText } from '../guidance/relations.ts';
+import type { GuidedCache } from '../guidance/guided-cache.ts';
 import type { PromptSet } from '../prompts/load.ts';
 import type { BenchmarkName } from '../prompts/types.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
@@ -38,7 +39,7 @@ export interface ExperimentOptions {
   detector: string;
   threshold: number;
   outDir: string;
-  cacheDir: string;
+  cache: GuidedCache;
   onProgress?: (config: string, done: number, total: number) => void;
 }
 
@@ -107,7 +108,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       device: options.device,
       outDir: dir,
       resume: true,
-      cacheDir: options.cacheDir,
+      cache: options.cache,
       onProgress: (done, total) => options.onProgress?.(config.name, done, total),
     });
     for (const failure of manifest.failures) notes.push(`${config.name}: prompt ${failure.prompt} not generated: ${failure.reason}`);

@@ -11,7 +11,7 @@ import { serializeModel } from '../onnx/model-io.ts';
 import { DataType, create, NodeProtoSchema, valueInfo } from '../onnx/proto.ts';
 import { inferTypes } from '../onnx/type-inference.ts';
 import type { Relation } from '../prompts/types.ts';
-import { buildLossGraph, type LossParams } from './loss-graph.ts';
+import { buildLossGraph, LOSS_VALUES, type LossParams, type LossValueName } from './loss-graph.ts';
 import { relationOneHot, RELATIONS } from './relations.ts';
 import { tokenWeights } from './token-spans.ts';
 
@@ -42,6 +42,11 @@ export interface LossReport {
   layers: Array<{ name: string; spatial: number; energy: number; total: number }>;
 }
 
+/** The loss values as the graph's scalar inputs, named by `inputName`. */
+export function lossValueFeeds(params: LossParams, inputName: (name: LossValueName) => string): Record<string, ort.Tensor> {
+  return Object.fromEntries(LOSS_VALUES.map((name) => [inputName(name), new ort.Tensor('float32', Float32Array.of(params[name]), [])]));
+}
+
 export async function evaluateLoss(maps: MapsFile, relation: Relation | null, params: LossParams): Promise<LossReport> {
   const tokens = maps.layers[0]!.tokens;
   const model = buildModel({
@@ -51,6 +56,7 @@ export async function evaluateLoss(maps: MapsFile, relation: Relation | null, pa
       { name: 'token_weights', type: DataType.FLOAT, dims: [1, 2, tokens] },
       { name: 'relation', type: DataType.FLOAT, dims: [1, RELATIONS.length] },
       { name: 'prompt_weight', type: DataType.FLOAT, dims: [1] },
+      ...LOSS_VALUES.map((name) => ({ name, type: DataType.FLOAT, dims: [] })),
     ],
     outputs: [],
     nodes: [],
@@ -58,7 +64,8 @@ export async function evaluateLoss(maps: MapsFile, relation: Relation | null, pa
   const graph = Graph.of(model);
   const b = new GradBuilder(graph, inferTypes(graph), DEFAULT_OPSET);
   const layers = maps.layers.map((l, k) => ({ name: l.name, probs: `probs_${k}`, height: l.height, width: l.width }));
-  const out = buildLossGraph(b, layers, { tokenWeights: 'token_weights', relation: 'relation', promptWeight: 'prompt_weight' }, params, false);
+  const values = Object.fromEntries(LOSS_VALUES.map((name) => [name, name])) as Record<LossValueName, string>;
+  const out = buildLossGraph(b, layers, { tokenWeights: 'token_weights', relation: 'relation', promptWeight: 'prompt_weight', values }, params, false);
   const named: Array<[string, string]> = [[out.loss, 'loss'], ...out.layers.flatMap((l, k): Array<[string, string]> => [[l.spatial, `spatial_${k}`], [l.energy, `energy_${k}`], [l.total, `total_${k}`]])];
   for (const [value, name] of named) {
     b.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: `/report/${name}`, input: [value], output: [name] }));
@@ -70,6 +77,7 @@ export async function evaluateLoss(maps: MapsFile, relation: Relation | null, pa
     token_weights: new ort.Tensor('float32', tokenWeights(maps.objects.map((o) => o.tokens), tokens), [1, 2, tokens]),
     relation: new ort.Tensor('float32', Float32Array.from(relationOneHot(relation)), [1, RELATIONS.length]),
     prompt_weight: new ort.Tensor('float32', Float32Array.from([1]), [1]),
+    ...lossValueFeeds(params, (name) => name),
   };
   maps.layers.forEach((l, k) => (feeds[`probs_${k}`] = new ort.Tensor('float32', Float32Array.from(l.probs), [1, l.height * l.width, tokens])));
   const result = await session.run(feeds);

@@ -1,11 +1,13 @@
 /**
  * The InfSplign loss (docs/method.md §2) as an ONNX subgraph on attention probabilities, so that the
- * engine can differentiate it together with the U-Net. Token positions, relation and per-prompt
- * weights are run-time inputs: one prepared graph serves every prompt. Shapes, per batch of B
- * prompts with T tokens:
+ * engine can differentiate it together with the U-Net. Token positions, relation, per-prompt
+ * weights and the loss's values (alpha, margin, slope, lambdas) are run-time inputs: one prepared
+ * graph serves every prompt and every setting of those values; only the loss's structure (map
+ * size, activation, strategies) is built in. Shapes, per batch of B prompts with T tokens:
  *   tokenWeights [B, 2, T]  object k's map is sum_t w[b,k,t] P[b,:,t] (1/n on its n tokens)
  *   relation     [B, 5]     one-hot over RELATIONS; all zero: no spatial term ("and" prompts)
  *   promptWeight [B]        1 to guide the prompt, 0 to leave it alone
+ *   values       []         one float scalar per LOSS_VALUES name
  */
 import type { GradBuilder } from '../onnx/autodiff/builder.ts';
 import type { MethodParams } from '../contracts/method-params.ts';
@@ -14,11 +16,21 @@ import { DataType } from '../onnx/proto.ts';
 type Activation = MethodParams['loss_type'];
 type Strategy = MethodParams['strategy'];
 
-/** The docs/method.md §4 parameters that shape the loss graph. */
-export type LossParams = Pick<
-  MethodParams,
-  'map_size' | 'loss_type' | 'alpha' | 'margin' | 'leaky_relu_slope' | 'energy_loss' | 'strategy' | 'top_loss' | 'top_strategy' | 'lambda_spatial' | 'lambda_presence' | 'lambda_balance'
->;
+/** The docs/method.md §4 parameters that shape the loss graph: a change builds another graph. */
+export type LossStructure = Pick<MethodParams, 'map_size' | 'loss_type' | 'energy_loss' | 'strategy' | 'top_loss' | 'top_strategy'>;
+
+/** The docs/method.md §4 parameters the loss graph takes as inputs: a change runs the same graph. */
+export const LOSS_VALUES = ['alpha', 'margin', 'leaky_relu_slope', 'lambda_spatial', 'lambda_presence', 'lambda_balance'] as const;
+export type LossValueName = (typeof LOSS_VALUES)[number];
+export type LossValues = Pick<MethodParams, LossValueName>;
+
+export type LossParams = LossStructure & LossValues;
+
+/** The structure part of some parameters (which keys a prepared graph's cache entry by). */
+export function lossStructure(params: LossStructure): LossStructure {
+  const { map_size, loss_type, energy_loss, strategy, top_loss, top_strategy } = params;
+  return { map_size, loss_type, energy_loss, strategy, top_loss, top_strategy };
+}
 
 export interface LossLayer {
   /** Module path of the layer; one containing `blocks.1` takes the presence terms (§2.5). */
@@ -33,6 +45,8 @@ export interface LossInputs {
   tokenWeights: string;
   relation: string;
   promptWeight: string;
+  /** the graph inputs (float scalars) carrying the values */
+  values: Record<LossValueName, string>;
 }
 
 export interface LossOutputs {
@@ -68,15 +82,16 @@ function linspace(n: number): number[] {
   return Array.from({ length: n }, (_, k) => (n === 1 ? 0 : k / (n - 1)));
 }
 
-/** phi of §2.4, written with ops that have gradient rules. */
-function activation(b: GradBuilder, kind: Activation, x: string, slope: number): string {
+/** phi of §2.4, written with ops that have gradient rules; `slope` is leaky_relu's, a graph input. */
+function activation(b: GradBuilder, kind: Activation, x: string, slope: string): string {
   const c = (v: number) => b.scalar(v, x);
   const positive = () => b.op('Greater', [x, c(0)], undefined, DataType.BOOL);
   const expm1 = () => b.sub(b.exp(x), c(1));
   switch (kind) {
     case 'gelu': return b.mul(b.mul(c(0.5), x), b.add(c(1), b.op('Erf', [b.mul(x, c(Math.SQRT1_2))])));
     case 'relu': return b.op('Relu', [x]);
-    case 'leaky_relu': return b.op('LeakyRelu', [x], { alpha: { f: slope } });
+    // LeakyRelu's slope is an attribute; as an input it is written out (the same values, and gradient, bit for bit)
+    case 'leaky_relu': return b.op('Where', [positive(), x, b.mul(x, slope)]);
     case 'squared_relu': { const r = b.op('Relu', [x]); return b.mul(r, r); }
     case 'sigmoid': return b.op('Sigmoid', [x]);
     case 'softplus': return b.op('Softplus', [x]);
@@ -143,7 +158,7 @@ function delta(b: GradBuilder, s: MapStatistics, relation: string): string {
  * Emits the loss of docs/method.md §2 for the given layers. `resize`: resize each map to map_size
  * first (the method); false feeds maps to the statistics as they are (`guidance loss`).
  */
-export function buildLossGraph(b: GradBuilder, layers: LossLayer[], inputs: LossInputs, params: LossParams, resize: boolean): LossOutputs {
+export function buildLossGraph(b: GradBuilder, layers: LossLayer[], inputs: LossInputs, params: LossStructure, resize: boolean): LossOutputs {
   if (layers.length === 0) throw new Error('InfSplign needs at least one attention layer');
   const weightsByToken = b.op('Transpose', [inputs.tokenWeights], { perm: [0, 2, 1] }); // [B, T, 2]
   const spatialOn = b.reduceSum(inputs.relation, [1], false);
@@ -164,12 +179,13 @@ export function buildLossGraph(b: GradBuilder, layers: LossLayer[], inputs: Loss
       [height, width] = [params.map_size, params.map_size];
     }
     const stats = statistics(b, maps, height, width);
-    const argument = b.mul(b.scalar(params.alpha, stats.cx), b.sub(b.scalar(params.margin, stats.cx), delta(b, stats, inputs.relation)));
-    const spatial = b.mul(activation(b, params.loss_type, argument, params.leaky_relu_slope), spatialOn);
+    const { values } = inputs;
+    const argument = b.mul(values.alpha, b.sub(values.margin, delta(b, stats, inputs.relation)));
+    const spatial = b.mul(activation(b, params.loss_type, argument, values.leaky_relu_slope), spatialOn);
     const top = layer.name.includes('blocks.1');
     const energy = energyTerm(b, top ? params.top_strategy : params.strategy, stats.variance);
-    const lambdaEnergy = top ? params.lambda_presence : params.lambda_balance;
-    const total = b.add(b.mul(b.scalar(params.lambda_spatial, spatial), spatial), b.mul(b.scalar(lambdaEnergy, energy), energy));
+    const lambdaEnergy = top ? values.lambda_presence : values.lambda_balance;
+    const total = b.add(b.mul(values.lambda_spatial, spatial), b.mul(lambdaEnergy, energy));
     const centroid = b.op('Concat', [b.op('Unsqueeze', [stats.cx, b.ints([2])]), b.op('Unsqueeze', [stats.cy, b.ints([2])])], { axis: 2 });
     return { name: layer.name, spatial, energy, total, centroid };
   });

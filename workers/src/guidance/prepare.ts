@@ -1,29 +1,33 @@
 /**
  * Builds the guided U-Net: the U-Net with its selected cross-attention probabilities feeding the
  * InfSplign loss subgraph, differentiated with respect to the latent. One prepared model serves
- * every prompt of a loss configuration (token weights, relation and prompt weights are inputs), and
- * it is cached on disk, keyed by the U-Net's content hash, the latent size and the loss structure.
+ * every prompt and every value of the loss's numbers (token weights, relation, prompt weights,
+ * alpha, margin, slope and lambdas are inputs), and it is cached on disk (guided-cache.ts), keyed
+ * by its structure only: the U-Net's content, the latent size, the layers selected and the loss's
+ * structure (map size, activation, strategies).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { grad } from '../onnx/autodiff/grad.ts';
 import { GradBuilder } from '../onnx/autodiff/builder.ts';
 import { Graph, opsetVersion } from '../onnx/graph.ts';
-import { summarizeModel } from '../onnx/inspect.ts';
-import { loadModel, saveModel } from '../onnx/model-io.ts';
+import { summarizeModel, type ModelSummary } from '../onnx/inspect.ts';
+import { loadModel, saveModelReferencing, weightsLayout, writeWeightsFile } from '../onnx/model-io.ts';
 import { DataType, type Dim, type ModelProto, create, NodeProtoSchema, valueInfo, describeValueInfo } from '../onnx/proto.ts';
 import { inferTypes } from '../onnx/type-inference.ts';
-import { matchesLayer } from './layers.ts';
-import { buildLossGraph, type LossLayer, type LossParams } from './loss-graph.ts';
+import { createEntry, entryName, useEntry, WEIGHTS_FILE, type CacheEntry, type GuidedCache } from './guided-cache.ts';
+import { selectLayers } from './layers.ts';
+import { buildLossGraph, LOSS_VALUES, lossStructure, type LossLayer, type LossStructure, type LossValueName } from './loss-graph.ts';
 import { RELATIONS } from './relations.ts';
-import { writeFileAtomic } from '../util/atomic-write.ts';
 
 /** Names of the guided model's extra inputs and outputs. */
 export const GUIDED_IO = {
   tokenWeights: 'infsplign_token_weights',
   relation: 'infsplign_relation',
   promptWeight: 'infsplign_prompt_weight',
+  /** one float scalar input per loss value: `infsplign_alpha`, ... */
+  values: Object.fromEntries(LOSS_VALUES.map((name) => [name, `infsplign_${name}`])) as Record<LossValueName, string>,
   loss: 'infsplign_loss',
   perPrompt: 'infsplign_loss_per_prompt',
   centroids: 'infsplign_centroids',
@@ -32,7 +36,8 @@ export const GUIDED_IO = {
 export interface GuidanceSpec {
   /** Attention-layer patterns (docs/method.md §4 `layers`). */
   layers: readonly string[];
-  params: LossParams;
+  /** the loss's structure (any MethodParams will do; the values are not looked at) */
+  params: LossStructure;
   latentHeight: number;
   latentWidth: number;
   /** The U-Net's latent input (diffusers: `sample`). */
@@ -57,10 +62,20 @@ function mapSize(queries: Dim | undefined, latentHeight: number, latentWidth: nu
   return { height, width };
 }
 
-export function buildGuidedUnet(model: ModelProto, spec: GuidanceSpec): GuidedUnet {
-  const latent = spec.latentInput ?? 'sample';
-  const summary = summarizeModel(model);
+/** The cross-attention layers the patterns select; an error when the model cannot be guided or none matches. */
+function selectedLayers(summary: ModelSummary, patterns: readonly string[]): ModelSummary['crossAttention'] {
   if (summary.fusedAttention.length > 0) throw new Error(summary.guidanceProblem!);
+  const selected = selectLayers(summary.crossAttention, patterns);
+  if (selected.length === 0) {
+    throw new Error(`no cross-attention layer matches ${patterns.join(', ')} (the model has: ${summary.crossAttention.map((a) => a.block).join(', ') || 'none'})`);
+  }
+  return selected;
+}
+
+/** Builds the guided model; `model` is extended in place (its tensors are the guided model's too). */
+export function buildGuidedUnet(model: ModelProto, spec: GuidanceSpec, summary = summarizeModel(model)): GuidedUnet {
+  const latent = spec.latentInput ?? 'sample';
+  const selected = selectedLayers(summary, spec.layers);
   const graph = Graph.of(model);
   const latentInfo = graph.proto.input.find((i) => i.name === latent);
   if (!latentInfo) throw new Error(`the U-Net has no input '${latent}' (inputs: ${graph.inputNames().join(', ')})`);
@@ -70,10 +85,6 @@ export function buildGuidedUnet(model: ModelProto, spec: GuidanceSpec): GuidedUn
   graph.proto.input[graph.proto.input.indexOf(latentInfo)] = valueInfo(latent, declared.elemType ?? DataType.FLOAT, [dims[0] ?? 'batch', dims[1] ?? null, spec.latentHeight, spec.latentWidth]);
   const types = inferTypes(graph);
 
-  const selected = summary.crossAttention.filter((a) => matchesLayer(a.block, spec.layers));
-  if (selected.length === 0) {
-    throw new Error(`no cross-attention layer matches ${spec.layers.join(', ')} (the model has: ${summary.crossAttention.map((a) => a.block).join(', ') || 'none'})`);
-  }
   const layers: LossLayer[] = selected.map((a) => {
     const probsDims = types.types.get(a.value)?.dims;
     return { name: a.block, probs: a.value, ...mapSize(probsDims?.[1], spec.latentHeight, spec.latentWidth, a.block) };
@@ -86,10 +97,12 @@ export function buildGuidedUnet(model: ModelProto, spec: GuidanceSpec): GuidedUn
   graph.addInput(GUIDED_IO.tokenWeights, DataType.FLOAT, [batch, 2, tokens]);
   graph.addInput(GUIDED_IO.relation, DataType.FLOAT, [batch, RELATIONS.length]);
   graph.addInput(GUIDED_IO.promptWeight, DataType.FLOAT, [batch]);
-  for (const name of [GUIDED_IO.tokenWeights, GUIDED_IO.relation, GUIDED_IO.promptWeight]) types.types.set(name, graph.declaredType(name));
+  for (const name of Object.values(GUIDED_IO.values)) graph.addInput(name, DataType.FLOAT, []);
+  for (const name of [GUIDED_IO.tokenWeights, GUIDED_IO.relation, GUIDED_IO.promptWeight, ...Object.values(GUIDED_IO.values)]) types.types.set(name, graph.declaredType(name));
 
   const b = new GradBuilder(graph, types, opsetVersion(model));
-  const out = buildLossGraph(b, layers, { tokenWeights: GUIDED_IO.tokenWeights, relation: GUIDED_IO.relation, promptWeight: GUIDED_IO.promptWeight }, spec.params, true);
+  const inputs = { tokenWeights: GUIDED_IO.tokenWeights, relation: GUIDED_IO.relation, promptWeight: GUIDED_IO.promptWeight, values: GUIDED_IO.values };
+  const out = buildLossGraph(b, layers, inputs, spec.params, true);
   const named: Array<[string, string, Dim[]]> = [
     [out.loss, GUIDED_IO.loss, []],
     [out.perPrompt, GUIDED_IO.perPrompt, [batch]],
@@ -128,31 +141,49 @@ export function modelContentHash(path: string, model: ModelProto): string {
 }
 
 /** Bumped whenever the prepared graph's construction changes, so stale caches are not reused. */
-const PREPARATION_VERSION = 2;
+const PREPARATION_VERSION = 3;
 
 export interface PreparedGuidance {
   path: string;
+  /** the cache entry's folder name */
   cacheKey: string;
   layers: GuidedUnet['layers'];
   tokens: number;
   gradient: string;
+  /** the entry is kept in the cache until this is called, once the model is opened (guided-cache.ts) */
+  unpin(): void;
 }
 
-/** The guided U-Net for `unetPath`, from the cache or built and cached now. */
-export function prepareGuidedUnet(unetPath: string, spec: GuidanceSpec, cacheDir: string): PreparedGuidance {
+type EntryMeta = Omit<PreparedGuidance, 'path' | 'cacheKey' | 'unpin'>;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The guided U-Net for `unetPath`, from the cache or built and cached now; unpin it once opened. */
+export function prepareGuidedUnet(unetPath: string, spec: GuidanceSpec, cache: GuidedCache): PreparedGuidance {
   const source = loadModel(unetPath);
-  const structure = { version: PREPARATION_VERSION, layers: spec.layers, params: spec.params, latent: [spec.latentHeight, spec.latentWidth], input: spec.latentInput ?? 'sample' };
-  const cacheKey = createHash('sha256').update(modelContentHash(unetPath, source)).update(JSON.stringify(structure)).digest('hex').slice(0, 32);
-  const dir = join(cacheDir, `guided-${cacheKey}`);
-  const path = join(dir, 'model.onnx');
-  const metaPath = join(dir, 'guidance.json');
-  if (existsSync(path) && existsSync(metaPath)) {
-    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Omit<PreparedGuidance, 'path' | 'cacheKey'>;
-    return { path, cacheKey, ...meta };
-  }
-  const guided = buildGuidedUnet(source, spec);
-  saveModel(guided.model, path);
-  const meta = { layers: guided.layers, tokens: guided.tokens, gradient: guided.gradient };
-  writeFileAtomic(metaPath, JSON.stringify(meta, null, 2));
-  return { path, cacheKey, ...meta };
+  const summary = summarizeModel(source);
+  const unetKey = modelContentHash(unetPath, source).slice(0, 16);
+  const structure = {
+    version: PREPARATION_VERSION,
+    latent: [spec.latentHeight, spec.latentWidth],
+    input: spec.latentInput ?? 'sample',
+    layers: selectedLayers(summary, spec.layers).map((a) => a.block),
+    loss: lossStructure(spec.params),
+  };
+  const name = entryName(unetKey, sha256(JSON.stringify(structure)).slice(0, 16));
+  const prepared = (entry: CacheEntry<EntryMeta>): PreparedGuidance => ({ path: join(entry.dir, 'model.onnx'), cacheKey: name, ...entry.meta, unpin: entry.unpin });
+  const found = useEntry<EntryMeta>(cache, name);
+  if (found) return prepared(found);
+
+  // The U-Net's own initializers go to the shared weights file; what the guidance adds stays in the graph.
+  const layout = weightsLayout([...source.graph!.initializer]);
+  const guided = buildGuidedUnet(source, spec, summary);
+  const meta: EntryMeta = { layers: guided.layers, tokens: guided.tokens, gradient: guided.gradient };
+  return prepared(
+    createEntry(cache, unetKey, name, {
+      weights: (path) => writeWeightsFile(path, layout),
+      files: (folder) => saveModelReferencing(guided.model, join(folder, 'model.onnx'), WEIGHTS_FILE, layout),
+      meta,
+    }),
+  );
 }

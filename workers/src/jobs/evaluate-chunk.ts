@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ArtifactNotFoundError, type ArtifactStore } from '../artifacts/store.ts';
 import type { EvaluateChunkJob, ImageScore, ImagesEvaluated } from '../contracts/jobs.ts';
 import type { Detection } from '../evaluation/detection.ts';
-import { createDetector } from '../evaluation/detectors/detector.ts';
+import { createRegisteredDetector, UnknownDetectorError } from '../evaluation/detectors/registry.ts';
 import type { GeneratedImage } from '../evaluation/generated-images.ts';
 import { assertDetectorCovers, detectImages, detectorQueries } from '../evaluation/run-detector.ts';
 import { scoreImages } from '../evaluation/score.ts';
@@ -64,7 +64,15 @@ function imageScore(set: PromptSet, result: VisorImageResult | T2IImageResult | 
   }
 }
 
-export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore, onProgress: (done: number, total: number) => void = () => {}): Promise<Omit<ImagesEvaluated, 'worker'>> {
+export interface EvaluateChunkOptions {
+  /** models/detectors.json, or another registry (tests) */
+  detectorRegistryFile?: string;
+  onProgress?: (done: number, total: number) => void;
+  /** stops the chunk between images */
+  signal?: AbortSignal;
+}
+
+export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore, options: EvaluateChunkOptions = {}): Promise<Omit<ImagesEvaluated, 'worker'>> {
   const set = promptSetOf(job);
   const promptOf = new Map(job.prompts.map((p) => [p.promptId, p]));
   const dir = await mkdtemp(join(tmpdir(), 'infsplign-evaluate-'));
@@ -73,6 +81,7 @@ export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore,
     // through the very same code path as the CLI.
     const files: GeneratedImage[] = [];
     for (const image of job.images) {
+      options.signal?.throwIfAborted();
       const externalId = promptOf.get(image.promptId)!.externalId;
       const bytes = await store.get(image.artifactKey).catch((err: unknown) => {
         throw err instanceof ArtifactNotFoundError ? new PermanentJobError(`image ${image.imageIndex} of prompt ${image.promptId}: ${err.message}`) : err;
@@ -84,13 +93,15 @@ export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore,
 
     const source = `run ${job.runId} chunk ${job.chunk}`;
     const queries = detectorQueries(set);
-    const detector = await createDetector(job.detector, { threshold: reportingThreshold(job.benchmark, job.threshold) });
+    const detector = await createRegisteredDetector(job.detector, { threshold: reportingThreshold(job.benchmark, job.threshold) }, options.detectorRegistryFile).catch((err: unknown) => {
+      throw err instanceof UnknownDetectorError ? new PermanentJobError(err.message) : err;
+    });
     try {
       assertDetectorCovers(detector, queries, files, source);
     } catch (err) {
       throw new PermanentJobError((err as Error).message);
     }
-    const detected = await detectImages(detector, files, queries, onProgress);
+    const detected = await detectImages(detector, files, queries, options.onProgress, options.signal);
     const scored = scoreImages(job.benchmark, set, detected, { threshold: job.threshold });
 
     const key = (prompt: number, image: number) => `${prompt}_${image}`;
@@ -101,7 +112,7 @@ export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore,
       runId: job.runId,
       chunk: job.chunk,
       round: job.round,
-      detector: detector.name,
+      detector: job.detector,
       threshold: scored.threshold,
       scorerVersion: scored.scorer_version,
       images: job.images.map((image) => {

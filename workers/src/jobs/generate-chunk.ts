@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { joinKey } from '../artifacts/keys.ts';
 import type { ArtifactStore } from '../artifacts/store.ts';
-import { GUIDED_CACHE } from '../cli/commands/generate.ts';
 import { canonicalConfig, configHash, defaultParams, MethodParamsError, resolveParams } from '../contracts/method-params.ts';
 import type { GenerateChunkJob, GuidanceTrace, ImagesGenerated } from '../contracts/jobs.ts';
 import { readModelFolder } from '../diffusion/model-folder.ts';
-import { resolveModel } from '../diffusion/model-registry.ts';
+import { registeredModel, UnknownModelError } from '../diffusion/model-registry.ts';
 import type { ImageRecord } from '../diffusion/manifest.ts';
 import { generate, imageFileName } from '../diffusion/pipeline.ts';
 import { ensureDeviceAvailable } from '../diffusion/providers.ts';
+import { guidedCacheFromEnv } from '../guidance/guided-cache.ts';
 import { findRelationInText } from '../guidance/relations.ts';
 import { decodePng } from '../image/png.ts';
 import { PermanentJobError } from './errors.ts';
@@ -24,13 +24,16 @@ export interface GenerateChunkOptions {
   /** models/registry.json, or another registry (tests) */
   registryFile?: string;
   onProgress?: (done: number, total: number) => void;
+  /** stops the chunk between denoising steps */
+  signal?: AbortSignal;
 }
 
 export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore, options: GenerateChunkOptions = {}): Promise<Omit<ImagesGenerated, 'worker'>> {
   let folder;
   try {
-    folder = readModelFolder(resolveModel(job.model, options.registryFile));
+    folder = readModelFolder(registeredModel(job.model, options.registryFile));
   } catch (err) {
+    if (err instanceof UnknownModelError) throw new PermanentJobError(err.message);
     throw new PermanentJobError(`model ${job.model}: ${(err as Error).message}`);
   }
   const method = job.config.method;
@@ -61,9 +64,10 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
       device: job.device,
       outDir: dir,
       resume: false,
-      // the CLI's cache (INFSPLIGN_CACHE moves it), so a guided U-Net prepared once serves both
-      cacheDir: GUIDED_CACHE,
+      // the CLI's cache (INFSPLIGN_CACHE moves it, INFSPLIGN_CACHE_MAX_BYTES bounds it), so a guided U-Net prepared once serves both
+      cache: guidedCacheFromEnv(),
       onProgress: options.onProgress,
+      signal: options.signal,
     });
     const images: ImagesGenerated['images'] = [];
     for (const record of manifest.images) {

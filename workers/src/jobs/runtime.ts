@@ -49,6 +49,8 @@ export interface WorkerRuntimeOptions {
   artifactDir?: string;
   /** the model registry generate jobs resolve names in (default models/registry.json) */
   registryFile?: string;
+  /** the detector registry evaluate jobs resolve names in (default models/detectors.json) */
+  detectorRegistryFile?: string;
   logger: Logger;
   /** BullMQ's lock duration: how long a dead worker's job stays locked before it counts as stalled (default 30 s) */
   lockDurationMs?: number;
@@ -136,7 +138,7 @@ export class WorkerRuntime {
     const { logger } = this.options;
     let input: ThreadInput;
     try {
-      const base = { store: this.store, registryFile: this.options.registryFile };
+      const base = { store: this.store, registryFile: this.options.registryFile, detectorRegistryFile: this.options.detectorRegistryFile };
       input = stage === 'generate' ? { ...base, stage, job: parsePayload(generateChunkJobSchema, job.data, `generate job ${job.id}`) } : { ...base, stage, job: parsePayload(evaluateChunkJobSchema, job.data, `evaluate job ${job.id}`) };
     } catch (err) {
       throw new UnrecoverableError((err as Error).message);

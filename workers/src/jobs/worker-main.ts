@@ -8,7 +8,8 @@
  * WORKER_HEALTH_PORT (0: any free port, logged) and WORKER_HEALTH_HOST (127.0.0.1) for /healthz,
  * /readyz and /metrics (Prometheus), WORKER_SHUTDOWN_GRACE_MS (30000): how long SIGTERM lets running jobs finish before it
  * puts them back to wait, WORKER_LOCK_DURATION_MS and WORKER_STALLED_INTERVAL_MS (BullMQ's, 30000),
- * INFSPLIGN_MODEL_REGISTRY (models/registry.json), LOG_LEVEL (info). Logs are JSON lines (pino) on stdout.
+ * WORKER_CANCEL_POLL_MS (2000): how often a running job checks whether its run was cancelled,
+ * INFSPLIGN_MODEL_REGISTRY (models/registry.json), INFSPLIGN_DETECTOR_REGISTRY (models/detectors.json), LOG_LEVEL (info). Logs are JSON lines (pino) on stdout.
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -34,7 +35,9 @@ const envSchema = z.object({
   WORKER_SHUTDOWN_GRACE_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(0).default(30_000)),
   WORKER_LOCK_DURATION_MS: optionalInt(100),
   WORKER_STALLED_INTERVAL_MS: optionalInt(100),
+  WORKER_CANCEL_POLL_MS: optionalInt(50),
   INFSPLIGN_MODEL_REGISTRY: z.preprocess(blankIsUnset, z.string().optional()),
+  INFSPLIGN_DETECTOR_REGISTRY: z.preprocess(blankIsUnset, z.string().optional()),
   LOG_LEVEL: z.preprocess(blankIsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info')),
 });
 
@@ -92,9 +95,11 @@ async function main(): Promise<void> {
     device,
     store: storeConfig,
     registryFile: env.data.INFSPLIGN_MODEL_REGISTRY,
+    detectorRegistryFile: env.data.INFSPLIGN_DETECTOR_REGISTRY,
     logger,
     lockDurationMs: env.data.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: env.data.WORKER_STALLED_INTERVAL_MS,
+    cancelPollMs: env.data.WORKER_CANCEL_POLL_MS,
   });
   // Up before Redis is: an orchestrator sees a live but not ready worker while Redis is unreachable.
   collectProcessMetrics(runtime.metrics.registry);

@@ -140,6 +140,61 @@ export function serializeModel(model: ModelProto): Uint8Array {
   return withTensorsRewritten(inlined, () => toBinary(ModelProtoSchema, model));
 }
 
+/** Where each tensor of a weights file lies in it. */
+export type WeightsLayout = Map<TensorProto, { offset: number; length: number }>;
+
+/**
+ * Where tensors go in an external data file, in the order given: those of at least
+ * EXTERNAL_MIN_BYTES, or already external, each at an aligned offset. The same tensors (by content
+ * and order) always get the same layout, so one file serves every model that references them.
+ */
+export function weightsLayout(tensors: Iterable<TensorProto>): WeightsLayout {
+  const layout: WeightsLayout = new Map();
+  let offset = 0;
+  for (const tensor of tensors) {
+    const length = externalSources.get(tensor)?.length ?? tensor.rawData.length;
+    if (length < EXTERNAL_MIN_BYTES && tensor.dataLocation !== DataLocation.EXTERNAL) continue;
+    const padded = Math.ceil(offset / EXTERNAL_ALIGNMENT) * EXTERNAL_ALIGNMENT;
+    layout.set(tensor, { offset: padded, length });
+    offset = padded + length;
+  }
+  return layout;
+}
+
+/** Writes a layout's tensors into `path`, atomically. */
+export function writeWeightsFile(path: string, layout: WeightsLayout): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const [tensor, { offset }] of layout) {
+      const bytes = tensorBytes(tensor);
+      writeSync(fd, bytes, 0, bytes.length, offset);
+    }
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Writes a model (atomically) whose initializers in `layout` are references into `dataName`, a
+ * weights file beside `path` that writeWeightsFile wrote (or will); every other tensor inline.
+ * Only top-level initializers may be external (where every runtime looks for external weights).
+ */
+export function saveModelReferencing(model: ModelProto, path: string, dataName: string, layout: WeightsLayout): void {
+  const initializers = new Set(model.graph?.initializer ?? []);
+  const rewrites: Parameters<typeof withTensorsRewritten>[0] = [];
+  for (const tensor of allTensors(model)) {
+    const place = initializers.has(tensor) ? layout.get(tensor) : undefined;
+    if (place) rewrites.push({ tensor, rawData: new Uint8Array(), location: DataLocation.EXTERNAL, entries: [['location', dataName], ['offset', String(place.offset)], ['length', String(place.length)]] });
+    else if (tensor.dataLocation === DataLocation.EXTERNAL) rewrites.push({ tensor, rawData: tensorBytes(tensor), location: DataLocation.DEFAULT, entries: [] });
+  }
+  writeFileAtomic(path, withTensorsRewritten(rewrites, () => toBinary(ModelProtoSchema, model)));
+}
+
 /**
  * Writes a model atomically: nothing is left at `path` (or its data file) if writing fails.
  * Returns the paths written.
@@ -156,37 +211,11 @@ export function saveModel(model: ModelProto, path: string, options: SaveOptions 
   }
   const dataName = `${basename(path)}.data`;
   const dataPath = join(dirname(path), dataName);
-  const tmpData = join(dirname(path), `.${dataName}.${process.pid}.tmp`);
-  // Only top-level initializers go to the data file (where every runtime looks for external
-  // weights); external tensors anywhere else are inlined.
-  const initializers = new Set(model.graph?.initializer ?? []);
-  const rewrites: Parameters<typeof withTensorsRewritten>[0] = tensors
-    .filter((t) => !initializers.has(t) && t.dataLocation === DataLocation.EXTERNAL)
-    .map((tensor) => ({ tensor, rawData: tensorBytes(tensor), location: DataLocation.DEFAULT, entries: [] }));
-  const fd = openSync(tmpData, 'w');
+  const layout = weightsLayout(model.graph?.initializer ?? []);
+  writeWeightsFile(dataPath, layout);
   try {
-    let offset = 0;
-    for (const tensor of initializers) {
-      const length = externalSources.get(tensor)?.length ?? tensor.rawData.length;
-      if (length < EXTERNAL_MIN_BYTES && tensor.dataLocation !== DataLocation.EXTERNAL) continue;
-      const bytes = tensorBytes(tensor);
-      const padded = Math.ceil(offset / EXTERNAL_ALIGNMENT) * EXTERNAL_ALIGNMENT;
-      writeSync(fd, bytes, 0, bytes.length, padded);
-      rewrites.push({ tensor, rawData: new Uint8Array(), location: DataLocation.EXTERNAL, entries: [['location', dataName], ['offset', String(padded)], ['length', String(bytes.length)]] });
-      offset = padded + bytes.length;
-    }
+    saveModelReferencing(model, path, dataName, layout);
   } catch (err) {
-    closeSync(fd);
-    rmSync(tmpData, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  try {
-    const bytes = withTensorsRewritten(rewrites, () => toBinary(ModelProtoSchema, model));
-    renameSync(tmpData, dataPath);
-    writeFileAtomic(path, bytes);
-  } catch (err) {
-    rmSync(tmpData, { force: true });
     rmSync(dataPath, { force: true });
     throw err;
   }

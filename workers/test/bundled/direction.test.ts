@@ -13,6 +13,7 @@ import { readModelFolder } from '../../src/diffusion/model-folder.ts';
 import { resolveModel } from '../../src/diffusion/model-registry.ts';
 import { parseConfigList } from '../../src/experiment/configs.ts';
 import { runExperiment } from '../../src/experiment/run-experiment.ts';
+import { DEFAULT_CACHE_MAX_BYTES } from '../../src/guidance/guided-cache.ts';
 import { loadPrompts } from '../../src/prompts/load.ts';
 
 const EVAL_FILE = resolve(import.meta.dirname, '../../../json_files/visor_shapes_eval.json');
@@ -41,7 +42,7 @@ describe('the bundled model', () => {
       detector: 'shapes',
       threshold: 0.1,
       outDir: join(dir, 'out'),
-      cacheDir: join(dir, 'cache'),
+      cache: { dir: join(dir, 'cache'), maxBytes: DEFAULT_CACHE_MAX_BYTES },
     });
     const [baseline, guided] = result.rows.map((row) => row.aggregates as Record<string, number>);
     assert.equal(result.prompts, 12);

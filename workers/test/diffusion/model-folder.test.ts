@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveParams } from '../../src/contracts/method-params.ts';
 import { readModelFolder } from '../../src/diffusion/model-folder.ts';
-import { REGISTRY_FILE, resolveModel } from '../../src/diffusion/model-registry.ts';
-import { matchesLayer } from '../../src/guidance/layers.ts';
+import { registeredModel, REGISTRY_FILE, resolveModel, UnknownModelError } from '../../src/diffusion/model-registry.ts';
+import { selectLayers } from '../../src/guidance/layers.ts';
 import { loadModel, saveModel } from '../../src/onnx/model-io.ts';
 import { DataType } from '../../src/onnx/proto.ts';
 import { readJsonFile } from '../../src/util/read-data-file.ts';
@@ -61,7 +61,7 @@ describe('the tiny model folder', () => {
     const folder = readModelFolder(dir);
     const params = resolveParams(folder.defaultParams);
     assert.deepEqual([params.map_size, params.steps, params.guide_steps, params.cfg_scale], [8, 10, [0, 10], 5]);
-    const selected = folder.unet.crossAttention.filter((a) => matchesLayer(a.block, params.layers));
+    const selected = selectLayers(folder.unet.crossAttention, params.layers);
     assert.deepEqual(selected.map((a) => [a.block, a.spatial]), [
       ['up_attn.0/transformer_blocks.0/attn2', '4x4'],
       ['up_attn.1/transformer_blocks.0/attn2', '8x8'],
@@ -189,5 +189,18 @@ describe('resolveModel', () => {
     assert.throws(() => resolveModel('gone', registry), { message: `--model gone: ${registry} points it to ${join(repo, 'models/nowhere')}, which is not a folder` });
     assert.throws(() => resolveModel('nothing', registry), { message: `--model nothing: no such folder, and no model of that name in ${registry} (it names tiny, gone)` });
     assert.throws(() => resolveModel('toString', registry), /no model of that name/);
+  });
+
+  test('a job\'s model is a registered name only: never a folder, and an unknown name says nothing about files', () => {
+    const dir = tinyFolder();
+    const repo = join(root, 'jobs-repo');
+    const registry = join(repo, 'models', 'registry.json');
+    writeJson(registry, { tiny: dir, gone: 'models/nowhere' });
+    assert.equal(registeredModel('tiny', registry), dir);
+    const unknown = "unknown model 'NAME': not in this worker's model registry (it has: tiny, gone)";
+    for (const name of [dir, root, 'workers', '/nonexistent/x', 'toString']) {
+      assert.throws(() => registeredModel(name, registry), (err: Error) => err instanceof UnknownModelError && err.message.replace(name, 'NAME') === unknown, name);
+    }
+    assert.throws(() => registeredModel('gone', registry), { message: "model 'gone' is registered on this worker, but its folder is missing there" });
   });
 });

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { defaultParams, resolveParams, type Method } from '../../src/contracts/method-params.ts';
 import { readModelFolder, type ModelFolder } from '../../src/diffusion/model-folder.ts';
 import { generate, type GenerationPrompt } from '../../src/diffusion/pipeline.ts';
+import { DEFAULT_CACHE_MAX_BYTES } from '../../src/guidance/guided-cache.ts';
 import { buildSdLikeFolder } from '../support/sd-like-folders.ts';
 import { buildTinyModelFolder } from '../support/tiny-model.ts';
 
@@ -42,7 +43,7 @@ async function run(method: Method, overrides: object, options: { batchSize?: num
     device: 'cpu',
     outDir,
     resume: options.resume ?? false,
-    cacheDir: join(root, 'cache'),
+    cache: { dir: join(root, 'cache'), maxBytes: DEFAULT_CACHE_MAX_BYTES },
   });
   const pngs = Object.fromEntries(readdirSync(outDir).filter((f) => f.endsWith('.png')).sort().map((f) => [f, readFileSync(join(outDir, f))]));
   return { outDir, manifest, pngs };
@@ -114,7 +115,7 @@ test('an SDXL-layout U-Net is fed its pooled text embedding and size conditionin
     device: 'cpu',
     outDir,
     resume: false,
-    cacheDir: join(root, 'cache'),
+    cache: { dir: join(root, 'cache'), maxBytes: DEFAULT_CACHE_MAX_BYTES },
   });
   assert.equal(manifest.images.length, 1);
   assert.ok(existsSync(join(outDir, '0_0.png')));

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { lossValueFeeds } from '../../src/guidance/loss-evaluation.ts';
 import { buildGuidedUnet, GUIDED_IO } from '../../src/guidance/prepare.ts';
 import type { LossParams } from '../../src/guidance/loss-graph.ts';
 import { relationOneHot } from '../../src/guidance/relations.ts';
@@ -40,6 +41,7 @@ function feeds(sample: Float32Array) {
     [GUIDED_IO.tokenWeights]: new ort.Tensor('float32', weights, [2, 2, tokens]),
     [GUIDED_IO.relation]: new ort.Tensor('float32', Float32Array.from([...relationOneHot('left of'), ...relationOneHot('above')]), [2, 5]),
     [GUIDED_IO.promptWeight]: new ort.Tensor('float32', Float32Array.from([1, 1]), [2]),
+    ...lossValueFeeds(TEST_LOSS_PARAMS, (name) => GUIDED_IO.values[name]),
   };
 }
 

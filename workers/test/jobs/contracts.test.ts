@@ -64,6 +64,9 @@ describe('job payload contracts', () => {
     assert.match(problem(generateChunkJobSchema, generateJob({ model: '../models/x' })), /^job: model: a model name/);
     assert.match(problem(generateChunkJobSchema, generateJob({ imageSetPrefix: '/abs/path' })), /^job: imageSetPrefix: invalid artifact key/);
     assert.match(problem(generateChunkJobSchema, generateJob({ runId: 'a:b' })), /^job: runId: an id is/);
+    const prompt = generateJob().prompts[0]!;
+    assert.match(problem(generateChunkJobSchema, generateJob({ prompts: [{ ...prompt, text: 'a'.repeat(1001) }] })), /^job: prompts\[0\]\.text: Too big/);
+    assert.match(problem(generateChunkJobSchema, generateJob({ prompts: [{ ...prompt, objects: ['apple', 'b'.repeat(201)] }] })), /^job: prompts\[0\]\.objects\[1\]: Too big/);
   });
 
   test('evaluate jobs check each prompt record against the benchmark and each image against the prompts', () => {
@@ -72,7 +75,11 @@ describe('job payload contracts', () => {
     assert.match(problem(evaluateChunkJobSchema, evaluateJob({ images: [{ promptId: 'p9', imageIndex: 0, artifactKey: 'a/0_0.png' }] })), /^job: images\[0\]\.promptId: prompt p9 is not among the job's prompts/);
     assert.match(problem(evaluateChunkJobSchema, evaluateJob({ images: [{ promptId: 'p1', imageIndex: 0, artifactKey: 'a/0_0.png' }, { promptId: 'p1', imageIndex: 0, artifactKey: 'a/0_0.png' }] })), /appears twice/);
     assert.match(problem(evaluateChunkJobSchema, evaluateJob({ images: [{ promptId: 'p1', imageIndex: 0, artifactKey: 'a/../../etc/passwd' }] })), /invalid artifact key/);
-    assert.match(problem(evaluateChunkJobSchema, evaluateJob({ detector: 'yolo' })), /detector is shapes, owlvit:PATH or coco:PATH/);
+    assert.equal(evaluateChunkJobSchema.safeParse(evaluateJob({ detector: 'owlvit-large' })).success, true, 'a registry name');
+    // a path names a file on the worker: refused, and alike whether the file exists or not
+    const pathProblem = "job: detector: a detector is shapes or a name from the workers' detector registry (letters, digits, ., _, -), not a path";
+    for (const detector of ['coco:/etc/passwd', 'coco:/nonexistent/x', 'owlvit:models/owlvit', '../x', 'a/b']) assert.equal(problem(evaluateChunkJobSchema, evaluateJob({ detector })), pathProblem, detector);
+    assert.equal(problem(evaluateChunkJobSchema, evaluateJob({ detector: 'd'.repeat(65) })), 'job: detector: a detector name is at most 64 characters');
     assert.match(problem(evaluateChunkJobSchema, evaluateJob({ threshold: 1 })), /^job: threshold:/);
   });
 

@@ -36,7 +36,8 @@ describe('the worker runtime, in process, with real Redis', () => {
     [redis, f] = await Promise.all([startRedis(), shapesFixture()]);
     buildTinyModelFolder(join(f.dir, 'tiny'));
     writeFileSync(join(f.dir, 'registry.json'), JSON.stringify({ tiny: join(f.dir, 'tiny') }));
-    runtime = new WorkerRuntime(options({ registryFile: join(f.dir, 'registry.json') }));
+    writeFileSync(join(f.dir, 'detectors.json'), JSON.stringify({ broken: 'coco:/nonexistent/detector.onnx' }));
+    runtime = new WorkerRuntime(options({ registryFile: join(f.dir, 'registry.json'), detectorRegistryFile: join(f.dir, 'detectors.json') }));
     await runtime.waitUntilReady();
     [evaluate, generate, results] = [openQueue(QUEUES.evaluate, redis.url), openQueue(QUEUES.generate, redis.url), openQueue(QUEUES.results, redis.url)];
   });
@@ -64,10 +65,14 @@ describe('the worker runtime, in process, with real Redis', () => {
     const permanent = await waitForResult<ChunkFailed>(results, 'missing.failed-evaluate.0.0');
     assert.deepEqual({ ...permanent, reason: permanent.reason.replace(/ in local:.*/, '') }, { type: 'ChunkFailed', runId: 'missing', chunk: 0, round: 0, stage: 'evaluate', reason: 'image 0 of prompt p0: artifact sets/shapes/99_0.png not found', attempt: 1, attempts: 3 });
 
-    await enqueueEvaluate(evaluate, evaluateJobFor(f, 'flaky', { detector: 'coco:/nonexistent/detector.onnx' }), { attempts: 2, backoff: { type: 'exponential', delay: 50 } });
+    // a detector this worker does not know can never load here; a registered one whose files are missing might, elsewhere
+    await enqueueEvaluate(evaluate, evaluateJobFor(f, 'unknown', { detector: 'owlvit' }));
+    const unknown = await waitForResult<ChunkFailed>(results, 'unknown.failed-evaluate.0.0');
+    assert.deepEqual([unknown.reason, unknown.attempt], ["unknown detector 'owlvit': not in this worker's detector registry (it has: shapes, broken)", 1]);
+    await enqueueEvaluate(evaluate, evaluateJobFor(f, 'flaky', { detector: 'broken' }), { attempts: 2, backoff: { type: 'exponential', delay: 50 } });
     const retried = await waitForResult<ChunkFailed>(results, 'flaky.failed-evaluate.0.0');
     assert.deepEqual([retried.attempt, retried.attempts], [2, 2]);
-    assert.match(retried.reason, /nonexistent/);
+    assert.match(retried.reason, /^detector 'broken' is registered on this worker but could not be loaded: .*nonexistent/);
   });
 
   test('a job past its time limit is stopped and fails with the reason', async () => {
@@ -80,12 +85,12 @@ describe('the worker runtime, in process, with real Redis', () => {
     const text = await runtime.metrics.registry.metrics();
     assert.equal(sampleValue(text, 'infsplign_worker_jobs_completed_total', { queue: 'evaluate' }), 1);
     assert.equal(sampleValue(text, 'infsplign_worker_images_evaluated_total'), evaluateJobFor(f, 'e2e').images.length);
-    assert.equal(sampleValue(text, 'infsplign_worker_jobs_failed_total', { queue: 'evaluate', reason: 'permanent', final: 'true' }), 1);
+    assert.equal(sampleValue(text, 'infsplign_worker_jobs_failed_total', { queue: 'evaluate', reason: 'permanent', final: 'true' }), 2);
     assert.equal(sampleValue(text, 'infsplign_worker_jobs_failed_total', { queue: 'evaluate', reason: 'error', final: 'false' }), 1);
     assert.equal(sampleValue(text, 'infsplign_worker_jobs_failed_total', { queue: 'evaluate', reason: 'error', final: 'true' }), 1);
     assert.equal(sampleValue(text, 'infsplign_worker_jobs_failed_total', { queue: 'evaluate', reason: 'timeout', final: 'true' }), 1);
     assert.equal(sampleValue(text, 'infsplign_worker_job_duration_seconds_count', { queue: 'evaluate', outcome: 'completed' }), 1);
-    assert.equal(sampleValue(text, 'infsplign_worker_job_duration_seconds_count', { queue: 'evaluate', outcome: 'failed' }), 4);
+    assert.equal(sampleValue(text, 'infsplign_worker_job_duration_seconds_count', { queue: 'evaluate', outcome: 'failed' }), 5);
     assert.ok(sampleValue(text, 'infsplign_worker_job_duration_seconds_sum', { queue: 'evaluate', outcome: 'failed' })! >= 1, 'the timed-out attempt ran 1 s');
     assert.equal(sampleValue(text, 'infsplign_worker_active_jobs'), 0);
   });

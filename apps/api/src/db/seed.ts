@@ -8,7 +8,7 @@
  */
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { partialMethodParamsSchema, type Method, type PartialMethodParams } from '@infsplign/workers/contracts/method-params.ts';
+import { partialMethodParamsObject, type Method, type PartialMethodParams } from '@infsplign/workers/contracts/method-params.ts';
 import { readModelFolder } from '@infsplign/workers/diffusion/model-folder.ts';
 import { REGISTRY_FILE, resolveModel } from '@infsplign/workers/diffusion/model-registry.ts';
 import { DEFAULT_THRESHOLDS } from '@infsplign/workers/evaluation/thresholds.ts';
@@ -113,11 +113,11 @@ const BENCHMARKS: BenchmarkSpec[] = [
 const METHODS: Record<Method, { description: string; params: z.ZodType }> = {
   baseline: {
     description: 'Plain sampling with classifier-free guidance and no spatial loss (docs/method.md §1 with s = 0).',
-    params: partialMethodParamsSchema.pick({ cfg_scale: true, steps: true, scheduler: true }),
+    params: partialMethodParamsObject.pick({ cfg_scale: true, steps: true, scheduler: true }),
   },
   infsplign: {
     description: 'InfSplign: inference-time spatial alignment by a loss on the U-Net\'s cross-attention maps (docs/method.md).',
-    params: partialMethodParamsSchema,
+    params: partialMethodParamsObject,
   },
 };
 

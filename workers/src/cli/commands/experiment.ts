@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { defaultParams, resolveParams } from '../../contracts/method-params.ts';
 import { readModelFolder } from '../../diffusion/model-folder.ts';
 import { resolveModel } from '../../diffusion/model-registry.ts';
+import { guidedCacheFromEnv } from '../../guidance/guided-cache.ts';
 import { DEVICES, ensureDeviceAvailable } from '../../diffusion/providers.ts';
 import { DEFAULT_THRESHOLDS } from '../../evaluation/thresholds.ts';
 import { ablationConfigs, ConfigListError, parseConfigList } from '../../experiment/configs.ts';
@@ -13,7 +14,7 @@ import { BENCHMARK_NAMES, type BenchmarkName } from '../../prompts/types.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { CliError, parseOptions, required, type Command } from '../command.ts';
 import { parseThreshold, requireBenchmark } from '../score-report.ts';
-import { GUIDED_CACHE, IMAGES_PER_PROMPT, parseDevice, parseSeed, positiveInt, progressBar } from './generate.ts';
+import { IMAGES_PER_PROMPT, parseDevice, parseSeed, positiveInt, progressBar } from './generate.ts';
 
 const REPOSITORY = resolve(import.meta.dirname, '../../../..');
 
@@ -98,7 +99,7 @@ export const experimentCommand: Command = {
       detector,
       threshold,
       outDir: out,
-      cacheDir: GUIDED_CACHE,
+      cache: guidedCacheFromEnv(),
       onProgress: (name, done, total) => {
         if (!bars.has(name)) bars.set(name, progressBar(name));
         bars.get(name)!(done, total);

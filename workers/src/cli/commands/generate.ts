@@ -1,9 +1,10 @@
 /** `infsplign generate`: baseline or InfSplign images for a benchmark's prompts. */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { defaultParams, METHODS, resolveParams, type Method } from '../../contracts/method-params.ts';
 import { readModelFolder } from '../../diffusion/model-folder.ts';
 import { resolveModel } from '../../diffusion/model-registry.ts';
+import { guidedCacheFromEnv } from '../../guidance/guided-cache.ts';
 import { generate, type GenerationPrompt } from '../../diffusion/pipeline.ts';
 import { DEVICES, deviceSchema, ensureDeviceAvailable, type Device } from '../../diffusion/providers.ts';
 import { findRelationInText } from '../../guidance/relations.ts';
@@ -24,8 +25,6 @@ Images per prompt default to the benchmark's own (visor 4, t2i 10, geneval 4).`;
 
 export const IMAGES_PER_PROMPT: Record<BenchmarkName, number> = { visor: 4, 'visor-shapes': 4, t2i: 10, geneval: 4 };
 
-/** Default cache for prepared (guided) U-Nets; INFSPLIGN_CACHE moves it. */
-export const GUIDED_CACHE = process.env.INFSPLIGN_CACHE ?? resolve(import.meta.dirname, '../../../../.cache/guided');
 
 export function positiveInt(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -99,7 +98,7 @@ export const generateCommand: Command = {
       device,
       outDir: out,
       resume: values.resume ?? false,
-      cacheDir: GUIDED_CACHE,
+      cache: guidedCacheFromEnv(),
       onProgress: progressBar(`${method} on ${folder.dir}`),
     });
     console.log(`wrote ${manifest.images.length} images and ${join(out, 'manifest.json')} (configuration ${manifest.config_hash.slice(0, 12)})`);

@@ -207,7 +207,7 @@ export function SubmitForm({ catalogue }: { catalogue: SubmitCatalogue }) {
           ) : (
             basicInput('imageSet', 'Image set id', 'from registerImageSet')
           )}
-          {basicInput('detector', 'Detector', 'shapes, owlvit:PATH or coco:PATH')}
+          {basicInput('detector', 'Detector', "shapes, or a name in the workers' models/detectors.json")}
           {basicInput('threshold', 'Detector threshold', "the benchmark's own")}
           {basicInput('seed', 'Seed', '42')}
           {basicInput('imagesPerPrompt', 'Images per prompt', "the benchmark's own")}
