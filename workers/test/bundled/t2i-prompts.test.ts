@@ -11,6 +11,7 @@ import { defaultParams, resolveParams } from '../../src/contracts/method-params.
 import { readModelFolder } from '../../src/diffusion/model-folder.ts';
 import { resolveModel } from '../../src/diffusion/model-registry.ts';
 import { generate } from '../../src/diffusion/pipeline.ts';
+import { DEFAULT_CACHE_MAX_BYTES } from '../../src/guidance/guided-cache.ts';
 import { loadPrompts } from '../../src/prompts/load.ts';
 import { OFFICIAL_FILES } from '../../src/prompts/official-files.ts';
 
@@ -32,7 +33,7 @@ test('the bundled model guides every T2I-CompBench prompt, girl/boy/man/woman in
       device: 'cpu',
       outDir: out,
       resume: false,
-      cacheDir: join(out, 'cache'),
+      cache: { dir: join(out, 'cache'), maxBytes: DEFAULT_CACHE_MAX_BYTES },
     });
     assert.deepEqual(manifest.failures, []);
     assert.deepEqual(manifest.images.map((i) => [i.prompt, i.guided]), chosen.map((p) => [p.id, true]));
