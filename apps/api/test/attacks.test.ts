@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { threadId } from 'node:worker_threads';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
 import { QUEUES } from '@infsplign/workers/contracts/jobs.ts';
+import { SCORER_VERSIONS } from '@infsplign/workers/evaluation/score.ts';
 import { writePng } from '@infsplign/workers/image/png.ts';
 import { redisConnection, sendResult } from '@infsplign/workers/jobs/queues.ts';
 import { Worker } from 'bullmq';
@@ -204,7 +205,7 @@ test('submitRun never hands back another team\'s finished run; a team\'s identic
   const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 1, limit: 3, seed: 11 };
   const alpha = await h.gql(SUBMIT, { input }, h.tokens.alpha);
   const alphaRun = alpha.data!.submitRun.run.id;
-  await h.prisma.run.update({ where: { id: alphaRun }, data: { status: 'FINISHED', finishedAt: new Date() } });
+  await h.prisma.run.update({ where: { id: alphaRun }, data: { status: 'FINISHED', finishedAt: new Date(), scorerVersion: SCORER_VERSIONS.visor } });
   const beta = await h.gql(SUBMIT, { input }, h.tokens.beta);
   assert.equal(beta.data!.submitRun.reused, false);
   assert.notEqual(beta.data!.submitRun.run.id, alphaRun);
