@@ -12,6 +12,7 @@
  * API directly from a browser; http://127.0.0.1:3000,http://localhost:3000); TRUST_PROXY (express's
  * `trust proxy`: true, a hop count or addresses such as loopback, so that the client address comes
  * from X-Forwarded-For; off).
+ * LEADERBOARD_MIN_IMAGES: runs with fewer scored images are listed on the leaderboard but not ranked (100).
  * SIGTERM and SIGINT close it cleanly: in-flight requests and ingestion finish, nothing is lost.
  */
 import { artifactStoreConfigFromEnv } from '@infsplign/workers/artifacts/config.ts';
@@ -22,6 +23,7 @@ import { z } from 'zod';
 import { databaseUrlFromEnv } from './db/env.ts';
 import { webOriginsFromEnv } from './cors.ts';
 import { rateLimitEnvSchema } from './graphql/rate-limit.ts';
+import { DEFAULT_LEADERBOARD } from './graphql/resolvers/leaderboard.ts';
 import { createApiServer } from './server.ts';
 
 const envSchema = z.object({
@@ -31,6 +33,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.preprocess((value) => (value === '' ? undefined : value), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info')),
   ...rateLimitEnvSchema.shape,
   WEB_ORIGIN: z.string().optional(),
+  LEADERBOARD_MIN_IMAGES: z.coerce.number().int().min(0).default(DEFAULT_LEADERBOARD.minRankedImages),
   TRUST_PROXY: z
     .string()
     .optional()
@@ -52,6 +55,7 @@ try {
     rateLimits: { mutationsPerMinute: env.data.RATE_LIMIT_MUTATIONS_PER_MINUTE, queryCostPerMinute: env.data.RATE_LIMIT_QUERY_COST_PER_MINUTE },
     webOrigins: webOriginsFromEnv(env.data.WEB_ORIGIN),
     trustProxy: env.data.TRUST_PROXY,
+    leaderboard: { minRankedImages: env.data.LEADERBOARD_MIN_IMAGES },
   });
   console.error(`api: listening on ${server.url} (GraphQL at ${server.url}/graphql)`);
   let closing = false;

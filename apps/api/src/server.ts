@@ -19,6 +19,7 @@ import { corsMiddleware, DEFAULT_WEB_ORIGINS } from './cors.ts';
 import { closePrisma, createPrisma } from './db/client.ts';
 import { createRequestContext, type RequestContext } from './graphql/context.ts';
 import { MAX_BODY_BYTES, queryLimitErrors } from './graphql/limits.ts';
+import { DEFAULT_LEADERBOARD, type LeaderboardSettings } from './graphql/resolvers/leaderboard.ts';
 import { DEFAULT_RATE_LIMITS, rateLimitPlugin, type RateLimits } from './graphql/rate-limit.ts';
 import { knownOperationTypesRule } from './graphql/validation.ts';
 import { resolvers, typeDefs } from './graphql/schema.ts';
@@ -52,6 +53,8 @@ export interface ApiServerOptions {
   webOrigins?: readonly string[];
   /** express's `trust proxy`, for the client address the rate limits key on behind a proxy (default false) */
   trustProxy?: boolean | number | string;
+  /** the leaderboard's minimum run size (default DEFAULT_LEADERBOARD) */
+  leaderboard?: Partial<LeaderboardSettings>;
 }
 
 export interface ApiServer {
@@ -123,6 +126,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     lifecycle: { ...DEFAULT_LIFECYCLE, ...options.lifecycle },
     codeVersion: codeVersionFromEnv(),
     metrics: createApiMetrics(() => services, { processMetrics: options.processMetrics }),
+    leaderboard: { ...DEFAULT_LEADERBOARD, ...options.leaderboard },
   };
   // While Redis is unreachable each queue reports every failed reconnection; without a listener
   // BullMQ prints them raw to stderr instead of to the structured log.

@@ -9,6 +9,7 @@ import { openQueue } from '@infsplign/workers/jobs/queues.ts';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { LeaderboardSettings } from './graphql/resolvers/leaderboard.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { Device } from './runs/plan.ts';
@@ -47,6 +48,8 @@ export interface Services {
   codeVersion: string | null;
   /** this server's Prometheus metrics (GET /metrics) */
   metrics: ApiMetrics;
+  /** what the leaderboard ranks (its minimum run size) */
+  leaderboard: LeaderboardSettings;
 }
 
 /** INFSPLIGN_CODE_VERSION, else the repository's HEAD commit, else null (e.g. an install without git). */

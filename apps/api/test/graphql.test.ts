@@ -230,17 +230,19 @@ const BOXES: Record<'left of' | 'right of' | 'above' | 'below', [number[], numbe
   above: [[20, 0, 30, 10], [20, 40, 30, 50]],
   below: [[20, 40, 30, 50], [20, 0, 30, 10]],
 };
-const placed = (prompt: { objects: string[]; relation: Relation | null }): Detection[] => {
+/** Both objects detected, in the prompt's relation or (`swapped`) in the opposite one. */
+const placed = (prompt: { objects: string[]; relation: Relation | null }, swapped = false): Detection[] => {
   const [a, b] = BOXES[prompt.relation as keyof typeof BOXES];
-  return [{ label: prompt.objects[0], score: 0.9, box: a as Detection['box'] }, { label: prompt.objects[1], score: 0.9, box: b as Detection['box'] }];
+  const [boxA, boxB] = swapped ? [b, a] : [a, b];
+  return [{ label: prompt.objects[0], score: 0.9, box: boxA as Detection['box'] }, { label: prompt.objects[1], score: 0.9, box: boxB as Detection['box'] }];
 };
-/** Every image correct; none; only image 0 of every prompt; that, and image 1 of one prompt. */
+/** Every image correct; none (both objects found, misplaced); only image 0 of every prompt; that, and image 1 of one prompt. */
 const allCorrect: Detect = (prompt) => placed(prompt);
-const noneCorrect: Detect = () => [];
-const firstCorrect: Detect = (prompt, k) => (k === 0 ? placed(prompt) : []);
+const noneCorrect: Detect = (prompt) => placed(prompt, true);
+const firstCorrect: Detect = (prompt, k) => placed(prompt, k !== 0);
 /** The runs' first prompt: they take the first `limit` prompts the benchmark scores. */
 const firstPrompt = SHAPES_EVAL.prompts.find((p) => p.relation !== null)!.id;
-const firstCorrectAndOneMore: Detect = (prompt, k) => (k === 0 || prompt.id === firstPrompt ? placed(prompt) : []);
+const firstCorrectAndOneMore: Detect = (prompt, k) => placed(prompt, !(k === 0 || prompt.id === firstPrompt));
 
 const runs: Record<string, string> = {};
 
@@ -288,7 +290,8 @@ test('image(id): one image by its permalink id with its run; null for an unknown
 test('LeaderboardRow.versusBaseline: the most recent matching baseline, metric deltas, and the paired test', async () => {
   const QUERY = `query ($model: String, $detector: String) { leaderboard(benchmark: "visor-shapes", model: $model, detector: $detector) {
     run { id } isBaseline metrics { key value }
-    versusBaseline { baseline { id } deltas { key value low high } beyondNoise comparison { pairs onlyA onlyB mcnemarP meanDifference } } } }`;
+    versusBaseline { baseline { id } deltas { key value low high } beyondNoise primary { key difference test p beyondNoise }
+      comparison { pairs onlyA onlyB mcnemarP meanDifference } } } }`;
   const result = await h.gql(QUERY);
   assert.equal(result.errors, undefined, JSON.stringify(result.errors));
   const board: any[] = result.data!.leaderboard;
@@ -310,7 +313,9 @@ test('LeaderboardRow.versusBaseline: the most recent matching baseline, metric d
       versus.deltas,
       keys.map((key: string) => ({ key, value: value(row(id), key) === null || value(base, key) === null ? null : value(row(id), key) - value(base, key), low: null, high: null })),
     );
-    assert.equal(versus.beyondNoise, versus.comparison.mcnemarP < 0.05);
+    // The verdict is the primary metric's own test: VISOR_cond, a ratio, by the paired bootstrap over prompts.
+    assert.deepEqual([versus.primary.key, versus.primary.test, versus.beyondNoise], ['VISOR_cond', 'BOOTSTRAP', versus.primary.beyondNoise]);
+    assert.equal(versus.primary.difference, versus.deltas.find((d: any) => d.key === 'VISOR_cond').value);
     // The same comparison compareRuns gives, the baseline as a.
     const compared = (await h.gql('query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { pairs onlyA onlyB mcnemarP meanDifference } }', { a: runs.baseline, b: id })).data!.compareRuns;
     assert.deepEqual(versus.comparison, compared);
@@ -320,10 +325,12 @@ test('LeaderboardRow.versusBaseline: the most recent matching baseline, metric d
   assert.deepEqual([significant.comparison.pairs, significant.comparison.onlyA, significant.comparison.onlyB], [20, 0, 10]);
   assert.equal(significant.comparison.mcnemarP, mcnemarExact(0, 10));
   assert.equal(significant.comparison.meanDifference, 0.5);
-  assert.equal(significant.beyondNoise, true);
+  // Every prompt gains 50 points of VISOR_cond: every resample's difference is 50, so p is the bootstrap's floor 2 / 1001.
+  assert.deepEqual([significant.primary.difference, significant.primary.p, significant.beyondNoise], [50, 2 / 1001, true]);
   assert.ok(significant.deltas.find((d: any) => d.key === 'VISOR_uncond').value > 0);
   const noise = row(runs.noise).versusBaseline;
   assert.deepEqual([noise.comparison.onlyA, noise.comparison.onlyB, noise.comparison.mcnemarP, noise.beyondNoise], [0, 1, 1, false]);
+  assert.ok(noise.primary.p > 0.5, `one prompt of ten gains: p = ${noise.primary.p}`);
 
   // A board narrowed by model and detector still holds every baseline a row can match.
   const narrowed = (await h.gql(QUERY, { model: 'tiny-test', detector: 'shapes' })).data!.leaderboard;

@@ -57,7 +57,8 @@ export async function evaluatedMessage(h: Harness, runId: string, chunk: number,
   const data = evaluateChunkJobSchema.parse(job.data);
   const externalOf = new Map(data.prompts.map((p) => [p.promptId, p.externalId]));
   const set = promptSetFromRows(data.benchmark, data.prompts.map((p) => ({ externalId: p.externalId, metadata: p.record })));
-  const detected: ImageDetections[] = data.images.map((i) => ({ prompt: externalOf.get(i.promptId)!, image: i.imageIndex, width: 64, height: 64, detections: detect(promptOfId.get(externalOf.get(i.promptId)!)!, i.imageIndex) }));
+  const promptOf = new Map(set.prompts.map((p) => [p.id, p]));
+  const detected: ImageDetections[] = data.images.map((i) => ({ prompt: externalOf.get(i.promptId)!, image: i.imageIndex, width: 64, height: 64, detections: detect(promptOf.get(externalOf.get(i.promptId)!)!, i.imageIndex) }));
   const scored = scoreImages(data.benchmark, set, detected, { threshold: data.threshold });
   const images = data.images.map((i, n) => {
     const r = scored.images.find((s) => s.prompt === detected[n].prompt && s.image === i.imageIndex) as VisorImageResult;
