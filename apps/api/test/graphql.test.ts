@@ -8,12 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { generateJobId } from '@infsplign/workers/contracts/jobs.ts';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
-import type { Detection } from '@infsplign/workers/evaluation/detection.ts';
-import type { Relation } from '@infsplign/workers/prompts/types.ts';
-import { ingest } from '../src/ingest/ingester.ts';
 import { mcnemarExact } from '../src/stats/paired.ts';
 import { startHarness, type Harness } from './support/harness.ts';
-import { evaluatedMessage, generatedMessage, madeUpTrace, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
+import { allCorrect, finishRun, firstCorrect, madeUpTrace, noneCorrect, placed, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
 
 let h: Harness;
 
@@ -211,35 +208,9 @@ test('healthz and readyz', async () => {
 // ---------------------------------------------------------------------------------------------
 // Finished runs (these tests come last: the ones above count the runs they submitted).
 
-/** A finished run: submitted through the API, its chunks answered by the stand-in worker and ingested. */
-async function finishedRun(extra: Record<string, unknown>, detect: Detect): Promise<string> {
-  const submitted = await h.gql(SUBMIT, { input: baselineInput({ force: true, ...extra }) }, h.tokens.alpha);
-  assert.equal(submitted.errors, undefined, JSON.stringify(submitted.errors));
-  const id: string = submitted.data!.submitRun.run.id;
-  const { chunksTotal } = await h.prisma.run.findUniqueOrThrow({ where: { id } });
-  for (let chunk = 0; chunk < chunksTotal; chunk++) await ingest(h.api.services, await generatedMessage(h, id, chunk));
-  for (let chunk = 0; chunk < chunksTotal; chunk++) await ingest(h.api.services, await evaluatedMessage(h, id, chunk, 0, detect));
-  assert.equal((await h.prisma.run.findUniqueOrThrow({ where: { id } })).status, 'FINISHED');
-  return id;
-}
+/** A finished run of alpha's: baselineInput with `extra`, answered by the stand-in worker with `detect`'s detections. */
+const finishedRun = (extra: Record<string, unknown>, detect: Detect) => finishRun(h, baselineInput({ force: true, ...extra }), detect);
 
-/** Boxes that satisfy the prompt's relation (VISOR compares the boxes' centres). */
-const BOXES: Record<'left of' | 'right of' | 'above' | 'below', [number[], number[]]> = {
-  'left of': [[0, 20, 10, 30], [40, 20, 50, 30]],
-  'right of': [[40, 20, 50, 30], [0, 20, 10, 30]],
-  above: [[20, 0, 30, 10], [20, 40, 30, 50]],
-  below: [[20, 40, 30, 50], [20, 0, 30, 10]],
-};
-/** Both objects detected, in the prompt's relation or (`swapped`) in the opposite one. */
-const placed = (prompt: { objects: string[]; relation: Relation | null }, swapped = false): Detection[] => {
-  const [a, b] = BOXES[prompt.relation as keyof typeof BOXES];
-  const [boxA, boxB] = swapped ? [b, a] : [a, b];
-  return [{ label: prompt.objects[0], score: 0.9, box: boxA as Detection['box'] }, { label: prompt.objects[1], score: 0.9, box: boxB as Detection['box'] }];
-};
-/** Every image correct; none (both objects found, misplaced); only image 0 of every prompt; that, and image 1 of one prompt. */
-const allCorrect: Detect = (prompt) => placed(prompt);
-const noneCorrect: Detect = (prompt) => placed(prompt, true);
-const firstCorrect: Detect = (prompt, k) => placed(prompt, k !== 0);
 /** The runs' first prompt: they take the first `limit` prompts the benchmark scores. */
 const firstPrompt = SHAPES_EVAL.prompts.find((p) => p.relation !== null)!.id;
 const firstCorrectAndOneMore: Detect = (prompt, k) => placed(prompt, !(k === 0 || prompt.id === firstPrompt));
