@@ -51,7 +51,8 @@ const VISOR_METRICS: readonly MetricSpec[] = [
   visorPercent('OA_B', 'Object accuracy (B)', 'Images in which the second object (B) is detected, in percent.'),
   visorPercent('VISOR_cond', 'VISOR (conditional)', "Of the images in which both objects are detected, those whose boxes stand in the prompt's relation, in percent; undefined when no image holds both."),
   visorPercent('VISOR_uncond', 'VISOR (unconditional)', "Images with both objects detected in the prompt's relation, in percent of all images (VISOR_cond × OA / 100)."),
-  ...[1, 2, 3, 4].map((n) => visorPercent(`VISOR_${n}`, `VISOR_${n}`, `Prompts with at least ${n} of their images correct, in percent of prompts; undefined with fewer than ${n} images per prompt.`, n)),
+  visorPercent('VISOR_1', 'VISOR_1', 'Prompts with at least one of their images correct, in percent of prompts.', 1),
+  ...[2, 3, 4].map((n) => visorPercent(`VISOR_${n}`, `VISOR_${n}`, `Prompts with at least ${n} of their images correct, in percent of prompts; undefined with fewer than ${n} images per prompt.`, n)),
 ];
 
 const fraction = (key: string, label: string, description: string): MetricSpec => ({ key, label, description, unit: 'fraction', higherIsBetter: true });
