@@ -230,7 +230,7 @@ async function printLeaderboard(gql: ReturnType<typeof client>, runs: Record<str
     const cond = metric(row, 'VISOR_cond');
     const versus = row.versusBaseline;
     // VISOR-Shapes' primary metric is VISOR_cond; its paired test is the bootstrap over prompts.
-    const delta = versus ? `${versus.primary.difference >= 0 ? '+' : ''}${fixed(versus.primary.difference)} (bootstrap p = ${versus.primary.p.toFixed(3)}${versus.beyondNoise ? ', beyond noise' : ''})` : row.isBaseline ? 'baseline' : '';
+    const delta = versus ? `${versus.primary.difference >= 0 ? '+' : ''}${fixed(versus.primary.difference)} (bootstrap p ${versus.primary.p === null ? 'n/a' : `= ${versus.primary.p.toFixed(3)}`}${versus.beyondNoise ? ', beyond noise' : ''})` : row.isBaseline ? 'baseline' : '';
     const mine = Object.values(runs).includes(row.run.id) ? ' *' : '';
     return [row.rank === null ? '–' : String(row.rank), row.method ?? 'uploaded', row.run.id.slice(0, 8) + mine, fixed(metric(row, 'OA')?.value), `${fixed(cond?.value)} [${fixed(cond?.low)}, ${fixed(cond?.high)}]`, fixed(metric(row, 'VISOR_uncond')?.value), fixed(metric(row, 'VISOR_4')?.value), delta];
   });

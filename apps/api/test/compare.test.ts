@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { mcnemarExact } from '../src/stats/paired.ts';
 import { startHarness, TEST_MODEL_DEFAULTS, type Harness } from './support/harness.ts';
-import { allCorrect, finishRun, firstCorrect, noneCorrect, type Detect } from './support/stand-in-worker.ts';
+import { allCorrect, baselineInput, finishRun, firstCorrect, noneCorrect, type Detect } from './support/stand-in-worker.ts';
 
 /** Runs of 10 prompts x 2 images are ranked; 5 x 1 are not. */
 const MIN_RANKED_IMAGES = 20;
@@ -17,20 +17,7 @@ const MIN_RANKED_IMAGES = 20;
 let h: Harness;
 const runs: Record<string, string> = {};
 
-const input = (extra: Record<string, unknown> = {}) => ({
-  kind: 'GENERATE_AND_EVALUATE',
-  benchmark: 'visor-shapes',
-  promptSet: 'eval',
-  model: 'tiny-test',
-  method: 'baseline',
-  detector: 'shapes',
-  seed: 5,
-  imagesPerPrompt: 2,
-  limit: 10,
-  force: true,
-  ...extra,
-});
-const finished = (extra: Record<string, unknown>, detect: Detect) => finishRun(h, input(extra), detect);
+const finished = (extra: Record<string, unknown>, detect: Detect) => finishRun(h, baselineInput({ seed: 5, force: true, ...extra }), detect);
 
 before(async () => {
   h = await startHarness('compare', { leaderboard: { minRankedImages: MIN_RANKED_IMAGES } });

@@ -10,7 +10,7 @@ import { generateJobId } from '@infsplign/workers/contracts/jobs.ts';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
 import { mcnemarExact } from '../src/stats/paired.ts';
 import { startHarness, type Harness } from './support/harness.ts';
-import { allCorrect, finishRun, firstCorrect, madeUpTrace, noneCorrect, placed, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
+import { allCorrect, baselineInput, finishRun, firstCorrect, madeUpTrace, noneCorrect, placed, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
 
 let h: Harness;
 
@@ -24,17 +24,6 @@ after(async () => {
 
 const SUBMIT = `mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status kind progress { prompts totalImages } config configHash } } }`;
 
-const baselineInput = (extra: Record<string, unknown> = {}) => ({
-  kind: 'GENERATE_AND_EVALUATE',
-  benchmark: 'visor-shapes',
-  promptSet: 'eval',
-  model: 'tiny-test',
-  method: 'baseline',
-  detector: 'shapes',
-  imagesPerPrompt: 2,
-  limit: 10,
-  ...extra,
-});
 
 async function rowCounts() {
   const [runs, events, configs, imageSets] = await Promise.all([h.prisma.run.count(), h.prisma.runEvent.count(), h.prisma.methodConfig.count(), h.prisma.imageSet.count()]);

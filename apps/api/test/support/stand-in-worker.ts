@@ -69,6 +69,19 @@ export async function evaluatedMessage(h: Harness, runId: string, chunk: number,
   return { type: 'ImagesEvaluated', runId, chunk, round, detector: data.detector, threshold: data.threshold, scorerVersion: scored.scorer_version, worker: 'test:1', images };
 }
 
+/** A baseline run of the test model on 10 VISOR-Shapes prompts x 2 images, with `extra` changed. */
+export const baselineInput = (extra: Record<string, unknown> = {}) => ({
+  kind: 'GENERATE_AND_EVALUATE',
+  benchmark: 'visor-shapes',
+  promptSet: 'eval',
+  model: 'tiny-test',
+  method: 'baseline',
+  detector: 'shapes',
+  imagesPerPrompt: 2,
+  limit: 10,
+  ...extra,
+});
+
 /**
  * A finished run of team alpha's: `input` submitted through the API, its chunks answered by the
  * stand-in worker (`detect`'s detections) and ingested in turn.

@@ -1,13 +1,11 @@
 import { DefinitionLink } from '@/components/MetricHeader';
 import { FilterSelect } from '@/components/FilterSelect';
 import { formatDifference, formatInterval, formatP, formatValue, metricOf, SHORT_TEST_NAMES, TEST_NAMES, verdict, type MetricComparison, type MetricDefinition } from '@/lib/metrics';
+import type { ComparisonSummary } from '@/lib/compare';
 import type { SearchParams } from '@/lib/search-params';
 
 /** What the tables read of a comparison of run A with run B (compareRuns, Run.versusBaseline). */
-export interface ComparedMetrics {
-  metrics: MetricComparison[];
-  byRelation: { relation: string; prompts: number; metrics: MetricComparison[] }[];
-}
+type ComparedMetrics = Pick<ComparisonSummary, 'metrics' | 'byRelation'>;
 
 /** The names of the two runs in column headings: A and B on the compare page, baseline and this run on a run page. */
 export interface SideNames {
@@ -16,6 +14,27 @@ export interface SideNames {
 }
 
 const AB: SideNames = { a: 'A', b: 'B' };
+
+/** A metric of both runs, B − A with its interval, and its paired test: four cells of a row. */
+function ComparedCells({ m, metric, names, testName }: { m: MetricComparison; metric: MetricDefinition; names: SideNames; testName: string }) {
+  return (
+    <>
+      <td className="num" data-label={names.a}>
+        {formatValue(metric.unit, m.a)}
+      </td>
+      <td className="num" data-label={names.b}>
+        {formatValue(metric.unit, m.b)}
+      </td>
+      <td className={`num${m.beyondNoise ? ' beyond-noise' : ''}`} data-label={`${names.b} − ${names.a} [95% CI]`}>
+        {formatDifference(metric.unit, m.difference)}
+        <span className="interval">{formatInterval(metric.unit, m.low, m.high)}</span>
+      </td>
+      <td data-label="Paired test" data-testid={`test-${metric.key}`}>
+        {testName}: {formatP(m.p)} <Verdict m={m} />
+      </td>
+    </>
+  );
+}
 
 /** Every metric of both runs, the difference with its 95% interval, and the metric's paired test. */
 export function MetricsTable({ comparison: c, definitions, names = AB }: { comparison: ComparedMetrics; definitions: MetricDefinition[]; names?: SideNames }) {
@@ -42,19 +61,7 @@ export function MetricsTable({ comparison: c, definitions, names = AB }: { compa
                   {d.key} <DefinitionLink metric={d} />
                   {d.primary && <span className="tag primary">primary</span>}
                 </th>
-                <td className="num" data-label={names.a}>
-                  {formatValue(d.unit, m.a)}
-                </td>
-                <td className="num" data-label={names.b}>
-                  {formatValue(d.unit, m.b)}
-                </td>
-                <td className={`num${m.beyondNoise ? ' beyond-noise' : ''}`} data-label={`${names.b} − ${names.a} [95% CI]`}>
-                  {formatDifference(d.unit, m.difference)}
-                  <span className="interval">{formatInterval(d.unit, m.low, m.high)}</span>
-                </td>
-                <td data-label="Paired test" data-testid={`test-${d.key}`}>
-                  {TEST_NAMES[m.test]}: {formatP(m.p)} <Verdict m={m} />
-                </td>
+                <ComparedCells m={m} metric={d} names={names} testName={TEST_NAMES[m.test]} />
               </tr>
             );
           })}
@@ -115,19 +122,7 @@ export function RelationTable({
                   <td className="num" data-label="Prompts">
                     {r.prompts}
                   </td>
-                  <td className="num" data-label={names.a}>
-                    {formatValue(metric.unit, m.a)}
-                  </td>
-                  <td className="num" data-label={names.b}>
-                    {formatValue(metric.unit, m.b)}
-                  </td>
-                  <td className={`num${m.beyondNoise ? ' beyond-noise' : ''}`} data-label={`${names.b} − ${names.a} [95% CI]`}>
-                    {formatDifference(metric.unit, m.difference)}
-                    <span className="interval">{formatInterval(metric.unit, m.low, m.high)}</span>
-                  </td>
-                  <td data-label="Paired test">
-                    {SHORT_TEST_NAMES[m.test]}: {formatP(m.p)} <Verdict m={m} />
-                  </td>
+                  <ComparedCells m={m} metric={metric} names={names} testName={SHORT_TEST_NAMES[m.test]} />
                 </tr>
               );
             })}

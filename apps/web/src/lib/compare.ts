@@ -44,15 +44,19 @@ export interface ComparedPair {
   b: ImageNode & { runId: string };
 }
 
-export interface Comparison {
-  a: ComparedRun;
-  b: ComparedRun;
+/** How two runs compare, metric by metric (compareRuns, Run.versusBaseline). */
+export interface ComparisonSummary {
   pairing: 'IMAGE' | 'PROMPT';
   sharedPrompts: number;
   notes: string[];
   primaryMetric: string;
   metrics: MetricComparison[];
   byRelation: { relation: string; prompts: number; metrics: MetricComparison[] }[];
+}
+
+export interface Comparison extends ComparisonSummary {
+  a: ComparedRun;
+  b: ComparedRun;
   pairs: number;
   bothCorrect: number;
   neitherCorrect: number;

@@ -2,7 +2,8 @@
 import type { Detection } from '@/components/ImageWithBoxes';
 import type { Progress } from '@/components/LiveProgress';
 import type { RunEvent } from '@/components/Timeline';
-import { METRIC_COMPARISON_FIELDS, METRIC_DEFINITION_FIELDS, type MetricComparison, type MetricDefinition, type MetricValue } from './metrics';
+import type { ComparisonSummary } from './compare';
+import { METRIC_COMPARISON_FIELDS, METRIC_DEFINITION_FIELDS, type MetricDefinition, type MetricValue } from './metrics';
 
 export interface RunDetail {
   id: string;
@@ -36,15 +37,7 @@ export interface RunDetail {
   /** the parameters that differ from the method's defaults for the model; null without a configuration */
   configChanges: { key: string; value: unknown; default: unknown }[] | null;
   /** against the matching baseline (a), this run being b */
-  versusBaseline: {
-    a: { id: string; seed: number };
-    pairing: 'IMAGE' | 'PROMPT';
-    sharedPrompts: number;
-    notes: string[];
-    primaryMetric: string;
-    metrics: MetricComparison[];
-    byRelation: { relation: string; prompts: number; metrics: MetricComparison[] }[];
-  } | null;
+  versusBaseline: (ComparisonSummary & { a: { id: string; seed: number } }) | null;
 }
 
 export const RUN_FIELDS = /* GraphQL */ `
