@@ -30,18 +30,21 @@ export function ColumnPicker({ board, columns }: { board: string; columns: reado
   };
   return (
     <>
-    <details className="column-picker">
-      <summary>Columns ({columns.length - hidden.filter((k) => columns.some((c) => c.key === k)).length} of {columns.length} shown)</summary>
-      <fieldset>
-        <legend>Show these columns</legend>
-        {columns.map((c) => (
-          <label key={c.key}>
-            <input type="checkbox" checked={!hidden.includes(c.key)} onChange={(e) => toggle(c.key, e.target.checked)} data-column={c.key} /> {c.label}
-          </label>
-        ))}
-      </fieldset>
-    </details>
-    <style>{hidden.map((key) => `[data-board=${JSON.stringify(board)}] [data-col=${JSON.stringify(key)}] { display: none !important; }`).join('\n')}</style>
+      <details className="column-picker">
+        <summary>
+          Columns ({columns.length - hidden.filter((k) => columns.some((c) => c.key === k)).length} of {columns.length} shown)
+        </summary>
+        <fieldset>
+          <legend>Show these columns</legend>
+          {columns.map((c) => (
+            <label key={c.key}>
+              <input type="checkbox" checked={!hidden.includes(c.key)} onChange={(e) => toggle(c.key, e.target.checked)} data-column={c.key} /> {c.label}
+            </label>
+          ))}
+        </fieldset>
+      </details>
+      {/* !important: the phone layout's card cells set their own display. */}
+      <style>{hidden.map((key) => `[data-board=${JSON.stringify(board)}] [data-col=${JSON.stringify(key)}] { display: none !important; }`).join('\n')}</style>
     </>
   );
 }

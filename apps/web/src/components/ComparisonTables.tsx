@@ -15,6 +15,18 @@ export interface SideNames {
 
 const AB: SideNames = { a: 'A', b: 'B' };
 
+/** The headings of ComparedCells' four columns. */
+function ComparedHeadings({ names }: { names: SideNames }) {
+  return (
+    <>
+      <th className="num">{names.a}</th>
+      <th className="num">{names.b}</th>
+      <th className="num">{`${names.b} − ${names.a}`} [95% CI]</th>
+      <th>Paired test</th>
+    </>
+  );
+}
+
 /** A metric of both runs, B − A with its interval, and its paired test: four cells of a row. */
 function ComparedCells({ m, metric, names, testName }: { m: MetricComparison; metric: MetricDefinition; names: SideNames; testName: string }) {
   return (
@@ -45,10 +57,7 @@ export function MetricsTable({ comparison: c, definitions, names = AB }: { compa
         <thead>
           <tr>
             <th>Metric</th>
-            <th className="num">{names.a}</th>
-            <th className="num">{names.b}</th>
-            <th className="num">{`${names.b} − ${names.a}`} [95% CI]</th>
-            <th>Paired test</th>
+            <ComparedHeadings names={names} />
           </tr>
         </thead>
         <tbody>
@@ -107,10 +116,7 @@ export function RelationTable({
             <tr>
               <th>Relation</th>
               <th className="num">Prompts</th>
-              <th className="num">{names.a}</th>
-              <th className="num">{names.b}</th>
-              <th className="num">{`${names.b} − ${names.a}`} [95% CI]</th>
-              <th>Paired test</th>
+              <ComparedHeadings names={names} />
             </tr>
           </thead>
           <tbody>
