@@ -229,15 +229,16 @@ async function watch(gql: ReturnType<typeof client>, runs: Record<string, string
 async function printLeaderboard(gql: ReturnType<typeof client>, runs: Record<string, string>): Promise<void> {
   const { leaderboard } = await gql(`{ leaderboard(benchmark: "visor-shapes", model: "bundled", sort: { metric: "VISOR_cond" }) {
     rank method isBaseline run { id } metrics { key value low high }
-    versusBaseline { deltas { key value } beyondNoise comparison { mcnemarP } } } }`);
+    versusBaseline { beyondNoise primary { difference p } } } }`);
   const metric = (row: any, key: string) => row.metrics.find((m: any) => m.key === key);
   const header = ['#', 'method', 'run', 'OA', 'VISOR_cond [95% CI]', 'VISOR_uncond', 'VISOR_4', 'Δ VISOR_cond vs baseline'];
   const lines = leaderboard.map((row: any) => {
     const cond = metric(row, 'VISOR_cond');
     const versus = row.versusBaseline;
-    const delta = versus ? `${versus.deltas.find((d: any) => d.key === 'VISOR_cond')?.value >= 0 ? '+' : ''}${fixed(versus.deltas.find((d: any) => d.key === 'VISOR_cond')?.value)} (McNemar p ${versus.comparison.mcnemarP < 0.001 ? '< 0.001' : `= ${versus.comparison.mcnemarP.toFixed(3)}`}${versus.beyondNoise ? ', beyond noise' : ''})` : row.isBaseline ? 'baseline' : '';
+    // VISOR-Shapes' primary metric is VISOR_cond; its paired test is the bootstrap over prompts.
+    const delta = versus ? `${versus.primary.difference >= 0 ? '+' : ''}${fixed(versus.primary.difference)} (bootstrap p ${versus.primary.p === null ? 'n/a' : `= ${versus.primary.p.toFixed(3)}`}${versus.beyondNoise ? ', beyond noise' : ''})` : row.isBaseline ? 'baseline' : '';
     const mine = Object.values(runs).includes(row.run.id) ? ' *' : '';
-    return [String(row.rank), row.method ?? 'uploaded', row.run.id.slice(0, 8) + mine, fixed(metric(row, 'OA')?.value), `${fixed(cond?.value)} [${fixed(cond?.low)}, ${fixed(cond?.high)}]`, fixed(metric(row, 'VISOR_uncond')?.value), fixed(metric(row, 'VISOR_4')?.value), delta];
+    return [row.rank === null ? '–' : String(row.rank), row.method ?? 'uploaded', row.run.id.slice(0, 8) + mine, fixed(metric(row, 'OA')?.value), `${fixed(cond?.value)} [${fixed(cond?.low)}, ${fixed(cond?.high)}]`, fixed(metric(row, 'VISOR_uncond')?.value), fixed(metric(row, 'VISOR_4')?.value), delta];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l: string[]) => l[i]!.length)));
   const numeric = new Set([0, 3, 4, 5, 6]);

@@ -16,6 +16,7 @@
  * signs is believed; unset: every request is keyed by its socket's address); GRAPHQL_INTROSPECTION
  * (1 or 0; default on, off when NODE_ENV=production); MAX_RUN_IMAGES (the most images a run may
  * have; 200000).
+ * LEADERBOARD_MIN_IMAGES: runs with fewer scored images are listed on the leaderboard but not ranked (100).
  * SIGTERM and SIGINT close it cleanly: in-flight requests and ingestion finish, nothing is lost.
  */
 import { artifactStoreConfigFromEnv } from '@infsplign/workers/artifacts/config.ts';
@@ -28,6 +29,7 @@ import { webOriginsFromEnv } from './cors.ts';
 import { introspectionFromEnv } from './graphql/limits.ts';
 import { rateLimitEnvSchema, rateLimitsFromEnv } from './graphql/rate-limit.ts';
 import { MIN_PROXY_SECRET_LENGTH } from './proxy-contract.ts';
+import { DEFAULT_LEADERBOARD } from './graphql/resolvers/leaderboard.ts';
 import { createApiServer } from './server.ts';
 import { DEFAULT_LIFECYCLE } from './services.ts';
 
@@ -46,6 +48,7 @@ const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   GRAPHQL_INTROSPECTION: z.preprocess(blankIsUnset, z.enum(['0', '1']).optional()),
   MAX_RUN_IMAGES: z.coerce.number().int().min(1).default(DEFAULT_LIFECYCLE.maxRunImages),
+  LEADERBOARD_MIN_IMAGES: z.coerce.number().int().min(0).default(DEFAULT_LEADERBOARD.minRankedImages),
 });
 
 try {
@@ -64,6 +67,7 @@ try {
     webOrigins: webOriginsFromEnv(env.data.WEB_ORIGIN),
     webProxySecret: env.data.WEB_PROXY_SECRET,
     introspection: introspectionFromEnv(env.data.NODE_ENV, env.data.GRAPHQL_INTROSPECTION),
+    leaderboard: { minRankedImages: env.data.LEADERBOARD_MIN_IMAGES },
   });
   console.error(`api: listening on ${server.url} (GraphQL at ${server.url}/graphql)`);
   let closing = false;

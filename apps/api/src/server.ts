@@ -24,6 +24,7 @@ import { nulCharacterError } from './graphql/input-guards.ts';
 import { MAX_BODY_BYTES, MAX_TOKENS, operationMeasure, queryLimitErrors } from './graphql/limits.ts';
 import { DEFAULT_RATE_LIMITS, enforceRateLimits, type RateLimits } from './graphql/rate-limit.ts';
 import { CLIENT_ADDRESS_HEADER, verifyClientAddress } from './proxy-contract.ts';
+import { DEFAULT_LEADERBOARD, type LeaderboardSettings } from './graphql/resolvers/leaderboard.ts';
 import { knownOperationTypesRule } from './graphql/validation.ts';
 import { resolvers, typeDefs } from './graphql/schema.ts';
 import { startIngester } from './ingest/ingester.ts';
@@ -63,6 +64,8 @@ export interface ApiServerOptions {
   webProxySecret?: string;
   /** whether __schema and __type are answered (default true; main.ts: off in production unless GRAPHQL_INTROSPECTION=1) */
   introspection?: boolean;
+  /** the leaderboard's minimum run size (default DEFAULT_LEADERBOARD) */
+  leaderboard?: Partial<LeaderboardSettings>;
 }
 
 export interface ApiServer {
@@ -161,6 +164,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     codeVersion: codeVersionFromEnv(),
     metrics: createApiMetrics(() => services, { processMetrics: options.processMetrics }),
     planner: new Planner({ databaseUrl: options.databaseUrl, redisUrl: options.redisUrl, device: lifecycle.device, store: storeConfig }, logger),
+    leaderboard: { ...DEFAULT_LEADERBOARD, ...options.leaderboard },
   };
   // While Redis is unreachable each queue reports every failed reconnection; without a listener
   // BullMQ prints them raw to stderr instead of to the structured log.

@@ -9,6 +9,7 @@ import { openQueue } from '@infsplign/workers/jobs/queues.ts';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { LeaderboardSettings } from './graphql/resolvers/leaderboard.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { Device } from './runs/plan.ts';
@@ -54,6 +55,8 @@ export interface Services {
   metrics: ApiMetrics;
   /** planning and enqueueing runs, in a thread of its own */
   planner: Planner;
+  /** what the leaderboard ranks (its minimum run size) */
+  leaderboard: LeaderboardSettings;
 }
 
 /** INFSPLIGN_CODE_VERSION, else the repository's HEAD commit, else null (e.g. an install without git). */

@@ -8,12 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { generateJobId } from '@infsplign/workers/contracts/jobs.ts';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
-import type { Detection } from '@infsplign/workers/evaluation/detection.ts';
-import type { Relation } from '@infsplign/workers/prompts/types.ts';
-import { ingest } from '../src/ingest/ingester.ts';
 import { mcnemarExact } from '../src/stats/paired.ts';
 import { startHarness, type Harness } from './support/harness.ts';
-import { evaluatedMessage, generatedMessage, madeUpTrace, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
+import { allCorrect, baselineInput, finishRun, firstCorrect, madeUpTrace, noneCorrect, placed, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
 
 let h: Harness;
 
@@ -27,17 +24,6 @@ after(async () => {
 
 const SUBMIT = `mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status kind progress { prompts totalImages } config configHash } } }`;
 
-const baselineInput = (extra: Record<string, unknown> = {}) => ({
-  kind: 'GENERATE_AND_EVALUATE',
-  benchmark: 'visor-shapes',
-  promptSet: 'eval',
-  model: 'tiny-test',
-  method: 'baseline',
-  detector: 'shapes',
-  imagesPerPrompt: 2,
-  limit: 10,
-  ...extra,
-});
 
 async function rowCounts() {
   const [runs, events, configs, imageSets] = await Promise.all([h.prisma.run.count(), h.prisma.runEvent.count(), h.prisma.methodConfig.count(), h.prisma.imageSet.count()]);
@@ -227,36 +213,12 @@ test('healthz and readyz', async () => {
 // ---------------------------------------------------------------------------------------------
 // Finished runs (these tests come last: the ones above count the runs they submitted).
 
-/** A finished run: submitted through the API, its chunks answered by the stand-in worker and ingested. */
-async function finishedRun(extra: Record<string, unknown>, detect: Detect): Promise<string> {
-  const submitted = await h.gql(SUBMIT, { input: baselineInput({ force: true, ...extra }) }, h.tokens.alpha);
-  assert.equal(submitted.errors, undefined, JSON.stringify(submitted.errors));
-  const id: string = submitted.data!.submitRun.run.id;
-  const { chunksTotal } = await h.prisma.run.findUniqueOrThrow({ where: { id } });
-  for (let chunk = 0; chunk < chunksTotal; chunk++) await ingest(h.api.services, await generatedMessage(h, id, chunk));
-  for (let chunk = 0; chunk < chunksTotal; chunk++) await ingest(h.api.services, await evaluatedMessage(h, id, chunk, 0, detect));
-  assert.equal((await h.prisma.run.findUniqueOrThrow({ where: { id } })).status, 'FINISHED');
-  return id;
-}
+/** A finished run of alpha's: baselineInput with `extra`, answered by the stand-in worker with `detect`'s detections. */
+const finishedRun = (extra: Record<string, unknown>, detect: Detect) => finishRun(h, baselineInput({ force: true, ...extra }), detect);
 
-/** Boxes that satisfy the prompt's relation (VISOR compares the boxes' centres). */
-const BOXES: Record<'left of' | 'right of' | 'above' | 'below', [number[], number[]]> = {
-  'left of': [[0, 20, 10, 30], [40, 20, 50, 30]],
-  'right of': [[40, 20, 50, 30], [0, 20, 10, 30]],
-  above: [[20, 0, 30, 10], [20, 40, 30, 50]],
-  below: [[20, 40, 30, 50], [20, 0, 30, 10]],
-};
-const placed = (prompt: { objects: string[]; relation: Relation | null }): Detection[] => {
-  const [a, b] = BOXES[prompt.relation as keyof typeof BOXES];
-  return [{ label: prompt.objects[0], score: 0.9, box: a as Detection['box'] }, { label: prompt.objects[1], score: 0.9, box: b as Detection['box'] }];
-};
-/** Every image correct; none; only image 0 of every prompt; that, and image 1 of one prompt. */
-const allCorrect: Detect = (prompt) => placed(prompt);
-const noneCorrect: Detect = () => [];
-const firstCorrect: Detect = (prompt, k) => (k === 0 ? placed(prompt) : []);
 /** The runs' first prompt: they take the first `limit` prompts the benchmark scores. */
 const firstPrompt = SHAPES_EVAL.prompts.find((p) => p.relation !== null)!.id;
-const firstCorrectAndOneMore: Detect = (prompt, k) => (k === 0 || prompt.id === firstPrompt ? placed(prompt) : []);
+const firstCorrectAndOneMore: Detect = (prompt, k) => placed(prompt, !(k === 0 || prompt.id === firstPrompt));
 
 const runs: Record<string, string> = {};
 
@@ -304,7 +266,8 @@ test('image(id): one image by its permalink id with its run; null for an unknown
 test('LeaderboardRow.versusBaseline: the most recent matching baseline, metric deltas, and the paired test', async () => {
   const QUERY = `query ($model: String, $detector: String) { leaderboard(benchmark: "visor-shapes", model: $model, detector: $detector) {
     run { id } isBaseline metrics { key value }
-    versusBaseline { baseline { id } deltas { key value low high } beyondNoise comparison { pairs onlyA onlyB mcnemarP meanDifference } } } }`;
+    versusBaseline { baseline { id } deltas { key value low high } beyondNoise primary { key difference test p beyondNoise }
+      comparison { pairs onlyA onlyB mcnemarP meanDifference } } } }`;
   const result = await h.gql(QUERY);
   assert.equal(result.errors, undefined, JSON.stringify(result.errors));
   const board: any[] = result.data!.leaderboard;
@@ -326,7 +289,9 @@ test('LeaderboardRow.versusBaseline: the most recent matching baseline, metric d
       versus.deltas,
       keys.map((key: string) => ({ key, value: value(row(id), key) === null || value(base, key) === null ? null : value(row(id), key) - value(base, key), low: null, high: null })),
     );
-    assert.equal(versus.beyondNoise, versus.comparison.mcnemarP < 0.05);
+    // The verdict is the primary metric's own test: VISOR_cond, a ratio, by the paired bootstrap over prompts.
+    assert.deepEqual([versus.primary.key, versus.primary.test, versus.beyondNoise], ['VISOR_cond', 'BOOTSTRAP', versus.primary.beyondNoise]);
+    assert.equal(versus.primary.difference, versus.deltas.find((d: any) => d.key === 'VISOR_cond').value);
     // The same comparison compareRuns gives, the baseline as a.
     const compared = (await h.gql('query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { pairs onlyA onlyB mcnemarP meanDifference } }', { a: runs.baseline, b: id })).data!.compareRuns;
     assert.deepEqual(versus.comparison, compared);
@@ -336,10 +301,12 @@ test('LeaderboardRow.versusBaseline: the most recent matching baseline, metric d
   assert.deepEqual([significant.comparison.pairs, significant.comparison.onlyA, significant.comparison.onlyB], [20, 0, 10]);
   assert.equal(significant.comparison.mcnemarP, mcnemarExact(0, 10));
   assert.equal(significant.comparison.meanDifference, 0.5);
-  assert.equal(significant.beyondNoise, true);
+  // Every prompt gains 50 points of VISOR_cond: every resample's difference is 50, so p is the bootstrap's floor 2 / 1001.
+  assert.deepEqual([significant.primary.difference, significant.primary.p, significant.beyondNoise], [50, 2 / 1001, true]);
   assert.ok(significant.deltas.find((d: any) => d.key === 'VISOR_uncond').value > 0);
   const noise = row(runs.noise).versusBaseline;
   assert.deepEqual([noise.comparison.onlyA, noise.comparison.onlyB, noise.comparison.mcnemarP, noise.beyondNoise], [0, 1, 1, false]);
+  assert.ok(noise.primary.p > 0.5, `one prompt of ten gains: p = ${noise.primary.p}`);
 
   // A board narrowed by model and detector still holds every baseline a row can match.
   const narrowed = (await h.gql(QUERY, { model: 'tiny-test', detector: 'shapes' })).data!.leaderboard;

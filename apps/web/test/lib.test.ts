@@ -1,13 +1,18 @@
-/** The web app's pure logic: sweep grouping, the parameter form's schema reading, the CSV export. */
+/** The web app's pure logic: sweep grouping, the parameter form's schema reading, the CSV export, number formats, axes, colours. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { leaderboardCsv, type Leaderboard, type LeaderboardRow } from '../src/lib/leaderboard';
+import { BOX_PALETTE, contrastRatio } from '../src/lib/colours';
+import { leaderboardCsv, newestBenchmark, type BenchmarkSummary, type Leaderboard, type LeaderboardRow } from '../src/lib/leaderboard';
+import { formatDifference, formatInterval, formatP, formatValue, niceAxis, type MetricComparison, type MetricDefinition } from '../src/lib/metrics';
 import { fromText, paramFields, toText } from '../src/lib/param-schema';
 import { sweepableParams, sweepGroups } from '../src/lib/sweep';
 
 function row(id: string, method: string, params: Record<string, unknown>, value: number | null, extra: Partial<LeaderboardRow> = {}): LeaderboardRow {
   return {
     rank: 1,
+    ranked: true,
+    promptsScored: 10,
+    imagesScored: 20,
     method,
     configHash: `hash-${id}`,
     isBaseline: method === 'baseline',
@@ -84,25 +89,71 @@ describe('the parameter form', () => {
   });
 });
 
+const VISOR_COND: MetricDefinition = { key: 'VISOR_cond', label: 'VISOR', higherIsBetter: true, description: '"quoted"', unit: '%', primary: true, minImagesPerPrompt: null };
+
 describe('the CSV export', () => {
-  test('one line per row with each metric, its interval and its delta; cells with commas or quotes are quoted', () => {
+  test('one line per row with the primary metric\'s paired tests, each metric, its interval and its delta; cells with commas or quotes are quoted', () => {
     const baseline = row('b', 'baseline', {}, 50);
+    const primary: MetricComparison = { key: 'VISOR_cond', a: 50, b: 90, difference: 40, low: 30, high: 50, test: 'BOOTSTRAP', p: 0.002, beyondNoise: true };
     const guided = row('g', 'infsplign', {}, 90, {
       rank: 2,
       detector: 'owlvit:/models/a,b',
-      versusBaseline: { baseline: { id: 'b' }, deltas: [{ key: 'VISOR_cond', value: 40 }], beyondNoise: true, comparison: { mcnemarP: 0.001, pairs: 10 } },
+      versusBaseline: { baseline: { id: 'b' }, deltas: [{ key: 'VISOR_cond', value: 40 }], primary, beyondNoise: true },
+      versusLeader: { leader: { id: 'b' }, primary: { ...primary, p: 0.4, beyondNoise: false }, tiedWithinNoise: true },
     });
+    const small = row('s', 'infsplign', {}, 100, { rank: null, ranked: false, imagesScored: 4 });
     const board: Leaderboard = {
       benchmarks: [],
-      benchmark: { name: 'visor', defaultThreshold: 0.1, metrics: [{ key: 'VISOR_cond', label: 'VISOR', higherIsBetter: true, description: '"quoted"' }] },
+      benchmark: { name: 'visor', defaultThreshold: 0.1, primaryMetric: 'VISOR_cond', latestFinishedAt: null, metrics: [VISOR_COND] },
       models: [],
       methods: [],
-      rows: [baseline, guided],
+      rows: [baseline, guided, small],
       rankedBy: 'VISOR_cond',
+      minRankedImages: 10,
     };
     const lines = leaderboardCsv(board).trimEnd().split('\n');
-    assert.equal(lines[0], 'rank,run_id,method,model,detector,threshold,team,prompt_set,seed,images_per_prompt,config_hash,is_baseline,baseline_run_id,beyond_noise,mcnemar_p,VISOR_cond,VISOR_cond_low,VISOR_cond_high,VISOR_cond_delta');
-    assert.equal(lines[1], '1,b,baseline,bundled,shapes,0.5,t,eval,42,2,hash-b,true,,,,50,49,51,');
-    assert.equal(lines[2], '2,g,infsplign,bundled,"owlvit:/models/a,b",0.5,t,eval,42,2,hash-g,false,b,true,0.001,90,89,91,40');
+    assert.equal(
+      lines[0],
+      'rank,ranked,run_id,method,model,detector,threshold,team,prompt_set,seed,images_per_prompt,prompts_scored,images_scored,config_hash,is_baseline,baseline_run_id,primary_metric,primary_delta,primary_delta_low,primary_delta_high,primary_test,primary_p,beyond_noise,leader_run_id,leader_p,tied_with_leader,VISOR_cond,VISOR_cond_low,VISOR_cond_high,VISOR_cond_delta',
+    );
+    assert.equal(lines[1], '1,true,b,baseline,bundled,shapes,0.5,t,eval,42,2,10,20,hash-b,true,,VISOR_cond,,,,,,,,,,50,49,51,');
+    assert.equal(lines[2], '2,true,g,infsplign,bundled,"owlvit:/models/a,b",0.5,t,eval,42,2,10,20,hash-g,false,b,VISOR_cond,40,30,50,BOOTSTRAP,0.002,true,b,0.4,true,90,89,91,40');
+    assert.equal(lines[3], ',false,s,infsplign,bundled,shapes,0.5,t,eval,42,2,10,4,hash-s,false,,VISOR_cond,,,,,,,,,,100,99,101,');
+  });
+});
+
+describe('one number format per unit', () => {
+  test('percent with one decimal, fractions with three; differences signed, in percentage points for percent; n/a where undefined', () => {
+    assert.deepEqual([formatValue('%', 54.24), formatValue('%', 100), formatValue('fraction', 0.5), formatValue('fraction', 0.12345)], ['54.2%', '100.0%', '0.500', '0.123']);
+    assert.deepEqual([formatValue('%', null), formatDifference('%', null), formatValue('fraction', undefined)], ['n/a', 'n/a', 'n/a']);
+    assert.deepEqual([formatDifference('%', 44.16), formatDifference('%', -3.04), formatDifference('fraction', -0.0213), formatDifference('%', 0.01)], ['+44.2 pp', '−3.0 pp', '−0.021', '±0.0 pp']);
+    assert.deepEqual([formatInterval('%', 44.2, 65), formatInterval('fraction', 0.1, 0.25), formatInterval('%', null, 3)], ['[44.2, 65.0]', '[0.100, 0.250]', '']);
+    assert.deepEqual([formatP(0.0004), formatP(0.04), formatP(null)], ['p < 0.001', 'p = 0.040', 'p n/a']);
+  });
+});
+
+describe('round chart axes', () => {
+  test('ticks at 1, 2 or 5 times a power of ten covering the values, written with the decimals the step needs', () => {
+    assert.deepEqual(niceAxis(0, 1), { domain: [0, 1], ticks: ['0.0', '0.2', '0.4', '0.6', '0.8', '1.0'].map((label) => ({ value: Number(label), label })) });
+    assert.deepEqual(niceAxis(0, 19, 6).ticks.map((t) => t.label), ['0', '5', '10', '15', '20']);
+    assert.deepEqual(niceAxis(0.23, 0.61).ticks.map((t) => t.label), ['0.2', '0.3', '0.4', '0.5', '0.6', '0.7']);
+    assert.deepEqual(niceAxis(3, 3).domain, [0, 3], 'a single value: from 0 to it');
+  });
+});
+
+describe('the landing benchmark', () => {
+  test('the one whose latest finished run is newest; the first when none has finished', () => {
+    const b = (name: string, latestFinishedAt: string | null): BenchmarkSummary => ({ name, defaultThreshold: 0.1, primaryMetric: 'x', latestFinishedAt, metrics: [] });
+    assert.equal(newestBenchmark([b('geneval', null), b('t2i', '2026-01-02T00:00:00Z'), b('visor-shapes', '2026-01-03T00:00:00Z')])?.name, 'visor-shapes');
+    assert.equal(newestBenchmark([b('geneval', null), b('t2i', null)])?.name, 'geneval');
+  });
+});
+
+describe('box colours', () => {
+  test('white label text on every box colour has AA contrast (4.5:1 or more)', () => {
+    for (const colour of BOX_PALETTE) assert.ok(contrastRatio(colour, '#ffffff') >= 4.5, `${colour}: ${contrastRatio(colour, '#ffffff').toFixed(2)}`);
+    // The formula: black on white is 21:1, a colour on itself 1:1.
+    assert.equal(contrastRatio('#000000', '#ffffff'), 21);
+    assert.equal(contrastRatio('#1f4fbf', '#1f4fbf'), 1);
   });
 });

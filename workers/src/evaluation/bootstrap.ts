@@ -5,7 +5,8 @@
  * a function of the column sums. One resample draws as many prompts as there are, with replacement,
  * sums their rows and evaluates every aggregate, so all aggregates share the same resamples. With
  * strata (GenEval's tags) the draws happen within each stratum, which keeps its size fixed. A seeded
- * PRNG makes the intervals reproducible.
+ * PRNG makes the intervals reproducible. The paired bootstrap compares two runs on the same prompts:
+ * it draws prompts, takes both runs' rows of each, and gives the difference's interval and p-value.
  */
 
 export interface BootstrapOptions {
@@ -52,22 +53,18 @@ function columnSums(rows: readonly ArrayLike<number>[], width: number): Float64A
 
 export type Intervals<K extends string> = Record<K, Interval | null>;
 
+/** Bootstrap options and, optionally, one stratum key per row. */
+type ResampleOptions = BootstrapOptions & { strata?: readonly (string | number)[] };
+
 /**
- * Intervals for each named statistic. `strata` (one key per row) resamples within each group, keeping
- * group sizes fixed: used where an aggregate averages over groups (GenEval's tags). A statistic gets
- * null when it is undefined in every resample, or when there are no rows.
+ * Each statistic over `resamples` resamples of the rows, in resample order, keeping only the resamples
+ * where it is defined. `strata` (one key per row) resamples within each group, keeping group sizes
+ * fixed. Every statistic sees the same resamples.
  */
-export function bootstrapIntervals<K extends string>(
-  rows: readonly ArrayLike<number>[],
-  width: number,
-  statistics: Record<K, Statistic>,
-  options: BootstrapOptions & { strata?: readonly (string | number)[] } = {},
-): Intervals<K> {
-  const { resamples, seed, confidence } = { ...DEFAULT_BOOTSTRAP, ...options };
+function resampledStatistics<K extends string>(rows: readonly ArrayLike<number>[], width: number, statistics: Record<K, Statistic>, options: ResampleOptions): Record<K, Float64Array> {
+  const { resamples, seed } = { ...DEFAULT_BOOTSTRAP, ...options };
   const names = Object.keys(statistics) as K[];
-  if (rows.length === 0) {
-    return Object.fromEntries(names.map((name) => [name, null])) as Intervals<K>;
-  }
+  if (rows.length === 0) return Object.fromEntries(names.map((name) => [name, new Float64Array(0)])) as Record<K, Float64Array>;
 
   // Identical rows are interchangeable draws, so each draw only counts its row's pattern and the sums
   // are folded from the counts once per resample: the cost per draw does not grow with the width,
@@ -111,14 +108,103 @@ export function bootstrapIntervals<K extends string>(
       if (value !== null) values[k][kept[k]++] = value;
     });
   }
+  return Object.fromEntries(names.map((name, k) => [name, values[k].subarray(0, kept[k])])) as Record<K, Float64Array>;
+}
 
+/** The percentile interval of resampled values (sorted in place); null when there are none. */
+function percentileInterval(values: Float64Array, confidence: number): Interval | null {
+  if (values.length === 0) return null;
+  const sorted = values.sort();
   const tail = (1 - confidence) / 2;
+  return [quantile(sorted, tail), quantile(sorted, 1 - tail)];
+}
+
+/**
+ * Intervals for each named statistic. `strata` (one key per row) resamples within each group, keeping
+ * group sizes fixed: used where an aggregate averages over groups (GenEval's tags). A statistic gets
+ * null when it is undefined in every resample, or when there are no rows.
+ */
+export function bootstrapIntervals<K extends string>(rows: readonly ArrayLike<number>[], width: number, statistics: Record<K, Statistic>, options: ResampleOptions = {}): Intervals<K> {
+  const { confidence } = { ...DEFAULT_BOOTSTRAP, ...options };
+  const resampled = resampledStatistics(rows, width, statistics, options);
   const intervals = {} as Intervals<K>;
-  names.forEach((name, k) => {
-    const sorted = values[k].subarray(0, kept[k]).sort();
-    intervals[name] = sorted.length === 0 ? null : [quantile(sorted, tail), quantile(sorted, 1 - tail)];
-  });
+  for (const name of Object.keys(statistics) as K[]) intervals[name] = percentileInterval(resampled[name], confidence);
   return intervals;
+}
+
+/** One statistic of run B minus the same statistic of run A, on the same prompts. */
+export interface PairedDifference {
+  /** on all the prompts; null where either run's statistic is undefined */
+  difference: number | null;
+  /** percentile bootstrap interval of the difference */
+  interval: Interval | null;
+  /**
+   * Two-sided bootstrap p-value of "no difference": twice the smaller share of resampled differences
+   * on either side of 0 (each side counting 0 itself), with the +1 correction that keeps an estimate
+   * from `resamples` draws away from 0 (Davison and Hinkley, 1997, §4.4): at least 2 / (resamples + 1).
+   * 1 when every resample gives exactly 0. Null when the difference is undefined in every resample.
+   */
+  p: number | null;
+}
+
+/**
+ * Paired bootstrap over prompts of each statistic's difference between two runs: `a[i]` and `b[i]` are
+ * the same prompt's tallies in run A and in run B. A resample draws prompts with replacement and takes
+ * both runs' rows of each prompt drawn, so whatever the two runs share per prompt (its difficulty, its
+ * seeds) cancels out of the difference. `strata` as for bootstrapIntervals.
+ */
+export function pairedBootstrap<K extends string>(
+  a: readonly ArrayLike<number>[],
+  b: readonly ArrayLike<number>[],
+  width: number,
+  statistics: Record<K, Statistic>,
+  options: ResampleOptions = {},
+): Record<K, PairedDifference> {
+  if (a.length !== b.length) throw new Error(`pairedBootstrap: ${a.length} rows of run A but ${b.length} of run B; each prompt needs a row in both`);
+  const { confidence } = { ...DEFAULT_BOOTSTRAP, ...options };
+  const joined = a.map((row, i) => {
+    const both = new Float64Array(2 * width);
+    for (let c = 0; c < width; c++) [both[c], both[width + c]] = [row[c], b[i][c]];
+    return both;
+  });
+  const names = Object.keys(statistics) as K[];
+  const differences = Object.fromEntries(
+    names.map((name) => [
+      name,
+      (sums: Float64Array) => {
+        const [x, y] = [statistics[name](sums.subarray(0, width)), statistics[name](sums.subarray(width))];
+        return x === null || y === null ? null : y - x;
+      },
+    ]),
+  ) as Record<K, Statistic>;
+  const points = pointEstimates(joined, 2 * width, differences);
+  const resampled = resampledStatistics(joined, 2 * width, differences, options);
+  const out = {} as Record<K, PairedDifference>;
+  for (const name of names) {
+    const values = resampled[name];
+    let below = 0, above = 0;
+    for (const d of values) {
+      if (d <= 0) below++;
+      if (d >= 0) above++;
+    }
+    const p = values.length === 0 ? null : Math.min(1, (2 * (Math.min(below, above) + 1)) / (values.length + 1));
+    out[name] = { difference: points[name], interval: percentileInterval(values, confidence), p };
+  }
+  return out;
+}
+
+/**
+ * Per-image results grouped by prompt, prompts in id order and images in the order given: the order of
+ * the rows fixes which prompt each bootstrap draw picks, so it must not depend on the input's order.
+ */
+export function groupByPrompt<R extends { prompt: number }>(results: readonly R[]): R[][] {
+  const byPrompt = new Map<number, R[]>();
+  for (const r of results) {
+    const list = byPrompt.get(r.prompt);
+    if (list) list.push(r);
+    else byPrompt.set(r.prompt, [r]);
+  }
+  return [...byPrompt.entries()].sort(([a], [b]) => a - b).map(([, list]) => list);
 }
 
 /** The statistics evaluated on the full data: the point estimates that go with the intervals. */

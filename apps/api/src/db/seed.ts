@@ -11,29 +11,20 @@ import { z } from 'zod';
 import { partialMethodParamsObject, type Method, type PartialMethodParams } from '@infsplign/workers/contracts/method-params.ts';
 import { readModelFolder } from '@infsplign/workers/diffusion/model-folder.ts';
 import { REGISTRY_FILE, resolveModel } from '@infsplign/workers/diffusion/model-registry.ts';
+import { BENCHMARK_METRICS } from '@infsplign/workers/evaluation/metrics.ts';
 import { DEFAULT_THRESHOLDS } from '@infsplign/workers/evaluation/thresholds.ts';
 import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
 import { JSON_FILES_DIR, OFFICIAL_FILES, VISOR_SUBSET_SIZES, visorSubsetFile } from '@infsplign/workers/prompts/official-files.ts';
 import type { BenchmarkName } from '@infsplign/workers/prompts/types.ts';
 import { readJsonFile } from '@infsplign/workers/util/read-data-file.ts';
-import { Prisma, type ModelFamily, type PrismaClient, type ScoringRules } from '../generated/prisma/client.ts';
+import { Prisma, type ModelFamily, type PrismaClient } from '../generated/prisma/client.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 
-interface MetricSpec {
-  key: string;
-  label: string;
-  description: string;
-  unit: '%' | 'fraction';
-  higherIsBetter: boolean;
-}
-
 interface BenchmarkSpec {
   name: BenchmarkName;
-  scoring: ScoringRules;
   /** docs/benchmarks.md §4: the images per prompt of each benchmark's published setting. */
   imagesPerPrompt: number;
-  metrics: MetricSpec[];
   promptSets: PromptSetSpec[];
 }
 
@@ -44,26 +35,10 @@ interface PromptSetSpec {
   tag?: string;
 }
 
-const visorPercent = (key: string, label: string, description: string): MetricSpec => ({ key, label, description, unit: '%', higherIsBetter: true });
-
-/** docs/benchmarks.md §1: every figure over spatial prompts only ("and" and single-object prompts are not scored). */
-const VISOR_METRICS: MetricSpec[] = [
-  visorPercent('OA', 'Object accuracy', 'Images in which both objects are detected, in percent of all images.'),
-  visorPercent('OA_A', 'Object accuracy (A)', 'Images in which the first object (A) is detected, in percent.'),
-  visorPercent('OA_B', 'Object accuracy (B)', 'Images in which the second object (B) is detected, in percent.'),
-  visorPercent('VISOR_cond', 'VISOR (conditional)', 'Of the images in which both objects are detected, those whose boxes stand in the prompt\'s relation, in percent; undefined when no image holds both.'),
-  visorPercent('VISOR_uncond', 'VISOR (unconditional)', 'Images with both objects detected in the prompt\'s relation, in percent of all images (VISOR_cond × OA / 100).'),
-  ...[1, 2, 3, 4].map((n) => visorPercent(`VISOR_${n}`, `VISOR_${n}`, `Prompts with at least ${n} of their images correct, in percent of prompts.`)),
-];
-
-const fraction = (key: string, label: string, description: string): MetricSpec => ({ key, label, description, unit: 'fraction', higherIsBetter: true });
-
 const BENCHMARKS: BenchmarkSpec[] = [
   {
     name: 'visor',
-    scoring: 'visor',
     imagesPerPrompt: 4,
-    metrics: VISOR_METRICS,
     promptSets: [
       { name: 'full', file: join(JSON_FILES_DIR, 'visor_prompts.json') },
       // the InfSplign paper's subsets, as unique_ids into the full set
@@ -72,9 +47,7 @@ const BENCHMARKS: BenchmarkSpec[] = [
   },
   {
     name: 'visor-shapes',
-    scoring: 'visor',
     imagesPerPrompt: 4,
-    metrics: VISOR_METRICS,
     promptSets: [
       { name: 'tune', file: join(JSON_FILES_DIR, 'visor_shapes_tune.json') },
       { name: 'eval', file: join(JSON_FILES_DIR, 'visor_shapes_eval.json') },
@@ -82,9 +55,7 @@ const BENCHMARKS: BenchmarkSpec[] = [
   },
   {
     name: 't2i',
-    scoring: 't2i',
     imagesPerPrompt: 10,
-    metrics: [fraction('spatial', 'Spatial score', 'T2I-CompBench 2D spatial: the mean image score (detection confidences plus position; image scores below 0.5 count as 0), 0 to 1.')],
     promptSets: [
       { name: 'spatial_val', file: OFFICIAL_FILES.t2iSpatialVal },
       { name: 'spatial', file: OFFICIAL_FILES.t2iSpatial },
@@ -92,15 +63,7 @@ const BENCHMARKS: BenchmarkSpec[] = [
   },
   {
     name: 'geneval',
-    scoring: 'geneval',
     imagesPerPrompt: 4,
-    metrics: [
-      fraction('position', 'Position', 'Images with both objects found in the prompt\'s relation, as a fraction of the position prompts\' images.'),
-      fraction('single_object', 'Single object', 'Images in which the one object is found, as a fraction.'),
-      fraction('two_object', 'Two objects', 'Images in which both objects are found, as a fraction.'),
-      fraction('counting', 'Counting', 'Images with exactly the asked number of objects (threshold 0.9), as a fraction.'),
-      fraction('overall', 'Overall', 'Mean over the tags scored; the colour tags are unsupported, so this is not GenEval\'s six-task overall.'),
-    ],
     // The whole file (all six tags), and the position tag alone: GenEval's spatial task, which a run can then take by itself.
     promptSets: [
       { name: 'evaluation_metadata', file: OFFICIAL_FILES.genevalMetadata },
@@ -219,12 +182,13 @@ export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Pro
       const summary: SeedSummary = { benchmarks: 0, metrics: 0, promptSets: [], models: [], methods: 0, warnings: [] };
       const benchmarkIds = new Map<string, string>();
       for (const spec of BENCHMARKS) {
-        const fields = { scoring: spec.scoring, defaultThreshold: DEFAULT_THRESHOLDS[spec.name], defaultImagesPerPrompt: spec.imagesPerPrompt };
+        const { scoring, primary, metrics } = BENCHMARK_METRICS[spec.name];
+        const fields = { scoring, defaultThreshold: DEFAULT_THRESHOLDS[spec.name], defaultImagesPerPrompt: spec.imagesPerPrompt };
         const benchmark = await tx.benchmark.upsert({ where: { name: spec.name }, create: { name: spec.name, ...fields }, update: fields, select: { id: true } });
         benchmarkIds.set(spec.name, benchmark.id);
         summary.benchmarks++;
-        for (const [ordinal, metric] of spec.metrics.entries()) {
-          const data = { ...metric, ordinal };
+        for (const [ordinal, { minImagesPerPrompt, ...metric }] of metrics.entries()) {
+          const data = { ...metric, ordinal, primary: metric.key === primary, minImagesPerPrompt: minImagesPerPrompt ?? null };
           await tx.metricDefinition.upsert({
             where: { benchmarkId_key: { benchmarkId: benchmark.id, key: metric.key } },
             create: { benchmarkId: benchmark.id, ...data },

@@ -30,12 +30,15 @@ export function decodeCursor<S extends z.ZodType>(cursor: string | null | undefi
 
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 }
 
-/** A page from `size + 1` fetched items: the extra one only says that there is a next page. */
-export function connection<T>(items: readonly T[], size: number, keyOf: (item: T) => unknown): Connection<T> {
+/**
+ * A page from `size + 1` fetched items: the extra one only says that there is a next page. A page
+ * after a cursor (`after`, the decoded key) has items before it, the one the cursor names at least.
+ */
+export function connection<T>(items: readonly T[], size: number, keyOf: (item: T) => unknown, after: unknown = null): Connection<T> {
   const page = items.slice(0, size);
   const edges = page.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
-  return { edges, pageInfo: { hasNextPage: items.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
+  return { edges, pageInfo: { hasNextPage: items.length > size, hasPreviousPage: after !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null } };
 }

@@ -2,6 +2,7 @@
  * The rows resolvers receive as parents, loaded with the relations their fields read, so that a page
  * of runs or images costs a fixed number of queries rather than one per field.
  */
+import { metricDefined } from '@infsplign/workers/evaluation/metrics.ts';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 
 /** A prompt set as `benchmarks` lists it: with its prompt count, which Prisma computes in the same query. */
@@ -51,13 +52,23 @@ export const RUN_COLUMNS = Prisma.sql`
   r.failed_at AS "failedAt", r.cancelled_at AS "cancelledAt", r.execution_provider AS "executionProvider", r.device,
   r.code_version AS "codeVersion", r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
 
-/** A run's figures, overall or for one relation, in the benchmark's metric order (others after, by key). */
+/**
+ * A run's figures, overall or for one relation, in the benchmark's metric order (others after, by key).
+ * A figure the run's images per prompt leave undefined (VISOR_n with fewer than n) is null, whatever
+ * the scorer counted.
+ */
 export function orderedMetrics(
   rows: readonly { metricKey: string; value: number | null; lower: number | null; upper: number | null }[],
-  definitions: readonly { key: string; ordinal: number }[],
+  definitions: readonly { key: string; ordinal: number; minImagesPerPrompt: number | null }[],
+  imagesPerPrompt: number,
 ): { key: string; value: number | null; low: number | null; high: number | null }[] {
-  const ordinal = new Map(definitions.map((d) => [d.key, d.ordinal]));
+  const definition = new Map(definitions.map((d) => [d.key, d]));
+  const order = (key: string) => definition.get(key)?.ordinal ?? Infinity;
   return [...rows]
-    .sort((a, b) => (ordinal.get(a.metricKey) ?? Infinity) - (ordinal.get(b.metricKey) ?? Infinity) || a.metricKey.localeCompare(b.metricKey))
-    .map((row) => ({ key: row.metricKey, value: row.value, low: row.lower, high: row.upper }));
+    .sort((a, b) => order(a.metricKey) - order(b.metricKey) || a.metricKey.localeCompare(b.metricKey))
+    .map((row) =>
+      metricDefined(definition.get(row.metricKey)?.minImagesPerPrompt, imagesPerPrompt)
+        ? { key: row.metricKey, value: row.value, low: row.lower, high: row.upper }
+        : { key: row.metricKey, value: null, low: null, high: null },
+    );
 }

@@ -1,9 +1,12 @@
 /**
- * Paired tests for comparing two runs image by image (same prompt, same image index): McNemar's exact
- * test on the discordant correct/incorrect pairs, and a paired bootstrap interval, over prompts as the
- * scorers' own intervals are, of the mean difference in image score.
+ * Paired tests for comparing two runs: per metric, a paired bootstrap over prompts of the difference
+ * in the metric, or McNemar's exact test where the metric is a per-image rate and the images are paired
+ * one to one (compareMetrics); and, image by image (same prompt, same image index), the counts of the
+ * correct/incorrect pairs with McNemar on them and a paired bootstrap interval of the mean difference
+ * in image score (pairedTest).
  */
-import { bootstrapIntervals, DEFAULT_BOOTSTRAP, pointEstimates, type BootstrapOptions, type Interval } from '@infsplign/workers/evaluation/bootstrap.ts';
+import { bootstrapIntervals, DEFAULT_BOOTSTRAP, pairedBootstrap, pointEstimates, type BootstrapOptions, type Interval } from '@infsplign/workers/evaluation/bootstrap.ts';
+import { metricDefined, type ScoredImage, type TallyRules } from '@infsplign/workers/evaluation/metrics.ts';
 
 /** One image of run A and the image with the same prompt and index in run B. */
 export interface ImagePair {
@@ -82,4 +85,92 @@ export function pairedTest(pairs: readonly ImagePair[], bootstrap: BootstrapOpti
     meanDifferenceInterval: bootstrapIntervals(rows, 2, { meanDifference }, options).meanDifference,
     bootstrap: { ...options, unit: 'prompt' },
   };
+}
+
+/** The significance level of every "beyond noise" verdict. */
+export const BEYOND_NOISE_P = 0.05;
+
+export type MetricTestKind = 'BOOTSTRAP' | 'MCNEMAR';
+
+/** One metric of run A against run B on the prompts they share. */
+export interface MetricComparison {
+  key: string;
+  /** each run's figure on the compared prompts (null where undefined) */
+  a: number | null;
+  b: number | null;
+  /** b - a */
+  difference: number | null;
+  /** paired bootstrap 95% interval of the difference over the compared prompts */
+  low: number | null;
+  high: number | null;
+  test: MetricTestKind;
+  /** two-sided p of the test; null where the difference is undefined */
+  p: number | null;
+  beyondNoise: boolean;
+}
+
+/** One compared prompt: each run's scored images of it, in image index order. */
+export interface PromptPair<I extends ScoredImage = ScoredImage> {
+  a: readonly I[];
+  b: readonly I[];
+}
+
+/** A metric as the comparison needs it: its key, and the images per prompt it needs to be defined. */
+export interface ComparedMetric {
+  key: string;
+  minImagesPerPrompt?: number | null;
+}
+
+/**
+ * Every metric of runs A and B on their shared prompts, each with the paired test that fits it: a
+ * paired bootstrap over prompts (the aggregate recomputed from the scorer's tallies of each resample),
+ * or, where the images are paired one to one (`imagePaired`: same seed and images per prompt) and the
+ * metric is the rate of a per-image outcome, McNemar's exact test on the images whose outcome differs.
+ * A metric that either run's images per prompt leave undefined (VISOR_n) has no figures and p = null.
+ */
+export function compareMetrics(
+  rules: TallyRules,
+  metrics: readonly ComparedMetric[],
+  prompts: readonly PromptPair[],
+  { imagePaired, imagesPerPrompt }: { imagePaired: boolean; imagesPerPrompt: readonly [number, number] },
+  bootstrap: BootstrapOptions = {},
+): MetricComparison[] {
+  const defined = metrics.filter((m) => imagesPerPrompt.every((n) => metricDefined(m.minImagesPerPrompt, n)) && m.key in rules.statistics);
+  const statistics = Object.fromEntries(defined.map((m) => [m.key, rules.statistics[m.key]!]));
+  const [rowsA, rowsB] = [prompts.map((p) => rules.tally(p.a)), prompts.map((p) => rules.tally(p.b))];
+  const strata = rules.stratum && prompts.map((p) => rules.stratum!(p.a[0]!));
+  const paired = pairedBootstrap(rowsA, rowsB, rules.width, statistics, { ...DEFAULT_BOOTSTRAP, ...bootstrap, ...(strata && { strata }) });
+  const [figuresA, figuresB] = [pointEstimates(rowsA, rules.width, statistics), pointEstimates(rowsB, rules.width, statistics)];
+  return metrics.map(({ key }) => {
+    const outcome = rules.imageOutcomes[key];
+    const test: MetricTestKind = imagePaired && outcome ? 'MCNEMAR' : 'BOOTSTRAP';
+    const difference = paired[key];
+    if (!difference) return { key, a: null, b: null, difference: null, low: null, high: null, test, p: null, beyondNoise: false };
+    const p = test === 'MCNEMAR' && difference.difference !== null ? mcnemarOfOutcome(prompts, outcome!) : difference.p;
+    return {
+      key,
+      a: figuresA[key] ?? null,
+      b: figuresB[key] ?? null,
+      difference: difference.difference,
+      low: difference.interval?.[0] ?? null,
+      high: difference.interval?.[1] ?? null,
+      test,
+      p,
+      beyondNoise: p !== null && p < BEYOND_NOISE_P,
+    };
+  });
+}
+
+/** McNemar's exact p on a per-image outcome, image k of a prompt in A against image k of it in B. */
+function mcnemarOfOutcome(prompts: readonly PromptPair[], outcome: (image: ScoredImage) => boolean | null): number {
+  let onlyA = 0, onlyB = 0;
+  for (const { a, b } of prompts) {
+    for (let k = 0; k < Math.min(a.length, b.length); k++) {
+      const [x, y] = [outcome(a[k]!), outcome(b[k]!)];
+      if (x === null || y === null || x === y) continue;
+      if (x) onlyA++;
+      else onlyB++;
+    }
+  }
+  return mcnemarExact(onlyA, onlyB);
 }

@@ -14,6 +14,7 @@ import type { VisorImageResult } from '@infsplign/workers/evaluation/scorers/vis
 import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
 import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
 import type { Relation } from '@infsplign/workers/prompts/types.ts';
+import { ingest } from '../../src/ingest/ingester.ts';
 import { eventually, type Harness } from './harness.ts';
 
 export const SHAPES_EVAL = loadPrompts('visor-shapes', join(import.meta.dirname, '../../../../json_files/visor_shapes_eval.json'));
@@ -57,7 +58,8 @@ export async function evaluatedMessage(h: Harness, runId: string, chunk: number,
   const data = evaluateChunkJobSchema.parse(job.data);
   const externalOf = new Map(data.prompts.map((p) => [p.promptId, p.externalId]));
   const set = promptSetFromRows(data.benchmark, data.prompts.map((p) => ({ externalId: p.externalId, metadata: p.record })));
-  const detected: ImageDetections[] = data.images.map((i) => ({ prompt: externalOf.get(i.promptId)!, image: i.imageIndex, width: 64, height: 64, detections: detect(promptOfId.get(externalOf.get(i.promptId)!)!, i.imageIndex) }));
+  const promptOf = new Map(set.prompts.map((p) => [p.id, p]));
+  const detected: ImageDetections[] = data.images.map((i) => ({ prompt: externalOf.get(i.promptId)!, image: i.imageIndex, width: 64, height: 64, detections: detect(promptOf.get(externalOf.get(i.promptId)!)!, i.imageIndex) }));
   const scored = scoreImages(data.benchmark, set, detected, { threshold: data.threshold });
   const images = data.images.map((i, n) => {
     const r = scored.images.find((s) => s.prompt === detected[n].prompt && s.image === i.imageIndex) as VisorImageResult;
@@ -66,3 +68,52 @@ export async function evaluatedMessage(h: Harness, runId: string, chunk: number,
   });
   return { type: 'ImagesEvaluated', runId, chunk, round, detector: data.detector, threshold: data.threshold, scorerVersion: scored.scorer_version, worker: 'test:1', images };
 }
+
+/** A baseline run of the test model on 10 VISOR-Shapes prompts x 2 images, with `extra` changed. */
+export const baselineInput = (extra: Record<string, unknown> = {}) => ({
+  kind: 'GENERATE_AND_EVALUATE',
+  benchmark: 'visor-shapes',
+  promptSet: 'eval',
+  model: 'tiny-test',
+  method: 'baseline',
+  detector: 'shapes',
+  imagesPerPrompt: 2,
+  limit: 10,
+  ...extra,
+});
+
+/**
+ * A finished run of team alpha's: `input` submitted through the API, its chunks answered by the
+ * stand-in worker (`detect`'s detections) and ingested in turn.
+ */
+export async function finishRun(h: Harness, input: Record<string, unknown>, detect: Detect): Promise<string> {
+  const submitted = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', { input }, h.tokens.alpha);
+  if (submitted.errors) throw new Error(`submitRun: ${JSON.stringify(submitted.errors)}`);
+  const id: string = submitted.data!.submitRun.run.id;
+  const { chunksTotal } = await h.prisma.run.findUniqueOrThrow({ where: { id } });
+  for (let chunk = 0; chunk < chunksTotal; chunk++) await ingest(h.api.services, await generatedMessage(h, id, chunk));
+  for (let chunk = 0; chunk < chunksTotal; chunk++) await ingest(h.api.services, await evaluatedMessage(h, id, chunk, 0, detect));
+  const { status, errorReason } = await h.prisma.run.findUniqueOrThrow({ where: { id } });
+  if (status !== 'FINISHED') throw new Error(`run ${id} is ${status}: ${errorReason}`);
+  return id;
+}
+
+/** Boxes whose centres stand in the relation (VISOR compares the boxes' centres). */
+const BOXES: Record<'left of' | 'right of' | 'above' | 'below', [Detection['box'], Detection['box']]> = {
+  'left of': [[0, 20, 10, 30], [40, 20, 50, 30]],
+  'right of': [[40, 20, 50, 30], [0, 20, 10, 30]],
+  above: [[20, 0, 30, 10], [20, 40, 30, 50]],
+  below: [[20, 40, 30, 50], [20, 0, 30, 10]],
+};
+
+/** Both objects detected, in the prompt's relation or (`swapped`) in the opposite one. */
+export function placed(prompt: { objects: string[]; relation: Relation | null }, swapped = false): Detection[] {
+  const [a, b] = BOXES[prompt.relation as keyof typeof BOXES];
+  const [boxA, boxB] = swapped ? [b, a] : [a, b];
+  return [{ label: prompt.objects[0]!, score: 0.9, box: boxA }, { label: prompt.objects[1]!, score: 0.9, box: boxB }];
+}
+
+/** Every image correct; none (both objects found, misplaced); only image 0 of every prompt. */
+export const allCorrect: Detect = (prompt) => placed(prompt);
+export const noneCorrect: Detect = (prompt) => placed(prompt, true);
+export const firstCorrect: Detect = (prompt, k) => placed(prompt, k !== 0);

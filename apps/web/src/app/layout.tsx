@@ -1,6 +1,7 @@
 import type { Metadata, Viewport } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
+import { NavLinks } from '@/components/NavLinks';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -9,15 +10,6 @@ export const metadata: Metadata = {
 };
 
 export const viewport: Viewport = { width: 'device-width', initialScale: 1 };
-
-const NAV = [
-  { href: '/', label: 'Leaderboard' },
-  { href: '/runs', label: 'Runs' },
-  { href: '/compare', label: 'Compare' },
-  { href: '/sweep', label: 'Sweep' },
-  { href: '/submit', label: 'Submit' },
-  { href: '/queue', label: 'Queue' },
-];
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
@@ -31,13 +23,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             InfSplign Arena
           </Link>
           <nav aria-label="Main">
-            <ul>
-              {NAV.map((item) => (
-                <li key={item.href}>
-                  <Link href={item.href}>{item.label}</Link>
-                </li>
-              ))}
-            </ul>
+            <NavLinks />
           </nav>
         </header>
         <main id="main">{children}</main>

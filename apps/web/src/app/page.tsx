@@ -1,11 +1,14 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { ColumnPicker, type PickableColumn } from '@/components/ColumnPicker';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
 import { FilterSelect } from '@/components/FilterSelect';
 import { MetricCell } from '@/components/MetricCell';
-import { MetricHeader } from '@/components/MetricHeader';
-import { formatDelta, formatP, shortId } from '@/lib/format';
-import { filtersFrom, loadLeaderboard, metricOf, type Leaderboard, type LeaderboardFilters, type LeaderboardRow } from '@/lib/leaderboard';
+import { DefinitionLink, MetricDefinitions, MetricHeader } from '@/components/MetricHeader';
+import { PairedVerdict } from '@/components/PairedVerdict';
+import { shortId } from '@/lib/format';
+import { filtersFrom, loadLeaderboard, metricOf, TEXT_SORTS, type Leaderboard, type LeaderboardFilters, type LeaderboardRow } from '@/lib/leaderboard';
+import { primaryMetric, type MetricDefinition } from '@/lib/metrics';
 import { withParams, type SearchParams } from '@/lib/search-params';
 
 export const metadata: Metadata = { title: 'Leaderboard' };
@@ -23,6 +26,7 @@ function SortLink({ params, filters, column, children }: { params: SearchParams;
 }
 
 function Filters({ board, filters }: { board: Leaderboard; filters: LeaderboardFilters }) {
+  const sorts = [...board.benchmark.metrics.map((m) => ({ value: m.key, label: `${m.key}${m.primary ? ' (primary)' : ''}` })), ...TEXT_SORTS];
   return (
     <form className="filters" method="get" aria-label="Leaderboard filters">
       <FilterSelect label="Benchmark" name="benchmark" value={board.benchmark.name} options={board.benchmarks.map((b) => b.name)} />
@@ -36,6 +40,8 @@ function Filters({ board, filters }: { board: Leaderboard; filters: LeaderboardF
         Threshold
         <input name="threshold" defaultValue={filters.threshold ?? ''} placeholder="all" size={6} inputMode="decimal" />
       </label>
+      <FilterSelect label="Sort by" name="sort" value={filters.sort ?? board.rankedBy} options={sorts} />
+      <FilterSelect label="Order" name="dir" value={filters.dir} options={[{ value: 'desc', label: 'best or Z first' }, { value: 'asc', label: 'worst or A first' }]} anyLabel="best first" />
       <button type="submit">Apply</button>
       <Link href="/" className="button secondary">
         Reset
@@ -44,77 +50,154 @@ function Filters({ board, filters }: { board: Leaderboard; filters: LeaderboardF
   );
 }
 
-function DeltaCell({ row, metric }: { row: LeaderboardRow; metric: string }) {
+/** The row's primary metric against its baseline: the difference, its interval, and that metric's own paired test. */
+function BaselineCell({ row, primary }: { row: LeaderboardRow; primary: MetricDefinition }) {
   const versus = row.versusBaseline;
-  if (!versus) return <td className="num muted">{row.isBaseline ? 'baseline' : 'no baseline'}</td>;
-  const delta = versus.deltas.find((d) => d.key === metric)?.value;
-  const verdict = versus.beyondNoise ? 'beyond noise' : 'within noise';
   return (
-    <td className={`num${versus.beyondNoise ? ' beyond-noise' : ''}`} title={`paired McNemar test on ${versus.comparison.pairs} image pairs: ${formatP(versus.comparison.mcnemarP)} (${verdict})`}>
-      {formatDelta(delta)}
-      {versus.beyondNoise && <span className="tag good">beyond noise</span>}
-      <span className="interval">
-        {formatP(versus.comparison.mcnemarP)} · <Link href={`/compare?a=${versus.baseline.id}&b=${row.run.id}`}>compare</Link>
-      </span>
+    <td className="num" data-col="delta" data-label={`Δ ${primary.key} vs baseline`}>
+      {versus ? (
+        <PairedVerdict comparison={versus.primary} metric={primary} compare={`/compare?a=${versus.baseline.id}&b=${row.run.id}`} />
+      ) : (
+        <span className="muted">{row.isBaseline ? 'baseline' : 'no matching baseline'}</span>
+      )}
     </td>
   );
 }
 
-/** The sortable columns before the metrics (the model is the table's own, in its heading). */
-const TEXT_COLUMNS = [
-  { column: 'method', label: 'Method', numeric: false },
-  { column: 'detector', label: 'Detector', numeric: false },
-  { column: 'threshold', label: 'Threshold', numeric: true },
-  { column: 'team', label: 'Team', numeric: false },
-] as const;
+/** The row against the leader of its table on the primary metric: behind it beyond noise, or tied within noise. */
+function LeaderCell({ row, primary }: { row: LeaderboardRow; primary: MetricDefinition }) {
+  const versus = row.versusLeader;
+  let content: React.ReactNode = <span className="muted">—</span>;
+  if (row.rank === 1) content = <span className="tag good">leader</span>;
+  else if (versus) {
+    content = (
+      <PairedVerdict
+        comparison={versus.primary}
+        metric={primary}
+        compare={`/compare?a=${versus.leader.id}&b=${row.run.id}`}
+        outcome={versus.tiedWithinNoise ? 'tied within noise' : versus.primary.difference! < 0 ? 'behind, beyond noise' : 'ahead, beyond noise'}
+      />
+    );
+  } else if (row.ranked) content = <span className="muted">no shared prompts</span>;
+  return (
+    <td className="num" data-col="leader" data-label={`vs leader`}>
+      {content}
+    </td>
+  );
+}
 
-function BoardTable({ board, rows, params, filters }: { board: Leaderboard; rows: LeaderboardRow[]; params: SearchParams; filters: LeaderboardFilters }) {
-  const ranked = board.benchmark.metrics.find((m) => m.key === board.rankedBy)!;
+/** The columns a reader may hide (the run column stays). */
+function pickableColumns(board: Leaderboard, primary: MetricDefinition): PickableColumn[] {
+  return [
+    { key: 'delta', label: `Δ ${primary.key} vs baseline` },
+    { key: 'leader', label: 'vs leader' },
+    { key: 'n', label: 'n (prompts × images)' },
+    { key: 'seed', label: 'Seed' },
+    { key: 'detector', label: 'Detector' },
+    { key: 'threshold', label: 'Threshold' },
+    { key: 'team', label: 'Team' },
+    ...board.benchmark.metrics.map((m) => ({ key: m.key, label: m.key })),
+    { key: 'config', label: 'Configuration' },
+  ];
+}
+
+function BoardTable({ board, rows, params, filters, ranked, caption }: { board: Leaderboard; rows: LeaderboardRow[]; params: SearchParams; filters: LeaderboardFilters; ranked: boolean; caption: string }) {
+  // The metric the rows are ranked by comes first, beside the run; the others follow in the benchmark's order.
+  const rankedBy = metricOf(board.benchmark.metrics, board.rankedBy) ?? primaryMetric(board.benchmark.metrics)!;
+  const metrics = [rankedBy, ...board.benchmark.metrics.filter((m) => m !== rankedBy)];
+  const delta = primaryMetric(board.benchmark.metrics)!;
+  const metricHeader = (m: MetricDefinition) => (
+    <th key={m.key} className={`num${m === rankedBy ? ' ranked-by' : ''}`} data-col={m.key}>
+      <SortLink params={params} filters={filters} column={m.key}>
+        <MetricHeader metric={m} />
+      </SortLink>{' '}
+      <DefinitionLink metric={m} />
+    </th>
+  );
   return (
     <div className="table-wrap">
-      <table>
+      <table className="board cards">
+        <caption className="visually-hidden">{caption}</caption>
         <thead>
           <tr>
-            <th className="num">#</th>
-            {TEXT_COLUMNS.map(({ column, label, numeric }) => (
-              <th key={column} className={numeric ? 'num' : undefined}>
-                <SortLink params={params} filters={filters} column={column}>
-                  {label}
-                </SortLink>
-              </th>
-            ))}
-            <th className="num" title={`${ranked.label} minus the matching baseline run's; bold when the paired test says the difference is beyond noise (p < 0.05)`}>
-              Δ {ranked.key} vs baseline
+            <th className="sticky">
+              # ·{' '}
+              <SortLink params={params} filters={filters} column="method">
+                Run
+              </SortLink>
             </th>
-            {board.benchmark.metrics.map((m) => (
-              <th key={m.key} className="num">
-                <SortLink params={params} filters={filters} column={m.key}>
-                  <MetricHeader metric={m} />
+            {metricHeader(rankedBy)}
+            {ranked && (
+              <>
+                <th className="num" data-col="delta">
+                  Δ {delta.key} vs baseline <DefinitionLink metric={delta} />
+                </th>
+                <th className="num" data-col="leader">
+                  vs leader
+                </th>
+              </>
+            )}
+            <th className="num" data-col="n">
+              n
+            </th>
+            <th className="num" data-col="seed">
+              Seed
+            </th>
+            {(['detector', 'threshold', 'team'] as const).map((column) => (
+              <th key={column} className={column === 'threshold' ? 'num' : undefined} data-col={column}>
+                <SortLink params={params} filters={filters} column={column}>
+                  {column[0]!.toUpperCase() + column.slice(1)}
                 </SortLink>
               </th>
             ))}
-
+            {metrics.slice(1).map(metricHeader)}
+            <th data-col="config">Configuration</th>
           </tr>
         </thead>
         <tbody>
           {rows.map((row) => (
-            <tr key={row.run.id} data-run={row.run.id}>
-              <td className="num">{row.rank}</td>
-              <td>
-                <Link href={`/runs/${row.run.id}`}>{row.method ?? 'uploaded images'}</Link>
+            <tr key={row.run.id} data-run={row.run.id} data-rank={row.rank ?? ''}>
+              <th scope="row" className="sticky">
+                <span className="rank">{row.rank ?? '–'}</span> <Link href={`/runs/${row.run.id}`}>{row.method ?? 'uploaded images'}</Link>
+                {!ranked && <span className="muted"> · {row.model?.name ?? 'image set'}</span>}
                 {row.isBaseline && <span className="tag baseline">baseline</span>}
-                <details>
-                  <summary>config {row.configHash ? shortId(row.configHash) : ''}</summary>
-                  <pre>{JSON.stringify(row.run.config, null, 2)}</pre>
-                </details>
+              </th>
+              <MetricCell definition={rankedBy} metric={metricOf(row.metrics, rankedBy.key)} />
+              {ranked && (
+                <>
+                  <BaselineCell row={row} primary={delta} />
+                  <LeaderCell row={row} primary={delta} />
+                </>
+              )}
+              <td className="num" data-col="n" data-label="n (prompts × images)">
+                {row.promptsScored} × {row.run.imagesPerPrompt}
+                <span className="interval">{row.imagesScored} images</span>
               </td>
-              <td>{row.detector}</td>
-              <td className="num">{row.threshold}</td>
-              <td>{row.run.team.name}</td>
-              <DeltaCell row={row} metric={board.rankedBy} />
-              {board.benchmark.metrics.map((m) => (
-                <MetricCell key={m.key} metric={metricOf(row, m.key)} />
+              <td className="num" data-col="seed" data-label="Seed">
+                {row.run.seed}
+              </td>
+              <td data-col="detector" data-label="Detector">
+                {row.detector}
+              </td>
+              <td className="num" data-col="threshold" data-label="Threshold">
+                {row.threshold}
+              </td>
+              <td data-col="team" data-label="Team">
+                {row.run.team.name}
+              </td>
+              {metrics.slice(1).map((m) => (
+                <MetricCell key={m.key} definition={m} metric={metricOf(row.metrics, m.key)} />
               ))}
+              <td data-col="config" data-label="Configuration">
+                {row.run.config === null ? (
+                  <span className="muted">none (uploaded images)</span>
+                ) : (
+                  <details>
+                    <summary>config {row.configHash ? shortId(row.configHash) : ''}</summary>
+                    <pre>{JSON.stringify(row.run.config, null, 2)}</pre>
+                  </details>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -138,10 +221,12 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
     );
   }
   const byModel = new Map<string, LeaderboardRow[]>();
-  for (const row of board.rows) {
+  for (const row of board.rows.filter((r) => r.ranked)) {
     const model = row.model?.name ?? 'uploaded images';
     byModel.set(model, [...(byModel.get(model) ?? []), row]);
   }
+  const unranked = board.rows.filter((r) => !r.ranked);
+  const primary = primaryMetric(board.benchmark.metrics)!;
   const exportQuery = withParams(params, { benchmark: board.benchmark.name });
   return (
     <>
@@ -154,22 +239,37 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
         <a className="button secondary" href={`/leaderboard/export${withParams(params, { benchmark: board.benchmark.name, format: 'json' })}`} download>
           Export JSON
         </a>
-        <span className="muted">
-          {board.rows.length} finished run{board.rows.length === 1 ? '' : 's'}; intervals are 95% bootstrap over prompts; ranked by {board.rankedBy}.
-        </span>
+        <ColumnPicker board="leaderboard" columns={pickableColumns(board, primary)} />
       </div>
+      <p className="muted" data-testid="board-summary">
+        {board.rows.length} finished run{board.rows.length === 1 ? '' : 's'}, ranked by {board.rankedBy}
+        {board.rankedBy === primary.key ? ' (the benchmark\'s primary metric)' : ''}, each model&apos;s runs apart. Intervals are 95% bootstrap over prompts. Δ is {primary.key} against the
+        matching baseline, with that metric&apos;s own paired test; runs under {board.minRankedImages} images are listed apart, not ranked.
+      </p>
       {board.rows.length === 0 && (
         <EmptyNotice>
           No finished run matches{exportQuery === '?' ? '' : ' these filters'}. <Link href="/submit">Submit a run</Link>, watch the <Link href="/queue">queue</Link>, or{' '}
           <Link href="/">reset the filters</Link>.
         </EmptyNotice>
       )}
-      {[...byModel].map(([model, rows]) => (
-        <section key={model} aria-labelledby={`model-${model}`}>
-          <h2 id={`model-${model}`}>Model {model}</h2>
-          <BoardTable board={board} rows={rows} params={params} filters={filters} />
-        </section>
-      ))}
+      <div data-board="leaderboard">
+        {[...byModel].map(([model, rows]) => (
+          <section key={model} aria-labelledby={`model-${model}`}>
+            <h2 id={`model-${model}`}>Model {model}</h2>
+            <BoardTable board={board} rows={rows} params={params} filters={filters} ranked caption={`Runs of model ${model}, ranked by ${board.rankedBy}`} />
+          </section>
+        ))}
+        {unranked.length > 0 && (
+          <section aria-labelledby="unranked" data-testid="unranked">
+            <h2 id="unranked">Below the minimum size: not ranked</h2>
+            <p className="muted">
+              These runs scored fewer than {board.minRankedImages} images, too few to rank; their figures are shown for reference.
+            </p>
+            <BoardTable board={board} rows={unranked} params={params} filters={filters} ranked={false} caption={`Runs under ${board.minRankedImages} images, not ranked`} />
+          </section>
+        )}
+      </div>
+      <MetricDefinitions metrics={board.benchmark.metrics} />
     </>
   );
 }

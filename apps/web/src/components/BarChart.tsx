@@ -1,4 +1,4 @@
-import { formatMetric } from '@/lib/format';
+import { formatValue } from '@/lib/metrics';
 
 export interface Bar {
   label: string;
@@ -7,8 +7,8 @@ export interface Bar {
   high?: number | null;
 }
 
-/** Horizontal bars with interval whiskers, one per category; scaled to the largest value shown. */
-export function BarChart({ bars, title }: { bars: Bar[]; title: string }) {
+/** Horizontal bars with interval whiskers, one per category, values in the metric's `unit`; scaled to the largest value shown. */
+export function BarChart({ bars, title, unit }: { bars: Bar[]; title: string; unit: string }) {
   const rowHeight = 26;
   const labelWidth = 130;
   const plotWidth = 300;
@@ -27,7 +27,7 @@ export function BarChart({ bars, title }: { bars: Bar[]; title: string }) {
             {b.value !== null && <rect x={labelWidth} y={y + 4} width={x(b.value) - labelWidth} height={rowHeight - 10} fill="#6f9fd8" />}
             {b.low != null && b.high != null && <line x1={x(b.low)} x2={x(b.high)} y1={y + 12} y2={y + 12} stroke="#1b1f24" strokeWidth={1.5} />}
             <text x={x(Math.max(b.value ?? 0, b.high ?? 0)) + 4} y={y + 15}>
-              {formatMetric(b.value)}
+              {formatValue(unit, b.value)}
             </text>
           </g>
         );

@@ -56,3 +56,8 @@ export async function postGraphQL<T>(url: string, query: string, variables: Reco
   if (!body.data) throw new ApiError(`The API at ${url} answered HTTP ${response.status} with no data.`, 'BAD_RESPONSE');
   return body.data;
 }
+
+/** An answer meaning that what was asked for does not exist: NOT_FOUND, or an id that cannot be one. */
+export function isMissing(error: ApiError): boolean {
+  return error.code === 'NOT_FOUND' || (error.code === 'BAD_USER_INPUT' && error.fieldErrors.some((f) => f.message === 'not a valid id'));
+}

@@ -1,27 +1,23 @@
 /**
  * A leaderboard as the page, the sweep plot and the export show it: the API's rows for a benchmark,
- * filtered by method and threshold here (the API filters by model and detector), and sorted.
+ * filtered by method and threshold here (the API filters by model and detector), and sorted. The API
+ * ranks each model's runs apart and leaves runs below its minimum size unranked; with no benchmark
+ * asked for, the one whose latest finished run is newest is shown.
  */
 import { query } from './api';
+import { toCsv } from './csv';
+import { METRIC_COMPARISON_FIELDS, METRIC_DEFINITION_FIELDS, primaryMetric, type MetricComparison, type MetricDefinition, type MetricValue } from './metrics';
 import type { SearchParams } from './search-params';
 import { param } from './search-params';
 
-export interface MetricDefinition {
-  key: string;
-  label: string;
-  higherIsBetter: boolean;
-  description: string;
-}
-
-export interface MetricValue {
-  key: string;
-  value: number | null;
-  low: number | null;
-  high: number | null;
-}
+export { metricOf } from './metrics';
 
 export interface LeaderboardRow {
-  rank: number;
+  /** within the row's model; null when the run is below the minimum size */
+  rank: number | null;
+  ranked: boolean;
+  promptsScored: number;
+  imagesScored: number;
   method: string | null;
   configHash: string | null;
   isBaseline: boolean;
@@ -34,34 +30,40 @@ export interface LeaderboardRow {
   versusBaseline?: {
     baseline: { id: string };
     deltas: { key: string; value: number | null }[];
+    /** the primary metric with its paired test */
+    primary: MetricComparison;
     beyondNoise: boolean;
-    comparison: { mcnemarP: number; pairs: number };
   } | null;
+  versusLeader?: { leader: { id: string }; primary: MetricComparison; tiedWithinNoise: boolean } | null;
 }
 
 export interface BenchmarkSummary {
   name: string;
   defaultThreshold: number;
+  primaryMetric: string;
+  latestFinishedAt: string | null;
   metrics: MetricDefinition[];
 }
 
 const LEADERBOARD = /* GraphQL */ `
   query Leaderboard($benchmark: String!, $model: String, $detector: String, $sort: LeaderboardSort, $withBaseline: Boolean!) {
     leaderboard(benchmark: $benchmark, model: $model, detector: $detector, sort: $sort) {
-      rank method configHash isBaseline detector threshold
+      rank ranked promptsScored imagesScored method configHash isBaseline detector threshold
       model { name }
       run { id config seed imagesPerPrompt limit finishedAt promptSet { name } team { name } }
       metrics { key value low high }
-      versusBaseline @include(if: $withBaseline) { baseline { id } deltas { key value } beyondNoise comparison { mcnemarP pairs } }
+      versusBaseline @include(if: $withBaseline) { baseline { id } deltas { key value } primary { ${METRIC_COMPARISON_FIELDS} } beyondNoise }
+      versusLeader @include(if: $withBaseline) { leader { id } primary { ${METRIC_COMPARISON_FIELDS} } tiedWithinNoise }
     }
   }
 `;
 
 const CATALOGUE = /* GraphQL */ `
   query Catalogue {
-    benchmarks { name defaultThreshold metrics { key label higherIsBetter description } }
+    benchmarks { name defaultThreshold primaryMetric latestFinishedAt metrics { ${METRIC_DEFINITION_FIELDS} } }
     models { name }
     methods { name }
+    leaderboardRules { minRankedImages }
   }
 `;
 
@@ -99,22 +101,32 @@ export interface Leaderboard {
   rows: LeaderboardRow[];
   /** the metric the API ranked by */
   rankedBy: string;
+  /** runs with fewer scored images are listed apart, unranked */
+  minRankedImages: number;
 }
 
 const textKey = (row: LeaderboardRow, key: (typeof TEXT_SORTS)[number]): string | number =>
   key === 'method' ? (row.method ?? '') : key === 'model' ? (row.model?.name ?? '') : key === 'detector' ? row.detector : key === 'threshold' ? row.threshold : row.run.team.name;
 
+/** The benchmark whose most recent run finished last (the first by name when none has finished). */
+export function newestBenchmark(benchmarks: readonly BenchmarkSummary[]): BenchmarkSummary | undefined {
+  const finished = benchmarks.filter((b) => b.latestFinishedAt !== null);
+  if (finished.length === 0) return benchmarks[0];
+  return finished.reduce((best, b) => (Date.parse(b.latestFinishedAt!) > Date.parse(best.latestFinishedAt!) ? b : best));
+}
+
 /**
  * Throws ApiError (API down, unknown benchmark) or a plain Error naming a bad filter. Rows carry
- * their comparison with the baseline (a paired test per row) unless `withBaseline` is false.
+ * their comparisons with the baseline and the leader (paired tests) unless `withBaseline` is false.
  */
 export async function loadLeaderboard(filters: LeaderboardFilters, { withBaseline = true } = {}): Promise<Leaderboard> {
-  const { benchmarks, models, methods } = await query<{ benchmarks: BenchmarkSummary[]; models: { name: string }[]; methods: { name: string }[] }>(CATALOGUE);
+  const catalogue = await query<{ benchmarks: BenchmarkSummary[]; models: { name: string }[]; methods: { name: string }[]; leaderboardRules: { minRankedImages: number } }>(CATALOGUE);
+  const { benchmarks, models, methods } = catalogue;
   if (benchmarks.length === 0) throw new Error('The API knows no benchmarks yet: run `npm run db:seed`.');
-  const benchmark = filters.benchmark ? benchmarks.find((b) => b.name === filters.benchmark) : benchmarks[0];
+  const benchmark = filters.benchmark ? benchmarks.find((b) => b.name === filters.benchmark) : newestBenchmark(benchmarks);
   if (!benchmark) throw new Error(`There is no benchmark "${filters.benchmark}"; the API has ${benchmarks.map((b) => b.name).join(', ')}.`);
   const isMetric = filters.sort !== undefined && benchmark.metrics.some((m) => m.key === filters.sort);
-  const rankedBy = isMetric ? filters.sort! : benchmark.metrics[0]!.key;
+  const rankedBy = isMetric ? filters.sort! : (primaryMetric(benchmark.metrics)?.key ?? benchmark.primaryMetric);
   const sort = { metric: rankedBy, ...(isMetric && filters.dir ? { direction: filters.dir.toUpperCase() } : {}) };
   const data = await query<{ leaderboard: LeaderboardRow[] }>(LEADERBOARD, { benchmark: benchmark.name, model: filters.model, detector: filters.detector, sort, withBaseline });
   let rows = data.leaderboard;
@@ -127,34 +139,39 @@ export async function loadLeaderboard(filters: LeaderboardFilters, { withBaselin
   const textSort = TEXT_SORTS.find((k) => k === filters.sort);
   if (textSort) {
     const sign = filters.dir === 'desc' ? -1 : 1;
+    const byRank = (r: LeaderboardRow) => r.rank ?? Infinity;
     rows = [...rows].sort((a, b) => {
       const [x, y] = [textKey(a, textSort), textKey(b, textSort)];
-      return sign * (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) || a.rank - b.rank;
+      return sign * (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) || byRank(a) - byRank(b);
     });
   }
-  return { benchmarks, benchmark, models: models.map((m) => m.name), methods: methods.map((m) => m.name), rows, rankedBy };
+  return { benchmarks, benchmark, models: models.map((m) => m.name), methods: methods.map((m) => m.name), rows, rankedBy, minRankedImages: catalogue.leaderboardRules.minRankedImages };
 }
 
-export const metricOf = (row: LeaderboardRow, key: string): MetricValue | undefined => row.metrics.find((m) => m.key === key);
+const CSV_FIXED = [
+  'rank', 'ranked', 'run_id', 'method', 'model', 'detector', 'threshold', 'team', 'prompt_set', 'seed', 'images_per_prompt', 'prompts_scored', 'images_scored',
+  'config_hash', 'is_baseline', 'baseline_run_id', 'primary_metric', 'primary_delta', 'primary_delta_low', 'primary_delta_high', 'primary_test', 'primary_p', 'beyond_noise',
+  'leader_run_id', 'leader_p', 'tied_with_leader',
+];
 
-const CSV_FIXED = ['rank', 'run_id', 'method', 'model', 'detector', 'threshold', 'team', 'prompt_set', 'seed', 'images_per_prompt', 'config_hash', 'is_baseline', 'baseline_run_id', 'beyond_noise', 'mcnemar_p'];
-
-function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** One line per row; per metric its value, interval and delta versus the baseline. */
+/** One line per row; the primary metric's paired tests against the baseline and the leader; per metric its value, interval and delta versus the baseline. */
 export function leaderboardCsv(board: Leaderboard): string {
   const keys = board.benchmark.metrics.map((m) => m.key);
   const header = [...CSV_FIXED, ...keys.flatMap((k) => [k, `${k}_low`, `${k}_high`, `${k}_delta`])];
+  const primary = primaryMetric(board.benchmark.metrics)?.key;
   const lines = board.rows.map((row) => {
-    const fixed = [row.rank, row.run.id, row.method, row.model?.name, row.detector, row.threshold, row.run.team.name, row.run.promptSet.name, row.run.seed, row.run.imagesPerPrompt, row.configHash, row.isBaseline, row.versusBaseline?.baseline.id, row.versusBaseline?.beyondNoise, row.versusBaseline?.comparison.mcnemarP];
+    const versus = row.versusBaseline?.primary;
+    const leader = row.versusLeader;
+    const fixed = [
+      row.rank, row.ranked, row.run.id, row.method, row.model?.name, row.detector, row.threshold, row.run.team.name, row.run.promptSet.name, row.run.seed, row.run.imagesPerPrompt, row.promptsScored, row.imagesScored,
+      row.configHash, row.isBaseline, row.versusBaseline?.baseline.id, primary, versus?.difference, versus?.low, versus?.high, versus?.test, versus?.p, row.versusBaseline?.beyondNoise,
+      leader?.leader.id, leader?.primary.p, leader?.tiedWithinNoise,
+    ];
     const metrics = keys.flatMap((k) => {
-      const m = metricOf(row, k);
+      const m = row.metrics.find((x) => x.key === k);
       return [m?.value, m?.low, m?.high, row.versusBaseline?.deltas.find((d) => d.key === k)?.value];
     });
-    return [...fixed, ...metrics].map(csvCell).join(',');
+    return [...fixed, ...metrics];
   });
-  return [header.join(','), ...lines].join('\n') + '\n';
+  return toCsv(header, lines);
 }

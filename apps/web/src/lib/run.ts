@@ -2,7 +2,8 @@
 import type { Detection } from '@/components/ImageWithBoxes';
 import type { Progress } from '@/components/LiveProgress';
 import type { RunEvent } from '@/components/Timeline';
-import type { MetricDefinition, MetricValue } from './leaderboard';
+import type { ComparisonSummary } from './compare';
+import { METRIC_COMPARISON_FIELDS, METRIC_DEFINITION_FIELDS, type MetricDefinition, type MetricValue } from './metrics';
 
 export interface RunDetail {
   id: string;
@@ -33,6 +34,10 @@ export interface RunDetail {
     metrics: MetricValue[];
     byRelation: { relation: string; metrics: MetricValue[] }[];
   } | null;
+  /** the parameters that differ from the method's defaults for the model; null without a configuration */
+  configChanges: { key: string; value: unknown; default: unknown }[] | null;
+  /** against the matching baseline (a), this run being b */
+  versusBaseline: (ComparisonSummary & { a: { id: string; seed: number } }) | null;
 }
 
 export const RUN_FIELDS = /* GraphQL */ `
@@ -42,6 +47,12 @@ export const RUN_FIELDS = /* GraphQL */ `
     progress { prompts totalImages imagesGenerated imagesEvaluated fraction }
     timeline { status at reason }
     aggregates { scorerVersion promptsScored imagesScored metrics { key value low high } byRelation { relation metrics { key value low high } } }
+    configChanges { key value default }
+    versusBaseline {
+      a { id seed } pairing sharedPrompts notes primaryMetric
+      metrics { ${METRIC_COMPARISON_FIELDS} }
+      byRelation { relation prompts metrics { ${METRIC_COMPARISON_FIELDS} } }
+    }
   }
 `;
 
@@ -71,4 +82,4 @@ export interface BenchmarkMetrics {
   metrics: MetricDefinition[];
 }
 
-export const BENCHMARK_METRICS = /* GraphQL */ `benchmarks { name metrics { key label higherIsBetter description } }`;
+export const BENCHMARK_METRICS = /* GraphQL */ `benchmarks { name metrics { ${METRIC_DEFINITION_FIELDS} } }`;

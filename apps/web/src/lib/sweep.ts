@@ -3,7 +3,8 @@
  * can be drawn as a metric against that parameter. A baseline is InfSplign at guidance_weight 0
  * (docs/method.md §1), so for that parameter it joins every group with its sampling settings.
  */
-import { metricOf, type LeaderboardRow } from './leaderboard';
+import type { LeaderboardRow } from './leaderboard';
+import { metricOf } from './metrics';
 
 type Params = Record<string, unknown>;
 
@@ -57,7 +58,7 @@ export function sweepGroups(rows: LeaderboardRow[], param: string, metric: strin
   const groups = new Map<string, GroupBuild>();
   const baselines: { row: LeaderboardRow; params: Params }[] = [];
   const point = (row: LeaderboardRow, x: number): SweepPoint | null => {
-    const m = metricOf(row, metric);
+    const m = metricOf(row.metrics, metric);
     return m?.value == null ? null : { x, y: m.value, low: m.low, high: m.high, runId: row.run.id };
   };
   for (const row of rows) {

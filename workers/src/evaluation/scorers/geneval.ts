@@ -1,5 +1,5 @@
 import type { GenEvalIncludeClause, GenEvalPrompt } from '../../prompts/geneval.ts';
-import { bootstrapIntervals, pointEstimates, type BootstrapOptions, type Interval, type Statistic } from '../bootstrap.ts';
+import { bootstrapIntervals, groupByPrompt, pointEstimates, type BootstrapOptions, type Interval, type Statistic } from '../bootstrap.ts';
 import { boxCentre, boxSize } from '../box.ts';
 import type { Detection, ImageDetections } from '../detection.ts';
 import { keptBoxes } from '../kept-boxes.ts';
@@ -113,6 +113,34 @@ function evaluate(prompt: GenEvalPrompt, objects: Map<string, Detection[]>): str
   return failures;
 }
 
+/** Per prompt: [correct images, images] in its tag's two columns, one pair per supported tag. */
+export const GENEVAL_TALLY_WIDTH = 2 * GENEVAL_SUPPORTED_TAGS.length;
+
+/** One prompt's tallies from its images' results (all of one tag, the prompt's). */
+export function genevalTallies(results: readonly Pick<GenEvalImageResult, 'tag' | 'correct'>[]): Float64Array {
+  const row = new Float64Array(GENEVAL_TALLY_WIDTH);
+  for (const r of results) {
+    const column = 2 * GENEVAL_SUPPORTED_TAGS.indexOf(r.tag as (typeof GENEVAL_SUPPORTED_TAGS)[number]);
+    row[column] += Number(r.correct);
+    row[column + 1] += 1;
+  }
+  return row;
+}
+
+/** Each scored tag's accuracy, and `overall`: their mean, over the tags with images in the sums. */
+export function genevalStatistics(tags: readonly string[] = GENEVAL_SUPPORTED_TAGS): Record<string, Statistic> {
+  const accuracy = (tag: string): Statistic => {
+    const t = GENEVAL_SUPPORTED_TAGS.indexOf(tag as (typeof GENEVAL_SUPPORTED_TAGS)[number]);
+    return (s) => (s[2 * t + 1] > 0 ? s[2 * t] / s[2 * t + 1] : null);
+  };
+  const statistics: Record<string, Statistic> = Object.fromEntries(tags.map((tag) => [tag, accuracy(tag)]));
+  statistics.overall = (s) => {
+    const scored = tags.map((tag) => accuracy(tag)(s)).filter((v): v is number => v !== null);
+    return scored.length ? scored.reduce((a, b) => a + b, 0) / scored.length : null;
+  };
+  return statistics;
+}
+
 /**
  * Scores images by GenEval's rules (docs/benchmarks.md §3). Tags: accuracy = correct images / images;
  * `overall` = mean over the supported tags scored. Images of unsupported prompts are counted, never scored.
@@ -134,31 +162,14 @@ export function scoreGenEval(prompts: readonly GenEvalPrompt[], images: readonly
     results.push({ prompt: image.prompt, image: image.image, tag, correct: failures.length === 0, reason: failures.length ? failures.join('; ') : null });
   }
 
-  // Per prompt: [correct, images] in its tag's two columns; prompts in id order for a reproducible bootstrap.
-  const tags = GENEVAL_SUPPORTED_TAGS.filter((tag) => results.some((r) => r.tag === tag));
-  const width = 2 * tags.length;
-  const rowsById = new Map<number, { tag: string; row: Float64Array }>();
-  for (const r of results) {
-    const entry = rowsById.get(r.prompt) ?? { tag: r.tag, row: new Float64Array(width) };
-    const column = 2 * tags.indexOf(r.tag as (typeof tags)[number]);
-    entry.row[column] += Number(r.correct);
-    entry.row[column + 1] += 1;
-    rowsById.set(r.prompt, entry);
-  }
-  const entries = [...rowsById.entries()].sort(([a], [b]) => a - b).map(([, entry]) => entry);
-
-  const tagAccuracy = (t: number): Statistic => (s) => (s[2 * t + 1] > 0 ? s[2 * t] / s[2 * t + 1] : null);
-  const statistics: Record<string, Statistic> = Object.fromEntries(tags.map((tag, t) => [tag, tagAccuracy(t)]));
-  statistics.overall = (s) => {
-    const scored = tags.map((_, t) => tagAccuracy(t)(s)).filter((v): v is number => v !== null);
-    return scored.length ? scored.reduce((a, b) => a + b, 0) / scored.length : null;
-  };
+  const entries = groupByPrompt(results).map((list) => ({ tag: list[0].tag, row: genevalTallies(list) }));
+  const statistics = genevalStatistics(GENEVAL_SUPPORTED_TAGS.filter((tag) => results.some((r) => r.tag === tag)));
   const rows = entries.map((e) => e.row);
   return {
     images: results,
-    aggregates: pointEstimates(rows, width, statistics),
+    aggregates: pointEstimates(rows, GENEVAL_TALLY_WIDTH, statistics),
     // Resampling within each tag keeps every tag in every resample, as `overall` averages over tags.
-    intervals: bootstrapIntervals(rows, width, statistics, { ...bootstrap, strata: entries.map((e) => e.tag) }),
+    intervals: bootstrapIntervals(rows, GENEVAL_TALLY_WIDTH, statistics, { ...bootstrap, strata: entries.map((e) => e.tag) }),
     prompts_scored: rows.length,
     unsupported,
   };

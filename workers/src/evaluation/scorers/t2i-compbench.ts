@@ -1,6 +1,6 @@
 import { t2iLocality, type T2IPrompt } from '../../prompts/t2i-compbench.ts';
 import type { Relation } from '../../prompts/types.ts';
-import { bootstrapIntervals, pointEstimates, type BootstrapOptions, type Interval, type Statistic } from '../bootstrap.ts';
+import { bootstrapIntervals, groupByPrompt, pointEstimates, type BootstrapOptions, type Interval, type Statistic } from '../bootstrap.ts';
 import { boxCentre, boxIou } from '../box.ts';
 import type { Box, ImageDetections } from '../detection.ts';
 import { formatNumber, misplaced, notDetected } from './reasons.ts';
@@ -133,7 +133,13 @@ function scoreImage(prompt: T2IPrompt, image: ImageDetections, threshold: number
   return { score: 0, position, reason: `${shortfall}; score ${formatNumber(raw)} is below the ${SCORE_FLOOR} floor${lastBoxNote(classes, names, boxes)}` };
 }
 
-const spatial: Statistic = (s) => (s[1] > 0 ? s[0] / s[1] : null);
+/** Per prompt: [sum of its image scores, its images]; `spatial` is the mean image score. */
+export const T2I_TALLY_WIDTH = 2;
+export const T2I_STATISTICS: { spatial: Statistic } = { spatial: (s) => (s[1] > 0 ? s[0] / s[1] : null) };
+
+export function t2iTallies(results: readonly Pick<T2IImageResult, 'score'>[]): Float64Array {
+  return Float64Array.of(results.reduce((sum, r) => sum + r.score, 0), results.length);
+}
 
 /**
  * Scores images by T2I-CompBench's 2D spatial rule as its official evaluation applies it
@@ -142,19 +148,11 @@ const spatial: Statistic = (s) => (s[1] > 0 ? s[0] / s[1] : null);
 export function scoreT2I(prompts: readonly T2IPrompt[], images: readonly ImageDetections[], threshold: number, bootstrap: BootstrapOptions = {}): T2IScore {
   const promptById = new Map(prompts.map((p) => [p.id, p]));
   const results = images.map((image) => ({ prompt: image.prompt, image: image.image, ...scoreImage(promptById.get(image.prompt)!, image, threshold) }));
-  // Per prompt: [sum of image scores, images]; prompts in id order so the bootstrap does not depend on input order.
-  const rowsById = new Map<number, [number, number]>();
-  for (const r of results) {
-    const row = rowsById.get(r.prompt) ?? [0, 0];
-    row[0] += r.score;
-    row[1] += 1;
-    rowsById.set(r.prompt, row);
-  }
-  const rows = [...rowsById.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
+  const rows = groupByPrompt(results).map(t2iTallies);
   return {
     images: results,
-    aggregates: pointEstimates(rows, 2, { spatial }),
-    intervals: bootstrapIntervals(rows, 2, { spatial }, bootstrap),
+    aggregates: pointEstimates(rows, T2I_TALLY_WIDTH, T2I_STATISTICS),
+    intervals: bootstrapIntervals(rows, T2I_TALLY_WIDTH, T2I_STATISTICS, bootstrap),
     prompts_scored: rows.length,
   };
 }

@@ -1,6 +1,6 @@
 import type { VisorPrompt } from '../../prompts/visor.ts';
 import type { Relation } from '../../prompts/types.ts';
-import { bootstrapIntervals, pointEstimates, type BootstrapOptions, type Interval, type Statistic } from '../bootstrap.ts';
+import { bootstrapIntervals, groupByPrompt, pointEstimates, type BootstrapOptions, type Interval, type Statistic } from '../bootstrap.ts';
 import { centreX, centreY } from '../box.ts';
 import type { Box, Detection, ImageDetections } from '../detection.ts';
 import { misplaced, notDetected } from './reasons.ts';
@@ -24,8 +24,8 @@ export interface VisorImageResult {
 /** The relations VISOR states, in the order of the per-relation splits of the aggregates. */
 export const VISOR_RELATION_SPLITS = ['left of', 'right of', 'above', 'below'] as const satisfies readonly Relation[];
 
-const FIGURES = ['OA', 'OA_A', 'OA_B', 'VISOR_cond', 'VISOR_uncond', 'VISOR_1', 'VISOR_2', 'VISOR_3', 'VISOR_4'] as const;
-type Figure = (typeof FIGURES)[number];
+export const VISOR_FIGURES = ['OA', 'OA_A', 'OA_B', 'VISOR_cond', 'VISOR_uncond', 'VISOR_1', 'VISOR_2', 'VISOR_3', 'VISOR_4'] as const;
+type Figure = (typeof VISOR_FIGURES)[number];
 export type VisorFigures = Record<Figure, number | null>;
 export type VisorAggregates = VisorFigures & { by_relation: Partial<Record<Relation, VisorFigures>> };
 export type VisorIntervals = Record<Figure, Interval | null> & { by_relation: Partial<Record<Relation, Record<Figure, Interval | null>>> };
@@ -94,13 +94,15 @@ function scoreImage(prompt: VisorPrompt, relation: Relation, detections: readonl
 
 // Per-prompt tallies; every VISOR figure is a function of their sums over prompts.
 const PROMPTS = 0, IMAGES = 1, A = 2, B = 3, BOTH = 4, CORRECT = 5, AT_LEAST = 6; // AT_LEAST + n - 1: prompts with >= n correct images
-const WIDTH = AT_LEAST + 4;
+export const VISOR_TALLY_WIDTH = AT_LEAST + 4;
+const WIDTH = VISOR_TALLY_WIDTH;
 
 const percent = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : null);
 const visorCond: Statistic = (s) => percent(s[CORRECT], s[BOTH]);
 const objectAccuracy: Statistic = (s) => percent(s[BOTH], s[IMAGES]);
 
-const STATISTICS: Record<Figure, Statistic> = {
+/** Each figure as a function of the tallies' sums over prompts. */
+export const VISOR_STATISTICS: Record<Figure, Statistic> = {
   OA: objectAccuracy,
   OA_A: (s) => percent(s[A], s[IMAGES]),
   OA_B: (s) => percent(s[B], s[IMAGES]),
@@ -118,7 +120,11 @@ const STATISTICS: Record<Figure, Statistic> = {
   VISOR_4: (s) => percent(s[AT_LEAST + 3], s[PROMPTS]),
 };
 
-function tallies(results: readonly VisorImageResult[]): Float64Array {
+/** The fields of a per-image result that the tallies count. */
+export type VisorTallied = Pick<VisorImageResult, 'a_detected' | 'b_detected' | 'correct'>;
+
+/** One prompt's tallies from its images' results. */
+export function visorTallies(results: readonly VisorTallied[]): Float64Array {
   const row = new Float64Array(WIDTH);
   row[PROMPTS] = 1;
   row[IMAGES] = results.length;
@@ -139,7 +145,6 @@ function tallies(results: readonly VisorImageResult[]): Float64Array {
 export function scoreVisor(prompts: readonly VisorPrompt[], images: readonly ImageDetections[], threshold: number, bootstrap: BootstrapOptions = {}): VisorScore {
   const promptById = new Map(prompts.map((p) => [p.id, p]));
   const results: VisorImageResult[] = [];
-  const resultsByPrompt = new Map<number, VisorImageResult[]>();
   let skipped = 0;
   for (const image of images) {
     const prompt = promptById.get(image.prompt)!;
@@ -149,22 +154,18 @@ export function scoreVisor(prompts: readonly VisorPrompt[], images: readonly Ima
     }
     const result = { prompt: image.prompt, image: image.image, ...scoreImage(prompt, prompt.relation, image.detections, threshold) };
     results.push(result);
-    const list = resultsByPrompt.get(image.prompt) ?? [];
-    list.push(result);
-    resultsByPrompt.set(image.prompt, list);
   }
 
-  // Prompt order fixes which prompt each bootstrap draw picks, so it must not depend on the input order.
-  const groups = [...resultsByPrompt.entries()].sort(([a], [b]) => a - b).map(([, list]) => list);
-  const rows = groups.map(tallies);
+  const groups = groupByPrompt(results);
+  const rows = groups.map(visorTallies);
   const relations = groups.map((list) => list[0].relation);
-  const aggregates = { ...pointEstimates(rows, WIDTH, STATISTICS), by_relation: {} } as VisorAggregates;
-  const intervals = { ...bootstrapIntervals(rows, WIDTH, STATISTICS, bootstrap), by_relation: {} } as VisorIntervals;
+  const aggregates = { ...pointEstimates(rows, WIDTH, VISOR_STATISTICS), by_relation: {} } as VisorAggregates;
+  const intervals = { ...bootstrapIntervals(rows, WIDTH, VISOR_STATISTICS, bootstrap), by_relation: {} } as VisorIntervals;
   for (const relation of VISOR_RELATION_SPLITS) {
     const subset = rows.filter((_, i) => relations[i] === relation);
     if (subset.length === 0) continue;
-    aggregates.by_relation[relation] = pointEstimates(subset, WIDTH, STATISTICS);
-    intervals.by_relation[relation] = bootstrapIntervals(subset, WIDTH, STATISTICS, bootstrap);
+    aggregates.by_relation[relation] = pointEstimates(subset, WIDTH, VISOR_STATISTICS);
+    intervals.by_relation[relation] = bootstrapIntervals(subset, WIDTH, VISOR_STATISTICS, bootstrap);
   }
   return { images: results, aggregates, intervals, prompts_scored: rows.length, images_skipped: skipped };
 }

@@ -1,7 +1,7 @@
 /** benchmarks, models, methods and the leaderboard: the catalogue and what is ranked on it. */
 import { defaultParams } from '@infsplign/workers/contracts/method-params.ts';
 import { inputError } from '../../errors.ts';
-import type { Method, Model } from '../../generated/prisma/client.ts';
+import type { Benchmark, Method, MetricDefinition, Model } from '../../generated/prisma/client.ts';
 import { modelDefaults } from '../../runs/submit.ts';
 import type { RequestContext } from '../context.ts';
 import { PROMPT_SET_INCLUDE, type PromptSetRow } from '../rows.ts';
@@ -18,6 +18,20 @@ function promptCount(ctx: RequestContext, promptSetId: string): Promise<number> 
   return count;
 }
 
+/** When each benchmark's most recent run finished, read once per request. */
+const latestFinished = new WeakMap<RequestContext, Promise<Map<string, Date | null>>>();
+
+function latestFinishedAt(ctx: RequestContext, benchmarkId: string): Promise<Date | null> {
+  let found = latestFinished.get(ctx);
+  if (!found) {
+    found = ctx.services.prisma.run
+      .groupBy({ by: ['benchmarkId'], where: { status: 'FINISHED' }, _max: { finishedAt: true } })
+      .then((groups) => new Map(groups.map((g) => [g.benchmarkId, g._max.finishedAt])));
+    latestFinished.set(ctx, found);
+  }
+  return found.then((byBenchmark) => byBenchmark.get(benchmarkId) ?? null);
+}
+
 export const catalogResolvers = {
   Query: {
     benchmarks: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) =>
@@ -28,6 +42,10 @@ export const catalogResolvers = {
     models: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) => prisma.model.findMany({ orderBy: { name: 'asc' } }),
     methods: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) => prisma.method.findMany({ orderBy: { name: 'asc' } }),
     leaderboard: (_: unknown, args: unknown, ctx: RequestContext) => leaderboard(args, ctx),
+  },
+  Benchmark: {
+    primaryMetric: (benchmark: Benchmark & { metrics: MetricDefinition[] }) => (benchmark.metrics.find((m) => m.primary) ?? benchmark.metrics[0])?.key ?? '',
+    latestFinishedAt: (benchmark: Benchmark, _: unknown, ctx: RequestContext) => latestFinishedAt(ctx, benchmark.id),
   },
   PromptSet: {
     benchmark: (set: PromptSetRow) => set.benchmark.name,

@@ -8,15 +8,22 @@
  * from memory only while the version is unchanged, so that a run finishing, being deleted or
  * rescored shows at once, in every API process.
  *
- * A row's baseline (versusBaseline) is found on the board itself when it is ranked; the paired test
- * against it costs a statement per row, so it runs only for queries that select it.
+ * Each model's runs form a table ranked apart (ranks restart at 1 in each), and a run with fewer
+ * scored images than the API's minimum (LeaderboardSettings) is listed with no rank. The board is
+ * sorted by the benchmark's primary metric unless asked otherwise.
+ *
+ * A row's baseline (versusBaseline) and its table's leader (versusLeader) are found on the board
+ * itself; the paired tests against them read both runs' image scores, so they run only for queries
+ * that select them (and are kept per process: runs/compare.ts).
  */
 import { z } from 'zod';
-import { inputError, parseInput } from '../../errors.ts';
+import { ApiError, inputError, parseInput } from '../../errors.ts';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
 import type { RequestContext } from '../context.ts';
+import { baselineKey, isBaseline, laterBaseline } from '../../runs/baseline.ts';
+import { compareRunRows, type RunComparison } from '../../runs/compare.ts';
+import type { MetricComparison } from '../../stats/paired.ts';
 import { orderedMetrics, RUN_COLUMNS, type RunRow } from '../rows.ts';
-import { comparePairs, type RunComparison } from './runs.ts';
 
 const leaderboardArgs = z.object({
   benchmark: z.string().min(1).max(200),
@@ -30,7 +37,11 @@ type LeaderboardArgs = z.output<typeof leaderboardArgs>;
 type MetricValues = ReturnType<typeof orderedMetrics>;
 
 export interface LeaderboardRow {
-  rank: number;
+  /** within the row's model; null when the run is below the minimum size */
+  rank: number | null;
+  ranked: boolean;
+  promptsScored: number;
+  imagesScored: number;
   run: RunRow;
   method: string | null;
   configHash: string | null;
@@ -41,6 +52,9 @@ export interface LeaderboardRow {
   metrics: MetricValues;
   /** The row's baseline and the metric deltas (what BaselineComparison resolves from); null when none matches. */
   versus: Versus | null;
+  /** The leader of the row's table, for a ranked row that is not the leader itself. */
+  leader: RunRow | null;
+  primaryMetric: string;
 }
 
 /** A row against its baseline; the paired comparison is computed only when a query selects it. */
@@ -48,7 +62,16 @@ export interface Versus {
   baseline: RunRow;
   row: RunRow;
   deltas: MetricValues;
+  primaryMetric: string;
 }
+
+/** The leaderboard's settings (ApiServerOptions.leaderboard; LEADERBOARD_MIN_IMAGES). */
+export interface LeaderboardSettings {
+  /** a run with fewer scored images is listed apart, not ranked */
+  minRankedImages: number;
+}
+
+export const DEFAULT_LEADERBOARD: LeaderboardSettings = { minRankedImages: 100 };
 
 /** A table's row count and the sum of its rows' xmin, for the rows `where` selects. */
 const rowsVersion = (table: string, where: Prisma.Sql = Prisma.empty) =>
@@ -87,7 +110,7 @@ const KEPT_BOARDS = 32;
 /** A board as its statement reads it (two JSON texts, parsed); timestamps are ISO 8601 strings in it. */
 interface Loaded {
   benchmark: RunRow['benchmark'];
-  metrics: { key: string; ordinal: number; higherIsBetter: boolean }[] | null;
+  metrics: { key: string; ordinal: number; higherIsBetter: boolean; primary: boolean; minImagesPerPrompt: number | null }[] | null;
   runs: (Omit<RunRow, 'team' | 'model' | 'method' | 'methodConfig' | 'benchmark' | 'promptSet'> & { figures: { metricKey: string; value: number | null; lower: number | null; upper: number | null }[] })[] | null;
   teams: RunRow['team'][] | null;
   models: NonNullable<RunRow['model']>[] | null;
@@ -123,7 +146,7 @@ async function loadBoard(prisma: PrismaClient, args: LeaderboardArgs): Promise<{
         ORDER BY r.finished_at, r.id) x)::text AS runs,
       json_build_object(
         'benchmark', json_build_object('id', b.id, 'name', b.name, 'scoring', b.scoring, 'defaultThreshold', b.default_threshold, 'defaultImagesPerPrompt', b.default_images_per_prompt),
-        'metrics', (SELECT json_agg(json_build_object('key', d.key, 'ordinal', d.ordinal, 'higherIsBetter', d.higher_is_better) ORDER BY d.ordinal) FROM metric_definitions d WHERE d.benchmark_id = b.id),
+        'metrics', (SELECT json_agg(json_build_object('key', d.key, 'ordinal', d.ordinal, 'higherIsBetter', d.higher_is_better, 'primary', d.is_primary, 'minImagesPerPrompt', d.min_images_per_prompt) ORDER BY d.ordinal) FROM metric_definitions d WHERE d.benchmark_id = b.id),
         'teams', ${catalogueRows('teams', 'team_id', { id: 'id', name: 'name', createdAt: 'created_at' })},
         'models', ${catalogueRows('models', 'model_id', { id: 'id', name: 'name', family: 'family', location: 'location', defaultParams: 'default_params', createdAt: 'created_at' })},
         'methods', ${catalogueRows('methods', 'method_id', { id: 'id', name: 'name', description: 'description', paramSchema: 'param_schema' })},
@@ -137,9 +160,10 @@ async function loadBoard(prisma: PrismaClient, args: LeaderboardArgs): Promise<{
 }
 
 /** The ranked rows of a loaded board; throws for a metric the benchmark does not have. */
-function rankBoard({ benchmark, metrics: definitions, ...loaded }: Loaded, { sort }: LeaderboardArgs): LeaderboardRow[] {
+function rankBoard({ benchmark, metrics: definitions, ...loaded }: Loaded, { sort }: LeaderboardArgs, { minRankedImages }: LeaderboardSettings): LeaderboardRow[] {
   const metrics = definitions ?? [];
-  const metricKey = sort?.metric ?? metrics[0]?.key;
+  const primaryMetric = (metrics.find((m) => m.primary) ?? metrics[0])?.key ?? '';
+  const metricKey = sort?.metric ?? primaryMetric;
   const metric = metrics.find((m) => m.key === metricKey);
   if (!metric) throw inputError(['sort', 'metric'], `benchmark ${benchmark.name} has no metric '${metricKey}' (known: ${metrics.map((m) => m.key).join(', ')})`);
   const direction = sort?.direction ?? (metric.higherIsBetter ? 'DESC' : 'ASC');
@@ -162,7 +186,8 @@ function rankBoard({ benchmark, metrics: definitions, ...loaded }: Loaded, { sor
     run.methodConfig = run.methodConfigId === null ? null : config.get(run.methodConfigId)!;
     run.benchmark = benchmark;
     run.promptSet = promptSet.get(run.promptSetId)!;
-    return { run, figures: figures ?? [], value: figures?.find((f) => f.metricKey === metric.key)?.value ?? null };
+    const shown = orderedMetrics(figures ?? [], metrics, run.imagesPerPrompt);
+    return { run, shown, value: shown.find((f) => f.key === metric.key)?.value ?? null };
   });
   const baselines = latestBaselines(runs.map((r) => r.run));
   const sign = direction === 'DESC' ? -1 : 1;
@@ -171,16 +196,27 @@ function rankBoard({ benchmark, metrics: definitions, ...loaded }: Loaded, { sor
     if (a.value === null || b.value === null) return (a.value === null ? 1 : 0) - (b.value === null ? 1 : 0);
     return sign * (a.value - b.value) || a.run.finishedAt!.getTime() - b.run.finishedAt!.getTime();
   });
-  const valuesOf = new Map(runs.map(({ run, figures }) => [run.id, new Map(figures.map((f) => [f.metricKey, f.value]))]));
+  const valuesOf = new Map(runs.map(({ run, shown }) => [run.id, new Map(shown.map((f) => [f.key, f.value]))]));
   const deltas = (row: RunRow, baseline: RunRow) =>
     metrics.map(({ key }) => {
       const [a, b] = [valuesOf.get(row.id)!.get(key), valuesOf.get(baseline.id)!.get(key)];
       return { key, value: a == null || b == null ? null : a - b, low: null, high: null };
     });
-  return runs.map(({ run, figures }, i) => {
+  // Each model's runs are a table of their own: ranks count from 1 in each, over its ranked runs.
+  const tables = new Map<string | null, { ranked: number; leader: RunRow | null }>();
+  return runs.map(({ run, shown }) => {
     const baseline = isBaseline(run) ? undefined : baselines.get(baselineKey(run));
+    const table = tables.get(run.modelId) ?? { ranked: 0, leader: null };
+    tables.set(run.modelId, table);
+    const ranked = run.imagesEvaluated >= minRankedImages;
+    if (ranked) table.ranked++;
+    const leader = ranked && table.leader ? table.leader : null;
+    if (ranked && !table.leader) table.leader = run;
     return {
-      rank: i + 1,
+      rank: ranked ? table.ranked : null,
+      ranked,
+      promptsScored: run.promptsTotal,
+      imagesScored: run.imagesEvaluated,
       run,
       method: run.method?.name ?? null,
       configHash: run.methodConfig?.hash ?? null,
@@ -188,16 +224,13 @@ function rankBoard({ benchmark, metrics: definitions, ...loaded }: Loaded, { sor
       model: run.model,
       detector: run.detector,
       threshold: run.threshold,
-      metrics: orderedMetrics(figures, metrics),
-      versus: baseline ? { baseline, row: run, deltas: deltas(run, baseline) } : null,
+      metrics: shown,
+      versus: baseline ? { baseline, row: run, deltas: deltas(run, baseline), primaryMetric } : null,
+      leader,
+      primaryMetric,
     };
   });
 }
-
-const isBaseline = (run: RunRow) => run.method?.name === 'baseline';
-
-/** What a run and its baseline share: everything but the method and its parameters (the benchmark is the board's). */
-const baselineKey = (run: RunRow) => JSON.stringify([run.promptSetId, run.modelId, run.detector, run.threshold, run.seed, run.imagesPerPrompt, run.promptLimit]);
 
 /**
  * The most recently finished baseline run per baselineKey among a board's runs. A row's baseline is
@@ -210,36 +243,37 @@ function latestBaselines(runs: readonly RunRow[]): Map<string, RunRow> {
     if (!isBaseline(run)) continue;
     const key = baselineKey(run);
     const kept = latest.get(key);
-    if (!kept || run.finishedAt! > kept.finishedAt! || (run.finishedAt!.getTime() === kept.finishedAt!.getTime() && run.id > kept.id)) latest.set(key, run);
+    if (!kept || laterBaseline(run, kept)) latest.set(key, run);
   }
   return latest;
 }
 
-/** Comparisons asked for in one request, by the Versus they are of (selecting comparison and beyondNoise pairs the runs once). */
-const comparisons = new WeakMap<RequestContext, WeakMap<Versus, Promise<RunComparison>>>();
-
-/**
- * The row's paired comparison with its baseline (a = baseline, b = row). Not kept with the board: a
- * comparison holds every image pair of the two runs, too much to keep per row of 32 boards.
- */
-function comparison(versus: Versus, ctx: RequestContext): Promise<RunComparison> {
-  let kept = comparisons.get(ctx);
-  if (!kept) comparisons.set(ctx, (kept = new WeakMap()));
-  let compared = kept.get(versus);
-  if (!compared) kept.set(versus, (compared = comparePairs(ctx.services.prisma, versus.baseline, versus.row)));
-  return compared;
-}
-
-/** The significance level of BaselineComparison.beyondNoise. */
-export const BEYOND_NOISE_P = 0.05;
+/** The test of the primary metric in a comparison. */
+const primaryOf = (comparison: RunComparison, key: string): MetricComparison => comparison.metrics.find((m) => m.key === key)!;
 
 export const leaderboardResolvers = {
+  Query: {
+    leaderboardRules: (_: unknown, __: unknown, { services }: RequestContext) => services.leaderboard,
+  },
   LeaderboardRow: {
     versusBaseline: (row: LeaderboardRow) => row.versus,
+    async versusLeader(row: LeaderboardRow, _: unknown, ctx: RequestContext) {
+      if (!row.leader) return null;
+      try {
+        const primary = primaryOf(await compareRunRows(ctx.services.prisma, row.leader, row.run), row.primaryMetric);
+        return { leader: row.leader, primary, tiedWithinNoise: !primary.beyondNoise };
+      } catch (err) {
+        // Runs that cannot be compared (no prompt in common) have no verdict.
+        if (err instanceof ApiError && err.extensions.code === 'BAD_USER_INPUT') return null;
+        throw err;
+      }
+    },
   },
   BaselineComparison: {
-    comparison: (versus: Versus, _: unknown, ctx: RequestContext) => comparison(versus, ctx),
-    beyondNoise: async (versus: Versus, _: unknown, ctx: RequestContext) => (await comparison(versus, ctx)).mcnemarP < BEYOND_NOISE_P,
+    comparison: (versus: Versus, _: unknown, ctx: RequestContext) => compareRunRows(ctx.services.prisma, versus.baseline, versus.row),
+    metrics: async (versus: Versus, _: unknown, ctx: RequestContext) => (await compareRunRows(ctx.services.prisma, versus.baseline, versus.row)).metrics,
+    primary: async (versus: Versus, _: unknown, ctx: RequestContext) => primaryOf(await compareRunRows(ctx.services.prisma, versus.baseline, versus.row), versus.primaryMetric),
+    beyondNoise: async (versus: Versus, _: unknown, ctx: RequestContext) => primaryOf(await compareRunRows(ctx.services.prisma, versus.baseline, versus.row), versus.primaryMetric).beyondNoise,
   },
 };
 
@@ -247,7 +281,7 @@ export const leaderboardResolvers = {
  * The board for the arguments: from memory when what it was computed from is unchanged (one small
  * statement), else read and ranked again. Boards are shared between requests and never modified.
  */
-export async function leaderboard(args: unknown, { services: { prisma } }: RequestContext): Promise<LeaderboardRow[]> {
+export async function leaderboard(args: unknown, { services: { prisma, leaderboard: settings } }: RequestContext): Promise<LeaderboardRow[]> {
   const parsed = parseInput(leaderboardArgs, args);
   const [current] = await prisma.$queryRaw<{ version: string }[]>`SELECT ${BOARD_VERSION} AS version FROM benchmarks b WHERE b.name = ${parsed.benchmark}`;
   if (!current) throw inputError(['benchmark'], `unknown benchmark '${parsed.benchmark}'`);
@@ -263,7 +297,7 @@ export async function leaderboard(args: unknown, { services: { prisma } }: Reque
   const read = await loadBoard(prisma, parsed);
   // Deleted since the version was read: as if it had not been there.
   if (!read) throw inputError(['benchmark'], `unknown benchmark '${parsed.benchmark}'`);
-  const rows = rankBoard(read.loaded, parsed);
+  const rows = rankBoard(read.loaded, parsed, settings);
   kept.set(key, { version: read.version, rows });
   if (kept.size > KEPT_BOARDS) kept.delete(kept.keys().next().value!);
   return rows;

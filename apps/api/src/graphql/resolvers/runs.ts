@@ -1,9 +1,12 @@
 /** runs, run, images and compareRuns, with the Run, Image and comparison fields. */
 import type { GuidanceTrace } from '@infsplign/workers/contracts/jobs.ts';
+import { canonicalConfig, canonicalJson, resolveParams, type Method, type PartialMethodParams } from '@infsplign/workers/contracts/method-params.ts';
 import { z } from 'zod';
 import { inputError, notFound, parseInput } from '../../errors.ts';
 import type { ImageSet, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
-import { pairedTest, type ImagePair } from '../../stats/paired.ts';
+import { latestBaseline } from '../../runs/baseline.ts';
+import { compareRunRows, type RunComparison } from '../../runs/compare.ts';
+import { modelDefaults } from '../../runs/submit.ts';
 import type { RequestContext } from '../context.ts';
 import { connection, decodeCursor, pageSize } from '../pagination.ts';
 import { IMAGE_INCLUDE, loadRun, orderedMetrics, RUN_INCLUDE, type ImageRow, type RunRow } from '../rows.ts';
@@ -53,7 +56,7 @@ async function runs(args: unknown, { services: { prisma } }: RequestContext) {
     prisma.run.findMany({ where: { AND: [where, page] }, orderBy: [{ createdAt: direction }, { id: direction }], take: size + 1, include: RUN_INCLUDE }),
     prisma.run.count({ where }),
   ]);
-  return { ...connection(items, size, (run) => [run.createdAt.toISOString(), run.id]), totalCount };
+  return { ...connection(items, size, (run) => [run.createdAt.toISOString(), run.id], cursor), totalCount };
 }
 
 const text = z.string().min(1).max(200);
@@ -61,6 +64,8 @@ const imagesArgs = z.object({
   runId: z.string(),
   first: z.number().nullish(),
   after: z.string().max(500).nullish(),
+  last: z.number().nullish(),
+  before: z.string().max(500).nullish(),
   filter: z.object({ correct: z.boolean().nullish(), relation: text.nullish(), object: text.nullish(), text: text.nullish() }).nullish(),
 });
 /** PostgreSQL's integer: a cursor's numbers beyond it are not of this listing (and would fail the statement). */
@@ -79,16 +84,25 @@ function imagesAfter(cursor: [number, number] | null): Prisma.ImageWhereInput {
   return { OR: [{ prompt: { externalId: { gt: externalId } } }, { prompt: { externalId }, imageIndex: { gt: imageIndex } }] };
 }
 
+/** Keyset condition for images before (prompt externalId, image index), or at it too when `orAt`. */
+function imagesBefore([externalId, imageIndex]: [number, number], orAt = false): Prisma.ImageWhereInput {
+  return { OR: [{ prompt: { externalId: { lt: externalId } } }, { prompt: { externalId }, imageIndex: orAt ? { lte: imageIndex } : { lt: imageIndex } }] };
+}
+
 const IMAGE_ORDER = [{ prompt: { externalId: 'asc' } }, { imageIndex: 'asc' }] as const satisfies Prisma.ImageOrderByWithRelationInput[];
+const IMAGE_ORDER_BACKWARD = [{ prompt: { externalId: 'desc' } }, { imageIndex: 'desc' }] as const satisfies Prisma.ImageOrderByWithRelationInput[];
+const imageKey = (image: ImageRow): [number, number] => [image.prompt.externalId, image.imageIndex];
 
 async function images(args: unknown, { services: { prisma } }: RequestContext) {
   const parsed = parseInput(imagesArgs, args);
   const id = uuidArg(parsed.runId, 'runId');
+  const backward = parsed.before != null || parsed.last != null;
+  if (backward && (parsed.after != null || parsed.first != null)) throw inputError(['before'], 'page forward (first, after) or backward (last, before), not both');
   // Only whether the run exists: its relations are the Run fields' business.
   const run = await prisma.run.findUnique({ where: { id }, select: { id: true } });
   if (!run) throw notFound(`run ${parsed.runId}`);
-  const size = pageSize(parsed.first);
-  const cursor = decodeCursor(parsed.after, imageCursor);
+  const size = backward ? pageSize(parsed.last, 'last') : pageSize(parsed.first);
+  const cursor = backward ? decodeCursor(parsed.before, imageCursor, 'before') : decodeCursor(parsed.after, imageCursor);
   const f = parsed.filter;
   const prompt: Prisma.PromptWhereInput = {
     ...(f?.relation && { relation: f.relation }),
@@ -103,83 +117,35 @@ async function images(args: unknown, { services: { prisma } }: RequestContext) {
     ...(f?.correct != null && { score: { is: { runId: run.id, correct: f.correct } } }),
     ...(Object.keys(prompt).length > 0 && { prompt }),
   };
-  const [items, totalCount] = await Promise.all([
-    prisma.image.findMany({ where: { AND: [where, imagesAfter(cursor)] }, orderBy: [...IMAGE_ORDER], take: size + 1, include: IMAGE_INCLUDE }),
+  const [fetched, totalCount] = await Promise.all([
+    backward
+      ? prisma.image.findMany({ where: { AND: [where, cursor ? imagesBefore(cursor) : {}] }, orderBy: [...IMAGE_ORDER_BACKWARD], take: size + 1, include: IMAGE_INCLUDE })
+      : prisma.image.findMany({ where: { AND: [where, imagesAfter(cursor)] }, orderBy: [...IMAGE_ORDER], take: size + 1, include: IMAGE_INCLUDE }),
     // Filtered by `correct` alone, the images are their scores' rows: counted in the index, without a join.
     f?.correct != null && Object.keys(prompt).length === 0 ? prisma.imageScore.count({ where: { runId: run.id, correct: f.correct } }) : prisma.image.count({ where }),
   ]);
-  return { ...connection(items, size, (image) => [image.prompt.externalId, image.imageIndex]), totalCount };
-}
-
-interface StoredPair extends ImagePair {
-  aImage: string;
-  bImage: string;
-}
-
-interface Comparison {
-  a: RunRow;
-  b: RunRow;
-  pairs: StoredPair[];
-}
-
-/** What RunComparison resolves from: the pairs and their paired test. */
-export type RunComparison = Comparison & {
-  pairsCount: number;
-  bothCorrect: number;
-  neitherCorrect: number;
-  onlyA: number;
-  onlyB: number;
-  mcnemarP: number;
-  meanDifference: number | null;
-  meanDifferenceLow: number | null;
-  meanDifferenceHigh: number | null;
-};
-
-/**
- * Two loaded runs of one prompt set paired image by image (same prompt, same index, scored in both),
- * with the paired tests: one statement. compareRuns and the leaderboard's versusBaseline both come here.
- */
-export async function comparePairs(prisma: PrismaClient, a: RunRow, b: RunRow): Promise<RunComparison> {
-  const rows = await prisma.$queryRaw<{ prompt: number; image: number; aCorrect: boolean; aScore: number; bCorrect: boolean; bScore: number; aImage: string; bImage: string }[]>`
-    SELECT p.external_id AS prompt, ia.image_index AS image, sa.correct AS "aCorrect", sa.score AS "aScore",
-           sb.correct AS "bCorrect", sb.score AS "bScore", ia.id::text AS "aImage", ib.id::text AS "bImage"
-    FROM images ia
-    JOIN image_scores sa ON sa.image_id = ia.id
-    JOIN images ib ON ib.run_id = ${b.id}::uuid AND ib.prompt_id = ia.prompt_id AND ib.image_index = ia.image_index
-    JOIN image_scores sb ON sb.image_id = ib.id
-    JOIN prompts p ON p.id = ia.prompt_id
-    WHERE ia.run_id = ${a.id}::uuid
-    ORDER BY p.external_id, ia.image_index`;
-  const pairs: StoredPair[] = rows.map((r) => ({ prompt: r.prompt, image: r.image, a: { correct: r.aCorrect, score: r.aScore }, b: { correct: r.bCorrect, score: r.bScore }, aImage: r.aImage, bImage: r.bImage }));
-  const test = pairedTest(pairs);
+  const page = backward ? fetched.slice(0, size).reverse() : fetched;
+  const paged = connection(backward ? page : fetched, size, imageKey, cursor);
+  // Paging backward, the extra item says there is a previous page, and the cursor that there is a next one.
+  if (backward) Object.assign(paged.pageInfo, { hasNextPage: cursor !== null, hasPreviousPage: fetched.length > size });
+  const first = page[0];
   return {
-    a,
-    b,
-    pairs,
-    pairsCount: test.pairs,
-    bothCorrect: test.bothCorrect,
-    neitherCorrect: test.neitherCorrect,
-    onlyA: test.onlyA,
-    onlyB: test.onlyB,
-    mcnemarP: test.mcnemarP,
-    meanDifference: test.meanDifference,
-    meanDifferenceLow: test.meanDifferenceInterval?.[0] ?? null,
-    meanDifferenceHigh: test.meanDifferenceInterval?.[1] ?? null,
+    ...paged,
+    totalCount,
+    // Counted only when asked for (the field resolver calls it).
+    startIndex: () => (first ? prisma.image.count({ where: { AND: [where, imagesBefore(imageKey(first))] } }) : !backward && cursor ? prisma.image.count({ where: { AND: [where, imagesBefore(cursor, true)] } }) : 0),
   };
 }
 
 async function compareRuns(args: { a: unknown; b: unknown }, { services: { prisma } }: RequestContext): Promise<RunComparison> {
   const a = await requireRun(prisma, args.a, 'a');
   const b = await requireRun(prisma, args.b, 'b');
-  if (a.promptSetId !== b.promptSetId) {
-    throw inputError(['b'], `run b scores prompt set ${b.promptSet.benchmark.name}/${b.promptSet.name} and run a ${a.promptSet.benchmark.name}/${a.promptSet.name}; compare runs of the same prompt set`);
-  }
-  return comparePairs(prisma, a, b);
+  return compareRunRows(prisma, a, b);
 }
 
 const comparedArgs = z.object({ first: z.number().nullish(), after: z.string().max(500).nullish(), disagreeing: z.boolean().nullish() });
 
-async function comparedImages(comparison: Comparison, args: unknown, { services: { prisma } }: RequestContext) {
+async function comparedImages(comparison: RunComparison, args: unknown, { services: { prisma } }: RequestContext) {
   const parsed = parseInput(comparedArgs, args);
   const size = pageSize(parsed.first);
   const cursor = decodeCursor(parsed.after, imageCursor);
@@ -190,8 +156,63 @@ async function comparedImages(comparison: Comparison, args: unknown, { services:
   const loaded = await prisma.image.findMany({ where: { id: { in: page.flatMap((p) => [p.aImage, p.bImage]) } }, include: IMAGE_INCLUDE });
   const byId = new Map(loaded.map((image) => [image.id, image]));
   const nodes = page.map((p) => ({ prompt: byId.get(p.aImage)!.prompt, imageIndex: p.image, a: byId.get(p.aImage)!, b: byId.get(p.bImage)! }));
-  return connection(nodes, size, (node) => [node.prompt.externalId, node.imageIndex]);
+  return connection(nodes, size, (node) => [node.prompt.externalId, node.imageIndex], cursor);
 }
+
+const promptCursor = z.tuple([z.number().int()]);
+
+/** The compared prompts, each with both runs' images of it; only those whose share of correct images differs when `disagreeing`. */
+async function comparedPrompts(comparison: RunComparison, args: unknown, { services: { prisma } }: RequestContext) {
+  const parsed = parseInput(comparedArgs, args);
+  const size = pageSize(parsed.first);
+  const cursor = decodeCursor(parsed.after, promptCursor);
+  const share = (images: readonly { correct: boolean }[]) => images.filter((i) => i.correct).length / images.length;
+  const chosen = comparison.prompts.filter((p) => (!parsed.disagreeing || share(p.a) !== share(p.b)) && (!cursor || p.externalId > cursor[0]));
+  const page = chosen.slice(0, size + 1);
+  const [prompts, loaded] = await Promise.all([
+    prisma.prompt.findMany({ where: { id: { in: page.map((p) => p.promptIdA) } } }),
+    prisma.image.findMany({ where: { id: { in: page.flatMap((p) => [...p.a, ...p.b].map((i) => i.imageId)) } }, include: IMAGE_INCLUDE }),
+  ]);
+  const promptById = new Map(prompts.map((p) => [p.id, p]));
+  const imageById = new Map(loaded.map((image) => [image.id, image]));
+  const nodes = page.map((p) => ({
+    prompt: promptById.get(p.promptIdA)!,
+    a: p.a.map((i) => imageById.get(i.imageId)!),
+    b: p.b.map((i) => imageById.get(i.imageId)!),
+    aCorrect: p.a.filter((i) => i.correct).length,
+    bCorrect: p.b.filter((i) => i.correct).length,
+  }));
+  return connection(nodes, size, (node) => [node.prompt.externalId], cursor);
+}
+
+/** A run's configuration against what its method's defaults for its model would make it today: the parameters that differ. */
+function configChanges(run: RunRow) {
+  if (!run.methodConfig || !run.model || !run.method) return null;
+  const config = JSON.parse(run.methodConfig.canonicalJson) as { params: Record<string, unknown> };
+  const defaults: PartialMethodParams = modelDefaults(run.model);
+  let reference: Record<string, unknown> = defaults;
+  try {
+    reference = { ...canonicalConfig(run.method.name as Method, resolveParams(defaults)).params };
+  } catch {
+    // A model whose defaults leave a parameter unset: each key against its default, where there is one.
+  }
+  return Object.entries(config.params)
+    .filter(([key, value]) => canonicalJson(value) !== canonicalJson(reference[key] ?? null))
+    .map(([key, value]) => ({ key, value, default: reference[key] ?? null }));
+}
+
+/** The image before or after this one in its run's order (prompt id, then image index). */
+function neighbour(prisma: PrismaClient, image: ImageRow, direction: 'previous' | 'next') {
+  const key = imageKey(image);
+  return prisma.image.findFirst({
+    where: { AND: [{ runId: image.runId }, direction === 'next' ? imagesAfter(key) : imagesBefore(key)] },
+    orderBy: direction === 'next' ? [...IMAGE_ORDER] : [...IMAGE_ORDER_BACKWARD],
+    include: IMAGE_INCLUDE,
+  });
+}
+
+/** At most this many other runs' images of the same prompt. */
+const OTHER_RUNS = 10;
 
 /** The first guided step of each run whose images a request asks the guidance of, by run id. */
 const guideStarts = new WeakMap<RequestContext, Map<string, Promise<number>>>();
@@ -253,6 +274,12 @@ export const runResolvers = {
       fraction: run.imagesTotal > 0 ? run.imagesEvaluated / run.imagesTotal : 0,
     }),
     timeline: (run: RunRow, _: unknown, { services: { prisma } }: RequestContext) => prisma.runEvent.findMany({ where: { runId: run.id }, orderBy: [{ at: 'asc' }, { id: 'asc' }] }),
+    configChanges: (run: RunRow) => configChanges(run),
+    async versusBaseline(run: RunRow, _: unknown, { services: { prisma } }: RequestContext) {
+      if (run.status !== 'FINISHED') return null;
+      const baseline = await latestBaseline(prisma, run);
+      return baseline ? compareRunRows(prisma, baseline, run) : null;
+    },
     async aggregates(run: RunRow, _: unknown, { services: { prisma } }: RequestContext) {
       if (run.status !== 'FINISHED') return null;
       const [rows, definitions] = await Promise.all([
@@ -264,8 +291,8 @@ export const runResolvers = {
         scorerVersion: run.scorerVersion ?? 'unknown',
         promptsScored: run.promptsTotal,
         imagesScored: run.imagesEvaluated,
-        metrics: orderedMetrics(rows.filter((r) => r.relation === ''), definitions),
-        byRelation: relations.map((relation) => ({ relation, metrics: orderedMetrics(rows.filter((r) => r.relation === relation), definitions) })),
+        metrics: orderedMetrics(rows.filter((r) => r.relation === ''), definitions, run.imagesPerPrompt),
+        byRelation: relations.map((relation) => ({ relation, metrics: orderedMetrics(rows.filter((r) => r.relation === relation), definitions, run.imagesPerPrompt) })),
       };
     },
   },
@@ -280,9 +307,24 @@ export const runResolvers = {
     correct: (image: ImageRow) => image.score?.correct ?? null,
     reason: (image: ImageRow) => image.score?.reason ?? null,
     guidance: (image: ImageRow, _: unknown, ctx: RequestContext) => guidance(image, ctx),
+    run: (image: ImageRow, _: unknown, { services: { prisma } }: RequestContext) => loadRun(prisma, image.runId),
+    previous: (image: ImageRow, _: unknown, { services: { prisma } }: RequestContext) => neighbour(prisma, image, 'previous'),
+    next: (image: ImageRow, _: unknown, { services: { prisma } }: RequestContext) => neighbour(prisma, image, 'next'),
+    otherRuns: (image: ImageRow, _: unknown, { services: { prisma } }: RequestContext) =>
+      prisma.image.findMany({
+        where: { promptId: image.promptId, imageIndex: image.imageIndex, runId: { not: image.runId }, run: { status: 'FINISHED' } },
+        orderBy: [{ run: { finishedAt: 'desc' } }, { id: 'asc' }],
+        take: OTHER_RUNS,
+        include: IMAGE_INCLUDE,
+      }),
+  },
+  ImageConnection: {
+    startIndex: (page: { startIndex: () => Promise<number> | number }) => page.startIndex(),
   },
   RunComparison: {
     pairs: (comparison: RunComparison) => comparison.pairsCount,
     images: (comparison: RunComparison, args: unknown, ctx: RequestContext) => comparedImages(comparison, args, ctx),
+    sharedPrompts: (comparison: RunComparison) => comparison.prompts.length,
+    prompts: (comparison: RunComparison, args: unknown, ctx: RequestContext) => comparedPrompts(comparison, args, ctx),
   },
 };

@@ -1,56 +1,23 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { notFound } from 'next/navigation';
 import { BoxesToggle } from '@/components/BoxesToggle';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
 import { ImageWithBoxes } from '@/components/ImageWithBoxes';
+import { MetricsTable, RelationTable } from '@/components/ComparisonTables';
+import { MetricDefinitions } from '@/components/MetricHeader';
 import { Pagination } from '@/components/Pagination';
 import { load } from '@/lib/api';
+import { COMPARE, PAIRING, type CompareData, type ComparedRun, type Comparison } from '@/lib/compare';
 import { finishedRuns, describeRun, type RunChoice } from '@/lib/finished-runs';
-import { formatDelta, formatMetric, formatP, shortId } from '@/lib/format';
-import { ApiError } from '@/lib/graphql';
-import { IMAGE_FIELDS, type ImageNode } from '@/lib/run';
+import { shortId } from '@/lib/format';
+import { isMissing } from '@/lib/graphql';
+import { metricOf } from '@/lib/metrics';
 import { param, withParams, type SearchParams } from '@/lib/search-params';
 
 export const metadata: Metadata = { title: 'Compare runs' };
 
 const PAGE_SIZE = 20;
-
-const COMPARE = /* GraphQL */ `
-  ${IMAGE_FIELDS}
-  query Compare($a: ID!, $b: ID!, $first: Int, $after: String, $disagreeing: Boolean) {
-    compareRuns(a: $a, b: $b) {
-      a { id method seed model { name } }
-      b { id method seed model { name } }
-      pairs bothCorrect neitherCorrect onlyA onlyB mcnemarP meanDifference meanDifferenceLow meanDifferenceHigh
-      images(first: $first, after: $after, disagreeing: $disagreeing) {
-        pageInfo { hasNextPage endCursor }
-        edges { node { imageIndex prompt { externalId text } a { ...ImageFields } b { ...ImageFields } } }
-      }
-    }
-  }
-`;
-
-interface Side {
-  id: string;
-  method: string | null;
-  seed: number;
-  model: { name: string } | null;
-}
-
-interface Comparison {
-  a: Side;
-  b: Side;
-  pairs: number;
-  bothCorrect: number;
-  neitherCorrect: number;
-  onlyA: number;
-  onlyB: number;
-  mcnemarP: number;
-  meanDifference: number | null;
-  meanDifferenceLow: number | null;
-  meanDifferenceHigh: number | null;
-  images: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: { imageIndex: number; prompt: { externalId: number; text: string }; a: ImageNode; b: ImageNode } }[] };
-}
 
 function Pickers({ runs, a, b }: { runs: RunChoice[]; a?: string; b?: string }) {
   return (
@@ -73,49 +40,73 @@ function Pickers({ runs, a, b }: { runs: RunChoice[]; a?: string; b?: string }) 
   );
 }
 
-const sideName = (s: Side) => `${s.method ?? 'uploaded'} (${shortId(s.id)})`;
+const sideName = (s: ComparedRun) => `${s.method ?? 'uploaded images'} on ${s.model?.name ?? 'an image set'} (${shortId(s.id)})`;
 
-function Verdict({ c }: { c: Comparison }) {
-  const beyond = c.mcnemarP < 0.05;
+/** How the runs were paired, in words. */
+function pairingText(c: Comparison): string {
+  return c.pairing === 'IMAGE'
+    ? `Paired image by image: both runs draw image k of a prompt from seed ${c.a.seed}'s noise stream k (${c.a.imagesPerPrompt} images per prompt). ${c.pairs} image pairs.`
+    : 'Paired by prompt: each prompt\'s images in one run against its images in the other (the runs\' images are not drawn from the same noise).';
+}
+
+const imagePage = (image: { runId: string; id: string }) => `/runs/${image.runId}/images/${image.id}`;
+
+function ImagePairs({ c }: { c: Comparison }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <tbody>
-          <tr>
-            <th scope="row">image pairs scored in both</th>
-            <td className="num">{c.pairs}</td>
-          </tr>
-          <tr>
-            <th scope="row">correct in both / neither</th>
-            <td className="num">
-              {c.bothCorrect} / {c.neitherCorrect}
-            </td>
-          </tr>
-          <tr>
-            <th scope="row">correct only in A / only in B</th>
-            <td className="num">
-              {c.onlyA} / {c.onlyB}
-            </td>
-          </tr>
-          <tr>
-            <th scope="row">paired test (exact McNemar)</th>
-            <td className={`num${beyond ? ' beyond-noise' : ''}`} data-testid="mcnemar">
-              {formatP(c.mcnemarP)} {beyond ? <span className="tag good">beyond noise</span> : <span className="tag">within noise</span>}
-            </td>
-          </tr>
-          <tr>
-            <th scope="row">mean score difference B − A</th>
-            <td className="num">
-              {formatDelta(c.meanDifference)}
-              {c.meanDifferenceLow !== null && (
-                <span className="interval">
-                  [{formatMetric(c.meanDifferenceLow)}, {formatMetric(c.meanDifferenceHigh)}] paired bootstrap 95%
-                </span>
-              )}
-            </td>
-          </tr>
-        </tbody>
-      </table>
+    <BoxesToggle>
+      <div className="columns">
+        {(c.images?.edges ?? []).map(({ node }) => (
+          <article key={`${node.prompt.externalId}-${node.imageIndex}`} className="card" data-testid="compared-pair">
+            <p>
+              <strong>{node.prompt.text}</strong> <span className="muted">image #{node.imageIndex}</span>
+            </p>
+            <div className="pair">
+              {([['A', node.a], ['B', node.b]] as const).map(([side, image]) => (
+                <div key={side}>
+                  <Link href={imagePage(image)} aria-label={`Run ${side}'s image ${image.imageIndex} of "${node.prompt.text}"`}>
+                    <ImageWithBoxes url={image.url} width={image.width} height={image.height} detections={image.detections} alt={`run ${side}: ${node.prompt.text}`} />
+                  </Link>
+                  <p className={image.correct ? 'status-FINISHED' : 'status-FAILED'}>
+                    {side}: {image.correct ? 'correct' : 'incorrect'} · <Link href={imagePage(image)}>image page</Link>
+                  </p>
+                  {image.reason && <p className="muted">{image.reason}</p>}
+                </div>
+              ))}
+            </div>
+          </article>
+        ))}
+      </div>
+    </BoxesToggle>
+  );
+}
+
+function PromptPairs({ c }: { c: Comparison }) {
+  return (
+    <div className="columns">
+      {(c.prompts?.edges ?? []).map(({ node }) => (
+        <article key={node.prompt.externalId} className="card" data-testid="compared-prompt">
+          <p>
+            <strong>{node.prompt.text}</strong>
+          </p>
+          {([['A', node.a, node.aCorrect], ['B', node.b, node.bCorrect]] as const).map(([side, images, correct]) => (
+            <div key={side}>
+              <p>
+                {side}: {correct} of {images.length} correct
+              </p>
+              <div className="thumbs">
+                {images.map((image) => (
+                  <Link key={image.id} href={imagePage(image)} className={image.correct ? 'status-FINISHED' : 'status-FAILED'}>
+                    <div className="image-boxes">
+                      <img src={image.url} alt={`run ${side}, image ${image.imageIndex}: ${node.prompt.text}`} loading="lazy" />
+                    </div>
+                    #{image.imageIndex} {image.correct ? '✓ correct' : '✗ incorrect'}
+                  </Link>
+                ))}
+              </div>
+            </div>
+          ))}
+        </article>
+      ))}
     </div>
   );
 }
@@ -133,7 +124,9 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
   const header = (
     <>
       <h1>Compare two runs</h1>
-      <p className="muted">Image by image on the same prompts and seed, starting with the pairs where exactly one of the two runs is correct.</p>
+      <p className="muted">
+        On the prompts both runs scored, every metric with its paired test: image by image when the runs share their seed and images per prompt, prompt by prompt otherwise.
+      </p>
       <Pickers runs={runs} a={a} b={b} />
     </>
   );
@@ -145,54 +138,65 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
       </>
     );
   }
-  const { data, error } = await load<{ compareRuns: Comparison }>(COMPARE, { a, b, first: PAGE_SIZE, after: param(params, 'after'), disagreeing: !all });
+  const paired = await load<{ compareRuns: Pick<Comparison, 'pairing'> }>(PAIRING, { a, b });
+  const { data, error } = paired.error ? paired : await load<CompareData>(COMPARE, { a, b, first: PAGE_SIZE, after: param(params, 'after'), disagreeing: !all, imagePaired: paired.data.compareRuns.pairing === 'IMAGE' });
+  if (error && isMissing(error)) notFound();
   if (error) {
     return (
       <>
         {header}
-        <ErrorNotice error={error} title={error instanceof ApiError && error.code === 'BAD_USER_INPUT' ? 'These runs cannot be compared' : 'The comparison failed'} />
+        <ErrorNotice error={error} title={error.code === 'BAD_USER_INPUT' ? 'These runs cannot be compared' : 'The comparison failed'} />
       </>
     );
   }
   const c = data.compareRuns;
+  const definitions = data.benchmarks.find((x) => x.name === c.a.benchmark)?.metrics ?? [];
+  const primary = metricOf(definitions, c.primaryMetric) ?? definitions[0]!;
+  const byRelation = metricOf(definitions, param(params, 'metric') ?? '') ?? primary;
+  const connection = (c.pairing === 'IMAGE' ? c.images : c.prompts) ?? { pageInfo: { hasNextPage: false, endCursor: null }, edges: [] };
+  const exportLink = (format: string) => `/compare/export${withParams({ a, b }, { format })}`;
   return (
     <>
       {header}
       <p>
-        A: <Link href={`/runs/${c.a.id}`}>{sideName(c.a)}</Link> · B: <Link href={`/runs/${c.b.id}`}>{sideName(c.b)}</Link> · seed {c.a.seed}
+        A: <Link href={`/runs/${c.a.id}`}>{sideName(c.a)}</Link> · B: <Link href={`/runs/${c.b.id}`}>{sideName(c.b)}</Link> · {c.a.benchmark}, {c.sharedPrompts} shared prompts
       </p>
-      <Verdict c={c} />
-      <h2>{all ? 'All pairs' : 'Pairs where the runs disagree'}</h2>
-      <div className="actions">
-        <Link href={withParams(params, { all: all ? undefined : '1', after: undefined })}>{all ? 'Show only disagreements' : 'Show all pairs'}</Link>
-      </div>
-      {c.images.edges.length === 0 ? (
-        <EmptyNotice>{all ? 'No image is scored in both runs.' : 'The runs agree on every image.'}</EmptyNotice>
-      ) : (
-        <BoxesToggle>
-          <div className="columns">
-            {c.images.edges.map(({ node }) => (
-              <article key={`${node.prompt.externalId}-${node.imageIndex}`} className="card" data-testid="compared-pair">
-                <p>
-                  <strong>{node.prompt.text}</strong> <span className="muted">#{node.imageIndex}</span>
-                </p>
-                <div className="pair">
-                  {([['A', node.a], ['B', node.b]] as const).map(([side, image]) => (
-                    <div key={side}>
-                      <ImageWithBoxes url={image.url} width={image.width} height={image.height} detections={image.detections} alt={`run ${side}: ${node.prompt.text}`} />
-                      <p className={image.correct ? 'status-FINISHED' : 'status-FAILED'}>
-                        {side}: {image.correct ? 'correct' : 'incorrect'}
-                      </p>
-                      {image.reason && <p className="muted">{image.reason}</p>}
-                    </div>
-                  ))}
-                </div>
-              </article>
-            ))}
-          </div>
-        </BoxesToggle>
+      <p data-testid="pairing" data-pairing={c.pairing}>
+        {pairingText(c)}
+      </p>
+      {c.notes.length > 0 && (
+        <div className="notice warn" role="note" data-testid="compare-notes">
+          {c.notes.map((n) => (
+            <p key={n}>{n}</p>
+          ))}
+        </div>
       )}
-      <Pagination params={params} pageInfo={c.images.pageInfo} label="Pair pages" />
+      <div className="actions">
+        <a className="button secondary" href={exportLink('csv')} download>
+          Export pairs (CSV)
+        </a>
+        <a className="button secondary" href={exportLink('json')} download>
+          Export pairs (JSON)
+        </a>
+      </div>
+      <h2>Every metric, B against A</h2>
+      <MetricsTable comparison={c} definitions={definitions} />
+      {c.byRelation.length > 0 && <RelationTable comparison={c} metric={byRelation} params={params} definitions={definitions} />}
+      <h2>
+        {c.pairing === 'IMAGE' ? (all ? 'All image pairs' : 'Image pairs where the runs disagree') : all ? 'All prompts' : 'Prompts where the runs\' shares of correct images differ'}
+      </h2>
+      <div className="actions">
+        <Link href={withParams(params, { all: all ? undefined : '1', after: undefined })}>{all ? 'Show only disagreements' : 'Show all'}</Link>
+      </div>
+      {connection.edges.length === 0 ? (
+        <EmptyNotice>{all ? 'Nothing is scored in both runs.' : 'The runs agree everywhere.'}</EmptyNotice>
+      ) : c.pairing === 'IMAGE' ? (
+        <ImagePairs c={c} />
+      ) : (
+        <PromptPairs c={c} />
+      )}
+      <Pagination params={params} pageInfo={connection.pageInfo} label="Pair pages" />
+      <MetricDefinitions metrics={definitions} />
     </>
   );
 }

@@ -1,7 +1,7 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { clientQuery } from '@/lib/client';
+import { storedToken, storeToken, submitRun } from '@/lib/mutations';
 import { ApiError, type FieldError } from '@/lib/graphql';
 import { fromText, paramFields, toText, type JsonSchema, type ParamField } from '@/lib/param-schema';
 
@@ -13,11 +13,6 @@ export interface SubmitCatalogue {
   defaults: Record<string, Record<string, Record<string, unknown>>>;
 }
 
-const SUBMIT = /* GraphQL */ `
-  mutation Submit($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }
-`;
-
-const TOKEN_KEY = 'infsplign-api-token';
 type Kind = 'GENERATE_AND_EVALUATE' | 'EVALUATE_ONLY';
 
 /** A field error's place in the form: the parameter or input field it names. */
@@ -72,7 +67,7 @@ export function SubmitForm({ catalogue }: { catalogue: SubmitCatalogue }) {
   const [basics, setBasics] = useState({ detector: 'shapes', threshold: '', seed: '42', imagesPerPrompt: '2', limit: '8', imageSet: '', force: false });
   const [token, setToken] = useState('');
   // After hydration: the server cannot know the tab's stored token.
-  useEffect(() => setToken((current) => current || (window.sessionStorage.getItem(TOKEN_KEY) ?? '')), []);
+  useEffect(() => setToken((current) => current || storedToken()), []);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
 
@@ -97,7 +92,7 @@ export function SubmitForm({ catalogue }: { catalogue: SubmitCatalogue }) {
       setErrors(found);
       return;
     }
-    window.sessionStorage.setItem(TOKEN_KEY, token.trim());
+    storeToken(token);
     const input = {
       kind,
       benchmark,
@@ -113,8 +108,8 @@ export function SubmitForm({ catalogue }: { catalogue: SubmitCatalogue }) {
     setBusy(true);
     setErrors({});
     try {
-      const { submitRun } = await clientQuery<{ submitRun: { reused: boolean; run: { id: string } } }>(SUBMIT, { input }, token.trim());
-      router.push(`/runs/${submitRun.run.id}${submitRun.reused ? '?reused=1' : ''}`);
+      const submitted = await submitRun(input, token.trim());
+      router.push(`/runs/${submitted.run.id}${submitted.reused ? '?reused=1' : ''}`);
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError((err as Error).message, 'CLIENT');
       const byField: Record<string, string> = {};

@@ -3,8 +3,9 @@ import Link from 'next/link';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
 import { FilterSelect } from '@/components/FilterSelect';
 import { LineChart } from '@/components/LineChart';
-import { formatMetric, shortId } from '@/lib/format';
+import { shortId } from '@/lib/format';
 import { loadLeaderboard, type Leaderboard } from '@/lib/leaderboard';
+import { formatInterval, formatValue, primaryMetric } from '@/lib/metrics';
 import { param, type SearchParams } from '@/lib/search-params';
 import { sweepableParams, sweepGroups } from '@/lib/sweep';
 
@@ -27,7 +28,7 @@ export default async function SweepPage({ searchParams }: { searchParams: Promis
   }
   const candidates = sweepableParams(board.rows);
   const swept = param(params, 'param') ?? (candidates.includes('guidance_weight') ? 'guidance_weight' : candidates[0]);
-  const metric = board.benchmark.metrics.find((m) => m.key === param(params, 'metric')) ?? board.benchmark.metrics[0]!;
+  const metric = board.benchmark.metrics.find((m) => m.key === param(params, 'metric')) ?? primaryMetric(board.benchmark.metrics)!;
   const groups = swept ? sweepGroups(board.rows, swept, metric.key) : [];
   return (
     <>
@@ -37,7 +38,7 @@ export default async function SweepPage({ searchParams }: { searchParams: Promis
         <FilterSelect label="Benchmark" name="benchmark" value={board.benchmark.name} options={board.benchmarks.map((b) => b.name)} />
         <FilterSelect label="Model" name="model" value={param(params, 'model')} options={board.models} anyLabel="all" />
         <FilterSelect label="Parameter" name="param" value={swept} options={candidates} anyLabel={candidates.length === 0 ? 'none varies' : undefined} />
-        <FilterSelect label="Metric" name="metric" value={metric.key} options={board.benchmark.metrics.map((m) => ({ value: m.key, label: m.label }))} />
+        <FilterSelect label="Metric" name="metric" value={metric.key} options={board.benchmark.metrics.map((m) => ({ value: m.key, label: `${m.label}${m.primary ? ' (primary)' : ''}` }))} />
         <button type="submit">Plot</button>
       </form>
       {groups.length === 0 ? (
@@ -74,8 +75,8 @@ export default async function SweepPage({ searchParams }: { searchParams: Promis
                   {g.points.map((p) => (
                     <tr key={p.runId}>
                       <td className="num">{p.x}</td>
-                      <td className="num">{formatMetric(p.y, p.high ?? undefined)}</td>
-                      <td className="num">{p.low === null ? '—' : `[${formatMetric(p.low, p.high ?? undefined)}, ${formatMetric(p.high)}]`}</td>
+                      <td className="num">{formatValue(metric.unit, p.y)}</td>
+                      <td className="num">{formatInterval(metric.unit, p.low, p.high) || '—'}</td>
                       <td>
                         <Link href={`/runs/${p.runId}`}>{shortId(p.runId)}</Link>
                       </td>

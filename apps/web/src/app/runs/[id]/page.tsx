@@ -1,18 +1,22 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { notFound } from 'next/navigation';
 import { BarChart } from '@/components/BarChart';
 import { BoxesToggle } from '@/components/BoxesToggle';
+import { MetricsTable, RelationTable } from '@/components/ComparisonTables';
 import { CopyButton } from '@/components/CopyButton';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
 import { FilterSelect } from '@/components/FilterSelect';
 import { ImageCard } from '@/components/ImageCard';
 import { LiveProgress } from '@/components/LiveProgress';
 import { MetricCell } from '@/components/MetricCell';
-import { MetricHeader } from '@/components/MetricHeader';
-import { Pagination } from '@/components/Pagination';
+import { DefinitionLink, MetricDefinitions, MetricHeader } from '@/components/MetricHeader';
+import { RunActions } from '@/components/RunActions';
 import { Timeline } from '@/components/Timeline';
 import { load } from '@/lib/api';
 import { formatDate, shortId } from '@/lib/format';
+import { isMissing } from '@/lib/graphql';
+import { formatValue, metricOf, primaryMetric, type MetricDefinition } from '@/lib/metrics';
 import { BENCHMARK_METRICS, IMAGE_FIELDS, RUN_FIELDS, type BenchmarkMetrics, type ImageNode, type RunDetail } from '@/lib/run';
 import { param, withParams, type SearchParams } from '@/lib/search-params';
 
@@ -21,11 +25,11 @@ const PAGE_SIZE = 24;
 const RUN_PAGE = /* GraphQL */ `
   ${RUN_FIELDS}
   ${IMAGE_FIELDS}
-  query RunPage($id: ID!, $filter: ImageFilter, $first: Int, $after: String) {
+  query RunPage($id: ID!, $filter: ImageFilter, $first: Int, $after: String, $last: Int, $before: String) {
     run(id: $id) { ...RunFields }
-    images(runId: $id, filter: $filter, first: $first, after: $after) {
-      totalCount
-      pageInfo { hasNextPage endCursor }
+    images(runId: $id, filter: $filter, first: $first, after: $after, last: $last, before: $before) {
+      totalCount startIndex
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
       edges { node { ...ImageFields } }
     }
     ${BENCHMARK_METRICS}
@@ -34,7 +38,7 @@ const RUN_PAGE = /* GraphQL */ `
 
 interface RunPageData {
   run: RunDetail | null;
-  images: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: ImageNode }[] };
+  images: { totalCount: number; startIndex: number; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null }; edges: { node: ImageNode }[] };
   benchmarks: BenchmarkMetrics[];
 }
 
@@ -63,11 +67,12 @@ function ImageFilters({ params, relations }: { params: SearchParams; relations: 
   );
 }
 
-function Aggregates({ run, metrics, params }: { run: RunDetail; metrics: BenchmarkMetrics['metrics']; params: SearchParams }) {
+function Aggregates({ run, metrics, params }: { run: RunDetail; metrics: MetricDefinition[]; params: SearchParams }) {
   const aggregates = run.aggregates!;
-  // By default the first metric that tells the relations apart (a chart of equal bars says little).
+  // By default the first metric that tells the relations apart (a chart of equal bars says little), the primary one first.
   const varies = (key: string) => new Set(aggregates.byRelation.map((r) => r.metrics.find((v) => v.key === key)?.value)).size > 1;
-  const charted = metrics.find((m) => m.key === param(params, 'metric')) ?? metrics.find((m) => varies(m.key)) ?? metrics[0]!;
+  const primary = primaryMetric(metrics)!;
+  const charted = metrics.find((m) => m.key === param(params, 'metric')) ?? [primary, ...metrics].find((m) => varies(m.key)) ?? primary;
   return (
     <section aria-labelledby="aggregates">
       <h2 id="aggregates">Aggregates</h2>
@@ -78,10 +83,10 @@ function Aggregates({ run, metrics, params }: { run: RunDetail; metrics: Benchma
         <table>
           <thead>
             <tr>
-              <th>Relation</th>
+              <th className="sticky">Relation</th>
               {metrics.map((m) => (
                 <th key={m.key} className="num">
-                  <MetricHeader metric={m} />
+                  <MetricHeader metric={m} /> <DefinitionLink metric={m} />
                 </th>
               ))}
             </tr>
@@ -89,9 +94,11 @@ function Aggregates({ run, metrics, params }: { run: RunDetail; metrics: Benchma
           <tbody>
             {[{ relation: 'all', metrics: aggregates.metrics }, ...aggregates.byRelation].map((row) => (
               <tr key={row.relation}>
-                <th scope="row">{row.relation}</th>
+                <th scope="row" className="sticky">
+                  {row.relation}
+                </th>
                 {metrics.map((m) => (
-                  <MetricCell key={m.key} metric={row.metrics.find((v) => v.key === m.key)} />
+                  <MetricCell key={m.key} definition={m} metric={metricOf(row.metrics, m.key)} />
                 ))}
               </tr>
             ))}
@@ -110,6 +117,7 @@ function Aggregates({ run, metrics, params }: { run: RunDetail; metrics: Benchma
           </nav>
           <BarChart
             title={`${charted.label} by relation`}
+            unit={charted.unit}
             bars={aggregates.byRelation.map((r) => {
               const v = r.metrics.find((x) => x.key === charted.key);
               return { label: r.relation, value: v?.value ?? null, low: v?.low, high: v?.high };
@@ -118,6 +126,141 @@ function Aggregates({ run, metrics, params }: { run: RunDetail; metrics: Benchma
         </>
       )}
     </section>
+  );
+}
+
+/** The run against its matching baseline: every metric with its paired test, and one metric per relation. */
+function VersusBaseline({ run, metrics, params }: { run: RunDetail; metrics: MetricDefinition[]; params: SearchParams }) {
+  const versus = run.versusBaseline;
+  const names = { a: 'baseline', b: 'this run' };
+  const byRelation = metricOf(metrics, param(params, 'vs') ?? '') ?? metricOf(metrics, versus?.primaryMetric ?? '') ?? metrics[0];
+  return (
+    <section aria-labelledby="versus-baseline">
+      <h2 id="versus-baseline">Against the baseline</h2>
+      {!versus ? (
+        <p className="muted" data-testid="no-baseline">
+          {run.method === 'baseline'
+            ? 'This run is a baseline.'
+            : run.status !== 'FINISHED'
+              ? 'The comparison appears when the run has FINISHED.'
+              : "No finished baseline run has this run's prompt set, model, detector, threshold, seed, images per prompt and limit. Submit one to see the difference the method makes."}
+        </p>
+      ) : (
+        <>
+          <p>
+            Baseline <Link href={`/runs/${versus.a.id}`}>{shortId(versus.a.id)}</Link>: the same prompts, model, detector, threshold and seed; {versus.sharedPrompts} prompts,{' '}
+            {versus.pairing === 'IMAGE' ? 'paired image by image' : 'paired by prompt'}.{' '}
+            <Link className="button" href={`/compare?a=${versus.a.id}&b=${run.id}`}>
+              Compare with the baseline
+            </Link>
+          </p>
+          {versus.notes.map((n) => (
+            <p key={n} className="notice warn">
+              {n}
+            </p>
+          ))}
+          <MetricsTable comparison={versus} definitions={metrics} names={names} />
+          {versus.byRelation.length > 0 && byRelation && <RelationTable comparison={versus} metric={byRelation} params={params} definitions={metrics} names={names} parameter="vs" />}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** The configuration as what differs from the method's defaults, with the whole of it one click away. */
+function Configuration({ run }: { run: RunDetail }) {
+  const configJson = JSON.stringify(run.config, null, 2);
+  const changes = run.configChanges ?? [];
+  return (
+    <section aria-labelledby="config">
+      <h2 id="config">Configuration</h2>
+      <p>
+        {run.method} with {changes.length === 0 ? `the defaults for ${run.model?.name}` : `${changes.length} parameter${changes.length === 1 ? '' : 's'} changed from the defaults for ${run.model?.name}`}
+        {run.configHash && (
+          <>
+            {' '}
+            · <code title="SHA-256 of the canonical configuration">{shortId(run.configHash)}</code>
+          </>
+        )}
+      </p>
+      {changes.length > 0 && (
+        <table data-testid="config-changes">
+          <thead>
+            <tr>
+              <th>Parameter</th>
+              <th>This run</th>
+              <th>Default</th>
+            </tr>
+          </thead>
+          <tbody>
+            {changes.map((c) => (
+              <tr key={c.key}>
+                <th scope="row">{c.key}</th>
+                <td>
+                  <code>{JSON.stringify(c.value)}</code>
+                </td>
+                <td className="muted">
+                  <code>{JSON.stringify(c.default)}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <details>
+        <summary>Full configuration (JSON)</summary>
+        <div className="actions">
+          <CopyButton text={configJson} label="Copy JSON" />
+        </div>
+        <pre data-testid="run-config">{configJson}</pre>
+      </details>
+    </section>
+  );
+}
+
+function ImagePager({ params, images, label }: { params: SearchParams; images: RunPageData['images']; label: string }) {
+  const pages = Math.max(1, Math.ceil(images.totalCount / PAGE_SIZE));
+  const page = Math.floor(images.startIndex / PAGE_SIZE) + 1;
+  const { pageInfo } = images;
+  const first = images.startIndex + 1;
+  const last = images.startIndex + images.edges.length;
+  return (
+    <nav className="pager" aria-label={label} data-testid="image-pager">
+      <span>
+        Page {page} of {pages}
+        {images.edges.length > 0 && (
+          <span className="muted">
+            {' '}
+            (images {first}–{last} of {images.totalCount})
+          </span>
+        )}
+      </span>
+      {pageInfo.hasPreviousPage && (
+        <>
+          <Link href={withParams(params, { after: undefined, before: undefined })}>First page</Link>
+          {pageInfo.startCursor && <Link href={withParams(params, { after: undefined, before: pageInfo.startCursor })}>Previous page</Link>}
+        </>
+      )}
+      {pageInfo.hasNextPage && pageInfo.endCursor && <Link href={withParams(params, { before: undefined, after: pageInfo.endCursor })}>Next page</Link>}
+    </nav>
+  );
+}
+
+/** The document and variables behind the view, for the reader to run it from a script. */
+function GraphQLSnippet({ variables }: { variables: Record<string, unknown> }) {
+  const document = RUN_PAGE.replace(/^\n/, '');
+  const body = JSON.stringify({ query: document, variables });
+  return (
+    <details className="graphql-snippet">
+      <summary>GraphQL for this view</summary>
+      <p className="muted">POST it to the API&apos;s /graphql (reads need no token), for example with curl:</p>
+      <pre>{`curl -s $API/graphql -H 'content-type: application/json' --data @query.json`}</pre>
+      <div className="actions">
+        <CopyButton text={body} label="Copy query.json" />
+      </div>
+      <pre data-testid="graphql-snippet">{document}</pre>
+      <pre>{JSON.stringify(variables, null, 2)}</pre>
+    </details>
   );
 }
 
@@ -130,14 +273,18 @@ export default async function RunPage({ params, searchParams }: Props) {
     ...(param(query, 'object') ? { object: param(query, 'object') } : {}),
     ...(param(query, 'text') ? { text: param(query, 'text') } : {}),
   };
-  const { data, error } = await load<RunPageData>(RUN_PAGE, { id, filter, first: PAGE_SIZE, after: param(query, 'after') });
+  const before = param(query, 'before');
+  const variables = before ? { id, filter, last: PAGE_SIZE, before } : { id, filter, first: PAGE_SIZE, after: param(query, 'after') };
+  const { data, error } = await load<RunPageData>(RUN_PAGE, variables);
+  if (error && isMissing(error)) notFound();
   if (error) return <ErrorNotice error={error} title={`Run ${id} cannot be shown`} />;
   const run = data.run;
-  if (!run) return <ErrorNotice error={new Error(`There is no run ${id}.`)} title="Run not found" />;
+  if (!run) notFound();
   const metrics = data.benchmarks.find((b) => b.name === run.benchmark)?.metrics ?? [];
-  const configJson = JSON.stringify(run.config, null, 2);
   const relations = [...new Set(run.aggregates?.byRelation.map((r) => r.relation) ?? [])];
   const filtered = Object.keys(filter).length > 0;
+  const primary = primaryMetric(metrics);
+  const primaryValue = primary && run.aggregates ? metricOf(run.aggregates.metrics, primary.key) : undefined;
   return (
     <>
       <h1>
@@ -148,6 +295,11 @@ export default async function RunPage({ params, searchParams }: Props) {
           An identical run had already finished, so the API returned it instead of starting another. To run it again anyway, tick
           &ldquo;Run again even if an identical run finished&rdquo; on the <Link href="/submit">submit page</Link>.
         </div>
+      )}
+      {primary && primaryValue && (
+        <p className="lead">
+          {primary.key}: <strong>{formatValue(primary.unit, primaryValue.value)}</strong> <span className="muted">(the benchmark&apos;s primary metric)</span>
+        </p>
       )}
       <div className="columns">
         <section aria-labelledby="facts">
@@ -189,39 +341,48 @@ export default async function RunPage({ params, searchParams }: Props) {
               <strong>The run failed.</strong> {run.error}
             </div>
           )}
+          <RunActions runId={run.id} status={run.status} detector={run.detector} threshold={run.threshold} />
         </section>
         <section aria-labelledby="timeline">
           <h2 id="timeline">Status timeline</h2>
           <Timeline events={run.timeline} />
-          {run.config !== null && (
-            <>
-              <h2 id="config">Configuration</h2>
-              <div className="actions">
-                <CopyButton text={configJson} label="Copy JSON" />
-                {run.configHash && <code title="SHA-256 of the canonical configuration">{shortId(run.configHash)}</code>}
-              </div>
-              <pre data-testid="run-config">{configJson}</pre>
-            </>
-          )}
+          {run.config !== null && <Configuration run={run} />}
         </section>
       </div>
+      <VersusBaseline run={run} metrics={metrics} params={query} />
       {run.aggregates ? <Aggregates run={run} metrics={metrics} params={query} /> : <p className="muted">Aggregates appear when the run has FINISHED.</p>}
       <section aria-labelledby="images">
-        <h2 id="images">Images ({data.images.totalCount}{filtered ? ' matching' : ''})</h2>
+        <h2 id="images">
+          Images ({data.images.totalCount}
+          {filtered ? ' matching' : ''})
+        </h2>
         <ImageFilters params={query} relations={relations} />
+        <div className="actions">
+          <a className="button secondary" href={`/runs/${run.id}/export?format=csv`} download>
+            Export images (CSV)
+          </a>
+          <a className="button secondary" href={`/runs/${run.id}/export?format=jsonl`} download>
+            Export images (JSONL)
+          </a>
+        </div>
         {data.images.totalCount === 0 ? (
           <EmptyNotice>{filtered ? 'No image matches these filters.' : run.status === 'FINISHED' ? 'This run has no images.' : 'No images yet: they appear as the worker delivers them.'}</EmptyNotice>
         ) : (
-          <BoxesToggle>
-            <div className="grid">
-              {data.images.edges.map(({ node }) => (
-                <ImageCard key={node.id} runId={run.id} image={node} />
-              ))}
-            </div>
-          </BoxesToggle>
+          <>
+            <ImagePager params={query} images={data.images} label="Image pages" />
+            <BoxesToggle>
+              <div className="grid">
+                {data.images.edges.map(({ node }) => (
+                  <ImageCard key={node.id} runId={run.id} image={node} />
+                ))}
+              </div>
+            </BoxesToggle>
+            <ImagePager params={query} images={data.images} label="Image pages, again" />
+          </>
         )}
-        <Pagination params={query} pageInfo={data.images.pageInfo} label="Image pages" />
       </section>
+      <GraphQLSnippet variables={variables} />
+      <MetricDefinitions metrics={metrics} />
     </>
   );
 }

@@ -1,17 +1,25 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { notFound } from 'next/navigation';
 import { BoxesToggle } from '@/components/BoxesToggle';
 import { ErrorNotice } from '@/components/ErrorNotice';
 import { ImageWithBoxes } from '@/components/ImageWithBoxes';
 import { LineChart } from '@/components/LineChart';
 import { load } from '@/lib/api';
 import { shortId } from '@/lib/format';
+import { isMissing } from '@/lib/graphql';
 import { IMAGE_FIELDS, type ImageNode } from '@/lib/run';
 
 const IMAGE_PAGE = /* GraphQL */ `
   ${IMAGE_FIELDS}
   query ImagePage($id: ID!) {
-    image(id: $id) { ...ImageFields runId guidance { step loss centroids } }
+    image(id: $id) {
+      ...ImageFields runId guidance { step loss centroids }
+      run { id method seed model { name } }
+      previous { id prompt { text } imageIndex }
+      next { id prompt { text } imageIndex }
+      otherRuns { id runId url correct score imageIndex run { method seed model { name } detector threshold } }
+    }
   }
 `;
 
@@ -21,47 +29,135 @@ interface GuidanceStep {
   centroids: number[][];
 }
 
+interface Neighbour {
+  id: string;
+  imageIndex: number;
+  prompt: { text: string };
+}
+
+interface OtherRunImage {
+  id: string;
+  runId: string;
+  url: string;
+  correct: boolean | null;
+  score: number | null;
+  imageIndex: number;
+  run: { method: string | null; seed: number; model: { name: string } | null; detector: string; threshold: number };
+}
+
+type ImageData = ImageNode & {
+  runId: string;
+  guidance: GuidanceStep[] | null;
+  run: { id: string; method: string | null; seed: number; model: { name: string } | null };
+  previous: Neighbour | null;
+  next: Neighbour | null;
+  otherRuns: OtherRunImage[];
+};
+
 type Props = { params: Promise<{ id: string; imageId: string }> };
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   return { title: `Image ${shortId((await params).imageId)}` };
 }
 
-function GuidanceTrace({ steps, objects }: { steps: GuidanceStep[]; objects: string[] }) {
+const [A_COLOUR, B_COLOUR] = ['#1f4fbf', '#1d6b32'];
+
+/** What the centroid lines should do when guidance works, for the prompt's relation. */
+function expectation(relation: string | null, a: string, b: string): string {
+  const line = (axis: 'x' | 'y') => (axis === 'x' ? 'solid' : 'dashed');
+  const expect = (axis: 'x' | 'y', lower: 'A' | 'B') => `guidance should bring the ${line(axis)} ${lower === 'A' ? 'blue' : 'green'} line (${lower === 'A' ? a : b}) below the ${line(axis)} ${lower === 'A' ? 'green' : 'blue'} one`;
+  switch (relation) {
+    case 'left of':
+      return `For "${a} left of ${b}", ${expect('x', 'A')}.`;
+    case 'right of':
+      return `For "${a} right of ${b}", ${expect('x', 'B')}.`;
+    case 'above':
+      return `For "${a} above ${b}", ${expect('y', 'A')}.`;
+    case 'below':
+      return `For "${a} below ${b}", ${expect('y', 'B')}.`;
+    default:
+      return '';
+  }
+}
+
+function GuidanceTrace({ steps, objects, relation }: { steps: GuidanceStep[]; objects: string[]; relation: string | null }) {
   const [a = 'A', b = 'B'] = objects;
   const coordinate = (object: 0 | 1, axis: 0 | 1) => steps.map((s) => ({ x: s.step, y: s.centroids[object]?.[axis] ?? 0 }));
   return (
     <section aria-labelledby="guidance">
       <h2 id="guidance">Guidance over the denoising steps</h2>
       <div className="columns">
-        <LineChart title="InfSplign loss per guided step" xLabel="step" yLabel="loss" series={[{ name: 'loss', colour: '#b3261e', points: steps.map((s) => ({ x: s.step, y: s.loss })) }]} />
-        <LineChart
-          title="Object centroids per guided step"
-          xLabel="step"
-          yLabel="centroid"
-          series={[
-            { name: `${a} x`, colour: '#1f5fbf', points: coordinate(0, 0) },
-            { name: `${a} y`, colour: '#6f9fd8', points: coordinate(0, 1) },
-            { name: `${b} x`, colour: '#1d7a3a', points: coordinate(1, 0) },
-            { name: `${b} y`, colour: '#7bc48f', points: coordinate(1, 1) },
-          ]}
-        />
+        <figure style={{ margin: 0 }}>
+          <LineChart title="InfSplign loss per guided step" xLabel="denoising step" yLabel="loss" series={[{ name: 'loss', colour: '#b3261e', points: steps.map((s) => ({ x: s.step, y: s.loss })) }]} />
+          <figcaption className="muted">The loss InfSplign pushes down at each guided step, before that step&apos;s update (mean over the guided attention layers).</figcaption>
+        </figure>
+        <figure style={{ margin: 0 }}>
+          <LineChart
+            title="Attention centroids per guided step"
+            xLabel="denoising step"
+            yLabel="position in the image (0 to 1)"
+            yRange={[0, 1]}
+            series={[
+              { name: `${a}: x (left → right)`, colour: A_COLOUR, points: coordinate(0, 0) },
+              { name: `${a}: y (top → bottom)`, colour: A_COLOUR, dash: '6 4', points: coordinate(0, 1) },
+              { name: `${b}: x (left → right)`, colour: B_COLOUR, points: coordinate(1, 0) },
+              { name: `${b}: y (top → bottom)`, colour: B_COLOUR, dash: '6 4', points: coordinate(1, 1) },
+            ]}
+          />
+          <figcaption className="muted" data-testid="centroid-explanation">
+            Where the U-Net attends to each object while the image forms: the centre of mass of the object&apos;s cross-attention map, averaged over the guided layers. x runs
+            from 0 at the left edge to 1 at the right (solid lines), y from 0 at the top to 1 at the bottom (dashed lines); {a} is blue, {b} green. {expectation(relation, a, b)}
+          </figcaption>
+        </figure>
       </div>
+    </section>
+  );
+}
+
+function OtherRuns({ images, prompt }: { images: OtherRunImage[]; prompt: string }) {
+  return (
+    <section aria-labelledby="other-runs">
+      <h2 id="other-runs">The same prompt in other runs</h2>
+      {images.length === 0 ? (
+        <p className="muted">No other finished run of this prompt set has this image.</p>
+      ) : (
+        <div className="thumbs wide" data-testid="other-runs">
+          {images.map((image) => (
+            <Link key={image.id} href={`/runs/${image.runId}/images/${image.id}`} className={image.correct ? 'status-FINISHED' : 'status-FAILED'}>
+              <div className="image-boxes">
+                <img src={image.url} alt={`${prompt}, image ${image.imageIndex} of run ${shortId(image.runId)}`} loading="lazy" />
+              </div>
+              {image.run.method ?? 'uploaded'} · {image.run.model?.name ?? 'image set'} · seed {image.run.seed}
+              <br />
+              {image.correct === null ? 'not scored' : image.correct ? '✓ correct' : '✗ incorrect'}
+            </Link>
+          ))}
+        </div>
+      )}
     </section>
   );
 }
 
 export default async function ImagePage({ params }: Props) {
   const { id, imageId } = await params;
-  const { data, error } = await load<{ image: (ImageNode & { runId: string; guidance: GuidanceStep[] | null }) | null }>(IMAGE_PAGE, { id: imageId });
+  const { data, error } = await load<{ image: ImageData | null }>(IMAGE_PAGE, { id: imageId });
+  if (error && isMissing(error)) notFound();
   if (error) return <ErrorNotice error={error} title={`Image ${imageId} cannot be shown`} />;
   const image = data.image;
-  if (!image || image.runId !== id) return <ErrorNotice error={new Error(`Run ${id} has no image ${imageId}.`)} title="Image not found" />;
+  if (!image || image.runId !== id) notFound();
+  const neighbour = (n: Neighbour | null, rel: 'prev' | 'next') =>
+    n && (
+      <Link href={`/runs/${id}/images/${n.id}`} rel={rel}>
+        {rel === 'prev' ? '← previous image' : 'next image →'}
+      </Link>
+    );
   return (
     <>
-      <p>
-        <Link href={`/runs/${id}`}>← run {shortId(id)}</Link>
-      </p>
+      <nav className="pager" aria-label="Images of this run">
+        <Link href={`/runs/${id}`}>↑ run {shortId(id)} ({image.run.method ?? 'uploaded images'})</Link>
+        {neighbour(image.previous, 'prev')}
+        {neighbour(image.next, 'next')}
+      </nav>
       <h1>{image.prompt.text}</h1>
       <div className="columns">
         <BoxesToggle>
@@ -87,7 +183,7 @@ export default async function ImagePage({ params }: Props) {
           </dd>
           <dt>image</dt>
           <dd>
-            #{image.imageIndex}, {image.width}×{image.height}
+            #{image.imageIndex}, {image.width}×{image.height}, seed {image.run.seed}
           </dd>
           <dt>detections</dt>
           <dd>
@@ -97,7 +193,8 @@ export default async function ImagePage({ params }: Props) {
           </dd>
         </dl>
       </div>
-      {image.guidance && image.guidance.length > 0 ? <GuidanceTrace steps={image.guidance} objects={image.prompt.objects} /> : <p className="muted">No guidance trace: the image was not guided.</p>}
+      {image.guidance && image.guidance.length > 0 ? <GuidanceTrace steps={image.guidance} objects={image.prompt.objects} relation={image.prompt.relation} /> : <p className="muted">No guidance trace: the image was not guided.</p>}
+      <OtherRuns images={image.otherRuns} prompt={image.prompt.text} />
     </>
   );
 }
