@@ -59,7 +59,9 @@ describe('the guided U-Net cache', () => {
     for (const expected of EXPECTED) {
       const params = paramsFor(expected.model, expected.params);
       const got = digestOutputs(await step(expected.model, params, prepare(expected.model, params, cache)));
-      assert.deepEqual(got, { loss: expected.loss, sha256: expected.sha256 }, `${expected.model} ${JSON.stringify(expected.params)}`);
+      // outputs added since (infsplign_layers, the per-layer report) were not part of that graph
+      const recorded = Object.fromEntries(Object.keys(expected.sha256).map((name) => [name, got.sha256[name]]));
+      assert.deepEqual({ loss: got.loss, sha256: recorded }, { loss: expected.loss, sha256: expected.sha256 }, `${expected.model} ${JSON.stringify(expected.params)}`);
     }
     // the cases differ in structure only by activation and strategies: six graphs per model
     assert.equal(entriesOf(cache).length, 12);
