@@ -8,11 +8,11 @@ import { GradBuilder } from '../onnx/autodiff/builder.ts';
 import { Graph } from '../onnx/graph.ts';
 import { buildModel, DEFAULT_OPSET } from '../onnx/model-builder.ts';
 import { serializeModel } from '../onnx/model-io.ts';
-import { DataType, create, NodeProtoSchema, valueInfo } from '../onnx/proto.ts';
+import { DataType, create, NodeProtoSchema, valueInfo, type ModelProto } from '../onnx/proto.ts';
 import { inferTypes } from '../onnx/type-inference.ts';
 import type { Relation } from '../prompts/types.ts';
 import type { MethodParams } from '../contracts/method-params.ts';
-import { buildLossGraph, layerTable, LOSS_VALUES, promptLossWeight, readLayerTable, type LayerReport, type LossParams, type LossValueName } from './loss-graph.ts';
+import { buildLossGraph, layerTable, LOSS_VALUES, promptLossWeight, readLayerTable, type LayerReport, type LossParams, type LossStructure, type LossValueName } from './loss-graph.ts';
 import { relationOneHot, RELATIONS } from './relations.ts';
 import { tokenWeights } from './token-spans.ts';
 
@@ -59,9 +59,15 @@ export function relationProblem(relation: Relation | null, params: Pick<MethodPa
 
 export class LossInputError extends Error {}
 
-export async function evaluateLoss(maps: MapsFile, relation: Relation | null, params: LossParams & Pick<MethodParams, 'no_wt' | 'object_presence'>): Promise<LossReport> {
-  const problem = relationProblem(relation, params);
-  if (problem) throw new LossInputError(problem);
+/** The shape of a maps file the loss model is built for. */
+export type MapsLayout = { layers: Array<Pick<MapsFile['layers'][number], 'name' | 'height' | 'width' | 'tokens'>> };
+
+/**
+ * The loss of docs/method.md §2 as a model of its own, on head-averaged maps as they enter §2.3 (no
+ * resize): inputs `probs_K` [1, height * width, tokens] per layer, `token_weights`, `relation`,
+ * `prompt_weight` and one scalar per LOSS_VALUES name; outputs `loss` and `layers` (layerTable).
+ */
+export function buildLossModel(maps: MapsLayout, params: LossStructure): ModelProto {
   const tokens = maps.layers[0]!.tokens;
   const model = buildModel({
     opset: DEFAULT_OPSET,
@@ -86,7 +92,12 @@ export async function evaluateLoss(maps: MapsFile, relation: Relation | null, pa
     graph.proto.output.push(valueInfo(name, DataType.FLOAT));
   }
   graph.proto.node.push(...b.nodes);
-  const session = await ort.InferenceSession.create(serializeModel(model), { logSeverityLevel: 3 });
+  return model;
+}
+
+/** The loss model's inputs for the maps, relation and parameters. */
+export function lossModelFeeds(maps: MapsFile, relation: Relation | null, params: LossParams & Pick<MethodParams, 'no_wt'>): Record<string, ort.Tensor> {
+  const tokens = maps.layers[0]!.tokens;
   const feeds: Record<string, ort.Tensor> = {
     token_weights: new ort.Tensor('float32', tokenWeights(maps.objects.map((o) => o.tokens), tokens), [1, 2, tokens]),
     relation: new ort.Tensor('float32', Float32Array.from(relationOneHot(relation)), [1, RELATIONS.length]),
@@ -94,6 +105,17 @@ export async function evaluateLoss(maps: MapsFile, relation: Relation | null, pa
     ...lossValueFeeds(params, (name) => name),
   };
   maps.layers.forEach((l, k) => (feeds[`probs_${k}`] = new ort.Tensor('float32', Float32Array.from(l.probs), [1, l.height * l.width, tokens])));
-  const result = await session.run(feeds);
-  return { loss: result.loss!.data[0] as number, layers: readLayerTable(result.layers!.data as Float32Array, maps.layers.map((l) => l.name), 0) };
+  return feeds;
+}
+
+export async function evaluateLoss(maps: MapsFile, relation: Relation | null, params: LossParams & Pick<MethodParams, 'no_wt' | 'object_presence'>): Promise<LossReport> {
+  const problem = relationProblem(relation, params);
+  if (problem) throw new LossInputError(problem);
+  const session = await ort.InferenceSession.create(serializeModel(buildLossModel(maps, params)), { logSeverityLevel: 3 });
+  try {
+    const result = await session.run(lossModelFeeds(maps, relation, params));
+    return { loss: result.loss!.data[0] as number, layers: readLayerTable(result.layers!.data as Float32Array, maps.layers.map((l) => l.name), 0) };
+  } finally {
+    await session.release();
+  }
 }
