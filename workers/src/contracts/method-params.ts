@@ -100,10 +100,10 @@ const paramShape = {
   alpha: z.number().describe('phi(alpha (margin - Delta))'),
   margin: z.number().describe('phi(alpha (margin - Delta))'),
   leaky_relu_slope: z.number().describe('negative slope of loss_type leaky_relu'),
-  energy_loss: referenceChoice(ENERGIES, 'an energy').describe('E_k on layers whose name lacks blocks.1'),
-  strategy: referenceChoice(STRATEGIES, 'a strategy').describe('L_energy from E_1, E_2 on layers whose name lacks blocks.1'),
-  top_loss: referenceChoice(ENERGIES, 'an energy').describe('E_k on layers whose name contains blocks.1'),
-  top_strategy: referenceChoice(STRATEGIES, 'a strategy').describe('L_energy on layers whose name contains blocks.1'),
+  energy_loss: referenceChoice(ENERGIES, 'an energy').describe('E_k on layers whose name lacks blocks.1 ("" is none)'),
+  strategy: referenceChoice(STRATEGIES, 'a strategy').describe('L_energy from E_1, E_2 on layers whose name lacks blocks.1 ("" is none)'),
+  top_loss: referenceChoice(ENERGIES, 'an energy').describe('E_k on layers whose name contains blocks.1 ("" is none)'),
+  top_strategy: referenceChoice(STRATEGIES, 'a strategy').describe('L_energy on layers whose name contains blocks.1 ("" is none)'),
   lambda_spatial: z.number().describe('weight of the spatial term'),
   lambda_presence: z.number().describe('weight of the energy term on layers whose name contains blocks.1'),
   lambda_balance: z.number().describe('weight of the energy term on the other layers'),
@@ -124,7 +124,7 @@ export const MAX_NUM_ATTN_LAYERS = REFERENCE_LAYER_BLOCKS.length * REFERENCE_LAY
 const aliasShape = {
   num_inference_steps: stepsSchema.describe('another name for steps'),
   sg_t_start: z.number().int().min(0, 'sg_t_start must be at least 0').max(MAX_STEPS).describe('another way to write guide_steps: the first guided step (default 0)'),
-  sg_t_end: z.number().int().describe('another way to write guide_steps: steps before it are guided; negative or beyond the steps: every step'),
+  sg_t_end: z.number().int().min(-MAX_STEPS).max(MAX_STEPS).describe('another way to write guide_steps: steps before it are guided; negative or beyond the steps: every step'),
   num_attn_layers: z
     .number()
     .int()
