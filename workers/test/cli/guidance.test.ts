@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { readNpy } from '../../src/util/npy.ts';
+import { formatNpy, readNpy } from '../../src/util/npy.ts';
+import { buildSdLikeFolder, SD_LIKE_TOKENS } from '../support/sd-like-folders.ts';
 import { runCli } from './run-cli.ts';
 
 const OFFICIAL = join(import.meta.dirname, '../fixtures/infsplign-official');
@@ -68,6 +69,31 @@ describe('guidance step', () => {
       assert.ok(Math.abs(v - official[0]![k]!) <= 1e-5 && Math.abs(c![k]! - official[1]![k]!) <= 1e-5, `element ${k}`);
       assert.equal(guided![k], Math.fround(v + 7.5 * (c![k]! - v)));
     });
+  });
+
+  test('SDXL: the U-Net is given text_embeds and time_ids, encoded by the folder or from files', async () => {
+    const folder = join(dir, 'sdxl');
+    buildSdLikeFolder(folder, { family: 'sdxl', latentSide: 8 });
+    const latent = join(dir, 'sdxl-latent.npy');
+    const z = Float32Array.from({ length: 4 * 8 * 8 }, (_, k) => Math.sin(k));
+    writeFileSync(latent, formatNpy({ shape: [1, 4, 8, 8], data: z }));
+    const array = (name: string, shape: number[]) => {
+      writeFileSync(join(dir, `${name}.npy`), formatNpy({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }));
+      return join(dir, `${name}.npy`);
+    };
+    const files = ['--cond', array('xl-cond', [1, SD_LIKE_TOKENS, 2048]), '--uncond', array('xl-uncond', [1, SD_LIKE_TOKENS, 2048]), '--text-embeds', array('xl-te', [1, 1280]), '--uncond-text-embeds', array('xl-ute', [1, 1280]), '--time-ids', array('xl-ids', [1, 6])];
+    // an unguided step (the stand-in U-Net has no attention to read): eps is the U-Net's output, here its input
+    const common = ['--prompt', 'a cat left of a dog', '--objects', 'cat,dog', '--relation', 'left of', '--latent', latent, '--params', '{"sg_t_start": 1, "steps": 2}'];
+    for (const args of [['--model', folder], ['--unet', join(folder, 'unet/model.onnx'), '--family', 'sdxl', '--object-tokens', '[[2], [6]]', ...files]]) {
+      const run = await runCli(['guidance', 'step', ...args, ...common]);
+      assert.equal(run.code, 0, run.stderr);
+      const out = JSON.parse(run.stdout) as { guided: boolean; eps_guided: { data: number[] } };
+      assert.equal(out.guided, false);
+      assert.deepEqual(out.eps_guided.data, Array.from(z));
+    }
+    const missing = await runCli(['guidance', 'step', '--unet', join(folder, 'unet/model.onnx'), '--object-tokens', '[[2], [6]]', ...files.slice(0, 4), ...common]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /an SDXL U-Net needs --text-embeds/);
   });
 
   test('refusals name the problem; nothing is written', async () => {

@@ -164,7 +164,7 @@ export async function guidanceStep(argv: string[]): Promise<void> {
   const problem = relationProblem(relation, params);
   if (problem) throw new CliError(`--relation '${values.relation}': ${problem}`);
   if (!model.folder && params.scheduler === 'euler') throw new CliError('scheduler euler scales the U-Net input by the sigmas of a model\'s scheduler file: use --model', 2);
-  if (model.unet.guidanceProblem) throw new CliError(`this U-Net cannot be guided: ${model.unet.guidanceProblem}`);
+  if (guided && model.unet.guidanceProblem) throw new CliError(`this U-Net cannot be guided: ${model.unet.guidanceProblem}`);
 
   const channels = model.unet.sample.dims?.[1];
   const latent = readArray(required(values, 'latent', GUIDANCE_STEP_USAGE), 'latent', [1, typeof channels === 'number' ? channels : null, null, null]);

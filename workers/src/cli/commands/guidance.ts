@@ -1,6 +1,6 @@
 /** `infsplign guidance loss | step`: the InfSplign loss of given attention maps, and one guided denoising step. */
 import { readFileSync } from 'node:fs';
-import { defaultParams, resolveParams, type MethodParams } from '../../contracts/method-params.ts';
+import { defaultParams, resolveParams, type MethodParams, type ModelFamily } from '../../contracts/method-params.ts';
 import { evaluateLoss, LossInputError, mapsFileSchema } from '../../guidance/loss-evaluation.ts';
 import { relationOfPhrase } from '../../guidance/relations.ts';
 import type { Relation } from '../../prompts/types.ts';
@@ -60,7 +60,7 @@ export function integerOption(value: string | undefined, name: string, min: numb
  * The parameters for a step of --steps (which overrides `steps`), and whether that step is guided.
  * `defaults` and `family` are the model's.
  */
-export function stepParams(values: { params?: string; step?: string; steps?: string }, defaults = defaultParams('sd1'), family: Parameters<typeof resolveParams>[3] = 'sd1'): { params: MethodParams; step: number; guided: boolean } {
+export function stepParams(values: { params?: string; step?: string; steps?: string }, defaults = defaultParams('sd1'), family: ModelFamily = 'sd1'): { params: MethodParams; step: number; guided: boolean } {
   const steps = integerOption(values.steps, 'steps', 1);
   const overrides = { ...(readParamsOption(values.params) as object), ...(steps === undefined ? {} : { steps }) };
   const params = resolveParams(defaults, overrides, values.params ? '--params' : 'method parameters', family);
