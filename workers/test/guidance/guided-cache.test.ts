@@ -111,6 +111,15 @@ describe('the guided U-Net cache', () => {
     for (const n of bundled) assert.ok(statSync(join(cache.dir, n, 'model.onnx')).size < weights.size / 2, 'an entry\'s own graph holds no copy of the weights');
   });
 
+  test('the official options: their switches and choices are structure, their numbers values', () => {
+    const cache = freshCache();
+    const key = (overrides: Record<string, unknown>) => prepare('opset17', paramsFor('opset17', overrides), cache).cacheKey;
+    const base = key({});
+    for (const values of [{ masked_mean_thresh: 0.9, masked_mean_weight: 2 }, { no_wt: false }, { alpha: 2, lambda_balance: 0 }]) assert.equal(key(values), base, JSON.stringify(values));
+    const structures = [{ loss_num: 2 }, { L2_norm: true }, { gaussian_smoothing: true }, { masked_mean: true }, { object_presence: true }, { energy_loss: 'prob' }, { top_loss: 'gibs' }, { loss_type: 'rrelu' }];
+    assert.equal(new Set([base, ...structures.map(key)]).size, 1 + structures.length);
+  });
+
   test('stays within its byte bound across 20 structurally different sets, evicting the least recently used', () => {
     const probe = freshCache();
     const first = prepare('opset17', paramsFor('opset17', { map_size: 1 }), probe);
