@@ -7,7 +7,8 @@
  *
  * End to end: rendered Shapes scenes uploaded, registered and scored by an EVALUATE_ONLY run through
  * the GraphQL API, with the same figures as `infsplign evaluate`; rescored at another threshold. A
- * GENERATE_AND_EVALUATE run of the bundled model, with the figures and guidance traces of `infsplign experiment`.
+ * GENERATE_AND_EVALUATE run of the bundled model, with the figures and guidance traces of `infsplign experiment`;
+ * another with official options of the method set, and one refused with the reference's defect.
  * Faults, each on a run of its own over one larger image set: a worker killed mid-job, redis-server
  * killed and restarted from its append-only file, Redis restarted empty, PostgreSQL stopped while
  * results come in. Each must end FINISHED, with one row per image and the CLI's figures.
@@ -425,6 +426,29 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
       assert.deepEqual(node.guidance.map((s: any) => s.step), Array.from({ length: end - start }, (_, k) => start + k));
       assert.deepEqual(node.guidance.map((s: any) => [s.loss, s.centroids]), record.loss.map((loss, k) => [loss, record.centroids[k]]), `trace of ${node.prompt.externalId}_${node.imageIndex}`);
     }
+  });
+
+  test('the bundled model with official options: a run with loss_type relu, strategy both, gaussian_smoothing, no_wt off and sg_t_start finishes; a refused option names its defect', async () => {
+    startWorker();
+    const params = { loss_type: 'relu', strategy: 'both', gaussian_smoothing: true, no_wt: false, sg_t_start: 2 };
+    const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'bundled', method: 'infsplign', detector: 'shapes', seed: 3, imagesPerPrompt: 1, limit: 2 };
+    const { submitRun } = await gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status } } }', { input: { ...input, params } });
+    const run = await finished(submitRun.run.id, 240_000);
+    assert.deepEqual(run.progress, { prompts: 2, totalImages: 2, imagesGenerated: 2, imagesEvaluated: 2, fraction: 1 });
+    const { run: { config } } = await gql('query ($id: ID!) { run(id: $id) { config } }', { id: run.id });
+    const { steps } = config.params;
+    assert.deepEqual([config.params.loss_type, config.params.strategy, config.params.gaussian_smoothing, config.params.no_wt, config.params.guide_steps], ['relu', 'both', true, false, [2, steps]]);
+    assert.ok(!('sg_t_start' in config.params), 'the alias is stored as guide_steps');
+    const { images } = await gql('query ($id: ID!) { images(runId: $id, first: 10) { edges { node { guidance { step loss } } } } }', { id: run.id });
+    for (const { node } of images.edges) assert.deepEqual(node.guidance.map((s: any) => s.step), Array.from({ length: steps - 2 }, (_, k) => 2 + k));
+
+    const response = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', variables: { input: { ...input, params: { sg_grad_wt: 5 } } } }),
+    });
+    const refused = (await response.json()) as GraphQLResponse;
+    assert.match(refused.errors?.[0]?.message ?? '', /'sg_grad_wt' is refused: the reference overwrites it with 1000/);
   });
 
   test('fault: a worker killed with SIGKILL mid-job; a second worker process runs the job again; no duplicate rows', async () => {
