@@ -8,7 +8,7 @@
  * - `entgibs` always adds the variances, and `mutual` always uses ent, whatever the energy.
  * Shapes, per batch of B prompts: maps [B, 2, H, W], per-object values [B, 2], terms [B].
  */
-import type { GradBuilder } from '../onnx/autodiff/builder.ts';
+import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { MethodParams } from '../contracts/method-params.ts';
 import { DataType } from '../onnx/proto.ts';
 
@@ -31,7 +31,7 @@ const ENERGY_COEF = 1 / 64;
 const ENT_EPS = 1e-9;
 
 /** A pixelwise ln(x + 1e-9) in float32 is exact enough for ent: its largest x ln x is at small x. */
-function ent(b: GradBuilder, x: string, logOf: string): string {
+function ent(b: GraphBuilder, x: string, logOf: string): string {
   return b.neg(b.reduceMax(b.mul(x, logOf), [2, 3], false));
 }
 
@@ -39,7 +39,7 @@ function ent(b: GradBuilder, x: string, logOf: string): string {
  * ln(1 + u), accurate for small u in float32 (Goldberg's rewriting: with w = 1 + u rounded,
  * ln(w) u / (w - 1); u itself where w rounds to 1).
  */
-function log1p(b: GradBuilder, u: string): string {
+function log1p(b: GraphBuilder, u: string): string {
   const w = b.add(b.scalar(1, u), u);
   const exact = b.op('Equal', [w, b.scalar(1, u)], undefined, DataType.BOOL);
   const denominator = b.op('Where', [exact, b.scalar(1, u), b.sub(w, b.scalar(1, u))]);
@@ -52,7 +52,7 @@ function log1p(b: GradBuilder, u: string): string {
  * reference's float64): there ln(P + 1e-9) is taken as log1p(1e-9 - Q) from the other object's share
  * Q = 1 - P, which float32 holds to full precision; below P = 1/2, ln(P + 1e-9) directly.
  */
-function probEnt(b: GradBuilder, raw: string): string {
+function probEnt(b: GraphBuilder, raw: string): string {
   const total = b.reduceSum(raw, [1], true);
   const share = b.div(raw, total);
   const other = b.div(b.op('Gather', [raw, b.ints([1, 0])], { axis: 1 }), total);
@@ -66,7 +66,7 @@ function probEnt(b: GradBuilder, raw: string): string {
 class EnergyParts {
   private cache = new Map<string, string>();
   constructor(
-    private readonly b: GradBuilder,
+    private readonly b: GraphBuilder,
     readonly m: EnergyMaps,
   ) {}
 
@@ -85,7 +85,7 @@ class EnergyParts {
 }
 
 /** E_k [B, 2] for each object. */
-function objectEnergies(b: GradBuilder, kind: Energy, parts: EnergyParts): string {
+function objectEnergies(b: GraphBuilder, kind: Energy, parts: EnergyParts): string {
   const { maps, raw, variance } = parts.m;
   const coef = () => b.scalar(ENERGY_COEF, maps);
   switch (kind) {
@@ -104,7 +104,7 @@ function objectEnergies(b: GradBuilder, kind: Energy, parts: EnergyParts): strin
 }
 
 /** L_energy [B] by strategy from the objects' energies. `L2`: the reference's compute_loss with L2_norm. */
-function combine(b: GradBuilder, strategy: Strategy, e: string, parts: EnergyParts, L2: boolean): string {
+function combine(b: GraphBuilder, strategy: Strategy, e: string, parts: EnergyParts, L2: boolean): string {
   const pick = (v: string, k: number) => b.op('Gather', [v, b.int(k)], { axis: 1 });
   const [e1, e2] = [pick(e, 0), pick(e, 1)];
   const sum = () => b.add(e1, e2);
@@ -140,7 +140,7 @@ function combine(b: GradBuilder, strategy: Strategy, e: string, parts: EnergyPar
 }
 
 /** L_energy [B] of one layer for the energy and strategy its routing picked (docs/method.md §2.5). */
-export function energyTerm(b: GradBuilder, maps: EnergyMaps, energy: Energy, strategy: Strategy, L2: boolean): string {
+export function energyTerm(b: GraphBuilder, maps: EnergyMaps, energy: Energy, strategy: Strategy, L2: boolean): string {
   const parts = new EnergyParts(b, maps);
   // mutual reads ent itself and no energy: the energy's nodes would be left unused
   const e = strategy === 'mutual' ? maps.variance : objectEnergies(b, energy, parts);

@@ -4,7 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
-import { GradBuilder } from '../onnx/autodiff/builder.ts';
+import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { Graph } from '../onnx/graph.ts';
 import { buildModel, DEFAULT_OPSET } from '../onnx/model-builder.ts';
 import { serializeModel } from '../onnx/model-io.ts';
@@ -82,7 +82,7 @@ export function buildLossModel(maps: MapsLayout, params: LossStructure): ModelPr
     nodes: [],
   });
   const graph = Graph.of(model);
-  const b = new GradBuilder(graph, inferTypes(graph), DEFAULT_OPSET);
+  const b = new GraphBuilder(graph, inferTypes(graph), DEFAULT_OPSET);
   const layers = maps.layers.map((l, k) => ({ name: l.name, probs: `probs_${k}`, height: l.height, width: l.width }));
   const values = Object.fromEntries(LOSS_VALUES.map((name) => [name, name])) as Record<LossValueName, string>;
   const out = buildLossGraph(b, layers, { tokenWeights: 'token_weights', relation: 'relation', promptWeight: 'prompt_weight', values }, params, false);

@@ -10,7 +10,7 @@
  *   promptWeight [B]        0 leaves the prompt alone; else its loss's factor (1, or 5 with no_wt off)
  *   values       []         one float scalar per LOSS_VALUES name
  */
-import type { GradBuilder } from '../onnx/autodiff/builder.ts';
+import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { MethodParams } from '../contracts/method-params.ts';
 import { DataType } from '../onnx/proto.ts';
 import { energyTerm } from './loss-energy.ts';
@@ -117,7 +117,7 @@ function linspace(n: number): number[] {
 }
 
 /** phi of §2.4, written with ops that have gradient rules; `slope` is leaky_relu's, a graph input. */
-function activation(b: GradBuilder, kind: Activation, x: string, slope: string): string {
+function activation(b: GraphBuilder, kind: Activation, x: string, slope: string): string {
   const c = (v: number) => b.scalar(v, x);
   const positive = () => b.op('Greater', [x, c(0)], undefined, DataType.BOOL);
   const expm1 = () => b.sub(b.exp(x), c(1));
@@ -150,7 +150,7 @@ interface MapStatistics {
 }
 
 /** Mass, centroid and spatial variance (§2.3) of object maps A [B, 2, H, W]. */
-function statistics(b: GradBuilder, a: string, height: number, width: number): MapStatistics {
+function statistics(b: GraphBuilder, a: string, height: number, width: number): MapStatistics {
   const xs = b.constantTensor(DataType.FLOAT, [width], linspace(width));
   const ys = b.constantTensor(DataType.FLOAT, [height], linspace(height));
   const mass = b.reduceSum(a, [2, 3], false);
@@ -174,20 +174,20 @@ interface Centroids {
   y2: string;
 }
 
-function centroidsOf(b: GradBuilder, s: MapStatistics): Centroids {
+function centroidsOf(b: GraphBuilder, s: MapStatistics): Centroids {
   const pick = (v: string, k: number) => b.op('Gather', [v, b.int(k)], { axis: 1 });
   return { x1: pick(s.cx, 0), x2: pick(s.cx, 1), y1: pick(s.cy, 0), y2: pick(s.cy, 1) };
 }
 
 /** Delta (§2.4) per prompt [B]: the relation one-hot picks one of the five signed gaps. */
-function delta(b: GradBuilder, { x1, x2, y1, y2 }: Centroids, relation: string): string {
+function delta(b: GraphBuilder, { x1, x2, y1, y2 }: Centroids, relation: string): string {
   const gaps = [b.sub(x2, x1), b.sub(x1, x2), b.sub(y2, y1), b.sub(y1, y2), b.op('Abs', [b.sub(x1, x2)])];
   const stacked = b.op('Concat', gaps.map((g) => b.op('Unsqueeze', [g, b.ints([1])])), { axis: 1 });
   return b.reduceSum(b.mul(stacked, relation), [1], false);
 }
 
 /** 1 for prompts whose relation is among `relations`, else 0 [B]. */
-function relationIn(b: GradBuilder, relation: string, relations: (r: (typeof RELATIONS)[number]) => boolean): string {
+function relationIn(b: GraphBuilder, relation: string, relations: (r: (typeof RELATIONS)[number]) => boolean): string {
   const mask = b.constantTensor(DataType.FLOAT, [RELATIONS.length], RELATIONS.map((r) => (relations(r) ? 1 : 0)));
   return b.reduceSum(b.mul(relation, mask), [1], false);
 }
@@ -196,7 +196,7 @@ function relationIn(b: GradBuilder, relation: string, relations: (r: (typeof REL
  * loss_num 2 and 3's term on the axis Delta does not read: |y1 - y2| (2) or (y1 - y2)^2 / 2 (3) for
  * the horizontal relations, the same of x1 - x2 for above and below.
  */
-function otherAxisTerm(b: GradBuilder, lossNum: 2 | 3, c: Centroids, relation: string): string {
+function otherAxisTerm(b: GraphBuilder, lossNum: 2 | 3, c: Centroids, relation: string): string {
   const term = (d: string) => (lossNum === 2 ? b.op('Abs', [d]) : b.mul(b.scalar(0.5, d), b.mul(d, d)));
   const horizontal = relationIn(b, relation, (r) => HORIZONTAL_RELATIONS.has(r));
   const vertical = relationIn(b, relation, (r) => !HORIZONTAL_RELATIONS.has(r));
@@ -211,7 +211,7 @@ const PRESENCE_MARGIN = 0.9;
  * pixels where S >= mean S, weight relu(thresh - mm). The reference adds weight (thresh - mm) only when
  * mm < thresh, which is the same value and gradient.
  */
-function maskedMeanTerm(b: GradBuilder, raw: string, values: LossInputs['values']): string {
+function maskedMeanTerm(b: GraphBuilder, raw: string, values: LossInputs['values']): string {
   const both = b.reduceSum(raw, [1], false); // [B, H, W]
   const above = b.op('Cast', [b.op('GreaterOrEqual', [both, b.reduceMean(both, [1, 2], true)], undefined, DataType.BOOL)], { to: DataType.FLOAT }, DataType.FLOAT);
   const masked = b.div(b.reduceSum(b.mul(both, above), [1, 2], false), b.reduceSum(above, [1, 2], false));
@@ -219,7 +219,7 @@ function maskedMeanTerm(b: GradBuilder, raw: string, values: LossInputs['values'
 }
 
 /** L_spatial [B] (§2.4 and the options of §4.1): zero without a relation, except for the masked mean's term. */
-function spatialTerm(b: GradBuilder, params: LossStructure, c: Centroids, inputs: LossInputs & { spatialOn: string }, raw: string): string {
+function spatialTerm(b: GraphBuilder, params: LossStructure, c: Centroids, inputs: LossInputs & { spatialOn: string }, raw: string): string {
   const { values, relation } = inputs;
   const gap = delta(b, c, relation);
   const terms = [activation(b, params.loss_type, b.mul(values.alpha, b.sub(values.margin, gap)), values.leaky_relu_slope)];
@@ -230,7 +230,7 @@ function spatialTerm(b: GradBuilder, params: LossStructure, c: Centroids, inputs
 }
 
 /** The object maps [B, 2, H, W] of one layer, resized to map_size when `resize`. */
-function objectMaps(b: GradBuilder, layer: LossLayer, inputs: LossInputs & { weightsByToken: string }, params: LossStructure, resize: boolean): { maps: string; height: number; width: number } {
+function objectMaps(b: GraphBuilder, layer: LossLayer, inputs: LossInputs & { weightsByToken: string }, params: LossStructure, resize: boolean): { maps: string; height: number; width: number } {
   const probs = b.dtype(layer.probs) === DataType.FLOAT ? layer.probs : b.op('Cast', [layer.probs], { to: DataType.FLOAT }, DataType.FLOAT);
   const batch = b.op('Slice', [b.shape(inputs.promptWeight), b.ints([0]), b.ints([1])]);
   const tokens = b.op('Slice', [b.shape(probs), b.ints([2]), b.ints([3])]);
@@ -243,7 +243,7 @@ function objectMaps(b: GradBuilder, layer: LossLayer, inputs: LossInputs & { wei
 }
 
 /** R_h A R_w^T for maps A [B, 2, H, W]: two constant matrices, two MatMuls (as cheap to differentiate). */
-function sandwich(b: GradBuilder, maps: string, rows: number[], cols: number[], rowDims: [number, number], colDims: [number, number]): string {
+function sandwich(b: GraphBuilder, maps: string, rows: number[], cols: number[], rowDims: [number, number], colDims: [number, number]): string {
   const colsT = b.op('Transpose', [b.constantTensor(DataType.FLOAT, colDims, cols)], { perm: [1, 0] });
   return b.op('MatMul', [b.op('MatMul', [b.constantTensor(DataType.FLOAT, rowDims, rows), maps]), colsT]);
 }
@@ -252,7 +252,7 @@ function sandwich(b: GradBuilder, maps: string, rows: number[], cols: number[], 
  * Emits the loss of docs/method.md §2 for the given layers. `resize`: resize each map to map_size
  * first (the method); false feeds maps to the statistics as they are (`guidance loss`).
  */
-export function buildLossGraph(b: GradBuilder, layers: LossLayer[], inputs: LossInputs, params: LossStructure, resize: boolean): LossOutputs {
+export function buildLossGraph(b: GraphBuilder, layers: LossLayer[], inputs: LossInputs, params: LossStructure, resize: boolean): LossOutputs {
   if (layers.length === 0) throw new Error('InfSplign needs at least one attention layer');
   const { values } = inputs;
   const shared = {
@@ -286,7 +286,7 @@ export function buildLossGraph(b: GradBuilder, layers: LossLayer[], inputs: Loss
 export const LAYER_TABLE_COLUMNS = ['spatial', 'energy', 'total', 'x1', 'y1', 'x2', 'y2'] as const;
 
 /** Every layer's terms and centroids in one tensor [B, layers, LAYER_TABLE_COLUMNS], for reports. */
-export function layerTable(b: GradBuilder, layers: LayerTerms[]): string {
+export function layerTable(b: GraphBuilder, layers: LayerTerms[]): string {
   const rows = layers.map((l) => {
     const column = (v: string) => b.op('Unsqueeze', [v, b.ints([1])]);
     const row = b.op('Concat', [column(l.spatial), column(l.energy), column(l.total), b.reshape(l.centroids, b.ints([0, 4]))], { axis: 1 });

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { grad } from '../onnx/autodiff/grad.ts';
-import { GradBuilder } from '../onnx/autodiff/builder.ts';
+import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { Graph, opsetVersion } from '../onnx/graph.ts';
 import { summarizeModel, type ModelSummary } from '../onnx/inspect.ts';
 import { loadModel, saveModelReferencing, weightsLayout, writeWeightsFile } from '../onnx/model-io.ts';
@@ -102,7 +102,7 @@ export function buildGuidedUnet(model: ModelProto, spec: GuidanceSpec, summary =
   for (const name of Object.values(GUIDED_IO.values)) graph.addInput(name, DataType.FLOAT, []);
   for (const name of [GUIDED_IO.tokenWeights, GUIDED_IO.relation, GUIDED_IO.promptWeight, ...Object.values(GUIDED_IO.values)]) types.types.set(name, graph.declaredType(name));
 
-  const b = new GradBuilder(graph, types, opsetVersion(model));
+  const b = new GraphBuilder(graph, types, opsetVersion(model));
   const inputs = { tokenWeights: GUIDED_IO.tokenWeights, relation: GUIDED_IO.relation, promptWeight: GUIDED_IO.promptWeight, values: GUIDED_IO.values };
   const out = buildLossGraph(b, layers, inputs, spec.params, true);
   const named: Array<[string, string, Dim[]]> = [

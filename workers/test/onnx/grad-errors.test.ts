@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { grad, GradientError } from '../../src/onnx/autodiff/grad.ts';
-import { GRADIENT_RULES } from '../../src/onnx/autodiff/registry.ts';
-import type { GradientRule } from '../../src/onnx/autodiff/rule.ts';
+import { GRADIENT_RULES, ruleTable } from '../../src/onnx/autodiff/registry.ts';
+import { defineRule, type GradientRule } from '../../src/onnx/autodiff/rule.ts';
 import { buildModel, type ModelSpec } from '../../src/onnx/model-builder.ts';
 import { serializeModel } from '../../src/onnx/model-io.ts';
 import { DataType, makeTensor, type ModelProto } from '../../src/onnx/proto.ts';
@@ -109,12 +109,31 @@ describe('the finite-difference check can fail', () => {
   test('a wrong rule (Neg passing dy through unchanged) is rejected', async () => {
     const rules = GRADIENT_RULES as Map<string, GradientRule>;
     const neg = rules.get('Neg')!;
-    rules.set('Neg', { opType: 'Neg', vjp: (ctx) => [ctx.dy[0]] });
+    rules.set('Neg', defineRule('Neg', ['X'], (ctx) => ({ X: ctx.dy[0] })));
     try {
       await assert.rejects(checkGradient({ op: 'Neg', inputs: [{ name: 'x', dims: [2, 3] }] }), /Neg: analytic .* vs finite differences/);
     } finally {
       rules.set('Neg', neg);
     }
     await checkGradient({ op: 'Neg', inputs: [{ name: 'x', dims: [2, 3] }] });
+  });
+});
+
+describe('the rule registry', () => {
+  test('two rules for one op type are an error', () => {
+    const neg = GRADIENT_RULES.get('Neg')!;
+    assert.throws(() => ruleTable([neg, GRADIENT_RULES.get('Exp')!, neg]), /two gradient rules are registered for op Neg/);
+  });
+
+  test('a rule returns its adjoints by input name, whatever order it writes them in', async () => {
+    const rules = GRADIENT_RULES as Map<string, GradientRule>;
+    const sub = rules.get('Sub')!;
+    // d(a - b): B's adjoint written first; grad.ts must still hand -dy to b and dy to a
+    rules.set('Sub', defineRule('Sub', ['A', 'B'], (ctx) => ({ B: ctx.b.neg(ctx.dy[0]!), A: ctx.dy[0] })));
+    try {
+      await checkGradient({ op: 'Sub', inputs: [{ name: 'a', dims: [2, 3] }, { name: 'b', dims: [2, 3] }] });
+    } finally {
+      rules.set('Sub', sub);
+    }
   });
 });

@@ -5,9 +5,9 @@
 import { Graph, opsetVersion } from '../graph.ts';
 import { DataType, NodeProtoSchema, create, dataTypeName, isFloatType, shallowCopy, valueInfo, type ModelProto, type NodeProto } from '../proto.ts';
 import { inferTypes } from '../type-inference.ts';
-import { GradBuilder, GradientError } from './builder.ts';
+import { GraphBuildError, GraphBuilder } from '../graph-builder.ts';
 import { GRADIENT_RULES, NON_DIFFERENTIABLE } from './registry.ts';
-import type { VjpContext } from './rule.ts';
+import { GradientError, type VjpContext } from './rule.ts';
 
 export { GradientError };
 
@@ -72,7 +72,7 @@ export function grad(source: ModelProto, of: string, wrt: string[]): GradResult 
   const order = graph.topologicalOrder();
   // Values of unknown type are treated as float: a custom op's output may carry gradient.
   const active = activeValues(graph, order, of, wrt, (v) => typeOf(v) === undefined || isFloatType(typeOf(v)));
-  const b = new GradBuilder(graph, types, opset);
+  const b = new GraphBuilder(graph, types, opset);
 
   const contributions = new Map<string, string[]>();
   const contribute = (value: string, adjoint: string) => {
@@ -111,12 +111,12 @@ export function grad(source: ModelProto, of: string, wrt: string[]): GradResult 
       throw new GradientError(`no gradient rule for op ${domain}${node.opType} (node '${node.name}', opset ${opset}) on the path from '${wrt.join("', '")}' to '${of}'`);
     }
     b.enter(`grad/${(node.name || node.opType).replace(/^\//, '')}`);
-    const ctx: VjpContext = { node, inputs: node.input, outputs: node.output, dy, needs: (i) => active.has(node.input[i] ?? ''), b, opset };
+    const ctx: VjpContext = { node, input: {}, inputs: node.input, outputs: node.output, dy, needs: (i) => active.has(node.input[i as number] ?? ''), b, opset };
     let dx: ReturnType<typeof rule.vjp>;
     try {
       dx = rule.vjp(ctx);
     } catch (err) {
-      if (err instanceof GradientError) throw new GradientError(`${node.opType} '${node.name}': ${err.message}`);
+      if (err instanceof GraphBuildError) throw new GradientError(`${node.opType} '${node.name}': ${err.message}`);
       throw err;
     }
     node.input.forEach((input, i) => {

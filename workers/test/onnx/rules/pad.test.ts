@@ -34,3 +34,29 @@ describe('VJP of Pad, constant mode (finite differences, float64)', () => {
     }
   }
 });
+
+interface CopyingCase {
+  name: string;
+  mode: 'reflect' | 'edge' | 'wrap';
+  x: number[];
+  pads: number[];
+  axes?: number[];
+  opset: number;
+}
+
+/** Modes that copy input elements into the padding: each x element collects dy from every copy of it. */
+const COPYING: CopyingCase[] = [
+  { name: 'reflect by 1 on both spatial axes (the smoothing filters\' padding)', mode: 'reflect', x: [1, 2, 4, 5], pads: [0, 0, 1, 1, 0, 0, 1, 1], opset: 17 },
+  { name: 'reflect by 2, uneven, one axis cropped', mode: 'reflect', x: [4, 5], pads: [2, 1, -1, 2], opset: 13 },
+  { name: 'edge, rank 3', mode: 'edge', x: [2, 3, 2], pads: [1, 2, 0, 0, 1, 3], opset: 17 },
+  { name: 'reflect with axes [-1] (opset 18)', mode: 'reflect', x: [2, 4], pads: [2, 1], axes: [-1], opset: 18 },
+  { name: 'wrap (opset 19)', mode: 'wrap', x: [3, 4], pads: [1, 2, 2, 1], opset: 19 },
+];
+
+describe('VJP of Pad, reflect, edge and wrap modes (finite differences, float64)', () => {
+  for (const c of COPYING) {
+    const inputs: InputSpec[] = [{ name: 'x', dims: c.x, wrt: true }, int64('pads', c.pads)];
+    if (c.axes) inputs.push({ name: '', dims: [] }, int64('axes', c.axes));
+    test(`Pad ${c.mode}: ${c.name}`, gradientTest({ op: 'Pad', inputs, attrs: { mode: c.mode }, opset: c.opset }));
+  }
+});

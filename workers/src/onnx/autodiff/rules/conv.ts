@@ -4,8 +4,8 @@
  * in which the forward stride becomes the dilation and the forward dilation the stride.
  */
 import { attrInt, attrInts, attrString } from '../../proto.ts';
-import { GradientError, type GradBuilder } from '../builder.ts';
-import { dy0, type GradientRule } from '../rule.ts';
+import type { GraphBuilder } from '../../graph-builder.ts';
+import { defineRule, dy0, GradientError, type VjpContext } from '../rule.ts';
 
 interface ConvGeometry {
   spatial: number;
@@ -15,8 +15,8 @@ interface ConvGeometry {
   group: number;
 }
 
-function geometry(b: GradBuilder, ctx: Parameters<GradientRule['vjp']>[0]): ConvGeometry {
-  const { node, inputs: [x, w] } = ctx;
+function geometry(b: GraphBuilder, ctx: VjpContext<'X' | 'W' | 'B'>): ConvGeometry {
+  const { node, input: { X: x, W: w } } = ctx;
   const kernel = attrInts(node, 'kernel_shape');
   const spatial = kernel?.length ?? (b.rank(w!) ?? b.requireRank(x!, `Conv '${node.name}'`)) - 2;
   const autoPad = attrString(node, 'auto_pad', 'NOTSET');
@@ -34,14 +34,14 @@ function geometry(b: GradBuilder, ctx: Parameters<GradientRule['vjp']>[0]): Conv
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
 
 /** Crops the spatial axes of `t` to the spatial size of `like` (both start at 0). */
-function cropSpatial(b: GradBuilder, t: string, like: string, spatial: number): string {
+function cropSpatial(b: GraphBuilder, t: string, like: string, spatial: number): string {
   const axes = range(2, 2 + spatial);
   const ends = b.op('Slice', [b.shape(like), b.ints([2]), b.ints([2 + spatial])]);
   return b.op('Slice', [t, b.ints(axes.map(() => 0)), ends, b.ints(axes)]);
 }
 
 /** dX as ConvTranspose; output_padding = stride - 1 makes it cover every input position, the rest is cropped. */
-function transposedConv(b: GradBuilder, g: string, w: string, x: string, geo: ConvGeometry): string {
+function transposedConv(b: GraphBuilder, g: string, w: string, x: string, geo: ConvGeometry): string {
   const t = b.op('ConvTranspose', [g, w], {
     strides: geo.strides,
     pads: geo.pads,
@@ -52,13 +52,13 @@ function transposedConv(b: GradBuilder, g: string, w: string, x: string, geo: Co
   return geo.strides.some((s) => s > 1) ? cropSpatial(b, t, x, geo.spatial) : t;
 }
 
-function kernelSize(b: GradBuilder, w: string, k: number): number | undefined {
+function kernelSize(b: GraphBuilder, w: string, k: number): number | undefined {
   const d = b.type(w).dims?.[2 + k];
   return typeof d === 'number' ? d : undefined;
 }
 
 /** The stride-1 rewrite needs the kernel size statically and pads within the kernel's reach. */
-function fitsAsConv(geo: ConvGeometry, b: GradBuilder, w: string): boolean {
+function fitsAsConv(geo: ConvGeometry, b: GraphBuilder, w: string): boolean {
   return Array.from({ length: geo.spatial }, (_, k) => kernelSize(b, w, k)).every(
     (size, k) => size !== undefined && geo.pads[k]! <= geo.dilations[k]! * (size - 1) && geo.pads[k + geo.spatial]! <= geo.dilations[k]! * (size - 1),
   );
@@ -69,7 +69,7 @@ function fitsAsConv(geo: ConvGeometry, b: GradBuilder, w: string): boolean {
  * channels swapped (per group), padded by reach - pad. Runtimes run Conv much faster than
  * ConvTranspose, and for constant weights the kernel rewrite is folded once at load time.
  */
-function convWithFlippedKernel(b: GradBuilder, g: string, w: string, geo: ConvGeometry): string {
+function convWithFlippedKernel(b: GraphBuilder, g: string, w: string, geo: ConvGeometry): string {
   const G = geo.group;
   const spatialAxes = range(2, 2 + geo.spatial);
   const wShape = b.shape(w);
@@ -85,32 +85,29 @@ function convWithFlippedKernel(b: GradBuilder, g: string, w: string, geo: ConvGe
   return b.op('Conv', [g, flipped], { dilations: geo.dilations, pads, group: G });
 }
 
-export const Conv: GradientRule = {
-  opType: 'Conv',
-  vjp: (ctx) => {
-    const { b, inputs: [x, w, bias] } = ctx;
-    const g = dy0(ctx);
-    const geo = geometry(b, ctx);
-    const strided = geo.strides.some((s) => s > 1);
-    let dx: string | null = null;
-    if (ctx.needs(0)) dx = strided || !fitsAsConv(geo, b, w!) ? transposedConv(b, g, w!, x!, geo) : convWithFlippedKernel(b, g, w!, geo);
-    let dw: string | null = null;
-    if (ctx.needs(1)) {
-      // Batch becomes the channel axis of the correlation; with groups, each group's channels
-      // correlate only with its own outputs: X -> [C/G, G*N, ...], dY -> [O, N, ...], group G.
-      const G = geo.group;
-      const xShape = b.shape(x!);
-      const spatialOf = (s: string) => b.op('Slice', [s, b.ints([2]), b.ints([2 + geo.spatial])]);
-      const batch = b.op('Slice', [xShape, b.ints([0]), b.ints([1])]);
-      const xg = b.reshape(x!, b.op('Concat', [batch, b.ints([G, -1]), spatialOf(xShape)], { axis: 0 }));
-      const xt = b.op('Transpose', [xg], { perm: [2, 1, 0, ...range(3, 3 + geo.spatial)] });
-      const xr = b.reshape(xt, b.op('Concat', [b.ints([0, -1]), spatialOf(xShape)], { axis: 0 }));
-      const gt = b.op('Transpose', [g], { perm: [1, 0, ...range(2, 2 + geo.spatial)] });
-      const corr = b.op('Conv', [xr, gt], { strides: geo.dilations, dilations: geo.strides, pads: geo.pads, group: G });
-      const wt = b.op('Transpose', [corr], { perm: [1, 0, ...range(2, 2 + geo.spatial)] });
-      dw = cropSpatial(b, wt, w!, geo.spatial);
-    }
-    const db = bias && ctx.needs(2) ? b.reduceSum(g, [0, ...range(2, 2 + geo.spatial)], false) : null;
-    return [dx, dw, db];
-  },
-};
+export const Conv = defineRule('Conv', ['X', 'W', 'B'], (ctx) => {
+  const { b, input: { X: x, W: w, B: bias } } = ctx;
+  const g = dy0(ctx);
+  const geo = geometry(b, ctx);
+  const strided = geo.strides.some((s) => s > 1);
+  let dx: string | null = null;
+  if (ctx.needs('X')) dx = strided || !fitsAsConv(geo, b, w!) ? transposedConv(b, g, w!, x!, geo) : convWithFlippedKernel(b, g, w!, geo);
+  let dw: string | null = null;
+  if (ctx.needs('W')) {
+    // Batch becomes the channel axis of the correlation; with groups, each group's channels
+    // correlate only with its own outputs: X -> [C/G, G*N, ...], dY -> [O, N, ...], group G.
+    const G = geo.group;
+    const xShape = b.shape(x!);
+    const spatialOf = (s: string) => b.op('Slice', [s, b.ints([2]), b.ints([2 + geo.spatial])]);
+    const batch = b.op('Slice', [xShape, b.ints([0]), b.ints([1])]);
+    const xg = b.reshape(x!, b.op('Concat', [batch, b.ints([G, -1]), spatialOf(xShape)], { axis: 0 }));
+    const xt = b.op('Transpose', [xg], { perm: [2, 1, 0, ...range(3, 3 + geo.spatial)] });
+    const xr = b.reshape(xt, b.op('Concat', [b.ints([0, -1]), spatialOf(xShape)], { axis: 0 }));
+    const gt = b.op('Transpose', [g], { perm: [1, 0, ...range(2, 2 + geo.spatial)] });
+    const corr = b.op('Conv', [xr, gt], { strides: geo.dilations, dilations: geo.strides, pads: geo.pads, group: G });
+    const wt = b.op('Transpose', [corr], { perm: [1, 0, ...range(2, 2 + geo.spatial)] });
+    dw = cropSpatial(b, wt, w!, geo.spatial);
+  }
+  const db = bias && ctx.needs('B') ? b.reduceSum(g, [0, ...range(2, 2 + geo.spatial)], false) : null;
+  return { X: dx, W: dw, B: db };
+});

@@ -1,44 +1,41 @@
 /** Matrix products: MatMul (batched, broadcast, 1-D operands) and Gemm. */
 import { attrFloat, attrInt } from '../../proto.ts';
-import type { GradBuilder } from '../builder.ts';
-import { dy0, type GradientRule } from '../rule.ts';
+import type { GraphBuilder } from '../../graph-builder.ts';
+import { defineRule, dy0 } from '../rule.ts';
 
 /**
  * Y = A B. dA = dY B^T, dB = A^T dY, summed over broadcast batch axes. A 1-D operand is a row
  * (A) or column (B) vector whose inserted axis is removed from the result.
  */
-export const MatMul: GradientRule = {
-  opType: 'MatMul',
-  vjp: (ctx) => {
-    const { b, inputs: [a, bm] } = ctx;
-    const g = dy0(ctx);
-    if (b.rank(a!) === 1 && b.rank(bm!) === 1) return [ctx.needs(0) ? b.mul(g, bm!) : null, ctx.needs(1) ? b.mul(g, a!) : null];
-    // Give 1-D operands (and g) their implicit axis back, then use the matrix formulas.
-    const a2 = asMatrix(b, a!, 0);
-    const b2 = asMatrix(b, bm!, -1);
-    const g2 = withUnitAxes(b, g, a!, bm!);
-    const da = ctx.needs(0) ? b.unbroadcast(b.op('MatMul', [g2, b.transposeLastTwo(b2)]), a2) : null;
-    const db = ctx.needs(1) ? b.unbroadcast(b.op('MatMul', [b.transposeLastTwo(a2), g2]), b2) : null;
-    return [da && a2 !== a ? b.reshapeLike(da, a!) : da, db && b2 !== bm ? b.reshapeLike(db, bm!) : db];
-  },
-};
+export const MatMul = defineRule('MatMul', ['A', 'B'], (ctx) => {
+  const { b, input: { A: a, B: bm } } = ctx;
+  const g = dy0(ctx);
+  if (b.rank(a!) === 1 && b.rank(bm!) === 1) return { A: ctx.needs('A') ? b.mul(g, bm!) : null, B: ctx.needs('B') ? b.mul(g, a!) : null };
+  // Give 1-D operands (and g) their implicit axis back, then use the matrix formulas.
+  const a2 = asMatrix(b, a!, 0);
+  const b2 = asMatrix(b, bm!, -1);
+  const g2 = withUnitAxes(b, g, a!, bm!);
+  const da = ctx.needs('A') ? b.unbroadcast(b.op('MatMul', [g2, b.transposeLastTwo(b2)]), a2) : null;
+  const db = ctx.needs('B') ? b.unbroadcast(b.op('MatMul', [b.transposeLastTwo(a2), g2]), b2) : null;
+  return { A: da && a2 !== a ? b.reshapeLike(da, a!) : da, B: db && b2 !== bm ? b.reshapeLike(db, bm!) : db };
+});
 
 /**
  * [1] where MatMul promotes the operand x from 1-D to a matrix, [] where not; found at run time
  * when x's rank is unknown.
  */
-function unitAxis(b: GradBuilder, x: string): string {
+function unitAxis(b: GraphBuilder, x: string): string {
   const r = b.rank(x);
   if (r !== undefined) return b.ints(r === 1 ? [1] : []);
   return b.op('Slice', [b.ints([1]), b.ints([0]), b.sub(b.ints([2]), b.shape(b.shape(x)))]);
 }
 
-function concat(b: GradBuilder, parts: string[]): string {
+function concat(b: GraphBuilder, parts: string[]): string {
   return b.op('Concat', parts, { axis: 0 });
 }
 
 /** Operand x as MatMul reads it: a 1-D x gains a unit axis at `axis` (0: row, -1: column). */
-function asMatrix(b: GradBuilder, x: string, axis: 0 | -1): string {
+function asMatrix(b: GraphBuilder, x: string, axis: 0 | -1): string {
   const r = b.rank(x);
   if (r === 1) return b.op('Unsqueeze', [x, b.ints([axis])]);
   if (r !== undefined) return x;
@@ -47,7 +44,7 @@ function asMatrix(b: GradBuilder, x: string, axis: 0 | -1): string {
 }
 
 /** g with the axes MatMul dropped for 1-D operands: A's row axis before B's column axis. */
-function withUnitAxes(b: GradBuilder, g: string, a: string, bm: string): string {
+function withUnitAxes(b: GraphBuilder, g: string, a: string, bm: string): string {
   const ra = b.rank(a);
   const rb = b.rank(bm);
   if (ra !== undefined && rb !== undefined) {
@@ -67,24 +64,21 @@ function withUnitAxes(b: GradBuilder, g: string, a: string, bm: string): string 
  * Y = alpha A' B' + beta C with A' = transA ? A^T : A, B' likewise. Each adjoint is itself one
  * Gemm with the transposition flags chosen so that no Transpose node is needed.
  */
-export const Gemm: GradientRule = {
-  opType: 'Gemm',
-  vjp: (ctx) => {
-    const { b, node, inputs: [a, bm, c] } = ctx;
-    const g = dy0(ctx);
-    const alpha = attrFloat(node, 'alpha', 1);
-    // A float attribute is float32 to the runtime; a double scalar must hold that value, not the literal.
-    const beta = Math.fround(attrFloat(node, 'beta', 1));
-    const transA = attrInt(node, 'transA', 0);
-    const transB = attrInt(node, 'transB', 0);
-    const gemm = (x: string, y: string, tA: number, tB: number) => b.op('Gemm', [x, y], { alpha: { f: alpha }, transA: tA, transB: tB });
-    const da = ctx.needs(0) ? (transA ? gemm(bm!, g, transB, 1) : gemm(g, bm!, 0, 1 - transB)) : null;
-    const db = ctx.needs(1) ? (transB ? gemm(g, a!, 1, transA) : gemm(a!, g, 1 - transA, 0)) : null;
-    let dc: string | null = null;
-    if (c && ctx.needs(2)) {
-      const scaled = beta === 1 ? g : b.mul(g, b.scalar(beta, g));
-      dc = b.unbroadcast(scaled, c);
-    }
-    return [da, db, dc];
-  },
-};
+export const Gemm = defineRule('Gemm', ['A', 'B', 'C'], (ctx) => {
+  const { b, node, input: { A: a, B: bm, C: c } } = ctx;
+  const g = dy0(ctx);
+  const alpha = attrFloat(node, 'alpha', 1);
+  // A float attribute is float32 to the runtime; a double scalar must hold that value, not the literal.
+  const beta = Math.fround(attrFloat(node, 'beta', 1));
+  const transA = attrInt(node, 'transA', 0);
+  const transB = attrInt(node, 'transB', 0);
+  const gemm = (x: string, y: string, tA: number, tB: number) => b.op('Gemm', [x, y], { alpha: { f: alpha }, transA: tA, transB: tB });
+  const da = ctx.needs('A') ? (transA ? gemm(bm!, g, transB, 1) : gemm(g, bm!, 0, 1 - transB)) : null;
+  const db = ctx.needs('B') ? (transB ? gemm(g, a!, 1, transA) : gemm(a!, g, 1 - transA, 0)) : null;
+  let dc: string | null = null;
+  if (c && ctx.needs('C')) {
+    const scaled = beta === 1 ? g : b.mul(g, b.scalar(beta, g));
+    dc = b.unbroadcast(scaled, c);
+  }
+  return { A: da, B: db, C: dc };
+});

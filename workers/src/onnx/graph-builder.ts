@@ -1,15 +1,18 @@
 /**
- * Emits the nodes of a gradient graph. Rules call it the way one writes the formulas: `b.mul(dy,
- * b.exp(x))`. Every emitted op is a standard ONNX op of the default domain, and every shape a rule
- * needs is read at run time (`b.shape(x)`) unless it is known statically.
+ * Emits ONNX nodes into a graph the way one writes formulas: `b.mul(dy, b.exp(x))`, tracking the
+ * type of every value it makes. The VJP rules (autodiff/) write gradient graphs with it and the
+ * methods write their loss graphs with it (guidance/, methods/). Every emitted op is a standard ONNX
+ * op of the default domain, and every shape is read at run time (`b.shape(x)`) unless it is known
+ * statically.
  */
-import type { Graph } from '../graph.ts';
-import { DataType, create, NodeProtoSchema, attributesFrom, dataTypeName, makeTensor, type AttributeProto, type Attrs, type NodeProto } from '../proto.ts';
-import { inferNodeTypes, type GraphTypes, type ValueType } from '../type-inference.ts';
+import type { Graph } from './graph.ts';
+import { DataType, create, NodeProtoSchema, attributesFrom, dataTypeName, makeTensor, type AttributeProto, type Attrs, type NodeProto } from './proto.ts';
+import { inferNodeTypes, type GraphTypes, type ValueType } from './type-inference.ts';
 
-export class GradientError extends Error {}
+/** A value whose type the builder needs is not known statically. */
+export class GraphBuildError extends Error {}
 
-export class GradBuilder {
+export class GraphBuilder {
   /** Nodes emitted so far, in execution order. */
   readonly nodes: NodeProto[] = [];
   /** The lowest default-domain opset the emitted ops need. */
@@ -24,7 +27,7 @@ export class GradBuilder {
     readonly opset: number,
   ) {}
 
-  /** Prefixes the names of the nodes emitted from now on (e.g. `grad/<forward node>`). */
+  /** Prefixes the names of the nodes emitted from now on (e.g. `grad/<forward node>`, `infsplign_loss`). */
   enter(scope: string): void {
     this.scope = scope.replace(/^\//, '');
   }
@@ -35,7 +38,7 @@ export class GradBuilder {
 
   dtype(value: string): DataType {
     const t = this.type(value).elemType;
-    if (t === undefined) throw new GradientError(`element type of '${value}' is unknown`);
+    if (t === undefined) throw new GraphBuildError(`element type of '${value}' is unknown`);
     return t;
   }
 
@@ -46,7 +49,7 @@ export class GradBuilder {
   /** Rank of a value, or an error naming the rule that needs it. */
   requireRank(value: string, why: string): number {
     const r = this.rank(value);
-    if (r === undefined) throw new GradientError(`${why} needs the rank of '${value}', which cannot be inferred statically`);
+    if (r === undefined) throw new GraphBuildError(`${why} needs the rank of '${value}', which cannot be inferred statically`);
     return r;
   }
 
