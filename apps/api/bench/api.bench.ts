@@ -25,7 +25,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { canonicalConfig, configHash, canonicalJson, defaultParams, resolveParams, type Method } from '@infsplign/workers/contracts/method-params.ts';
+import { defaultParams, resolveParams } from '@infsplign/workers/contracts/method-params.ts';
+import { canonicalConfig, canonicalJson, configHash } from '@infsplign/workers/contracts/run-config.ts';
 import type { ImagesEvaluated } from '@infsplign/workers/contracts/jobs.ts';
 import { sendResult } from '@infsplign/workers/jobs/queues.ts';
 import pg from 'pg';
@@ -95,9 +96,9 @@ interface Seeded {
 }
 
 /** Method configurations: valid canonical configurations, as submitRun would store them. */
-function benchConfigs(): { method: Method; canonicalJson: string; hash: string }[] {
+function benchConfigs(): { method: string; canonicalJson: string; hash: string }[] {
   return Array.from({ length: CONFIGS }, (_, i) => {
-    const method: Method = i % 5 === 0 ? 'baseline' : 'infsplign';
+    const method = i % 5 === 0 ? 'baseline' : 'infsplign';
     const overrides = method === 'baseline' ? { cfg_scale: 5 + (i % 4), steps: 30 + i } : { guidance_weight: 0.5 + i * 0.25, steps: 50, cfg_scale: 7.5 };
     const config = canonicalConfig(method, resolveParams(defaultParams('sd1'), overrides, `bench config ${i}`));
     return { method, canonicalJson: canonicalJson(config), hash: configHash(config) };

@@ -28,7 +28,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getIntrospectionQuery } from 'graphql';
 import { Worker } from 'node:worker_threads';
-import { defaultParams } from '@infsplign/workers/contracts/method-params.ts';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
 import { freePort } from '../../../test/support/free-port.ts';
 import { startPostgres, type PostgresServer } from '../../../test/support/postgres.ts';
@@ -179,7 +178,7 @@ try {
   try {
     log('seeding the catalogue and the prompt sets (the whole VISOR set among them) ...');
     await seed(prisma, { registryFile });
-    await prisma.model.create({ data: { name: 'bench-model', family: 'custom', location: '/nonexistent', defaultParams: { ...defaultParams('custom'), cfg_scale: 7.5, steps: 4, layers: ['up_blocks.1.attentions.0.transformer_blocks.0.attn2'] } } });
+    await prisma.model.create({ data: { name: 'bench-model', family: 'custom', location: '/nonexistent', defaultParams: { sampler: { cfg_scale: 7.5, steps: 4 }, methods: { infsplign: { layers: ['up_blocks.1.attentions.0.transformer_blocks.0.attn2'] } } } } });
     const team = await prisma.team.create({ data: { name: 'bench' } });
     token = (await createToken(prisma, team.id, 'bench:attacks')).token;
   } finally {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { mcnemarExact } from '../src/stats/paired.ts';
-import { startHarness, TEST_MODEL_DEFAULTS, type Harness } from './support/harness.ts';
+import { startHarness, TEST_MODEL_DEFAULTS, TEST_MODEL_STORED_DEFAULTS, type Harness } from './support/harness.ts';
 import { allCorrect, baselineInput, finishRun, firstCorrect, noneCorrect, type Detect } from './support/stand-in-worker.ts';
 
 /** Runs of 10 prompts x 2 images are ranked; 5 x 1 are not. */
@@ -21,7 +21,7 @@ const finished = (extra: Record<string, unknown>, detect: Detect) => finishRun(h
 
 before(async () => {
   h = await startHarness('compare', { leaderboard: { minRankedImages: MIN_RANKED_IMAGES } });
-  await h.prisma.model.create({ data: { name: 'tiny-other', family: 'custom', location: '/nonexistent', defaultParams: TEST_MODEL_DEFAULTS } });
+  await h.prisma.model.create({ data: { name: 'tiny-other', family: 'custom', location: '/nonexistent', defaultParams: TEST_MODEL_STORED_DEFAULTS } });
   runs.baseline = await finished({}, firstCorrect);
   runs.infsplign = await finished({ method: 'infsplign' }, allCorrect);
   runs.otherSeed = await finished({ method: 'infsplign', seed: 6 }, allCorrect);

@@ -17,7 +17,9 @@
  */
 import { z } from 'zod';
 import type { Device } from '../diffusion/providers.ts';
-import { MAX_STEPS, SCHEDULERS, methodParamsSchema, canonicalJson, configHash, type CanonicalConfig } from './method-params.ts';
+import { findMethod, methodNames } from '../methods/registry.ts';
+import { MAX_STEPS } from './common-params.ts';
+import { canonicalJson, configHash, type CanonicalConfig } from './run-config.ts';
 import { artifactKeySchema } from '../artifacts/keys.ts';
 import { genevalMetadataSchema } from '../prompts/geneval.ts';
 import { t2iRecordSchema } from '../prompts/t2i-compbench.ts';
@@ -52,19 +54,18 @@ const timeoutSchema = z.number().int().min(1000).max(MAX_JOB_TIMEOUT_MS);
 // ---------------------------------------------------------------------------------------------
 // generate
 
-/** A baseline's identity (method-params.ts `BaselineParams`). */
-const baselineParamsSchema = z.strictObject({
-  guidance_weight: z.literal(0),
-  cfg_scale: z.number().min(0),
-  steps: methodParamsSchema.shape.steps,
-  scheduler: z.enum(SCHEDULERS),
-});
-
-/** A canonical configuration as `canonicalConfig` returns it. */
-export const canonicalConfigSchema = z.discriminatedUnion('method', [
-  z.strictObject({ method: z.literal('baseline'), sampler_version: z.number().int().min(1), params: baselineParamsSchema }),
-  z.strictObject({ method: z.literal('infsplign'), sampler_version: z.number().int().min(1), params: methodParamsSchema }),
-]) satisfies z.ZodType<CanonicalConfig>;
+/** A canonical configuration as `canonicalConfig` returns it: a registered method with its canonical parameters (MethodParamsSpec.canonicalSchema). */
+export const canonicalConfigSchema = z
+  .strictObject({ method: z.string(), sampler_version: z.number().int().min(1), params: z.record(z.string(), z.unknown()) })
+  .superRefine((config, ctx) => {
+    const method = findMethod(config.method);
+    if (!method) {
+      ctx.addIssue({ code: 'custom', path: ['method'], message: `unknown method '${config.method}' (known: ${methodNames().join(', ')})` });
+      return;
+    }
+    const params = method.params.canonicalSchema.safeParse(config.params);
+    if (!params.success) ctx.addIssue({ code: 'custom', path: ['params'], message: `not a canonical configuration of ${method.name}: ${describeZodError(params.error)}` });
+  }) satisfies z.ZodType<CanonicalConfig>;
 
 /** One prompt to generate for: the database id plus what the pipeline needs. */
 export const generatePromptSchema = z.strictObject({

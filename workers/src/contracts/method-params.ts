@@ -1,22 +1,16 @@
 /**
- * The InfSplign method parameters (docs/method.md §4): one definition for the CLI's `--params`, a model
+ * InfSplign's parameters (docs/method.md §4): one definition for the CLI's `--params`, a model
  * folder's `infsplign.json`, the API's validation and the configuration hash, so that a value means
- * the same thing, and is checked the same way, wherever it enters.
+ * the same thing, and is checked the same way, wherever it enters. The sampler's parameters
+ * (cfg_scale, steps, scheduler) are every method's (common-params.ts) and part of these.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { layerPatternProblem, MAX_LAYER_PATTERN_LENGTH } from '../guidance/layers.ts';
-import { describeZodError } from '../util/read-data-file.ts';
+import { MAX_STEPS, MethodParamsError, paramsSizeProblem, parseParams, samplerParamShape, stepsSchema, unknownParamsMessage, type ModelFamily } from './common-params.ts';
 import { refusedOptionMessage } from './refused-options.ts';
 
-export const MODEL_FAMILIES = ['sd1', 'sd2', 'sdxl', 'custom'] as const;
-/** Stable Diffusion 1.x, 2.x, XL, or any other model, whose defaults come from its `infsplign.json`. */
-export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+export { MAX_PARAMS_JSON_BYTES, MAX_STEPS, MethodParamsError, MODEL_FAMILIES, SCHEDULERS, type ModelFamily } from './common-params.ts';
 
-export const METHODS = ['baseline', 'infsplign'] as const;
-export type Method = (typeof METHODS)[number];
-
-export const SCHEDULERS = ['ddpm', 'ddim', 'euler'] as const;
 /** docs/method.md §2.4's phi: the 15 activations of the reference's spatial_loss. */
 export const ACTIVATIONS = ['gelu', 'relu', 'leaky_relu', 'squared_relu', 'sigmoid', 'softplus', 'silu', 'selu', 'celu', 'elu', 'hardtanh', 'linear', 'softsign', 'logrelu', 'rrelu'] as const;
 /** docs/method.md §2.5's L_energy; `none` (the reference's "") makes it 0. */
@@ -26,13 +20,8 @@ export const ENERGIES = ['var', 'log', 'entropy', 'prob', 'mean', 'gibs', 'gibse
 export const OBJECT_TOKEN_CHOICES = ['last_word', 'whole_phrase'] as const;
 export const TOKEN_ALIGNMENTS = ['correct', 'reference'] as const;
 
-/** The most denoising steps a run may ask for: the schedulers' 1000 training timesteps. */
-export const MAX_STEPS = 1000;
-
 /** The most layer patterns a configuration may list. */
 export const MAX_LAYER_PATTERNS = 100;
-/** The most bytes of JSON a set of method parameters may take (they are stored with every run). */
-export const MAX_PARAMS_JSON_BYTES = 16 * 1024;
 
 /**
  * A layer pattern as the guidance code reads it (guidance/layers.ts: docs/method.md module paths, `*`
@@ -51,7 +40,6 @@ const layerPatternSchema = z
   });
 
 const stepIndex = z.number().int().min(0).max(MAX_STEPS);
-const stepsSchema = z.number().int().min(1).max(MAX_STEPS);
 
 /**
  * One of the reference's names for an energy or a strategy. The reference silently computes 0 for a
@@ -82,9 +70,7 @@ const officialLossShape = {
 
 const paramShape = {
   guidance_weight: z.number().describe('s of docs/method.md §1: the weight of d loss / d latent in the noise prediction; 0 is the baseline\'s sampling'),
-  cfg_scale: z.number().min(0).describe('classifier-free guidance scale w'),
-  steps: stepsSchema.describe('denoising steps (the reference\'s num_inference_steps)'),
-  scheduler: z.enum(SCHEDULERS).describe('ddpm and ddim with trailing spacing (the reference\'s), or euler'),
+  ...samplerParamShape,
   /** [start, end): the steps i with start <= i < end are guided. */
   guide_steps: z
     .tuple([stepIndex, stepIndex])
@@ -142,7 +128,7 @@ const aliasShape = {
 export const PARAM_NAMES = Object.keys(paramShape) as Array<keyof typeof paramShape>;
 const ACCEPTED_NAMES = [...PARAM_NAMES, ...Object.keys(aliasShape)];
 
-const unknownKeys = (keys: readonly string[]) => `unknown parameter ${keys.map((k) => `'${k}'`).join(', ')} (known: ${ACCEPTED_NAMES.join(', ')})`;
+const unknownKeys = (keys: readonly string[]) => unknownParamsMessage(keys, ACCEPTED_NAMES);
 const strictParams = z.strictObject(paramShape, { error: (issue) => (issue.code === 'unrecognized_keys' ? unknownKeys(issue.keys) : undefined) });
 
 /** Some parameters as an object schema (to pick from, or to describe as JSON Schema): the parameters and their aliases. */
@@ -154,8 +140,8 @@ export const partialMethodParamsObject = z.strictObject({ ...paramShape, ...alia
  * reference that is refused says why (refused-options.ts); other unknown keys are errors.
  */
 export const partialMethodParamsSchema = z.preprocess((value, ctx) => {
-  const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
-  if (bytes > MAX_PARAMS_JSON_BYTES) ctx.addIssue({ code: 'custom', input: value, message: `method parameters are ${bytes} bytes of JSON, over the limit of ${MAX_PARAMS_JSON_BYTES}` });
+  const tooLarge = paramsSizeProblem(value);
+  if (tooLarge) ctx.addIssue({ code: 'custom', input: value, message: tooLarge });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const kept: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
@@ -177,13 +163,9 @@ export const methodParamsSchema = strictParams.superRefine((params, ctx) => {
 export type MethodParams = z.output<typeof methodParamsSchema>;
 export type PartialMethodParams = z.output<typeof partialMethodParamsSchema>;
 
-export class MethodParamsError extends Error {}
-
 /** Validates some parameters; `source` (e.g. a file, `--params`) starts the error message. */
 export function parsePartialParams(value: unknown, source: string): PartialMethodParams {
-  const result = partialMethodParamsSchema.safeParse(value);
-  if (!result.success) throw new MethodParamsError(`${source}: ${describeZodError(result.error)}`);
-  return result.data;
+  return parseParams(partialMethodParamsSchema, value, source);
 }
 
 /** What docs/method.md §1/§4 fix for every family: the reference's command-line defaults. */
@@ -303,62 +285,14 @@ export function resolveParams(modelDefaults: PartialMethodParams, overrides: unk
   const window = given.window ?? (given.params.guide_steps === undefined ? defaults.window : undefined);
   const end = window?.end;
   const guideSteps = window ? [window.start ?? 0, end === undefined || end < 0 || end > steps ? steps : end] : (merged.guide_steps ?? [0, steps]);
-  const result = methodParamsSchema.safeParse({ ...merged, guide_steps: guideSteps });
-  if (!result.success) throw new MethodParamsError(`${source}: ${describeZodError(result.error)}`);
-  return result.data;
-}
-
-/** The settings a baseline run depends on: plain sampling, no loss. */
-export interface BaselineParams {
-  guidance_weight: 0;
-  cfg_scale: number;
-  steps: number;
-  scheduler: MethodParams['scheduler'];
+  return parseParams(methodParamsSchema, { ...merged, guide_steps: guideSteps }, source);
 }
 
 /**
- * The version of what the sampler computes for given parameters, part of every run's identity, so a
- * finished run made under older defaults is never reused as if it were made under the current ones.
- * 1: the first release. 2: DDIM with trailing spacing, the gradient under Euler taken with respect
- * to the unscaled latent, "on top of" / "on bottom of" without a spatial term (docs/method.md §1, §2.4).
+ * InfSplign's canonical parameters: every default filled in, layer patterns as a sorted set (the loss
+ * averages over the layers they select).
  */
-export const SAMPLER_VERSION = 2;
-
-export type CanonicalConfig =
-  | { method: 'baseline'; sampler_version: number; params: BaselineParams }
-  | { method: 'infsplign'; sampler_version: number; params: MethodParams };
-
-/**
- * The configuration that identifies a run's method. A baseline is sampling with s = 0 (docs/method.md
- * §1): loss settings change nothing it computes, so they are not part of its identity. Layer
- * patterns are a set (the loss averages over the layers they select), so they are sorted.
- */
-export function canonicalConfig(method: Method, params: MethodParams): CanonicalConfig {
+export function canonicalInfsplignParams(params: MethodParams): MethodParams {
   const checked = methodParamsSchema.parse(params);
-  const sampler_version = SAMPLER_VERSION;
-  if (method === 'baseline') {
-    const { cfg_scale, steps, scheduler } = checked;
-    return { method, sampler_version, params: { guidance_weight: 0, cfg_scale, steps, scheduler } };
-  }
-  return { method, sampler_version, params: { ...checked, layers: [...new Set(checked.layers)].sort() } };
-}
-
-/**
- * JSON with the keys of every object sorted (by code unit, at every depth), so equal values always
- * give equal text. Written out rather than via a JSON.stringify replacer because objects list
- * integer-like keys first whatever order they were inserted in.
- */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** SHA-256 (hex) of the canonical configuration's sorted-key JSON (docs/method.md §4). */
-export function configHash(config: CanonicalConfig): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex');
+  return { ...checked, layers: [...new Set(checked.layers)].sort() };
 }

@@ -1,18 +1,17 @@
 /**
- * One denoising step's noise prediction as docs/method.md §1 defines it, for a batch of images: the
- * unconditional pass through the plain U-Net; the conditional pass through the guided U-Net (which
- * also gives the loss, its terms and d loss / d latent) on guided steps, through the plain one
- * otherwise; then eps = eps_u + w (eps_c - eps_u) + s g. The sampling loop (pipeline.ts) and
+ * One denoising step's noise prediction, for a batch of images, and the U-Net passes it is made of.
+ * The classifier-free guidance pair (an unconditional and a conditional pass) gives
+ * eps = eps_u + w (eps_c - eps_u); a noise-correcting method (InfSplign, docs/method.md §1) runs the
+ * conditional half through its guided U-Net on the steps it guides, which also gives its loss and
+ * d loss / d latent, and adds weight g. A latent-updating method (latent-update-step.ts) evaluates its
+ * guided U-Net on the latent first and then calls this step. The sampling loop (pipeline.ts) and
  * `infsplign guidance step` both call it, so the command shows what generation computes.
  */
 import * as ort from 'onnxruntime-node';
-import type { MethodParams } from '../contracts/method-params.ts';
-import { lossValueFeeds } from '../guidance/loss-evaluation.ts';
-import { readLayerTable, type LayerReport } from '../guidance/loss-graph.ts';
-import { GUIDED_IO, type PreparedGuidance } from '../guidance/prepare.ts';
-import { relationOneHot, RELATIONS } from '../guidance/relations.ts';
-import { tokenWeights } from '../guidance/token-spans.ts';
-import type { Relation } from '../prompts/types.ts';
+import type { SamplerParams } from '../contracts/common-params.ts';
+import type { PreparedGuidance } from '../methods/guided-unet.ts';
+import type { AnyMethod, ImageEvaluation, MethodGuidance } from '../methods/method.ts';
+import { allImages, type CostMeter } from './cost.ts';
 import { float32Data, floatTensor, type FloatType } from './float-data.ts';
 import type { UnetPart } from './model-folder.ts';
 import type { Scheduler } from './schedulers/scheduler.ts';
@@ -20,45 +19,36 @@ import type { Scheduler } from './schedulers/scheduler.ts';
 export interface UnetSessions {
   /** the plain U-Net */
   unet: ort.InferenceSession;
-  /** the guided U-Net; null for the baseline */
+  /** the method's guided U-Net; null for the baseline */
   guided: { session: ort.InferenceSession; prepared: PreparedGuidance } | null;
 }
 
-/** What the loss needs of one image of the batch. */
-export interface GuidanceRow {
-  /** token weights [2][T] (token-spans.ts); null leaves the image unguided */
-  weights: Float32Array | null;
-  relation: Relation | null;
-  /** the factor of its loss: 1, or 5 with no_wt off (loss-graph.ts promptLossWeight) */
-  lossWeight: number;
-}
-
-export interface StepInputs {
+/** What every pass of one step shares. */
+export interface StepContext {
   unet: Pick<UnetPart, 'sample' | 'timestep' | 'prediction'>;
   sessions: UnetSessions;
-  params: MethodParams;
+  method: AnyMethod;
+  /** the method's parameters (the sampler's among them) */
+  params: SamplerParams;
   scheduler: Scheduler;
   /** 0-based step of the scheduler's timesteps */
   stepIndex: number;
   /** the model's timestep (the scheduler's, unless a caller fixes it) */
   timestep: number;
-  /** each image's latent z, unscaled */
-  latents: Float32Array[];
   /** [channels, height, width] of one latent */
   latentDims: readonly number[];
-  /** the U-Net's text inputs for the batch (encoder_hidden_states; SDXL's text_embeds and time_ids) */
+  /** the U-Net's text inputs for the batch (encoder_hidden_states; SDXL's text_embeds and time_ids), batch first */
   cond: Record<string, ort.Tensor>;
   uncond: Record<string, ort.Tensor>;
-  rows: GuidanceRow[];
+  /** what the method's loss needs of each image (null: unguided), as its `prepare` gave it */
+  rows: ReadonlyArray<unknown>;
+  /** counts the passes per image of the batch (cost.ts) */
+  cost?: CostMeter;
 }
 
-/** The loss at a guided step, for one guided image. */
-export interface ImageGuidance {
-  /** what is differentiated: the mean of the layers' totals times the image's loss weight */
-  loss: number;
-  /** [[x1, y1], [x2, y2]], averaged over layers */
-  centroids: [[number, number], [number, number]];
-  layers: LayerReport[];
+export interface StepInputs extends StepContext {
+  /** each image's latent z, unscaled */
+  latents: Float32Array[];
 }
 
 export interface StepResult {
@@ -71,12 +61,12 @@ export interface StepResult {
   eps: Float32Array;
   /** g = d loss / d z [batch * latent size] (the gradient with respect to the unscaled latent); null unguided */
   gradient: Float32Array | null;
-  /** per image: its loss, centroids and layer terms; null for an unguided image or step */
-  images: Array<ImageGuidance | null>;
+  /** per image: its evaluation of the loss; null for an unguided image or step */
+  images: Array<ImageEvaluation | null>;
 }
 
 /** The U-Net's timestep input for a batch. */
-function timestepTensor(unet: StepInputs['unet'], t: number, batch: number): ort.Tensor {
+function timestepTensor(unet: StepContext['unet'], t: number, batch: number): ort.Tensor {
   const info = unet.timestep;
   const count = info.dims?.length === 1 && info.dims[0] === 1 ? 1 : batch;
   const dims = info.dims?.length === 0 ? [] : [count];
@@ -85,85 +75,94 @@ function timestepTensor(unet: StepInputs['unet'], t: number, batch: number): ort
   return floatTensor(info.type as FloatType, new Float32Array(Math.max(count, 1)).fill(t), dims);
 }
 
-/** Whether step `stepIndex` runs the guided U-Net for this batch. */
-export function isGuidedStep(params: MethodParams, sessions: UnetSessions, rows: readonly GuidanceRow[], stepIndex: number): boolean {
-  const [start, end] = params.guide_steps;
-  return sessions.guided !== null && rows.some((r) => r.weights) && stepIndex >= start && stepIndex < end;
-}
-
-/** The guided U-Net's loss inputs for the batch. */
-function lossFeeds(rows: readonly GuidanceRow[], params: MethodParams, tokens: number): Record<string, ort.Tensor> {
-  const batch = rows.length;
-  const weights = new Float32Array(batch * 2 * tokens);
-  const relation = new Float32Array(batch * RELATIONS.length);
-  const promptWeight = new Float32Array(batch);
-  rows.forEach((row, b) => {
-    // Unguided rows still get valid maps (token 1 for both objects) so the loss stays finite.
-    weights.set(row.weights ?? tokenWeights([[1], [1]], tokens), b * 2 * tokens);
-    relation.set(relationOneHot(row.weights ? row.relation : null), b * RELATIONS.length);
-    promptWeight[b] = row.weights ? row.lossWeight : 0;
-  });
+/** The latent (scaled as the scheduler's model input) and timestep inputs for these latents. */
+function latentInputs(ctx: StepContext, latents: readonly Float32Array[]): Record<string, ort.Tensor> {
+  const size = ctx.latentDims.reduce((a, b) => a * b, 1);
+  const input = new Float32Array(latents.length * size);
+  latents.forEach((z, b) => input.set(ctx.scheduler.scaleModelInput(z, ctx.stepIndex), b * size));
   return {
-    ...lossValueFeeds(params, (name) => GUIDED_IO.values[name]),
-    [GUIDED_IO.tokenWeights]: new ort.Tensor('float32', weights, [batch, 2, tokens]),
-    [GUIDED_IO.relation]: new ort.Tensor('float32', relation, [batch, RELATIONS.length]),
-    [GUIDED_IO.promptWeight]: new ort.Tensor('float32', promptWeight, [batch]),
+    [ctx.unet.sample.name]: floatTensor(ctx.unet.sample.type as FloatType, input, [latents.length, ...ctx.latentDims]),
+    [ctx.unet.timestep.name]: timestepTensor(ctx.unet, ctx.timestep, latents.length),
   };
 }
 
-/** Each guided image's loss, centroids and layer terms from the guided U-Net's outputs. */
-function readGuidance(out: ort.InferenceSession.ReturnType, rows: readonly GuidanceRow[], prepared: PreparedGuidance): Array<ImageGuidance | null> {
-  const losses = out[GUIDED_IO.perPrompt]!.data as Float32Array;
-  const centroids = out[GUIDED_IO.centroids]!.data as Float32Array;
-  const table = out[GUIDED_IO.layers]!.data as Float32Array;
-  const names = prepared.layers.map((l) => l.name);
-  return rows.map((row, b) =>
-    row.weights
-      ? {
-          loss: losses[b]! * row.lossWeight,
-          centroids: [[centroids[b * 4]!, centroids[b * 4 + 1]!], [centroids[b * 4 + 2]!, centroids[b * 4 + 3]!]],
-          layers: readLayerTable(table, names, b),
-        }
-      : null,
+/** The rows (along axis 0) of each batch-first tensor picked for a subset of the batch. */
+function pickImages(tensors: Record<string, ort.Tensor>, images: readonly number[], batch: number): Record<string, ort.Tensor> {
+  if (images.length === batch && images.every((b, k) => b === k)) return tensors;
+  return Object.fromEntries(
+    Object.entries(tensors).map(([name, t]) => {
+      const row = t.size / t.dims[0]!;
+      const data = t.data as Float32Array | Uint16Array;
+      const picked = new (data.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(images.length * row);
+      images.forEach((b, k) => picked.set(data.subarray(b * row, (b + 1) * row), k * row));
+      return [name, new ort.Tensor(t.type as 'float32', picked as Float32Array, [images.length, ...t.dims.slice(1)])];
+    }),
   );
+}
+
+const prediction = (ctx: StepContext, out: ort.InferenceSession.ReturnType, what: string) => float32Data(out[ctx.unet.prediction.name]!, what);
+
+/** A plain U-Net pass over some images of the batch (all of them unless given). */
+async function plainPass(ctx: StepContext, latents: readonly Float32Array[], text: Record<string, ort.Tensor>, images = allImages(latents.length)): Promise<Float32Array> {
+  const out = await ctx.sessions.unet.run({ ...latentInputs(ctx, latents), ...pickImages(text, images, ctx.rows.length) });
+  ctx.cost?.forward(images);
+  return prediction(ctx, out, 'the U-Net output');
+}
+
+export interface GuidedPass {
+  epsCond: Float32Array;
+  /** d loss / d (the U-Net's input) for the images passed */
+  inputGradient: Float32Array;
+  /** d loss / d z: the same times the scheduler's input scale (the chain rule through scaleModelInput) */
+  gradient: Float32Array;
+  images: Array<ImageEvaluation | null>;
+}
+
+/**
+ * The guided U-Net's conditional pass over some images of the batch (`images`, with their latents
+ * and rows; `refinement`: which of them evaluate inside a refinement loop): the conditional noise
+ * prediction, each image's evaluation of the loss and d loss / d z.
+ */
+export async function guidedPass(ctx: StepContext, images: readonly number[], latents: readonly Float32Array[], refinement: readonly boolean[] = images.map(() => false)): Promise<GuidedPass> {
+  const { session, prepared } = ctx.sessions.guided!;
+  const guidance = ctx.method.guidance as MethodGuidance<SamplerParams, unknown, unknown>;
+  const rows = images.map((b) => ctx.rows[b] ?? null);
+  const layout = { tokens: prepared.tokens };
+  const step = { index: ctx.stepIndex, steps: ctx.scheduler.timesteps.length, refinement };
+  const feeds = Object.fromEntries(Object.entries(guidance.feeds(rows, ctx.params, layout, step)).map(([key, v]) => [prepared.io.inputs[key]!, new ort.Tensor('float32', v.data, v.dims)]));
+  const out = await session.run({ ...latentInputs(ctx, latents), ...pickImages(ctx.cond, images, ctx.rows.length), ...feeds });
+  ctx.cost?.guided(images);
+  const outputs = Object.fromEntries(Object.entries(prepared.io.outputs).map(([key, name]) => [key, float32Data(out[name]!, `the guided U-Net's ${name}`)]));
+  // The guided U-Net differentiates with respect to its input, the scaled latent; the loss is a function of z.
+  const scale = ctx.scheduler.modelInputScale(ctx.stepIndex);
+  const inputGradient = float32Data(out[prepared.gradient]!, 'the latent gradient');
+  return {
+    epsCond: prediction(ctx, out, 'the guided U-Net output'),
+    inputGradient,
+    gradient: scale === 1 ? inputGradient : inputGradient.map((g) => g * scale),
+    images: guidance.read(outputs, rows, prepared.maps),
+  };
+}
+
+/** Whether step `stepIndex` runs the method's guided U-Net for its noise correction. */
+export function isGuidedStep(ctx: Pick<StepContext, 'method' | 'params' | 'sessions' | 'rows' | 'stepIndex'>): boolean {
+  const guidance = ctx.method.guidance;
+  return guidance?.kind === 'noise-correction' && ctx.sessions.guided !== null && ctx.rows.some((r) => r !== null) && guidance.guides(ctx.params as never, ctx.stepIndex);
 }
 
 /** The noise prediction of one step for a batch of images (see the file comment). */
 export async function guidedStep(inputs: StepInputs): Promise<StepResult> {
-  const { unet, sessions, params, scheduler, stepIndex, latents, rows } = inputs;
-  const batch = latents.length;
-  const size = inputs.latentDims.reduce((a, b) => a * b, 1);
-  const input = new Float32Array(batch * size);
-  latents.forEach((z, b) => input.set(scheduler.scaleModelInput(z, stepIndex), b * size));
-  const common = {
-    [unet.sample.name]: floatTensor(unet.sample.type as FloatType, input, [batch, ...inputs.latentDims]),
-    [unet.timestep.name]: timestepTensor(unet, inputs.timestep, batch),
-  };
-  const prediction = (out: ort.InferenceSession.ReturnType, what: string) => float32Data(out[unet.prediction.name]!, what);
-  const epsUncond = prediction(await sessions.unet.run({ ...common, ...inputs.uncond }), 'the U-Net output');
-
-  let epsCond: Float32Array;
-  let inputGradient: Float32Array | null = null;
-  let images: Array<ImageGuidance | null> = rows.map(() => null);
-  const guided = isGuidedStep(params, sessions, rows, stepIndex) ? sessions.guided : null;
-  if (guided) {
-    const { session, prepared } = guided;
-    const out = await session.run({ ...common, ...inputs.cond, ...lossFeeds(rows, params, prepared.tokens) });
-    epsCond = prediction(out, 'the guided U-Net output');
-    inputGradient = float32Data(out[prepared.gradient]!, 'the latent gradient');
-    images = readGuidance(out, rows, prepared);
-  } else {
-    epsCond = prediction(await sessions.unet.run({ ...common, ...inputs.cond }), 'the U-Net output');
-  }
-
-  // The guided U-Net differentiates with respect to its input, the scaled latent; the loss is a function of z.
-  const scale = scheduler.modelInputScale(stepIndex);
-  const gradientWeight = params.guidance_weight * scale;
-  const eps = new Float32Array(batch * size);
+  const { latents, params } = inputs;
+  const epsUncond = await plainPass(inputs, latents, inputs.uncond);
+  const guided = isGuidedStep(inputs);
+  const pass = guided ? await guidedPass(inputs, allImages(latents.length), latents) : null;
+  const epsCond = pass ? pass.epsCond : await plainPass(inputs, latents, inputs.cond);
+  // s g with g = d loss / d z = d loss / d input times the input's scale
+  const weight = pass ? (inputs.method.guidance as { weight(p: SamplerParams): number }).weight(params) * inputs.scheduler.modelInputScale(inputs.stepIndex) : 0;
+  const eps = new Float32Array(epsUncond.length);
   for (let k = 0; k < eps.length; k++) {
     const u = epsUncond[k]!;
-    eps[k] = u + params.cfg_scale * (epsCond[k]! - u) + (inputGradient ? gradientWeight * inputGradient[k]! : 0);
+    eps[k] = u + params.cfg_scale * (epsCond[k]! - u) + (pass ? weight * pass.inputGradient[k]! : 0);
   }
-  const gradient = inputGradient && (scale === 1 ? inputGradient : inputGradient.map((g) => g * scale));
-  return { guided: guided !== null, epsUncond, epsCond, eps, gradient, images };
+  return { guided, epsUncond, epsCond, eps, gradient: pass?.gradient ?? null, images: pass?.images ?? latents.map(() => null) };
 }

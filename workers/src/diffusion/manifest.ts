@@ -1,12 +1,26 @@
 /**
  * manifest.json beside generated images: the canonical configuration and its hash, the model,
- * device, and per image its timing and guidance trace. It is rewritten after every batch, so an
+ * device, and per image its timing, cost and guidance trace. It is rewritten after every batch, so an
  * interrupted run loses at most one batch, and `--resume` continues it.
+ *
+ * Per image (`images[]`):
+ *   prompt, index, file   the prompt id, the image index, `{prompt}_{index}.png`
+ *   ms                    wall milliseconds: its batch's time over the batch's size
+ *   guided                whether the method's loss guided it (false: baseline, single-object prompt)
+ *   loss                  the loss at every step that evaluated it (InfSplign: each guided step; a
+ *                         latent-updating method: each step's first evaluation, before its updates)
+ *   steps                 the 0-based steps of `loss` (absent when nothing was evaluated)
+ *   centroids             per entry of `loss`, [[x1, y1], [x2, y2]], the objects' attention centroids
+ *                         averaged over layers, for methods that compute them (InfSplign); else []
+ *   cost                  { unet_evaluations, backward_passes, seconds } (diffusion/cost.ts): U-Net
+ *                         forward passes over the image (a CFG pair is 2), backward passes of a loss
+ *                         through the U-Net, and `ms` in seconds. The device is the manifest's `device`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CanonicalConfig } from '../contracts/method-params.ts';
+import type { CanonicalConfig } from '../contracts/run-config.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import type { ImageCost } from './cost.ts';
 
 export interface ImageRecord {
   prompt: number;
@@ -15,10 +29,14 @@ export interface ImageRecord {
   /** Wall time per image of its batch. */
   ms: number;
   guided: boolean;
-  /** The prompt's loss at every guided step. */
+  /** The image's loss at every step that evaluated it. */
   loss: number[];
-  /** Per guided step: [[x1, y1], [x2, y2]], the objects' centroids averaged over layers. */
+  /** The steps of `loss`. */
+  steps?: number[];
+  /** Per entry of `loss`: [[x1, y1], [x2, y2]], the objects' centroids averaged over layers (InfSplign); [] for other methods. */
   centroids: number[][][];
+  /** What the image cost (missing in manifests written before costs were recorded). */
+  cost?: ImageCost;
 }
 
 export interface Manifest {

@@ -9,15 +9,21 @@
  *   unet/model.onnx                   (unet/config.json optional)
  *   vae_decoder/model.onnx            optional for models that sample in pixel space
  *   scheduler/scheduler_config.json
- *   infsplign.json                    optional: the model's own defaults of docs/method.md §4
+ *   infsplign.json                    optional: the model's sampler settings (cfg_scale, steps, scheduler)
+ *                                     and InfSplign's defaults (docs/method.md §4)
+ *   <method>.json                     optional: another method's defaults for the model (attend-and-excite.json, ...)
  *
  * ONNX files are read for their graph only: weights in external data files are not loaded (weights
  * stored inside model.onnx are parsed with it, which protobuf cannot avoid).
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { defaultParams, partialMethodParamsSchema, type ModelFamily, type PartialMethodParams } from '../contracts/method-params.ts';
+import { SAMPLER_PARAM_NAMES, type ModelFamily } from '../contracts/common-params.ts';
+import type { PartialMethodParams } from '../contracts/method-params.ts';
+import { methodDefaults, type ModelDefaults } from '../contracts/model-defaults.ts';
+import { infsplign } from '../methods/infsplign/index.ts';
+import { registeredMethods } from '../methods/registry.ts';
 import { summarizeModel, type CrossAttentionMap, type ModelSummary, type ValueSummary } from '../onnx/inspect.ts';
 import { loadModel } from '../onnx/model-io.ts';
 import type { Dim } from '../onnx/proto.ts';
@@ -79,7 +85,9 @@ export interface ModelFolder {
   vaeDecoder: VaeDecoderPart | null;
   /** scheduler_config.json, validated and completed with diffusers' defaults. */
   scheduler: { file: string; config: SchedulerConfig };
-  /** The family's docs/method.md §4 defaults, replaced key by key by the folder's infsplign.json. */
+  /** The model's sampler settings and per method its defaults, from infsplign.json and the other methods' files. */
+  defaults: ModelDefaults;
+  /** InfSplign's defaults for the model: the family's, replaced key by key by infsplign.json. */
   defaultParams: PartialMethodParams;
   /**
    * The unconditional embedding is zeros instead of the encoding of "": what diffusers' SDXL
@@ -275,6 +283,26 @@ function checkConditioningWidth(unet: Omit<UnetPart, 'latent'>, encoders: TextEn
   }
 }
 
+/** The file holding the model's sampler settings, which every method shares (beside InfSplign's own defaults). */
+export const SAMPLER_SETTINGS_FILE = 'infsplign.json';
+
+/** The model's defaults from its method files, each checked by its method. */
+function readModelDefaults(dir: string): ModelDefaults {
+  const defaults: ModelDefaults = { sampler: {}, methods: {} };
+  for (const method of registeredMethods()) {
+    const file = join(dir, `${method.name}.json`);
+    if (!existsSync(file)) continue;
+    const own: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(readJsonFile(file, method.params.partial))) {
+      if (!(SAMPLER_PARAM_NAMES as readonly string[]).includes(key)) own[key] = value;
+      else if (basename(file) === SAMPLER_SETTINGS_FILE) defaults.sampler[key] = value;
+      else throw new ModelFolderError(`${file}: ${key} is a sampler setting, which every method shares: set it in ${SAMPLER_SETTINGS_FILE}`);
+    }
+    defaults.methods[method.name] = own;
+  }
+  return defaults;
+}
+
 /** Reads and checks a model folder (see the file comment for the layout). */
 export function readModelFolder(dirArg: string): ModelFolder {
   const dir = resolve(dirArg);
@@ -287,8 +315,7 @@ export function readModelFolder(dirArg: string): ModelFolder {
   checkConditioningWidth(unet, textEncoders);
   const latent = latentShape(dir, unet, family);
   const schedulerFile = requiredFile(dir, 'scheduler/scheduler_config.json');
-  const paramsFile = join(dir, 'infsplign.json');
-  const folderParams = existsSync(paramsFile) ? readJsonFile(paramsFile, partialMethodParamsSchema) : {};
+  const defaults = readModelDefaults(dir);
   return {
     dir,
     family,
@@ -297,7 +324,8 @@ export function readModelFolder(dirArg: string): ModelFolder {
     unet: { ...unet, latent },
     vaeDecoder: readVaeDecoder(dir, family, latent.channels),
     scheduler: { file: schedulerFile, config: readJsonFile(schedulerFile, schedulerConfigSchema) },
-    defaultParams: { ...defaultParams(family), ...folderParams },
+    defaults,
+    defaultParams: methodDefaults(infsplign, family, defaults) as PartialMethodParams,
     zeroUnconditional: family === 'sdxl' && (index.force_zeros_for_empty_prompt ?? true),
   };
 }

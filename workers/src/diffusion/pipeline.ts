@@ -1,33 +1,38 @@
 /**
- * The sampling loop of docs/method.md §1, in named steps: encode the prompts, prepare each image's
- * latent, then per denoising step the guided step (guided-step.ts: eps = eps_u + w (eps_c - eps_u) +
- * s g, the conditional half through the guided U-Net on guided steps) and the scheduler's update,
- * and last decode. Images are independent of batching: each has its own noise stream and every
- * tensor op is per image. The baseline (s = 0) never loads the guided model.
+ * The sampling loop (docs/method.md §1, §6), the same for every method, in named steps: encode the
+ * prompts; prepare each image's latent; per denoising step, the method's use of its gradient (a
+ * latent-updating method moves the latent first, latent-update-step.ts) and the guided step
+ * (guided-step.ts: eps = eps_u + w (eps_c - eps_u), plus InfSplign's noise correction), then the
+ * scheduler's update; last decode. Images are independent of batching: each has its own noise stream,
+ * every tensor op is per image, and a method's decisions are each image's own. The baseline never
+ * loads a guided model.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { canonicalConfig, configHash, type Method, type MethodParams } from '../contracts/method-params.ts';
+import type { SamplerParams } from '../contracts/common-params.ts';
+import { canonicalConfig, configHash } from '../contracts/run-config.ts';
 import { entryExists, type GuidedCache } from '../guidance/guided-cache.ts';
-import { relationProblem } from '../guidance/loss-evaluation.ts';
-import { promptLossWeight } from '../guidance/loss-graph.ts';
-import { prepareGuidedUnet, modelContentHash, type GuidanceSpec, type PreparedGuidance } from '../guidance/prepare.ts';
-import { objectTokenSpans, tokenWeights, ObjectNotFoundError } from '../guidance/token-spans.ts';
+import { ObjectNotFoundError } from '../guidance/token-spans.ts';
 import { encodePng } from '../image/png.ts';
+import { modelContentHash, prepareGuidedUnet, type MethodUnetSpec, type PreparedGuidance } from '../methods/guided-unet.ts';
+import { UnguidablePromptError, type AnyMethod, type ImageEvaluation } from '../methods/method.ts';
+import { requireMethod } from '../methods/registry.ts';
 import { loadModel } from '../onnx/model-io.ts';
 import type { Relation } from '../prompts/types.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { CostMeter } from './cost.ts';
 import { decodeLatent } from './decode.ts';
 import { floatTensor, type FloatType } from './float-data.ts';
-import { guidedStep, type GuidanceRow, type UnetSessions } from './guided-step.ts';
+import { guidedStep, type StepContext, type UnetSessions } from './guided-step.ts';
+import { latentUpdates } from './latent-update-step.ts';
+import { readManifest, writeManifest, type ImageRecord, type Manifest } from './manifest.ts';
 import type { ModelFolder } from './model-folder.ts';
 import { noiseStream, type NoiseSource } from './noise.ts';
 import { createSession, type Device } from './providers.ts';
 import { parseSchedulerConfig } from './schedulers/config.ts';
 import { createScheduler, type Scheduler } from './schedulers/scheduler.ts';
 import { encodePrompts, type PromptEncoding } from './text-encoder.ts';
-import { readManifest, writeManifest, type ImageRecord, type Manifest } from './manifest.ts';
 
 export interface GenerationPrompt {
   id: number;
@@ -41,8 +46,10 @@ export interface GenerationPrompt {
 export interface GenerateOptions {
   folder: ModelFolder;
   prompts: GenerationPrompt[];
-  method: Method;
-  params: MethodParams;
+  /** a registered method's name (methods/registry.ts) */
+  method: string;
+  /** the method's resolved parameters (contracts/model-defaults.ts resolveMethodParams) */
+  params: SamplerParams;
   seed: number;
   imagesPerPrompt: number;
   batchSize: number;
@@ -59,8 +66,8 @@ export interface GenerateOptions {
 interface Item {
   prompt: GenerationPrompt;
   index: number;
-  /** What the loss needs of its prompt (token weights null for an unguided prompt). */
-  guidance: GuidanceRow;
+  /** What the method's loss needs of its prompt; null leaves it unguided. */
+  row: unknown;
 }
 
 interface Sessions extends UnetSessions {
@@ -101,10 +108,10 @@ export function conditioning(folder: ModelFolder, encoding: PromptEncoding, rows
 const VAE_DOWNSAMPLING = 8;
 
 /**
- * A session on the guided U-Net, prepared or found in the cache, whose entry stays pinned until the
- * session is open. Should another process remove it all the same (a narrow race), it is prepared again.
+ * A session on a method's guided U-Net, prepared or found in the cache, whose entry stays pinned until
+ * the session is open. Should another process remove it all the same (a narrow race), it is prepared again.
  */
-export async function openGuidedUnet(unetFile: string, spec: GuidanceSpec, cache: GuidedCache, device: Device): Promise<{ session: ort.InferenceSession; prepared: PreparedGuidance }> {
+export async function openGuidedUnet(unetFile: string, spec: MethodUnetSpec, cache: GuidedCache, device: Device): Promise<{ session: ort.InferenceSession; prepared: PreparedGuidance }> {
   for (let attempt = 1; ; attempt++) {
     const prepared = prepareGuidedUnet(unetFile, spec, cache);
     try {
@@ -118,10 +125,25 @@ export async function openGuidedUnet(unetFile: string, spec: GuidanceSpec, cache
   }
 }
 
+/** The plain U-Net, the VAE decoder and, for a method with a loss, its guided U-Net. */
+async function openSessions(options: GenerateOptions, method: AnyMethod): Promise<Sessions> {
+  const { folder, device } = options;
+  const sessions: Sessions = {
+    unet: await createSession(folder.unet.file, device),
+    guided: null,
+    vae: folder.vaeDecoder ? await createSession(folder.vaeDecoder.file, device) : null,
+  };
+  if (method.guidance) {
+    const { height, width } = folder.unet.latent;
+    sessions.guided = await openGuidedUnet(folder.unet.file, { method, params: options.params, latentHeight: height, latentWidth: width, latentInput: folder.unet.sample.name }, options.cache, device);
+  }
+  return sessions;
+}
+
 export async function generate(options: GenerateOptions): Promise<Manifest> {
   const { folder, params, outDir } = options;
-  const guided = options.method === 'infsplign';
-  const config = canonicalConfig(options.method, params);
+  const method = requireMethod(options.method);
+  const config = canonicalConfig(method.name, params);
   const hash = configHash(config);
   const manifest = readManifest(outDir, hash, options.seed, options.resume) ?? {
     config,
@@ -133,26 +155,17 @@ export async function generate(options: GenerateOptions): Promise<Manifest> {
     images: [],
     failures: [],
   };
-  const { height, width } = folder.unet.latent;
 
-  const sessions: Sessions = {
-    unet: await createSession(folder.unet.file, options.device),
-    guided: null,
-    vae: folder.vaeDecoder ? await createSession(folder.vaeDecoder.file, options.device) : null,
-  };
-  if (guided) {
-    sessions.guided = await openGuidedUnet(folder.unet.file, { layers: params.layers, params, latentHeight: height, latentWidth: width, latentInput: folder.unet.sample.name }, options.cache, options.device);
-  }
-
+  const sessions = await openSessions(options, method);
   const { cond, uncond } = await encode(folder, options);
-  const items = itemsToMake(options, cond, manifest);
+  const items = itemsToMake(options, method, cond, manifest);
 
   const total = items.length;
   let finished = 0;
   options.onProgress?.(0, total);
   for (let start = 0; start < items.length; start += options.batchSize) {
     const batch = items.slice(start, start + options.batchSize);
-    const records = await sampleBatch(options, sessions, batch, cond, uncond);
+    const records = await sampleBatch(options, method, sessions, batch, cond, uncond);
     for (const record of records) manifest.images.push(record);
     writeManifest(outDir, manifest);
     finished += batch.length;
@@ -168,33 +181,21 @@ async function encode(folder: ModelFolder, options: GenerateOptions): Promise<{ 
   return { cond, uncond };
 }
 
-/** A prompt the reference cannot guide with these parameters (docs/method.md §4.2). */
-class UnguidablePromptError extends Error {}
-
-/**
- * What the loss reads of a prompt (docs/method.md §2.2): its objects' token weights, relation and loss
- * weight; unguided (null weights) for the baseline and single-object prompts. A prompt the reference
- * could not guide fails alone, with the reason.
- */
-function guidanceRow(options: GenerateOptions, cond: PromptEncoding, row: number): GuidanceRow {
-  const { params } = options;
+/** What the method's loss needs of a prompt (null: unguided); a prompt it cannot guide fails alone, with the reason. */
+function guidanceRow(options: GenerateOptions, method: AnyMethod, cond: PromptEncoding, row: number): unknown {
   const prompt = options.prompts[row]!;
-  const unguided = { weights: null, relation: prompt.relation, lossWeight: 0 };
-  if (options.method !== 'infsplign' || prompt.objects.length < 2) return unguided;
-  const problem = relationProblem(prompt.relation, params);
-  if (problem) throw new UnguidablePromptError(problem);
-  const spans = objectTokenSpans(cond.tokenizer, cond.encodings[row]!, prompt.objects.slice(0, 2), params.object_tokens, params.token_alignment);
-  return { weights: tokenWeights(spans, cond.dims[1]), relation: prompt.relation, lossWeight: promptLossWeight(params) };
+  if (!method.guidance) return null;
+  return method.guidance.prepare({ text: prompt.text, objects: prompt.objects, relation: prompt.relation, tokenizer: cond.tokenizer, encoding: cond.encodings[row]!, tokens: cond.dims[1] }, options.params as never);
 }
 
 /** The images still to make (a resumed run skips those it has), each with its prompt's guidance; failed prompts go to the manifest. */
-function itemsToMake(options: GenerateOptions, cond: PromptEncoding, manifest: Manifest): Item[] {
+function itemsToMake(options: GenerateOptions, method: AnyMethod, cond: PromptEncoding, manifest: Manifest): Item[] {
   const items: Item[] = [];
   const done = new Set(manifest.images.map((i) => `${i.prompt}_${i.index}`));
   options.prompts.forEach((prompt, row) => {
-    let guidance: GuidanceRow;
+    let guidance: unknown;
     try {
-      guidance = guidanceRow(options, cond, row);
+      guidance = guidanceRow(options, method, cond, row);
     } catch (err) {
       if (!(err instanceof ObjectNotFoundError || err instanceof UnguidablePromptError)) throw err;
       manifest.failures.push({ prompt: prompt.id, reason: err.message });
@@ -202,7 +203,7 @@ function itemsToMake(options: GenerateOptions, cond: PromptEncoding, manifest: M
     }
     for (let k = 0; k < options.imagesPerPrompt; k++) {
       if (done.has(`${prompt.id}_${k}`) && existsSync(join(options.outDir, imageFileName(prompt.id, k)))) continue;
-      items.push({ prompt, index: k, guidance });
+      items.push({ prompt, index: k, row: guidance });
     }
   });
   return items;
@@ -215,39 +216,65 @@ function prepareLatents(options: GenerateOptions, scheduler: Scheduler, batch: I
   return { latents: noise.map((n) => n.normal(channels * height * width).map((v) => v * scheduler.initNoiseSigma)), noise };
 }
 
-async function sampleBatch(options: GenerateOptions, sessions: Sessions, batch: Item[], cond: PromptEncoding, uncond: PromptEncoding): Promise<ImageRecord[]> {
+/** An image's guidance trace: the loss at every step that evaluated it, the step, and the centroids where the method gives them. */
+class ImageTrace {
+  readonly steps: number[] = [];
+  readonly loss: number[] = [];
+  readonly centroids: Array<[[number, number], [number, number]]> = [];
+
+  record(step: number, evaluation: ImageEvaluation | null | undefined): void {
+    if (!evaluation) return;
+    this.steps.push(step);
+    this.loss.push(evaluation.loss);
+    if (evaluation.centroids) this.centroids.push(evaluation.centroids);
+  }
+}
+
+/**
+ * One denoising step for the batch: a latent-updating method first moves the latents (recording each
+ * image's first evaluation), then the guided step and the scheduler's update from them.
+ */
+async function denoisingStep(ctx: StepContext, z: Float32Array[], noise: NoiseSource[], traces: ImageTrace[]): Promise<Float32Array[]> {
+  const { scheduler, stepIndex: i } = ctx;
+  if (ctx.method.guidance?.kind === 'latent-update') {
+    const updated = await latentUpdates(ctx, z, scheduler.timesteps.length);
+    updated.evaluations.forEach((evaluations, b) => traces[b]!.record(i, evaluations[0]?.evaluation));
+    z = updated.latents;
+  }
+  const step = await guidedStep({ ...ctx, latents: z });
+  step.images.forEach((image, b) => traces[b]!.record(i, image));
+  const size = z[0]!.length;
+  return z.map((zb, b) => scheduler.step(step.eps.subarray(b * size, (b + 1) * size), i, zb, noise[b]!));
+}
+
+async function sampleBatch(options: GenerateOptions, method: AnyMethod, sessions: Sessions, batch: Item[], cond: PromptEncoding, uncond: PromptEncoding): Promise<ImageRecord[]> {
   const { folder, params } = options;
-  const started = performance.now();
+  const cost = new CostMeter(batch.length);
   const { latent } = folder.unet;
   const scheduler = createScheduler(params.scheduler, parseSchedulerConfig(folder.scheduler.config, folder.scheduler.file), params.steps);
   let { latents: z, noise } = prepareLatents(options, scheduler, batch);
   const rows = batch.map((item) => options.prompts.indexOf(item.prompt));
-  const condInputs = conditioning(folder, cond, rows);
-  const uncondInputs = conditioning(folder, uncond, batch.map(() => 0));
-  const trace = batch.map(() => ({ loss: [] as number[], centroids: [] as number[][][] }));
-
+  const context = {
+    unet: folder.unet, sessions, method, params, scheduler, latentDims: [latent.channels, latent.height, latent.width],
+    cond: conditioning(folder, cond, rows), uncond: conditioning(folder, uncond, batch.map(() => 0)), rows: batch.map((item) => item.row), cost,
+  };
+  const traces = batch.map(() => new ImageTrace());
   for (let i = 0; i < scheduler.timesteps.length; i++) {
     options.signal?.throwIfAborted();
-    const step = await guidedStep({
-      unet: folder.unet, sessions, params, scheduler, stepIndex: i, timestep: scheduler.timesteps[i]!,
-      latents: z, latentDims: [latent.channels, latent.height, latent.width], cond: condInputs, uncond: uncondInputs, rows: batch.map((item) => item.guidance),
-    });
-    step.images.forEach((image, b) => {
-      if (!image) return;
-      trace[b]!.loss.push(image.loss);
-      trace[b]!.centroids.push(image.centroids);
-    });
-    const size = z[0]!.length;
-    z = z.map((zb, b) => scheduler.step(step.eps.subarray(b * size, (b + 1) * size), i, zb, noise[b]!));
+    z = await denoisingStep({ ...context, stepIndex: i, timestep: scheduler.timesteps[i]! }, z, noise, traces);
   }
 
-  const perImageMs = (performance.now() - started) / batch.length;
+  const costs = cost.costs();
   const records: ImageRecord[] = [];
   for (const [b, item] of batch.entries()) {
     const image = await decodeLatent(z[b]!, latent, sessions.vae && folder.vaeDecoder ? { part: folder.vaeDecoder, session: sessions.vae } : null);
     const file = imageFileName(item.prompt.id, item.index);
     writeFileAtomic(join(options.outDir, file), encodePng(image));
-    records.push({ prompt: item.prompt.id, index: item.index, file, ms: Math.round(perImageMs), guided: Boolean(item.guidance.weights), loss: trace[b]!.loss, centroids: trace[b]!.centroids });
+    const trace = traces[b]!;
+    records.push({
+      prompt: item.prompt.id, index: item.index, file, ms: Math.round(costs[b]!.seconds * 1000), guided: item.row !== null,
+      loss: trace.loss, centroids: trace.centroids, ...(trace.loss.length > 0 ? { steps: trace.steps } : {}), cost: costs[b]!,
+    });
   }
   return records;
 }

@@ -1,15 +1,19 @@
 /**
- * The configurations an experiment compares: `--configs baseline,infsplign[,NAME=@params.json|NAME={json}...]`
- * and the `--ablation` set. Every configuration starts from the model's own defaults; a named one is
- * InfSplign with its parameters replaced key by key (checked against the method's schema when run).
+ * The configurations an experiment compares: `--configs baseline,infsplign[,METHOD][,NAME=METHOD:{json}|
+ * NAME=METHOD:@params.json|NAME=@params.json|NAME={json}...]` and the `--ablation` set. Every
+ * configuration starts from the model's own defaults for its method; a named one has its method's
+ * parameters replaced key by key (checked against the method's schema when run); without `METHOD:`
+ * it is InfSplign.
  */
 import { readFileSync } from 'node:fs';
-import type { Method, MethodParams } from '../contracts/method-params.ts';
+import type { MethodParams } from '../contracts/method-params.ts';
+import { findMethod, methodNames } from '../methods/registry.ts';
 
 export interface ExperimentConfig {
   /** Row label and folder name under --out. */
   name: string;
-  method: Method;
+  /** a registered method's name */
+  method: string;
   /** Replacements of the model's defaults. */
   overrides: Record<string, unknown>;
 }
@@ -38,6 +42,15 @@ function readFileOrFail(path: string, name: string): string {
   }
 }
 
+/** `METHOD:{json}`, `METHOD:@file`, or InfSplign's `{json}` / `@file`. */
+function methodAndOverrides(name: string, spec: string): Omit<ExperimentConfig, 'name'> {
+  const colon = spec.match(/^([a-z][a-z0-9-]*):(.*)$/s);
+  if (!colon) return { method: 'infsplign', overrides: readOverrides(name, spec) };
+  const method = colon[1]!;
+  if (!findMethod(method)) throw new ConfigListError(`--configs: configuration ${name}: unknown method '${method}' (known: ${methodNames().join(', ')})`);
+  return { method, overrides: readOverrides(name, colon[2]!) };
+}
+
 /** Splits on commas outside braces, so that inline JSON may contain commas. */
 function splitList(text: string): string[] {
   const items: string[] = [];
@@ -60,13 +73,13 @@ export function parseConfigList(text: string): ExperimentConfig[] {
   for (const item of splitList(text)) {
     if (item === '') throw new ConfigListError(`--configs '${text}' has an empty entry`);
     let config: ExperimentConfig;
-    if (item === 'baseline' || item === 'infsplign') config = { name: item, method: item, overrides: {} };
+    if (findMethod(item)) config = { name: item, method: item, overrides: {} };
     else {
       const eq = item.indexOf('=');
-      if (eq < 0) throw new ConfigListError(`--configs: '${item}' is neither baseline, infsplign nor NAME=@params.json / NAME={...}`);
+      if (eq < 0) throw new ConfigListError(`--configs: '${item}' is neither a method (${methodNames().join(', ')}) nor NAME=METHOD:{...} / NAME=@params.json / NAME={...}`);
       const name = item.slice(0, eq);
       if (!NAME_PATTERN.test(name)) throw new ConfigListError(`--configs: configuration name '${name}' must be letters, digits, '_', '.', '+' or '-'`);
-      config = { name, method: 'infsplign', overrides: readOverrides(name, item.slice(eq + 1)) };
+      config = { name, ...methodAndOverrides(name, item.slice(eq + 1)) };
     }
     if (configs.some((c) => c.name === config.name)) throw new ConfigListError(`--configs names '${config.name}' twice`);
     configs.push(config);

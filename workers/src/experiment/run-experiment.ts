@@ -6,7 +6,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalConfig, configHash, resolveParams, type Method, type PartialMethodParams } from '../contracts/method-params.ts';
+import { resolveMethodParams } from '../contracts/model-defaults.ts';
+import { canonicalConfig, configHash } from '../contracts/run-config.ts';
+import { requireMethod } from '../methods/registry.ts';
 import type { ModelFolder } from '../diffusion/model-folder.ts';
 import { generate, type GenerationPrompt } from '../diffusion/pipeline.ts';
 import type { Device } from '../diffusion/providers.ts';
@@ -24,8 +26,6 @@ export interface ExperimentOptions {
   folder: ModelFolder;
   /** As given on the command line (a registry name or a folder). */
   model: string;
-  /** The model's defaults every configuration starts from. */
-  modelDefaults: PartialMethodParams;
   benchmark: BenchmarkName;
   set: PromptSet;
   promptsFile: string;
@@ -45,12 +45,15 @@ export interface ExperimentOptions {
 
 export interface ExperimentRow {
   name: string;
-  method: Method;
+  method: string;
   overrides: Record<string, unknown>;
   config_hash: string;
   images: number;
   /** Mean generation time per image (wall clock of its batch, divided by the batch size). */
   seconds_per_image: number;
+  /** Mean U-Net evaluations and backward passes per image (diffusion/cost.ts). */
+  unet_evaluations_per_image: number;
+  backward_passes_per_image: number;
   aggregates: ScoreResult['aggregates'];
   intervals: ScoreResult['intervals'];
 }
@@ -89,8 +92,9 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (left > 0) notes.push(`${left} of the file's ${options.set.prompts.length} prompts are not generated (${options.limit ? `--limit ${options.limit}, or ` : ''}not scored by ${benchmark})`);
   // Every configuration is checked before the first image is made, so a typo fails in the first second.
   const resolved = options.configs.map((config) => {
-    const params = resolveParams(options.modelDefaults, config.overrides, `configuration ${config.name}`, options.folder.family);
-    return { config, params, hash: configHash(canonicalConfig(config.method, params)) };
+    const method = requireMethod(config.method);
+    const params = resolveMethodParams(method, folder.family, folder.defaults, config.overrides, `configuration ${config.name}`);
+    return { config, params, hash: configHash(canonicalConfig(method.name, params)) };
   });
 
   const rows: ExperimentRow[] = [];
@@ -116,14 +120,17 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     const { images: imageResults, ...figures } = scored;
     writeFileAtomic(join(dir, 'result.json'), `${JSON.stringify({ ...figures, detector, images: imageResults }, null, 2)}\n`);
     // A resumed folder may hold images of prompts this run does not use (another --limit): time only this run's.
-    const ms = manifest.images.filter((image) => ids.has(image.prompt)).map((image) => image.ms);
+    const made = manifest.images.filter((image) => ids.has(image.prompt));
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(values.length, 1);
     rows.push({
       name: config.name,
       method: config.method,
       overrides: config.overrides,
       config_hash: hash,
       images: scored.images_scored,
-      seconds_per_image: ms.reduce((a, b) => a + b, 0) / Math.max(ms.length, 1) / 1000,
+      seconds_per_image: mean(made.map((image) => image.ms)) / 1000,
+      unet_evaluations_per_image: mean(made.map((image) => image.cost?.unet_evaluations ?? 0)),
+      backward_passes_per_image: mean(made.map((image) => image.cost?.backward_passes ?? 0)),
       aggregates: scored.aggregates,
       intervals: scored.intervals,
     });

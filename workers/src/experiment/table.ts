@@ -36,8 +36,8 @@ export function experimentMarkdown(result: ExperimentResult): string {
   const lines = [
     `**${result.benchmark}** on \`${result.model}\`: ${result.prompts} prompts x ${result.images_per_prompt} images, seed ${result.seed}, detector ${result.detector} (threshold ${result.threshold}), device ${result.device}. Figures in percent with 95% bootstrap intervals over prompts.`,
     '',
-    ...header(['configuration', ...cols, 's / image']),
-    ...result.rows.map((row) => line([row.name, ...cols.map((c) => figure(row.aggregates[c], row.intervals[c])), row.seconds_per_image.toFixed(2)])),
+    ...header(['configuration', ...cols, 's / image', 'U-Net evaluations / image']),
+    ...result.rows.map((row) => line([row.name, ...cols.map((c) => figure(row.aggregates[c], row.intervals[c])), row.seconds_per_image.toFixed(2), row.unet_evaluations_per_image.toFixed(1)])),
   ];
   if (result.rows.some((row) => Object.keys(byRelation(row)).length > 0)) {
     lines.push('', 'VISOR_cond by relation:', '', ...header(['configuration', ...VISOR_RELATION_SPLITS]));

@@ -14,6 +14,7 @@ import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { MethodParams } from '../contracts/method-params.ts';
 import { DataType } from '../onnx/proto.ts';
 import { energyTerm } from './loss-energy.ts';
+import type { Relation } from '../prompts/types.ts';
 import { HORIZONTAL_RELATIONS, RELATIONS } from './relations.ts';
 
 type Activation = MethodParams['loss_type'];
@@ -42,10 +43,18 @@ export function promptLossWeight(params: Pick<MethodParams, 'no_wt'>): number {
   return params.no_wt ? 1 : EDIT_WEIGHT;
 }
 
+/** Refuses options that the reference cannot run on a prompt with this relation (docs/method.md §4.2). */
+export function relationProblem(relation: Relation | null, params: Pick<MethodParams, 'object_presence'>): string | null {
+  if (relation === null && params.object_presence) {
+    return 'object_presence needs a relation the reference lists: on a prompt without one the reference raises (object_presence_loss is never assigned, self_guide_batch.py:709-710)';
+  }
+  return null;
+}
+
 export interface LossLayer {
   /** Module path of the layer; one containing `blocks.1` takes the presence terms (§2.5). */
   name: string;
-  /** Attention probabilities [B*heads, H*W, T] (heads = 1 when already averaged). */
+  /** Attention probabilities averaged over the layer's heads [B, H*W, T] (methods/attention-maps.ts). */
   probs: string;
   height: number;
   width: number;
@@ -229,14 +238,9 @@ function spatialTerm(b: GraphBuilder, params: LossStructure, c: Centroids, input
   return params.masked_mean ? b.add(spatial, maskedMeanTerm(b, raw, values)) : spatial;
 }
 
-/** The object maps [B, 2, H, W] of one layer, resized to map_size when `resize`. */
+/** The object maps [B, 2, H, W] of one layer (its head-averaged probabilities), resized to map_size when `resize`. */
 function objectMaps(b: GraphBuilder, layer: LossLayer, inputs: LossInputs & { weightsByToken: string }, params: LossStructure, resize: boolean): { maps: string; height: number; width: number } {
-  const probs = b.dtype(layer.probs) === DataType.FLOAT ? layer.probs : b.op('Cast', [layer.probs], { to: DataType.FLOAT }, DataType.FLOAT);
-  const batch = b.op('Slice', [b.shape(inputs.promptWeight), b.ints([0]), b.ints([1])]);
-  const tokens = b.op('Slice', [b.shape(probs), b.ints([2]), b.ints([3])]);
-  const headsApart = b.reshape(probs, b.op('Concat', [batch, b.ints([-1, layer.height * layer.width]), tokens], { axis: 0 }));
-  const averaged = b.reduceMean(headsApart, [1], false); // [B, N, T]
-  const perObject = b.op('Transpose', [b.op('MatMul', [averaged, inputs.weightsByToken])], { perm: [0, 2, 1] }); // [B, 2, N]
+  const perObject = b.op('Transpose', [b.op('MatMul', [layer.probs, inputs.weightsByToken])], { perm: [0, 2, 1] }); // [B, 2, N]
   const maps = b.reshape(perObject, b.ints([0, 2, layer.height, layer.width]));
   if (!resize || (layer.height === params.map_size && layer.width === params.map_size)) return { maps, height: layer.height, width: layer.width };
   return { maps: sandwich(b, maps, bilinearMatrix(params.map_size, layer.height), bilinearMatrix(params.map_size, layer.width), [params.map_size, layer.height], [params.map_size, layer.width]), height: params.map_size, width: params.map_size };

@@ -1,6 +1,6 @@
 /**
- * The generate stage for one chunk: guided (or baseline) generation of its prompts into a scratch
- * folder, as `infsplign generate` does, then the PNGs into the artifact store. A retried chunk
+ * The generate stage for one chunk: generation of its prompts by the configuration's method into a
+ * scratch folder, as `infsplign generate` does, then the PNGs into the artifact store. A retried chunk
  * generates again from the start: the seeded noise makes the images the same bytes.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { joinKey } from '../artifacts/keys.ts';
 import type { ArtifactStore } from '../artifacts/store.ts';
-import { canonicalConfig, configHash, defaultParams, MethodParamsError, resolveParams } from '../contracts/method-params.ts';
+import { MethodParamsError } from '../contracts/common-params.ts';
+import { resolveMethodParams } from '../contracts/model-defaults.ts';
+import { canonicalConfig, configHash } from '../contracts/run-config.ts';
+import { requireMethod } from '../methods/registry.ts';
 import type { GenerateChunkJob, GuidanceTrace, ImagesGenerated } from '../contracts/jobs.ts';
 import { readModelFolder } from '../diffusion/model-folder.ts';
 import { registeredModel, UnknownModelError } from '../diffusion/model-registry.ts';
@@ -36,18 +39,17 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
     if (err instanceof UnknownModelError) throw new PermanentJobError(err.message);
     throw new PermanentJobError(`model ${job.model}: ${(err as Error).message}`);
   }
-  const method = job.config.method;
+  const method = requireMethod(job.config.method);
   let params;
   try {
-    params = resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, job.config.params, 'the job configuration', folder.family);
+    params = resolveMethodParams(method, folder.family, folder.defaults, job.config.params, 'the job configuration');
   } catch (err) {
     if (err instanceof MethodParamsError) throw new PermanentJobError(err.message);
     throw err;
   }
-  // A baseline configuration leaves the loss settings to the model's defaults; they must not change
-  // what the run is: the configuration this worker would record has to be the one submitted.
-  if (configHash(canonicalConfig(method, params)) !== job.configHash) throw new PermanentJobError(`this worker completes configuration ${job.configHash.slice(0, 12)} into a different one with model ${job.model}'s defaults`);
-  if (method === 'infsplign' && folder.unet.guidanceProblem) throw new PermanentJobError(`model ${job.model} cannot be guided: ${folder.unet.guidanceProblem}`);
+  // The configuration this worker would record has to be the one submitted (the model's defaults here must complete it alike).
+  if (configHash(canonicalConfig(method.name, params)) !== job.configHash) throw new PermanentJobError(`this worker completes configuration ${job.configHash.slice(0, 12)} into a different one with model ${job.model}'s defaults`);
+  if (method.guidance && folder.unet.guidanceProblem) throw new PermanentJobError(`model ${job.model} cannot be guided: ${folder.unet.guidanceProblem}`);
   await ensureDeviceAvailable(job.device);
 
   const promptOf = new Map(job.prompts.map((p) => [p.externalId, p]));
@@ -56,7 +58,7 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
     const manifest = await generate({
       folder,
       prompts: job.prompts.map((p) => ({ id: p.externalId, text: p.text, objects: p.objects, relation: p.relation ?? findRelationInText(p.text) })),
-      method,
+      method: method.name,
       params,
       seed: job.seed,
       imagesPerPrompt: job.imagesPerPrompt,
@@ -96,10 +98,11 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
  * with no attention mass, an overflow in half precision) also made the latent's gradient useless, so
  * the image is not what the configuration should give: the chunk fails for good, with the place, rather
  * than being scored as if it were, or failing later in the result's validation with a vaguer message.
+ * The trace carries centroids; a method that computes none (a latent-updating one) sends no trace.
  */
 function guidanceOf(record: ImageRecord): GuidanceTrace | null {
-  if (!record.guided) return null;
-  const bad = record.loss.findIndex((loss, k) => !Number.isFinite(loss) || !record.centroids[k]!.flat().every(Number.isFinite));
-  if (bad >= 0) throw new PermanentJobError(`image ${record.index} of prompt ${record.prompt}: the guidance loss or centroids are not finite at guided step ${bad} (loss ${record.loss[bad]}, centroids ${JSON.stringify(record.centroids[bad])})`);
+  const bad = record.loss.findIndex((loss, k) => !Number.isFinite(loss) || !(record.centroids[k] ?? []).flat().every(Number.isFinite));
+  if (bad >= 0) throw new PermanentJobError(`image ${record.index} of prompt ${record.prompt}: the guidance loss or centroids are not finite at guided step ${record.steps?.[bad] ?? bad} (loss ${record.loss[bad]}, centroids ${JSON.stringify(record.centroids[bad] ?? null)})`);
+  if (!record.guided || record.centroids.length !== record.loss.length) return null;
   return { loss: record.loss, centroids: record.centroids as GuidanceTrace['centroids'] };
 }

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultParams } from '../../src/contracts/method-params.ts';
 import { readModelFolder } from '../../src/diffusion/model-folder.ts';
 import { resolveModel } from '../../src/diffusion/model-registry.ts';
 import { parseConfigList } from '../../src/experiment/configs.ts';
@@ -30,7 +29,6 @@ describe('the bundled model', () => {
     const result = await runExperiment({
       folder,
       model: 'bundled',
-      modelDefaults: { ...defaultParams(folder.family), ...folder.defaultParams },
       benchmark: 'visor-shapes',
       set: loadPrompts('visor-shapes', promptsFile),
       promptsFile,

@@ -33,7 +33,7 @@ describe('guidance loss', () => {
       [['--relation', 'to the left of', '--params', '{"update_latents": true}'], 1, /--params: update_latents: 'update_latents' is refused: in the reference it only changes weights/],
       [['--relation', 'to the left of', '--params', '{"strategy": "maximum"}'], 1, /--params: strategy: "maximum" is not a strategy the reference knows/],
       [['--relation', 'behind'], 1, /--relation 'behind' is not a relation docs\/method.md knows/],
-      [['--relation', 'to the left of', '--method', 'baseline'], 2, /--method baseline: only infsplign has a guidance loss/],
+      [['--relation', 'to the left of', '--method', 'baseline'], 2, /--method must be a method with a loss \(infsplign(, [a-z-]+)*\), got 'baseline'/],
       [['--relation', 'to the left of', '--step', '50'], 2, /--step 50 is past the last step \(50 steps\)/],
       [['--relation', 'to the left of', '--step', '1.5'], 2, /--step must be an integer of at least 0/],
     ];

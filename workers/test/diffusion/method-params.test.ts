@@ -5,16 +5,13 @@ import {
   ENERGIES,
   PARAM_NAMES,
   STRATEGIES,
-  SAMPLER_VERSION,
-  canonicalConfig,
-  canonicalJson,
-  configHash,
   defaultParams,
   referenceLayerPatterns,
   resolveParams,
   type MethodParams,
 } from '../../src/contracts/method-params.ts';
 import { REFUSED_OPTIONS } from '../../src/contracts/refused-options.ts';
+import { canonicalConfig, canonicalJson, configHash, SAMPLER_VERSION } from '../../src/contracts/run-config.ts';
 
 const SD = defaultParams('sd1');
 

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { defaultParams, resolveParams, type Method } from '../../src/contracts/method-params.ts';
+import { defaultParams, resolveParams } from '../../src/contracts/method-params.ts';
 import { readModelFolder, type ModelFolder } from '../../src/diffusion/model-folder.ts';
 import { generate, type GenerationPrompt } from '../../src/diffusion/pipeline.ts';
 import { DEFAULT_CACHE_MAX_BYTES } from '../../src/guidance/guided-cache.ts';
@@ -30,7 +30,7 @@ const PROMPTS: GenerationPrompt[] = [
 ];
 
 let runs = 0;
-async function run(method: Method, overrides: object, options: { batchSize?: number; prompts?: GenerationPrompt[]; out?: string; resume?: boolean } = {}) {
+async function run(method: string, overrides: object, options: { batchSize?: number; prompts?: GenerationPrompt[]; out?: string; resume?: boolean } = {}) {
   const outDir = options.out ?? join(root, `run-${runs++}`);
   const manifest = await generate({
     folder,

@@ -16,7 +16,8 @@ import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../../../test/support/redis.ts';
 import { startWorkerProcess, stopAllWorkers, type WorkerProcess } from '../../../test/support/worker-process.ts';
 import { generateJobId, QUEUES, type GenerateChunkJobInput, type ImagesGenerated } from '../../src/contracts/jobs.ts';
-import { canonicalConfig, configHash, defaultParams, resolveParams, type Method } from '../../src/contracts/method-params.ts';
+import { defaultParams, resolveParams } from '../../src/contracts/method-params.ts';
+import { canonicalConfig, configHash } from '../../src/contracts/run-config.ts';
 import { readModelFolder } from '../../src/diffusion/model-folder.ts';
 import { resolveModel } from '../../src/diffusion/model-registry.ts';
 import { markRunCancelled } from '../../src/jobs/cancel.ts';
@@ -42,7 +43,7 @@ describe('cancelling generating runs on a worker process', () => {
   let worker: WorkerProcess;
   const folder = readModelFolder(resolveModel('bundled'));
 
-  function job(runId: string, method: Method, steps: number, batchSize: number, prompts: number, imagesPerPrompt: number): GenerateChunkJobInput {
+  function job(runId: string, method: string, steps: number, batchSize: number, prompts: number, imagesPerPrompt: number): GenerateChunkJobInput {
     const params = resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, { steps });
     const config = canonicalConfig(method, params);
     return {

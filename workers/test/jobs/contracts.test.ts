@@ -11,7 +11,8 @@ import {
   InvalidPayloadError,
   type GenerateChunkJobInput,
 } from '../../src/contracts/jobs.ts';
-import { canonicalConfig, configHash, defaultParams, resolveParams } from '../../src/contracts/method-params.ts';
+import { defaultParams, resolveParams } from '../../src/contracts/method-params.ts';
+import { canonicalConfig, configHash } from '../../src/contracts/run-config.ts';
 
 const config = canonicalConfig('baseline', resolveParams(defaultParams('sd1'), {}));
 

@@ -8,7 +8,8 @@
  */
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { partialMethodParamsObject, type Method, type PartialMethodParams } from '@infsplign/workers/contracts/method-params.ts';
+import type { ModelDefaults } from '@infsplign/workers/contracts/model-defaults.ts';
+import { registeredMethods } from '@infsplign/workers/methods/registry.ts';
 import { readModelFolder } from '@infsplign/workers/diffusion/model-folder.ts';
 import { REGISTRY_FILE, resolveModel } from '@infsplign/workers/diffusion/model-registry.ts';
 import { BENCHMARK_METRICS } from '@infsplign/workers/evaluation/metrics.ts';
@@ -18,6 +19,7 @@ import { JSON_FILES_DIR, OFFICIAL_FILES, VISOR_SUBSET_SIZES, visorSubsetFile } f
 import type { BenchmarkName } from '@infsplign/workers/prompts/types.ts';
 import { readJsonFile } from '@infsplign/workers/util/read-data-file.ts';
 import { Prisma, type ModelFamily, type PrismaClient } from '../generated/prisma/client.ts';
+import { methodRowFields } from '../runs/methods.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 
@@ -72,18 +74,6 @@ const BENCHMARKS: BenchmarkSpec[] = [
   },
 ];
 
-/** The method parameters each method's configuration is made of (method-params.ts `canonicalConfig`). */
-const METHODS: Record<Method, { description: string; params: z.ZodType }> = {
-  baseline: {
-    description: 'Plain sampling with classifier-free guidance and no spatial loss (docs/method.md §1 with s = 0).',
-    params: partialMethodParamsObject.pick({ cfg_scale: true, steps: true, scheduler: true }),
-  },
-  infsplign: {
-    description: 'InfSplign: inference-time spatial alignment by a loss on the U-Net\'s cross-attention maps (docs/method.md).',
-    params: partialMethodParamsObject,
-  },
-};
-
 /** Prompts per INSERT: keeps one statement's JSON parameter to a few MB. */
 const PROMPT_BATCH = 5000;
 
@@ -106,7 +96,7 @@ interface LoadedModel {
   name: string;
   location: string;
   family: ModelFamily | null;
-  defaultParams: PartialMethodParams | null;
+  defaultParams: ModelDefaults | null;
   /** Why family and defaults are missing. */
   problem: string | null;
 }
@@ -143,7 +133,7 @@ function loadModels(registryFile: string): LoadedModel[] {
   return Object.entries(readJsonFile(registryFile, registrySchema)).map(([name, location]) => {
     try {
       const folder = readModelFolder(resolveModel(name, registryFile));
-      return { name, location, family: folder.family, defaultParams: folder.defaultParams, problem: null };
+      return { name, location, family: folder.family, defaultParams: folder.defaults, problem: null };
     } catch (err) {
       return { name, location, family: null, defaultParams: null, problem: (err as Error).message };
     }
@@ -175,7 +165,7 @@ export interface SeedOptions {
 export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Promise<SeedSummary> {
   const sets = loadSets();
   const models = loadModels(options.registryFile ?? REGISTRY_FILE);
-  const methodSchemas = Object.entries(METHODS).map(([name, method]) => ({ name, description: method.description, paramSchema: z.toJSONSchema(method.params) as Prisma.InputJsonObject }));
+  const methodSchemas = registeredMethods().map((method) => ({ name: method.name, ...methodRowFields(method) }));
 
   return prisma.$transaction(
     async (tx) => {
@@ -216,7 +206,7 @@ export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Pro
       }
 
       for (const model of models) {
-        const fields = { location: model.location, family: model.family, defaultParams: model.defaultParams ?? Prisma.DbNull };
+        const fields = { location: model.location, family: model.family, defaultParams: (model.defaultParams as Prisma.InputJsonObject | null) ?? Prisma.DbNull };
         await tx.model.upsert({ where: { name: model.name }, create: { name: model.name, ...fields }, update: fields });
         summary.models.push({ name: model.name, family: model.family, problem: model.problem });
         if (model.problem) summary.warnings.push(`model ${model.name}: stored without family and defaults (${model.problem})`);

@@ -1,6 +1,7 @@
 /**
  * Turning a submission into a run and its jobs: validation (shapes with zod, names against the
- * catalogue, method parameters with the contracts' schema and the model's defaults), the canonical
+ * catalogue, the method against the methods' registry and its parameters with that method's schema
+ * and the model's defaults), the canonical
  * configuration (docs/method.md §4), the plan (in the planning thread) within the size cap, reuse of the
  * team's identical FINISHED run or its identical run still in flight unless forced, then the run's
  * rows and its chunks on the queues. Also uploads and image sets (createUpload, registerImageSet)
@@ -9,17 +10,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { artifactKeySchema } from '@infsplign/workers/artifacts/keys.ts';
 import { detectorSpecSchema } from '@infsplign/workers/contracts/jobs.ts';
-import {
-  canonicalConfig,
-  canonicalJson,
-  configHash,
-  defaultParams,
-  METHODS,
-  MethodParamsError,
-  partialMethodParamsSchema,
-  resolveParams,
-  type PartialMethodParams,
-} from '@infsplign/workers/contracts/method-params.ts';
+import { MethodParamsError } from '@infsplign/workers/contracts/common-params.ts';
+import { canonicalConfig, canonicalJson, configHash } from '@infsplign/workers/contracts/run-config.ts';
 import { SCORER_VERSIONS } from '@infsplign/workers/evaluation/score.ts';
 import { isBenchmarkName, type BenchmarkName } from '@infsplign/workers/prompts/types.ts';
 import { z } from 'zod';
@@ -27,6 +19,7 @@ import { ApiError, inputError, notFound, parseInput, type FieldPath } from '../e
 import type { Benchmark, ImageSet, Prisma, PromptSet, Run, Team } from '../generated/prisma/client.ts';
 import type { Services } from '../services.ts';
 import { ACTIVE_STATUSES } from './lifecycle.ts';
+import { methodRowFields, modelDefaults, submittedMethod } from './methods.ts';
 import { listImageSet, PlanError, type PlanSource } from './plan.ts';
 import type { PlanTotals } from './planner.ts';
 import { enqueueFailure, failActiveRun } from './work.ts';
@@ -50,7 +43,7 @@ const submitSchema = z
     benchmark: nameSchema,
     promptSet: nameSchema,
     model: nameSchema.optional(),
-    method: z.enum(METHODS).optional(),
+    method: nameSchema.optional(),
     params: z.record(z.string(), z.unknown()).optional(),
     imageSet: z.uuid('an image set id is a UUID').optional(),
     detector: detectorSpecSchema,
@@ -180,14 +173,6 @@ async function createRun(services: Services, fields: NewRun, same: SameRun, benc
   return { run: await services.prisma.run.findUniqueOrThrow({ where: { id: fields.id } }), reused: false };
 }
 
-/** The model's defaults (its family's, replaced by its infsplign.json, as the seed stored them). */
-export function modelDefaults(model: { name: string; family: Parameters<typeof defaultParams>[0] | null; defaultParams: unknown }): PartialMethodParams {
-  if (model.defaultParams === null || model.defaultParams === undefined) return defaultParams(model.family ?? 'custom');
-  const stored = partialMethodParamsSchema.safeParse(model.defaultParams);
-  if (!stored.success) throw new Error(`model ${model.name}: its stored default parameters are invalid (${stored.error.issues[0].message}); run npm run db:seed`);
-  return stored.data;
-}
-
 export async function submitRun(services: Services, team: Team, rawInput: unknown): Promise<SubmitResult> {
   const base = ['input'];
   const input = parseInput(submitSchema, withoutNulls(rawInput as Record<string, unknown>), base);
@@ -200,17 +185,17 @@ export async function submitRun(services: Services, team: Team, rawInput: unknow
 
   const model = await services.prisma.model.findUnique({ where: { name: input.model! } });
   if (!model) throw inputError([...base, 'model'], `unknown model '${input.model}' (see the models query)`);
-  const method = await services.prisma.method.findUnique({ where: { name: input.method! } });
-  if (!method) throw inputError([...base, 'method'], `method '${input.method}' is not in the database; run npm run db:seed`);
-  const overrides = parseInput(partialMethodParamsSchema, input.params ?? {}, [...base, 'params']);
+  const definition = submittedMethod(input.method!, [...base, 'method']);
+  const overrides = parseInput(definition.params.partial, input.params ?? {}, [...base, 'params']);
   let params;
   try {
-    params = resolveParams(modelDefaults(model), overrides, `model ${model.name}`, model.family ?? 'custom');
+    params = definition.params.resolve(modelDefaults(model, definition), overrides, `model ${model.name}`, model.family ?? 'custom');
   } catch (err) {
     if (err instanceof MethodParamsError) throw inputError([...base, 'params'], err.message);
     throw err;
   }
-  const config = canonicalConfig(input.method!, params);
+  const method = await services.prisma.method.upsert({ where: { name: definition.name }, create: { name: definition.name, ...methodRowFields(definition) }, update: {} });
+  const config = canonicalConfig(definition.name, params);
   const hash = configHash(config);
   const methodConfig = await services.prisma.methodConfig.upsert({
     where: { hash },

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
 import { defaultParams } from '@infsplign/workers/contracts/method-params.ts';
+import type { ModelDefaults } from '@infsplign/workers/contracts/model-defaults.ts';
 import { pino } from 'pino';
 import { startPostgres, type PostgresServer } from '../../../../test/support/postgres.ts';
 import { startRedis, type RedisServer } from '../../../../test/support/redis.ts';
@@ -39,8 +40,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** The test model's defaults as the seed stores a model's: its family's, with what a custom family lacks (cfg_scale, layers). */
-export const TEST_MODEL_DEFAULTS = { ...defaultParams('custom'), cfg_scale: 7.5, layers: ['up_blocks.1.attentions.0.transformer_blocks.0.attn2'], steps: 4 };
+const TEST_LAYERS = ['up_blocks.1.attentions.0.transformer_blocks.0.attn2'];
+
+/** The test model's InfSplign defaults: its family's, with what a custom family lacks (cfg_scale, layers). */
+export const TEST_MODEL_DEFAULTS = { ...defaultParams('custom'), cfg_scale: 7.5, layers: TEST_LAYERS, steps: 4 };
+
+/** The same as the seed stores a model's (contracts/model-defaults.ts): its sampler settings and InfSplign's layers. */
+export const TEST_MODEL_STORED_DEFAULTS = { sampler: { cfg_scale: 7.5, steps: 4 }, methods: { infsplign: { layers: TEST_LAYERS } } } satisfies ModelDefaults;
 
 /** `options` override the API's (e.g. a logger that keeps what it writes, other rate limits). */
 export async function startHarness(name: string, options: Partial<ApiServerOptions> = {}): Promise<Harness> {
@@ -54,7 +60,7 @@ export async function startHarness(name: string, options: Partial<ApiServerOptio
   const registryFile = join(scratch, 'registry.json');
   writeFileSync(registryFile, '{}');
   await seed(prisma, { registryFile });
-  await prisma.model.create({ data: { name: 'tiny-test', family: 'custom', location: '/nonexistent', defaultParams: TEST_MODEL_DEFAULTS } });
+  await prisma.model.create({ data: { name: 'tiny-test', family: 'custom', location: '/nonexistent', defaultParams: TEST_MODEL_STORED_DEFAULTS } });
   const tokens = {
     alpha: (await createToken(prisma, (await prisma.team.create({ data: { name: 'alpha' } })).id, 'test')).token,
     beta: (await createToken(prisma, (await prisma.team.create({ data: { name: 'beta' } })).id, 'test')).token,

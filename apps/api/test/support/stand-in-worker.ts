@@ -36,7 +36,8 @@ export async function generatedMessage(h: Harness, runId: string, chunk: number,
   const store = new LocalArtifactStore(h.artifactDir);
   const job = await eventually(async () => (await h.api.services.queues.generate.getJob(generateJobId(runId, chunk, round))) ?? undefined, `generate job ${chunk}`);
   const data = generateChunkJobSchema.parse(job.data);
-  const guided = data.config.method === 'infsplign' ? data.config.params.guide_steps[1] - data.config.params.guide_steps[0] : null;
+  const window = data.config.method === 'infsplign' ? (data.config.params.guide_steps as [number, number]) : null;
+  const guided = window ? window[1] - window[0] : null;
   const images = data.prompts.flatMap((p) =>
     Array.from({ length: data.imagesPerPrompt }, (_, k) => ({
       promptId: p.promptId,

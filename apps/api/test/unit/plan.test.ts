@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
 import { evaluateChunkJobSchema, generateChunkJobSchema } from '@infsplign/workers/contracts/jobs.ts';
-import { canonicalConfig, canonicalJson, configHash, defaultParams, resolveParams } from '@infsplign/workers/contracts/method-params.ts';
+import { defaultParams, resolveParams } from '@infsplign/workers/contracts/method-params.ts';
+import { canonicalConfig, canonicalJson, configHash } from '@infsplign/workers/contracts/run-config.ts';
 import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
 import { chunkImages, chunkPrompts, chunkRange, evaluateJob, generateJob, imageKey, listImageSet, makePlan, PlanError, type JobRun } from '../../src/runs/plan.ts';
 

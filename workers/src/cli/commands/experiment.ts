@@ -1,6 +1,9 @@
-/** `infsplign experiment`: baseline and InfSplign configurations on one benchmark, generated, evaluated and tabulated. */
+/** `infsplign experiment`: configurations of any methods on one benchmark, generated, evaluated and tabulated. */
 import { join, resolve } from 'node:path';
-import { defaultParams, resolveParams } from '../../contracts/method-params.ts';
+import type { MethodParams } from '../../contracts/method-params.ts';
+import { resolveMethodParams } from '../../contracts/model-defaults.ts';
+import { infsplign } from '../../methods/infsplign/index.ts';
+import { findMethod, methodNames } from '../../methods/registry.ts';
 import { readModelFolder } from '../../diffusion/model-folder.ts';
 import { resolveModel } from '../../diffusion/model-registry.ts';
 import { guidedCacheFromEnv } from '../../guidance/guided-cache.ts';
@@ -24,17 +27,19 @@ const BENCHMARK_DEFAULTS: Partial<Record<BenchmarkName, { prompts: string; detec
 };
 
 const USAGE = `usage: infsplign experiment --model DIR|NAME --benchmark ${BENCHMARK_NAMES.join('|')} --out DIR
-                           [--configs baseline,infsplign[,NAME=@params.json|NAME={...}]] [--ablation]
+                           [--configs baseline,infsplign[,METHOD][,NAME=METHOD:{...}|NAME=@params.json|NAME={...}]]
+                           [--ablation]
                            [--prompts FILE] [--limit N] [--seed 42] [--images-per-prompt N]
                            [--detector SPEC] [--threshold X] [--batch-size N] [--device ${DEVICES.join('|')}]
 
 Generates every configuration's images for the prompts the benchmark scores (same prompts, same
 seeds), runs the detector, scores them, and prints a table: each figure with its 95% bootstrap
-interval, per relation, and seconds per image. Writes DIR/experiment.json and DIR/experiment.md, and
+interval, per relation, seconds and U-Net evaluations per image. Writes DIR/experiment.json and DIR/experiment.md, and
 per configuration DIR/NAME/ (images, manifest.json, result.json). Run it again with the same --out to
 resume: finished images are kept.
-  --configs     baseline and infsplign use the model's defaults (its infsplign.json); NAME=@FILE or
-                NAME={json} is InfSplign with those parameters replaced (default: baseline,infsplign)
+  --configs     a method's name (${methodNames().join(', ')}) runs it with the model's defaults;
+                NAME=METHOD:{json} or NAME=METHOD:@FILE with those parameters replaced; NAME={json} or
+                NAME=@FILE is InfSplign so (default: baseline,infsplign)
   --ablation    adds loss_type (gelu, relu, sigmoid), strategy (diff, dec, none) and the guidance
                 weight (half, default, double), one at a time
   --prompts     default for visor-shapes: json_files/visor_shapes_eval.json
@@ -74,19 +79,17 @@ export const experimentCommand: Command = {
     }
     await ensureDeviceAvailable(device);
     const folder = readModelFolder(resolveModel(model));
-    const modelDefaults = { ...defaultParams(folder.family), ...folder.defaultParams };
     if (values.ablation) {
-      for (const config of ablationConfigs(resolveParams(modelDefaults, {}, `${folder.dir} defaults`, folder.family))) {
+      for (const config of ablationConfigs(resolveMethodParams(infsplign, folder.family, folder.defaults, {}, `${folder.dir} defaults`) as MethodParams)) {
         if (!configs.some((c) => c.name === config.name)) configs.push(config);
       }
     }
-    if (configs.some((c) => c.method === 'infsplign') && folder.unet.guidanceProblem) throw new CliError(`this U-Net cannot be guided: ${folder.unet.guidanceProblem}`);
+    if (configs.some((c) => findMethod(c.method)!.guidance) && folder.unet.guidanceProblem) throw new CliError(`this U-Net cannot be guided: ${folder.unet.guidanceProblem}`);
 
     const bars = new Map<string, (done: number, total: number) => void>();
     const result = await runExperiment({
       folder,
       model,
-      modelDefaults,
       benchmark,
       set: loadPrompts(benchmark, promptsFile),
       promptsFile,

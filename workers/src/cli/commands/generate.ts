@@ -1,8 +1,9 @@
-/** `infsplign generate`: baseline or InfSplign images for a benchmark's prompts. */
+/** `infsplign generate`: a method's images for a benchmark's prompts. */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultParams, METHODS, resolveParams, type Method } from '../../contracts/method-params.ts';
+import { resolveMethodParams } from '../../contracts/model-defaults.ts';
 import { readModelFolder } from '../../diffusion/model-folder.ts';
+import { findMethod, methodNames } from '../../methods/registry.ts';
 import { resolveModel } from '../../diffusion/model-registry.ts';
 import { guidedCacheFromEnv } from '../../guidance/guided-cache.ts';
 import { generate, type GenerationPrompt } from '../../diffusion/pipeline.ts';
@@ -15,12 +16,14 @@ import { requireBenchmark } from '../score-report.ts';
 import { readParamsOption } from './guidance.ts';
 
 const USAGE = `usage: infsplign generate --model DIR|NAME --benchmark ${BENCHMARK_NAMES.join('|')} --prompts FILE
-                         --method ${METHODS.join('|')} --out DIR [--params JSON|@FILE] [--tag TAG] [--limit N]
-                         [--seed 42] [--images-per-prompt N] [--steps N] [--batch-size N]
+                         --method ${methodNames().join('|')} --out DIR [--params JSON|@FILE] [--tag TAG]
+                         [--limit N] [--seed 42] [--images-per-prompt N] [--steps N] [--batch-size N]
                          [--device ${DEVICES.join('|')}] [--resume]
 
 Writes {ID}_{K}.png (the names evaluate reads) and manifest.json (configuration and its hash, model
-hash, device, per-image timings and, for guided images, the loss and centroids at every guided step).
+hash, device, per image its cost (U-Net evaluations, backward passes, seconds) and, for guided
+images, the loss at every step that evaluated it, with InfSplign's centroids).
+--params: the method's parameters over the model's defaults (docs/method.md §4, §6).
 Images per prompt default to the benchmark's own (visor 4, t2i 10, geneval 4).`;
 
 export const IMAGES_PER_PROMPT: Record<BenchmarkName, number> = { visor: 4, 'visor-shapes': 4, t2i: 10, geneval: 4 };
@@ -61,7 +64,7 @@ export function progressBar(label: string): (done: number, total: number) => voi
 
 export const generateCommand: Command = {
   name: 'generate',
-  summary: 'generate baseline or InfSplign images for a benchmark',
+  summary: 'generate a method\'s images (baseline, infsplign, ...) for a benchmark',
   usage: USAGE,
   async run(argv) {
     const spec = {
@@ -71,16 +74,16 @@ export const generateCommand: Command = {
     } as const;
     const { values } = parseOptions(argv, spec, USAGE);
     const benchmark = requireBenchmark(values, USAGE);
-    const method = required(values, 'method', USAGE);
-    if (!(METHODS as readonly string[]).includes(method)) throw new CliError(`--method must be ${METHODS.join(' or ')}, got '${method}'`, 2);
+    const method = findMethod(required(values, 'method', USAGE));
+    if (!method) throw new CliError(`--method must be one of ${methodNames().join(', ')}, got '${values.method}'`, 2);
     const device = parseDevice(values.device);
     const seed = parseSeed(values.seed);
 
     await ensureDeviceAvailable(device);
     const folder = readModelFolder(resolveModel(required(values, 'model', USAGE)));
     const overrides = { ...(readParamsOption(values.params) as object), ...(values.steps ? { steps: positiveInt(values.steps, 'steps', 50) } : {}) };
-    const params = resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, overrides, values.params ? '--params' : 'method parameters', folder.family);
-    if (method === 'infsplign' && folder.unet.guidanceProblem) throw new CliError(`this U-Net cannot be guided: ${folder.unet.guidanceProblem}`);
+    const params = resolveMethodParams(method, folder.family, folder.defaults, overrides, values.params ? '--params' : 'method parameters');
+    if (method.guidance && folder.unet.guidanceProblem) throw new CliError(`this U-Net cannot be guided: ${folder.unet.guidanceProblem}`);
 
     const set = loadPrompts(benchmark, required(values, 'prompts', USAGE), { tag: values.tag });
     const limit = values.limit === undefined ? Infinity : positiveInt(values.limit, 'limit', 1);
@@ -90,7 +93,7 @@ export const generateCommand: Command = {
     const manifest = await generate({
       folder,
       prompts,
-      method: method as Method,
+      method: method.name,
       params,
       seed,
       imagesPerPrompt: positiveInt(values['images-per-prompt'], 'images-per-prompt', IMAGES_PER_PROMPT[benchmark]),
@@ -99,7 +102,7 @@ export const generateCommand: Command = {
       outDir: out,
       resume: values.resume ?? false,
       cache: guidedCacheFromEnv(),
-      onProgress: progressBar(`${method} on ${folder.dir}`),
+      onProgress: progressBar(`${method.name} on ${folder.dir}`),
     });
     console.log(`wrote ${manifest.images.length} images and ${join(out, 'manifest.json')} (configuration ${manifest.config_hash.slice(0, 12)})`);
     for (const f of manifest.failures) console.error(`prompt ${f.prompt} not generated: ${f.reason}`);

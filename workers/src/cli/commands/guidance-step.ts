@@ -16,8 +16,8 @@ import { parseSchedulerConfig } from '../../diffusion/schedulers/config.ts';
 import { createScheduler } from '../../diffusion/schedulers/scheduler.ts';
 import { encodePrompts } from '../../diffusion/text-encoder.ts';
 import { guidedCacheFromEnv } from '../../guidance/guided-cache.ts';
-import { relationProblem } from '../../guidance/loss-evaluation.ts';
-import { promptLossWeight } from '../../guidance/loss-graph.ts';
+import { promptLossWeight, relationProblem } from '../../guidance/loss-graph.ts';
+import { infsplign } from '../../methods/infsplign/index.ts';
 import { objectTokenSpans, ObjectNotFoundError, tokenWeights } from '../../guidance/token-spans.ts';
 import { loadTokenizer, type Tokenizer } from '../../text/tokenizer.ts';
 import { formatNpy, readNpy, type FloatArray } from '../../util/npy.ts';
@@ -179,10 +179,10 @@ export async function guidanceStep(argv: string[]): Promise<void> {
   if (!Number.isFinite(timestep)) throw new CliError(`--timestep must be a number, got '${values.timestep}'`, 2);
 
   const unetSession = await createSession(model.unet.file, device);
-  const guidedUnet = guided ? await openGuidedUnet(model.unet.file, { layers: params.layers, params, latentHeight: height, latentWidth: width, latentInput: model.unet.sample.name }, guidedCacheFromEnv(), device) : null;
+  const guidedUnet = guided ? await openGuidedUnet(model.unet.file, { method: infsplign, params, latentHeight: height, latentWidth: width, latentInput: model.unet.sample.name }, guidedCacheFromEnv(), device) : null;
   try {
     const result = await guidedStep({
-      unet: model.unet, sessions: { unet: unetSession, guided: guidedUnet }, params, scheduler, stepIndex: step, timestep,
+      unet: model.unet, sessions: { unet: unetSession, guided: guidedUnet }, method: infsplign, params, scheduler, stepIndex: step, timestep,
       latents: [latent.data], latentDims: [c, height, width], cond, uncond,
       rows: [{ weights: tokenWeights(spans, tokens), relation, lossWeight: promptLossWeight(params) }],
     });
@@ -194,7 +194,7 @@ export async function guidanceStep(argv: string[]): Promise<void> {
     }
     console.log(JSON.stringify({
       guided: result.guided, step, timestep, object_tokens: spans,
-      ...(image ? { loss: image.loss, centroids: image.centroids, layers: image.layers } : { guide_steps: params.guide_steps }),
+      ...(image ? { loss: image.loss, centroids: image.centroids, layers: image.report.layers } : { guide_steps: params.guide_steps }),
       grad: shaped(latent.shape, arrays.grad), eps_guided: shaped(latent.shape, arrays.eps_guided),
     }));
   } finally {

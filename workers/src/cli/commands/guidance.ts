@@ -1,27 +1,36 @@
-/** `infsplign guidance loss | step`: the InfSplign loss of given attention maps, and one guided denoising step. */
+/** `infsplign guidance loss | step`: a method's loss on given attention maps, and one guided denoising step of InfSplign. */
 import { readFileSync } from 'node:fs';
+import { MethodParamsError } from '../../contracts/common-params.ts';
 import { defaultParams, resolveParams, type MethodParams, type ModelFamily } from '../../contracts/method-params.ts';
-import { evaluateLoss, LossInputError, mapsFileSchema } from '../../guidance/loss-evaluation.ts';
+import { methodDefaults } from '../../contracts/model-defaults.ts';
 import { relationOfPhrase } from '../../guidance/relations.ts';
+import { evaluateMethodLoss } from '../../methods/loss-model.ts';
+import { mapsFileSchema } from '../../methods/maps-file.ts';
+import { UnguidablePromptError, type AnyMethod } from '../../methods/method.ts';
+import { findMethod, methodNames } from '../../methods/registry.ts';
 import type { Relation } from '../../prompts/types.ts';
 import { readJsonFile } from '../../util/read-data-file.ts';
 import { CliError, parseOptions, required, type Command } from '../command.ts';
 import { GUIDANCE_STEP_USAGE, guidanceStep } from './guidance-step.ts';
 
-const LOSS_USAGE = `usage: infsplign guidance loss [--method infsplign] --maps MAPS.json --relation REL [--prompt TEXT]
-                             [--params JSON|@FILE] [--step I --steps N]
+const LOSS_USAGE = `usage: infsplign guidance loss [--method ${methodNames().filter((m) => findMethod(m)!.guidance).join('|')}] --maps MAPS.json --relation REL
+                             [--prompt TEXT] [--params JSON|@FILE] [--step I --steps N] [--refinement]
 
-Prints {"guided": true, "loss": x, "layers": [{"name", "spatial", "energy", "total", "centroids": [[x1, y1], [x2, y2]]}]}
-for the maps in MAPS.json:
-  {"objects": [{"name", "tokens": [..]}, {...}], "layers": [{"name", "height", "width", "tokens", "probs": [...]}]}
-probs head-averaged, row-major [height*width][tokens], taken as they enter docs/method.md §2.3 (no resize).
-REL: a relation phrase ("to the left of", "on the top of", "next to", ...); "and", "on top of" and
-"on bottom of" get no spatial term (energy terms only), as in the reference. --prompt is accepted for
-the methods' common contract; InfSplign reads its relation from --relation.
---params: docs/method.md §4 parameters over the SD defaults (every option, e.g. loss_type, loss_num,
-energy_loss, strategy, gaussian_smoothing, masked_mean, object_presence, no_wt, sg_t_start, sg_t_end).
---step I --steps N: the loss at denoising step I of N; a step outside the guided ones prints
-{"guided": false, "step": I, "guide_steps": [start, end]}.`;
+Prints {"guided": true, "loss": x, ...} for the maps in MAPS.json, with what the method reports:
+  infsplign: "layers": [{"name", "spatial", "energy", "total", "centroids": [[x1, y1], [x2, y2]]}];
+  attend-and-excite: "losses" and "max_attention", per object.
+MAPS.json: {"objects": [{"name", "tokens": [..]}, ...], "layers": [{"name", "height", "width", "tokens",
+"probs": [...]}], "eot": E} with probs averaged over each layer's heads, row-major [height*width][tokens];
+optional per layer "heads": [[...], ...] (each head's probabilities) and "eot", the end token's position.
+infsplign (the default method) reads two objects and every layer as it enters docs/method.md §2.3 (no
+resize); attend-and-excite the last token of each object and the layers of its attention_res
+(docs/method.md §6.2), and "eot" with normalize_eot.
+REL: a relation phrase ("to the left of", "on the top of", "next to", ...); for infsplign "and", "on top
+of" and "on bottom of" get no spatial term (energy terms only), as in the reference.
+--params: the method's parameters over its SD 1.x defaults (docs/method.md §4, §6).
+--step I --steps N: the loss at denoising step I of N; a step where the method reads no loss (outside
+InfSplign's guide_steps; for attend-and-excite a step that neither updates nor refines) prints
+{"guided": false, "step": I, ...}. --refinement: the evaluation is inside a refinement loop.`;
 
 const USAGE = `${LOSS_USAGE}\n\n${GUIDANCE_STEP_USAGE}`;
 
@@ -43,9 +52,9 @@ export function parseRelation(phrase: string): Relation | null {
   return relation;
 }
 
-/** --method: InfSplign is the method with a guidance loss. */
+/** --method for `guidance step`: it runs InfSplign's noise-correcting step. */
 export function checkMethod(method: string | undefined): void {
-  if (method !== undefined && method !== 'infsplign') throw new CliError(`--method ${method}: only infsplign has a guidance loss`, 2);
+  if (method !== undefined && method !== 'infsplign') throw new CliError(`--method ${method}: guidance step runs InfSplign's step (guidance loss evaluates any method's loss)`, 2);
 }
 
 /** A non-negative integer option, or undefined when not given. */
@@ -57,8 +66,8 @@ export function integerOption(value: string | undefined, name: string, min: numb
 }
 
 /**
- * The parameters for a step of --steps (which overrides `steps`), and whether that step is guided.
- * `defaults` and `family` are the model's.
+ * InfSplign's parameters for a step of --steps (which overrides `steps`), and whether that step is
+ * guided. `defaults` and `family` are the model's.
  */
 export function stepParams(values: { params?: string; step?: string; steps?: string }, defaults = defaultParams('sd1'), family: ModelFamily = 'sd1'): { params: MethodParams; step: number; guided: boolean } {
   const steps = integerOption(values.steps, 'steps', 1);
@@ -70,28 +79,46 @@ export function stepParams(values: { params?: string; step?: string; steps?: str
   return { params, step, guided: step >= start && step < end };
 }
 
+/** Whether the method reads its loss at step i of `steps` (the plan of a latent-updating method asks for an evaluation). */
+function readsLoss(method: AnyMethod, params: unknown, step: number, steps: number): boolean {
+  const guidance = method.guidance!;
+  if (guidance.kind === 'noise-correction') return guidance.guides(params as never, step);
+  return !guidance.plan(params as never, step, steps).next().done;
+}
+
 async function guidanceLoss(argv: string[]): Promise<void> {
-  const spec = { method: { type: 'string' }, maps: { type: 'string' }, relation: { type: 'string' }, prompt: { type: 'string' }, params: { type: 'string' }, step: { type: 'string' }, steps: { type: 'string' } } as const;
+  const spec = { method: { type: 'string' }, maps: { type: 'string' }, relation: { type: 'string' }, prompt: { type: 'string' }, params: { type: 'string' }, step: { type: 'string' }, steps: { type: 'string' }, refinement: { type: 'boolean' } } as const;
   const { values } = parseOptions(argv, spec, LOSS_USAGE);
-  checkMethod(values.method);
+  const method = findMethod(values.method ?? 'infsplign');
+  if (!method?.guidance) throw new CliError(`--method must be a method with a loss (${methodNames().filter((m) => findMethod(m)!.guidance).join(', ')}), got '${values.method}'`, 2);
   const maps = readJsonFile(required(values, 'maps', LOSS_USAGE), mapsFileSchema);
-  const relation = parseRelation(required(values, 'relation', LOSS_USAGE));
-  const { params, step, guided } = stepParams(values);
-  if (!guided) {
-    console.log(JSON.stringify({ guided: false, step, guide_steps: params.guide_steps }));
+  const relation: Relation | null = parseRelation(required(values, 'relation', LOSS_USAGE));
+  const steps = integerOption(values.steps, 'steps', 1);
+  let params;
+  try {
+    params = method.params.resolve(methodDefaults(method, 'sd1', null), { ...(readParamsOption(values.params) as object), ...(steps === undefined ? {} : { steps }) }, values.params ? '--params' : 'method parameters', 'sd1');
+  } catch (err) {
+    if (err instanceof MethodParamsError) throw new CliError(err.message);
+    throw err;
+  }
+  const step = integerOption(values.step, 'step', 0) ?? 0;
+  if (step >= params.steps) throw new CliError(`--step ${step} is past the last step (${params.steps} steps)`, 2);
+  if (!readsLoss(method, params, step, params.steps)) {
+    console.log(JSON.stringify({ guided: false, step, ...('guide_steps' in params ? { guide_steps: params.guide_steps } : {}) }));
     return;
   }
   try {
-    console.log(JSON.stringify({ guided: true, ...(await evaluateLoss(maps, relation, params)) }));
+    const evaluation = await evaluateMethodLoss(method, maps, relation, params, { index: step, steps: params.steps, refinement: [values.refinement ?? false] });
+    console.log(JSON.stringify({ guided: true, loss: evaluation.loss, ...evaluation.report }));
   } catch (err) {
-    if (err instanceof LossInputError) throw new CliError(`--relation '${values.relation}': ${err.message}`);
+    if (err instanceof UnguidablePromptError) throw new CliError(`${values.maps} with --relation '${values.relation}': ${err.message}`);
     throw err;
   }
 }
 
 export const guidanceCommand: Command = {
   name: 'guidance',
-  summary: 'the InfSplign loss of given attention maps (guidance loss), one guided denoising step (guidance step)',
+  summary: 'a method\'s loss on given attention maps (guidance loss), one InfSplign denoising step (guidance step)',
   usage: USAGE,
   subcommands: ['loss', 'step'],
   async run(argv) {

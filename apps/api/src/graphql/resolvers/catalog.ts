@@ -1,11 +1,15 @@
 /** benchmarks, models, methods and the leaderboard: the catalogue and what is ranked on it. */
-import { defaultParams } from '@infsplign/workers/contracts/method-params.ts';
+import { methodDefaults } from '@infsplign/workers/contracts/model-defaults.ts';
+import { requireMethod, registeredMethods } from '@infsplign/workers/methods/registry.ts';
 import { inputError } from '../../errors.ts';
-import type { Benchmark, Method, MetricDefinition, Model } from '../../generated/prisma/client.ts';
-import { modelDefaults } from '../../runs/submit.ts';
+import type { Benchmark, MetricDefinition, Model } from '../../generated/prisma/client.ts';
+import { methodRowFields, modelDefaults } from '../../runs/methods.ts';
 import type { RequestContext } from '../context.ts';
 import { PROMPT_SET_INCLUDE, type PromptSetRow } from '../rows.ts';
 import { leaderboard } from './leaderboard.ts';
+
+/** A method as the catalogue lists it. */
+type CatalogueMethod = { name: string } & ReturnType<typeof methodRowFields>;
 
 /** Prompt counts asked for in one request, by prompt set: a page of runs of one set counts it once. */
 const promptCounts = new WeakMap<RequestContext, Map<string, Promise<number>>>();
@@ -40,7 +44,8 @@ export const catalogResolvers = {
         include: { metrics: { orderBy: { ordinal: 'asc' } }, promptSets: { orderBy: { name: 'asc' }, include: PROMPT_SET_INCLUDE } },
       }),
     models: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) => prisma.model.findMany({ orderBy: { name: 'asc' } }),
-    methods: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) => prisma.method.findMany({ orderBy: { name: 'asc' } }),
+    // the methods' registry is the catalogue: a method registered there is offered without reseeding
+    methods: () => registeredMethods().map((method) => ({ name: method.name, ...methodRowFields(method) })).sort((a, b) => a.name.localeCompare(b.name)),
     leaderboard: (_: unknown, args: unknown, ctx: RequestContext) => leaderboard(args, ctx),
   },
   Benchmark: {
@@ -52,12 +57,13 @@ export const catalogResolvers = {
     promptCount: (set: PromptSetRow, _: unknown, ctx: RequestContext) => set._count?.prompts ?? promptCount(ctx, set.id),
   },
   Method: {
-    parameterSchema: (method: Method) => method.paramSchema,
-    async defaults(_method: Method, args: { model?: string | null }, { services: { prisma } }: RequestContext) {
-      if (!args.model) return defaultParams('custom');
+    parameterSchema: (method: CatalogueMethod) => method.paramSchema,
+    async defaults(method: CatalogueMethod, args: { model?: string | null }, { services: { prisma } }: RequestContext) {
+      const definition = requireMethod(method.name);
+      if (!args.model) return methodDefaults(definition, 'custom', null);
       const model: Model | null = await prisma.model.findUnique({ where: { name: args.model } });
       if (!model) throw inputError(['model'], `unknown model '${args.model}'`);
-      return modelDefaults(model);
+      return modelDefaults(model, definition);
     },
   },
 };

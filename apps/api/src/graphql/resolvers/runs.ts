@@ -1,12 +1,13 @@
 /** runs, run, images and compareRuns, with the Run, Image and comparison fields. */
 import type { GuidanceTrace } from '@infsplign/workers/contracts/jobs.ts';
-import { canonicalConfig, canonicalJson, resolveParams, type Method, type PartialMethodParams } from '@infsplign/workers/contracts/method-params.ts';
+import { canonicalConfig, canonicalJson } from '@infsplign/workers/contracts/run-config.ts';
+import { findMethod } from '@infsplign/workers/methods/registry.ts';
 import { z } from 'zod';
 import { inputError, notFound, parseInput } from '../../errors.ts';
 import type { ImageSet, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { latestBaseline } from '../../runs/baseline.ts';
 import { compareRunRows, type RunComparison } from '../../runs/compare.ts';
-import { modelDefaults } from '../../runs/submit.ts';
+import { modelDefaults } from '../../runs/methods.ts';
 import type { RequestContext } from '../context.ts';
 import { connection, decodeCursor, pageSize } from '../pagination.ts';
 import { IMAGE_INCLUDE, loadRun, orderedMetrics, RUN_INCLUDE, type ImageRow, type RunRow } from '../rows.ts';
@@ -187,12 +188,13 @@ async function comparedPrompts(comparison: RunComparison, args: unknown, { servi
 
 /** A run's configuration against what its method's defaults for its model would make it today: the parameters that differ. */
 function configChanges(run: RunRow) {
-  if (!run.methodConfig || !run.model || !run.method) return null;
+  const method = run.method && findMethod(run.method.name);
+  if (!run.methodConfig || !run.model || !method) return null;
   const config = JSON.parse(run.methodConfig.canonicalJson) as { params: Record<string, unknown> };
-  const defaults: PartialMethodParams = modelDefaults(run.model);
+  const defaults = modelDefaults(run.model, method);
   let reference: Record<string, unknown> = defaults;
   try {
-    reference = { ...canonicalConfig(run.method.name as Method, resolveParams(defaults)).params };
+    reference = { ...canonicalConfig(method.name, method.params.resolve(defaults, {}, 'the model defaults', run.model.family ?? 'custom')).params };
   } catch {
     // A model whose defaults leave a parameter unset: each key against its default, where there is one.
   }
