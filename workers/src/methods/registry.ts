@@ -3,6 +3,7 @@
  * sampler, CLI, jobs, API (catalogue, submissions) and web app find it through this registry and need
  * no edit of their own. Registering two methods of one name is an error.
  */
+import { attendAndExcite } from './attend-and-excite/index.ts';
 import { baseline } from './baseline/index.ts';
 import { infsplign } from './infsplign/index.ts';
 import type { AnyMethod } from './method.ts';
@@ -23,6 +24,7 @@ export function registerMethod(method: AnyMethod): void {
 
 registerMethod(baseline);
 registerMethod(infsplign);
+registerMethod(attendAndExcite);
 
 /** The registered methods' names, in registration order. */
 export function methodNames(): string[] {
