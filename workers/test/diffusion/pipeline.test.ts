@@ -1,17 +1,19 @@
 /**
  * The sampling loop on the tiny model: determinism across runs and batch sizes, the prepared
  * model at s = 0 reproducing the baseline byte for byte, guidance changing the images, the
- * manifest's traces, resuming, and a prompt whose object cannot be found failing alone.
+ * manifest's traces and costs, Attend-and-Excite's latent updates (per image, whatever the batch),
+ * resuming, and a prompt whose object cannot be found failing alone.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { defaultParams, resolveParams } from '../../src/contracts/method-params.ts';
+import { resolveMethodParams } from '../../src/contracts/model-defaults.ts';
 import { readModelFolder, type ModelFolder } from '../../src/diffusion/model-folder.ts';
 import { generate, type GenerationPrompt } from '../../src/diffusion/pipeline.ts';
 import { DEFAULT_CACHE_MAX_BYTES } from '../../src/guidance/guided-cache.ts';
+import { requireMethod } from '../../src/methods/registry.ts';
 import { buildSdLikeFolder } from '../support/sd-like-folders.ts';
 import { buildTinyModelFolder } from '../support/tiny-model.ts';
 
@@ -36,7 +38,7 @@ async function run(method: string, overrides: object, options: { batchSize?: num
     folder,
     prompts: options.prompts ?? PROMPTS,
     method,
-    params: resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, { steps: 6, ...overrides }),
+    params: resolveMethodParams(requireMethod(method), folder.family, folder.defaults, { steps: 6, ...overrides }, 'the test'),
     seed: 42,
     imagesPerPrompt: 2,
     batchSize: options.batchSize ?? 4,
@@ -79,6 +81,49 @@ describe('generate on the tiny model', () => {
     assert.match(guided.manifest.config_hash, /^[0-9a-f]{64}$/);
   });
 
+  test('every image records its cost: a CFG pair per step, plus one forward and one backward pass per guided evaluation', async () => {
+    const baseline = await run('baseline', {});
+    const guided = await run('infsplign', { guidance_weight: 1000, guide_steps: [1, 4] });
+    for (const image of baseline.manifest.images) assert.deepEqual([image.cost?.unet_evaluations, image.cost?.backward_passes], [12, 0]);
+    // the guided steps' conditional half is the guided pass: still 2 evaluations a step, 3 backward passes
+    for (const image of guided.manifest.images) assert.deepEqual([image.cost?.unet_evaluations, image.cost?.backward_passes], [12, 3]);
+    for (const image of [...baseline.manifest.images, ...guided.manifest.images]) assert.ok(image.cost!.seconds > 0 && Math.abs(image.cost!.seconds * 1000 - image.ms) <= 1);
+    assert.equal(guided.manifest.device, 'cpu');
+  });
+
+  // Attend-and-Excite on the tiny model: its 8x8 maps, the words only in the softmax, updates at
+  // steps 0-3, refinement at steps 0 and 3 (a threshold of 1 refines while the loss is above 0: to the cap).
+  const AE = { attention_res: 8, normalize_eot: true, max_iter_to_alter: 4, thresholds: { 0: 0.05, 3: 1 }, max_refinement_steps: 3 };
+
+  test('attend-and-excite: latent updates change the images, each image\'s refinement is its own (same bytes at batch sizes 1, 2 and 4), its cost counted', async () => {
+    const baseline = await run('baseline', {});
+    const one = await run('attend-and-excite', AE, { batchSize: 1 });
+    const two = await run('attend-and-excite', AE, { batchSize: 2 });
+    const four = await run('attend-and-excite', AE, { batchSize: 4 });
+    assert.deepEqual(two.pngs, one.pngs);
+    assert.deepEqual(four.pngs, one.pngs);
+    assert.notDeepEqual(one.pngs['0_0.png'], baseline.pngs['0_0.png']);
+    assert.equal(one.manifest.config.method, 'attend-and-excite');
+    for (const [k, image] of one.manifest.images.entries()) {
+      const other = four.manifest.images[k]!;
+      assert.deepEqual([other.loss, other.steps, other.cost?.backward_passes], [image.loss, image.steps, image.cost?.backward_passes], 'the same evaluations whatever the batch');
+      assert.equal(image.guided, true);
+      // the loss is read at the steps that update or refine (0-3), never after
+      assert.deepEqual(image.steps, [0, 1, 2, 3]);
+      assert.ok(image.loss.every((l) => l >= 0 && l <= 1));
+      // a guided pass per evaluation the plan asked for at a new latent: at least one per step, refinements to their cap of 3 at step 3
+      const backward = image.cost!.backward_passes;
+      assert.ok(backward >= 4 + 3, `${backward} backward passes`);
+      assert.equal(image.cost!.unet_evaluations, 12 + backward);
+    }
+  });
+
+  test('attend-and-excite: with scale_factor 0 its updates move nothing, so the images are the baseline\'s', async () => {
+    const baseline = await run('baseline', {});
+    const still = await run('attend-and-excite', { ...AE, scale_factor: 0 }, { batchSize: 2 });
+    assert.deepEqual(still.pngs, baseline.pngs);
+  });
+
   test('resume skips images already written with the same configuration and refuses another', async () => {
     const first = await run('baseline', {}, { prompts: PROMPTS.slice(0, 1) });
     const resumed = await run('baseline', {}, { out: first.outDir, resume: true });
@@ -103,7 +148,7 @@ describe('generate on the tiny model', () => {
     assert.match(manifest.failures[0]!.reason, /object_presence needs a relation the reference lists: on a prompt without one the reference raises/);
     assert.deepEqual(manifest.images.map((i) => `${i.prompt}_${i.index}`).sort(), ['0_0', '0_1', '7_0', '7_1']);
     assert.equal(existsSync(join(outDir, '9_0.png')), false);
-    assert.equal((await run('baseline', { object_presence: true, steps: 2 })).manifest.failures.length, 0);
+    assert.equal((await run('baseline', { steps: 2 })).manifest.failures.length, 0);
   });
 });
 
@@ -117,7 +162,7 @@ test('an SDXL-layout U-Net is fed its pooled text embedding and size conditionin
     folder: sdxl,
     prompts: [{ id: 0, text: 'a cat to the left of a dog', objects: ['cat', 'dog'], relation: 'left of' }],
     method: 'baseline',
-    params: resolveParams(defaultParams(sdxl.family), { steps: 2 }),
+    params: resolveMethodParams(requireMethod('baseline'), sdxl.family, sdxl.defaults, { steps: 2 }, 'the test'),
     seed: 1,
     imagesPerPrompt: 1,
     batchSize: 1,
