@@ -147,6 +147,38 @@ test('submitRun makes a run and its generate chunks under deterministic job ids;
   assert.deepEqual(badCursor.errors?.[0].extensions?.fieldErrors?.[0].path, ['after']);
 });
 
+test('every registered method is offered with its own parameters, and a submission is checked against them', async () => {
+  const { data, errors } = await h.gql('{ methods { name parameterSchema defaults(model: "tiny-test") } }');
+  assert.equal(errors, undefined);
+  assert.deepEqual(data!.methods.map((m: any) => m.name), ['attend-and-excite', 'baseline', 'infsplign']);
+  const ae = data!.methods.find((m: any) => m.name === 'attend-and-excite');
+  assert.ok(ae.parameterSchema.properties.scale_factor && ae.parameterSchema.properties.thresholds && !ae.parameterSchema.properties.guidance_weight);
+  // its official defaults, the model's sampler settings and the model's own map resolution
+  assert.deepEqual([ae.defaults.scale_factor, ae.defaults.max_refinement_steps, ae.defaults.cfg_scale, ae.defaults.attention_res], [20, 20, 7.5, 8]);
+
+  const before = await rowCounts();
+  const foreign = await h.gql(SUBMIT, { input: baselineInput({ method: 'attend-and-excite', params: { guidance_weight: 30 } }) }, h.tokens.alpha);
+  assert.deepEqual(foreign.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'params']);
+  assert.match(foreign.errors![0].message, /unknown parameter 'guidance_weight' \(known: cfg_scale, steps, scheduler, scale_factor/);
+  const bad = await h.gql(SUBMIT, { input: baselineInput({ method: 'attend-and-excite', params: { max_refinement_steps: 0 } }) }, h.tokens.alpha);
+  assert.deepEqual(bad.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'params', 'max_refinement_steps']);
+  const unknown = await h.gql(SUBMIT, { input: baselineInput({ method: 'no-such-method' }) }, h.tokens.alpha);
+  assert.deepEqual(unknown.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'method']);
+  assert.match(unknown.errors![0].message, /unknown method 'no-such-method' \(known: baseline, infsplign, attend-and-excite/);
+  assert.deepEqual(await rowCounts(), before);
+
+  const submitted = await h.gql(SUBMIT, { input: baselineInput({ method: 'attend-and-excite', params: { scale_factor: 10 } }) }, h.tokens.alpha);
+  assert.equal(submitted.errors, undefined);
+  const run = submitted.data!.submitRun.run;
+  assert.equal(run.config.method, 'attend-and-excite');
+  assert.deepEqual([run.config.params.scale_factor, run.config.params.attention_res, run.config.params.steps], [10, 8, 4]);
+  const job = await h.api.services.queues.generate.getJob(generateJobId(run.id, 0, 0));
+  assert.deepEqual(job!.data.config, run.config);
+  const filtered = await h.gql('{ runs(filter: { method: "attend-and-excite" }) { totalCount } }');
+  assert.equal(filtered.data!.runs.totalCount, 1);
+  await h.gql('mutation ($id: ID!) { cancelRun(id: $id) { id } }', { id: run.id }, h.tokens.alpha);
+});
+
 test('another team\'s run cannot be cancelled, retried or deleted, and stays as it was', async () => {
   const submitted = await h.gql(SUBMIT, { input: baselineInput({ seed: 77 }) }, h.tokens.alpha);
   const id = submitted.data!.submitRun.run.id;

@@ -45,8 +45,11 @@ const TEST_LAYERS = ['up_blocks.1.attentions.0.transformer_blocks.0.attn2'];
 /** The test model's InfSplign defaults: its family's, with what a custom family lacks (cfg_scale, layers). */
 export const TEST_MODEL_DEFAULTS = { ...defaultParams('custom'), cfg_scale: 7.5, layers: TEST_LAYERS, steps: 4 };
 
-/** The same as the seed stores a model's (contracts/model-defaults.ts): its sampler settings and InfSplign's layers. */
-export const TEST_MODEL_STORED_DEFAULTS = { sampler: { cfg_scale: 7.5, steps: 4 }, methods: { infsplign: { layers: TEST_LAYERS } } } satisfies ModelDefaults;
+/** The same as the seed stores a model's (contracts/model-defaults.ts): its sampler settings, InfSplign's layers, Attend-and-Excite's map resolution. */
+export const TEST_MODEL_STORED_DEFAULTS = {
+  sampler: { cfg_scale: 7.5, steps: 4 },
+  methods: { infsplign: { layers: TEST_LAYERS }, 'attend-and-excite': { attention_res: 8, normalize_eot: true } },
+} satisfies ModelDefaults;
 
 /** `options` override the API's (e.g. a logger that keeps what it writes, other rate limits). */
 export async function startHarness(name: string, options: Partial<ApiServerOptions> = {}): Promise<Harness> {
