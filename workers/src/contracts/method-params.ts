@@ -50,28 +50,34 @@ const layerPatternSchema = z
 
 const stepIndex = z.number().int().min(0).max(MAX_STEPS);
 
+/**
+ * How forms show a parameter (JSON Schema annotations, read by the web app's submit form): what it
+ * does, and `x-order` for the parameters that matter most, shown first in that order; the rest are advanced.
+ */
+const first = (order: number, description: string) => ({ description, 'x-order': order });
+
 const paramShape = {
-  guidance_weight: z.number(),
-  cfg_scale: z.number().min(0),
-  steps: z.number().int().min(1).max(MAX_STEPS),
-  scheduler: z.enum(SCHEDULERS),
+  guidance_weight: z.number().meta(first(1, 'InfSplign step size s: how hard each guided step pushes the latent (0 is the baseline)')),
+  cfg_scale: z.number().min(0).meta(first(3, 'classifier-free guidance scale')),
+  steps: z.number().int().min(1).max(MAX_STEPS).meta(first(4, 'denoising steps')),
+  scheduler: z.enum(SCHEDULERS).meta(first(5, 'the sampler')),
   /** [start, end): the steps i with start <= i < end are guided. */
-  guide_steps: z.tuple([stepIndex, stepIndex]).refine(([start, end]) => start <= end, 'the start of [start, end) must not exceed its end'),
-  layers: z.array(layerPatternSchema).min(1, 'at least one layer pattern is needed').max(MAX_LAYER_PATTERNS, `at most ${MAX_LAYER_PATTERNS} layer patterns`),
-  map_size: z.number().int().min(1).max(1024),
-  loss_type: z.enum(ACTIVATIONS),
-  alpha: z.number(),
-  margin: z.number(),
-  leaky_relu_slope: z.number(),
-  energy_loss: z.enum(ENERGIES),
-  strategy: z.enum(STRATEGIES),
-  top_loss: z.enum(ENERGIES),
-  top_strategy: z.enum(STRATEGIES),
-  lambda_spatial: z.number(),
-  lambda_presence: z.number(),
-  lambda_balance: z.number(),
-  object_tokens: z.enum(OBJECT_TOKEN_CHOICES),
-  token_alignment: z.enum(TOKEN_ALIGNMENTS),
+  guide_steps: z.tuple([stepIndex, stepIndex]).refine(([start, end]) => start <= end, 'the start of [start, end) must not exceed its end').meta(first(2, 'the guided steps [start, end); all of them when unset')),
+  layers: z.array(layerPatternSchema).min(1, 'at least one layer pattern is needed').max(MAX_LAYER_PATTERNS, `at most ${MAX_LAYER_PATTERNS} layer patterns`).describe('cross-attention layers whose maps the loss reads: module path patterns, * within a segment, {a,b} alternatives'),
+  map_size: z.number().int().min(1).max(1024).describe('side of the square the attention maps are resized to'),
+  loss_type: z.enum(ACTIVATIONS).describe('activation phi of the spatial loss'),
+  alpha: z.number().describe('scale inside the spatial loss: phi(alpha (margin - centroid distance))'),
+  margin: z.number().describe('the centroid distance the spatial loss asks for: phi(alpha (margin - distance))'),
+  leaky_relu_slope: z.number().describe('negative slope of leaky_relu'),
+  energy_loss: z.enum(ENERGIES).describe('energy of each object map (var: its variance)'),
+  strategy: z.enum(STRATEGIES).describe('how the two energies combine: diff balances them, dec makes both maps compact'),
+  top_loss: z.enum(ENERGIES).describe('energy on the top layer (the presence pair)'),
+  top_strategy: z.enum(STRATEGIES).describe('how the top layer combines its energies'),
+  lambda_spatial: z.number().describe('weight of the spatial loss'),
+  lambda_presence: z.number().describe('weight of the top layer energy term'),
+  lambda_balance: z.number().describe('weight of the other layers energy term'),
+  object_tokens: z.enum(OBJECT_TOKEN_CHOICES).describe("which tokens stand for an object: its phrase's last word or the whole phrase"),
+  token_alignment: z.enum(TOKEN_ALIGNMENTS).describe("token positions as counted correctly or as the reference's slicing counts them"),
 };
 
 export const PARAM_NAMES = Object.keys(paramShape) as Array<keyof typeof paramShape>;

@@ -4,10 +4,10 @@
  * so a prompt using them gets no spatial term there, and none here: the default reproduces the
  * reference, quirks included.
  */
-import type { Relation } from '../prompts/types.ts';
+import { RELATIONS, type Relation } from '../prompts/types.ts';
 
 /** The order of the relation one-hot vector the loss graph takes. */
-export const RELATIONS: readonly Relation[] = ['left of', 'right of', 'above', 'below', 'near'];
+export { RELATIONS };
 
 /** Every phrasing the reference's spatial loss names, with its meaning. */
 const SPATIAL_PHRASES: ReadonlyArray<readonly [phrase: string, relation: Relation]> = [

@@ -14,6 +14,7 @@ import { TALLY_RULES, type ScoredImage, type ScoringRules } from '@infsplign/wor
 import { z } from 'zod';
 import { inputError } from '../errors.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Pairing } from '../graphql/generated/resolvers.ts';
 import type { RunRow } from '../graphql/rows.ts';
 import { compareMetrics, pairedTest, type MetricComparison, type PromptPair } from '../stats/paired.ts';
 
@@ -30,7 +31,6 @@ export interface SharedPrompt extends PromptPair<ComparedImage> {
   relation: string | null;
 }
 
-export type Pairing = 'IMAGE' | 'PROMPT';
 
 /** What RunComparison resolves from. */
 export interface RunComparison {
