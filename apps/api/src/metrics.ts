@@ -5,7 +5,7 @@
  * it happens. Labels take a few fixed values only (route patterns, categories), never free text.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { FAILURE_CATEGORIES, failureCategory } from '@infsplign/workers/jobs/errors.ts';
+import { FAILURE_CATEGORIES, failureCategory } from '@infsplign/workers/queues';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RunStatus } from './generated/prisma/enums.ts';

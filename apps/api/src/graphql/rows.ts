@@ -2,7 +2,7 @@
  * The rows resolvers receive as parents, loaded with the relations their fields read, so that a page
  * of runs or images costs a fixed number of queries rather than one per field.
  */
-import { metricDefined } from '@infsplign/workers/evaluation/metrics.ts';
+import { metricDefined } from '@infsplign/workers/benchmarks';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 
 /** A prompt set as `benchmarks` lists it: with its prompt count, which Prisma computes in the same query. */

@@ -10,7 +10,7 @@
  * versusBaseline all come here. Comparisons of two FINISHED runs never change, so they are kept per
  * API process (the least recently used go first beyond a bound on the images held).
  */
-import { TALLY_RULES, type ScoredImage, type ScoringRules } from '@infsplign/workers/evaluation/metrics.ts';
+import { type ScoredImage, type ScoringRules, TALLY_RULES } from '@infsplign/workers/benchmarks';
 import { z } from 'zod';
 import { inputError } from '../errors.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';

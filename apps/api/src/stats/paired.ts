@@ -5,8 +5,7 @@
  * correct/incorrect pairs with McNemar on them and a paired bootstrap interval of the mean difference
  * in image score (pairedTest).
  */
-import { bootstrapIntervals, DEFAULT_BOOTSTRAP, pairedBootstrap, pointEstimates, type BootstrapOptions, type Interval } from '@infsplign/workers/evaluation/bootstrap.ts';
-import { metricDefined, type ScoredImage, type TallyRules } from '@infsplign/workers/evaluation/metrics.ts';
+import { bootstrapIntervals, type BootstrapOptions, DEFAULT_BOOTSTRAP, type Interval, metricDefined, pairedBootstrap, pointEstimates, type ScoredImage, type TallyRules } from '@infsplign/workers/benchmarks';
 import type { PairedTest as TestKind } from '../graphql/generated/resolvers.ts';
 
 /** One image of run A and the image with the same prompt and index in run B. */

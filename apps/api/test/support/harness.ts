@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
-import { defaultParams } from '@infsplign/workers/contracts/method-params.ts';
+import { LocalArtifactStore } from '@infsplign/workers/artifacts';
+import { defaultParams } from '@infsplign/workers/contracts';
 import { pino } from 'pino';
 import { startPostgres, type PostgresServer } from '../../../../test/support/postgres.ts';
 import { startRedis, type RedisServer } from '../../../../test/support/redis.ts';

@@ -15,6 +15,15 @@ import * as types from './graphql';
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query Queue {\n    queueHealth {\n      queues { name waiting active failed delayed oldestWaitingSeconds }\n      stuckRuns { reason run { id status method updatedAt model { name } } }\n      failedRuns { reason run { id status method updatedAt model { name } } }\n    }\n  }\n": typeof types.QueueDocument,
+    "\n  query RunImagesExport($id: ID!, $after: String) {\n    images(runId: $id, first: 100, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { id imageIndex correct score reason prompt { externalId text relation } detections { label score box } } }\n    }\n  }\n": typeof types.RunImagesExportDocument,
+    "\n  query ImagePage($id: ID!) {\n    image(id: $id) {\n      ...ImageFields runId guidance { step loss centroids }\n      run { id method seed model { name } }\n      previous { id prompt { text } imageIndex }\n      next { id prompt { text } imageIndex }\n      otherRuns { id runId url correct score imageIndex run { method seed model { name } detector threshold } }\n    }\n  }\n": typeof types.ImagePageDocument,
+    "\n  query RunPage($id: ID!, $filter: ImageFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    run(id: $id) { ...RunFields }\n    images(runId: $id, filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount startIndex\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { node { ...ImageFields } }\n    }\n    benchmarks { name metrics { ...MetricDefinitionFields } }\n  }\n": typeof types.RunPageDocument,
+    "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter, sort: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id status kind method benchmark detector threshold createdAt team { name } model { name } promptSet { name } progress { fraction } } }\n    }\n  }\n": typeof types.RunsDocument,
+    "\n  query SubmitCatalogue {\n    benchmarks { name defaultThreshold defaultImagesPerPrompt promptSets { name promptCount } }\n    models { name }\n    methods { name parameterSchema }\n  }\n": typeof types.SubmitCatalogueDocument,
+    "\n  query MethodDefaults($model: String) { methods { name defaults(model: $model) } }\n": typeof types.MethodDefaultsDocument,
+    "\n  query GenerationTimes($method: String) { models { name generationTime(method: $method) { secondsPerImage images } } }\n": typeof types.GenerationTimesDocument,
+    "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method config detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n": typeof types.SubmitFromDocument,
     "\n  query RunProgress($id: ID!) { run(id: $id) { status progress { ...ProgressFields } } }\n": typeof types.RunProgressDocument,
     "\n  mutation SubmitRun($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }\n": typeof types.SubmitRunDocument,
     "mutation CancelRun($id: ID!) { cancelRun(id: $id) { id status } }": typeof types.CancelRunDocument,
@@ -36,17 +45,17 @@ type Documents = {
     "\n  query Leaderboard($benchmark: String!, $model: String, $detector: String, $sort: LeaderboardSort, $withBaseline: Boolean!) {\n    leaderboard(benchmark: $benchmark, model: $model, detector: $detector, sort: $sort) {\n      rank ranked promptsScored imagesScored method configHash isBaseline detector threshold\n      model { name }\n      run { id config seed imagesPerPrompt limit finishedAt promptSet { name } team { name } }\n      metrics { ...MetricValueFields }\n      versusBaseline @include(if: $withBaseline) { baseline { id } deltas { key value } primary { ...MetricComparisonFields } beyondNoise }\n      versusLeader @include(if: $withBaseline) { leader { id } primary { ...MetricComparisonFields } tiedWithinNoise }\n    }\n  }\n": typeof types.LeaderboardDocument,
     "\n  query Catalogue {\n    benchmarks { name defaultThreshold primaryMetric latestFinishedAt metrics { ...MetricDefinitionFields } }\n    models { name }\n    methods { name }\n    leaderboardRules { minRankedImages }\n  }\n": typeof types.CatalogueDocument,
     "\n  query Viewer { viewer { team { name } token { name prefix expiresAt } } }\n": typeof types.ViewerDocument,
-    "\n  query Queue {\n    queueHealth {\n      queues { name waiting active failed delayed oldestWaitingSeconds }\n      stuckRuns { reason run { id status method updatedAt model { name } } }\n      failedRuns { reason run { id status method updatedAt model { name } } }\n    }\n  }\n": typeof types.QueueDocument,
-    "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter, sort: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id status kind method benchmark detector threshold createdAt team { name } model { name } promptSet { name } progress { fraction } } }\n    }\n  }\n": typeof types.RunsDocument,
-    "\n  query SubmitCatalogue {\n    benchmarks { name defaultThreshold defaultImagesPerPrompt promptSets { name promptCount } }\n    models { name }\n    methods { name parameterSchema }\n  }\n": typeof types.SubmitCatalogueDocument,
-    "\n  query MethodDefaults($model: String) { methods { name defaults(model: $model) } }\n": typeof types.MethodDefaultsDocument,
-    "\n  query GenerationTimes($method: String) { models { name generationTime(method: $method) { secondsPerImage images } } }\n": typeof types.GenerationTimesDocument,
-    "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method config detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n": typeof types.SubmitFromDocument,
-    "\n  query RunPage($id: ID!, $filter: ImageFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    run(id: $id) { ...RunFields }\n    images(runId: $id, filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount startIndex\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { node { ...ImageFields } }\n    }\n    benchmarks { name metrics { ...MetricDefinitionFields } }\n  }\n": typeof types.RunPageDocument,
-    "\n  query RunImagesExport($id: ID!, $after: String) {\n    images(runId: $id, first: 100, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { id imageIndex correct score reason prompt { externalId text relation } detections { label score box } } }\n    }\n  }\n": typeof types.RunImagesExportDocument,
-    "\n  query ImagePage($id: ID!) {\n    image(id: $id) {\n      ...ImageFields runId guidance { step loss centroids }\n      run { id method seed model { name } }\n      previous { id prompt { text } imageIndex }\n      next { id prompt { text } imageIndex }\n      otherRuns { id runId url correct score imageIndex run { method seed model { name } detector threshold } }\n    }\n  }\n": typeof types.ImagePageDocument,
 };
 const documents: Documents = {
+    "\n  query Queue {\n    queueHealth {\n      queues { name waiting active failed delayed oldestWaitingSeconds }\n      stuckRuns { reason run { id status method updatedAt model { name } } }\n      failedRuns { reason run { id status method updatedAt model { name } } }\n    }\n  }\n": types.QueueDocument,
+    "\n  query RunImagesExport($id: ID!, $after: String) {\n    images(runId: $id, first: 100, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { id imageIndex correct score reason prompt { externalId text relation } detections { label score box } } }\n    }\n  }\n": types.RunImagesExportDocument,
+    "\n  query ImagePage($id: ID!) {\n    image(id: $id) {\n      ...ImageFields runId guidance { step loss centroids }\n      run { id method seed model { name } }\n      previous { id prompt { text } imageIndex }\n      next { id prompt { text } imageIndex }\n      otherRuns { id runId url correct score imageIndex run { method seed model { name } detector threshold } }\n    }\n  }\n": types.ImagePageDocument,
+    "\n  query RunPage($id: ID!, $filter: ImageFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    run(id: $id) { ...RunFields }\n    images(runId: $id, filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount startIndex\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { node { ...ImageFields } }\n    }\n    benchmarks { name metrics { ...MetricDefinitionFields } }\n  }\n": types.RunPageDocument,
+    "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter, sort: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id status kind method benchmark detector threshold createdAt team { name } model { name } promptSet { name } progress { fraction } } }\n    }\n  }\n": types.RunsDocument,
+    "\n  query SubmitCatalogue {\n    benchmarks { name defaultThreshold defaultImagesPerPrompt promptSets { name promptCount } }\n    models { name }\n    methods { name parameterSchema }\n  }\n": types.SubmitCatalogueDocument,
+    "\n  query MethodDefaults($model: String) { methods { name defaults(model: $model) } }\n": types.MethodDefaultsDocument,
+    "\n  query GenerationTimes($method: String) { models { name generationTime(method: $method) { secondsPerImage images } } }\n": types.GenerationTimesDocument,
+    "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method config detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n": types.SubmitFromDocument,
     "\n  query RunProgress($id: ID!) { run(id: $id) { status progress { ...ProgressFields } } }\n": types.RunProgressDocument,
     "\n  mutation SubmitRun($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }\n": types.SubmitRunDocument,
     "mutation CancelRun($id: ID!) { cancelRun(id: $id) { id status } }": types.CancelRunDocument,
@@ -68,17 +77,44 @@ const documents: Documents = {
     "\n  query Leaderboard($benchmark: String!, $model: String, $detector: String, $sort: LeaderboardSort, $withBaseline: Boolean!) {\n    leaderboard(benchmark: $benchmark, model: $model, detector: $detector, sort: $sort) {\n      rank ranked promptsScored imagesScored method configHash isBaseline detector threshold\n      model { name }\n      run { id config seed imagesPerPrompt limit finishedAt promptSet { name } team { name } }\n      metrics { ...MetricValueFields }\n      versusBaseline @include(if: $withBaseline) { baseline { id } deltas { key value } primary { ...MetricComparisonFields } beyondNoise }\n      versusLeader @include(if: $withBaseline) { leader { id } primary { ...MetricComparisonFields } tiedWithinNoise }\n    }\n  }\n": types.LeaderboardDocument,
     "\n  query Catalogue {\n    benchmarks { name defaultThreshold primaryMetric latestFinishedAt metrics { ...MetricDefinitionFields } }\n    models { name }\n    methods { name }\n    leaderboardRules { minRankedImages }\n  }\n": types.CatalogueDocument,
     "\n  query Viewer { viewer { team { name } token { name prefix expiresAt } } }\n": types.ViewerDocument,
-    "\n  query Queue {\n    queueHealth {\n      queues { name waiting active failed delayed oldestWaitingSeconds }\n      stuckRuns { reason run { id status method updatedAt model { name } } }\n      failedRuns { reason run { id status method updatedAt model { name } } }\n    }\n  }\n": types.QueueDocument,
-    "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter, sort: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id status kind method benchmark detector threshold createdAt team { name } model { name } promptSet { name } progress { fraction } } }\n    }\n  }\n": types.RunsDocument,
-    "\n  query SubmitCatalogue {\n    benchmarks { name defaultThreshold defaultImagesPerPrompt promptSets { name promptCount } }\n    models { name }\n    methods { name parameterSchema }\n  }\n": types.SubmitCatalogueDocument,
-    "\n  query MethodDefaults($model: String) { methods { name defaults(model: $model) } }\n": types.MethodDefaultsDocument,
-    "\n  query GenerationTimes($method: String) { models { name generationTime(method: $method) { secondsPerImage images } } }\n": types.GenerationTimesDocument,
-    "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method config detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n": types.SubmitFromDocument,
-    "\n  query RunPage($id: ID!, $filter: ImageFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    run(id: $id) { ...RunFields }\n    images(runId: $id, filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount startIndex\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { node { ...ImageFields } }\n    }\n    benchmarks { name metrics { ...MetricDefinitionFields } }\n  }\n": types.RunPageDocument,
-    "\n  query RunImagesExport($id: ID!, $after: String) {\n    images(runId: $id, first: 100, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { id imageIndex correct score reason prompt { externalId text relation } detections { label score box } } }\n    }\n  }\n": types.RunImagesExportDocument,
-    "\n  query ImagePage($id: ID!) {\n    image(id: $id) {\n      ...ImageFields runId guidance { step loss centroids }\n      run { id method seed model { name } }\n      previous { id prompt { text } imageIndex }\n      next { id prompt { text } imageIndex }\n      otherRuns { id runId url correct score imageIndex run { method seed model { name } detector threshold } }\n    }\n  }\n": types.ImagePageDocument,
 };
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Queue {\n    queueHealth {\n      queues { name waiting active failed delayed oldestWaitingSeconds }\n      stuckRuns { reason run { id status method updatedAt model { name } } }\n      failedRuns { reason run { id status method updatedAt model { name } } }\n    }\n  }\n"): typeof import('./graphql').QueueDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RunImagesExport($id: ID!, $after: String) {\n    images(runId: $id, first: 100, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { id imageIndex correct score reason prompt { externalId text relation } detections { label score box } } }\n    }\n  }\n"): typeof import('./graphql').RunImagesExportDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ImagePage($id: ID!) {\n    image(id: $id) {\n      ...ImageFields runId guidance { step loss centroids }\n      run { id method seed model { name } }\n      previous { id prompt { text } imageIndex }\n      next { id prompt { text } imageIndex }\n      otherRuns { id runId url correct score imageIndex run { method seed model { name } detector threshold } }\n    }\n  }\n"): typeof import('./graphql').ImagePageDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RunPage($id: ID!, $filter: ImageFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    run(id: $id) { ...RunFields }\n    images(runId: $id, filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount startIndex\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { node { ...ImageFields } }\n    }\n    benchmarks { name metrics { ...MetricDefinitionFields } }\n  }\n"): typeof import('./graphql').RunPageDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter, sort: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id status kind method benchmark detector threshold createdAt team { name } model { name } promptSet { name } progress { fraction } } }\n    }\n  }\n"): typeof import('./graphql').RunsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SubmitCatalogue {\n    benchmarks { name defaultThreshold defaultImagesPerPrompt promptSets { name promptCount } }\n    models { name }\n    methods { name parameterSchema }\n  }\n"): typeof import('./graphql').SubmitCatalogueDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MethodDefaults($model: String) { methods { name defaults(model: $model) } }\n"): typeof import('./graphql').MethodDefaultsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query GenerationTimes($method: String) { models { name generationTime(method: $method) { secondsPerImage images } } }\n"): typeof import('./graphql').GenerationTimesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method config detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n"): typeof import('./graphql').SubmitFromDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -163,42 +199,6 @@ export function graphql(source: "\n  query Catalogue {\n    benchmarks { name de
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Viewer { viewer { team { name } token { name prefix expiresAt } } }\n"): typeof import('./graphql').ViewerDocument;
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query Queue {\n    queueHealth {\n      queues { name waiting active failed delayed oldestWaitingSeconds }\n      stuckRuns { reason run { id status method updatedAt model { name } } }\n      failedRuns { reason run { id status method updatedAt model { name } } }\n    }\n  }\n"): typeof import('./graphql').QueueDocument;
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter, sort: { field: CREATED_AT, direction: DESC }) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id status kind method benchmark detector threshold createdAt team { name } model { name } promptSet { name } progress { fraction } } }\n    }\n  }\n"): typeof import('./graphql').RunsDocument;
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query SubmitCatalogue {\n    benchmarks { name defaultThreshold defaultImagesPerPrompt promptSets { name promptCount } }\n    models { name }\n    methods { name parameterSchema }\n  }\n"): typeof import('./graphql').SubmitCatalogueDocument;
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query MethodDefaults($model: String) { methods { name defaults(model: $model) } }\n"): typeof import('./graphql').MethodDefaultsDocument;
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query GenerationTimes($method: String) { models { name generationTime(method: $method) { secondsPerImage images } } }\n"): typeof import('./graphql').GenerationTimesDocument;
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method config detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n"): typeof import('./graphql').SubmitFromDocument;
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query RunPage($id: ID!, $filter: ImageFilter, $first: Int, $after: String, $last: Int, $before: String) {\n    run(id: $id) { ...RunFields }\n    images(runId: $id, filter: $filter, first: $first, after: $after, last: $last, before: $before) {\n      totalCount startIndex\n      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n      edges { node { ...ImageFields } }\n    }\n    benchmarks { name metrics { ...MetricDefinitionFields } }\n  }\n"): typeof import('./graphql').RunPageDocument;
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query RunImagesExport($id: ID!, $after: String) {\n    images(runId: $id, first: 100, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { id imageIndex correct score reason prompt { externalId text relation } detections { label score box } } }\n    }\n  }\n"): typeof import('./graphql').RunImagesExportDocument;
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query ImagePage($id: ID!) {\n    image(id: $id) {\n      ...ImageFields runId guidance { step loss centroids }\n      run { id method seed model { name } }\n      previous { id prompt { text } imageIndex }\n      next { id prompt { text } imageIndex }\n      otherRuns { id runId url correct score imageIndex run { method seed model { name } detector threshold } }\n    }\n  }\n"): typeof import('./graphql').ImagePageDocument;
 
 
 export function graphql(source: string) {

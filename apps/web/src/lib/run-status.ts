@@ -1,6 +1,6 @@
 import { RunStatus } from '../gql/graphql';
 
-/** Every status, in the schema's order (generated from schema.graphql). */
+/** Every status (generated from schema.graphql, in name order). */
 export const RUN_STATUSES: readonly RunStatus[] = Object.values(RunStatus);
 
 export const TERMINAL_STATUSES: readonly RunStatus[] = [RunStatus.Finished, RunStatus.Failed, RunStatus.Cancelled];

@@ -28,347 +28,211 @@ export type Scalars = {
   JSON: { input: unknown; output: unknown; }
 };
 
-export { RunStatus };
-
-export { RunKind };
-
-export type SortDirection =
-  | 'ASC'
-  | 'DESC';
-
-export type PageInfo = {
-  __typename?: 'PageInfo';
-  hasNextPage: Scalars['Boolean']['output'];
-  /** paging forward: whether the page came after a cursor; paging backward (images: last, before): whether there are items before it */
-  hasPreviousPage: Scalars['Boolean']['output'];
-  startCursor?: Maybe<Scalars['String']['output']>;
-  endCursor?: Maybe<Scalars['String']['output']>;
-};
-
-export type Query = {
-  __typename?: 'Query';
-  benchmarks: Array<Benchmark>;
-  models: Array<Model>;
-  /** The methods with their parameter schema; `defaults` per model. */
-  methods: Array<Method>;
-  /**
-   * One row per FINISHED run scored on the benchmark, from stored aggregates only, sorted by the
-   * benchmark's primary metric unless `sort` says otherwise. Each model's runs are ranked apart; a run
-   * below leaderboardRules.minRankedImages is listed without a rank.
-   */
-  leaderboard: Array<LeaderboardRow>;
-  /** What the leaderboard ranks (settings of this API). */
-  leaderboardRules: LeaderboardRules;
-  runs: RunConnection;
-  run?: Maybe<Run>;
-  /** A run's images in (prompt id, image index) order: forward with first/after, or backward with last/before. */
-  images: ImageConnection;
-  /** One image by its id (the permalink of an image); null when there is none. */
-  image?: Maybe<Image>;
-  /**
-   * Two runs of one benchmark compared on the prompts they share, every metric with its paired test
-   * (differences are b − a). Image by image only when their seeds and images per prompt match; prompt
-   * by prompt otherwise. Refused (BAD_USER_INPUT) for a run and itself, runs of two benchmarks, and runs
-   * that share no scored prompt.
-   */
-  compareRuns: RunComparison;
-  queueHealth: QueueHealth;
-  /** The caller's team's API tokens, newest first (needs a token; never shows a secret). */
-  apiTokens: Array<ApiToken>;
-  /** Who the request's API token speaks for; null without a token (a refused token answers UNAUTHENTICATED). */
-  viewer?: Maybe<Viewer>;
-};
-
-
-export type QueryLeaderboardArgs = {
-  benchmark: Scalars['String']['input'];
-  model?: InputMaybe<Scalars['String']['input']>;
-  detector?: InputMaybe<Scalars['String']['input']>;
-  sort?: InputMaybe<LeaderboardSort>;
-};
-
-
-export type QueryRunsArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<RunFilter>;
-  sort?: InputMaybe<RunSort>;
-};
-
-
-export type QueryRunArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type QueryImagesArgs = {
-  runId: Scalars['ID']['input'];
-  filter?: InputMaybe<ImageFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-  after?: InputMaybe<Scalars['String']['input']>;
-  last?: InputMaybe<Scalars['Int']['input']>;
-  before?: InputMaybe<Scalars['String']['input']>;
-};
-
-
-export type QueryImageArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type QueryCompareRunsArgs = {
-  a: Scalars['ID']['input'];
-  b: Scalars['ID']['input'];
-};
-
-export type Mutation = {
-  __typename?: 'Mutation';
-  /**
-   * A run of the token's team. The team's identical finished run, or its identical run still in flight,
-   * is returned instead unless `force`.
-   */
-  submitRun: SubmitRunPayload;
-  /** A fresh artifact prefix for the team's next upload; only this team can register what is put there (`npx infsplign upload` asks for it). */
-  createUpload: Upload;
-  /** Registers the images put in the artifact store under `prefix`, which createUpload gave the team, as the team's image set. */
-  registerImageSet: ImageSet;
-  cancelRun: Run;
-  /** Re-enqueues the missing work of a FAILED run as a new round; what was already ingested is kept. */
-  retryRun: Run;
-  /** A new EVALUATE_ONLY run on a FINISHED run's images with another detector or threshold (an identical finished one is reused). */
-  rescoreRun: SubmitRunPayload;
-  /** Deletes the run's rows and its own artifacts (images of an uploaded set are the set's, not the run's). */
-  deleteRun: DeleteRunPayload;
-  /** A new token for the caller's team, expiring after `expiresInDays` (90 by default, at most 3650); its secret is shown only in this answer. */
-  createApiToken: CreateApiTokenPayload;
-  /** Revokes one of the team's tokens (the caller's own included): it is refused from the next request on. */
-  revokeApiToken: ApiToken;
-};
-
-
-export type MutationSubmitRunArgs = {
-  input: SubmitRunInput;
-};
-
-
-export type MutationRegisterImageSetArgs = {
-  prefix: Scalars['String']['input'];
-};
-
-
-export type MutationCancelRunArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type MutationRetryRunArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type MutationRescoreRunArgs = {
-  runId: Scalars['ID']['input'];
-  detector?: InputMaybe<Scalars['String']['input']>;
-  threshold?: InputMaybe<Scalars['Float']['input']>;
-};
-
-
-export type MutationDeleteRunArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type MutationCreateApiTokenArgs = {
-  name: Scalars['String']['input'];
-  expiresInDays?: InputMaybe<Scalars['Int']['input']>;
-};
-
-
-export type MutationRevokeApiTokenArgs = {
-  id: Scalars['ID']['input'];
-};
-
 export type ApiToken = {
   __typename?: 'ApiToken';
+  createdAt: Scalars['DateTime']['output'];
+  /** null: never expires */
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
+  lastUsedAt?: Maybe<Scalars['DateTime']['output']>;
   name: Scalars['String']['output'];
   /** the token's public part: it reads isa_<prefix>_<secret> */
   prefix: Scalars['String']['output'];
-  createdAt: Scalars['DateTime']['output'];
-  lastUsedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** null: never expires */
-  expiresAt?: Maybe<Scalars['DateTime']['output']>;
   revokedAt?: Maybe<Scalars['DateTime']['output']>;
-};
-
-export type Upload = {
-  __typename?: 'Upload';
-  /** where to put the {ID}_{K}.png images in the artifact store, then pass to registerImageSet */
-  prefix: Scalars['String']['output'];
-  createdAt: Scalars['DateTime']['output'];
-};
-
-export type Team = {
-  __typename?: 'Team';
-  id: Scalars['ID']['output'];
-  name: Scalars['String']['output'];
-};
-
-export type Viewer = {
-  __typename?: 'Viewer';
-  team: Team;
-  /** the token the request carried */
-  token: ApiToken;
-};
-
-export type MetricDefinition = {
-  __typename?: 'MetricDefinition';
-  key: Scalars['String']['output'];
-  label: Scalars['String']['output'];
-  higherIsBetter: Scalars['Boolean']['output'];
-  description: Scalars['String']['output'];
-  /** % (0 to 100, shown with one decimal) or fraction (0 to 1, shown with three) */
-  unit: Scalars['String']['output'];
-  /** the metric the benchmark is judged by: the leaderboard's default sort and its delta column */
-  primary: Scalars['Boolean']['output'];
-  /** the metric is undefined (null) for a run with fewer images per prompt (VISOR_n needs n); null when always defined */
-  minImagesPerPrompt?: Maybe<Scalars['Int']['output']>;
-};
-
-export type Benchmark = {
-  __typename?: 'Benchmark';
-  id: Scalars['ID']['output'];
-  name: Scalars['String']['output'];
-  /** the detector threshold the benchmark uses unless a run says otherwise */
-  defaultThreshold: Scalars['Float']['output'];
-  /** the images per prompt the benchmark uses unless a run says otherwise */
-  defaultImagesPerPrompt: Scalars['Int']['output'];
-  metrics: Array<MetricDefinition>;
-  /** the key of the metric the benchmark is judged by */
-  primaryMetric: Scalars['String']['output'];
-  promptSets: Array<PromptSet>;
-  /** when the benchmark's most recently finished run finished; null when none has */
-  latestFinishedAt?: Maybe<Scalars['DateTime']['output']>;
-};
-
-export type PromptSet = {
-  __typename?: 'PromptSet';
-  id: Scalars['ID']['output'];
-  name: Scalars['String']['output'];
-  benchmark: Scalars['String']['output'];
-  promptCount: Scalars['Int']['output'];
-};
-
-export type Model = {
-  __typename?: 'Model';
-  id: Scalars['ID']['output'];
-  name: Scalars['String']['output'];
-  /** sd1, sd2, sdxl or custom; null when the seed could not read the model folder */
-  family?: Maybe<Scalars['String']['output']>;
-  /**
-   * How long the model took per image, as the workers recorded it, over the images of its FINISHED
-   * runs (of one method when `method` is given), on whatever devices they ran; null when none is recorded.
-   */
-  generationTime?: Maybe<GenerationTime>;
-};
-
-
-export type ModelGenerationTimeArgs = {
-  method?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type GenerationTime = {
-  __typename?: 'GenerationTime';
-  /** mean seconds to generate one image (sampling and decoding; scoring not included) */
-  secondsPerImage: Scalars['Float']['output'];
-  /** the images the mean is over */
-  images: Scalars['Int']['output'];
-};
-
-export type Method = {
-  __typename?: 'Method';
-  name: Scalars['String']['output'];
-  /** JSON Schema of the parameters a submission may set */
-  parameterSchema: Scalars['JSON']['output'];
-  /** the defaults for a model (by name); the family-independent ones without */
-  defaults: Scalars['JSON']['output'];
-};
-
-
-export type MethodDefaultsArgs = {
-  model?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type LeaderboardSort = {
-  /** a metric key of the benchmark; its primary metric by default */
-  metric?: InputMaybe<Scalars['String']['input']>;
-  /** best first by default (the metric's own direction) */
-  direction?: InputMaybe<SortDirection>;
-};
-
-export type MetricValue = {
-  __typename?: 'MetricValue';
-  key: Scalars['String']['output'];
-  value?: Maybe<Scalars['Float']['output']>;
-  /** 95% bootstrap interval over prompts */
-  low?: Maybe<Scalars['Float']['output']>;
-  high?: Maybe<Scalars['Float']['output']>;
-};
-
-export type RelationMetrics = {
-  __typename?: 'RelationMetrics';
-  relation: Scalars['String']['output'];
-  metrics: Array<MetricValue>;
-};
-
-export type LeaderboardRules = {
-  __typename?: 'LeaderboardRules';
-  /** runs with fewer scored images are listed apart, without a rank (the API's LEADERBOARD_MIN_IMAGES) */
-  minRankedImages: Scalars['Int']['output'];
-};
-
-export type LeaderboardRow = {
-  __typename?: 'LeaderboardRow';
-  /** 1 for the best run of the row's model (each model's runs are ranked apart); null for a run below leaderboardRules.minRankedImages */
-  rank?: Maybe<Scalars['Int']['output']>;
-  /** false for a run below the minimum size: listed, not ranked */
-  ranked: Scalars['Boolean']['output'];
-  /** the prompts the run scored */
-  promptsScored: Scalars['Int']['output'];
-  /** the images scored (prompts × images per prompt when complete) */
-  imagesScored: Scalars['Int']['output'];
-  run: Run;
-  method?: Maybe<Scalars['String']['output']>;
-  configHash?: Maybe<Scalars['String']['output']>;
-  isBaseline: Scalars['Boolean']['output'];
-  model?: Maybe<Model>;
-  detector: Scalars['String']['output'];
-  threshold: Scalars['Float']['output'];
-  metrics: Array<MetricValue>;
-  /**
-   * This row against the most recent (by finishedAt) FINISHED baseline run with the same benchmark,
-   * prompt set, model, detector, threshold, seed, imagesPerPrompt and limit; null when the row is a
-   * baseline itself or no baseline matches (EVALUATE_ONLY runs have no model, so none matches them).
-   */
-  versusBaseline?: Maybe<BaselineComparison>;
-  /** A ranked row against the leader of its table (rank 1 of its model) on the primary metric; null for the leader, an unranked row, or runs that share no prompt. */
-  versusLeader?: Maybe<LeaderComparison>;
 };
 
 export type BaselineComparison = {
   __typename?: 'BaselineComparison';
   baseline: Run;
-  /** row minus baseline, per metric key of the benchmark (value only) */
-  deltas: Array<MetricValue>;
-  /** a = the baseline and b = this row's run (so differences are row minus baseline) */
-  comparison: RunComparison;
-  /** the benchmark's primary metric with its paired test (comparison.metrics has every metric's) */
-  primary: MetricComparison;
-  /** every metric with its paired test (the same as comparison.metrics) */
-  metrics: Array<MetricComparison>;
   /** the primary metric's paired test at p < 0.05 */
   beyondNoise: Scalars['Boolean']['output'];
+  /** a = the baseline and b = this row's run (so differences are row minus baseline) */
+  comparison: RunComparison;
+  /** row minus baseline, per metric key of the benchmark (value only) */
+  deltas: Array<MetricValue>;
+  /** every metric with its paired test (the same as comparison.metrics) */
+  metrics: Array<MetricComparison>;
+  /** the benchmark's primary metric with its paired test (comparison.metrics has every metric's) */
+  primary: MetricComparison;
 };
+
+export type Benchmark = {
+  __typename?: 'Benchmark';
+  /** the images per prompt the benchmark uses unless a run says otherwise */
+  defaultImagesPerPrompt: Scalars['Int']['output'];
+  /** the detector threshold the benchmark uses unless a run says otherwise */
+  defaultThreshold: Scalars['Float']['output'];
+  id: Scalars['ID']['output'];
+  /** when the benchmark's most recently finished run finished; null when none has */
+  latestFinishedAt?: Maybe<Scalars['DateTime']['output']>;
+  metrics: Array<MetricDefinition>;
+  name: Scalars['String']['output'];
+  /** the key of the metric the benchmark is judged by */
+  primaryMetric: Scalars['String']['output'];
+  promptSets: Array<PromptSet>;
+};
+
+export type ComparedImage = {
+  __typename?: 'ComparedImage';
+  a: Image;
+  b: Image;
+  imageIndex: Scalars['Int']['output'];
+  prompt: Prompt;
+};
+
+export type ComparedImageConnection = {
+  __typename?: 'ComparedImageConnection';
+  edges: Array<ComparedImageEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ComparedImageEdge = {
+  __typename?: 'ComparedImageEdge';
+  cursor: Scalars['String']['output'];
+  node: ComparedImage;
+};
+
+export type ComparedPrompt = {
+  __typename?: 'ComparedPrompt';
+  /** run a's scored images of the prompt, in index order */
+  a: Array<Image>;
+  aCorrect: Scalars['Int']['output'];
+  b: Array<Image>;
+  bCorrect: Scalars['Int']['output'];
+  /** the prompt as run a's prompt set holds it */
+  prompt: Prompt;
+};
+
+export type ComparedPromptConnection = {
+  __typename?: 'ComparedPromptConnection';
+  edges: Array<ComparedPromptEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ComparedPromptEdge = {
+  __typename?: 'ComparedPromptEdge';
+  cursor: Scalars['String']['output'];
+  node: ComparedPrompt;
+};
+
+export type ConfigChange = {
+  __typename?: 'ConfigChange';
+  /** the default; null when the method has none for this model */
+  default?: Maybe<Scalars['JSON']['output']>;
+  key: Scalars['String']['output'];
+  value?: Maybe<Scalars['JSON']['output']>;
+};
+
+export type CreateApiTokenPayload = {
+  __typename?: 'CreateApiTokenPayload';
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  prefix: Scalars['String']['output'];
+  team: Team;
+  /** the bearer secret; shown only here */
+  token: Scalars['String']['output'];
+};
+
+export type DeleteRunPayload = {
+  __typename?: 'DeleteRunPayload';
+  artifactsDeleted: Scalars['Int']['output'];
+  id: Scalars['ID']['output'];
+};
+
+export type Detection = {
+  __typename?: 'Detection';
+  /** [x0, y0, x1, y1] in pixels, y downward */
+  box: Array<Scalars['Float']['output']>;
+  label: Scalars['String']['output'];
+  score: Scalars['Float']['output'];
+};
+
+export type GenerationTime = {
+  __typename?: 'GenerationTime';
+  /** the images the mean is over */
+  images: Scalars['Int']['output'];
+  /** mean seconds to generate one image (sampling and decoding; scoring not included) */
+  secondsPerImage: Scalars['Float']['output'];
+};
+
+export type GuidanceStep = {
+  __typename?: 'GuidanceStep';
+  /**
+   * The objects' attention centroids [[x1, y1], [x2, y2]]: the prompt's subject, then its reference
+   * object, averaged over the guided layers. Coordinates are those of the cross-attention maps (resized
+   * to config.params.map_size squared), normalised to the image frame: x from 0 at the centre of the
+   * leftmost column to 1 at the rightmost, y from 0 at the top row to 1 at the bottom (y downward).
+   */
+  centroids: Array<Array<Scalars['Float']['output']>>;
+  /** the prompt's InfSplign loss at this step (mean over the guided layers), before the update */
+  loss: Scalars['Float']['output'];
+  /** the denoising step, 0-based, of the run's config.params.steps (the guided ones are config.params.guide_steps, [start, end)) */
+  step: Scalars['Int']['output'];
+};
+
+export type Image = {
+  __typename?: 'Image';
+  correct?: Maybe<Scalars['Boolean']['output']>;
+  detections: Array<Detection>;
+  /** InfSplign's trace, one entry per guided step in step order; null for unguided (baseline, single-object prompt) and uploaded images */
+  guidance?: Maybe<Array<GuidanceStep>>;
+  height?: Maybe<Scalars['Int']['output']>;
+  id: Scalars['ID']['output'];
+  imageIndex: Scalars['Int']['output'];
+  /** the image after this one in its run's order; null for the last */
+  next?: Maybe<Image>;
+  /** the same prompt's image with the same index in other FINISHED runs, most recently finished first (at most 10) */
+  otherRuns: Array<Image>;
+  /** the image before this one in its run's order (prompt id, then image index); null for the first */
+  previous?: Maybe<Image>;
+  prompt: Prompt;
+  /** why the image is not correct; null when it is or is not scored yet */
+  reason?: Maybe<Scalars['String']['output']>;
+  run: Run;
+  /** the run that generated or scored it */
+  runId: Scalars['ID']['output'];
+  score?: Maybe<Scalars['Float']['output']>;
+  /** served by this API from the artifact store: /artifacts/<key> */
+  url: Scalars['String']['output'];
+  width?: Maybe<Scalars['Int']['output']>;
+};
+
+export type ImageConnection = {
+  __typename?: 'ImageConnection';
+  edges: Array<ImageEdge>;
+  pageInfo: PageInfo;
+  /** the position of the page's first image among all the images the filter matches, from 0 */
+  startIndex: Scalars['Int']['output'];
+  totalCount: Scalars['Int']['output'];
+};
+
+export type ImageEdge = {
+  __typename?: 'ImageEdge';
+  cursor: Scalars['String']['output'];
+  node: Image;
+};
+
+export type ImageFilter = {
+  correct?: InputMaybe<Scalars['Boolean']['input']>;
+  /** an object the prompt names */
+  object?: InputMaybe<Scalars['String']['input']>;
+  relation?: InputMaybe<Scalars['String']['input']>;
+  /** a substring of the prompt text (case-insensitive; % and _ are plain characters) */
+  text?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ImageSet = {
+  __typename?: 'ImageSet';
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  imageCount: Scalars['Int']['output'];
+  kind: ImageSetKind;
+  /** the artifact key prefix its {ID}_{K}.png images lie under */
+  prefix: Scalars['String']['output'];
+};
+
+export { ImageSetKind };
 
 export type LeaderComparison = {
   __typename?: 'LeaderComparison';
@@ -379,20 +243,434 @@ export type LeaderComparison = {
   tiedWithinNoise: Scalars['Boolean']['output'];
 };
 
-export type RunFilter = {
-  status?: InputMaybe<Array<RunStatus>>;
-  team?: InputMaybe<Scalars['String']['input']>;
+export type LeaderboardRow = {
+  __typename?: 'LeaderboardRow';
+  configHash?: Maybe<Scalars['String']['output']>;
+  detector: Scalars['String']['output'];
+  /** the images scored (prompts × images per prompt when complete) */
+  imagesScored: Scalars['Int']['output'];
+  isBaseline: Scalars['Boolean']['output'];
+  method?: Maybe<Scalars['String']['output']>;
+  metrics: Array<MetricValue>;
+  model?: Maybe<Model>;
+  /** the prompts the run scored */
+  promptsScored: Scalars['Int']['output'];
+  /** 1 for the best run of the row's model (each model's runs are ranked apart); null for a run below leaderboardRules.minRankedImages */
+  rank?: Maybe<Scalars['Int']['output']>;
+  /** false for a run below the minimum size: listed, not ranked */
+  ranked: Scalars['Boolean']['output'];
+  run: Run;
+  threshold: Scalars['Float']['output'];
+  /**
+   * This row against the most recent (by finishedAt) FINISHED baseline run with the same benchmark,
+   * prompt set, model, detector, threshold, seed, imagesPerPrompt and limit; null when the row is a
+   * baseline itself or no baseline matches (EVALUATE_ONLY runs have no model, so none matches them).
+   */
+  versusBaseline?: Maybe<BaselineComparison>;
+  /** A ranked row against the leader of its table (rank 1 of its model) on the primary metric; null for the leader, an unranked row, or runs that share no prompt. */
+  versusLeader?: Maybe<LeaderComparison>;
+};
+
+export type LeaderboardRules = {
+  __typename?: 'LeaderboardRules';
+  /** runs with fewer scored images are listed apart, without a rank (the API's LEADERBOARD_MIN_IMAGES) */
+  minRankedImages: Scalars['Int']['output'];
+};
+
+export type LeaderboardSort = {
+  /** best first by default (the metric's own direction) */
+  direction?: InputMaybe<SortDirection>;
+  /** a metric key of the benchmark; its primary metric by default */
+  metric?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type Method = {
+  __typename?: 'Method';
+  /** the defaults for a model (by name); the family-independent ones without */
+  defaults: Scalars['JSON']['output'];
+  name: Scalars['String']['output'];
+  /** JSON Schema of the parameters a submission may set */
+  parameterSchema: Scalars['JSON']['output'];
+};
+
+
+export type MethodDefaultsArgs = {
   model?: InputMaybe<Scalars['String']['input']>;
-  benchmark?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One metric of two runs on the prompts they share. */
+export type MetricComparison = {
+  __typename?: 'MetricComparison';
+  /** run a's figure on the compared prompts */
+  a?: Maybe<Scalars['Float']['output']>;
+  /** run b's figure on the compared prompts */
+  b?: Maybe<Scalars['Float']['output']>;
+  /** p < 0.05 */
+  beyondNoise: Scalars['Boolean']['output'];
+  /** b − a */
+  difference?: Maybe<Scalars['Float']['output']>;
+  high?: Maybe<Scalars['Float']['output']>;
+  key: Scalars['String']['output'];
+  /** paired bootstrap 95% interval of the difference, resampling the compared prompts */
+  low?: Maybe<Scalars['Float']['output']>;
+  /** the test's two-sided p-value; null where the metric is undefined */
+  p?: Maybe<Scalars['Float']['output']>;
+  test: PairedTest;
+};
+
+export type MetricDefinition = {
+  __typename?: 'MetricDefinition';
+  description: Scalars['String']['output'];
+  higherIsBetter: Scalars['Boolean']['output'];
+  key: Scalars['String']['output'];
+  label: Scalars['String']['output'];
+  /** the metric is undefined (null) for a run with fewer images per prompt (VISOR_n needs n); null when always defined */
+  minImagesPerPrompt?: Maybe<Scalars['Int']['output']>;
+  /** the metric the benchmark is judged by: the leaderboard's default sort and its delta column */
+  primary: Scalars['Boolean']['output'];
+  /** % (0 to 100, shown with one decimal) or fraction (0 to 1, shown with three) */
+  unit: Scalars['String']['output'];
+};
+
+export type MetricValue = {
+  __typename?: 'MetricValue';
+  high?: Maybe<Scalars['Float']['output']>;
+  key: Scalars['String']['output'];
+  /** 95% bootstrap interval over prompts */
+  low?: Maybe<Scalars['Float']['output']>;
+  value?: Maybe<Scalars['Float']['output']>;
+};
+
+export type Model = {
+  __typename?: 'Model';
+  /** sd1, sd2, sdxl or custom; null when the seed could not read the model folder */
+  family?: Maybe<Scalars['String']['output']>;
+  /**
+   * How long the model took per image, as the workers recorded it, over the images of its FINISHED
+   * runs (of one method when `method` is given), on whatever devices they ran; null when none is recorded.
+   */
+  generationTime?: Maybe<GenerationTime>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+};
+
+
+export type ModelGenerationTimeArgs = {
   method?: InputMaybe<Scalars['String']['input']>;
 };
 
-export type RunSortField =
-  | 'CREATED_AT';
+export type Mutation = {
+  __typename?: 'Mutation';
+  cancelRun: Run;
+  /** A new token for the caller's team, expiring after `expiresInDays` (90 by default, at most 3650); its secret is shown only in this answer. */
+  createApiToken: CreateApiTokenPayload;
+  /** A fresh artifact prefix for the team's next upload; only this team can register what is put there (`npx infsplign upload` asks for it). */
+  createUpload: Upload;
+  /** Deletes the run's rows and its own artifacts (images of an uploaded set are the set's, not the run's). */
+  deleteRun: DeleteRunPayload;
+  /** Registers the images put in the artifact store under `prefix`, which createUpload gave the team, as the team's image set. */
+  registerImageSet: ImageSet;
+  /** A new EVALUATE_ONLY run on a FINISHED run's images with another detector or threshold (an identical finished one is reused). */
+  rescoreRun: SubmitRunPayload;
+  /** Re-enqueues the missing work of a FAILED run as a new round; what was already ingested is kept. */
+  retryRun: Run;
+  /** Revokes one of the team's tokens (the caller's own included): it is refused from the next request on. */
+  revokeApiToken: ApiToken;
+  /**
+   * A run of the token's team. The team's identical finished run, or its identical run still in flight,
+   * is returned instead unless `force`.
+   */
+  submitRun: SubmitRunPayload;
+};
 
-export type RunSort = {
-  field?: InputMaybe<RunSortField>;
-  direction?: InputMaybe<SortDirection>;
+
+export type MutationCancelRunArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationCreateApiTokenArgs = {
+  expiresInDays?: InputMaybe<Scalars['Int']['input']>;
+  name: Scalars['String']['input'];
+};
+
+
+export type MutationDeleteRunArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRegisterImageSetArgs = {
+  prefix: Scalars['String']['input'];
+};
+
+
+export type MutationRescoreRunArgs = {
+  detector?: InputMaybe<Scalars['String']['input']>;
+  runId: Scalars['ID']['input'];
+  threshold?: InputMaybe<Scalars['Float']['input']>;
+};
+
+
+export type MutationRetryRunArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeApiTokenArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationSubmitRunArgs = {
+  input: SubmitRunInput;
+};
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+  /** paging forward: whether the page came after a cursor; paging backward (images: last, before): whether there are items before it */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+export type PairedTest =
+  /** paired bootstrap over the compared prompts: the metric recomputed on each resample of prompts, both runs at once */
+  | 'BOOTSTRAP'
+  /** two-sided exact McNemar on the images whose outcome differs (a per-image rate, images paired one to one) */
+  | 'MCNEMAR';
+
+export type Pairing =
+  /** image k of a prompt in one run with image k of it in the other: the runs' seeds and images per prompt match */
+  | 'IMAGE'
+  /** each prompt's images in one run with its images in the other */
+  | 'PROMPT';
+
+export type Prompt = {
+  __typename?: 'Prompt';
+  /** the benchmark's own prompt id */
+  externalId: Scalars['Int']['output'];
+  id: Scalars['ID']['output'];
+  objects: Array<Scalars['String']['output']>;
+  relation?: Maybe<Scalars['String']['output']>;
+  text: Scalars['String']['output'];
+};
+
+export type PromptSet = {
+  __typename?: 'PromptSet';
+  benchmark: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  promptCount: Scalars['Int']['output'];
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** The caller's team's API tokens, newest first (needs a token; never shows a secret). */
+  apiTokens: Array<ApiToken>;
+  benchmarks: Array<Benchmark>;
+  /**
+   * Two runs of one benchmark compared on the prompts they share, every metric with its paired test
+   * (differences are b − a). Image by image only when their seeds and images per prompt match; prompt
+   * by prompt otherwise. Refused (BAD_USER_INPUT) for a run and itself, runs of two benchmarks, and runs
+   * that share no scored prompt.
+   */
+  compareRuns: RunComparison;
+  /** One image by its id (the permalink of an image); null when there is none. */
+  image?: Maybe<Image>;
+  /** A run's images in (prompt id, image index) order: forward with first/after, or backward with last/before. */
+  images: ImageConnection;
+  /**
+   * One row per FINISHED run scored on the benchmark, from stored aggregates only, sorted by the
+   * benchmark's primary metric unless `sort` says otherwise. Each model's runs are ranked apart; a run
+   * below leaderboardRules.minRankedImages is listed without a rank.
+   */
+  leaderboard: Array<LeaderboardRow>;
+  /** What the leaderboard ranks (settings of this API). */
+  leaderboardRules: LeaderboardRules;
+  /** The methods with their parameter schema; `defaults` per model. */
+  methods: Array<Method>;
+  models: Array<Model>;
+  queueHealth: QueueHealth;
+  run?: Maybe<Run>;
+  runs: RunConnection;
+  /** Who the request's API token speaks for; null without a token (a refused token answers UNAUTHENTICATED). */
+  viewer?: Maybe<Viewer>;
+};
+
+
+export type QueryCompareRunsArgs = {
+  a: Scalars['ID']['input'];
+  b: Scalars['ID']['input'];
+};
+
+
+export type QueryImageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryImagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ImageFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  runId: Scalars['ID']['input'];
+};
+
+
+export type QueryLeaderboardArgs = {
+  benchmark: Scalars['String']['input'];
+  detector?: InputMaybe<Scalars['String']['input']>;
+  model?: InputMaybe<Scalars['String']['input']>;
+  sort?: InputMaybe<LeaderboardSort>;
+};
+
+
+export type QueryRunArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryRunsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<RunFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  sort?: InputMaybe<RunSort>;
+};
+
+export type QueueCounts = {
+  __typename?: 'QueueCounts';
+  active: Scalars['Int']['output'];
+  delayed: Scalars['Int']['output'];
+  failed: Scalars['Int']['output'];
+  name: Scalars['String']['output'];
+  /** seconds since the oldest waiting job was added; null when none waits */
+  oldestWaitingSeconds?: Maybe<Scalars['Float']['output']>;
+  waiting: Scalars['Int']['output'];
+};
+
+export type QueueHealth = {
+  __typename?: 'QueueHealth';
+  /** the most recent FAILED runs */
+  failedRuns: Array<RunProblem>;
+  queues: Array<QueueCounts>;
+  /** unfinished runs with no progress for longer than the stall limit */
+  stuckRuns: Array<RunProblem>;
+};
+
+export type RelationComparison = {
+  __typename?: 'RelationComparison';
+  metrics: Array<MetricComparison>;
+  /** the compared prompts that state this relation */
+  prompts: Scalars['Int']['output'];
+  relation: Scalars['String']['output'];
+};
+
+export type RelationMetrics = {
+  __typename?: 'RelationMetrics';
+  metrics: Array<MetricValue>;
+  relation: Scalars['String']['output'];
+};
+
+export type Run = {
+  __typename?: 'Run';
+  /** null until the run is FINISHED */
+  aggregates?: Maybe<RunAggregates>;
+  benchmark: Scalars['String']['output'];
+  /** the canonical configuration (docs/method.md §4) and its SHA-256 */
+  config?: Maybe<Scalars['JSON']['output']>;
+  /** the parameters whose values differ from the method's defaults for the run's model as they are now; null without a configuration (EVALUATE_ONLY) */
+  configChanges?: Maybe<Array<ConfigChange>>;
+  configHash?: Maybe<Scalars['String']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  detector: Scalars['String']['output'];
+  /** why the run failed, in words a person can act on */
+  error?: Maybe<Scalars['String']['output']>;
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  imageSet?: Maybe<ImageSet>;
+  imagesPerPrompt: Scalars['Int']['output'];
+  kind: RunKind;
+  /** at most this many prompts of the set, in id order */
+  limit?: Maybe<Scalars['Int']['output']>;
+  method?: Maybe<Scalars['String']['output']>;
+  model?: Maybe<Model>;
+  progress: RunProgress;
+  promptSet: PromptSet;
+  seed: Scalars['Int']['output'];
+  /** the run whose images a rescore reuses */
+  sourceRun?: Maybe<Run>;
+  status: RunStatus;
+  team: Team;
+  threshold: Scalars['Float']['output'];
+  timeline: Array<RunEvent>;
+  updatedAt: Scalars['DateTime']['output'];
+  /**
+   * The run against the most recently finished baseline with the same benchmark, prompt set, model,
+   * detector, threshold, seed, images per prompt and limit (a = the baseline); null for a baseline, an
+   * unfinished run, or when none matches.
+   */
+  versusBaseline?: Maybe<RunComparison>;
+};
+
+export type RunAggregates = {
+  __typename?: 'RunAggregates';
+  byRelation: Array<RelationMetrics>;
+  imagesScored: Scalars['Int']['output'];
+  metrics: Array<MetricValue>;
+  promptsScored: Scalars['Int']['output'];
+  scorerVersion: Scalars['String']['output'];
+};
+
+export type RunComparison = {
+  __typename?: 'RunComparison';
+  a: Run;
+  b: Run;
+  bothCorrect: Scalars['Int']['output'];
+  /** the same per relation of the prompts */
+  byRelation: Array<RelationComparison>;
+  /** the image pairs, in (prompt, image) order (none unless pairing is IMAGE); only those whose correctness differs when `disagreeing` */
+  images: ComparedImageConnection;
+  /** two-sided exact McNemar p-value on the discordant image pairs; null unless pairing is IMAGE */
+  mcnemarP?: Maybe<Scalars['Float']['output']>;
+  /** mean over image pairs of score(b) - score(a); null unless pairing is IMAGE */
+  meanDifference?: Maybe<Scalars['Float']['output']>;
+  meanDifferenceHigh?: Maybe<Scalars['Float']['output']>;
+  /** paired bootstrap 95% interval over prompts of meanDifference */
+  meanDifferenceLow?: Maybe<Scalars['Float']['output']>;
+  /** every metric of the benchmark, with its paired test */
+  metrics: Array<MetricComparison>;
+  neitherCorrect: Scalars['Int']['output'];
+  /** what a reader must know: prompts left out, why images are not paired */
+  notes: Array<Scalars['String']['output']>;
+  onlyA: Scalars['Int']['output'];
+  onlyB: Scalars['Int']['output'];
+  pairing: Pairing;
+  /** image pairs scored in both runs (0 unless pairing is IMAGE) */
+  pairs: Scalars['Int']['output'];
+  /** the benchmark's primary metric */
+  primaryMetric: Scalars['String']['output'];
+  /** the compared prompts with both runs' images, in prompt id order; only those where the runs' shares of correct images differ when `disagreeing` */
+  prompts: ComparedPromptConnection;
+  /** the prompts scored in both runs (within one prompt set by prompt, across two by text), which every figure here is computed on */
+  sharedPrompts: Scalars['Int']['output'];
+};
+
+
+export type RunComparisonImagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  disagreeing?: InputMaybe<Scalars['Boolean']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type RunComparisonPromptsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  disagreeing?: InputMaybe<Scalars['Boolean']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type RunConnection = {
@@ -408,383 +686,105 @@ export type RunEdge = {
   node: Run;
 };
 
-export type RunProgress = {
-  __typename?: 'RunProgress';
-  prompts: Scalars['Int']['output'];
-  totalImages: Scalars['Int']['output'];
-  imagesGenerated: Scalars['Int']['output'];
-  imagesEvaluated: Scalars['Int']['output'];
-  /** imagesEvaluated / totalImages */
-  fraction: Scalars['Float']['output'];
-};
-
 export type RunEvent = {
   __typename?: 'RunEvent';
-  status: RunStatus;
   at: Scalars['DateTime']['output'];
   /** why, where there is more to say (a failure's reason, who cancelled or retried) */
   reason?: Maybe<Scalars['String']['output']>;
-};
-
-export type RunAggregates = {
-  __typename?: 'RunAggregates';
-  scorerVersion: Scalars['String']['output'];
-  promptsScored: Scalars['Int']['output'];
-  imagesScored: Scalars['Int']['output'];
-  metrics: Array<MetricValue>;
-  byRelation: Array<RelationMetrics>;
-};
-
-export { ImageSetKind };
-
-export type ImageSet = {
-  __typename?: 'ImageSet';
-  id: Scalars['ID']['output'];
-  kind: ImageSetKind;
-  /** the artifact key prefix its {ID}_{K}.png images lie under */
-  prefix: Scalars['String']['output'];
-  imageCount: Scalars['Int']['output'];
-  createdAt: Scalars['DateTime']['output'];
-};
-
-export type Run = {
-  __typename?: 'Run';
-  id: Scalars['ID']['output'];
-  kind: RunKind;
   status: RunStatus;
-  team: Team;
-  model?: Maybe<Model>;
-  method?: Maybe<Scalars['String']['output']>;
-  /** the canonical configuration (docs/method.md §4) and its SHA-256 */
-  config?: Maybe<Scalars['JSON']['output']>;
-  configHash?: Maybe<Scalars['String']['output']>;
-  benchmark: Scalars['String']['output'];
-  promptSet: PromptSet;
-  detector: Scalars['String']['output'];
-  threshold: Scalars['Float']['output'];
-  seed: Scalars['Int']['output'];
-  imagesPerPrompt: Scalars['Int']['output'];
-  /** at most this many prompts of the set, in id order */
-  limit?: Maybe<Scalars['Int']['output']>;
-  imageSet?: Maybe<ImageSet>;
-  /** the run whose images a rescore reuses */
-  sourceRun?: Maybe<Run>;
-  progress: RunProgress;
-  /** why the run failed, in words a person can act on */
-  error?: Maybe<Scalars['String']['output']>;
-  timeline: Array<RunEvent>;
-  createdAt: Scalars['DateTime']['output'];
-  updatedAt: Scalars['DateTime']['output'];
-  finishedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** null until the run is FINISHED */
-  aggregates?: Maybe<RunAggregates>;
-  /** the parameters whose values differ from the method's defaults for the run's model as they are now; null without a configuration (EVALUATE_ONLY) */
-  configChanges?: Maybe<Array<ConfigChange>>;
-  /**
-   * The run against the most recently finished baseline with the same benchmark, prompt set, model,
-   * detector, threshold, seed, images per prompt and limit (a = the baseline); null for a baseline, an
-   * unfinished run, or when none matches.
-   */
-  versusBaseline?: Maybe<RunComparison>;
 };
 
-export type ConfigChange = {
-  __typename?: 'ConfigChange';
-  key: Scalars['String']['output'];
-  value?: Maybe<Scalars['JSON']['output']>;
-  /** the default; null when the method has none for this model */
-  default?: Maybe<Scalars['JSON']['output']>;
+export type RunFilter = {
+  benchmark?: InputMaybe<Scalars['String']['input']>;
+  method?: InputMaybe<Scalars['String']['input']>;
+  model?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<Array<RunStatus>>;
+  team?: InputMaybe<Scalars['String']['input']>;
 };
 
-export type ImageFilter = {
-  correct?: InputMaybe<Scalars['Boolean']['input']>;
-  relation?: InputMaybe<Scalars['String']['input']>;
-  /** an object the prompt names */
-  object?: InputMaybe<Scalars['String']['input']>;
-  /** a substring of the prompt text (case-insensitive; % and _ are plain characters) */
-  text?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type ImageConnection = {
-  __typename?: 'ImageConnection';
-  edges: Array<ImageEdge>;
-  pageInfo: PageInfo;
-  totalCount: Scalars['Int']['output'];
-  /** the position of the page's first image among all the images the filter matches, from 0 */
-  startIndex: Scalars['Int']['output'];
-};
-
-export type ImageEdge = {
-  __typename?: 'ImageEdge';
-  cursor: Scalars['String']['output'];
-  node: Image;
-};
-
-export type Prompt = {
-  __typename?: 'Prompt';
-  id: Scalars['ID']['output'];
-  /** the benchmark's own prompt id */
-  externalId: Scalars['Int']['output'];
-  text: Scalars['String']['output'];
-  objects: Array<Scalars['String']['output']>;
-  relation?: Maybe<Scalars['String']['output']>;
-};
-
-export type Detection = {
-  __typename?: 'Detection';
-  label: Scalars['String']['output'];
-  score: Scalars['Float']['output'];
-  /** [x0, y0, x1, y1] in pixels, y downward */
-  box: Array<Scalars['Float']['output']>;
-};
-
-export type Image = {
-  __typename?: 'Image';
-  id: Scalars['ID']['output'];
-  /** the run that generated or scored it */
-  runId: Scalars['ID']['output'];
-  prompt: Prompt;
-  imageIndex: Scalars['Int']['output'];
-  /** served by this API from the artifact store: /artifacts/<key> */
-  url: Scalars['String']['output'];
-  width?: Maybe<Scalars['Int']['output']>;
-  height?: Maybe<Scalars['Int']['output']>;
-  detections: Array<Detection>;
-  score?: Maybe<Scalars['Float']['output']>;
-  correct?: Maybe<Scalars['Boolean']['output']>;
-  /** why the image is not correct; null when it is or is not scored yet */
-  reason?: Maybe<Scalars['String']['output']>;
-  /** InfSplign's trace, one entry per guided step in step order; null for unguided (baseline, single-object prompt) and uploaded images */
-  guidance?: Maybe<Array<GuidanceStep>>;
-  run: Run;
-  /** the image before this one in its run's order (prompt id, then image index); null for the first */
-  previous?: Maybe<Image>;
-  /** the image after this one in its run's order; null for the last */
-  next?: Maybe<Image>;
-  /** the same prompt's image with the same index in other FINISHED runs, most recently finished first (at most 10) */
-  otherRuns: Array<Image>;
-};
-
-export type GuidanceStep = {
-  __typename?: 'GuidanceStep';
-  /** the denoising step, 0-based, of the run's config.params.steps (the guided ones are config.params.guide_steps, [start, end)) */
-  step: Scalars['Int']['output'];
-  /** the prompt's InfSplign loss at this step (mean over the guided layers), before the update */
-  loss: Scalars['Float']['output'];
-  /**
-   * The objects' attention centroids [[x1, y1], [x2, y2]]: the prompt's subject, then its reference
-   * object, averaged over the guided layers. Coordinates are those of the cross-attention maps (resized
-   * to config.params.map_size squared), normalised to the image frame: x from 0 at the centre of the
-   * leftmost column to 1 at the rightmost, y from 0 at the top row to 1 at the bottom (y downward).
-   */
-  centroids: Array<Array<Scalars['Float']['output']>>;
-};
-
-export type ComparedImage = {
-  __typename?: 'ComparedImage';
-  prompt: Prompt;
-  imageIndex: Scalars['Int']['output'];
-  a: Image;
-  b: Image;
-};
-
-export type ComparedImageConnection = {
-  __typename?: 'ComparedImageConnection';
-  edges: Array<ComparedImageEdge>;
-  pageInfo: PageInfo;
-};
-
-export type ComparedImageEdge = {
-  __typename?: 'ComparedImageEdge';
-  cursor: Scalars['String']['output'];
-  node: ComparedImage;
-};
-
-export type Pairing =
-  /** image k of a prompt in one run with image k of it in the other: the runs' seeds and images per prompt match */
-  | 'IMAGE'
-  /** each prompt's images in one run with its images in the other */
-  | 'PROMPT';
-
-export type PairedTest =
-  /** paired bootstrap over the compared prompts: the metric recomputed on each resample of prompts, both runs at once */
-  | 'BOOTSTRAP'
-  /** two-sided exact McNemar on the images whose outcome differs (a per-image rate, images paired one to one) */
-  | 'MCNEMAR';
-
-/** One metric of two runs on the prompts they share. */
-export type MetricComparison = {
-  __typename?: 'MetricComparison';
-  key: Scalars['String']['output'];
-  /** run a's figure on the compared prompts */
-  a?: Maybe<Scalars['Float']['output']>;
-  /** run b's figure on the compared prompts */
-  b?: Maybe<Scalars['Float']['output']>;
-  /** b − a */
-  difference?: Maybe<Scalars['Float']['output']>;
-  /** paired bootstrap 95% interval of the difference, resampling the compared prompts */
-  low?: Maybe<Scalars['Float']['output']>;
-  high?: Maybe<Scalars['Float']['output']>;
-  test: PairedTest;
-  /** the test's two-sided p-value; null where the metric is undefined */
-  p?: Maybe<Scalars['Float']['output']>;
-  /** p < 0.05 */
-  beyondNoise: Scalars['Boolean']['output'];
-};
-
-export type RelationComparison = {
-  __typename?: 'RelationComparison';
-  relation: Scalars['String']['output'];
-  /** the compared prompts that state this relation */
-  prompts: Scalars['Int']['output'];
-  metrics: Array<MetricComparison>;
-};
-
-export type ComparedPrompt = {
-  __typename?: 'ComparedPrompt';
-  /** the prompt as run a's prompt set holds it */
-  prompt: Prompt;
-  /** run a's scored images of the prompt, in index order */
-  a: Array<Image>;
-  b: Array<Image>;
-  aCorrect: Scalars['Int']['output'];
-  bCorrect: Scalars['Int']['output'];
-};
-
-export type ComparedPromptConnection = {
-  __typename?: 'ComparedPromptConnection';
-  edges: Array<ComparedPromptEdge>;
-  pageInfo: PageInfo;
-};
-
-export type ComparedPromptEdge = {
-  __typename?: 'ComparedPromptEdge';
-  cursor: Scalars['String']['output'];
-  node: ComparedPrompt;
-};
-
-export type RunComparison = {
-  __typename?: 'RunComparison';
-  a: Run;
-  b: Run;
-  pairing: Pairing;
-  /** the prompts scored in both runs (within one prompt set by prompt, across two by text), which every figure here is computed on */
-  sharedPrompts: Scalars['Int']['output'];
-  /** what a reader must know: prompts left out, why images are not paired */
-  notes: Array<Scalars['String']['output']>;
-  /** the benchmark's primary metric */
-  primaryMetric: Scalars['String']['output'];
-  /** every metric of the benchmark, with its paired test */
-  metrics: Array<MetricComparison>;
-  /** the same per relation of the prompts */
-  byRelation: Array<RelationComparison>;
-  /** the compared prompts with both runs' images, in prompt id order; only those where the runs' shares of correct images differ when `disagreeing` */
-  prompts: ComparedPromptConnection;
-  /** image pairs scored in both runs (0 unless pairing is IMAGE) */
-  pairs: Scalars['Int']['output'];
-  bothCorrect: Scalars['Int']['output'];
-  neitherCorrect: Scalars['Int']['output'];
-  onlyA: Scalars['Int']['output'];
-  onlyB: Scalars['Int']['output'];
-  /** two-sided exact McNemar p-value on the discordant image pairs; null unless pairing is IMAGE */
-  mcnemarP?: Maybe<Scalars['Float']['output']>;
-  /** mean over image pairs of score(b) - score(a); null unless pairing is IMAGE */
-  meanDifference?: Maybe<Scalars['Float']['output']>;
-  /** paired bootstrap 95% interval over prompts of meanDifference */
-  meanDifferenceLow?: Maybe<Scalars['Float']['output']>;
-  meanDifferenceHigh?: Maybe<Scalars['Float']['output']>;
-  /** the image pairs, in (prompt, image) order (none unless pairing is IMAGE); only those whose correctness differs when `disagreeing` */
-  images: ComparedImageConnection;
-};
-
-
-export type RunComparisonPromptsArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
-  after?: InputMaybe<Scalars['String']['input']>;
-  disagreeing?: InputMaybe<Scalars['Boolean']['input']>;
-};
-
-
-export type RunComparisonImagesArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
-  after?: InputMaybe<Scalars['String']['input']>;
-  disagreeing?: InputMaybe<Scalars['Boolean']['input']>;
-};
-
-export type QueueCounts = {
-  __typename?: 'QueueCounts';
-  name: Scalars['String']['output'];
-  waiting: Scalars['Int']['output'];
-  active: Scalars['Int']['output'];
-  failed: Scalars['Int']['output'];
-  delayed: Scalars['Int']['output'];
-  /** seconds since the oldest waiting job was added; null when none waits */
-  oldestWaitingSeconds?: Maybe<Scalars['Float']['output']>;
-};
+export { RunKind };
 
 export type RunProblem = {
   __typename?: 'RunProblem';
-  run: Run;
   reason: Scalars['String']['output'];
+  run: Run;
 };
 
-export type QueueHealth = {
-  __typename?: 'QueueHealth';
-  queues: Array<QueueCounts>;
-  /** unfinished runs with no progress for longer than the stall limit */
-  stuckRuns: Array<RunProblem>;
-  /** the most recent FAILED runs */
-  failedRuns: Array<RunProblem>;
+export type RunProgress = {
+  __typename?: 'RunProgress';
+  /** imagesEvaluated / totalImages */
+  fraction: Scalars['Float']['output'];
+  imagesEvaluated: Scalars['Int']['output'];
+  imagesGenerated: Scalars['Int']['output'];
+  prompts: Scalars['Int']['output'];
+  totalImages: Scalars['Int']['output'];
 };
+
+export type RunSort = {
+  direction?: InputMaybe<SortDirection>;
+  field?: InputMaybe<RunSortField>;
+};
+
+export type RunSortField =
+  | 'CREATED_AT';
+
+export { RunStatus };
+
+export type SortDirection =
+  | 'ASC'
+  | 'DESC';
 
 export type SubmitRunInput = {
-  kind: RunKind;
   benchmark: Scalars['String']['input'];
-  /** a prompt set of the benchmark, by name */
-  promptSet: Scalars['String']['input'];
-  /** GENERATE_AND_EVALUATE: model name */
-  model?: InputMaybe<Scalars['String']['input']>;
-  /** GENERATE_AND_EVALUATE: baseline or infsplign */
-  method?: InputMaybe<Scalars['String']['input']>;
-  /** GENERATE_AND_EVALUATE: parameters overriding the model's defaults */
-  params?: InputMaybe<Scalars['JSON']['input']>;
-  /** EVALUATE_ONLY: the image set (registerImageSet) */
-  imageSet?: InputMaybe<Scalars['ID']['input']>;
   /** shapes, owlvit:PATH or coco:PATH (paths on the workers' machines) */
   detector: Scalars['String']['input'];
-  /** the benchmark's own by default */
-  threshold?: InputMaybe<Scalars['Float']['input']>;
-  seed?: InputMaybe<Scalars['Int']['input']>;
-  /** the benchmark's own by default (EVALUATE_ONLY: as many as the image set has) */
-  imagesPerPrompt?: InputMaybe<Scalars['Int']['input']>;
-  /** at most this many prompts, in id order */
-  limit?: InputMaybe<Scalars['Int']['input']>;
   /** run even when the team's identical configuration already finished or is in flight */
   force?: InputMaybe<Scalars['Boolean']['input']>;
+  /** EVALUATE_ONLY: the image set (registerImageSet) */
+  imageSet?: InputMaybe<Scalars['ID']['input']>;
+  /** the benchmark's own by default (EVALUATE_ONLY: as many as the image set has) */
+  imagesPerPrompt?: InputMaybe<Scalars['Int']['input']>;
+  kind: RunKind;
+  /** at most this many prompts, in id order */
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  /** GENERATE_AND_EVALUATE: baseline or infsplign */
+  method?: InputMaybe<Scalars['String']['input']>;
+  /** GENERATE_AND_EVALUATE: model name */
+  model?: InputMaybe<Scalars['String']['input']>;
+  /** GENERATE_AND_EVALUATE: parameters overriding the model's defaults */
+  params?: InputMaybe<Scalars['JSON']['input']>;
+  /** a prompt set of the benchmark, by name */
+  promptSet: Scalars['String']['input'];
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** the benchmark's own by default */
+  threshold?: InputMaybe<Scalars['Float']['input']>;
 };
 
 export type SubmitRunPayload = {
   __typename?: 'SubmitRunPayload';
-  run: Run;
   /** true when the team's existing run (FINISHED, or identical and still in flight) was returned instead of a new one */
   reused: Scalars['Boolean']['output'];
+  run: Run;
 };
 
-export type DeleteRunPayload = {
-  __typename?: 'DeleteRunPayload';
-  id: Scalars['ID']['output'];
-  artifactsDeleted: Scalars['Int']['output'];
-};
-
-export type CreateApiTokenPayload = {
-  __typename?: 'CreateApiTokenPayload';
+export type Team = {
+  __typename?: 'Team';
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
-  team: Team;
+};
+
+export type Upload = {
+  __typename?: 'Upload';
+  createdAt: Scalars['DateTime']['output'];
+  /** where to put the {ID}_{K}.png images in the artifact store, then pass to registerImageSet */
   prefix: Scalars['String']['output'];
-  expiresAt?: Maybe<Scalars['DateTime']['output']>;
-  /** the bearer secret; shown only here */
-  token: Scalars['String']['output'];
+};
+
+export type Viewer = {
+  __typename?: 'Viewer';
+  team: Team;
+  /** the token the request carried */
+  token: ApiToken;
 };
 
 
@@ -860,303 +860,492 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
-  RunStatus: RunStatus;
-  RunKind: RunKind;
-  SortDirection: SortDirection;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ApiToken: ResolverTypeWrapper<ApiTokenRow>;
-  Upload: ResolverTypeWrapper<Upload>;
-  Team: ResolverTypeWrapper<TeamRow>;
-  Viewer: ResolverTypeWrapper<Omit<Viewer, 'team' | 'token'> & { team: ResolversTypes['Team'], token: ResolversTypes['ApiToken'] }>;
-  MetricDefinition: ResolverTypeWrapper<MetricDefinition>;
-  Benchmark: ResolverTypeWrapper<BenchmarkRow>;
-  PromptSet: ResolverTypeWrapper<PromptSetRow>;
-  Model: ResolverTypeWrapper<ModelRow>;
-  GenerationTime: ResolverTypeWrapper<GenerationTime>;
-  Method: ResolverTypeWrapper<MethodRow>;
-  LeaderboardSort: LeaderboardSort;
-  MetricValue: ResolverTypeWrapper<MetricValue>;
-  RelationMetrics: ResolverTypeWrapper<RelationMetrics>;
-  LeaderboardRules: ResolverTypeWrapper<LeaderboardRules>;
-  LeaderboardRow: ResolverTypeWrapper<BoardRow>;
   BaselineComparison: ResolverTypeWrapper<Versus>;
-  LeaderComparison: ResolverTypeWrapper<Omit<LeaderComparison, 'leader'> & { leader: ResolversTypes['Run'] }>;
-  RunFilter: RunFilter;
-  RunSortField: RunSortField;
-  RunSort: RunSort;
-  RunConnection: ResolverTypeWrapper<Omit<RunConnection, 'edges'> & { edges: Array<ResolversTypes['RunEdge']> }>;
-  RunEdge: ResolverTypeWrapper<Omit<RunEdge, 'node'> & { node: ResolversTypes['Run'] }>;
-  RunProgress: ResolverTypeWrapper<RunProgress>;
-  RunEvent: ResolverTypeWrapper<RunEvent>;
-  RunAggregates: ResolverTypeWrapper<RunAggregates>;
-  ImageSetKind: ImageSetKind;
-  ImageSet: ResolverTypeWrapper<ImageSetRow>;
-  Run: ResolverTypeWrapper<RunRow>;
-  ConfigChange: ResolverTypeWrapper<ConfigChange>;
-  ImageFilter: ImageFilter;
-  ImageConnection: ResolverTypeWrapper<ImagePage>;
-  ImageEdge: ResolverTypeWrapper<Omit<ImageEdge, 'node'> & { node: ResolversTypes['Image'] }>;
-  Prompt: ResolverTypeWrapper<Prompt>;
-  Detection: ResolverTypeWrapper<Detection>;
-  Image: ResolverTypeWrapper<ImageRow>;
-  GuidanceStep: ResolverTypeWrapper<GuidanceStep>;
+  Benchmark: ResolverTypeWrapper<BenchmarkRow>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ComparedImage: ResolverTypeWrapper<Omit<ComparedImage, 'a' | 'b'> & { a: ResolversTypes['Image'], b: ResolversTypes['Image'] }>;
   ComparedImageConnection: ResolverTypeWrapper<Omit<ComparedImageConnection, 'edges'> & { edges: Array<ResolversTypes['ComparedImageEdge']> }>;
   ComparedImageEdge: ResolverTypeWrapper<Omit<ComparedImageEdge, 'node'> & { node: ResolversTypes['ComparedImage'] }>;
-  Pairing: Pairing;
-  PairedTest: PairedTest;
-  MetricComparison: ResolverTypeWrapper<MetricComparison>;
-  RelationComparison: ResolverTypeWrapper<RelationComparison>;
   ComparedPrompt: ResolverTypeWrapper<Omit<ComparedPrompt, 'a' | 'b'> & { a: Array<ResolversTypes['Image']>, b: Array<ResolversTypes['Image']> }>;
   ComparedPromptConnection: ResolverTypeWrapper<Omit<ComparedPromptConnection, 'edges'> & { edges: Array<ResolversTypes['ComparedPromptEdge']> }>;
   ComparedPromptEdge: ResolverTypeWrapper<Omit<ComparedPromptEdge, 'node'> & { node: ResolversTypes['ComparedPrompt'] }>;
-  RunComparison: ResolverTypeWrapper<Comparison>;
+  ConfigChange: ResolverTypeWrapper<ConfigChange>;
+  CreateApiTokenPayload: ResolverTypeWrapper<Omit<CreateApiTokenPayload, 'team'> & { team: ResolversTypes['Team'] }>;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeleteRunPayload: ResolverTypeWrapper<DeleteRunPayload>;
+  Detection: ResolverTypeWrapper<Detection>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  GenerationTime: ResolverTypeWrapper<GenerationTime>;
+  GuidanceStep: ResolverTypeWrapper<GuidanceStep>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Image: ResolverTypeWrapper<ImageRow>;
+  ImageConnection: ResolverTypeWrapper<ImagePage>;
+  ImageEdge: ResolverTypeWrapper<Omit<ImageEdge, 'node'> & { node: ResolversTypes['Image'] }>;
+  ImageFilter: ImageFilter;
+  ImageSet: ResolverTypeWrapper<ImageSetRow>;
+  ImageSetKind: ImageSetKind;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  LeaderComparison: ResolverTypeWrapper<Omit<LeaderComparison, 'leader'> & { leader: ResolversTypes['Run'] }>;
+  LeaderboardRow: ResolverTypeWrapper<BoardRow>;
+  LeaderboardRules: ResolverTypeWrapper<LeaderboardRules>;
+  LeaderboardSort: LeaderboardSort;
+  Method: ResolverTypeWrapper<MethodRow>;
+  MetricComparison: ResolverTypeWrapper<MetricComparison>;
+  MetricDefinition: ResolverTypeWrapper<MetricDefinition>;
+  MetricValue: ResolverTypeWrapper<MetricValue>;
+  Model: ResolverTypeWrapper<ModelRow>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  PairedTest: PairedTest;
+  Pairing: Pairing;
+  Prompt: ResolverTypeWrapper<Prompt>;
+  PromptSet: ResolverTypeWrapper<PromptSetRow>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QueueCounts: ResolverTypeWrapper<QueueCounts>;
+  QueueHealth: ResolverTypeWrapper<Omit<QueueHealth, 'failedRuns' | 'stuckRuns'> & { failedRuns: Array<ResolversTypes['RunProblem']>, stuckRuns: Array<ResolversTypes['RunProblem']> }>;
+  RelationComparison: ResolverTypeWrapper<RelationComparison>;
+  RelationMetrics: ResolverTypeWrapper<RelationMetrics>;
+  Run: ResolverTypeWrapper<RunRow>;
+  RunAggregates: ResolverTypeWrapper<RunAggregates>;
+  RunComparison: ResolverTypeWrapper<Comparison>;
+  RunConnection: ResolverTypeWrapper<Omit<RunConnection, 'edges'> & { edges: Array<ResolversTypes['RunEdge']> }>;
+  RunEdge: ResolverTypeWrapper<Omit<RunEdge, 'node'> & { node: ResolversTypes['Run'] }>;
+  RunEvent: ResolverTypeWrapper<RunEvent>;
+  RunFilter: RunFilter;
+  RunKind: RunKind;
   RunProblem: ResolverTypeWrapper<Omit<RunProblem, 'run'> & { run: ResolversTypes['Run'] }>;
-  QueueHealth: ResolverTypeWrapper<Omit<QueueHealth, 'stuckRuns' | 'failedRuns'> & { stuckRuns: Array<ResolversTypes['RunProblem']>, failedRuns: Array<ResolversTypes['RunProblem']> }>;
+  RunProgress: ResolverTypeWrapper<RunProgress>;
+  RunSort: RunSort;
+  RunSortField: RunSortField;
+  RunStatus: RunStatus;
+  SortDirection: SortDirection;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   SubmitRunInput: SubmitRunInput;
   SubmitRunPayload: ResolverTypeWrapper<Omit<SubmitRunPayload, 'run'> & { run: ResolversTypes['Run'] }>;
-  DeleteRunPayload: ResolverTypeWrapper<DeleteRunPayload>;
-  CreateApiTokenPayload: ResolverTypeWrapper<Omit<CreateApiTokenPayload, 'team'> & { team: ResolversTypes['Team'] }>;
+  Team: ResolverTypeWrapper<TeamRow>;
+  Upload: ResolverTypeWrapper<Upload>;
+  Viewer: ResolverTypeWrapper<Omit<Viewer, 'team' | 'token'> & { team: ResolversTypes['Team'], token: ResolversTypes['ApiToken'] }>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  DateTime: Scalars['DateTime']['output'];
-  JSON: Scalars['JSON']['output'];
-  PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
-  String: Scalars['String']['output'];
-  Query: Record<PropertyKey, never>;
-  Int: Scalars['Int']['output'];
-  ID: Scalars['ID']['output'];
-  Mutation: Record<PropertyKey, never>;
-  Float: Scalars['Float']['output'];
   ApiToken: ApiTokenRow;
-  Upload: Upload;
-  Team: TeamRow;
-  Viewer: Omit<Viewer, 'team' | 'token'> & { team: ResolversParentTypes['Team'], token: ResolversParentTypes['ApiToken'] };
-  MetricDefinition: MetricDefinition;
-  Benchmark: BenchmarkRow;
-  PromptSet: PromptSetRow;
-  Model: ModelRow;
-  GenerationTime: GenerationTime;
-  Method: MethodRow;
-  LeaderboardSort: LeaderboardSort;
-  MetricValue: MetricValue;
-  RelationMetrics: RelationMetrics;
-  LeaderboardRules: LeaderboardRules;
-  LeaderboardRow: BoardRow;
   BaselineComparison: Versus;
-  LeaderComparison: Omit<LeaderComparison, 'leader'> & { leader: ResolversParentTypes['Run'] };
-  RunFilter: RunFilter;
-  RunSort: RunSort;
-  RunConnection: Omit<RunConnection, 'edges'> & { edges: Array<ResolversParentTypes['RunEdge']> };
-  RunEdge: Omit<RunEdge, 'node'> & { node: ResolversParentTypes['Run'] };
-  RunProgress: RunProgress;
-  RunEvent: RunEvent;
-  RunAggregates: RunAggregates;
-  ImageSet: ImageSetRow;
-  Run: RunRow;
-  ConfigChange: ConfigChange;
-  ImageFilter: ImageFilter;
-  ImageConnection: ImagePage;
-  ImageEdge: Omit<ImageEdge, 'node'> & { node: ResolversParentTypes['Image'] };
-  Prompt: Prompt;
-  Detection: Detection;
-  Image: ImageRow;
-  GuidanceStep: GuidanceStep;
+  Benchmark: BenchmarkRow;
+  Boolean: Scalars['Boolean']['output'];
   ComparedImage: Omit<ComparedImage, 'a' | 'b'> & { a: ResolversParentTypes['Image'], b: ResolversParentTypes['Image'] };
   ComparedImageConnection: Omit<ComparedImageConnection, 'edges'> & { edges: Array<ResolversParentTypes['ComparedImageEdge']> };
   ComparedImageEdge: Omit<ComparedImageEdge, 'node'> & { node: ResolversParentTypes['ComparedImage'] };
-  MetricComparison: MetricComparison;
-  RelationComparison: RelationComparison;
   ComparedPrompt: Omit<ComparedPrompt, 'a' | 'b'> & { a: Array<ResolversParentTypes['Image']>, b: Array<ResolversParentTypes['Image']> };
   ComparedPromptConnection: Omit<ComparedPromptConnection, 'edges'> & { edges: Array<ResolversParentTypes['ComparedPromptEdge']> };
   ComparedPromptEdge: Omit<ComparedPromptEdge, 'node'> & { node: ResolversParentTypes['ComparedPrompt'] };
-  RunComparison: Comparison;
+  ConfigChange: ConfigChange;
+  CreateApiTokenPayload: Omit<CreateApiTokenPayload, 'team'> & { team: ResolversParentTypes['Team'] };
+  DateTime: Scalars['DateTime']['output'];
+  DeleteRunPayload: DeleteRunPayload;
+  Detection: Detection;
+  Float: Scalars['Float']['output'];
+  GenerationTime: GenerationTime;
+  GuidanceStep: GuidanceStep;
+  ID: Scalars['ID']['output'];
+  Image: ImageRow;
+  ImageConnection: ImagePage;
+  ImageEdge: Omit<ImageEdge, 'node'> & { node: ResolversParentTypes['Image'] };
+  ImageFilter: ImageFilter;
+  ImageSet: ImageSetRow;
+  Int: Scalars['Int']['output'];
+  JSON: Scalars['JSON']['output'];
+  LeaderComparison: Omit<LeaderComparison, 'leader'> & { leader: ResolversParentTypes['Run'] };
+  LeaderboardRow: BoardRow;
+  LeaderboardRules: LeaderboardRules;
+  LeaderboardSort: LeaderboardSort;
+  Method: MethodRow;
+  MetricComparison: MetricComparison;
+  MetricDefinition: MetricDefinition;
+  MetricValue: MetricValue;
+  Model: ModelRow;
+  Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
+  Prompt: Prompt;
+  PromptSet: PromptSetRow;
+  Query: Record<PropertyKey, never>;
   QueueCounts: QueueCounts;
+  QueueHealth: Omit<QueueHealth, 'failedRuns' | 'stuckRuns'> & { failedRuns: Array<ResolversParentTypes['RunProblem']>, stuckRuns: Array<ResolversParentTypes['RunProblem']> };
+  RelationComparison: RelationComparison;
+  RelationMetrics: RelationMetrics;
+  Run: RunRow;
+  RunAggregates: RunAggregates;
+  RunComparison: Comparison;
+  RunConnection: Omit<RunConnection, 'edges'> & { edges: Array<ResolversParentTypes['RunEdge']> };
+  RunEdge: Omit<RunEdge, 'node'> & { node: ResolversParentTypes['Run'] };
+  RunEvent: RunEvent;
+  RunFilter: RunFilter;
   RunProblem: Omit<RunProblem, 'run'> & { run: ResolversParentTypes['Run'] };
-  QueueHealth: Omit<QueueHealth, 'stuckRuns' | 'failedRuns'> & { stuckRuns: Array<ResolversParentTypes['RunProblem']>, failedRuns: Array<ResolversParentTypes['RunProblem']> };
+  RunProgress: RunProgress;
+  RunSort: RunSort;
+  String: Scalars['String']['output'];
   SubmitRunInput: SubmitRunInput;
   SubmitRunPayload: Omit<SubmitRunPayload, 'run'> & { run: ResolversParentTypes['Run'] };
-  DeleteRunPayload: DeleteRunPayload;
-  CreateApiTokenPayload: Omit<CreateApiTokenPayload, 'team'> & { team: ResolversParentTypes['Team'] };
+  Team: TeamRow;
+  Upload: Upload;
+  Viewer: Omit<Viewer, 'team' | 'token'> & { team: ResolversParentTypes['Team'], token: ResolversParentTypes['ApiToken'] };
+};
+
+export type ApiTokenResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ApiToken'] = ResolversParentTypes['ApiToken']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type BaselineComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BaselineComparison'] = ResolversParentTypes['BaselineComparison']> = {
+  baseline?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
+  beyondNoise?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  comparison?: Resolver<ResolversTypes['RunComparison'], ParentType, ContextType>;
+  deltas?: Resolver<Array<ResolversTypes['MetricValue']>, ParentType, ContextType>;
+  metrics?: Resolver<Array<ResolversTypes['MetricComparison']>, ParentType, ContextType>;
+  primary?: Resolver<ResolversTypes['MetricComparison'], ParentType, ContextType>;
+};
+
+export type BenchmarkResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Benchmark'] = ResolversParentTypes['Benchmark']> = {
+  defaultImagesPerPrompt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  defaultThreshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  latestFinishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  metrics?: Resolver<Array<ResolversTypes['MetricDefinition']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  primaryMetric?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  promptSets?: Resolver<Array<ResolversTypes['PromptSet']>, ParentType, ContextType>;
+};
+
+export type ComparedImageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedImage'] = ResolversParentTypes['ComparedImage']> = {
+  a?: Resolver<ResolversTypes['Image'], ParentType, ContextType>;
+  b?: Resolver<ResolversTypes['Image'], ParentType, ContextType>;
+  imageIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  prompt?: Resolver<ResolversTypes['Prompt'], ParentType, ContextType>;
+};
+
+export type ComparedImageConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedImageConnection'] = ResolversParentTypes['ComparedImageConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ComparedImageEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ComparedImageEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedImageEdge'] = ResolversParentTypes['ComparedImageEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ComparedImage'], ParentType, ContextType>;
+};
+
+export type ComparedPromptResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedPrompt'] = ResolversParentTypes['ComparedPrompt']> = {
+  a?: Resolver<Array<ResolversTypes['Image']>, ParentType, ContextType>;
+  aCorrect?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  b?: Resolver<Array<ResolversTypes['Image']>, ParentType, ContextType>;
+  bCorrect?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  prompt?: Resolver<ResolversTypes['Prompt'], ParentType, ContextType>;
+};
+
+export type ComparedPromptConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedPromptConnection'] = ResolversParentTypes['ComparedPromptConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ComparedPromptEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ComparedPromptEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedPromptEdge'] = ResolversParentTypes['ComparedPromptEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ComparedPrompt'], ParentType, ContextType>;
+};
+
+export type ConfigChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ConfigChange'] = ResolversParentTypes['ConfigChange']> = {
+  default?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+};
+
+export type CreateApiTokenPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CreateApiTokenPayload'] = ResolversParentTypes['CreateApiTokenPayload']> = {
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  team?: Resolver<ResolversTypes['Team'], ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
 
+export type DeleteRunPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeleteRunPayload'] = ResolversParentTypes['DeleteRunPayload']> = {
+  artifactsDeleted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type DetectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Detection'] = ResolversParentTypes['Detection']> = {
+  box?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type GenerationTimeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['GenerationTime'] = ResolversParentTypes['GenerationTime']> = {
+  images?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  secondsPerImage?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type GuidanceStepResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['GuidanceStep'] = ResolversParentTypes['GuidanceStep']> = {
+  centroids?: Resolver<Array<Array<ResolversTypes['Float']>>, ParentType, ContextType>;
+  loss?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  step?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ImageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Image'] = ResolversParentTypes['Image']> = {
+  correct?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  detections?: Resolver<Array<ResolversTypes['Detection']>, ParentType, ContextType>;
+  guidance?: Resolver<Maybe<Array<ResolversTypes['GuidanceStep']>>, ParentType, ContextType>;
+  height?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  imageIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  next?: Resolver<Maybe<ResolversTypes['Image']>, ParentType, ContextType>;
+  otherRuns?: Resolver<Array<ResolversTypes['Image']>, ParentType, ContextType>;
+  previous?: Resolver<Maybe<ResolversTypes['Image']>, ParentType, ContextType>;
+  prompt?: Resolver<ResolversTypes['Prompt'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
+  runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  score?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  width?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type ImageConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ImageConnection'] = ResolversParentTypes['ImageConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ImageEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  startIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ImageEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ImageEdge'] = ResolversParentTypes['ImageEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Image'], ParentType, ContextType>;
+};
+
+export type ImageSetResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ImageSet'] = ResolversParentTypes['ImageSet']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  imageCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['ImageSetKind'], ParentType, ContextType>;
+  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ImageSetKindResolvers = EnumResolverSignature<{ GENERATED?: any, UPLOADED?: any }, ResolversTypes['ImageSetKind']>;
+
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
   name: 'JSON';
 }
 
-export type RunStatusResolvers = EnumResolverSignature<{ QUEUED?: any, GENERATING?: any, EVALUATING?: any, FINISHED?: any, FAILED?: any, CANCELLED?: any }, ResolversTypes['RunStatus']>;
-
-export type RunKindResolvers = EnumResolverSignature<{ GENERATE_AND_EVALUATE?: any, EVALUATE_ONLY?: any }, ResolversTypes['RunKind']>;
-
-export type PageInfoResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
-  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+export type LeaderComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LeaderComparison'] = ResolversParentTypes['LeaderComparison']> = {
+  leader?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
+  primary?: Resolver<ResolversTypes['MetricComparison'], ParentType, ContextType>;
+  tiedWithinNoise?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
-export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
-  benchmarks?: Resolver<Array<ResolversTypes['Benchmark']>, ParentType, ContextType>;
-  models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
-  methods?: Resolver<Array<ResolversTypes['Method']>, ParentType, ContextType>;
-  leaderboard?: Resolver<Array<ResolversTypes['LeaderboardRow']>, ParentType, ContextType, RequireFields<QueryLeaderboardArgs, 'benchmark'>>;
-  leaderboardRules?: Resolver<ResolversTypes['LeaderboardRules'], ParentType, ContextType>;
-  runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, Partial<QueryRunsArgs>>;
-  run?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType, RequireFields<QueryRunArgs, 'id'>>;
-  images?: Resolver<ResolversTypes['ImageConnection'], ParentType, ContextType, RequireFields<QueryImagesArgs, 'runId'>>;
-  image?: Resolver<Maybe<ResolversTypes['Image']>, ParentType, ContextType, RequireFields<QueryImageArgs, 'id'>>;
-  compareRuns?: Resolver<ResolversTypes['RunComparison'], ParentType, ContextType, RequireFields<QueryCompareRunsArgs, 'a' | 'b'>>;
-  queueHealth?: Resolver<ResolversTypes['QueueHealth'], ParentType, ContextType>;
-  apiTokens?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
-  viewer?: Resolver<Maybe<ResolversTypes['Viewer']>, ParentType, ContextType>;
-};
-
-export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
-  submitRun?: Resolver<ResolversTypes['SubmitRunPayload'], ParentType, ContextType, RequireFields<MutationSubmitRunArgs, 'input'>>;
-  createUpload?: Resolver<ResolversTypes['Upload'], ParentType, ContextType>;
-  registerImageSet?: Resolver<ResolversTypes['ImageSet'], ParentType, ContextType, RequireFields<MutationRegisterImageSetArgs, 'prefix'>>;
-  cancelRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationCancelRunArgs, 'id'>>;
-  retryRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationRetryRunArgs, 'id'>>;
-  rescoreRun?: Resolver<ResolversTypes['SubmitRunPayload'], ParentType, ContextType, RequireFields<MutationRescoreRunArgs, 'runId'>>;
-  deleteRun?: Resolver<ResolversTypes['DeleteRunPayload'], ParentType, ContextType, RequireFields<MutationDeleteRunArgs, 'id'>>;
-  createApiToken?: Resolver<ResolversTypes['CreateApiTokenPayload'], ParentType, ContextType, RequireFields<MutationCreateApiTokenArgs, 'name'>>;
-  revokeApiToken?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType, RequireFields<MutationRevokeApiTokenArgs, 'id'>>;
-};
-
-export type ApiTokenResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ApiToken'] = ResolversParentTypes['ApiToken']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-};
-
-export type UploadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Upload'] = ResolversParentTypes['Upload']> = {
-  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type TeamResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Team'] = ResolversParentTypes['Team']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-};
-
-export type ViewerResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
-  team?: Resolver<ResolversTypes['Team'], ParentType, ContextType>;
-  token?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType>;
-};
-
-export type MetricDefinitionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MetricDefinition'] = ResolversParentTypes['MetricDefinition']> = {
-  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  higherIsBetter?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  unit?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  primary?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  minImagesPerPrompt?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-};
-
-export type BenchmarkResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Benchmark'] = ResolversParentTypes['Benchmark']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  defaultThreshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  defaultImagesPerPrompt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  metrics?: Resolver<Array<ResolversTypes['MetricDefinition']>, ParentType, ContextType>;
-  primaryMetric?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  promptSets?: Resolver<Array<ResolversTypes['PromptSet']>, ParentType, ContextType>;
-  latestFinishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-};
-
-export type PromptSetResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PromptSet'] = ResolversParentTypes['PromptSet']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  benchmark?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  promptCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
-export type ModelResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  family?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  generationTime?: Resolver<Maybe<ResolversTypes['GenerationTime']>, ParentType, ContextType, Partial<ModelGenerationTimeArgs>>;
-};
-
-export type GenerationTimeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['GenerationTime'] = ResolversParentTypes['GenerationTime']> = {
-  secondsPerImage?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  images?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
-export type MethodResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Method'] = ResolversParentTypes['Method']> = {
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  parameterSchema?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
-  defaults?: Resolver<ResolversTypes['JSON'], ParentType, ContextType, Partial<MethodDefaultsArgs>>;
-};
-
-export type MetricValueResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MetricValue'] = ResolversParentTypes['MetricValue']> = {
-  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  value?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  low?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  high?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-};
-
-export type RelationMetricsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RelationMetrics'] = ResolversParentTypes['RelationMetrics']> = {
-  relation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+export type LeaderboardRowResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LeaderboardRow'] = ResolversParentTypes['LeaderboardRow']> = {
+  configHash?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  detector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  imagesScored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  isBaseline?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  method?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   metrics?: Resolver<Array<ResolversTypes['MetricValue']>, ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType>;
+  promptsScored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rank?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  ranked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  versusBaseline?: Resolver<Maybe<ResolversTypes['BaselineComparison']>, ParentType, ContextType>;
+  versusLeader?: Resolver<Maybe<ResolversTypes['LeaderComparison']>, ParentType, ContextType>;
 };
 
 export type LeaderboardRulesResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LeaderboardRules'] = ResolversParentTypes['LeaderboardRules']> = {
   minRankedImages?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
-export type LeaderboardRowResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LeaderboardRow'] = ResolversParentTypes['LeaderboardRow']> = {
-  rank?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  ranked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  promptsScored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  imagesScored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  run?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
-  method?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  configHash?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  isBaseline?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  model?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType>;
-  detector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  threshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  metrics?: Resolver<Array<ResolversTypes['MetricValue']>, ParentType, ContextType>;
-  versusBaseline?: Resolver<Maybe<ResolversTypes['BaselineComparison']>, ParentType, ContextType>;
-  versusLeader?: Resolver<Maybe<ResolversTypes['LeaderComparison']>, ParentType, ContextType>;
+export type MethodResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Method'] = ResolversParentTypes['Method']> = {
+  defaults?: Resolver<ResolversTypes['JSON'], ParentType, ContextType, Partial<MethodDefaultsArgs>>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  parameterSchema?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
 };
 
-export type BaselineComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BaselineComparison'] = ResolversParentTypes['BaselineComparison']> = {
-  baseline?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
-  deltas?: Resolver<Array<ResolversTypes['MetricValue']>, ParentType, ContextType>;
-  comparison?: Resolver<ResolversTypes['RunComparison'], ParentType, ContextType>;
-  primary?: Resolver<ResolversTypes['MetricComparison'], ParentType, ContextType>;
-  metrics?: Resolver<Array<ResolversTypes['MetricComparison']>, ParentType, ContextType>;
+export type MetricComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MetricComparison'] = ResolversParentTypes['MetricComparison']> = {
+  a?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  b?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   beyondNoise?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  difference?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  high?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  low?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  p?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  test?: Resolver<ResolversTypes['PairedTest'], ParentType, ContextType>;
 };
 
-export type LeaderComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LeaderComparison'] = ResolversParentTypes['LeaderComparison']> = {
-  leader?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
-  primary?: Resolver<ResolversTypes['MetricComparison'], ParentType, ContextType>;
-  tiedWithinNoise?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+export type MetricDefinitionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MetricDefinition'] = ResolversParentTypes['MetricDefinition']> = {
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  higherIsBetter?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  minImagesPerPrompt?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  primary?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  unit?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type MetricValueResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MetricValue'] = ResolversParentTypes['MetricValue']> = {
+  high?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  low?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+};
+
+export type ModelResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model']> = {
+  family?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  generationTime?: Resolver<Maybe<ResolversTypes['GenerationTime']>, ParentType, ContextType, Partial<ModelGenerationTimeArgs>>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  cancelRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationCancelRunArgs, 'id'>>;
+  createApiToken?: Resolver<ResolversTypes['CreateApiTokenPayload'], ParentType, ContextType, RequireFields<MutationCreateApiTokenArgs, 'name'>>;
+  createUpload?: Resolver<ResolversTypes['Upload'], ParentType, ContextType>;
+  deleteRun?: Resolver<ResolversTypes['DeleteRunPayload'], ParentType, ContextType, RequireFields<MutationDeleteRunArgs, 'id'>>;
+  registerImageSet?: Resolver<ResolversTypes['ImageSet'], ParentType, ContextType, RequireFields<MutationRegisterImageSetArgs, 'prefix'>>;
+  rescoreRun?: Resolver<ResolversTypes['SubmitRunPayload'], ParentType, ContextType, RequireFields<MutationRescoreRunArgs, 'runId'>>;
+  retryRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationRetryRunArgs, 'id'>>;
+  revokeApiToken?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType, RequireFields<MutationRevokeApiTokenArgs, 'id'>>;
+  submitRun?: Resolver<ResolversTypes['SubmitRunPayload'], ParentType, ContextType, RequireFields<MutationSubmitRunArgs, 'input'>>;
+};
+
+export type PageInfoResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type PromptResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Prompt'] = ResolversParentTypes['Prompt']> = {
+  externalId?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  objects?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  relation?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type PromptSetResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PromptSet'] = ResolversParentTypes['PromptSet']> = {
+  benchmark?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  promptCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  apiTokens?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
+  benchmarks?: Resolver<Array<ResolversTypes['Benchmark']>, ParentType, ContextType>;
+  compareRuns?: Resolver<ResolversTypes['RunComparison'], ParentType, ContextType, RequireFields<QueryCompareRunsArgs, 'a' | 'b'>>;
+  image?: Resolver<Maybe<ResolversTypes['Image']>, ParentType, ContextType, RequireFields<QueryImageArgs, 'id'>>;
+  images?: Resolver<ResolversTypes['ImageConnection'], ParentType, ContextType, RequireFields<QueryImagesArgs, 'runId'>>;
+  leaderboard?: Resolver<Array<ResolversTypes['LeaderboardRow']>, ParentType, ContextType, RequireFields<QueryLeaderboardArgs, 'benchmark'>>;
+  leaderboardRules?: Resolver<ResolversTypes['LeaderboardRules'], ParentType, ContextType>;
+  methods?: Resolver<Array<ResolversTypes['Method']>, ParentType, ContextType>;
+  models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
+  queueHealth?: Resolver<ResolversTypes['QueueHealth'], ParentType, ContextType>;
+  run?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType, RequireFields<QueryRunArgs, 'id'>>;
+  runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, Partial<QueryRunsArgs>>;
+  viewer?: Resolver<Maybe<ResolversTypes['Viewer']>, ParentType, ContextType>;
+};
+
+export type QueueCountsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['QueueCounts'] = ResolversParentTypes['QueueCounts']> = {
+  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  delayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  oldestWaitingSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  waiting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type QueueHealthResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['QueueHealth'] = ResolversParentTypes['QueueHealth']> = {
+  failedRuns?: Resolver<Array<ResolversTypes['RunProblem']>, ParentType, ContextType>;
+  queues?: Resolver<Array<ResolversTypes['QueueCounts']>, ParentType, ContextType>;
+  stuckRuns?: Resolver<Array<ResolversTypes['RunProblem']>, ParentType, ContextType>;
+};
+
+export type RelationComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RelationComparison'] = ResolversParentTypes['RelationComparison']> = {
+  metrics?: Resolver<Array<ResolversTypes['MetricComparison']>, ParentType, ContextType>;
+  prompts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  relation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type RelationMetricsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RelationMetrics'] = ResolversParentTypes['RelationMetrics']> = {
+  metrics?: Resolver<Array<ResolversTypes['MetricValue']>, ParentType, ContextType>;
+  relation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type RunResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Run'] = ResolversParentTypes['Run']> = {
+  aggregates?: Resolver<Maybe<ResolversTypes['RunAggregates']>, ParentType, ContextType>;
+  benchmark?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  config?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  configChanges?: Resolver<Maybe<Array<ResolversTypes['ConfigChange']>>, ParentType, ContextType>;
+  configHash?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  detector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  imageSet?: Resolver<Maybe<ResolversTypes['ImageSet']>, ParentType, ContextType>;
+  imagesPerPrompt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['RunKind'], ParentType, ContextType>;
+  limit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  method?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['RunProgress'], ParentType, ContextType>;
+  promptSet?: Resolver<ResolversTypes['PromptSet'], ParentType, ContextType>;
+  seed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sourceRun?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RunStatus'], ParentType, ContextType>;
+  team?: Resolver<ResolversTypes['Team'], ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  timeline?: Resolver<Array<ResolversTypes['RunEvent']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  versusBaseline?: Resolver<Maybe<ResolversTypes['RunComparison']>, ParentType, ContextType>;
+};
+
+export type RunAggregatesResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RunAggregates'] = ResolversParentTypes['RunAggregates']> = {
+  byRelation?: Resolver<Array<ResolversTypes['RelationMetrics']>, ParentType, ContextType>;
+  imagesScored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  metrics?: Resolver<Array<ResolversTypes['MetricValue']>, ParentType, ContextType>;
+  promptsScored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  scorerVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type RunComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RunComparison'] = ResolversParentTypes['RunComparison']> = {
+  a?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
+  b?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
+  bothCorrect?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  byRelation?: Resolver<Array<ResolversTypes['RelationComparison']>, ParentType, ContextType>;
+  images?: Resolver<ResolversTypes['ComparedImageConnection'], ParentType, ContextType, Partial<RunComparisonImagesArgs>>;
+  mcnemarP?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  meanDifference?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  meanDifferenceHigh?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  meanDifferenceLow?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  metrics?: Resolver<Array<ResolversTypes['MetricComparison']>, ParentType, ContextType>;
+  neitherCorrect?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  notes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  onlyA?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  onlyB?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pairing?: Resolver<ResolversTypes['Pairing'], ParentType, ContextType>;
+  pairs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  primaryMetric?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  prompts?: Resolver<ResolversTypes['ComparedPromptConnection'], ParentType, ContextType, Partial<RunComparisonPromptsArgs>>;
+  sharedPrompts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type RunConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RunConnection'] = ResolversParentTypes['RunConnection']> = {
@@ -1170,291 +1359,102 @@ export type RunEdgeResolvers<ContextType = RequestContext, ParentType extends Re
   node?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
 };
 
-export type RunProgressResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RunProgress'] = ResolversParentTypes['RunProgress']> = {
-  prompts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  totalImages?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  imagesGenerated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  imagesEvaluated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  fraction?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-};
-
 export type RunEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RunEvent'] = ResolversParentTypes['RunEvent']> = {
-  status?: Resolver<ResolversTypes['RunStatus'], ParentType, ContextType>;
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-};
-
-export type RunAggregatesResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RunAggregates'] = ResolversParentTypes['RunAggregates']> = {
-  scorerVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  promptsScored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  imagesScored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  metrics?: Resolver<Array<ResolversTypes['MetricValue']>, ParentType, ContextType>;
-  byRelation?: Resolver<Array<ResolversTypes['RelationMetrics']>, ParentType, ContextType>;
-};
-
-export type ImageSetKindResolvers = EnumResolverSignature<{ UPLOADED?: any, GENERATED?: any }, ResolversTypes['ImageSetKind']>;
-
-export type ImageSetResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ImageSet'] = ResolversParentTypes['ImageSet']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  kind?: Resolver<ResolversTypes['ImageSetKind'], ParentType, ContextType>;
-  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  imageCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-};
-
-export type RunResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Run'] = ResolversParentTypes['Run']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  kind?: Resolver<ResolversTypes['RunKind'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['RunStatus'], ParentType, ContextType>;
-  team?: Resolver<ResolversTypes['Team'], ParentType, ContextType>;
-  model?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType>;
-  method?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  config?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
-  configHash?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  benchmark?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  promptSet?: Resolver<ResolversTypes['PromptSet'], ParentType, ContextType>;
-  detector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  threshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  seed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  imagesPerPrompt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  limit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  imageSet?: Resolver<Maybe<ResolversTypes['ImageSet']>, ParentType, ContextType>;
-  sourceRun?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
-  progress?: Resolver<ResolversTypes['RunProgress'], ParentType, ContextType>;
-  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  timeline?: Resolver<Array<ResolversTypes['RunEvent']>, ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  aggregates?: Resolver<Maybe<ResolversTypes['RunAggregates']>, ParentType, ContextType>;
-  configChanges?: Resolver<Maybe<Array<ResolversTypes['ConfigChange']>>, ParentType, ContextType>;
-  versusBaseline?: Resolver<Maybe<ResolversTypes['RunComparison']>, ParentType, ContextType>;
 };
 
-export type ConfigChangeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ConfigChange'] = ResolversParentTypes['ConfigChange']> = {
-  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  value?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
-  default?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
-};
-
-export type ImageConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ImageConnection'] = ResolversParentTypes['ImageConnection']> = {
-  edges?: Resolver<Array<ResolversTypes['ImageEdge']>, ParentType, ContextType>;
-  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
-  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  startIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
-export type ImageEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ImageEdge'] = ResolversParentTypes['ImageEdge']> = {
-  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  node?: Resolver<ResolversTypes['Image'], ParentType, ContextType>;
-};
-
-export type PromptResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Prompt'] = ResolversParentTypes['Prompt']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  externalId?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  objects?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  relation?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-};
-
-export type DetectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Detection'] = ResolversParentTypes['Detection']> = {
-  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  box?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
-};
-
-export type ImageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Image'] = ResolversParentTypes['Image']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  prompt?: Resolver<ResolversTypes['Prompt'], ParentType, ContextType>;
-  imageIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  width?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  height?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  detections?: Resolver<Array<ResolversTypes['Detection']>, ParentType, ContextType>;
-  score?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  correct?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  guidance?: Resolver<Maybe<Array<ResolversTypes['GuidanceStep']>>, ParentType, ContextType>;
-  run?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
-  previous?: Resolver<Maybe<ResolversTypes['Image']>, ParentType, ContextType>;
-  next?: Resolver<Maybe<ResolversTypes['Image']>, ParentType, ContextType>;
-  otherRuns?: Resolver<Array<ResolversTypes['Image']>, ParentType, ContextType>;
-};
-
-export type GuidanceStepResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['GuidanceStep'] = ResolversParentTypes['GuidanceStep']> = {
-  step?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  loss?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  centroids?: Resolver<Array<Array<ResolversTypes['Float']>>, ParentType, ContextType>;
-};
-
-export type ComparedImageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedImage'] = ResolversParentTypes['ComparedImage']> = {
-  prompt?: Resolver<ResolversTypes['Prompt'], ParentType, ContextType>;
-  imageIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  a?: Resolver<ResolversTypes['Image'], ParentType, ContextType>;
-  b?: Resolver<ResolversTypes['Image'], ParentType, ContextType>;
-};
-
-export type ComparedImageConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedImageConnection'] = ResolversParentTypes['ComparedImageConnection']> = {
-  edges?: Resolver<Array<ResolversTypes['ComparedImageEdge']>, ParentType, ContextType>;
-  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
-};
-
-export type ComparedImageEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedImageEdge'] = ResolversParentTypes['ComparedImageEdge']> = {
-  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  node?: Resolver<ResolversTypes['ComparedImage'], ParentType, ContextType>;
-};
-
-export type MetricComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MetricComparison'] = ResolversParentTypes['MetricComparison']> = {
-  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  a?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  b?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  difference?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  low?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  high?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  test?: Resolver<ResolversTypes['PairedTest'], ParentType, ContextType>;
-  p?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  beyondNoise?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-};
-
-export type RelationComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RelationComparison'] = ResolversParentTypes['RelationComparison']> = {
-  relation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  prompts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  metrics?: Resolver<Array<ResolversTypes['MetricComparison']>, ParentType, ContextType>;
-};
-
-export type ComparedPromptResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedPrompt'] = ResolversParentTypes['ComparedPrompt']> = {
-  prompt?: Resolver<ResolversTypes['Prompt'], ParentType, ContextType>;
-  a?: Resolver<Array<ResolversTypes['Image']>, ParentType, ContextType>;
-  b?: Resolver<Array<ResolversTypes['Image']>, ParentType, ContextType>;
-  aCorrect?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  bCorrect?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
-export type ComparedPromptConnectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedPromptConnection'] = ResolversParentTypes['ComparedPromptConnection']> = {
-  edges?: Resolver<Array<ResolversTypes['ComparedPromptEdge']>, ParentType, ContextType>;
-  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
-};
-
-export type ComparedPromptEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ComparedPromptEdge'] = ResolversParentTypes['ComparedPromptEdge']> = {
-  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  node?: Resolver<ResolversTypes['ComparedPrompt'], ParentType, ContextType>;
-};
-
-export type RunComparisonResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RunComparison'] = ResolversParentTypes['RunComparison']> = {
-  a?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
-  b?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
-  pairing?: Resolver<ResolversTypes['Pairing'], ParentType, ContextType>;
-  sharedPrompts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  notes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  primaryMetric?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  metrics?: Resolver<Array<ResolversTypes['MetricComparison']>, ParentType, ContextType>;
-  byRelation?: Resolver<Array<ResolversTypes['RelationComparison']>, ParentType, ContextType>;
-  prompts?: Resolver<ResolversTypes['ComparedPromptConnection'], ParentType, ContextType, Partial<RunComparisonPromptsArgs>>;
-  pairs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  bothCorrect?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  neitherCorrect?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  onlyA?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  onlyB?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  mcnemarP?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  meanDifference?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  meanDifferenceLow?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  meanDifferenceHigh?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  images?: Resolver<ResolversTypes['ComparedImageConnection'], ParentType, ContextType, Partial<RunComparisonImagesArgs>>;
-};
-
-export type QueueCountsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['QueueCounts'] = ResolversParentTypes['QueueCounts']> = {
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  waiting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  delayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  oldestWaitingSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-};
+export type RunKindResolvers = EnumResolverSignature<{ EVALUATE_ONLY?: any, GENERATE_AND_EVALUATE?: any }, ResolversTypes['RunKind']>;
 
 export type RunProblemResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RunProblem'] = ResolversParentTypes['RunProblem']> = {
-  run?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
 };
 
-export type QueueHealthResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['QueueHealth'] = ResolversParentTypes['QueueHealth']> = {
-  queues?: Resolver<Array<ResolversTypes['QueueCounts']>, ParentType, ContextType>;
-  stuckRuns?: Resolver<Array<ResolversTypes['RunProblem']>, ParentType, ContextType>;
-  failedRuns?: Resolver<Array<ResolversTypes['RunProblem']>, ParentType, ContextType>;
+export type RunProgressResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RunProgress'] = ResolversParentTypes['RunProgress']> = {
+  fraction?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  imagesEvaluated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  imagesGenerated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  prompts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalImages?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
+
+export type RunStatusResolvers = EnumResolverSignature<{ CANCELLED?: any, EVALUATING?: any, FAILED?: any, FINISHED?: any, GENERATING?: any, QUEUED?: any }, ResolversTypes['RunStatus']>;
 
 export type SubmitRunPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SubmitRunPayload'] = ResolversParentTypes['SubmitRunPayload']> = {
-  run?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
   reused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
 };
 
-export type DeleteRunPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DeleteRunPayload'] = ResolversParentTypes['DeleteRunPayload']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  artifactsDeleted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
-export type CreateApiTokenPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CreateApiTokenPayload'] = ResolversParentTypes['CreateApiTokenPayload']> = {
+export type TeamResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Team'] = ResolversParentTypes['Team']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  team?: Resolver<ResolversTypes['Team'], ParentType, ContextType>;
+};
+
+export type UploadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Upload'] = ResolversParentTypes['Upload']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ViewerResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
+  team?: Resolver<ResolversTypes['Team'], ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = RequestContext> = {
-  DateTime?: GraphQLScalarType;
-  JSON?: GraphQLScalarType;
-  RunStatus?: RunStatusResolvers;
-  RunKind?: RunKindResolvers;
-  PageInfo?: PageInfoResolvers<ContextType>;
-  Query?: QueryResolvers<ContextType>;
-  Mutation?: MutationResolvers<ContextType>;
   ApiToken?: ApiTokenResolvers<ContextType>;
-  Upload?: UploadResolvers<ContextType>;
-  Team?: TeamResolvers<ContextType>;
-  Viewer?: ViewerResolvers<ContextType>;
-  MetricDefinition?: MetricDefinitionResolvers<ContextType>;
-  Benchmark?: BenchmarkResolvers<ContextType>;
-  PromptSet?: PromptSetResolvers<ContextType>;
-  Model?: ModelResolvers<ContextType>;
-  GenerationTime?: GenerationTimeResolvers<ContextType>;
-  Method?: MethodResolvers<ContextType>;
-  MetricValue?: MetricValueResolvers<ContextType>;
-  RelationMetrics?: RelationMetricsResolvers<ContextType>;
-  LeaderboardRules?: LeaderboardRulesResolvers<ContextType>;
-  LeaderboardRow?: LeaderboardRowResolvers<ContextType>;
   BaselineComparison?: BaselineComparisonResolvers<ContextType>;
-  LeaderComparison?: LeaderComparisonResolvers<ContextType>;
-  RunConnection?: RunConnectionResolvers<ContextType>;
-  RunEdge?: RunEdgeResolvers<ContextType>;
-  RunProgress?: RunProgressResolvers<ContextType>;
-  RunEvent?: RunEventResolvers<ContextType>;
-  RunAggregates?: RunAggregatesResolvers<ContextType>;
-  ImageSetKind?: ImageSetKindResolvers;
-  ImageSet?: ImageSetResolvers<ContextType>;
-  Run?: RunResolvers<ContextType>;
-  ConfigChange?: ConfigChangeResolvers<ContextType>;
-  ImageConnection?: ImageConnectionResolvers<ContextType>;
-  ImageEdge?: ImageEdgeResolvers<ContextType>;
-  Prompt?: PromptResolvers<ContextType>;
-  Detection?: DetectionResolvers<ContextType>;
-  Image?: ImageResolvers<ContextType>;
-  GuidanceStep?: GuidanceStepResolvers<ContextType>;
+  Benchmark?: BenchmarkResolvers<ContextType>;
   ComparedImage?: ComparedImageResolvers<ContextType>;
   ComparedImageConnection?: ComparedImageConnectionResolvers<ContextType>;
   ComparedImageEdge?: ComparedImageEdgeResolvers<ContextType>;
-  MetricComparison?: MetricComparisonResolvers<ContextType>;
-  RelationComparison?: RelationComparisonResolvers<ContextType>;
   ComparedPrompt?: ComparedPromptResolvers<ContextType>;
   ComparedPromptConnection?: ComparedPromptConnectionResolvers<ContextType>;
   ComparedPromptEdge?: ComparedPromptEdgeResolvers<ContextType>;
-  RunComparison?: RunComparisonResolvers<ContextType>;
-  QueueCounts?: QueueCountsResolvers<ContextType>;
-  RunProblem?: RunProblemResolvers<ContextType>;
-  QueueHealth?: QueueHealthResolvers<ContextType>;
-  SubmitRunPayload?: SubmitRunPayloadResolvers<ContextType>;
-  DeleteRunPayload?: DeleteRunPayloadResolvers<ContextType>;
+  ConfigChange?: ConfigChangeResolvers<ContextType>;
   CreateApiTokenPayload?: CreateApiTokenPayloadResolvers<ContextType>;
+  DateTime?: GraphQLScalarType;
+  DeleteRunPayload?: DeleteRunPayloadResolvers<ContextType>;
+  Detection?: DetectionResolvers<ContextType>;
+  GenerationTime?: GenerationTimeResolvers<ContextType>;
+  GuidanceStep?: GuidanceStepResolvers<ContextType>;
+  Image?: ImageResolvers<ContextType>;
+  ImageConnection?: ImageConnectionResolvers<ContextType>;
+  ImageEdge?: ImageEdgeResolvers<ContextType>;
+  ImageSet?: ImageSetResolvers<ContextType>;
+  ImageSetKind?: ImageSetKindResolvers;
+  JSON?: GraphQLScalarType;
+  LeaderComparison?: LeaderComparisonResolvers<ContextType>;
+  LeaderboardRow?: LeaderboardRowResolvers<ContextType>;
+  LeaderboardRules?: LeaderboardRulesResolvers<ContextType>;
+  Method?: MethodResolvers<ContextType>;
+  MetricComparison?: MetricComparisonResolvers<ContextType>;
+  MetricDefinition?: MetricDefinitionResolvers<ContextType>;
+  MetricValue?: MetricValueResolvers<ContextType>;
+  Model?: ModelResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  Prompt?: PromptResolvers<ContextType>;
+  PromptSet?: PromptSetResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  QueueCounts?: QueueCountsResolvers<ContextType>;
+  QueueHealth?: QueueHealthResolvers<ContextType>;
+  RelationComparison?: RelationComparisonResolvers<ContextType>;
+  RelationMetrics?: RelationMetricsResolvers<ContextType>;
+  Run?: RunResolvers<ContextType>;
+  RunAggregates?: RunAggregatesResolvers<ContextType>;
+  RunComparison?: RunComparisonResolvers<ContextType>;
+  RunConnection?: RunConnectionResolvers<ContextType>;
+  RunEdge?: RunEdgeResolvers<ContextType>;
+  RunEvent?: RunEventResolvers<ContextType>;
+  RunKind?: RunKindResolvers;
+  RunProblem?: RunProblemResolvers<ContextType>;
+  RunProgress?: RunProgressResolvers<ContextType>;
+  RunStatus?: RunStatusResolvers;
+  SubmitRunPayload?: SubmitRunPayloadResolvers<ContextType>;
+  Team?: TeamResolvers<ContextType>;
+  Upload?: UploadResolvers<ContextType>;
+  Viewer?: ViewerResolvers<ContextType>;
 };
 

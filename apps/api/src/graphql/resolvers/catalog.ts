@@ -1,5 +1,5 @@
 /** benchmarks, models, methods and the leaderboard: the catalogue and what is ranked on it. */
-import { defaultParams } from '@infsplign/workers/contracts/method-params.ts';
+import { defaultParams } from '@infsplign/workers/contracts';
 import { z } from 'zod';
 import { inputError, parseInput } from '../../errors.ts';
 import type { Method, Model } from '../../generated/prisma/client.ts';

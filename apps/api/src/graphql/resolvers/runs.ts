@@ -1,7 +1,5 @@
 /** runs, run, images and compareRuns, with the Run, Image and comparison fields. */
-import type { GuidanceTrace } from '@infsplign/workers/contracts/jobs.ts';
-import { RELATIONS, type Relation } from '@infsplign/workers/prompts/types.ts';
-import { canonicalConfig, canonicalJson, resolveParams, type Method, type PartialMethodParams } from '@infsplign/workers/contracts/method-params.ts';
+import { canonicalConfig, canonicalJson, type GuidanceTrace, type Method, type PartialMethodParams, type Relation, RELATIONS, resolveParams } from '@infsplign/workers/contracts';
 import { z } from 'zod';
 import { inputError, notFound, parseInput } from '../../errors.ts';
 import type { ImageSet, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
