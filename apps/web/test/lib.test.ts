@@ -140,14 +140,14 @@ describe('the parameter form', () => {
     assert.deepEqual(fields.filter(sweepable).map((f) => f.name), ['guidance_weight', 'steps', 'cfg_scale', 'fused', 'margin', 'scheduler']);
   });
 
-  test('start from a run: its settings, and its parameters where they differ from the defaults the schema knows', () => {
+  test('start from a run: its settings, and the parameters the API says differ from the defaults, those the schema knows', () => {
     const run = {
       kind: 'GENERATE_AND_EVALUATE' as const,
       benchmark: 'visor-shapes',
       promptSet: { name: 'eval' },
       model: { name: 'bundled' },
       method: 'infsplign',
-      config: { method: 'infsplign', params: { guidance_weight: 60, steps: 20, guide_steps: [0, 10], sampler_only: 1 } },
+      configChanges: [{ key: 'guidance_weight', value: 60 }, { key: 'guide_steps', value: [0, 10] }, { key: 'not_in_the_schema', value: 1 }],
       detector: 'shapes',
       threshold: 0.1,
       seed: 7,
@@ -155,7 +155,7 @@ describe('the parameter form', () => {
       limit: null,
       imageSet: null,
     };
-    const start = startFromRun(run, fields, { guidance_weight: 30, steps: 20 });
+    const start = startFromRun(run, fields);
     assert.deepEqual(start.edits, { guidance_weight: '60', guide_steps: '0, 10' });
     assert.deepEqual(start.basics, { detector: 'shapes', threshold: '0.1', seed: '7', imagesPerPrompt: '2', limit: '', imageSet: '', force: false });
     assert.deepEqual(editedParams(fields, start.edits), { params: { guidance_weight: 60, guide_steps: [0, 10] }, errors: {} });

@@ -23,7 +23,7 @@ type Documents = {
     "\n  query SubmitCatalogue {\n    benchmarks { name defaultThreshold defaultImagesPerPrompt promptSets { name promptCount } }\n    models { name }\n    methods { name parameterSchema }\n  }\n": typeof types.SubmitCatalogueDocument,
     "\n  query MethodDefaults($model: String) { methods { name defaults(model: $model) } }\n": typeof types.MethodDefaultsDocument,
     "\n  query GenerationTimes($method: String) { models { name generationTime(method: $method) { secondsPerImage images } } }\n": typeof types.GenerationTimesDocument,
-    "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method config detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n": typeof types.SubmitFromDocument,
+    "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method configChanges { key value } detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n": typeof types.SubmitFromDocument,
     "\n  query RunProgress($id: ID!) { run(id: $id) { status progress { ...ProgressFields } } }\n": typeof types.RunProgressDocument,
     "\n  mutation SubmitRun($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }\n": typeof types.SubmitRunDocument,
     "mutation CancelRun($id: ID!) { cancelRun(id: $id) { id status } }": typeof types.CancelRunDocument,
@@ -55,7 +55,7 @@ const documents: Documents = {
     "\n  query SubmitCatalogue {\n    benchmarks { name defaultThreshold defaultImagesPerPrompt promptSets { name promptCount } }\n    models { name }\n    methods { name parameterSchema }\n  }\n": types.SubmitCatalogueDocument,
     "\n  query MethodDefaults($model: String) { methods { name defaults(model: $model) } }\n": types.MethodDefaultsDocument,
     "\n  query GenerationTimes($method: String) { models { name generationTime(method: $method) { secondsPerImage images } } }\n": types.GenerationTimesDocument,
-    "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method config detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n": types.SubmitFromDocument,
+    "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method configChanges { key value } detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n": types.SubmitFromDocument,
     "\n  query RunProgress($id: ID!) { run(id: $id) { status progress { ...ProgressFields } } }\n": types.RunProgressDocument,
     "\n  mutation SubmitRun($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }\n": types.SubmitRunDocument,
     "mutation CancelRun($id: ID!) { cancelRun(id: $id) { id status } }": types.CancelRunDocument,
@@ -114,7 +114,7 @@ export function graphql(source: "\n  query GenerationTimes($method: String) { mo
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method config detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n"): typeof import('./graphql').SubmitFromDocument;
+export function graphql(source: "\n  query SubmitFrom($id: ID!) {\n    run(id: $id) { id kind benchmark promptSet { name } model { name } method configChanges { key value } detector threshold seed imagesPerPrompt limit imageSet { id } }\n  }\n"): typeof import('./graphql').SubmitFromDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

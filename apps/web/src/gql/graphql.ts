@@ -161,7 +161,7 @@ export type SubmitFromQueryVariables = Exact<{
 }>;
 
 
-export type SubmitFromQuery = { run: { id: string, kind: RunKind, benchmark: string, method: string | null, config: unknown, detector: string, threshold: number, seed: number, imagesPerPrompt: number, limit: number | null, promptSet: { name: string }, model: { name: string } | null, imageSet: { id: string } | null } | null };
+export type SubmitFromQuery = { run: { id: string, kind: RunKind, benchmark: string, method: string | null, detector: string, threshold: number, seed: number, imagesPerPrompt: number, limit: number | null, promptSet: { name: string }, model: { name: string } | null, configChanges: Array<{ key: string, value: unknown }> | null, imageSet: { id: string } | null } | null };
 
 export type RunProgressQueryVariables = Exact<{
   id: string | number;
@@ -910,7 +910,10 @@ export const SubmitFromDocument = new TypedDocumentString(`
       name
     }
     method
-    config
+    configChanges {
+      key
+      value
+    }
     detector
     threshold
     seed

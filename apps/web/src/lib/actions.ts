@@ -5,6 +5,7 @@
  * so the browser never holds a token. Each answers what happened as data (errors included: a thrown
  * error reaches the browser without its message in production).
  */
+import { revalidatePath } from 'next/cache';
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
@@ -51,11 +52,14 @@ export async function signIn(_previous: SignInState, form: FormData): Promise<Si
     throw err;
   }
   (await cookies()).set(sessionCookie(token, { https: await overHttps(), expiresAt }));
+  // Every layout names the signed-in team: none of them may be kept from before.
+  revalidatePath('/', 'layout');
   redirect(nextPath(form.get('next')));
 }
 
 export async function signOut(): Promise<void> {
   (await cookies()).delete(TOKEN_COOKIE);
+  revalidatePath('/', 'layout');
   redirect('/signin?signedOut=1');
 }
 

@@ -34,7 +34,8 @@ export interface SourceRun {
   promptSet: { name: string };
   model: { name: string } | null;
   method: string | null;
-  config: unknown;
+  /** the parameters that differ from the method's defaults for the model (the API's Run.configChanges) */
+  configChanges: { key: string; value: unknown }[] | null;
   detector: string;
   threshold: number;
   seed: number;
@@ -43,18 +44,16 @@ export interface SourceRun {
   imageSet: { id: string } | null;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
 /**
  * The form filled from a run: its benchmark, prompt set, model, method, detector, threshold, seed,
  * images per prompt and limit; its parameters where they differ from the model's defaults today (the
  * ones the method's schema has: a baseline's configuration also records guidance_weight 0).
  */
-export function startFromRun(run: SourceRun, fields: readonly ParamField[], defaults: Record<string, unknown>): FormStart {
-  const params = ((run.config as { params?: Record<string, unknown> } | null)?.params ?? {}) as Record<string, unknown>;
+export function startFromRun(run: SourceRun, fields: readonly ParamField[]): FormStart {
   const edits: Record<string, string> = {};
-  for (const field of fields) {
-    if (field.name in params && !same(params[field.name], defaults[field.name])) edits[field.name] = toText(field, params[field.name]);
+  for (const { key, value } of run.configChanges ?? []) {
+    const field = fields.find((f) => f.name === key);
+    if (field) edits[key] = toText(field, value);
   }
   return {
     kind: run.kind,

@@ -99,7 +99,8 @@ export function SubmitForm({ catalogue, start, signedIn }: { catalogue: SubmitCa
   const setBasic = (name: keyof Basics, value: string | boolean) => setBasics((b) => ({ ...b, [name]: value }));
   const editParam = (name: string, value: string) => {
     setEdits((e) => ({ ...e, [name]: value }));
-    setApiErrors(({ [`params.${name}`]: _gone, ...rest }) => rest);
+    // What the API said was about the values it was sent.
+    setApiErrors(({ [`params.${name}`]: _field, form: _form, ...rest }) => rest);
   };
 
   const time = generating ? catalogue.secondsPerImage[method]?.[model] ?? null : null;
@@ -150,7 +151,7 @@ export function SubmitForm({ catalogue, start, signedIn }: { catalogue: SubmitCa
       <div className="field" key={field.name}>
         <label htmlFor={`param-${field.name}`}>
           {field.name}
-          {field.name in edits && <span className="tag">changed</span>}
+          {field.name in edits && edits[field.name] !== toText(field, defaults[field.name]) && <span className="tag">changed</span>}
         </label>
         <ParamInput field={field} value={valueOf(field)} onChange={(v) => editParam(field.name, v)} invalid={Boolean(errors[`params.${field.name}`])} />
         <span className="param-help" id={`params.${field.name}-help`}>

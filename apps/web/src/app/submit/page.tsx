@@ -30,7 +30,7 @@ const GENERATION_TIMES = graphql(`
 
 const SOURCE_RUN = graphql(`
   query SubmitFrom($id: ID!) {
-    run(id: $id) { id kind benchmark promptSet { name } model { name } method config detector threshold seed imagesPerPrompt limit imageSet { id } }
+    run(id: $id) { id kind benchmark promptSet { name } model { name } method configChanges { key value } detector threshold seed imagesPerPrompt limit imageSet { id } }
   }
 `);
 
@@ -63,7 +63,7 @@ export default async function SubmitPage({ searchParams }: { searchParams: Promi
   else if (source?.data.run) {
     const run = source.data.run;
     const method = form.methods.find((m) => m.name === run.method);
-    start = startFromRun(run, method ? paramFields(method.schema) : [], form.defaults[run.model?.name ?? '']?.[run.method ?? ''] ?? {});
+    start = startFromRun(run, method ? paramFields(method.schema) : []);
   }
   return (
     <>

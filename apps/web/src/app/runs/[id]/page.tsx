@@ -338,6 +338,11 @@ export default async function RunPage({ params, searchParams }: Props) {
               <strong>The run failed.</strong> {run.error}
             </div>
           )}
+          <p>
+            <Link className="button secondary" href={`/submit?from=${run.id}`}>
+              Start a new run from this one
+            </Link>
+          </p>
           <RunActions runId={run.id} runTeam={run.team.name} team={session.viewer?.team.name ?? null} status={run.status} detector={run.detector} threshold={run.threshold} />
         </section>
         <section aria-labelledby="timeline">
