@@ -1,10 +1,11 @@
-/** The web app's pure logic: sweep grouping, the parameter form's schema reading, the CSV export, number formats, axes, colours. */
+/** The web app's pure logic: sweep grouping, the parameter form's schema reading and state, the session cookie, the CSV export, number formats, axes, colours. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BOX_PALETTE, contrastRatio } from '../src/lib/colours';
 import { leaderboardCsv, newestBenchmark, type BenchmarkSummary, type Leaderboard, type LeaderboardRow } from '../src/lib/leaderboard';
 import { formatDifference, formatInterval, formatP, formatValue, niceAxis, type MetricComparison, type MetricDefinition } from '../src/lib/metrics';
 import { describeField, fromText, isMain, MAX_SWEEP_VALUES, paramFields, sweepable, sweepValues, toText } from '../src/lib/param-schema';
+import { SESSION_MAX_AGE_S, sessionCookie } from '../src/lib/session';
 import { editedParams, estimate, formatDuration, startFromRun, submitInput } from '../src/lib/submit-form';
 import { sweepableParams, sweepGroups } from '../src/lib/sweep';
 
@@ -142,6 +143,7 @@ describe('the parameter form', () => {
 
   test('start from a run: its settings, and the parameters the API says differ from the defaults, those the schema knows', () => {
     const run = {
+      id: '00000000-0000-4000-8000-000000000000',
       kind: 'GENERATE_AND_EVALUATE' as const,
       benchmark: 'visor-shapes',
       promptSet: { name: 'eval' },
@@ -243,5 +245,16 @@ describe('box colours', () => {
     // The formula: black on white is 21:1, a colour on itself 1:1.
     assert.equal(contrastRatio('#000000', '#ffffff'), 21);
     assert.equal(contrastRatio('#1f4fbf', '#1f4fbf'), 1);
+  });
+});
+
+describe('the session cookie', () => {
+  test('httpOnly and SameSite=Strict always, Secure over https, living 30 days at most and no longer than the token', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const plain = sessionCookie('isa_a_b', { https: false, expiresAt: null, now });
+    assert.deepEqual(plain, { name: 'infsplign_token', value: 'isa_a_b', httpOnly: true, sameSite: 'strict', secure: false, path: '/', maxAge: SESSION_MAX_AGE_S });
+    assert.equal(sessionCookie('t', { https: true, expiresAt: null, now }).secure, true);
+    assert.equal(sessionCookie('t', { https: false, expiresAt: '2026-01-02T00:00:00Z', now }).maxAge, 86_400);
+    assert.equal(sessionCookie('t', { https: false, expiresAt: '2025-12-31T00:00:00Z', now }).maxAge, 0);
   });
 });

@@ -4,6 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import type { RunStatus } from '@/gql/graphql';
 import { cancelRun, deleteRun, rescoreRun, retryRun, type ActionResult } from '@/lib/actions';
+import { useHydrated } from '@/lib/hydrated';
 import { ACTIVE_STATUSES } from '@/lib/run-status';
 
 /**
@@ -14,6 +15,7 @@ import { ACTIVE_STATUSES } from '@/lib/run-status';
  */
 export function RunActions({ runId, runTeam, team, status, detector, threshold }: { runId: string; runTeam: string; team: string | null; status: RunStatus; detector: string; threshold: number }) {
   const router = useRouter();
+  const hydrated = useHydrated();
   const [rescore, setRescore] = useState({ detector, threshold: String(threshold) });
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -49,7 +51,8 @@ export function RunActions({ runId, runTeam, team, status, detector, threshold }
     <section aria-labelledby="run-actions" className="run-actions">
       <h3 id="run-actions">Actions</h3>
       {team !== runTeam && <p className="muted">This run is team {runTeam}&apos;s; you are signed in as team {team}, so the API will refuse.</p>}
-      <div className="actions">
+      {/* Every action is a script's: nothing to click before hydration. */}
+      <fieldset className="actions bare" disabled={!hydrated}>
         {ACTIVE_STATUSES.includes(status) && (
           <button type="button" disabled={busy} onClick={() => act('Cancel', () => cancelRun(runId), () => null)}>
             Cancel run
@@ -96,7 +99,7 @@ export function RunActions({ runId, runTeam, team, status, detector, threshold }
             Delete run…
           </button>
         )}
-      </div>
+      </fieldset>
       {message && (
         <p role={message.error ? 'alert' : 'status'} className={message.error ? 'field-error' : 'muted'} data-testid="run-action-message">
           {message.text}

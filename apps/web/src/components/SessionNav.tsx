@@ -1,6 +1,6 @@
 import Link from 'next/link';
-import { signOut } from '@/lib/actions';
 import { currentSession } from '@/lib/session';
+import { SignOutButton } from './SignOutButton';
 
 /** The signed-in team and a way out, or a way in. */
 export async function SessionNav() {
@@ -13,13 +13,11 @@ export async function SessionNav() {
     );
   }
   return (
-    <form action={signOut} className="session" data-testid="session">
+    <div className="session" data-testid="session">
       <span>
         Team <strong>{session.viewer.team.name}</strong>
       </span>{' '}
-      <button type="submit" className="link">
-        Sign out
-      </button>
-    </form>
+      <SignOutButton />
+    </div>
   );
 }

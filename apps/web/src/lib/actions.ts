@@ -5,9 +5,7 @@
  * so the browser never holds a token. Each answers what happened as data (errors included: a thrown
  * error reaches the browser without its message in production).
  */
-import { revalidatePath } from 'next/cache';
 import { cookies } from 'next/headers';
-import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { graphql } from '../gql';
 import type { SubmitRunInput } from '../gql/graphql';
@@ -33,8 +31,10 @@ const runId = z.uuid('not a valid run id');
 /** Where to go after signing in: a path of this site only. */
 const nextPath = (value: FormDataEntryValue | null) => (typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/submit');
 
+/** A refusal to show, or where to go now that the cookie is set (a full page load, so that every part of the page knows the team). */
 export interface SignInState {
   error?: string;
+  next?: string;
 }
 
 /** Checks the token with the API (the `viewer` it speaks for) and keeps it in the session cookie. */
@@ -52,15 +52,11 @@ export async function signIn(_previous: SignInState, form: FormData): Promise<Si
     throw err;
   }
   (await cookies()).set(sessionCookie(token, { https: await overHttps(), expiresAt }));
-  // Every layout names the signed-in team: none of them may be kept from before.
-  revalidatePath('/', 'layout');
-  redirect(nextPath(form.get('next')));
+  return { next: nextPath(form.get('next')) };
 }
 
 export async function signOut(): Promise<void> {
   (await cookies()).delete(TOKEN_COOKIE);
-  revalidatePath('/', 'layout');
-  redirect('/signin?signedOut=1');
 }
 
 const SUBMIT = graphql(`

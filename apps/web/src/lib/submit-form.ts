@@ -3,7 +3,7 @@
  * "start from run X"), the inputs it sends (one, or one per value of a sweep), and the estimate of
  * its size and generation time. Pure, so that it is tested without a browser.
  */
-import type { RunKind, SubmitRunInput } from '../gql/graphql';
+import type { RunKind, SubmitFromQuery, SubmitRunInput } from '../gql/graphql';
 import { fromText, toText, type ParamField } from './param-schema';
 
 export interface Basics {
@@ -27,22 +27,8 @@ export interface FormStart {
   edits: Record<string, string>;
 }
 
-/** A run's configuration as `/submit?from=RUN` reads it. */
-export interface SourceRun {
-  kind: RunKind;
-  benchmark: string;
-  promptSet: { name: string };
-  model: { name: string } | null;
-  method: string | null;
-  /** the parameters that differ from the method's defaults for the model (the API's Run.configChanges) */
-  configChanges: { key: string; value: unknown }[] | null;
-  detector: string;
-  threshold: number;
-  seed: number;
-  imagesPerPrompt: number;
-  limit: number | null;
-  imageSet: { id: string } | null;
-}
+/** A run's configuration as `/submit?from=RUN` reads it (configChanges: what differs from the method's defaults for the model). */
+export type SourceRun = NonNullable<SubmitFromQuery['run']>;
 
 /**
  * The form filled from a run: its benchmark, prompt set, model, method, detector, threshold, seed,

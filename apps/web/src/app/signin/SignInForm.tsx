@@ -1,9 +1,15 @@
 'use client';
-import { useActionState } from 'react';
+import { useActionState, useEffect } from 'react';
 import { signIn, type SignInState } from '@/lib/actions';
+import { useHydrated } from '@/lib/hydrated';
 
 export function SignInForm({ next }: { next?: string }) {
   const [state, action, pending] = useActionState<SignInState, FormData>(signIn, {});
+  const hydrated = useHydrated();
+  // A full page load: the header, rendered with the page's layout, names the team from the new cookie.
+  useEffect(() => {
+    if (state.next) window.location.assign(state.next);
+  }, [state.next]);
   return (
     <form action={action} aria-label="Sign in" className="signin">
       {next && <input type="hidden" name="next" value={next} />}
@@ -16,7 +22,8 @@ export function SignInForm({ next }: { next?: string }) {
           </span>
         )}
       </div>
-      <button type="submit" disabled={pending}>
+      {/* Until hydrated a submission would not lead on from here (the effect above). */}
+      <button type="submit" disabled={pending || !hydrated}>
         {pending ? 'Signing in…' : 'Sign in'}
       </button>
     </form>

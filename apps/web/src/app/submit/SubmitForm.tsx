@@ -5,6 +5,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import type { RunKind } from '@/gql/graphql';
 import { submitRuns, type Submitted } from '@/lib/actions';
 import type { FieldError } from '@/lib/graphql';
+import { useHydrated } from '@/lib/hydrated';
 import { describeField, isMain, paramFields, sweepable, sweepValues, toText, type JsonSchema, type ParamField } from '@/lib/param-schema';
 import { editedParams, estimate, formatDuration, submitInput, type Basics, type FormStart } from '@/lib/submit-form';
 
@@ -69,6 +70,7 @@ const DEFAULT_BASICS: Basics = { detector: 'shapes', threshold: '', seed: '42', 
  */
 export function SubmitForm({ catalogue, start, signedIn }: { catalogue: SubmitCatalogue; start?: FormStart; signedIn: boolean }) {
   const router = useRouter();
+  const hydrated = useHydrated();
   const [kind, setKind] = useState<RunKind>(start?.kind ?? 'GENERATE_AND_EVALUATE');
   const [benchmark, setBenchmark] = useState(start?.benchmark ?? catalogue.benchmarks.find((b) => b.name === 'visor-shapes')?.name ?? catalogue.benchmarks[0]?.name ?? '');
   const benchmarkInfo = catalogue.benchmarks.find((b) => b.name === benchmark);
@@ -167,166 +169,169 @@ export function SubmitForm({ catalogue, start, signedIn }: { catalogue: SubmitCa
 
   return (
     <form onSubmit={submit} aria-label="Submit a run" noValidate>
-      {errors.form && (
-        <div className="notice error" role="alert" data-testid="submit-error">
-          <strong>The API refused the run.</strong> {errors.form}
-        </div>
-      )}
-      {submitted.length > 0 && (
-        <div className="notice" role="status" data-testid="submitted-runs">
-          {submitted.length} run{submitted.length === 1 ? '' : 's'} submitted:{' '}
-          {submitted.map((s, i) => (
-            <span key={s.id}>
-              {i > 0 && ', '}
-              <Link href={`/runs/${s.id}`}>{s.id.slice(0, 8)}</Link>
-              {s.reused && ' (identical run reused)'}
-            </span>
-          ))}
-          . <Link href={`/sweep?benchmark=${benchmark}${sweep.param ? `&param=${sweep.param}` : ''}`}>The sweep</Link> shows them once they finish.
-        </div>
-      )}
-      <div className="columns">
-        <fieldset>
-          <legend>What to run</legend>
-          <div className="field">
-            <label htmlFor="input-kind">Kind</label>
-            <select id="input-kind" value={kind} onChange={(e) => setKind(e.target.value as RunKind)}>
-              <option value="GENERATE_AND_EVALUATE">generate and evaluate</option>
-              <option value="EVALUATE_ONLY">evaluate an uploaded image set</option>
-            </select>
+      {/* Until hydrated, nothing can be typed or submitted: only this script submits the form. */}
+      <fieldset className="bare" disabled={!hydrated}>
+        {errors.form && (
+          <div className="notice error" role="alert" data-testid="submit-error">
+            <strong>The API refused the run.</strong> {errors.form}
           </div>
-          <div className="field">
-            <label htmlFor="input-benchmark">Benchmark</label>
-            <select
-              id="input-benchmark"
-              value={benchmark}
-              onChange={(e) => {
-                setBenchmark(e.target.value);
-                setPromptSet(catalogue.benchmarks.find((b) => b.name === e.target.value)?.promptSets[0]?.name ?? '');
-              }}
-            >
-              {catalogue.benchmarks.map((b) => (
-                <option key={b.name}>{b.name}</option>
-              ))}
-            </select>
+        )}
+        {submitted.length > 0 && (
+          <div className="notice" role="status" data-testid="submitted-runs">
+            {submitted.length} run{submitted.length === 1 ? '' : 's'} submitted:{' '}
+            {submitted.map((s, i) => (
+              <span key={s.id}>
+                {i > 0 && ', '}
+                <Link href={`/runs/${s.id}`}>{s.id.slice(0, 8)}</Link>
+                {s.reused && ' (identical run reused)'}
+              </span>
+            ))}
+            . <Link href={`/sweep?benchmark=${benchmark}${sweep.param ? `&param=${sweep.param}` : ''}`}>The sweep</Link> shows them once they finish.
           </div>
-          <div className="field">
-            <label htmlFor="input-promptSet">Prompt set</label>
-            <select id="input-promptSet" value={promptSet} onChange={(e) => setPromptSet(e.target.value)}>
-              {sets.map((s) => (
-                <option key={s.name} value={s.name}>
-                  {s.name} ({s.promptCount} prompts)
-                </option>
-              ))}
-            </select>
-            <Problem errors={errors} name="promptSet" />
-          </div>
-          {generating ? (
-            <>
-              <div className="field">
-                <label htmlFor="input-model">Model</label>
-                <select id="input-model" value={model} onChange={(e) => setModel(e.target.value)}>
-                  {catalogue.models.map((m) => (
-                    <option key={m}>{m}</option>
-                  ))}
-                </select>
-                <Problem errors={errors} name="model" />
-              </div>
-              <div className="field">
-                <label htmlFor="input-method">Method</label>
-                <select
-                  id="input-method"
-                  value={method}
-                  onChange={(e) => {
-                    setMethod(e.target.value);
-                    setEdits({});
-                    setSweep({ param: '', values: '' });
-                  }}
-                >
-                  {catalogue.methods.map((m) => (
-                    <option key={m.name}>{m.name}</option>
-                  ))}
-                </select>
-                <Problem errors={errors} name="method" />
-              </div>
-            </>
-          ) : (
-            basicInput('imageSet', 'Image set id', 'from registerImageSet')
+        )}
+        <div className="columns">
+          <fieldset>
+            <legend>What to run</legend>
+            <div className="field">
+              <label htmlFor="input-kind">Kind</label>
+              <select id="input-kind" value={kind} onChange={(e) => setKind(e.target.value as RunKind)}>
+                <option value="GENERATE_AND_EVALUATE">generate and evaluate</option>
+                <option value="EVALUATE_ONLY">evaluate an uploaded image set</option>
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="input-benchmark">Benchmark</label>
+              <select
+                id="input-benchmark"
+                value={benchmark}
+                onChange={(e) => {
+                  setBenchmark(e.target.value);
+                  setPromptSet(catalogue.benchmarks.find((b) => b.name === e.target.value)?.promptSets[0]?.name ?? '');
+                }}
+              >
+                {catalogue.benchmarks.map((b) => (
+                  <option key={b.name}>{b.name}</option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="input-promptSet">Prompt set</label>
+              <select id="input-promptSet" value={promptSet} onChange={(e) => setPromptSet(e.target.value)}>
+                {sets.map((s) => (
+                  <option key={s.name} value={s.name}>
+                    {s.name} ({s.promptCount} prompts)
+                  </option>
+                ))}
+              </select>
+              <Problem errors={errors} name="promptSet" />
+            </div>
+            {generating ? (
+              <>
+                <div className="field">
+                  <label htmlFor="input-model">Model</label>
+                  <select id="input-model" value={model} onChange={(e) => setModel(e.target.value)}>
+                    {catalogue.models.map((m) => (
+                      <option key={m}>{m}</option>
+                    ))}
+                  </select>
+                  <Problem errors={errors} name="model" />
+                </div>
+                <div className="field">
+                  <label htmlFor="input-method">Method</label>
+                  <select
+                    id="input-method"
+                    value={method}
+                    onChange={(e) => {
+                      setMethod(e.target.value);
+                      setEdits({});
+                      setSweep({ param: '', values: '' });
+                    }}
+                  >
+                    {catalogue.methods.map((m) => (
+                      <option key={m.name}>{m.name}</option>
+                    ))}
+                  </select>
+                  <Problem errors={errors} name="method" />
+                </div>
+              </>
+            ) : (
+              basicInput('imageSet', 'Image set id', 'from registerImageSet')
+            )}
+            {basicInput('detector', 'Detector', "shapes, or a name in the workers' models/detectors.json")}
+            {basicInput('threshold', 'Detector threshold', `the benchmark's own (${benchmarkInfo?.defaultThreshold ?? '?'})`)}
+            {basicInput('seed', 'Seed', '42')}
+            {basicInput('imagesPerPrompt', 'Images per prompt', `the benchmark's own (${benchmarkInfo?.defaultImagesPerPrompt ?? '?'})`)}
+            {basicInput('limit', 'At most this many prompts', 'all')}
+            <div className="field">
+              <label>
+                <input type="checkbox" checked={basics.force} onChange={(e) => setBasic('force', e.target.checked)} /> Run again even if an identical run finished
+              </label>
+            </div>
+          </fieldset>
+          {generating && (
+            <fieldset className="params">
+              <legend>
+                {method} parameters (defaults for {model})
+              </legend>
+              {main.map(paramField)}
+              {advanced.length > 0 && (
+                <details open={advancedOpen || undefined} data-testid="advanced-params">
+                  <summary>Advanced parameters ({advanced.length})</summary>
+                  {advanced.map(paramField)}
+                </details>
+              )}
+            </fieldset>
           )}
-          {basicInput('detector', 'Detector', "shapes, or a name in the workers' models/detectors.json")}
-          {basicInput('threshold', 'Detector threshold', `the benchmark's own (${benchmarkInfo?.defaultThreshold ?? '?'})`)}
-          {basicInput('seed', 'Seed', '42')}
-          {basicInput('imagesPerPrompt', 'Images per prompt', `the benchmark's own (${benchmarkInfo?.defaultImagesPerPrompt ?? '?'})`)}
-          {basicInput('limit', 'At most this many prompts', 'all')}
-          <div className="field">
-            <label>
-              <input type="checkbox" checked={basics.force} onChange={(e) => setBasic('force', e.target.checked)} /> Run again even if an identical run finished
-            </label>
-          </div>
-        </fieldset>
+        </div>
         {generating && (
-          <fieldset className="params">
-            <legend>
-              {method} parameters (defaults for {model})
-            </legend>
-            {main.map(paramField)}
-            {advanced.length > 0 && (
-              <details open={advancedOpen || undefined} data-testid="advanced-params">
-                <summary>Advanced parameters ({advanced.length})</summary>
-                {advanced.map(paramField)}
-              </details>
+          <fieldset className="sweep">
+            <legend>Sweep (optional): one run per value</legend>
+            <div className="field">
+              <label htmlFor="sweep-param">Parameter</label>
+              <select id="sweep-param" value={sweep.param} onChange={(e) => setSweep({ ...sweep, param: e.target.value })}>
+                <option value="">no sweep: one run</option>
+                {fields.filter(sweepable).map((f) => (
+                  <option key={f.name}>{f.name}</option>
+                ))}
+              </select>
+            </div>
+            {sweep.param && (
+              <div className="field">
+                <label htmlFor="sweep-values">Values</label>
+                <input id="sweep-values" value={sweep.values} onChange={(e) => setSweep({ ...sweep, values: e.target.value })} placeholder="for example 30, 60, 90" size={30} aria-invalid={Boolean(errors.sweep)} aria-describedby="sweep-help" />
+                <span className="param-help" id="sweep-help">
+                  separated by commas; each replaces {sweep.param} above{sweepField && describeField(sweepField) ? ` (${describeField(sweepField)})` : ''}
+                </span>
+                <Problem errors={errors} name="sweep" />
+              </div>
             )}
           </fieldset>
         )}
-      </div>
-      {generating && (
-        <fieldset className="sweep">
-          <legend>Sweep (optional): one run per value</legend>
-          <div className="field">
-            <label htmlFor="sweep-param">Parameter</label>
-            <select id="sweep-param" value={sweep.param} onChange={(e) => setSweep({ ...sweep, param: e.target.value })}>
-              <option value="">no sweep: one run</option>
-              {fields.filter(sweepable).map((f) => (
-                <option key={f.name}>{f.name}</option>
-              ))}
-            </select>
-          </div>
-          {sweep.param && (
-            <div className="field">
-              <label htmlFor="sweep-values">Values</label>
-              <input id="sweep-values" value={sweep.values} onChange={(e) => setSweep({ ...sweep, values: e.target.value })} placeholder="for example 30, 60, 90" size={30} aria-invalid={Boolean(errors.sweep)} aria-describedby="sweep-help" />
-              <span className="param-help" id="sweep-help">
-                separated by commas; each replaces {sweep.param} above{sweepField && describeField(sweepField) ? ` (${describeField(sweepField)})` : ''}
-              </span>
-              <Problem errors={errors} name="sweep" />
-            </div>
+        <p className="estimate" data-testid="estimate" aria-live="polite">
+          {size ? (
+            <>
+              {runs > 1 ? `${runs} runs, ` : ''}
+              <strong>{size.images.toLocaleString('en')} images</strong>
+              {generating &&
+                (size.seconds !== null && time
+                  ? `, about ${formatDuration(size.seconds)} of generation at ${time.seconds.toFixed(2)} s per image (the mean over ${time.images.toLocaleString('en')} images of ${model}'s finished ${method} runs), plus scoring`
+                  : `; no estimate yet of the time: ${model} has no finished ${method} run with recorded times`)}
+              .
+            </>
+          ) : (
+            'Enter whole numbers of prompts and images per prompt to see the size.'
           )}
-        </fieldset>
-      )}
-      <p className="estimate" data-testid="estimate" aria-live="polite">
-        {size ? (
-          <>
-            {runs > 1 ? `${runs} runs, ` : ''}
-            <strong>{size.images.toLocaleString('en')} images</strong>
-            {generating &&
-              (size.seconds !== null && time
-                ? `, about ${formatDuration(size.seconds)} of generation at ${time.seconds.toFixed(2)} s per image (the mean over ${time.images.toLocaleString('en')} images of ${model}'s finished ${method} runs), plus scoring`
-                : `; no estimate yet of the time: ${model} has no finished ${method} run with recorded times`)}
-            .
-          </>
-        ) : (
-          'Enter whole numbers of prompts and images per prompt to see the size.'
+        </p>
+        <button type="submit" disabled={busy || !signedIn} title={signedIn ? undefined : 'Sign in first'}>
+          {busy ? 'Submitting…' : runs > 1 ? `Submit ${runs} runs` : 'Submit run'}
+        </button>
+        {!signedIn && (
+          <span className="muted">
+            {' '}
+            <Link href="/signin?next=/submit">Sign in</Link> to submit.
+          </span>
         )}
-      </p>
-      <button type="submit" disabled={busy || !signedIn} title={signedIn ? undefined : 'Sign in first'}>
-        {busy ? 'Submitting…' : runs > 1 ? `Submit ${runs} runs` : 'Submit run'}
-      </button>
-      {!signedIn && (
-        <span className="muted">
-          {' '}
-          <Link href="/signin?next=/submit">Sign in</Link> to submit.
-        </span>
-      )}
+      </fieldset>
     </form>
   );
 }
