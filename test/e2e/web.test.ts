@@ -577,7 +577,7 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     // The parameters that matter first, with what they do and accept; the advanced ones folded away.
     const labels = await page.locator('fieldset.params > .field label').allInnerTexts();
     assert.deepEqual(labels.slice(0, 2), ['guidance_weight', 'guide_steps']);
-    assert.match(await page.locator('[id="params.steps-help"]').innerText(), /denoising steps · 1 to 1000, whole/);
+    assert.match(await page.locator('[id="params.steps-help"]').innerText(), /denoising steps \(the reference's num_inference_steps\) · 1 to 1000, whole/);
     assert.equal(await page.getByTestId('advanced-params').getAttribute('open'), null);
     assert.equal(await page.locator('#param-map_size').isVisible(), false);
 

@@ -75,12 +75,13 @@ describe('the parameter form', () => {
       layers: { type: 'array', minItems: 1, maxItems: 2, items: { type: 'string', maxLength: 5 } },
       fused: { type: 'boolean' },
       weights: { type: 'object' },
+      num_inference_steps: { type: 'integer', minimum: 1, 'x-alias': true },
     },
   };
   const fields = paramFields(schema);
   const field = (name: string) => fields.find((f) => f.name === name)!;
 
-  test('each JSON Schema property becomes the input that fits it; those with x-order first in that order, the advanced ones by name', () => {
+  test('each JSON Schema property becomes the input that fits it; those with x-order first in that order, the advanced ones by name; no alias', () => {
     assert.deepEqual(
       fields.map((f) => [f.name, f.kind, isMain(f)]),
       [

@@ -87,7 +87,11 @@ export type SubmitRunInput = {
   method?: string | null | undefined;
   /** GENERATE_AND_EVALUATE: model name */
   model?: string | null | undefined;
-  /** GENERATE_AND_EVALUATE: parameters overriding the model's defaults */
+  /**
+   * GENERATE_AND_EVALUATE: parameters overriding the model's defaults, by the names of docs/method.md §4
+   * (every option of the official InfSplign command line under its own name; Method.parameterSchema lists
+   * them with their ranges and choices); refused options are errors naming the reference's defect
+   */
   params?: unknown;
   /** a prompt set of the benchmark, by name */
   promptSet: string;

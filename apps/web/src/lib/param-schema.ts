@@ -5,6 +5,7 @@
  * bounds, lists of strings, fixed-length lists of numbers, anything else as JSON), its description, and
  * the checks the browser can make before the API makes them all. `x-order` (a number) marks the
  * parameters that matter most, shown first in that order; the others are advanced, in name order.
+ * `x-alias` (true) marks another name for a parameter, accepted but never stored: the form leaves it out.
  */
 export interface JsonSchema {
   type?: string;
@@ -22,6 +23,7 @@ export interface JsonSchema {
   prefixItems?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
   'x-order'?: number;
+  'x-alias'?: boolean;
 }
 
 interface FieldCommon {
@@ -74,9 +76,11 @@ function fieldOf(name: string, p: JsonSchema): ParamField {
   return { ...common, kind: 'json' };
 }
 
-/** The parameters that matter first (by `x-order`), then the rest by name (PostgreSQL's jsonb does not keep the definition's order). */
+/** The parameters that matter first (by `x-order`), then the rest by name (PostgreSQL's jsonb does not keep the definition's order); no alias. */
 export function paramFields(schema: JsonSchema): ParamField[] {
-  const fields = Object.entries(schema.properties ?? {}).map(([name, p]) => fieldOf(name, p));
+  const fields = Object.entries(schema.properties ?? {})
+    .filter(([, p]) => p['x-alias'] !== true)
+    .map(([name, p]) => fieldOf(name, p));
   return fields.sort((a, b) => (a.order ?? Infinity) - (b.order ?? Infinity) || a.name.localeCompare(b.name));
 }
 

@@ -289,7 +289,7 @@ export type Method = {
   /** the defaults for a model (by name); the family-independent ones without */
   defaults: Scalars['JSON']['output'];
   name: Scalars['String']['output'];
-  /** JSON Schema of the parameters a submission may set */
+  /** JSON Schema of the parameters a submission may set: each with its type, range or choices, and a description (docs/method.md §4) */
   parameterSchema: Scalars['JSON']['output'];
 };
 
@@ -751,7 +751,11 @@ export type SubmitRunInput = {
   method?: InputMaybe<Scalars['String']['input']>;
   /** GENERATE_AND_EVALUATE: model name */
   model?: InputMaybe<Scalars['String']['input']>;
-  /** GENERATE_AND_EVALUATE: parameters overriding the model's defaults */
+  /**
+   * GENERATE_AND_EVALUATE: parameters overriding the model's defaults, by the names of docs/method.md §4
+   * (every option of the official InfSplign command line under its own name; Method.parameterSchema lists
+   * them with their ranges and choices); refused options are errors naming the reference's defect
+   */
   params?: InputMaybe<Scalars['JSON']['input']>;
   /** a prompt set of the benchmark, by name */
   promptSet: Scalars['String']['input'];
