@@ -1,7 +1,8 @@
-/** The web app's pure logic: sweep grouping, the parameter form's schema reading and state, the session cookie, the CSV export, number formats, axes, colours. */
+/** The web app's pure logic: sweep grouping, the parameter form's schema reading and state, the session cookie, the hidden-columns cookie, the CSV export, number formats, axes, colours. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BOX_PALETTE, contrastRatio } from '../src/lib/colours';
+import { hiddenColumnsCookie, hiddenColumnsCookieName, hiddenColumnsFrom } from '../src/lib/hidden-columns';
 import { leaderboardCsv, newestBenchmark, type BenchmarkSummary, type Leaderboard, type LeaderboardRow } from '../src/lib/leaderboard';
 import { formatDifference, formatInterval, formatP, formatValue, niceAxis, type MetricComparison, type MetricDefinition } from '../src/lib/metrics';
 import { describeField, fromText, isMain, MAX_SWEEP_VALUES, paramFields, sweepable, sweepValues, toText } from '../src/lib/param-schema';
@@ -257,5 +258,21 @@ describe('the session cookie', () => {
     assert.equal(sessionCookie('t', { https: true, expiresAt: null, now }).secure, true);
     assert.equal(sessionCookie('t', { https: false, expiresAt: '2026-01-02T00:00:00Z', now }).maxAge, 86_400);
     assert.equal(sessionCookie('t', { https: false, expiresAt: '2025-12-31T00:00:00Z', now }).maxAge, 0);
+  });
+});
+
+describe('hidden leaderboard columns', () => {
+  const offered = [{ key: 'seed' }, { key: 'n' }, { key: 'VISOR_cond' }];
+  test('the cookie written by the picker reads back as the same columns, in the page\'s order', () => {
+    const cookie = hiddenColumnsCookie('leaderboard', ['VISOR_cond', 'seed']);
+    const [pair] = cookie.split(';');
+    const [name, value] = pair!.split('=');
+    assert.equal(name, hiddenColumnsCookieName('leaderboard'));
+    assert.deepEqual(hiddenColumnsFrom(value, offered), ['seed', 'VISOR_cond']);
+  });
+  test('only columns the page offers can be hidden; a missing or malformed cookie hides nothing', () => {
+    assert.deepEqual(hiddenColumnsFrom(encodeURIComponent('seed,run,"}</style>'), offered), ['seed']);
+    assert.deepEqual(hiddenColumnsFrom(undefined, offered), []);
+    assert.deepEqual(hiddenColumnsFrom('%E0%A4%A', offered), []);
   });
 });
