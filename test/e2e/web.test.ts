@@ -566,6 +566,8 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
   });
 
   test('submit: the grouped form checks a range in the browser, shows the API\'s field error beside its field, estimates the size and time, and the run reaches FINISHED', async () => {
+    // Served disabled, enabled once hydrated: nothing typed or clicked before then is lost.
+    assert.match(await (await fetch(`${web.url}/submit`)).text(), /<form[^>]*aria-label="Submit a run"[^>]*><fieldset class="bare" disabled="">/);
     const anonymous = await openPage('/submit');
     assert.ok(await anonymous.getByTestId('signin-needed').isVisible());
     assert.ok(await anonymous.getByRole('button', { name: 'Submit run' }).isDisabled());
