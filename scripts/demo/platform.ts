@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   const tokenFile = join(STATE, 'token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   chmodSync(tokenFile, 0o600);
-  console.log(`API token for team 'demo' written to ${relative(ROOT, tokenFile)} (readable by you only; paste it on the Submit page)`);
+  console.log(`API token for team 'demo' written to ${relative(ROOT, tokenFile)} (readable by you only; sign in with it at /signin to submit and act on runs)`);
 
   step('API, worker and web app');
   const artifactDir = join(STATE, 'artifacts');

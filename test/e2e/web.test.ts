@@ -6,6 +6,9 @@
  * finish: a baseline and two InfSplign runs (guidance_weight 30 and 60) of seed 42, an InfSplign run
  * of seed 2024, and a small InfSplign run below the leaderboard's minimum size. Each page's test
  * saves a screenshot of it at 1400 and at 390 px wide to test-results/screenshots/.
+ * Signing in keeps the token in an httpOnly, SameSite=Strict cookie out of the page's reach, and every
+ * mutation (submit, a sweep, rescore, delete) goes through a Server Action: no request from the
+ * browser carries the token.
  * The proxy's own bounds are checked over HTTP: the body limit, and the browser's address signed for
  * the API's rate limits whatever X-Forwarded-For a client sends.
  */
@@ -17,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createToken } from '../../apps/api/src/auth/tokens.ts';
 import { closePrisma, createPrisma, type PrismaClient } from '../../apps/api/src/db/client.ts';
 import { migrate } from '../../apps/api/src/db/migrate.ts';
@@ -81,8 +84,9 @@ async function waitFinished(id: string, timeoutMs = 180_000): Promise<void> {
   }
 }
 
-async function openPage(path: string, { viewport = DESKTOP, status = 200 } = {}): Promise<Page> {
-  const page = await browser.newPage({ viewport, acceptDownloads: true });
+async function openPage(path: string, { viewport = DESKTOP, status = 200, context }: { viewport?: typeof DESKTOP; status?: number; context?: BrowserContext } = {}): Promise<Page> {
+  const page = context ? await context.newPage() : await browser.newPage({ viewport, acceptDownloads: true });
+  if (context) await page.setViewportSize(viewport);
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(err.message));
   (page as Page & { problems?: string[] }).problems = problems;
@@ -119,6 +123,28 @@ async function snap(page: Page, name: string, { keep = false } = {}): Promise<vo
   assert.ok(overflow <= 1, `${name}: the page scrolls sideways by ${overflow} px at 390 px`);
   assert.deepEqual((page as Page & { problems?: string[] }).problems, [], `script errors on ${name}`);
   if (!keep) await page.close();
+}
+
+/** A browser of its own, signed in on /signin with the e2e team's token (kept in the app's session cookie). */
+async function signedIn(): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(`${web.url}/signin`);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.pathname === '/submit');
+  await page.close();
+  return context;
+}
+
+/** Fails the test when any request of `page` carries the token (an Authorization header, a body, a URL): it must stay on the server. */
+function watchForToken(page: Page): () => void {
+  const leaks: string[] = [];
+  page.on('request', (request) => {
+    const carried = [request.url(), request.postData() ?? '', ...Object.values(request.headers())].join('\n');
+    if (carried.includes(token) || request.headers().authorization) leaks.push(`${request.method()} ${request.url()}`);
+  });
+  return () => assert.deepEqual(leaks, [], 'requests from the browser carrying the token');
 }
 
 const rowIds = (page: Page, table: string) => page.locator(`${table} tbody tr[data-run]`).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')));
@@ -370,12 +396,16 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await snap(filtered, 'run-failed-only');
   });
 
-  test('the run\'s team rescores it from its page and deletes the rescore; the deleted run answers 404', async () => {
-    const page = await openPage(`/runs/${runs.strong}`);
+  test('the run\'s team, signed in, rescores it from its page and deletes the rescore through Server Actions; the deleted run answers 404', async () => {
+    const anonymous = await openPage(`/runs/${runs.strong}`);
+    assert.match(await anonymous.locator('[data-testid="run-action-message"]').innerText(), /Sign in as team e2e to cancel, retry, rescore or delete/);
+    assert.equal(await anonymous.getByRole('button', { name: 'Rescore' }).count(), 0);
+    await anonymous.close();
+
+    const context = await signedIn();
+    const page = await openPage(`/runs/${runs.strong}`, { context });
+    const noLeak = watchForToken(page);
     assert.match(await page.locator('[data-testid="config-changes"]').innerText(), /guidance_weight\s+60\s+30/, 'what differs from the bundled model\'s defaults');
-    await page.getByRole('button', { name: 'Rescore' }).click();
-    assert.match(await page.locator('[data-testid="run-action-message"]').innerText(), /paste an API token/i);
-    await page.getByLabel('API token').fill(token);
     await page.getByLabel('Threshold').fill('0.3');
     await page.getByRole('button', { name: 'Rescore' }).click();
     await page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(runs.strong));
@@ -388,7 +418,8 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await page.getByRole('button', { name: 'Delete for good' }).click();
     await page.waitForURL(/\/runs$/);
     assert.equal((await gql('query ($id: ID!) { run(id: $id) { id } }', { id: rescored })).run, null);
-    await page.close();
+    noLeak();
+    await context.close();
     const gone = await openPage(`/runs/${rescored}`, { status: 404 });
     await gone.close();
   });
@@ -481,52 +512,156 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await snap(page, 'sweep');
   });
 
-  test('submit: a run made from the parameter form with a token reaches FINISHED on its own page', async () => {
-    const page = await openPage('/submit');
+  test('sign-in: the token entered once is kept in an httpOnly, SameSite=Strict cookie no script can read, the header names the team, sign-out clears it', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(err.message));
+    Object.assign(page, { problems });
+    await page.goto(`${web.url}/signin?next=/submit`);
+    assert.equal(await page.getByTestId('session').innerText(), 'Sign in');
+    await page.getByLabel('API token').fill(`isa_000000000000_${'x'.repeat(43)}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    assert.match(await page.locator('#signin-error').innerText(), /unknown, revoked or expired/);
+    assert.deepEqual(await context.cookies(), []);
+    await snap(page, 'signin-refused', { keep: true });
+    await page.setViewportSize(DESKTOP);
+
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.pathname === '/submit');
+    // The sign-in form's own request is the only one that carries the token.
+    const noLeak = watchForToken(page);
+    assert.match(await page.getByTestId('session').innerText(), /Team e2e\s+Sign out/);
+    const [cookie, ...others] = await context.cookies();
+    assert.deepEqual(others, []);
+    assert.deepEqual([cookie!.name, cookie!.value, cookie!.httpOnly, cookie!.sameSite, cookie!.secure, cookie!.path], ['infsplign_token', token, true, 'Strict', false, '/']);
+    // Out of reach of the page: not in document.cookie, the storages, the HTML or the React payload.
+    const secret = token.split('_')[2]!;
+    const reachable = await page.evaluate(() => [document.cookie, JSON.stringify({ ...sessionStorage }), JSON.stringify({ ...localStorage }), document.documentElement.outerHTML, JSON.stringify((self as { __next_f?: unknown }).__next_f ?? [])]);
+    for (const text of reachable) assert.ok(!text.includes(secret), 'the token is within reach of the page');
+
+    const signin = await openPage('/signin', { context });
+    assert.match(await signin.getByTestId('signed-in-as').innerText(), /team e2e with token e2e/);
+    await snap(signin, 'signin');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/signin\?signedOut=1$/);
+    assert.deepEqual(await context.cookies(), []);
+    assert.equal(await page.getByTestId('session').innerText(), 'Sign in');
+    assert.match(await page.getByRole('status').first().innerText(), /Signed out/);
+    noLeak();
+    assert.deepEqual(problems, []);
+
+    // Behind a TLS-terminating proxy (X-Forwarded-Proto: https) the cookie is Secure too.
+    const overHttps = await browser.newContext({ viewport: DESKTOP, extraHTTPHeaders: { 'x-forwarded-proto': 'https' } });
+    const proxied = await overHttps.newPage();
+    await proxied.goto(`${web.url}/signin`);
+    await proxied.getByLabel('API token').fill(token);
+    await proxied.getByRole('button', { name: 'Sign in' }).click();
+    await proxied.waitForURL((url) => url.pathname === '/submit');
+    assert.deepEqual((await overHttps.cookies()).map((c) => [c.name, c.secure, c.httpOnly, c.sameSite]), [['infsplign_token', true, true, 'Strict']]);
+    await overHttps.close();
+    await context.close();
+  });
+
+  test('submit: the grouped form checks a range in the browser, shows the API\'s field error beside its field, estimates the size and time, and the run reaches FINISHED', async () => {
+    // Served disabled, enabled once hydrated: nothing typed or clicked before then is lost.
+    assert.match(await (await fetch(`${web.url}/submit`)).text(), /<form[^>]*aria-label="Submit a run"[^>]*><fieldset class="bare" disabled="">/);
+    const anonymous = await openPage('/submit');
+    assert.ok(await anonymous.getByTestId('signin-needed').isVisible());
+    assert.ok(await anonymous.getByRole('button', { name: 'Submit run' }).isDisabled());
+    await anonymous.close();
+
+    const context = await signedIn();
+    const page = await openPage('/submit', { context });
+    const noLeak = watchForToken(page);
+    // The parameters that matter first, with what they do and accept; the advanced ones folded away.
+    const labels = await page.locator('fieldset.params > .field label').allInnerTexts();
+    assert.deepEqual(labels.slice(0, 2), ['guidance_weight', 'guide_steps']);
+    assert.match(await page.locator('[id="params.steps-help"]').innerText(), /denoising steps \(the reference's num_inference_steps\) · 1 to 1000, whole/);
+    assert.equal(await page.getByTestId('advanced-params').getAttribute('open'), null);
+    assert.equal(await page.locator('#param-map_size').isVisible(), false);
+
+    // The fields take input once the form is hydrated (fill waits until they are enabled).
     await page.getByLabel('At most this many prompts').fill('2');
     await page.getByLabel('Images per prompt').fill('1');
     await page.getByLabel('Seed').fill('7');
+    await page.getByTestId('advanced-params').locator('summary').click();
+    assert.ok(await page.locator('#param-map_size').isVisible());
+    // Size and time: 2 prompts x 1 image at the bundled model's recorded seconds per image.
+    assert.match(await page.getByTestId('estimate').innerText(), /2 images, about \d+ s of generation at \d+\.\d\d s per image \(the mean over [\d,]+ images of bundled's finished infsplign runs\), plus scoring/);
+    // A range the schema states, checked before anything is sent.
+    const sent: string[] = [];
+    page.on('request', (request) => request.method() === 'POST' && sent.push(request.url()));
+    await page.locator('#param-steps').fill('5000');
+    assert.equal(await page.locator('[id="params.steps-error"]').innerText(), 'must be at most 1000');
     await page.getByRole('button', { name: 'Submit run' }).click();
-    assert.match(await page.locator('#token-error').innerText(), /paste an API token/);
-    await page.locator('#param-guidance_weight').fill('');
-    await page.getByLabel('API token').fill(token);
+    assert.deepEqual(sent, [], 'nothing sent while a field is out of range');
+    await page.locator('#param-steps').fill('20');
+    // A problem only the API sees (a layer pattern's syntax): its message beside the field.
+    const layers = await page.locator('#param-layers').inputValue();
+    await page.locator('#param-layers').fill('up_blocks.{1');
     await page.getByRole('button', { name: 'Submit run' }).click();
-    assert.match(await page.locator('[id="params.guidance_weight-error"]').innerText(), /number/);
+    assert.match(await page.getByTestId('submit-error').innerText(), /is not closed/);
+    assert.match(await page.locator('[id="params.layers-error"]').innerText(), /layer pattern 'up_blocks.\{1': the '\{' at 11 is not closed/);
+    await snap(page, 'submit-refused', { keep: true });
+    await page.setViewportSize(DESKTOP);
+
+    await page.locator('#param-layers').fill(layers);
+    await page.locator('#param-guide_steps').fill('0, 10');
     await page.locator('#param-guidance_weight').fill('45');
-    await page.locator('#param-map_size').fill('0');
+    await snap(page, 'submit', { keep: true });
+    await page.setViewportSize(DESKTOP);
     await page.getByRole('button', { name: 'Submit run' }).click();
-    assert.match(await page.locator('[data-testid="submit-error"]').innerText(), /map_size/i, 'the API names the bad parameter');
-    assert.ok(await page.locator('[id="params.map_size-error"]').isVisible(), "and its message stands beside the parameter's field");
-    await snap(page, 'submit-refused');
+    await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    await page.locator('[data-testid="run-status"]', { hasText: 'FINISHED' }).waitFor({ timeout: 120_000 });
+    const { run } = await gql('query ($id: ID!) { run(id: $id) { status seed limit imagesPerPrompt team { name } config } }', { id });
+    assert.deepEqual([run.status, run.seed, run.limit, run.imagesPerPrompt, run.team.name, run.config.params.guidance_weight, run.config.params.guide_steps], ['FINISHED', 7, 2, 1, 'e2e', 45, [0, 10]]);
+    await page.locator('.card').first().waitFor();
+    await snap(page, 'submitted-run', { keep: true });
+    noLeak();
 
-    const form = await openPage('/submit');
-    await form.getByLabel('At most this many prompts').fill('2');
-    await form.getByLabel('Images per prompt').fill('1');
-    await form.getByLabel('Seed').fill('7');
-    await form.locator('#param-guidance_weight').fill('45');
-    await form.getByLabel('API token').fill(token);
-    await snap(form, 'submit', { keep: true });
-    await form.setViewportSize(DESKTOP);
-    await form.getByRole('button', { name: 'Submit run' }).click();
-    await form.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
-    const id = form.url().split('/').pop()!;
-    await form.locator('[data-testid="run-status"]', { hasText: 'FINISHED' }).waitFor({ timeout: 120_000 });
-    const { run } = await gql('query ($id: ID!) { run(id: $id) { status seed limit imagesPerPrompt config } }', { id });
-    assert.deepEqual([run.status, run.seed, run.limit, run.imagesPerPrompt, run.config.params.guidance_weight], ['FINISHED', 7, 2, 1, 45]);
-    await form.locator('.card').first().waitFor();
-    await snap(form, 'submitted-run');
+    // Start from that run: its configuration filled in; submitted unchanged, the finished run comes back.
+    await page.setViewportSize(DESKTOP);
+    await page.getByRole('link', { name: 'Start a new run from this one' }).click();
+    await page.waitForURL(new RegExp(`/submit\\?from=${id}$`));
+    assert.match(await page.getByTestId('started-from').innerText(), new RegExp(`Starting from run ${id.slice(0, 8)}`));
+    assert.deepEqual(
+      [await page.locator('#param-guidance_weight').inputValue(), await page.locator('#param-guide_steps').inputValue(), await page.getByLabel('Seed').inputValue(), await page.getByLabel('At most this many prompts').inputValue(), await page.getByLabel('Images per prompt').inputValue()],
+      ['45', '0, 10', '7', '2', '1'],
+    );
+    await page.getByRole('button', { name: 'Submit run' }).click();
+    await page.waitForURL(new RegExp(`/runs/${id}\\?reused=1$`));
+    assert.match(await page.getByRole('status').filter({ hasText: 'identical run' }).innerText(), /already finished/);
+    await context.close();
+  });
 
-    // The same configuration again: the finished run comes back, and the page says why.
-    const again = await openPage('/submit');
-    await again.getByLabel('At most this many prompts').fill('2');
-    await again.getByLabel('Images per prompt').fill('1');
-    await again.getByLabel('Seed').fill('7');
-    await again.locator('#param-guidance_weight').fill('45');
-    await again.getByLabel('API token').fill(token);
-    await again.getByRole('button', { name: 'Submit run' }).click();
-    await again.waitForURL(new RegExp(`/runs/${id}\\?reused=1$`));
-    assert.match(await again.getByRole('status').filter({ hasText: 'identical run' }).innerText(), /already finished/);
-    await again.close();
+  test('start from another team\'s run, and a sweep over one parameter that makes one run per value', async () => {
+    const context = await signedIn();
+    const page = await openPage(`/submit?from=${runs.strong}`, { context });
+    assert.equal(await page.locator('#param-guidance_weight').inputValue(), '60');
+    assert.deepEqual([await page.getByLabel('Seed').inputValue(), await page.getByLabel('At most this many prompts').inputValue()], ['42', String(LIMIT)]);
+    await page.getByLabel('At most this many prompts').fill('2');
+    await page.getByLabel('Images per prompt').fill('1');
+    await page.getByLabel('Seed').fill('11');
+    await page.getByLabel('Parameter', { exact: true }).selectOption('guidance_weight');
+    await page.getByLabel('Values').fill('15, 45, 5000x');
+    assert.match(await page.locator('[id="sweep-error"]').innerText(), /5000x: enter a number/);
+    await page.getByLabel('Values').fill('15, 45, 75');
+    assert.match(await page.getByTestId('estimate').innerText(), /3 runs, 6 images/);
+    const before = (await gql('{ runs(filter: { team: "e2e" }) { totalCount } }')).runs.totalCount;
+    await page.getByRole('button', { name: 'Submit 3 runs' }).click();
+    const links = page.getByTestId('submitted-runs').getByRole('link');
+    await links.first().waitFor();
+    const ids = (await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')!))).filter((href) => href.startsWith('/runs/')).map((href) => href.split('/')[2]!);
+    assert.equal(ids.length, 3);
+    const made = await Promise.all(ids.map(async (id) => (await gql('query ($id: ID!) { run(id: $id) { seed limit config } }', { id })).run));
+    assert.deepEqual(made.map((r) => [r.seed, r.limit, r.config.params.guidance_weight]), [[11, 2, 15], [11, 2, 45], [11, 2, 75]]);
+    assert.equal((await gql('{ runs(filter: { team: "e2e" }) { totalCount } }')).runs.totalCount, before + 3);
+    await snap(page, 'submit-sweep');
+    await context.close();
   });
 
   test('the queue page shows every queue and no stuck run; the runs list', async () => {

@@ -28,7 +28,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getIntrospectionQuery } from 'graphql';
 import { Worker } from 'node:worker_threads';
-import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
+import { LocalArtifactStore } from '@infsplign/workers/artifacts';
 import { freePort } from '../../../test/support/free-port.ts';
 import { startPostgres, type PostgresServer } from '../../../test/support/postgres.ts';
 import { startRedis, type RedisServer } from '../../../test/support/redis.ts';

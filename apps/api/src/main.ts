@@ -19,9 +19,9 @@
  * LEADERBOARD_MIN_IMAGES: runs with fewer scored images are listed on the leaderboard but not ranked (100).
  * SIGTERM and SIGINT close it cleanly: in-flight requests and ingestion finish, nothing is lost.
  */
-import { artifactStoreConfigFromEnv } from '@infsplign/workers/artifacts/config.ts';
-import { JOB_DEVICES } from '@infsplign/workers/contracts/jobs.ts';
-import { redisUrlFromEnv } from '@infsplign/workers/jobs/queues.ts';
+import { artifactStoreConfigFromEnv } from '@infsplign/workers/artifacts';
+import { JOB_DEVICES } from '@infsplign/workers/contracts';
+import { redisUrlFromEnv } from '@infsplign/workers/queues';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { databaseUrlFromEnv } from './db/env.ts';

@@ -5,9 +5,10 @@
  * it happens. Labels take a few fixed values only (route patterns, categories), never free text.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { FAILURE_CATEGORIES, failureCategory } from '@infsplign/workers/jobs/errors.ts';
+import { FAILURE_CATEGORIES, failureCategory } from '@infsplign/workers/queues';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RunStatus } from './generated/prisma/enums.ts';
 import { queueCounts } from './graphql/resolvers/queue-health.ts';
 import type { Services } from './services.ts';
 
@@ -32,7 +33,7 @@ export function chunkFailureCause(reason: string, attempt: number, attempts: num
   return failureCategory(reason, attempt < attempts);
 }
 
-const RUN_STATUSES = ['QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED', 'FAILED', 'CANCELLED'] as const;
+const RUN_STATUSES = Object.values(RunStatus);
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 /** A scrape must answer even while Redis or PostgreSQL does not (their clients wait out an outage). */
 const SCRAPE_TIMEOUT_MS = 2000;

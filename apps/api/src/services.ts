@@ -3,9 +3,9 @@
  * settings of the run lifecycle. Built once by createApiServer (or by a test) and passed down.
  */
 import { execFileSync } from 'node:child_process';
-import type { ArtifactStore } from '@infsplign/workers/artifacts/store.ts';
-import { QUEUES } from '@infsplign/workers/contracts/jobs.ts';
-import { openQueue } from '@infsplign/workers/jobs/queues.ts';
+import type { ArtifactStore } from '@infsplign/workers/artifacts';
+import { QUEUES } from '@infsplign/workers/contracts';
+import { openQueue } from '@infsplign/workers/queues';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';

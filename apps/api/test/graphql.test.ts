@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { generateJobId } from '@infsplign/workers/contracts/jobs.ts';
-import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
+import { generateJobId } from '@infsplign/workers/contracts';
+import { LocalArtifactStore } from '@infsplign/workers/artifacts';
 import { mcnemarExact } from '../src/stats/paired.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 import { allCorrect, baselineInput, finishRun, firstCorrect, madeUpTrace, noneCorrect, placed, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';

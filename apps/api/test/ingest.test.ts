@@ -11,19 +11,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
-import { evaluateJobId, generateJobId, type ChunkFailed, type ImagesEvaluated, type ImagesGenerated, type ResultMessage } from '@infsplign/workers/contracts/jobs.ts';
-import type { Detection } from '@infsplign/workers/evaluation/detection.ts';
-import { scoreImages } from '@infsplign/workers/evaluation/score.ts';
-import type { VisorImageResult } from '@infsplign/workers/evaluation/scorers/visor.ts';
-import { sendResult } from '@infsplign/workers/jobs/queues.ts';
+import { LocalArtifactStore } from '@infsplign/workers/artifacts';
+import { type ChunkFailed, evaluateJobId, generateJobId, type ImagesEvaluated, type ImagesGenerated, type ResultMessage } from '@infsplign/workers/contracts';
+import { BENCHMARK_METRICS, type Detection, metricDefined, scoreImages, type VisorImageResult } from '@infsplign/workers/benchmarks';
+import { sendResult } from '@infsplign/workers/queues';
 import { UnrecoverableError } from 'bullmq';
 import { pino } from 'pino';
 import { ingest, RunBatches } from '../src/ingest/ingester.ts';
 import { createApiServer } from '../src/server.ts';
 import { sweepStalledRuns } from '../src/runs/reconcile.ts';
 import { mcnemarExact } from '../src/stats/paired.ts';
-import { BENCHMARK_METRICS, metricDefined } from '@infsplign/workers/evaluation/metrics.ts';
 import { eventually, startHarness, type Harness } from './support/harness.ts';
 import { evaluatedMessage, generatedMessage, madeUpTrace, promptOfId, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
 

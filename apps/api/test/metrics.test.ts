@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { ChunkFailed } from '@infsplign/workers/contracts/jobs.ts';
-import { sendResult } from '@infsplign/workers/jobs/queues.ts';
+import type { ChunkFailed } from '@infsplign/workers/contracts';
+import { sendResult } from '@infsplign/workers/queues';
 import { pino } from 'pino';
 import { sampleValue, scrape } from '../../../test/support/prometheus.ts';
 import { startRedis } from '../../../test/support/redis.ts';

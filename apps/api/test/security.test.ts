@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
 import { Writable } from 'node:stream';
-import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
+import { LocalArtifactStore } from '@infsplign/workers/artifacts';
 import { pino } from 'pino';
 import { createApiServer, type ApiServer } from '../src/server.ts';
 import { startHarness, type GraphQLResponse, type Harness } from './support/harness.ts';

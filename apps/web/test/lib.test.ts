@@ -1,11 +1,13 @@
-/** The web app's pure logic: sweep grouping, the parameter form's schema reading, the CSV export, number formats, axes, colours. */
+/** The web app's pure logic: sweep grouping, the parameter form's schema reading and state, the session cookie, the hidden-columns cookie, the CSV export, number formats, axes, colours. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BOX_PALETTE, contrastRatio } from '../src/lib/colours';
 import { hiddenColumnsCookie, hiddenColumnsCookieName, hiddenColumnsFrom } from '../src/lib/hidden-columns';
 import { leaderboardCsv, newestBenchmark, type BenchmarkSummary, type Leaderboard, type LeaderboardRow } from '../src/lib/leaderboard';
 import { formatDifference, formatInterval, formatP, formatValue, niceAxis, type MetricComparison, type MetricDefinition } from '../src/lib/metrics';
-import { fromText, paramFields, toText } from '../src/lib/param-schema';
+import { describeField, fromText, isMain, MAX_SWEEP_VALUES, paramFields, sweepable, sweepValues, toText } from '../src/lib/param-schema';
+import { SESSION_MAX_AGE_S, sessionCookie } from '../src/lib/session';
+import { editedParams, estimate, formatDuration, startFromRun, submitInput } from '../src/lib/submit-form';
 import { sweepableParams, sweepGroups } from '../src/lib/sweep';
 
 function row(id: string, method: string, params: Record<string, unknown>, value: number | null, extra: Partial<LeaderboardRow> = {}): LeaderboardRow {
@@ -61,32 +63,121 @@ describe('sweeps', () => {
 });
 
 describe('the parameter form', () => {
+  // As zod's toJSONSchema writes the method parameters (workers/src/contracts/method-params.ts), annotations included.
   const schema = {
     type: 'object',
     properties: {
-      guidance_weight: { type: 'number' },
-      steps: { type: 'integer', minimum: 1, maximum: 1000 },
+      guidance_weight: { type: 'number', description: 'step size', 'x-order': 1 },
+      steps: { type: 'integer', minimum: 1, maximum: 1000, 'x-order': 2 },
+      cfg_scale: { type: 'number', minimum: 0 },
+      margin: { type: 'number', exclusiveMinimum: 0 },
       scheduler: { type: 'string', enum: ['ddpm', 'ddim'] },
-      guide_steps: { type: 'array', prefixItems: [{ type: 'integer' }, { type: 'integer' }], items: false as const },
-      layers: { type: 'array', items: { type: 'string' } },
+      guide_steps: { type: 'array', prefixItems: [{ type: 'integer', minimum: 0, maximum: 1000 }, { type: 'integer', minimum: 0, maximum: 1000 }], items: false as const },
+      layers: { type: 'array', minItems: 1, maxItems: 2, items: { type: 'string', maxLength: 5 } },
+      fused: { type: 'boolean' },
+      weights: { type: 'object' },
+      num_inference_steps: { type: 'integer', minimum: 1, 'x-alias': true },
     },
   };
   const fields = paramFields(schema);
+  const field = (name: string) => fields.find((f) => f.name === name)!;
 
-  test('each JSON Schema property becomes the input that fits it', () => {
-    assert.deepEqual(fields.map((f) => [f.name, f.kind]), [['guidance_weight', 'number'], ['guide_steps', 'json'], ['layers', 'lines'], ['scheduler', 'choice'], ['steps', 'number']]);
-    assert.deepEqual(fields[4], { name: 'steps', kind: 'number', integer: true, min: 1, max: 1000 });
+  test('each JSON Schema property becomes the input that fits it; those with x-order first in that order, the advanced ones by name; no alias', () => {
+    assert.deepEqual(
+      fields.map((f) => [f.name, f.kind, isMain(f)]),
+      [
+        ['guidance_weight', 'number', true],
+        ['steps', 'number', true],
+        ['cfg_scale', 'number', false],
+        ['fused', 'boolean', false],
+        ['guide_steps', 'numbers', false],
+        ['layers', 'lines', false],
+        ['margin', 'number', false],
+        ['scheduler', 'choice', false],
+        ['weights', 'json', false],
+      ],
+    );
+    assert.deepEqual(field('steps'), { name: 'steps', order: 2, kind: 'number', integer: true, min: 1, max: 1000 });
+    assert.equal(field('guidance_weight').description, 'step size');
   });
 
-  test('values go to text and back, and bad text names what to enter', () => {
-    const [weight, guideSteps, layers, , steps] = fields as [any, any, any, any, any];
-    assert.equal(toText(layers, ['a', 'b']), 'a\nb');
-    assert.deepEqual(fromText(layers, ' a\n\n b '), { value: ['a', 'b'] });
-    assert.deepEqual(fromText(guideSteps, toText(guideSteps, [0, 20])), { value: [0, 20] });
-    assert.deepEqual(fromText(guideSteps, '[0,'), { error: 'enter JSON, for example [0, 20]' });
-    assert.deepEqual(fromText(weight, '2.5'), { value: 2.5 });
-    assert.deepEqual(fromText(weight, ''), { error: 'enter a number' });
-    assert.deepEqual(fromText(steps, '2.5'), { error: 'enter a whole number' });
+  test('what a field accepts, in words', () => {
+    assert.equal(describeField(field('steps')), '1 to 1000, whole');
+    assert.equal(describeField(field('cfg_scale')), 'at least 0');
+    assert.equal(describeField(field('margin')), 'above 0');
+    assert.equal(describeField(field('guidance_weight')), '');
+    assert.equal(describeField(field('scheduler')), 'one of ddpm, ddim');
+    assert.equal(describeField(field('layers')), 'one per line, at least 1, at most 2, each at most 5 characters');
+    assert.equal(describeField(field('guide_steps')), '2 numbers: 1. 0 to 1000, whole; 2. 0 to 1000, whole');
+  });
+
+  test('values go to text and back; the checks the browser makes name what is wrong', () => {
+    assert.equal(toText(field('layers'), ['a', 'b']), 'a\nb');
+    assert.deepEqual(fromText(field('layers'), ' a\n\n b '), { value: ['a', 'b'] });
+    assert.deepEqual(fromText(field('layers'), ''), { error: 'enter at least 1, one per line' });
+    assert.deepEqual(fromText(field('layers'), 'a\nb\nc'), { error: 'enter at most 2 lines' });
+    assert.deepEqual(fromText(field('layers'), 'a\nlonger'), { error: 'line 2 is over 5 characters' });
+    assert.deepEqual(fromText(field('guide_steps'), toText(field('guide_steps'), [0, 20])), { value: [0, 20] });
+    assert.deepEqual(fromText(field('guide_steps'), '[0, 20]'), { value: [0, 20] });
+    assert.deepEqual(fromText(field('guide_steps'), '0'), { error: 'enter 2 numbers, for example 0, 0' });
+    assert.deepEqual(fromText(field('guide_steps'), '0, 2000'), { error: 'number 2: must be at most 1000' });
+    assert.deepEqual(fromText(field('guidance_weight'), '2.5'), { value: 2.5 });
+    assert.deepEqual(fromText(field('guidance_weight'), ''), { error: 'enter a number' });
+    assert.deepEqual(fromText(field('steps'), '2.5'), { error: 'enter a whole number' });
+    assert.deepEqual(fromText(field('steps'), '5000'), { error: 'must be at most 1000' });
+    assert.deepEqual(fromText(field('steps'), '0'), { error: 'must be at least 1' });
+    assert.deepEqual(fromText(field('margin'), '0'), { error: 'must be above 0' });
+    assert.deepEqual(fromText(field('scheduler'), 'euler'), { error: 'choose one of ddpm, ddim' });
+    assert.deepEqual(fromText(field('fused'), 'true'), { value: true });
+    assert.deepEqual(fromText(field('weights'), '{"a": 1}'), { value: { a: 1 } });
+    assert.deepEqual(fromText(field('weights'), '{'), { error: 'enter JSON' });
+  });
+
+  test('a sweep: two values or more, each checked as the field checks one', () => {
+    assert.deepEqual(sweepValues(field('steps'), '10, 20,30'), { values: [10, 20, 30] });
+    assert.deepEqual(sweepValues(field('scheduler'), 'ddpm, ddim'), { values: ['ddpm', 'ddim'] });
+    assert.deepEqual(sweepValues(field('steps'), '10'), { error: 'enter two values or more, separated by commas' });
+    assert.deepEqual(sweepValues(field('steps'), '10, 10'), { error: 'each value once' });
+    assert.deepEqual(sweepValues(field('steps'), '10, 2000'), { error: '2000: must be at most 1000' });
+    assert.deepEqual(sweepValues(field('steps'), Array.from({ length: MAX_SWEEP_VALUES + 1 }, (_, i) => i + 1).join(',')), { error: `at most ${MAX_SWEEP_VALUES} values` });
+    assert.deepEqual(fields.filter(sweepable).map((f) => f.name), ['guidance_weight', 'steps', 'cfg_scale', 'fused', 'margin', 'scheduler']);
+  });
+
+  test('start from a run: its settings, and the parameters the API says differ from the defaults, those the schema knows', () => {
+    const run = {
+      id: '00000000-0000-4000-8000-000000000000',
+      kind: 'GENERATE_AND_EVALUATE' as const,
+      benchmark: 'visor-shapes',
+      promptSet: { name: 'eval' },
+      model: { name: 'bundled' },
+      method: 'infsplign',
+      configChanges: [{ key: 'guidance_weight', value: 60 }, { key: 'guide_steps', value: [0, 10] }, { key: 'not_in_the_schema', value: 1 }],
+      detector: 'shapes',
+      threshold: 0.1,
+      seed: 7,
+      imagesPerPrompt: 2,
+      limit: null,
+      imageSet: null,
+    };
+    const start = startFromRun(run, fields);
+    assert.deepEqual(start.edits, { guidance_weight: '60', guide_steps: '0, 10' });
+    assert.deepEqual(start.basics, { detector: 'shapes', threshold: '0.1', seed: '7', imagesPerPrompt: '2', limit: '', imageSet: '', force: false });
+    assert.deepEqual(editedParams(fields, start.edits), { params: { guidance_weight: 60, guide_steps: [0, 10] }, errors: {} });
+    assert.deepEqual(editedParams(fields, { steps: '0' }), { params: {}, errors: { steps: 'must be at least 1' } });
+    assert.deepEqual(submitInput(start, { guidance_weight: 90 }), {
+      kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', detector: 'shapes', threshold: 0.1, seed: 7, imagesPerPrompt: 2, limit: undefined, force: undefined,
+      model: 'bundled', method: 'infsplign', params: { guidance_weight: 90 },
+    });
+  });
+
+  test('the estimate: prompts (the limit, at most the set) x images per prompt (the benchmark\'s when blank) x runs, at the recorded seconds per image', () => {
+    const base = { promptCount: 240, limit: '30', imagesPerPrompt: '4', defaultImagesPerPrompt: 1, runs: 1, secondsPerImage: 0.5 };
+    assert.deepEqual(estimate(base), { images: 120, seconds: 60 });
+    assert.deepEqual(estimate({ ...base, limit: '', imagesPerPrompt: '', runs: 3 }), { images: 720, seconds: 360 });
+    assert.deepEqual(estimate({ ...base, limit: '1000' }), { images: 960, seconds: 480 });
+    assert.deepEqual(estimate({ ...base, secondsPerImage: null }), { images: 120, seconds: null });
+    assert.equal(estimate({ ...base, imagesPerPrompt: '1.5' }), null);
+    assert.deepEqual([formatDuration(0.2), formatDuration(60), formatDuration(600), formatDuration(36000)], ['1 s', '60 s', '10 min', '10.0 h']);
   });
 });
 
@@ -156,6 +247,17 @@ describe('box colours', () => {
     // The formula: black on white is 21:1, a colour on itself 1:1.
     assert.equal(contrastRatio('#000000', '#ffffff'), 21);
     assert.equal(contrastRatio('#1f4fbf', '#1f4fbf'), 1);
+  });
+});
+
+describe('the session cookie', () => {
+  test('httpOnly and SameSite=Strict always, Secure over https, living 30 days at most and no longer than the token', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const plain = sessionCookie('isa_a_b', { https: false, expiresAt: null, now });
+    assert.deepEqual(plain, { name: 'infsplign_token', value: 'isa_a_b', httpOnly: true, sameSite: 'strict', secure: false, path: '/', maxAge: SESSION_MAX_AGE_S });
+    assert.equal(sessionCookie('t', { https: true, expiresAt: null, now }).secure, true);
+    assert.equal(sessionCookie('t', { https: false, expiresAt: '2026-01-02T00:00:00Z', now }).maxAge, 86_400);
+    assert.equal(sessionCookie('t', { https: false, expiresAt: '2025-12-31T00:00:00Z', now }).maxAge, 0);
   });
 });
 

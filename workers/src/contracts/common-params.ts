@@ -41,10 +41,16 @@ export const MAX_STEPS = 1000;
 
 export const stepsSchema = z.number().int().min(1).max(MAX_STEPS);
 
+/**
+ * How forms show a parameter (JSON Schema annotations, read by the web app's submit form): what it
+ * does, and `x-order` for the parameters that matter most, shown first in that order; the rest are advanced.
+ */
+export const first = (order: number, description: string) => ({ description, 'x-order': order });
+
 export const samplerParamShape = {
-  cfg_scale: z.number().min(0).describe('classifier-free guidance scale w'),
-  steps: stepsSchema.describe('denoising steps (the reference\'s num_inference_steps)'),
-  scheduler: z.enum(SCHEDULERS).describe('ddpm and ddim with trailing spacing (the reference\'s), or euler'),
+  cfg_scale: z.number().min(0).meta(first(3, 'classifier-free guidance scale w')),
+  steps: stepsSchema.meta(first(4, 'denoising steps (the reference\'s num_inference_steps)')),
+  scheduler: z.enum(SCHEDULERS).meta(first(5, 'ddpm and ddim with trailing spacing (the reference\'s), or euler')),
 };
 
 export const SAMPLER_PARAM_NAMES = Object.keys(samplerParamShape) as Array<keyof typeof samplerParamShape>;

@@ -23,7 +23,7 @@ import { canonicalJson, configHash, type CanonicalConfig } from './run-config.ts
 import { artifactKeySchema } from '../artifacts/keys.ts';
 import { genevalMetadataSchema } from '../prompts/geneval.ts';
 import { t2iRecordSchema } from '../prompts/t2i-compbench.ts';
-import { BENCHMARK_NAMES, type BenchmarkName, type Relation } from '../prompts/types.ts';
+import { BENCHMARK_NAMES, RELATIONS, type BenchmarkName } from '../prompts/types.ts';
 import { visorRecordSchema } from '../prompts/visor.ts';
 import { describeZodError } from '../util/read-data-file.ts';
 
@@ -43,8 +43,6 @@ const roundSchema = z.number().int().min(0);
 /** The devices a worker can run on, as `--device` names them (diffusion/providers.ts). */
 export const JOB_DEVICES = ['cpu', 'cuda', 'webgpu'] as const satisfies readonly Device[];
 export type JobDevice = (typeof JOB_DEVICES)[number];
-
-const RELATIONS = ['left of', 'right of', 'above', 'below', 'near'] as const satisfies readonly Relation[];
 
 /** How long one attempt of a job may run before it fails (with ChunkFailed, not retried). */
 export const MAX_JOB_TIMEOUT_MS = 24 * 3600 * 1000;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { layerPatternProblem, MAX_LAYER_PATTERN_LENGTH } from '../guidance/layers.ts';
-import { MAX_STEPS, MethodParamsError, paramsSizeProblem, parseParams, samplerParamShape, stepsSchema, unknownParamsMessage, type ModelFamily } from './common-params.ts';
+import { MAX_STEPS, MethodParamsError, paramsSizeProblem, parseParams, first, samplerParamShape, stepsSchema, unknownParamsMessage, type ModelFamily } from './common-params.ts';
 import { refusedOptionMessage } from './refused-options.ts';
 
 export { MAX_PARAMS_JSON_BYTES, MAX_STEPS, MethodParamsError, MODEL_FAMILIES, SCHEDULERS, type ModelFamily } from './common-params.ts';
@@ -69,13 +69,13 @@ const officialLossShape = {
 };
 
 const paramShape = {
-  guidance_weight: z.number().describe('s of docs/method.md §1: the weight of d loss / d latent in the noise prediction; 0 is the baseline\'s sampling'),
+  guidance_weight: z.number().meta(first(1, 's of docs/method.md §1: the weight of d loss / d latent in the noise prediction; 0 is the baseline\'s sampling')),
   ...samplerParamShape,
   /** [start, end): the steps i with start <= i < end are guided. */
   guide_steps: z
     .tuple([stepIndex, stepIndex])
     .refine(([start, end]) => start <= end, 'the start of [start, end) must not exceed its end')
-    .describe('[start, end): the steps i with start <= i < end are guided (the reference\'s sg_t_start, sg_t_end)'),
+    .meta(first(2, '[start, end): the steps i with start <= i < end are guided (the reference\'s sg_t_start, sg_t_end)')),
   layers: z
     .array(layerPatternSchema)
     .min(1, 'at least one layer pattern is needed')
@@ -103,11 +103,16 @@ const REFERENCE_LAYER_BLOCKS = [1, 2, 3];
 const REFERENCE_LAYER_ATTENTIONS = [0, 1, 2];
 export const MAX_NUM_ATTN_LAYERS = REFERENCE_LAYER_BLOCKS.length * REFERENCE_LAYER_ATTENTIONS.length;
 
+/** Marks each as an alias in its JSON Schema (`x-alias`): forms leave out what is never stored. */
+function asAliases<T extends Record<string, z.ZodType>>(shape: T): T {
+  return Object.fromEntries(Object.entries(shape).map(([name, schema]) => [name, schema.meta({ 'x-alias': true })])) as T;
+}
+
 /**
  * The reference's names for what a parameter above already says, and options with a single value:
  * accepted in parameters, turned into the parameters above by resolveParams, never stored.
  */
-const aliasShape = {
+const aliasShape = asAliases({
   num_inference_steps: stepsSchema.describe('another name for steps'),
   sg_t_start: z.number().int().min(0, 'sg_t_start must be at least 0').max(MAX_STEPS).describe('another way to write guide_steps: the first guided step (default 0)'),
   sg_t_end: z.number().int().min(-MAX_STEPS).max(MAX_STEPS).describe('another way to write guide_steps: steps before it are guided; negative or beyond the steps: every step'),
@@ -123,7 +128,7 @@ const aliasShape = {
   two_objects: z
     .literal(true, { error: "two_objects false crashes the reference: its single-map branch hands every token's map to the centroid at once and raises (self_guide_batch.py:528-534)" })
     .describe('true, the only value the reference runs'),
-};
+});
 
 export const PARAM_NAMES = Object.keys(paramShape) as Array<keyof typeof paramShape>;
 const ACCEPTED_NAMES = [...PARAM_NAMES, ...Object.keys(aliasShape)];

@@ -4,10 +4,10 @@
  * so a prompt using them gets no spatial term there, and none here: the default reproduces the
  * reference, quirks included.
  */
-import type { Relation } from '../prompts/types.ts';
+import { RELATIONS, type Relation } from '../prompts/types.ts';
 
 /** The order of the relation one-hot vector the loss graph takes. */
-export const RELATIONS: readonly Relation[] = ['left of', 'right of', 'above', 'below', 'near'];
+export { RELATIONS };
 
 /** Relations whose Delta compares x; the others (above, below) compare y (loss_num 2 and 3 add the other axis). */
 export const HORIZONTAL_RELATIONS: ReadonlySet<Relation> = new Set(['left of', 'right of', 'near']);

@@ -10,7 +10,9 @@ export function isBenchmarkName(name: string): name is BenchmarkName {
  * A spatial relation, normalised across the benchmarks' wordings ("to the left of", "on the left
  * of" and "left of" are all `left of`). `near` stands for T2I-CompBench's near / next to / on side of.
  */
-export type Relation = 'left of' | 'right of' | 'above' | 'below' | 'near';
+export const RELATIONS = ['left of', 'right of', 'above', 'below', 'near'] as const;
+/** One of RELATIONS, whose order is the scorers' listing order and the guided U-Net's one-hot order. */
+export type Relation = (typeof RELATIONS)[number];
 
 /**
  * One prompt as every scorer sees it, whatever file it came from.

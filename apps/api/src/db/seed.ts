@@ -8,16 +8,10 @@
  */
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ModelDefaults } from '@infsplign/workers/contracts/model-defaults.ts';
-import { registeredMethods } from '@infsplign/workers/methods/registry.ts';
-import { readModelFolder } from '@infsplign/workers/diffusion/model-folder.ts';
-import { REGISTRY_FILE, resolveModel } from '@infsplign/workers/diffusion/model-registry.ts';
-import { BENCHMARK_METRICS } from '@infsplign/workers/evaluation/metrics.ts';
-import { DEFAULT_THRESHOLDS } from '@infsplign/workers/evaluation/thresholds.ts';
-import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
-import { JSON_FILES_DIR, OFFICIAL_FILES, VISOR_SUBSET_SIZES, visorSubsetFile } from '@infsplign/workers/prompts/official-files.ts';
-import type { BenchmarkName } from '@infsplign/workers/prompts/types.ts';
-import { readJsonFile } from '@infsplign/workers/util/read-data-file.ts';
+import { type BenchmarkName, type ModelDefaults, readJsonFile } from '@infsplign/workers/contracts';
+import { registeredMethods } from '@infsplign/workers/methods';
+import { readModelFolder, REGISTRY_FILE, resolveModel } from '@infsplign/workers/models';
+import { BENCHMARK_METRICS, DEFAULT_THRESHOLDS, JSON_FILES_DIR, loadPrompts, OFFICIAL_FILES, VISOR_SUBSET_SIZES, visorSubsetFile } from '@infsplign/workers/benchmarks';
 import { Prisma, type ModelFamily, type PrismaClient } from '../generated/prisma/client.ts';
 import { methodRowFields } from '../runs/methods.ts';
 

@@ -2,7 +2,7 @@
  * The rows resolvers receive as parents, loaded with the relations their fields read, so that a page
  * of runs or images costs a fixed number of queries rather than one per field.
  */
-import { metricDefined } from '@infsplign/workers/evaluation/metrics.ts';
+import { metricDefined } from '@infsplign/workers/benchmarks';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 
 /** A prompt set as `benchmarks` lists it: with its prompt count, which Prisma computes in the same query. */
@@ -24,6 +24,11 @@ export const RUN_INCLUDE = {
 } as const satisfies Prisma.RunInclude;
 
 export type RunRow = Prisma.RunGetPayload<{ include: typeof RUN_INCLUDE }>;
+
+/** A benchmark as `benchmarks` loads it. */
+export const BENCHMARK_INCLUDE = { metrics: { orderBy: { ordinal: 'asc' } }, promptSets: { orderBy: { name: 'asc' }, include: PROMPT_SET_INCLUDE } } as const satisfies Prisma.BenchmarkInclude;
+
+export type BenchmarkRow = Prisma.BenchmarkGetPayload<{ include: typeof BENCHMARK_INCLUDE }>;
 
 export const IMAGE_INCLUDE = {
   prompt: true,

@@ -7,11 +7,13 @@ import { mutationResolvers } from './resolvers/mutations.ts';
 import { queueHealthResolvers } from './resolvers/queue-health.ts';
 import { runResolvers } from './resolvers/runs.ts';
 import { tokenResolvers } from './resolvers/tokens.ts';
+import type { Resolvers } from './generated/resolvers.ts';
 import { DateTime, JSONScalar } from './scalars.ts';
 
 export const typeDefs = readFileSync(join(import.meta.dirname, 'schema.graphql'), 'utf8');
 
-export const resolvers = {
+/** Typed by the schema (scripts/codegen.ts): a resolver returning what its field's type cannot hold fails to compile. */
+export const resolvers: Resolvers = {
   DateTime,
   JSON: JSONScalar,
   Query: { ...catalogResolvers.Query, ...runResolvers.Query, ...queueHealthResolvers.Query, ...leaderboardResolvers.Query, ...tokenResolvers.Query },
@@ -20,6 +22,7 @@ export const resolvers = {
   Benchmark: catalogResolvers.Benchmark,
   PromptSet: catalogResolvers.PromptSet,
   Method: catalogResolvers.Method,
+  Model: catalogResolvers.Model,
   Run: runResolvers.Run,
   ImageSet: runResolvers.ImageSet,
   Image: runResolvers.Image,

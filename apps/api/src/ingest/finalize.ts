@@ -3,11 +3,10 @@
  * stored detections with the workers' scorer (as `infsplign score --detections` would) and stored,
  * and the run becomes FINISHED, all in the ingester's transaction.
  */
-import type { Detection, ImageDetections } from '@infsplign/workers/evaluation/detection.ts';
-import { isBenchmarkName } from '@infsplign/workers/prompts/types.ts';
+import { type Detection, type ImageDetections, promptSetFromRows } from '@infsplign/workers/benchmarks';
+import { isBenchmarkName } from '@infsplign/workers/contracts';
 import { computeAggregates } from '../runs/aggregates.ts';
 import { transition, type Tx } from '../runs/lifecycle.ts';
-import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
 
 interface DetectionRow {
   externalId: number;

@@ -11,10 +11,9 @@
  * A database that cannot be reached delays the message (without using up its attempts) instead of
  * failing it, so results wait out an outage of any length.
  */
-import { QUEUES, resultMessageSchema, type ChunkFailed, type ImagesEvaluated, type ImagesGenerated, type ResultMessage } from '@infsplign/workers/contracts/jobs.ts';
-import { redisConnection } from '@infsplign/workers/jobs/queues.ts';
+import { type ChunkFailed, describeZodError, type ImagesEvaluated, type ImagesGenerated, QUEUES, type ResultMessage, resultMessageSchema } from '@infsplign/workers/contracts';
+import { redisConnection } from '@infsplign/workers/queues';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { describeZodError } from '@infsplign/workers/util/read-data-file.ts';
 import { imageKey } from '../runs/plan.ts';
 import { advanceTo, currentRound, isActive, lockRun, transition, type Tx } from '../runs/lifecycle.ts';
 import { enqueueChunk, loadJobRun, stopRunJobs } from '../runs/work.ts';

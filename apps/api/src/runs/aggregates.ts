@@ -3,10 +3,8 @@
  * score` and `evaluate`, so the stored numbers are the CLI's), and flattened into RunAggregate rows:
  * one per metric, overall (relation '') and per relation where the benchmark splits them.
  */
-import type { ImageDetections } from '@infsplign/workers/evaluation/detection.ts';
-import { scoreImages, type ScoreResult } from '@infsplign/workers/evaluation/score.ts';
-import type { PromptSet } from '@infsplign/workers/prompts/load.ts';
-import type { BenchmarkName } from '@infsplign/workers/prompts/types.ts';
+import { type ImageDetections, type PromptSet, scoreImages, type ScoreResult } from '@infsplign/workers/benchmarks';
+import type { BenchmarkName } from '@infsplign/workers/contracts';
 
 export interface AggregateRow {
   metricKey: string;

@@ -10,10 +10,11 @@
  * versusBaseline all come here. Comparisons of two FINISHED runs never change, so they are kept per
  * API process (the least recently used go first beyond a bound on the images held).
  */
-import { TALLY_RULES, type ScoredImage, type ScoringRules } from '@infsplign/workers/evaluation/metrics.ts';
+import { type ScoredImage, type ScoringRules, TALLY_RULES } from '@infsplign/workers/benchmarks';
 import { z } from 'zod';
 import { inputError } from '../errors.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Pairing } from '../graphql/generated/resolvers.ts';
 import type { RunRow } from '../graphql/rows.ts';
 import { compareMetrics, pairedTest, type MetricComparison, type PromptPair } from '../stats/paired.ts';
 
@@ -30,7 +31,6 @@ export interface SharedPrompt extends PromptPair<ComparedImage> {
   relation: string | null;
 }
 
-export type Pairing = 'IMAGE' | 'PROMPT';
 
 /** What RunComparison resolves from. */
 export interface RunComparison {

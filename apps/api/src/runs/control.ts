@@ -2,7 +2,7 @@
  * What a team may do to its own runs: cancel, retry, delete. Another team's run is refused with
  * FORBIDDEN before anything is written.
  */
-import { markRunCancelled } from '@infsplign/workers/jobs/cancel.ts';
+import { markRunCancelled } from '@infsplign/workers/queues';
 import { ApiError, notFound } from '../errors.ts';
 import type { Run, Team } from '../generated/prisma/client.ts';
 import type { Services } from '../services.ts';

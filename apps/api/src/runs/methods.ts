@@ -4,10 +4,8 @@
  * on first use. A method's defaults for a model are its family's, replaced by the model folder's files
  * as the seed stored them (contracts/model-defaults.ts).
  */
-import type { ModelFamily } from '@infsplign/workers/contracts/common-params.ts';
-import { methodDefaults, modelDefaultsSchema } from '@infsplign/workers/contracts/model-defaults.ts';
-import type { AnyMethod } from '@infsplign/workers/methods/method.ts';
-import { findMethod, methodNames } from '@infsplign/workers/methods/registry.ts';
+import { methodDefaults, type ModelFamily, modelDefaultsSchema } from '@infsplign/workers/contracts';
+import { type AnyMethod, findMethod, methodNames } from '@infsplign/workers/methods';
 import { z } from 'zod';
 import { inputError, type FieldPath } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
@@ -26,6 +24,9 @@ export function submittedMethod(name: string, path: FieldPath): AnyMethod {
   if (!method) throw inputError(path, `unknown method '${name}' (known: ${methodNames().join(', ')})`);
   return method;
 }
+
+/** A method as the catalogue lists it (the GraphQL Method's parent). */
+export type CatalogueMethod = { name: string } & ReturnType<typeof methodRowFields>;
 
 /** The database row of a registered method (made on first use, so a method added to the registry needs no reseeding). */
 export function methodRowFields(method: AnyMethod): { description: string; paramSchema: Prisma.InputJsonObject } {

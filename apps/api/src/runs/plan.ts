@@ -8,13 +8,10 @@
  * images are made from its own prompts only when asked for. The API runs planning in a thread of its
  * own (planner.ts), away from the event loop that answers requests.
  */
-import { artifactKeyProblem, joinKey } from '@infsplign/workers/artifacts/keys.ts';
-import type { ArtifactStore } from '@infsplign/workers/artifacts/store.ts';
-import type { EvaluateChunkJobInput, GenerateChunkJobInput, JOB_DEVICES } from '@infsplign/workers/contracts/jobs.ts';
-import type { BenchmarkName } from '@infsplign/workers/prompts/types.ts';
+import { artifactKeyProblem, type ArtifactStore, joinKey } from '@infsplign/workers/artifacts';
+import type { BenchmarkName, EvaluateChunkJobInput, GenerateChunkJobInput, JOB_DEVICES } from '@infsplign/workers/contracts';
 import type { PrismaClient, RunKind } from '../generated/prisma/client.ts';
-import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
-import { scoredPromptIds } from '@infsplign/workers/evaluation/scored-prompts.ts';
+import { promptSetFromRows, scoredPromptIds } from '@infsplign/workers/benchmarks';
 
 /** Prompts per chunk: small enough that a retried chunk repeats little work, large enough to batch on a GPU. */
 export const CHUNK_PROMPTS = 8;

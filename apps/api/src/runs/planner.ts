@@ -6,8 +6,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import type { ArtifactStoreConfig } from '@infsplign/workers/artifacts/config.ts';
-import type { Stage } from '@infsplign/workers/contracts/jobs.ts';
+import type { ArtifactStoreConfig } from '@infsplign/workers/artifacts';
+import type { Stage } from '@infsplign/workers/contracts';
 import type { Logger } from 'pino';
 import { PlanError, type Device, type PlanSource } from './plan.ts';
 

@@ -6,7 +6,7 @@
  * connections; it answers one message per request, several at once.
  */
 import { threadId, parentPort, workerData } from 'node:worker_threads';
-import { createArtifactStore, type ArtifactStoreConfig } from '@infsplign/workers/artifacts/config.ts';
+import { type ArtifactStoreConfig, createArtifactStore } from '@infsplign/workers/artifacts';
 import { closePrisma, createPrisma } from '../db/client.ts';
 import { closeQueues, openQueues } from '../services.ts';
 import { planRun, PlanError, type PlanSource, type RunPlan } from './plan.ts';

@@ -10,7 +10,7 @@
  * The timeout sweep: a run with no progress for `failAfterMs` (no result of any kind) is failed
  * with a reason saying what waits where, so that nothing hangs for ever.
  */
-import { resultJobId, type ResultMessage, type Stage } from '@infsplign/workers/contracts/jobs.ts';
+import { resultJobId, type ResultMessage, type Stage } from '@infsplign/workers/contracts';
 import type { JobState } from 'bullmq';
 import { chunkFailureCause, type RunFailureCause } from '../metrics.ts';
 import type { Services } from '../services.ts';

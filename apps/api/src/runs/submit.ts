@@ -8,12 +8,9 @@
  * and rescoring.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { artifactKeySchema } from '@infsplign/workers/artifacts/keys.ts';
-import { detectorSpecSchema } from '@infsplign/workers/contracts/jobs.ts';
-import { MethodParamsError } from '@infsplign/workers/contracts/common-params.ts';
-import { canonicalConfig, canonicalJson, configHash } from '@infsplign/workers/contracts/run-config.ts';
-import { SCORER_VERSIONS } from '@infsplign/workers/evaluation/score.ts';
-import { isBenchmarkName, type BenchmarkName } from '@infsplign/workers/prompts/types.ts';
+import { artifactKeySchema } from '@infsplign/workers/artifacts';
+import { type BenchmarkName, canonicalConfig, canonicalJson, configHash, detectorSpecSchema, isBenchmarkName, MethodParamsError } from '@infsplign/workers/contracts';
+import { SCORER_VERSIONS } from '@infsplign/workers/benchmarks';
 import { z } from 'zod';
 import { ApiError, inputError, notFound, parseInput, type FieldPath } from '../errors.ts';
 import type { Benchmark, ImageSet, Prisma, PromptSet, Run, Team } from '../generated/prisma/client.ts';

@@ -2,9 +2,8 @@
  * Which chunks of a run still need work, from the rows the ingester wrote (never from counters), and
  * putting those chunks on the queues under the contract's deterministic job ids.
  */
-import { evaluateJobId, generateJobId, type Stage } from '@infsplign/workers/contracts/jobs.ts';
-import { enqueueEvaluate, enqueueGenerate } from '@infsplign/workers/jobs/queues.ts';
-import { isBenchmarkName } from '@infsplign/workers/prompts/types.ts';
+import { evaluateJobId, generateJobId, isBenchmarkName, type Stage } from '@infsplign/workers/contracts';
+import { enqueueEvaluate, enqueueGenerate } from '@infsplign/workers/queues';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { FailureStage, RunFailureCause } from '../metrics.ts';
 import type { Services } from '../services.ts';

@@ -5,8 +5,8 @@
  * correct/incorrect pairs with McNemar on them and a paired bootstrap interval of the mean difference
  * in image score (pairedTest).
  */
-import { bootstrapIntervals, DEFAULT_BOOTSTRAP, pairedBootstrap, pointEstimates, type BootstrapOptions, type Interval } from '@infsplign/workers/evaluation/bootstrap.ts';
-import { metricDefined, type ScoredImage, type TallyRules } from '@infsplign/workers/evaluation/metrics.ts';
+import { bootstrapIntervals, type BootstrapOptions, DEFAULT_BOOTSTRAP, type Interval, metricDefined, pairedBootstrap, pointEstimates, type ScoredImage, type TallyRules } from '@infsplign/workers/benchmarks';
+import type { PairedTest as TestKind } from '../graphql/generated/resolvers.ts';
 
 /** One image of run A and the image with the same prompt and index in run B. */
 export interface ImagePair {
@@ -90,8 +90,6 @@ export function pairedTest(pairs: readonly ImagePair[], bootstrap: BootstrapOpti
 /** The significance level of every "beyond noise" verdict. */
 export const BEYOND_NOISE_P = 0.05;
 
-export type MetricTestKind = 'BOOTSTRAP' | 'MCNEMAR';
-
 /** One metric of run A against run B on the prompts they share. */
 export interface MetricComparison {
   key: string;
@@ -103,7 +101,7 @@ export interface MetricComparison {
   /** paired bootstrap 95% interval of the difference over the compared prompts */
   low: number | null;
   high: number | null;
-  test: MetricTestKind;
+  test: TestKind;
   /** two-sided p of the test; null where the difference is undefined */
   p: number | null;
   beyondNoise: boolean;
@@ -143,7 +141,7 @@ export function compareMetrics(
   const [figuresA, figuresB] = [pointEstimates(rowsA, rules.width, statistics), pointEstimates(rowsB, rules.width, statistics)];
   return metrics.map(({ key }) => {
     const outcome = rules.imageOutcomes[key];
-    const test: MetricTestKind = imagePaired && outcome ? 'MCNEMAR' : 'BOOTSTRAP';
+    const test: TestKind = imagePaired && outcome ? 'MCNEMAR' : 'BOOTSTRAP';
     const difference = paired[key];
     if (!difference) return { key, a: null, b: null, difference: null, low: null, high: null, test, p: null, beyondNoise: false };
     const p = test === 'MCNEMAR' && difference.difference !== null ? mcnemarOfOutcome(prompts, outcome!) : difference.p;

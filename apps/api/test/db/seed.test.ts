@@ -11,7 +11,7 @@ import { startPostgres, type PostgresServer } from '../../../../test/support/pos
 import { closePrisma, createPrisma, type PrismaClient } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
-import { PARAM_NAMES } from '@infsplign/workers/contracts/method-params.ts';
+import { PARAM_NAMES } from '@infsplign/workers/contracts';
 
 let server: PostgresServer;
 let prisma: PrismaClient;
@@ -122,6 +122,8 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
   assert.deepEqual([infsplignSchema.properties.loss_num!.minimum, infsplignSchema.properties.loss_num!.maximum, infsplignSchema.properties.num_attn_layers!.maximum], [1, 3, 9]);
   assert.equal(infsplignSchema.properties.gaussian_smoothing!.type, 'boolean');
   assert.ok(!('sg_grad_wt' in infsplignSchema.properties), 'refused options are not offered');
+  // another name for a parameter, or an option with one value, is marked so that forms leave it out
+  assert.deepEqual(Object.keys(infsplignSchema.properties).filter((name) => (infsplignSchema.properties[name] as { 'x-alias'?: boolean })['x-alias']).sort(), ['centroid_type', 'num_attn_layers', 'num_inference_steps', 'sg_t_end', 'sg_t_start', 'two_objects']);
   assert.deepEqual(Object.keys((methods[0].paramSchema as { properties: object }).properties).sort(), ['cfg_scale', 'scheduler', 'steps']);
 
   const model = await prisma.model.findUniqueOrThrow({ where: { name: 'remote' } });

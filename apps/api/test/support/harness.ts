@@ -6,9 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
-import { defaultParams } from '@infsplign/workers/contracts/method-params.ts';
-import type { ModelDefaults } from '@infsplign/workers/contracts/model-defaults.ts';
+import { LocalArtifactStore } from '@infsplign/workers/artifacts';
+import { defaultParams, type ModelDefaults } from '@infsplign/workers/contracts';
 import { pino } from 'pino';
 import { startPostgres, type PostgresServer } from '../../../../test/support/postgres.ts';
 import { startRedis, type RedisServer } from '../../../../test/support/redis.ts';

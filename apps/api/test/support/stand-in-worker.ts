@@ -6,14 +6,9 @@
  * scorer as the evaluate stage does.
  */
 import { join } from 'node:path';
-import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
-import { evaluateChunkJobSchema, evaluateJobId, generateChunkJobSchema, generateJobId, type GuidanceTrace, type ImagesEvaluated, type ImagesGenerated } from '@infsplign/workers/contracts/jobs.ts';
-import type { Detection, ImageDetections } from '@infsplign/workers/evaluation/detection.ts';
-import { scoreImages } from '@infsplign/workers/evaluation/score.ts';
-import type { VisorImageResult } from '@infsplign/workers/evaluation/scorers/visor.ts';
-import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
-import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
-import type { Relation } from '@infsplign/workers/prompts/types.ts';
+import { LocalArtifactStore } from '@infsplign/workers/artifacts';
+import { evaluateChunkJobSchema, evaluateJobId, generateChunkJobSchema, generateJobId, type GuidanceTrace, type ImagesEvaluated, type ImagesGenerated, type Relation } from '@infsplign/workers/contracts';
+import { type Detection, type ImageDetections, loadPrompts, promptSetFromRows, scoreImages, type VisorImageResult } from '@infsplign/workers/benchmarks';
 import { ingest } from '../../src/ingest/ingester.ts';
 import { eventually, type Harness } from './harness.ts';
 

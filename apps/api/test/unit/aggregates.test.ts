@@ -5,12 +5,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { ImageDetections } from '@infsplign/workers/evaluation/detection.ts';
-import { scoreImages } from '@infsplign/workers/evaluation/score.ts';
-import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
+import { type ImageDetections, loadPrompts, promptSetFromRows, scoredPromptIds, scoreImages } from '@infsplign/workers/benchmarks';
 import { computeAggregates } from '../../src/runs/aggregates.ts';
-import { promptSetFromRows } from '@infsplign/workers/prompts/from-records.ts';
-import { scoredPromptIds } from '@infsplign/workers/evaluation/scored-prompts.ts';
 
 const SHAPES_EVAL = join(import.meta.dirname, '../../../../json_files/visor_shapes_eval.json');
 

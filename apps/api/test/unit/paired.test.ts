@@ -1,8 +1,7 @@
 /** compareRuns' paired statistics: McNemar's exact test and the paired bootstrap over prompts. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pairedBootstrap, type Statistic } from '@infsplign/workers/evaluation/bootstrap.ts';
-import { TALLY_RULES, type ScoredImage } from '@infsplign/workers/evaluation/metrics.ts';
+import { pairedBootstrap, type ScoredImage, type Statistic, TALLY_RULES } from '@infsplign/workers/benchmarks';
 import { compareMetrics, mcnemarExact, pairedTest, type ImagePair } from '../../src/stats/paired.ts';
 
 const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} != ${expected}`);

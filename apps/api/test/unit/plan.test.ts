@@ -4,11 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { LocalArtifactStore } from '@infsplign/workers/artifacts/store.ts';
-import { evaluateChunkJobSchema, generateChunkJobSchema } from '@infsplign/workers/contracts/jobs.ts';
-import { defaultParams, resolveParams } from '@infsplign/workers/contracts/method-params.ts';
-import { canonicalConfig, canonicalJson, configHash } from '@infsplign/workers/contracts/run-config.ts';
-import { loadPrompts } from '@infsplign/workers/prompts/load.ts';
+import { LocalArtifactStore } from '@infsplign/workers/artifacts';
+import { canonicalConfig, canonicalJson, configHash, defaultParams, evaluateChunkJobSchema, generateChunkJobSchema, resolveParams } from '@infsplign/workers/contracts';
+import { loadPrompts } from '@infsplign/workers/benchmarks';
 import { chunkImages, chunkPrompts, chunkRange, evaluateJob, generateJob, imageKey, listImageSet, makePlan, PlanError, type JobRun } from '../../src/runs/plan.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'infsplign-plan-test-'));

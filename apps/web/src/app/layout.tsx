@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { NavLinks } from '@/components/NavLinks';
+import { SessionNav } from '@/components/SessionNav';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -25,6 +26,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <nav aria-label="Main">
             <NavLinks />
           </nav>
+          <SessionNav />
         </header>
         <main id="main">{children}</main>
       </body>

@@ -1,12 +1,9 @@
 import type { CSSProperties } from 'react';
+import type { ImageFieldsFragment } from '@/gql/graphql';
 import { colourOf } from '@/lib/colours';
 
-export interface Detection {
-  label: string;
-  score: number;
-  /** [x0, y0, x1, y1] in pixels, y downward */
-  box: number[];
-}
+/** box: [x0, y0, x1, y1] in pixels, y downward */
+type Detection = ImageFieldsFragment['detections'][number];
 
 /**
  * The image with its detections drawn over it as boxes in percent of the image, so that labels stay

@@ -1,27 +1,21 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
+import { graphql } from '@/gql';
+import type { ProgressFieldsFragment, RunStatus } from '@/gql/graphql';
 import { clientQuery } from '@/lib/client';
 import { isTerminal } from '@/lib/run-status';
 
-export interface Progress {
-  prompts: number;
-  totalImages: number;
-  imagesGenerated: number;
-  imagesEvaluated: number;
-  fraction: number;
-}
-
 const POLL_MS = 1500;
-const RUN_PROGRESS = /* GraphQL */ `
-  query RunProgress($id: ID!) { run(id: $id) { status progress { prompts totalImages imagesGenerated imagesEvaluated fraction } } }
-`;
+const RUN_PROGRESS = graphql(`
+  query RunProgress($id: ID!) { run(id: $id) { status progress { ...ProgressFields } } }
+`);
 
 /**
  * The run's progress, polled while it runs; when its status changes the server page is rendered
  * again, so that the timeline, aggregates and images appear without a manual reload.
  */
-export function LiveProgress({ runId, status, progress }: { runId: string; status: string; progress: Progress }) {
+export function LiveProgress({ runId, status, progress }: { runId: string; status: RunStatus; progress: ProgressFieldsFragment }) {
   const router = useRouter();
   const [live, setLive] = useState({ status, progress });
   const [problem, setProblem] = useState<string | null>(null);
@@ -31,7 +25,7 @@ export function LiveProgress({ runId, status, progress }: { runId: string; statu
     let stopped = false;
     const tick = async () => {
       try {
-        const { run } = await clientQuery<{ run: { status: string; progress: Progress } | null }>(RUN_PROGRESS, { id: runId });
+        const { run } = await clientQuery(RUN_PROGRESS, { id: runId });
         if (stopped || !run) return;
         setProblem(null);
         setLive(run);

@@ -1,66 +1,65 @@
 'use client';
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
-import { ApiError } from '@/lib/graphql';
-import { cancelRun, deleteRun, rescoreRun, retryRun, storedToken, storeToken } from '@/lib/mutations';
-
-const ACTIVE = ['QUEUED', 'GENERATING', 'EVALUATING'];
+import { useState } from 'react';
+import type { RunStatus } from '@/gql/graphql';
+import { cancelRun, deleteRun, rescoreRun, retryRun, type ActionResult } from '@/lib/actions';
+import { useHydrated } from '@/lib/hydrated';
+import { ACTIVE_STATUSES } from '@/lib/run-status';
 
 /**
  * What the run's team can do with it: cancel an unfinished run, retry a failed one, rescore a finished
- * one with another detector or threshold, delete any (after a second click). The API checks the
- * token's team; its refusal is shown here.
+ * one with another detector or threshold, delete any (after a second click). Each is a Server Action
+ * acting with the signed-in team's token, which the browser never sees; the API checks the team and
+ * its refusal is shown here. `team` is the signed-in team's name, or null when nobody is signed in.
  */
-export function RunActions({ runId, status, detector, threshold }: { runId: string; status: string; detector: string; threshold: number }) {
+export function RunActions({ runId, runTeam, team, status, detector, threshold }: { runId: string; runTeam: string; team: string | null; status: RunStatus; detector: string; threshold: number }) {
   const router = useRouter();
-  const [token, setToken] = useState('');
-  // After hydration: the server cannot know the tab's stored token.
-  useEffect(() => setToken((current) => current || storedToken()), []);
+  const hydrated = useHydrated();
   const [rescore, setRescore] = useState({ detector, threshold: String(threshold) });
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
 
-  const act = async (what: string, action: (token: string) => Promise<string | null>) => {
-    if (!token.trim()) {
-      setMessage({ error: true, text: 'Paste an API token of the run\'s team first (npm run token -- --team NAME makes one).' });
-      return;
-    }
-    storeToken(token);
+  if (team === null) {
+    return (
+      <section aria-labelledby="run-actions" className="run-actions">
+        <h3 id="run-actions">Actions</h3>
+        <p className="muted" data-testid="run-action-message">
+          <Link href={`/signin?next=/runs/${runId}`}>Sign in</Link> as team {runTeam} to cancel, retry, rescore or delete this run.
+        </p>
+      </section>
+    );
+  }
+
+  const act = async <T,>(what: string, action: () => Promise<ActionResult<T>>, next: (value: T) => string | null) => {
     setBusy(true);
     setMessage(null);
-    try {
-      const next = await action(token.trim());
-      setMessage({ error: false, text: `${what}: done.` });
-      if (next) router.push(next);
-      else router.refresh();
-    } catch (err) {
-      setMessage({ error: true, text: `${what} refused: ${err instanceof ApiError ? err.message : (err as Error).message}` });
-    } finally {
-      setBusy(false);
+    const result = await action();
+    setBusy(false);
+    if (!result.ok) {
+      setMessage({ error: true, text: `${what} refused: ${result.error.message}` });
+      return;
     }
+    setMessage({ error: false, text: `${what}: done.` });
+    const path = next(result.value);
+    if (path) router.push(path);
+    else router.refresh();
   };
 
   return (
     <section aria-labelledby="run-actions" className="run-actions">
       <h3 id="run-actions">Actions</h3>
-      <div className="actions">
-        <label>
-          API token{' '}
-          <input type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} size={24} aria-describedby="run-actions-help" />
-        </label>
-      </div>
-      <p id="run-actions-help" className="muted">
-        For the run&apos;s team; kept in this tab only.
-      </p>
-      <div className="actions">
-        {ACTIVE.includes(status) && (
-          <button type="button" disabled={busy} onClick={() => act('Cancel', async (t) => (await cancelRun(runId, t), null))}>
+      {team !== runTeam && <p className="muted">This run is team {runTeam}&apos;s; you are signed in as team {team}, so the API will refuse.</p>}
+      {/* Every action is a script's: nothing to click before hydration. */}
+      <fieldset className="actions bare" disabled={!hydrated}>
+        {ACTIVE_STATUSES.includes(status) && (
+          <button type="button" disabled={busy} onClick={() => act('Cancel', () => cancelRun(runId), () => null)}>
             Cancel run
           </button>
         )}
         {status === 'FAILED' && (
-          <button type="button" disabled={busy} onClick={() => act('Retry', async (t) => (await retryRun(runId, t), null))}>
+          <button type="button" disabled={busy} onClick={() => act('Retry', () => retryRun(runId), () => null)}>
             Retry run
           </button>
         )}
@@ -71,10 +70,8 @@ export function RunActions({ runId, status, detector, threshold }: { runId: stri
             onSubmit={(e) => {
               e.preventDefault();
               const value = Number(rescore.threshold);
-              void act('Rescore', async (t) => {
-                const { run } = await rescoreRun(runId, t, { detector: rescore.detector.trim(), threshold: Number.isFinite(value) ? value : undefined });
-                return `/runs/${run.id}`;
-              });
+              const settings = { detector: rescore.detector.trim() || undefined, threshold: rescore.threshold.trim() !== '' && Number.isFinite(value) ? value : undefined };
+              void act('Rescore', () => rescoreRun(runId, settings), (id) => `/runs/${id}`);
             }}
           >
             <label>
@@ -90,7 +87,7 @@ export function RunActions({ runId, status, detector, threshold }: { runId: stri
         )}
         {confirmDelete ? (
           <>
-            <button type="button" className="danger" disabled={busy} onClick={() => act('Delete', async (t) => (await deleteRun(runId, t), '/runs'))}>
+            <button type="button" className="danger" disabled={busy} onClick={() => act('Delete', () => deleteRun(runId), () => '/runs')}>
               Delete for good
             </button>
             <button type="button" className="secondary" onClick={() => setConfirmDelete(false)}>
@@ -102,7 +99,7 @@ export function RunActions({ runId, status, detector, threshold }: { runId: stri
             Delete run…
           </button>
         )}
-      </div>
+      </fieldset>
       {message && (
         <p role={message.error ? 'alert' : 'status'} className={message.error ? 'field-error' : 'muted'} data-testid="run-action-message">
           {message.text}

@@ -1,10 +1,7 @@
+import type { RunFieldsFragment } from '@/gql/graphql';
 import { formatDate } from '@/lib/format';
 
-export interface RunEvent {
-  status: string;
-  at: string;
-  reason: string | null;
-}
+type RunEvent = RunFieldsFragment['timeline'][number];
 
 export function Timeline({ events }: { events: RunEvent[] }) {
   return (

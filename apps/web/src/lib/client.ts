@@ -1,7 +1,8 @@
 'use client';
-/** Browser-side calls, through this app's /graphql proxy. */
-import { postGraphQL } from './graphql';
+/** Browser-side reads, through this app's /graphql proxy (mutations go through Server Actions: lib/actions.ts). */
+import type { TypedDocumentString } from '../gql/graphql';
+import { postGraphQL, type VariablesOf } from './graphql';
 
-export function clientQuery<T>(document: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
-  return postGraphQL<T>('/graphql', document, variables, { token });
+export function clientQuery<T, V>(document: TypedDocumentString<T, V>, ...[variables]: VariablesOf<V>): Promise<T> {
+  return postGraphQL('/graphql', document, variables);
 }

@@ -1,27 +1,20 @@
 /** Recent finished runs, for the pickers of the compare page. */
+import { graphql } from '../gql';
+import type { RunChoiceFieldsFragment } from '../gql/graphql';
 import { query } from './api';
 
-export interface RunChoice {
-  id: string;
-  method: string | null;
-  benchmark: string;
-  detector: string;
-  threshold: number;
-  seed: number;
-  model: { name: string } | null;
-  promptSet: { name: string };
-}
+export type RunChoice = RunChoiceFieldsFragment;
 
-const FINISHED_RUNS = /* GraphQL */ `
+const FINISHED_RUNS = graphql(`
   query FinishedRuns {
     runs(first: 100, filter: { status: [FINISHED] }, sort: { field: CREATED_AT, direction: DESC }) {
-      edges { node { id method benchmark detector threshold seed model { name } promptSet { name } } }
+      edges { node { ...RunChoiceFields } }
     }
   }
-`;
+`);
 
 export async function finishedRuns(): Promise<RunChoice[]> {
-  const data = await query<{ runs: { edges: { node: RunChoice }[] } }>(FINISHED_RUNS);
+  const data = await query(FINISHED_RUNS);
   return data.runs.edges.map((e) => e.node);
 }
 

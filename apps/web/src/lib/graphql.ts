@@ -1,8 +1,13 @@
 /**
  * One way to talk to the API's /graphql, for the server (straight to API_URL) and the browser
  * (through this app's /graphql proxy, so the browser needs no CORS and never learns API_URL).
- * Every failure becomes an ApiError whose message a person can act on.
+ * Every failure becomes an ApiError whose message a person can act on. Documents are the typed ones
+ * codegen makes from `graphql(...)` calls (scripts/codegen.ts), so a page reads what its query asks for.
  */
+import type { TypedDocumentString } from '../gql/graphql';
+
+/** The variables a document takes: none for a document without any. */
+export type VariablesOf<V> = V extends { [key: string]: never } ? [variables?: NoInfer<V>] : [variables: NoInfer<V>];
 
 export interface FieldError {
   path: (string | number)[];
@@ -32,12 +37,12 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export async function postGraphQL<T>(url: string, query: string, variables: Record<string, unknown> = {}, { token, headers: extra = {} }: RequestOptions = {}): Promise<T> {
+export async function postGraphQL<T, V>(url: string, document: TypedDocumentString<T, V>, variables: V | undefined, { token, headers: extra = {} }: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
   if (token) headers.authorization = `Bearer ${token}`;
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }), cache: 'no-store' });
+    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }), cache: 'no-store' });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     throw new ApiError(`The API at ${url} is not answering (${cause}). Start it with \`npm run api\`, or point API_URL at it.`, 'API_UNREACHABLE');

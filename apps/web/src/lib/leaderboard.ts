@@ -4,68 +4,41 @@
  * ranks each model's runs apart and leaves runs below its minimum size unranked; with no benchmark
  * asked for, the one whose latest finished run is newest is shown.
  */
+import { graphql } from '../gql';
+import type { CatalogueQuery, LeaderboardQuery, SortDirection } from '../gql/graphql';
 import { query } from './api';
 import { toCsv } from './csv';
-import { METRIC_COMPARISON_FIELDS, METRIC_DEFINITION_FIELDS, primaryMetric, type MetricComparison, type MetricDefinition, type MetricValue } from './metrics';
+import { primaryMetric } from './metrics';
 import type { SearchParams } from './search-params';
 import { param } from './search-params';
 
 export { metricOf } from './metrics';
 
-export interface LeaderboardRow {
-  /** within the row's model; null when the run is below the minimum size */
-  rank: number | null;
-  ranked: boolean;
-  promptsScored: number;
-  imagesScored: number;
-  method: string | null;
-  configHash: string | null;
-  isBaseline: boolean;
-  detector: string;
-  threshold: number;
-  model: { name: string } | null;
-  run: { id: string; config: unknown; promptSet: { name: string }; seed: number; imagesPerPrompt: number; limit: number | null; team: { name: string }; finishedAt: string | null };
-  metrics: MetricValue[];
-  /** absent when not asked for (loadLeaderboard's withBaseline) */
-  versusBaseline?: {
-    baseline: { id: string };
-    deltas: { key: string; value: number | null }[];
-    /** the primary metric with its paired test */
-    primary: MetricComparison;
-    beyondNoise: boolean;
-  } | null;
-  versusLeader?: { leader: { id: string }; primary: MetricComparison; tiedWithinNoise: boolean } | null;
-}
-
-export interface BenchmarkSummary {
-  name: string;
-  defaultThreshold: number;
-  primaryMetric: string;
-  latestFinishedAt: string | null;
-  metrics: MetricDefinition[];
-}
-
-const LEADERBOARD = /* GraphQL */ `
+const LEADERBOARD = graphql(`
   query Leaderboard($benchmark: String!, $model: String, $detector: String, $sort: LeaderboardSort, $withBaseline: Boolean!) {
     leaderboard(benchmark: $benchmark, model: $model, detector: $detector, sort: $sort) {
       rank ranked promptsScored imagesScored method configHash isBaseline detector threshold
       model { name }
       run { id config seed imagesPerPrompt limit finishedAt promptSet { name } team { name } }
-      metrics { key value low high }
-      versusBaseline @include(if: $withBaseline) { baseline { id } deltas { key value } primary { ${METRIC_COMPARISON_FIELDS} } beyondNoise }
-      versusLeader @include(if: $withBaseline) { leader { id } primary { ${METRIC_COMPARISON_FIELDS} } tiedWithinNoise }
+      metrics { ...MetricValueFields }
+      versusBaseline @include(if: $withBaseline) { baseline { id } deltas { key value } primary { ...MetricComparisonFields } beyondNoise }
+      versusLeader @include(if: $withBaseline) { leader { id } primary { ...MetricComparisonFields } tiedWithinNoise }
     }
   }
-`;
+`);
 
-const CATALOGUE = /* GraphQL */ `
+const CATALOGUE = graphql(`
   query Catalogue {
-    benchmarks { name defaultThreshold primaryMetric latestFinishedAt metrics { ${METRIC_DEFINITION_FIELDS} } }
+    benchmarks { name defaultThreshold primaryMetric latestFinishedAt metrics { ...MetricDefinitionFields } }
     models { name }
     methods { name }
     leaderboardRules { minRankedImages }
   }
-`;
+`);
+
+/** A leaderboard row; versusBaseline and versusLeader are absent when not asked for (loadLeaderboard's withBaseline). */
+export type LeaderboardRow = LeaderboardQuery['leaderboard'][number];
+export type BenchmarkSummary = CatalogueQuery['benchmarks'][number];
 
 export interface LeaderboardFilters {
   benchmark?: string;
@@ -120,15 +93,15 @@ export function newestBenchmark(benchmarks: readonly BenchmarkSummary[]): Benchm
  * their comparisons with the baseline and the leader (paired tests) unless `withBaseline` is false.
  */
 export async function loadLeaderboard(filters: LeaderboardFilters, { withBaseline = true } = {}): Promise<Leaderboard> {
-  const catalogue = await query<{ benchmarks: BenchmarkSummary[]; models: { name: string }[]; methods: { name: string }[]; leaderboardRules: { minRankedImages: number } }>(CATALOGUE);
+  const catalogue = await query(CATALOGUE);
   const { benchmarks, models, methods } = catalogue;
   if (benchmarks.length === 0) throw new Error('The API knows no benchmarks yet: run `npm run db:seed`.');
   const benchmark = filters.benchmark ? benchmarks.find((b) => b.name === filters.benchmark) : newestBenchmark(benchmarks);
   if (!benchmark) throw new Error(`There is no benchmark "${filters.benchmark}"; the API has ${benchmarks.map((b) => b.name).join(', ')}.`);
   const isMetric = filters.sort !== undefined && benchmark.metrics.some((m) => m.key === filters.sort);
   const rankedBy = isMetric ? filters.sort! : (primaryMetric(benchmark.metrics)?.key ?? benchmark.primaryMetric);
-  const sort = { metric: rankedBy, ...(isMetric && filters.dir ? { direction: filters.dir.toUpperCase() } : {}) };
-  const data = await query<{ leaderboard: LeaderboardRow[] }>(LEADERBOARD, { benchmark: benchmark.name, model: filters.model, detector: filters.detector, sort, withBaseline });
+  const sort = { metric: rankedBy, ...(isMetric && filters.dir ? { direction: filters.dir.toUpperCase() as SortDirection } : {}) };
+  const data = await query(LEADERBOARD, { benchmark: benchmark.name, model: filters.model, detector: filters.detector, sort, withBaseline });
   let rows = data.leaderboard;
   if (filters.method) rows = rows.filter((r) => r.method === filters.method);
   if (filters.threshold) {

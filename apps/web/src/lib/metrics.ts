@@ -5,40 +5,12 @@
  * image holding both objects). And the paired tests' verdicts in words.
  */
 
-export interface MetricDefinition {
-  key: string;
-  label: string;
-  higherIsBetter: boolean;
-  description: string;
-  /** `%` or `fraction` */
-  unit: string;
-  primary: boolean;
-  minImagesPerPrompt: number | null;
-}
+import type { MetricComparisonFieldsFragment, MetricDefinitionFieldsFragment, MetricValueFieldsFragment, PairedTest } from '../gql/graphql';
 
-export const METRIC_DEFINITION_FIELDS = 'key label higherIsBetter description unit primary minImagesPerPrompt';
-
-export interface MetricValue {
-  key: string;
-  value: number | null;
-  low: number | null;
-  high: number | null;
-}
-
+export type MetricDefinition = MetricDefinitionFieldsFragment;
+export type MetricValue = MetricValueFieldsFragment;
 /** A metric of two runs with its paired test (the API's MetricComparison). */
-export interface MetricComparison {
-  key: string;
-  a: number | null;
-  b: number | null;
-  difference: number | null;
-  low: number | null;
-  high: number | null;
-  test: 'BOOTSTRAP' | 'MCNEMAR';
-  p: number | null;
-  beyondNoise: boolean;
-}
-
-export const METRIC_COMPARISON_FIELDS = 'key a b difference low high test p beyondNoise';
+export type MetricComparison = MetricComparisonFieldsFragment;
 
 export const NOT_AVAILABLE = 'n/a';
 
@@ -69,13 +41,13 @@ export function formatP(p: number | null | undefined): string {
   return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
 }
 
-export const TEST_NAMES: Record<MetricComparison['test'], string> = {
+export const TEST_NAMES: Record<PairedTest, string> = {
   BOOTSTRAP: 'paired bootstrap over prompts',
   MCNEMAR: 'exact McNemar on paired images',
 };
 
 /** The tests' names where space is short. */
-export const SHORT_TEST_NAMES: Record<MetricComparison['test'], string> = { BOOTSTRAP: 'bootstrap', MCNEMAR: 'McNemar' };
+export const SHORT_TEST_NAMES: Record<PairedTest, string> = { BOOTSTRAP: 'bootstrap', MCNEMAR: 'McNemar' };
 
 /** "beyond noise" or "within noise", from the test's p-value (null: undefined, no verdict). */
 export function verdict(m: Pick<MetricComparison, 'p' | 'beyondNoise'>): string {

@@ -1,60 +1,41 @@
 /** benchmarks, models, methods and the leaderboard: the catalogue and what is ranked on it. */
-import { methodDefaults } from '@infsplign/workers/contracts/model-defaults.ts';
-import { requireMethod, registeredMethods } from '@infsplign/workers/methods/registry.ts';
-import { inputError } from '../../errors.ts';
-import type { Benchmark, MetricDefinition, Model } from '../../generated/prisma/client.ts';
-import { methodRowFields, modelDefaults } from '../../runs/methods.ts';
+import { methodDefaults } from '@infsplign/workers/contracts';
+import { requireMethod, registeredMethods } from '@infsplign/workers/methods';
+import { z } from 'zod';
+import { inputError, parseInput } from '../../errors.ts';
+import type { Model } from '../../generated/prisma/client.ts';
+import { type CatalogueMethod, methodRowFields, modelDefaults } from '../../runs/methods.ts';
 import type { RequestContext } from '../context.ts';
-import { PROMPT_SET_INCLUDE, type PromptSetRow } from '../rows.ts';
+import { BENCHMARK_INCLUDE, type BenchmarkRow, type PromptSetRow } from '../rows.ts';
 import { leaderboard } from './leaderboard.ts';
-
-/** A method as the catalogue lists it. */
-type CatalogueMethod = { name: string } & ReturnType<typeof methodRowFields>;
-
-/** Prompt counts asked for in one request, by prompt set: a page of runs of one set counts it once. */
-const promptCounts = new WeakMap<RequestContext, Map<string, Promise<number>>>();
-
-function promptCount(ctx: RequestContext, promptSetId: string): Promise<number> {
-  let counts = promptCounts.get(ctx);
-  if (!counts) promptCounts.set(ctx, (counts = new Map()));
-  let count = counts.get(promptSetId);
-  if (!count) counts.set(promptSetId, (count = ctx.services.prisma.prompt.count({ where: { promptSetId } })));
-  return count;
-}
-
-/** When each benchmark's most recent run finished, read once per request. */
-const latestFinished = new WeakMap<RequestContext, Promise<Map<string, Date | null>>>();
-
-function latestFinishedAt(ctx: RequestContext, benchmarkId: string): Promise<Date | null> {
-  let found = latestFinished.get(ctx);
-  if (!found) {
-    found = ctx.services.prisma.run
-      .groupBy({ by: ['benchmarkId'], where: { status: 'FINISHED' }, _max: { finishedAt: true } })
-      .then((groups) => new Map(groups.map((g) => [g.benchmarkId, g._max.finishedAt])));
-    latestFinished.set(ctx, found);
-  }
-  return found.then((byBenchmark) => byBenchmark.get(benchmarkId) ?? null);
-}
 
 export const catalogResolvers = {
   Query: {
     benchmarks: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) =>
-      prisma.benchmark.findMany({
-        orderBy: { name: 'asc' },
-        include: { metrics: { orderBy: { ordinal: 'asc' } }, promptSets: { orderBy: { name: 'asc' }, include: PROMPT_SET_INCLUDE } },
-      }),
+      prisma.benchmark.findMany({ orderBy: { name: 'asc' }, include: BENCHMARK_INCLUDE }),
     models: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) => prisma.model.findMany({ orderBy: { name: 'asc' } }),
     // the methods' registry is the catalogue: a method registered there is offered without reseeding
     methods: () => registeredMethods().map((method) => ({ name: method.name, ...methodRowFields(method) })).sort((a, b) => a.name.localeCompare(b.name)),
     leaderboard: (_: unknown, args: unknown, ctx: RequestContext) => leaderboard(args, ctx),
   },
   Benchmark: {
-    primaryMetric: (benchmark: Benchmark & { metrics: MetricDefinition[] }) => (benchmark.metrics.find((m) => m.primary) ?? benchmark.metrics[0])?.key ?? '',
-    latestFinishedAt: (benchmark: Benchmark, _: unknown, ctx: RequestContext) => latestFinishedAt(ctx, benchmark.id),
+    primaryMetric: (benchmark: BenchmarkRow) => (benchmark.metrics.find((m) => m.primary) ?? benchmark.metrics[0])?.key ?? '',
+    latestFinishedAt: (benchmark: BenchmarkRow, _: unknown, { loaders }: RequestContext) => loaders.latestFinishedAt.load(benchmark.id),
   },
   PromptSet: {
     benchmark: (set: PromptSetRow) => set.benchmark.name,
-    promptCount: (set: PromptSetRow, _: unknown, ctx: RequestContext) => set._count?.prompts ?? promptCount(ctx, set.id),
+    promptCount: (set: PromptSetRow, _: unknown, { loaders }: RequestContext) => set._count?.prompts ?? loaders.promptCount.load(set.id),
+  },
+  Model: {
+    async generationTime(model: Model, args: { method?: string | null }, { services: { prisma } }: RequestContext) {
+      const method = parseInput(z.string().min(1).max(200).nullish(), args.method, ['method']);
+      const { _avg, _count } = await prisma.image.aggregate({
+        where: { generationMs: { not: null }, run: { modelId: model.id, status: 'FINISHED', ...(method && { method: { name: method } }) } },
+        _avg: { generationMs: true },
+        _count: { generationMs: true },
+      });
+      return _avg.generationMs === null ? null : { secondsPerImage: _avg.generationMs / 1000, images: _count.generationMs };
+    },
   },
   Method: {
     parameterSchema: (method: CatalogueMethod) => method.paramSchema,

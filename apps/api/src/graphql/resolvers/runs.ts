@@ -1,10 +1,10 @@
 /** runs, run, images and compareRuns, with the Run, Image and comparison fields. */
-import type { GuidanceTrace } from '@infsplign/workers/contracts/jobs.ts';
-import { canonicalConfig, canonicalJson } from '@infsplign/workers/contracts/run-config.ts';
-import { findMethod } from '@infsplign/workers/methods/registry.ts';
+import { canonicalConfig, canonicalJson, type GuidanceTrace, type Relation, RELATIONS } from '@infsplign/workers/contracts';
+import { findMethod } from '@infsplign/workers/methods';
 import { z } from 'zod';
 import { inputError, notFound, parseInput } from '../../errors.ts';
 import type { ImageSet, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
+import { RunStatus } from '../../generated/prisma/enums.ts';
 import { latestBaseline } from '../../runs/baseline.ts';
 import { compareRunRows, type RunComparison } from '../../runs/compare.ts';
 import { modelDefaults } from '../../runs/methods.ts';
@@ -25,12 +25,11 @@ async function requireRun(prisma: PrismaClient, value: unknown, path: string): P
   return run;
 }
 
-const RUN_STATUSES = ['QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED', 'FAILED', 'CANCELLED'] as const;
 const name = z.string().min(1).max(200);
 const runsArgs = z.object({
   first: z.number().nullish(),
   after: z.string().max(500).nullish(),
-  filter: z.object({ status: z.array(z.enum(RUN_STATUSES)).max(6).nullish(), team: name.nullish(), model: name.nullish(), benchmark: name.nullish(), method: name.nullish() }).nullish(),
+  filter: z.object({ status: z.array(z.enum(RunStatus)).max(Object.keys(RunStatus).length).nullish(), team: name.nullish(), model: name.nullish(), benchmark: name.nullish(), method: name.nullish() }).nullish(),
   sort: z.object({ field: z.enum(['CREATED_AT']).nullish(), direction: z.enum(['ASC', 'DESC']).nullish() }).nullish(),
 });
 const runCursor = z.tuple([z.iso.datetime(), z.uuid()]);
@@ -93,6 +92,9 @@ function imagesBefore([externalId, imageIndex]: [number, number], orAt = false):
 const IMAGE_ORDER = [{ prompt: { externalId: 'asc' } }, { imageIndex: 'asc' }] as const satisfies Prisma.ImageOrderByWithRelationInput[];
 const IMAGE_ORDER_BACKWARD = [{ prompt: { externalId: 'desc' } }, { imageIndex: 'desc' }] as const satisfies Prisma.ImageOrderByWithRelationInput[];
 const imageKey = (image: ImageRow): [number, number] => [image.prompt.externalId, image.imageIndex];
+
+/** A page of images; its start index is counted only when a query asks for it (ImageConnection.startIndex). */
+export type ImagePage = Awaited<ReturnType<typeof images>>;
 
 async function images(args: unknown, { services: { prisma } }: RequestContext) {
   const parsed = parseInput(imagesArgs, args);
@@ -216,27 +218,11 @@ function neighbour(prisma: PrismaClient, image: ImageRow, direction: 'previous' 
 /** At most this many other runs' images of the same prompt. */
 const OTHER_RUNS = 10;
 
-/** The first guided step of each run whose images a request asks the guidance of, by run id. */
-const guideStarts = new WeakMap<RequestContext, Map<string, Promise<number>>>();
-
-/**
- * Where a run's guidance traces start: its configuration's guide_steps start (0 for a run without
- * one; such a run has no traces). One query per run and request, however many of its images are asked.
- */
-function guideStart(ctx: RequestContext, runId: string): Promise<number> {
-  let starts = guideStarts.get(ctx);
-  if (!starts) guideStarts.set(ctx, (starts = new Map()));
-  let start = starts.get(runId);
-  if (!start) {
-    start = ctx.services.prisma.run
-      .findUnique({ where: { id: runId }, select: { methodConfig: { select: { canonicalJson: true } } } })
-      .then((run) => {
-        const config = run?.methodConfig ? (JSON.parse(run.methodConfig.canonicalJson) as { params?: { guide_steps?: [number, number] } }) : null;
-        return config?.params?.guide_steps?.[0] ?? 0;
-      });
-    starts.set(runId, start);
-  }
-  return start;
+/** Where a run's guidance traces start: its configuration's guide_steps start (0 for a run without one; such a run has no traces). */
+async function guideStart(ctx: RequestContext, runId: string): Promise<number> {
+  const run = await ctx.loaders.run.load(runId);
+  const config = run?.methodConfig ? (JSON.parse(run.methodConfig.canonicalJson) as { params?: { guide_steps?: [number, number] } }) : null;
+  return config?.params?.guide_steps?.[0] ?? 0;
 }
 
 async function guidance(image: ImageRow, ctx: RequestContext) {
@@ -248,8 +234,7 @@ async function guidance(image: ImageRow, ctx: RequestContext) {
 }
 
 /** Relations in the order the scorers list them. */
-const RELATION_ORDER: readonly string[] = ['left of', 'right of', 'above', 'below', 'near'];
-const relationOrder = (relation: string) => (RELATION_ORDER.includes(relation) ? RELATION_ORDER.indexOf(relation) : RELATION_ORDER.length);
+const relationOrder = (relation: string) => (RELATIONS.includes(relation as Relation) ? RELATIONS.indexOf(relation as Relation) : RELATIONS.length);
 
 export const runResolvers = {
   Query: {
@@ -266,8 +251,8 @@ export const runResolvers = {
     benchmark: (run: RunRow) => run.benchmark.name,
     limit: (run: RunRow) => run.promptLimit,
     error: (run: RunRow) => run.errorReason,
-    imageSet: (run: RunRow, _: unknown, { services: { prisma } }: RequestContext) => (run.imageSetId ? prisma.imageSet.findUnique({ where: { id: run.imageSetId } }) : null),
-    sourceRun: (run: RunRow, _: unknown, { services: { prisma } }: RequestContext) => (run.rescoredFromId ? loadRun(prisma, run.rescoredFromId) : null),
+    imageSet: (run: RunRow, _: unknown, { loaders }: RequestContext) => (run.imageSetId ? loaders.imageSet.load(run.imageSetId) : null),
+    sourceRun: (run: RunRow, _: unknown, { loaders }: RequestContext) => (run.rescoredFromId ? loaders.run.load(run.rescoredFromId) : null),
     progress: (run: RunRow) => ({
       prompts: run.promptsTotal,
       totalImages: run.imagesTotal,
@@ -275,19 +260,16 @@ export const runResolvers = {
       imagesEvaluated: run.imagesEvaluated,
       fraction: run.imagesTotal > 0 ? run.imagesEvaluated / run.imagesTotal : 0,
     }),
-    timeline: (run: RunRow, _: unknown, { services: { prisma } }: RequestContext) => prisma.runEvent.findMany({ where: { runId: run.id }, orderBy: [{ at: 'asc' }, { id: 'asc' }] }),
+    timeline: (run: RunRow, _: unknown, { loaders }: RequestContext) => loaders.timeline.load(run.id),
     configChanges: (run: RunRow) => configChanges(run),
     async versusBaseline(run: RunRow, _: unknown, { services: { prisma } }: RequestContext) {
       if (run.status !== 'FINISHED') return null;
       const baseline = await latestBaseline(prisma, run);
       return baseline ? compareRunRows(prisma, baseline, run) : null;
     },
-    async aggregates(run: RunRow, _: unknown, { services: { prisma } }: RequestContext) {
+    async aggregates(run: RunRow, _: unknown, { loaders }: RequestContext) {
       if (run.status !== 'FINISHED') return null;
-      const [rows, definitions] = await Promise.all([
-        prisma.runAggregate.findMany({ where: { runId: run.id } }),
-        prisma.metricDefinition.findMany({ where: { benchmarkId: run.benchmarkId } }),
-      ]);
+      const [rows, definitions] = await Promise.all([loaders.aggregates.load(run.id), loaders.metricDefinitions.load(run.benchmarkId)]);
       const relations = [...new Set(rows.map((r) => r.relation).filter((r) => r !== ''))].sort((x, y) => relationOrder(x) - relationOrder(y) || x.localeCompare(y));
       return {
         scorerVersion: run.scorerVersion ?? 'unknown',
@@ -309,7 +291,7 @@ export const runResolvers = {
     correct: (image: ImageRow) => image.score?.correct ?? null,
     reason: (image: ImageRow) => image.score?.reason ?? null,
     guidance: (image: ImageRow, _: unknown, ctx: RequestContext) => guidance(image, ctx),
-    run: (image: ImageRow, _: unknown, { services: { prisma } }: RequestContext) => loadRun(prisma, image.runId),
+    run: async (image: ImageRow, _: unknown, { loaders }: RequestContext) => (await loaders.run.load(image.runId))!,
     previous: (image: ImageRow, _: unknown, { services: { prisma } }: RequestContext) => neighbour(prisma, image, 'previous'),
     next: (image: ImageRow, _: unknown, { services: { prisma } }: RequestContext) => neighbour(prisma, image, 'next'),
     otherRuns: (image: ImageRow, _: unknown, { services: { prisma } }: RequestContext) =>
@@ -321,7 +303,7 @@ export const runResolvers = {
       }),
   },
   ImageConnection: {
-    startIndex: (page: { startIndex: () => Promise<number> | number }) => page.startIndex(),
+    startIndex: (page: ImagePage) => page.startIndex(),
   },
   RunComparison: {
     pairs: (comparison: RunComparison) => comparison.pairsCount,

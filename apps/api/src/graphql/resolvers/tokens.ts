@@ -9,6 +9,12 @@ const idSchema = z.uuid('not a valid id');
 
 export const tokenResolvers = {
   Query: {
+    async viewer(_: unknown, __: unknown, ctx: RequestContext) {
+      if (!ctx.client.authorization?.trim()) return null;
+      const { team, tokenId } = await ctx.requireViewer();
+      const token = await ctx.services.prisma.apiToken.findUniqueOrThrow({ where: { id: tokenId } });
+      return { team, token };
+    },
     async apiTokens(_: unknown, __: unknown, ctx: RequestContext) {
       const team = await ctx.requireTeam();
       return listTokens(ctx.services.prisma, team.id);

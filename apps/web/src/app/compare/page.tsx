@@ -8,7 +8,7 @@ import { MetricsTable, RelationTable } from '@/components/ComparisonTables';
 import { MetricDefinitions } from '@/components/MetricHeader';
 import { Pagination } from '@/components/Pagination';
 import { load } from '@/lib/api';
-import { COMPARE, PAIRING, type CompareData, type ComparedRun, type Comparison } from '@/lib/compare';
+import { COMPARE, PAIRING, type ComparedRun, type Comparison } from '@/lib/compare';
 import { finishedRuns, describeRun, type RunChoice } from '@/lib/finished-runs';
 import { shortId } from '@/lib/format';
 import { isMissing } from '@/lib/graphql';
@@ -138,8 +138,8 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
       </>
     );
   }
-  const paired = await load<{ compareRuns: Pick<Comparison, 'pairing'> }>(PAIRING, { a, b });
-  const { data, error } = paired.error ? paired : await load<CompareData>(COMPARE, { a, b, first: PAGE_SIZE, after: param(params, 'after'), disagreeing: !all, imagePaired: paired.data.compareRuns.pairing === 'IMAGE' });
+  const paired = await load(PAIRING, { a, b });
+  const { data, error } = paired.error ? paired : await load(COMPARE, { a, b, first: PAGE_SIZE, after: param(params, 'after'), disagreeing: !all, imagePaired: paired.data.compareRuns.pairing === 'IMAGE' });
   if (error && isMissing(error)) notFound();
   if (error) {
     return (

@@ -1,12 +1,14 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
+import { graphql } from '@/gql';
+import type { QueueQuery } from '@/gql/graphql';
 import { load } from '@/lib/api';
 import { formatDate, shortId } from '@/lib/format';
 
 export const metadata: Metadata = { title: 'Queue' };
 
-const QUEUE = /* GraphQL */ `
+const QUEUE = graphql(`
   query Queue {
     queueHealth {
       queues { name waiting active failed delayed oldestWaitingSeconds }
@@ -14,20 +16,9 @@ const QUEUE = /* GraphQL */ `
       failedRuns { reason run { id status method updatedAt model { name } } }
     }
   }
-`;
+`);
 
-interface Problem {
-  reason: string;
-  run: { id: string; status: string; method: string | null; updatedAt: string; model: { name: string } | null };
-}
-
-interface QueueData {
-  queueHealth: {
-    queues: { name: string; waiting: number; active: number; failed: number; delayed: number; oldestWaitingSeconds: number | null }[];
-    stuckRuns: Problem[];
-    failedRuns: Problem[];
-  };
-}
+type Problem = QueueQuery['queueHealth']['stuckRuns'][number];
 
 function age(seconds: number | null): string {
   if (seconds === null) return '—';
@@ -77,7 +68,7 @@ function Problems({ title, problems, empty }: { title: string; problems: Problem
 }
 
 export default async function QueuePage() {
-  const { data, error } = await load<QueueData>(QUEUE);
+  const { data, error } = await load(QUEUE);
   if (error) {
     return (
       <>

@@ -3,15 +3,15 @@ import Link from 'next/link';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
 import { FilterSelect } from '@/components/FilterSelect';
 import { Pagination } from '@/components/Pagination';
+import { graphql } from '@/gql';
 import { load } from '@/lib/api';
+import { RUN_STATUSES } from '@/lib/run-status';
 import { formatDate, shortId } from '@/lib/format';
 import { param, type SearchParams } from '@/lib/search-params';
 
 export const metadata: Metadata = { title: 'Runs' };
 
-const STATUSES = ['QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED', 'FAILED', 'CANCELLED'];
-
-const RUNS = /* GraphQL */ `
+const RUNS = graphql(`
   query Runs($first: Int, $after: String, $filter: RunFilter) {
     runs(first: $first, after: $after, filter: $filter, sort: { field: CREATED_AT, direction: DESC }) {
       totalCount
@@ -19,28 +19,14 @@ const RUNS = /* GraphQL */ `
       edges { node { id status kind method benchmark detector threshold createdAt team { name } model { name } promptSet { name } progress { fraction } } }
     }
   }
-`;
-
-interface RunRow {
-  id: string;
-  status: string;
-  kind: string;
-  method: string | null;
-  benchmark: string;
-  detector: string;
-  threshold: number;
-  createdAt: string;
-  team: { name: string };
-  model: { name: string } | null;
-  promptSet: { name: string };
-  progress: { fraction: number };
-}
+`);
 
 export default async function RunsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const params = await searchParams;
   const status = param(params, 'status');
-  const filter = status && STATUSES.includes(status) ? { status: [status] } : {};
-  const { data, error } = await load<{ runs: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: RunRow }[] } }>(RUNS, {
+  const known = RUN_STATUSES.find((s) => s === status);
+  const filter = known ? { status: [known] } : {};
+  const { data, error } = await load(RUNS, {
     first: 50,
     after: param(params, 'after'),
     filter,
@@ -49,7 +35,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
     <>
       <h1>Runs</h1>
       <form className="filters" method="get" aria-label="Run filters">
-        <FilterSelect label="Status" name="status" value={status} options={STATUSES} anyLabel="any" />
+        <FilterSelect label="Status" name="status" value={status} options={[...RUN_STATUSES]} anyLabel="any" />
         <button type="submit">Filter</button>
       </form>
       {error ? (

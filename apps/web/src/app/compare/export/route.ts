@@ -15,13 +15,13 @@ export async function GET(request: Request): Promise<Response> {
   if (!a || !b) return Response.json({ error: 'give the two runs as ?a=RUN&b=RUN' }, { status: 400 });
   if (format !== 'csv' && format !== 'json') return Response.json({ error: `format must be csv or json, got "${format}"` }, { status: 400 });
   try {
-    const { compareRuns } = await query<{ compareRuns: { pairing: string } }>(PAIRING, { a, b });
+    const { compareRuns } = await query(PAIRING, { a, b });
     const imagePaired = compareRuns.pairing === 'IMAGE';
     const pairs: ExportedPair[] = [];
     let after: string | null = null;
     let first: ExportPage['compareRuns'] | undefined;
     for (;;) {
-      const page: ExportPage['compareRuns'] = (await query<ExportPage>(COMPARE_EXPORT, { a, b, after, imagePaired })).compareRuns;
+      const page: ExportPage['compareRuns'] = (await query(COMPARE_EXPORT, { a, b, after, imagePaired })).compareRuns;
       first ??= page;
       pairs.push(...exportedPairs(page));
       const info = (page.images ?? page.prompts)!.pageInfo;

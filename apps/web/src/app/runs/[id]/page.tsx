@@ -13,18 +13,19 @@ import { MetricCell } from '@/components/MetricCell';
 import { DefinitionLink, MetricDefinitions, MetricHeader } from '@/components/MetricHeader';
 import { RunActions } from '@/components/RunActions';
 import { Timeline } from '@/components/Timeline';
+import { graphql } from '@/gql';
+import type { RunPageQuery } from '@/gql/graphql';
 import { load } from '@/lib/api';
 import { formatDate, shortId } from '@/lib/format';
 import { isMissing } from '@/lib/graphql';
 import { formatValue, metricOf, primaryMetric, type MetricDefinition } from '@/lib/metrics';
-import { BENCHMARK_METRICS, IMAGE_FIELDS, RUN_FIELDS, type BenchmarkMetrics, type ImageNode, type RunDetail } from '@/lib/run';
+import type { RunDetail } from '@/lib/run';
 import { param, withParams, type SearchParams } from '@/lib/search-params';
+import { currentSession } from '@/lib/session';
 
 const PAGE_SIZE = 24;
 
-const RUN_PAGE = /* GraphQL */ `
-  ${RUN_FIELDS}
-  ${IMAGE_FIELDS}
+const RUN_PAGE = graphql(`
   query RunPage($id: ID!, $filter: ImageFilter, $first: Int, $after: String, $last: Int, $before: String) {
     run(id: $id) { ...RunFields }
     images(runId: $id, filter: $filter, first: $first, after: $after, last: $last, before: $before) {
@@ -32,15 +33,11 @@ const RUN_PAGE = /* GraphQL */ `
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
       edges { node { ...ImageFields } }
     }
-    ${BENCHMARK_METRICS}
+    benchmarks { name metrics { ...MetricDefinitionFields } }
   }
-`;
+`);
 
-interface RunPageData {
-  run: RunDetail | null;
-  images: { totalCount: number; startIndex: number; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null }; edges: { node: ImageNode }[] };
-  benchmarks: BenchmarkMetrics[];
-}
+type RunPageData = RunPageQuery;
 
 type Props = { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> };
 
@@ -248,7 +245,7 @@ function ImagePager({ params, images, label }: { params: SearchParams; images: R
 
 /** The document and variables behind the view, for the reader to run it from a script. */
 function GraphQLSnippet({ variables }: { variables: Record<string, unknown> }) {
-  const document = RUN_PAGE.replace(/^\n/, '');
+  const document = RUN_PAGE.toString().trim();
   const body = JSON.stringify({ query: document, variables });
   return (
     <details className="graphql-snippet">
@@ -275,7 +272,7 @@ export default async function RunPage({ params, searchParams }: Props) {
   };
   const before = param(query, 'before');
   const variables = before ? { id, filter, last: PAGE_SIZE, before } : { id, filter, first: PAGE_SIZE, after: param(query, 'after') };
-  const { data, error } = await load<RunPageData>(RUN_PAGE, variables);
+  const [{ data, error }, session] = await Promise.all([load(RUN_PAGE, variables), currentSession()]);
   if (error && isMissing(error)) notFound();
   if (error) return <ErrorNotice error={error} title={`Run ${id} cannot be shown`} />;
   const run = data.run;
@@ -293,7 +290,7 @@ export default async function RunPage({ params, searchParams }: Props) {
       {param(query, 'reused') && (
         <div className="notice" role="status">
           An identical run had already finished, so the API returned it instead of starting another. To run it again anyway, tick
-          &ldquo;Run again even if an identical run finished&rdquo; on the <Link href="/submit">submit page</Link>.
+          &ldquo;Run again even if an identical run finished&rdquo; on the <Link href={`/submit?from=${run.id}`}>submit page</Link>.
         </div>
       )}
       {primary && primaryValue && (
@@ -341,7 +338,12 @@ export default async function RunPage({ params, searchParams }: Props) {
               <strong>The run failed.</strong> {run.error}
             </div>
           )}
-          <RunActions runId={run.id} status={run.status} detector={run.detector} threshold={run.threshold} />
+          <p>
+            <Link className="button secondary" href={`/submit?from=${run.id}`}>
+              Start a new run from this one
+            </Link>
+          </p>
+          <RunActions runId={run.id} runTeam={run.team.name} team={session.viewer?.team.name ?? null} status={run.status} detector={run.detector} threshold={run.threshold} />
         </section>
         <section aria-labelledby="timeline">
           <h2 id="timeline">Status timeline</h2>

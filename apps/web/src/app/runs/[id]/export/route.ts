@@ -3,28 +3,20 @@
  * text, relation), the image index and id, the verdict, score and reason, and the detected boxes
  * (label, score, [x0, y0, x1, y1] in pixels). CSV carries the boxes as a JSON array in one cell.
  */
+import { graphql } from '@/gql';
+import type { RunImagesExportQuery } from '@/gql/graphql';
 import { query } from '@/lib/api';
 import { download, recordsCsv } from '@/lib/csv';
 import { ApiError, isMissing } from '@/lib/graphql';
 
-const IMAGES = /* GraphQL */ `
+const IMAGES = graphql(`
   query RunImagesExport($id: ID!, $after: String) {
     images(runId: $id, first: 100, after: $after) {
       pageInfo { hasNextPage endCursor }
       edges { node { id imageIndex correct score reason prompt { externalId text relation } detections { label score box } } }
     }
   }
-`;
-
-interface ExportedImage {
-  id: string;
-  imageIndex: number;
-  correct: boolean | null;
-  score: number | null;
-  reason: string | null;
-  prompt: { externalId: number; text: string; relation: string | null };
-  detections: { label: string; score: number; box: number[] }[];
-}
+`);
 
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }): Promise<Response> {
   const { id } = await params;
@@ -34,7 +26,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
     const records: Record<string, unknown>[] = [];
     let after: string | null = null;
     for (;;) {
-      const { images }: { images: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: ExportedImage }[] } } = await query(IMAGES, { id, after });
+      const { images }: RunImagesExportQuery = await query(IMAGES, { id, after });
       for (const { node } of images.edges) {
         records.push({
           prompt_id: node.prompt.externalId,

@@ -5,13 +5,13 @@ import { BoxesToggle } from '@/components/BoxesToggle';
 import { ErrorNotice } from '@/components/ErrorNotice';
 import { ImageWithBoxes } from '@/components/ImageWithBoxes';
 import { LineChart } from '@/components/LineChart';
+import { graphql } from '@/gql';
+import type { ImagePageQuery } from '@/gql/graphql';
 import { load } from '@/lib/api';
 import { shortId } from '@/lib/format';
 import { isMissing } from '@/lib/graphql';
-import { IMAGE_FIELDS, type ImageNode } from '@/lib/run';
 
-const IMAGE_PAGE = /* GraphQL */ `
-  ${IMAGE_FIELDS}
+const IMAGE_PAGE = graphql(`
   query ImagePage($id: ID!) {
     image(id: $id) {
       ...ImageFields runId guidance { step loss centroids }
@@ -21,38 +21,12 @@ const IMAGE_PAGE = /* GraphQL */ `
       otherRuns { id runId url correct score imageIndex run { method seed model { name } detector threshold } }
     }
   }
-`;
+`);
 
-interface GuidanceStep {
-  step: number;
-  loss: number;
-  centroids: number[][];
-}
-
-interface Neighbour {
-  id: string;
-  imageIndex: number;
-  prompt: { text: string };
-}
-
-interface OtherRunImage {
-  id: string;
-  runId: string;
-  url: string;
-  correct: boolean | null;
-  score: number | null;
-  imageIndex: number;
-  run: { method: string | null; seed: number; model: { name: string } | null; detector: string; threshold: number };
-}
-
-type ImageData = ImageNode & {
-  runId: string;
-  guidance: GuidanceStep[] | null;
-  run: { id: string; method: string | null; seed: number; model: { name: string } | null };
-  previous: Neighbour | null;
-  next: Neighbour | null;
-  otherRuns: OtherRunImage[];
-};
+type ImageData = NonNullable<ImagePageQuery['image']>;
+type GuidanceStep = NonNullable<ImageData['guidance']>[number];
+type Neighbour = NonNullable<ImageData['next']>;
+type OtherRunImage = ImageData['otherRuns'][number];
 
 type Props = { params: Promise<{ id: string; imageId: string }> };
 
@@ -140,7 +114,7 @@ function OtherRuns({ images, prompt }: { images: OtherRunImage[]; prompt: string
 
 export default async function ImagePage({ params }: Props) {
   const { id, imageId } = await params;
-  const { data, error } = await load<{ image: ImageData | null }>(IMAGE_PAGE, { id: imageId });
+  const { data, error } = await load(IMAGE_PAGE, { id: imageId });
   if (error && isMissing(error)) notFound();
   if (error) return <ErrorNotice error={error} title={`Image ${imageId} cannot be shown`} />;
   const image = data.image;
