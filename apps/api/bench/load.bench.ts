@@ -6,16 +6,18 @@
  * else it exits non-zero.
  *
  * 1. A throwaway PostgreSQL and Redis (test/support), migrated and seeded; a team with a token; the
- *    API in-process with its rate limits off (a burst of 1,000 submissions on one token is the point).
+ *    API in-process with its rate limits on and their budgets raised to fit the burst (1,000
+ *    submissions on one token is the point), and every run ranked (minRankedImages = PROMPTS), so
+ *    that the board serves a paired test against its leader on every row.
  * 2. One uploaded image set: PROMPTS rendered Shapes scenes (one image each of the first scored
  *    prompts of visor-shapes eval) put into a local artifact directory as `infsplign upload` would,
  *    and registered with registerImageSet. WORKERS worker processes (`npm run worker -- --queues
  *    evaluate`) on that directory and the same Redis.
  * 3. The burst: RUNS EVALUATE_ONLY submitRun mutations of that set, SUBMIT_CONCURRENCY at a time, each
  *    with `force: true` (an identical FINISHED run would otherwise be reused, not run again). From
- *    the first submission until the last run is FINISHED, QUERY_CLIENTS clients read
- *    `leaderboard(benchmark: "visor-shapes")` (which every finished run joins) and the first page of
- *    `runs`, one request after another.
+ *    the first submission until the last run is FINISHED, QUERY_CLIENTS clients read the leaderboard
+ *    of visor-shapes as the web app's page asks for it (support.ts LEADERBOARD; every finished run
+ *    joins it) and the first page of `runs`, one request after another.
  * 4. The check, in SQL: exactly RUNS runs, all FINISHED, none FAILED; each with exactly PROMPTS image
  *    rows and PROMPTS score rows (GROUP BY run); no failed job on the evaluate or results queue.
  *
@@ -50,8 +52,10 @@ import { createToken, verifyToken } from '../src/auth/tokens.ts';
 import { closePrisma, createPrisma } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { seed } from '../src/db/seed.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from '../src/graphql/rate-limit.ts';
+import { SUBMIT_STAGES, type SubmitStage } from '../src/metrics.ts';
 import { createApiServer, type ApiServer } from '../src/server.ts';
-import { closeBench, LEADERBOARD, loads, percentile, positive, post, table } from './support.ts';
+import { closeBench, LEADERBOARD, LEADERBOARD_VARIABLES, loads, percentile, positive, post, primaryMetricOf, table } from './support.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -73,6 +77,9 @@ const WORKERS = positive(options.workers, '--workers');
 const WORKER_CONCURRENCY = positive(options['worker-concurrency'], '--worker-concurrency');
 const TIMEOUT_MS = positive(options['timeout-s'], '--timeout-s') * 1000;
 
+/** Budgets per minute that the burst (and its setup's two mutations) and the readers stay within. */
+const BENCH_RATE_LIMITS: RateLimits = { ...DEFAULT_RATE_LIMITS, mutationsPerMinute: RUNS + 10, teamMutationsPerMinute: RUNS + 10, queryCostPerMinute: 1e12 };
+
 const BENCHMARK = 'visor-shapes';
 const PROMPT_SET = 'eval';
 const PROMPTS_FILE = resolve(import.meta.dirname, '../../../json_files/visor_shapes_eval.json');
@@ -84,6 +91,17 @@ function log(line: string): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** 50 leaderboard reads one after another, the first 10 not counted (warm-up). */
+async function idleReads(api: ApiServer, board: Record<string, unknown>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t0 = performance.now();
+    await post(api.url, LEADERBOARD, board);
+    if (i >= 10) times.push(performance.now() - t0);
+  }
+  return times;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Setup
@@ -158,16 +176,16 @@ interface Reads {
 }
 
 /** QUERY_CLIENTS clients, each reading one request after another until `stop` says so: three leaderboards, then the runs page. */
-function startReaders(api: ApiServer, stop: { now: boolean }): { reads: Reads; done: Promise<void> } {
+function startReaders(api: ApiServer, board: Record<string, unknown>, stop: { now: boolean }): { reads: Reads; done: Promise<void> } {
   const reads: Reads = { leaderboard: [], runs: [], errors: [], leaderboardRows: 0 };
   const reader = async (client: number) => {
     for (let i = client; !stop.now; i++) {
-      const board = i % 4 !== 3;
+      const leaderboard = i % 4 !== 3;
       const t0 = performance.now();
       try {
-        const data = await post(api.url, board ? LEADERBOARD : RUNS_PAGE, { benchmark: BENCHMARK });
-        (board ? reads.leaderboard : reads.runs).push(performance.now() - t0);
-        if (board) reads.leaderboardRows = data.leaderboard.length;
+        const data = await post(api.url, leaderboard ? LEADERBOARD : RUNS_PAGE, leaderboard ? board : { benchmark: BENCHMARK });
+        (leaderboard ? reads.leaderboard : reads.runs).push(performance.now() - t0);
+        if (leaderboard) reads.leaderboardRows = data.leaderboard.length;
       } catch (err) {
         reads.errors.push((err as Error).message);
         // A failing API must not be hammered in a tight loop.
@@ -293,6 +311,13 @@ async function stages(api: ApiServer): Promise<Stages> {
   };
 }
 
+/** Where submitRun's time went, from the API's own stage histogram (infsplign_submit_stage_seconds): per stage its count and total seconds. */
+async function submitStages(api: ApiServer): Promise<{ stage: SubmitStage; count: number; seconds: number }[]> {
+  const { values } = await api.services.metrics.submitStages.get();
+  const of = (suffix: string, stage: string) => values.find((v) => v.metricName === `infsplign_submit_stage_seconds_${suffix}` && v.labels.stage === stage)?.value ?? 0;
+  return SUBMIT_STAGES.map((stage) => ({ stage, count: of('count', stage), seconds: of('sum', stage) }));
+}
+
 /**
  * One of the burst's evaluate jobs again, after the burst: its scoring in this process (warm), and
  * the same job through runInThread as the worker runs it (a compute thread, kept between jobs). The
@@ -319,6 +344,16 @@ async function jobAnatomy(api: ApiServer, artifactDir: string): Promise<{ inProc
 }
 
 // ---------------------------------------------------------------------------------------------
+
+const SUBMIT_STAGE_NOTES: Record<SubmitStage, string> = {
+  token: 'the token checked (once per request)',
+  catalogue: 'input parsed; benchmark, prompt set, image set (model, method, config upsert) read',
+  plan: 'the run planned in the planning thread',
+  reuse: 'the team\'s identical run looked for (not with force)',
+  write: 'the run and its first event written (with the advisory lock unless forced)',
+  enqueue: 'its chunks put on the queues by the planning thread',
+  reply: 'the run read back for the answer',
+};
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 const s = (v: number) => `${(v / 1000).toFixed(1)} s`;
@@ -367,9 +402,14 @@ async function main(): Promise<boolean> {
       logger: pino({ level: process.env.BENCH_API_LOG ?? 'warn' }),
       sweepIntervalMs: 0,
       reconcileIntervalMs: 0,
-      // One token submits the whole burst and the readers are one address: the default limits
-      // (60 mutations a minute per token) would refuse most of it.
-      rateLimits: { mutationsPerMinute: 0, teamMutationsPerMinute: 0, queryCostPerMinute: 0, authFailuresPerMinute: 0 },
+      // The rate limits stay on (every request pays their Redis charges, as in production), with
+      // budgets raised to fit the bench: one token submits the whole burst within a minute or two,
+      // and the readers are one address (the defaults, 60 mutations a minute per token and 120 per
+      // team, would refuse most of it).
+      rateLimits: BENCH_RATE_LIMITS,
+      // Every run of the burst is ranked, so that each row's paired test against its table's leader
+      // (versusLeader) is computed and served, as for full-size runs.
+      leaderboard: { minRankedImages: PROMPTS },
     });
     await api.reconcile();
     const imageSet = await uploadImageSet(api, artifactDir, token);
@@ -377,12 +417,8 @@ async function main(): Promise<boolean> {
     log(`setup done: API ${api.url}, image set ${imageSet.id} (${imageSet.imageCount} images), ${WORKERS} worker processes (concurrency ${WORKER_CONCURRENCY}); load ${loads()}`);
 
     // Before the burst, for comparison: the same reads with nothing else going on.
-    const idle: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const t0 = performance.now();
-      await post(api.url, LEADERBOARD, { benchmark: BENCHMARK });
-      if (i >= 10) idle.push(performance.now() - t0);
-    }
+    const board = LEADERBOARD_VARIABLES(BENCHMARK, await primaryMetricOf(api.url, BENCHMARK));
+    const idle = await idleReads(api, board);
 
     // A token check is a row read and a SHA-256: what it costs, idle.
     const tokenChecks: number[] = [];
@@ -394,7 +430,7 @@ async function main(): Promise<boolean> {
 
     const t0 = performance.now();
     const t0Epoch = Date.now();
-    const readers = startReaders(api, stop);
+    const readers = startReaders(api, board, stop);
     readersDone = readers.done;
     const submitting = submitBurst(api, token, imageSet.id);
     const submissions = await submitting.catch(() => null);
@@ -413,8 +449,11 @@ async function main(): Promise<boolean> {
     const stageTimes = await stages(api);
     checks.push({ what: 'no failed job', ok: stageTimes.evaluateFailed === 0 && stageTimes.resultsFailed === 0, detail: `evaluate ${stageTimes.evaluateFailed} failed, results ${stageTimes.resultsFailed} failed; ${stageTimes.retried} jobs needed more than one attempt` });
     checks.push({ what: 'every read answered', ok: readers.reads.errors.length === 0, detail: readers.reads.errors.length ? `${readers.reads.errors.length} failed, e.g. ${readers.reads.errors[0].slice(0, 300)}` : `${readers.reads.leaderboard.length + readers.reads.runs.length} reads` });
+    const submitTimes = await submitStages(api);
     const jobsDone = workers.flatMap((w) => w.logs.filter((l) => l.msg === 'job done'));
     await stopAllWorkers();
+    // The whole board again, nothing else going on: what one read of all of it costs.
+    const idleAfter = await idleReads(api, board);
     log('timing one job in-process and in a compute thread');
     const anatomy = await jobAnatomy(api, artifactDir);
 
@@ -428,7 +467,7 @@ async function main(): Promise<boolean> {
     console.log(
       `${RUNS} EVALUATE_ONLY runs (force: true) of one uploaded set of ${PROMPTS} visor-shapes images, ${SUBMIT_CONCURRENCY} submissions in flight; ` +
         `${WORKERS} worker processes (--queues evaluate, concurrency ${WORKER_CONCURRENCY}); ${QUERY_CLIENTS} read clients; ` +
-        `API in-process with rate limits off (rateLimits all 0); PostgreSQL and Redis on 127.0.0.1\n`,
+        `API in-process, rate limits on with budgets raised (${BENCH_RATE_LIMITS.mutationsPerMinute} mutations a minute per token and team), every run ranked (minRankedImages ${PROMPTS}); PostgreSQL and Redis on 127.0.0.1\n`,
     );
     console.log(
       table([
@@ -443,6 +482,7 @@ async function main(): Promise<boolean> {
       table([
         ['latency', 'count', 'p50', 'p95', 'p99', 'max', 'notes'],
         latencyRow('leaderboard, idle', idle, 'before the burst, one client'),
+        latencyRow('leaderboard, idle after', idleAfter, `after the burst, one client; ${readers.reads.leaderboardRows} rows`),
         latencyRow('leaderboard, during the burst', readers.reads.leaderboard, `first submission to last FINISHED; ${readers.reads.leaderboardRows} rows at the end`),
         latencyRow('runs(first: 20), during the burst', readers.reads.runs, 'every 4th read'),
         latencyRow('submitRun', submissions.latencies, `${SUBMIT_CONCURRENCY} in flight`),
@@ -461,6 +501,16 @@ async function main(): Promise<boolean> {
         stageRow('evaluate job: running', stageTimes.evaluateRun, `${s(evaluateBusy)} in all over ${slots} slots = ${((evaluateBusy / slots / completionMs) * 100).toFixed(0)}% of the completion time busy`),
         stageRow('result message: waiting', stageTimes.resultWait, 'sent by a worker to taken by the ingester'),
         stageRow('result message: ingesting', stageTimes.resultRun, `${s(sum(stageTimes.resultRun))} in all (the ingester's concurrency overlaps them)`),
+      ]),
+    );
+    const submitted = submissions.latencies.length;
+    const stagesTotal = sum(submitTimes.map((t) => t.seconds)) * 1000;
+    console.log('');
+    console.log(
+      table([
+        ['submitRun: where the time went', 'calls', 'mean', 'share', 'notes'],
+        ...submitTimes.map(({ stage, count, seconds }) => [stage, String(count), ms(count ? (seconds * 1000) / count : 0), `${((seconds * 1000 * 100) / (sum(submissions.latencies) || 1)).toFixed(0)}%`, SUBMIT_STAGE_NOTES[stage]]),
+        ['outside the resolver', String(submitted), ms(submitted ? (sum(submissions.latencies) - stagesTotal) / submitted : 0), `${(((sum(submissions.latencies) - stagesTotal) * 100) / (sum(submissions.latencies) || 1)).toFixed(0)}%`, 'HTTP, parsing, validation, limits and rate limits, the response'],
       ]),
     );
     const compute = sorted(jobsDone.map((l) => Number(l.ms)));

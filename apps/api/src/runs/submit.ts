@@ -25,6 +25,7 @@ import { isBenchmarkName, type BenchmarkName } from '@infsplign/workers/prompts/
 import { z } from 'zod';
 import { ApiError, inputError, notFound, parseInput, type FieldPath } from '../errors.ts';
 import type { Benchmark, ImageSet, Prisma, PromptSet, Run, Team } from '../generated/prisma/client.ts';
+import type { StageClock } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { ACTIVE_STATUSES } from './lifecycle.ts';
 import { listImageSet, PlanError, type PlanSource } from './plan.ts';
@@ -147,7 +148,7 @@ interface NewRun {
  * and configuration, so that identical submissions arriving together make one run. Redis being down
  * leaves a FAILED run saying so, which retryRun re-enqueues; the submission itself succeeded.
  */
-async function createRun(services: Services, fields: NewRun, same: SameRun, benchmark: Benchmark, force: boolean, totals: PlanTotals, generatedImageSet?: Prisma.ImageSetUncheckedCreateInput): Promise<SubmitResult> {
+async function createRun(services: Services, clock: StageClock, fields: NewRun, same: SameRun, benchmark: Benchmark, force: boolean, totals: PlanTotals, generatedImageSet?: Prisma.ImageSetUncheckedCreateInput): Promise<SubmitResult> {
   const { team, ...data } = fields;
   const existing = await services.prisma.$transaction(async (tx) => {
     if (!force) {
@@ -170,6 +171,7 @@ async function createRun(services: Services, fields: NewRun, same: SameRun, benc
     });
     return null;
   });
+  clock.lap('write');
   if (existing) return { run: existing, reused: true };
   try {
     await services.planner.enqueue(fields.id, 0);
@@ -177,6 +179,7 @@ async function createRun(services: Services, fields: NewRun, same: SameRun, benc
     services.logger.error({ run: fields.id, err: (err as Error).message }, 'enqueueing a new run failed');
     await failActiveRun(services, fields.id, enqueueFailure(err), 'enqueue_failed');
   }
+  clock.lap('enqueue');
   return { run: await services.prisma.run.findUniqueOrThrow({ where: { id: fields.id } }), reused: false };
 }
 
@@ -188,14 +191,15 @@ export function modelDefaults(model: { name: string; family: Parameters<typeof d
   return stored.data;
 }
 
-export async function submitRun(services: Services, team: Team, rawInput: unknown): Promise<SubmitResult> {
+/** `clock` times the submission's stages (the caller laps 'token' before and 'reply' after). */
+export async function submitRun(services: Services, clock: StageClock, team: Team, rawInput: unknown): Promise<SubmitResult> {
   const base = ['input'];
   const input = parseInput(submitSchema, withoutNulls(rawInput as Record<string, unknown>), base);
   const { benchmark, promptSet } = await findPromptSet(services, input.benchmark, input.promptSet, base);
   const threshold = input.threshold ?? benchmark.defaultThreshold;
   const promptLimit = input.limit ?? null;
   if (input.kind === 'EVALUATE_ONLY') {
-    return submitEvaluation(services, team, { benchmark, promptSet, imageSetId: input.imageSet!, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt: input.imagesPerPrompt, promptLimit, force: input.force }, base);
+    return submitEvaluation(services, clock, team, { benchmark, promptSet, imageSetId: input.imageSet!, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt: input.imagesPerPrompt, promptLimit, force: input.force }, base);
   }
 
   const model = await services.prisma.model.findUnique({ where: { name: input.model! } });
@@ -219,8 +223,10 @@ export async function submitRun(services: Services, team: Team, rawInput: unknow
   });
   const imagesPerPrompt = input.imagesPerPrompt ?? benchmark.defaultImagesPerPrompt;
   const same = { kind: 'GENERATE_AND_EVALUATE', modelId: model.id, methodConfigId: methodConfig.id, promptSetId: promptSet.id, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt, promptLimit } as const;
+  clock.lap('catalogue');
   if (!input.force) {
     const reusable = await reusableRun(services.prisma, team, same, benchmark);
+    clock.lap('reuse');
     if (reusable) return { run: reusable, reused: true };
   }
 
@@ -228,8 +234,10 @@ export async function submitRun(services: Services, team: Team, rawInput: unknow
   const imageSetId = randomUUID();
   const imageSetPrefix = `runs/${id}/images`;
   const totals = await planOrInputError(services, { kind: 'GENERATE_AND_EVALUATE', benchmark: benchmark.name, promptSetId: promptSet.id, imagesPerPrompt, promptLimit, imageSetPrefix }, [...base, 'promptSet'], promptSet.name);
+  clock.lap('plan');
   return createRun(
     services,
+    clock,
     { id, team, ...same, benchmarkId: benchmark.id, methodId: method.id, imageSetId },
     same,
     benchmark,
@@ -253,28 +261,31 @@ interface EvaluationRequest {
 }
 
 /** An EVALUATE_ONLY run over an image set; the team's identical FINISHED evaluation (of any kind) or one in flight is reused unless forced. */
-async function submitEvaluation(services: Services, team: Team, request: EvaluationRequest, base: FieldPath): Promise<SubmitResult> {
+async function submitEvaluation(services: Services, clock: StageClock, team: Team, request: EvaluationRequest, base: FieldPath): Promise<SubmitResult> {
   const imageSet = await services.prisma.imageSet.findUnique({ where: { id: request.imageSetId } });
   if (!imageSet) throw inputError([...base, 'imageSet'], `no image set ${request.imageSetId}; register uploaded images with registerImageSet`);
   if (imageSet.kind === 'UPLOADED' && imageSet.teamId !== team.id) throw new ApiError('FORBIDDEN', `image set ${imageSet.id} was uploaded by another team`);
+  clock.lap('catalogue');
   const totals = await planOrInputError(
     services,
     { kind: 'EVALUATE_ONLY', benchmark: request.benchmark.name, promptSetId: request.promptSet.id, imagesPerPrompt: request.imagesPerPrompt ?? Number.MAX_SAFE_INTEGER, promptLimit: request.promptLimit, imageSetPrefix: imageSet.artifactPrefix },
     [...base, 'imageSet'],
     request.promptSet.name,
   );
+  clock.lap('plan');
   // Without a stated number, as many as the most any prompt has: every uploaded image is scored, as `evaluate` does.
   const imagesPerPrompt = request.imagesPerPrompt ?? totals.maxImagesPerPrompt;
   const same = { imageSetId: imageSet.id, promptSetId: request.promptSet.id, detector: request.detector, threshold: request.threshold, imagesPerPrompt, promptLimit: request.promptLimit } as const;
   if (!request.force) {
     const reusable = await reusableRun(services.prisma, team, same, request.benchmark);
+    clock.lap('reuse');
     if (reusable) return { run: reusable, reused: true };
   }
-  return createRun(services, { id: randomUUID(), team, kind: 'EVALUATE_ONLY', benchmarkId: request.benchmark.id, seed: request.seed, rescoredFromId: request.rescoredFromId, ...same }, same, request.benchmark, request.force, totals);
+  return createRun(services, clock, { id: randomUUID(), team, kind: 'EVALUATE_ONLY', benchmarkId: request.benchmark.id, seed: request.seed, rescoredFromId: request.rescoredFromId, ...same }, same, request.benchmark, request.force, totals);
 }
 
 /** rescoreRun: the source run's images evaluated again, with another detector or threshold. */
-export async function rescoreRun(services: Services, team: Team, runId: string, detector: string | null | undefined, threshold: number | null | undefined): Promise<SubmitResult> {
+export async function rescoreRun(services: Services, clock: StageClock, team: Team, runId: string, detector: string | null | undefined, threshold: number | null | undefined): Promise<SubmitResult> {
   const source = await services.prisma.run.findUnique({ where: { id: runId }, include: { benchmark: true, promptSet: true } });
   if (!source) throw notFound(`run ${runId}`);
   if (source.status !== 'FINISHED') throw new ApiError('CONFLICT', `run ${runId} is ${source.status}; only a FINISHED run has all its images to rescore`);
@@ -285,6 +296,7 @@ export async function rescoreRun(services: Services, team: Team, runId: string, 
   const newThreshold = threshold == null ? source.threshold : parseInput(thresholdSchema, threshold, ['threshold']);
   return submitEvaluation(
     services,
+    clock,
     team,
     {
       benchmark: benchmark as Benchmark & { name: BenchmarkName },
