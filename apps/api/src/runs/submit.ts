@@ -24,13 +24,14 @@ import { SCORER_VERSIONS } from '@infsplign/workers/evaluation/score.ts';
 import { isBenchmarkName, type BenchmarkName } from '@infsplign/workers/prompts/types.ts';
 import { z } from 'zod';
 import { ApiError, inputError, notFound, parseInput, type FieldPath } from '../errors.ts';
-import type { Benchmark, ImageSet, Prisma, PromptSet, Run, Team } from '../generated/prisma/client.ts';
+import { Prisma, type Benchmark, type ImageSet, type Method, type MethodConfig, type Model, type PromptSet, type Run, type Team } from '../generated/prisma/client.ts';
+import { loadRun, RUN_COLUMNS, RUN_INCLUDE, type RunRow } from '../graphql/rows.ts';
 import type { StageClock } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { ACTIVE_STATUSES } from './lifecycle.ts';
 import { listImageSet, PlanError, type PlanSource } from './plan.ts';
 import type { PlanTotals } from './planner.ts';
-import { enqueueFailure, failActiveRun } from './work.ts';
+import { enqueueFailure, failActiveRun, jobRunOf } from './work.ts';
 
 const nameSchema = z.string().trim().min(1).max(200);
 /** GraphQL's Int is 32-bit signed; the contracts allow up to 2^32 - 1. */
@@ -69,7 +70,8 @@ const submitSchema = z
   });
 
 export interface SubmitResult {
-  run: Run;
+  /** with the relations its fields read (RUN_INCLUDE) */
+  run: RunRow;
   /** the team's identical FINISHED run, or its identical run still in flight, was returned */
   reused: boolean;
 }
@@ -116,23 +118,29 @@ type SameRun = Prisma.RunWhereInput & Record<string, unknown>;
  * The team's most recent identical FINISHED run scored by the benchmark's current rules (a run scored
  * under an older scorer version is not what the submission asks for), else its identical run still in flight.
  */
-async function reusableRun(tx: Pick<Services['prisma'], 'run'>, team: Team, same: SameRun, benchmark: Benchmark): Promise<Run | null> {
+async function reusableRun(tx: Pick<Services['prisma'], 'run'>, team: Team, same: SameRun, benchmark: Benchmark): Promise<RunRow | null> {
   const where = { ...same, teamId: team.id };
   return (
-    (await tx.run.findFirst({ where: { ...where, status: 'FINISHED', scorerVersion: SCORER_VERSIONS[benchmark.scoring] }, orderBy: { finishedAt: 'desc' } })) ??
-    (await tx.run.findFirst({ where: { ...where, status: { in: [...ACTIVE_STATUSES] } }, orderBy: { createdAt: 'desc' } }))
+    (await tx.run.findFirst({ where: { ...where, status: 'FINISHED', scorerVersion: SCORER_VERSIONS[benchmark.scoring] }, orderBy: { finishedAt: 'desc' }, include: RUN_INCLUDE })) ??
+    (await tx.run.findFirst({ where: { ...where, status: { in: [...ACTIVE_STATUSES] } }, orderBy: { createdAt: 'desc' }, include: RUN_INCLUDE }))
   );
 }
 
+/** The catalogue rows a new run refers to: what its answer carries (RUN_INCLUDE's relations), and where its images lie. */
+interface NewRunCatalogue {
+  team: Team;
+  benchmark: Benchmark;
+  promptSet: PromptSet;
+  model: Model | null;
+  method: Method | null;
+  methodConfig: MethodConfig | null;
+  imageSetPrefix: string;
+}
+
+/** A new run's own columns (the catalogue's ids come from NewRunCatalogue). */
 interface NewRun {
   id: string;
-  team: Team;
   kind: Run['kind'];
-  benchmarkId: string;
-  promptSetId: string;
-  modelId?: string;
-  methodId?: string;
-  methodConfigId?: string;
   imageSetId: string;
   rescoredFromId?: string;
   detector: string;
@@ -143,44 +151,64 @@ interface NewRun {
 }
 
 /**
+ * The run and its first QUEUED event (and, for a generated run, its image set) in one statement:
+ * atomic without a transaction of its own, and one round trip to the database.
+ */
+async function insertRun(db: Pick<Services['prisma'], '$queryRaw'>, fields: NewRun, catalogue: NewRunCatalogue, totals: PlanTotals, codeVersion: string | null, generatedImageSet: boolean): Promise<Run> {
+  const { team, benchmark, promptSet, model, method, methodConfig } = catalogue;
+  const imageSet = generatedImageSet
+    ? Prisma.sql`image_set AS (INSERT INTO image_sets (id, kind, team_id, artifact_prefix, image_count) VALUES (${fields.imageSetId}::uuid, 'GENERATED', ${team.id}::uuid, ${catalogue.imageSetPrefix}, ${totals.images})),`
+    : Prisma.empty;
+  const [run] = await db.$queryRaw<Run[]>`
+    WITH ${imageSet}
+    r AS (
+      INSERT INTO runs (id, team_id, kind, model_id, method_config_id, method_id, prompt_set_id, benchmark_id, image_set_id, rescored_from_id,
+                        detector, threshold, seed, images_per_prompt, prompt_limit, prompts_total, images_total, chunks_total, code_version)
+      VALUES (${fields.id}::uuid, ${team.id}::uuid, ${fields.kind}::run_kind, ${model?.id ?? null}::uuid, ${methodConfig?.id ?? null}::uuid, ${method?.id ?? null}::uuid,
+              ${promptSet.id}::uuid, ${benchmark.id}::uuid, ${fields.imageSetId}::uuid, ${fields.rescoredFromId ?? null}::uuid,
+              ${fields.detector}, ${fields.threshold}::float8, ${fields.seed}::int, ${fields.imagesPerPrompt}::int, ${fields.promptLimit}::int,
+              ${totals.prompts}::int, ${totals.images}::int, ${totals.chunks}::int, ${codeVersion})
+      RETURNING *),
+    event AS (INSERT INTO run_events (run_id, status) SELECT id, status FROM r)
+    SELECT ${RUN_COLUMNS} FROM r`;
+  return run!;
+}
+
+/**
  * Writes the run (with its first QUEUED event) and puts its chunks on the queues, unless (without
  * `force`) the team's identical run appeared meanwhile: the check and the write hold one lock per team
  * and configuration, so that identical submissions arriving together make one run. Redis being down
  * leaves a FAILED run saying so, which retryRun re-enqueues; the submission itself succeeded.
+ *
+ * The answer is built from what the submission already holds (the written row and its catalogue
+ * rows), and the planning thread enqueues from the same: neither reads the new run back.
  */
-async function createRun(services: Services, clock: StageClock, fields: NewRun, same: SameRun, benchmark: Benchmark, force: boolean, totals: PlanTotals, generatedImageSet?: Prisma.ImageSetUncheckedCreateInput): Promise<SubmitResult> {
-  const { team, ...data } = fields;
-  const existing = await services.prisma.$transaction(async (tx) => {
-    if (!force) {
-      // Held to the end of the transaction: an identical submission waits here, then finds this run.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify([team.id, same])}, 0))`;
-      const found = await reusableRun(tx, team, same, benchmark);
-      if (found) return found;
-    }
-    if (generatedImageSet) await tx.imageSet.create({ data: generatedImageSet });
-    await tx.run.create({
-      data: {
-        ...data,
-        teamId: team.id,
-        promptsTotal: totals.prompts,
-        imagesTotal: totals.images,
-        chunksTotal: totals.chunks,
-        codeVersion: services.codeVersion,
-        events: { create: { status: 'QUEUED' } },
-      },
-    });
-    return null;
-  });
+async function createRun(services: Services, clock: StageClock, fields: NewRun, catalogue: NewRunCatalogue, same: SameRun, force: boolean, totals: PlanTotals, generatedImageSet = false): Promise<SubmitResult> {
+  const write = async (db: Pick<Services['prisma'], '$queryRaw'>) => ({ written: await insertRun(db, fields, catalogue, totals, services.codeVersion, generatedImageSet) });
+  const outcome: { written: Run } | { found: RunRow } = force
+    ? await write(services.prisma)
+    : await services.prisma.$transaction(async (tx) => {
+        // Held to the end of the transaction: an identical submission waits here, then finds this run.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify([catalogue.team.id, same])}, 0))`;
+        const found = await reusableRun(tx, catalogue.team, same, catalogue.benchmark);
+        return found ? { found } : write(tx);
+      });
   clock.lap('write');
-  if (existing) return { run: existing, reused: true };
+  if ('found' in outcome) return { run: outcome.found, reused: true };
+  const { written } = outcome;
+  const { team, benchmark, promptSet, model, method, methodConfig } = catalogue;
+  const run: RunRow = { ...written, team, benchmark, model, method, methodConfig, promptSet: { ...promptSet, benchmark } };
   try {
-    await services.planner.enqueue(fields.id, 0);
+    const { run: jobRun, source } = jobRunOf({ ...run, imageSet: { artifactPrefix: catalogue.imageSetPrefix } });
+    await services.planner.enqueueNew(jobRun, source);
   } catch (err) {
     services.logger.error({ run: fields.id, err: (err as Error).message }, 'enqueueing a new run failed');
     await failActiveRun(services, fields.id, enqueueFailure(err), 'enqueue_failed');
+    clock.lap('enqueue');
+    return { run: (await loadRun(services.prisma, fields.id))!, reused: false };
   }
   clock.lap('enqueue');
-  return { run: await services.prisma.run.findUniqueOrThrow({ where: { id: fields.id } }), reused: false };
+  return { run, reused: false };
 }
 
 /** The model's defaults (its family's, replaced by its infsplign.json, as the seed stored them). */
@@ -238,12 +266,12 @@ export async function submitRun(services: Services, clock: StageClock, team: Tea
   return createRun(
     services,
     clock,
-    { id, team, ...same, benchmarkId: benchmark.id, methodId: method.id, imageSetId },
+    { id, kind: 'GENERATE_AND_EVALUATE', imageSetId, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt, promptLimit },
+    { team, benchmark, promptSet, model, method, methodConfig, imageSetPrefix },
     same,
-    benchmark,
     input.force,
     totals,
-    { id: imageSetId, kind: 'GENERATED', teamId: team.id, artifactPrefix: imageSetPrefix, imageCount: totals.images },
+    true,
   );
 }
 
@@ -281,7 +309,15 @@ async function submitEvaluation(services: Services, clock: StageClock, team: Tea
     clock.lap('reuse');
     if (reusable) return { run: reusable, reused: true };
   }
-  return createRun(services, clock, { id: randomUUID(), team, kind: 'EVALUATE_ONLY', benchmarkId: request.benchmark.id, seed: request.seed, rescoredFromId: request.rescoredFromId, ...same }, same, request.benchmark, request.force, totals);
+  return createRun(
+    services,
+    clock,
+    { id: randomUUID(), kind: 'EVALUATE_ONLY', imageSetId: imageSet.id, rescoredFromId: request.rescoredFromId, detector: request.detector, threshold: request.threshold, seed: request.seed, imagesPerPrompt, promptLimit: request.promptLimit },
+    { team, benchmark: request.benchmark, promptSet: request.promptSet, model: null, method: null, methodConfig: null, imageSetPrefix: imageSet.artifactPrefix },
+    same,
+    request.force,
+    totals,
+  );
 }
 
 /** rescoreRun: the source run's images evaluated again, with another detector or threshold. */

@@ -119,7 +119,7 @@ interface Loaded {
   promptSets: Omit<RunRow['promptSet'], 'benchmark'>[] | null;
 }
 
-const RUN_TIMESTAMPS = ['queuedAt', 'generatingAt', 'evaluatingAt', 'finishedAt', 'failedAt', 'cancelledAt', 'createdAt', 'updatedAt'] as const;
+const RUN_TIMESTAMPS = ['queuedAt', 'generatingAt', 'evaluatingAt', 'finishedAt', 'failedAt', 'cancelledAt', 'artifactsDeletedAt', 'createdAt', 'updatedAt'] as const;
 
 /** Catalogue rows of the chosen runs, as JSON objects with Prisma's field names. */
 const catalogueRows = (table: string, key: string, fields: Record<string, string>) =>

@@ -20,8 +20,7 @@ export const mutationResolvers = {
       const clock = stageClock(ctx.services.metrics);
       const team = await ctx.requireTeam();
       clock.lap('token');
-      const { run, reused } = await submitRun(ctx.services, clock, team, args.input);
-      const result = { run: await reloaded(ctx, run.id), reused };
+      const result = await submitRun(ctx.services, clock, team, args.input);
       clock.lap('reply');
       return result;
     },
@@ -45,8 +44,7 @@ export const mutationResolvers = {
       const clock = stageClock(ctx.services.metrics);
       const team = await ctx.requireTeam();
       clock.lap('token');
-      const { run, reused } = await rescoreRun(ctx.services, clock, team, parseInput(idSchema, args.runId, ['runId']), args.detector, args.threshold);
-      const result = { run: await reloaded(ctx, run.id), reused };
+      const result = await rescoreRun(ctx.services, clock, team, parseInput(idSchema, args.runId, ['runId']), args.detector, args.threshold);
       clock.lap('reply');
       return result;
     },
