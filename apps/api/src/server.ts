@@ -26,6 +26,7 @@ import { DEFAULT_RATE_LIMITS, enforceRateLimits, type RateLimits } from './graph
 import { CLIENT_ADDRESS_HEADER, verifyClientAddress } from './proxy-contract.ts';
 import { DEFAULT_LEADERBOARD, type LeaderboardSettings } from './graphql/resolvers/leaderboard.ts';
 import { knownOperationTypesRule } from './graphql/validation.ts';
+import { boardAnswersPlugin, stringifyResult } from './graphql/board-answers.ts';
 import { resolvers, typeDefs } from './graphql/schema.ts';
 import { DEFAULT_INGEST_CONCURRENCY, startIngester } from './ingest/ingester.ts';
 import { createApiMetrics, graphqlErrorMetrics, httpMetrics } from './metrics.ts';
@@ -175,7 +176,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     resolvers,
     // The schema sets no cache hints: Apollo's cache-control plugin, on by default, would only add a
     // hook call to every field resolved (thousands for a leaderboard).
-    plugins: [graphqlErrorMetrics(services.metrics), requestLimitsPlugin(services.redis, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), ApolloServerPluginCacheControlDisabled()],
+    plugins: [graphqlErrorMetrics(services.metrics), requestLimitsPlugin(services.redis, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), boardAnswersPlugin(), ApolloServerPluginCacheControlDisabled()],
     introspection: options.introspection ?? true,
     parseOptions: { maxTokens: MAX_TOKENS },
     includeStacktraceInErrorResponses: false,
@@ -183,7 +184,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     // No client sends persisted queries; Apollo's handling answers a mismatched hash as an internal error.
     persistedQueries: false,
     // Compact JSON: Apollo's default indents every response, a third more bytes to write and read.
-    stringifyResult: (result) => JSON.stringify(result),
+    // A leaderboard answer is sent as the text board-answers.ts made of its rows' kept answers.
+    stringifyResult,
     // The process's owner (main.ts, a test) closes everything in order; Apollo's own signal handler would race it.
     stopOnTerminationSignals: false,
     formatError(formatted, error) {

@@ -1,11 +1,10 @@
-/** benchmarks, models, methods and the leaderboard: the catalogue and what is ranked on it. */
+/** benchmarks, models and methods: the catalogue (leaderboard.ts ranks the runs on it). */
 import { defaultParams } from '@infsplign/workers/contracts/method-params.ts';
 import { inputError } from '../../errors.ts';
 import type { Benchmark, Method, MetricDefinition, Model } from '../../generated/prisma/client.ts';
 import { modelDefaults } from '../../runs/submit.ts';
 import type { RequestContext } from '../context.ts';
 import { PROMPT_SET_INCLUDE, type PromptSetRow } from '../rows.ts';
-import { leaderboard } from './leaderboard.ts';
 
 /** Prompt counts asked for in one request, by prompt set: a page of runs of one set counts it once. */
 const promptCounts = new WeakMap<RequestContext, Map<string, Promise<number>>>();
@@ -41,7 +40,6 @@ export const catalogResolvers = {
       }),
     models: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) => prisma.model.findMany({ orderBy: { name: 'asc' } }),
     methods: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) => prisma.method.findMany({ orderBy: { name: 'asc' } }),
-    leaderboard: (_: unknown, args: unknown, ctx: RequestContext) => leaderboard(args, ctx),
   },
   Benchmark: {
     primaryMetric: (benchmark: Benchmark & { metrics: MetricDefinition[] }) => (benchmark.metrics.find((m) => m.primary) ?? benchmark.metrics[0])?.key ?? '',
