@@ -7,7 +7,8 @@
  *
  * End to end: rendered Shapes scenes uploaded, registered and scored by an EVALUATE_ONLY run through
  * the GraphQL API, with the same figures as `infsplign evaluate`; rescored at another threshold. A
- * GENERATE_AND_EVALUATE run of the bundled model, with the figures and guidance traces of `infsplign experiment`.
+ * GENERATE_AND_EVALUATE run of the bundled model, with the figures and guidance traces of `infsplign experiment`;
+ * another with official options of the method set, and one refused with the reference's defect.
  * Faults, each on a run of its own over one larger image set: a worker killed mid-job, redis-server
  * killed and restarted from its append-only file, Redis restarted empty, PostgreSQL stopped while
  * results come in. Each must end FINISHED, with one row per image and the CLI's figures.
@@ -24,6 +25,7 @@ import { createApiServer, type ApiServer } from '../../apps/api/src/server.ts';
 import { LocalArtifactStore } from '../../workers/src/artifacts/store.ts';
 import { evaluateJobId, resultJobId, type ImagesEvaluated } from '../../workers/src/contracts/jobs.ts';
 import { MANIFEST_FILE, type Manifest } from '../../workers/src/diffusion/manifest.ts';
+import { BENCHMARK_METRICS, metricDefined } from '../../workers/src/evaluation/metrics.ts';
 import { writePng } from '../../workers/src/image/png.ts';
 import { renderLayout, type LabelledBox } from '../../workers/src/shapes/render.ts';
 import { SHAPES_WORLD } from '../../workers/src/shapes/world.ts';
@@ -219,7 +221,7 @@ async function eventually<T>(check: () => Promise<T | undefined>, what: string, 
 }
 
 const RUN = `query ($id: ID!) { run(id: $id) {
-  id kind status error threshold timeline { status reason }
+  id kind status error threshold imagesPerPrompt timeline { status reason }
   progress { prompts totalImages imagesGenerated imagesEvaluated fraction }
   aggregates { scorerVersion promptsScored imagesScored metrics { key value low high } byRelation { relation metrics { key value low high } } } } }`;
 
@@ -244,27 +246,37 @@ async function finished(id: string, timeoutMs = 60_000): Promise<any> {
   );
 }
 
+const VISOR_METRIC_SPECS = new Map(BENCHMARK_METRICS['visor-shapes'].metrics.map((m) => [m.key, m]));
+
+/** The CLI's figure for a metric as the API reports it: null where the run's images per prompt leave it undefined (VISOR_2..4 at one image). */
+function asReported<T>(run: any, key: string, value: T): T | null {
+  return metricDefined(VISOR_METRIC_SPECS.get(key)?.minImagesPerPrompt, run.imagesPerPrompt) ? value : null;
+}
+
 /** The run's aggregates and intervals (overall and per relation) are the CLI's. */
-function assertSameFigures(aggregates: any, cli: CliResult): void {
+function assertSameFigures(run: any, cli: CliResult): void {
+  const { aggregates } = run;
   assert.equal(aggregates.scorerVersion, cli.scorer_version);
   assert.equal(aggregates.imagesScored, cli.images_scored);
   assert.equal(aggregates.promptsScored, cli.prompts_scored);
   const metricKeys = Object.keys(cli.aggregates).filter((k) => k !== 'by_relation');
   assert.deepEqual(aggregates.metrics.map((m: any) => m.key), metricKeys);
-  for (const m of aggregates.metrics) assert.deepEqual([m.value, m.low, m.high], [cli.aggregates[m.key], ...(cli.intervals[m.key] ?? [null, null])], m.key);
+  const expected = (key: string, value: unknown, interval: unknown[] | undefined) => [value, ...(interval ?? [null, null])].map((v) => asReported(run, key, v));
+  for (const m of aggregates.metrics) assert.deepEqual([m.value, m.low, m.high], expected(m.key, cli.aggregates[m.key], cli.intervals[m.key]), m.key);
   assert.deepEqual(aggregates.byRelation.map((r: any) => r.relation), Object.keys(cli.aggregates.by_relation));
   for (const split of aggregates.byRelation) {
     for (const m of split.metrics) {
-      assert.deepEqual([m.value, m.low, m.high], [cli.aggregates.by_relation[split.relation][m.key], ...(cli.intervals.by_relation[split.relation][m.key] ?? [null, null])], `${split.relation} ${m.key}`);
+      assert.deepEqual([m.value, m.low, m.high], expected(m.key, cli.aggregates.by_relation[split.relation][m.key], cli.intervals.by_relation[split.relation][m.key]), `${split.relation} ${m.key}`);
     }
   }
 }
 
-/** `evaluate`'s printed summary (`  OA 45.2 [41.1, 49.3]`) says what the run's aggregates say. */
-function assertSamePrinted(aggregates: any, printed: string): void {
+/** `evaluate`'s printed summary (`  OA 45.2 [41.1, 49.3]`) says what the run's aggregates say, for the metrics the run defines. */
+function assertSamePrinted(run: any, printed: string): void {
   const figure = (v: number | null) => (v === null ? 'n/a' : String(Number(v.toFixed(4))));
-  const lines = aggregates.metrics.map((m: any) => `  ${m.key} ${figure(m.value)}${m.low === null ? '' : ` [${figure(m.low)}, ${figure(m.high)}]`}`);
-  const printedLines = printed.split('\n').filter((l) => /^ {2}\S+ /.test(l) && !l.startsWith('  note:'));
+  const defined = run.aggregates.metrics.filter((m: any) => asReported(run, m.key, true));
+  const lines = defined.map((m: any) => `  ${m.key} ${figure(m.value)}${m.low === null ? '' : ` [${figure(m.low)}, ${figure(m.high)}]`}`);
+  const printedLines = printed.split('\n').filter((l) => /^ {2}\S+ /.test(l) && !l.startsWith('  note:') && defined.some((m: any) => l.startsWith(`  ${m.key} `)));
   assert.deepEqual(lines, printedLines);
 }
 
@@ -289,7 +301,7 @@ async function assertCleanFinish(runId: string, timeoutMs = 60_000): Promise<voi
   assert.deepEqual(run.progress, { prompts: 16, totalImages: FAULT_IMAGES, imagesGenerated: FAULT_IMAGES, imagesEvaluated: FAULT_IMAGES, fraction: 1 });
   const detections = reference.detections.reduce((n, d) => n + d.detections.length, 0);
   assert.deepEqual(await rowCounts(runId), { images: FAULT_IMAGES, scores: FAULT_IMAGES, detections });
-  assertSameFigures(run.aggregates, reference.result);
+  assertSameFigures(run, reference.result);
 }
 
 describe('the platform across processes: GraphQL API, worker processes, CLI, PostgreSQL and Redis', () => {
@@ -359,8 +371,8 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     assert.equal(done.images, 9);
 
     const [at01, at05] = await cli;
-    assertSameFigures(run.aggregates, at01.result);
-    assertSamePrinted(run.aggregates, at01.printed);
+    assertSameFigures(run, at01.result);
+    assertSamePrinted(run, at01.printed);
 
     // The failing images, exactly, with the CLI's reasons and detections.
     const IMAGES = 'query ($id: ID!, $correct: Boolean) { images(runId: $id, filter: { correct: $correct }, first: 100) { totalCount edges { node { imageIndex correct reason url prompt { externalId } detections { label score box } } } } }';
@@ -387,8 +399,8 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     assert.deepEqual({ ...rescored.rescoreRun.run, id: undefined }, { id: undefined, kind: 'EVALUATE_ONLY', threshold: 0.5, status: 'QUEUED', sourceRun: { id: run.id } });
     const second = await finished(rescored.rescoreRun.run.id);
     assert.deepEqual(second.timeline.map((e: any) => e.status), ['QUEUED', 'EVALUATING', 'FINISHED']);
-    assertSameFigures(second.aggregates, at05.result);
-    assertSamePrinted(second.aggregates, at05.printed);
+    assertSameFigures(second, at05.result);
+    assertSamePrinted(second, at05.printed);
     const oa = (r: any) => r.aggregates.metrics.find((m: any) => m.key === 'OA').value;
     assert.ok(oa(second) < oa(run), `OA at 0.5 (${oa(second)}) is below OA at 0.1 (${oa(run)})`);
     const failingLater = await failingOf(second.id);
@@ -409,7 +421,7 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     assert.deepEqual(run.timeline.map((e: any) => e.status), ['QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED']);
     assert.deepEqual(run.progress, { prompts: 4, totalImages: 8, imagesGenerated: 8, imagesEvaluated: 8, fraction: 1 });
     await reference;
-    assertSameFigures(run.aggregates, JSON.parse(readFileSync(join(out, 'infsplign', 'result.json'), 'utf8')) as CliResult);
+    assertSameFigures(run, JSON.parse(readFileSync(join(out, 'infsplign', 'result.json'), 'utf8')) as CliResult);
 
     // Every image carries its guidance trace: one step per guided step, numbered from guide_steps' start,
     // with the very loss and centroids that `experiment` recorded in its manifest.
@@ -425,6 +437,29 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
       assert.deepEqual(node.guidance.map((s: any) => s.step), Array.from({ length: end - start }, (_, k) => start + k));
       assert.deepEqual(node.guidance.map((s: any) => [s.loss, s.centroids]), record.loss.map((loss, k) => [loss, record.centroids[k]]), `trace of ${node.prompt.externalId}_${node.imageIndex}`);
     }
+  });
+
+  test('the bundled model with official options: a run with loss_type relu, strategy both, gaussian_smoothing, no_wt off and sg_t_start finishes; a refused option names its defect', async () => {
+    startWorker();
+    const params = { loss_type: 'relu', strategy: 'both', gaussian_smoothing: true, no_wt: false, sg_t_start: 2 };
+    const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'bundled', method: 'infsplign', detector: 'shapes', seed: 3, imagesPerPrompt: 1, limit: 2 };
+    const { submitRun } = await gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status } } }', { input: { ...input, params } });
+    const run = await finished(submitRun.run.id, 240_000);
+    assert.deepEqual(run.progress, { prompts: 2, totalImages: 2, imagesGenerated: 2, imagesEvaluated: 2, fraction: 1 });
+    const { run: { config } } = await gql('query ($id: ID!) { run(id: $id) { config } }', { id: run.id });
+    const { steps } = config.params;
+    assert.deepEqual([config.params.loss_type, config.params.strategy, config.params.gaussian_smoothing, config.params.no_wt, config.params.guide_steps], ['relu', 'both', true, false, [2, steps]]);
+    assert.ok(!('sg_t_start' in config.params), 'the alias is stored as guide_steps');
+    const { images } = await gql('query ($id: ID!) { images(runId: $id, first: 10) { edges { node { guidance { step loss } } } } }', { id: run.id });
+    for (const { node } of images.edges) assert.deepEqual(node.guidance.map((s: any) => s.step), Array.from({ length: steps - 2 }, (_, k) => 2 + k));
+
+    const response = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', variables: { input: { ...input, params: { sg_grad_wt: 5 } } } }),
+    });
+    const refused = (await response.json()) as GraphQLResponse;
+    assert.match(refused.errors?.[0]?.message ?? '', /'sg_grad_wt' is refused: the reference overwrites it with 1000/);
   });
 
   test('fault: a worker killed with SIGKILL mid-job; a second worker process runs the job again; no duplicate rows', async () => {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BOX_PALETTE, contrastRatio } from '../src/lib/colours';
+import { hiddenColumnsCookie, hiddenColumnsCookieName, hiddenColumnsFrom } from '../src/lib/hidden-columns';
 import { leaderboardCsv, newestBenchmark, type BenchmarkSummary, type Leaderboard, type LeaderboardRow } from '../src/lib/leaderboard';
 import { formatDifference, formatInterval, formatP, formatValue, niceAxis, type MetricComparison, type MetricDefinition } from '../src/lib/metrics';
 import { fromText, paramFields, toText } from '../src/lib/param-schema';
@@ -155,5 +156,21 @@ describe('box colours', () => {
     // The formula: black on white is 21:1, a colour on itself 1:1.
     assert.equal(contrastRatio('#000000', '#ffffff'), 21);
     assert.equal(contrastRatio('#1f4fbf', '#1f4fbf'), 1);
+  });
+});
+
+describe('hidden leaderboard columns', () => {
+  const offered = [{ key: 'seed' }, { key: 'n' }, { key: 'VISOR_cond' }];
+  test('the cookie written by the picker reads back as the same columns, in the page\'s order', () => {
+    const cookie = hiddenColumnsCookie('leaderboard', ['VISOR_cond', 'seed']);
+    const [pair] = cookie.split(';');
+    const [name, value] = pair!.split('=');
+    assert.equal(name, hiddenColumnsCookieName('leaderboard'));
+    assert.deepEqual(hiddenColumnsFrom(value, offered), ['seed', 'VISOR_cond']);
+  });
+  test('only columns the page offers can be hidden; a missing or malformed cookie hides nothing', () => {
+    assert.deepEqual(hiddenColumnsFrom(encodeURIComponent('seed,run,"}</style>'), offered), ['seed']);
+    assert.deepEqual(hiddenColumnsFrom(undefined, offered), []);
+    assert.deepEqual(hiddenColumnsFrom('%E0%A4%A', offered), []);
   });
 });

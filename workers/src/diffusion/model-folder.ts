@@ -132,7 +132,10 @@ interface OnnxPart {
 }
 
 function readOnnxPart(dir: string, relative: string, why?: string): OnnxPart {
-  const file = requiredFile(dir, relative, why);
+  return readOnnxFile(requiredFile(dir, relative, why));
+}
+
+function readOnnxFile(file: string): OnnxPart {
   const model = loadModel(file); // its errors name the file
   try {
     return { file, summary: summarizeModel(model) };
@@ -167,8 +170,10 @@ function lastDim(info: TensorInfo): number | undefined {
   return typeof last === 'number' ? last : undefined;
 }
 
-function readUnet(dir: string): Omit<UnetPart, 'latent'> {
-  const part = readOnnxPart(dir, 'unet/model.onnx');
+/** A diffusers U-Net export's inputs and outputs, by diffusers' names (a model folder's `unet/model.onnx`, or a file alone). */
+export function readUnetFile(file: string): Omit<UnetPart, 'latent'> {
+  if (!existsSync(file)) throw new ModelFolderError(`${file} not found`);
+  const part = readOnnxFile(file);
   const textEmbeds = findValue(part, 'input', 'text_embeds', FLOATS);
   const timeIds = findValue(part, 'input', 'time_ids', FLOATS);
   if (Boolean(textEmbeds) !== Boolean(timeIds)) {
@@ -275,7 +280,7 @@ export function readModelFolder(dirArg: string): ModelFolder {
   const dir = resolve(dirArg);
   const indexFile = requiredFile(dir, 'model_index.json');
   const index = readJsonFile(indexFile, modelIndexSchema);
-  const unet = readUnet(dir);
+  const unet = readUnetFile(requiredFile(dir, 'unet/model.onnx'));
   const family = recognizeFamily(index._class_name, unet, indexFile);
   const textEncoders = [readTextEncoder(dir, '', family)];
   if (family === 'sdxl') textEncoders.push(readTextEncoder(dir, '_2', family));

@@ -89,7 +89,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (left > 0) notes.push(`${left} of the file's ${options.set.prompts.length} prompts are not generated (${options.limit ? `--limit ${options.limit}, or ` : ''}not scored by ${benchmark})`);
   // Every configuration is checked before the first image is made, so a typo fails in the first second.
   const resolved = options.configs.map((config) => {
-    const params = resolveParams(options.modelDefaults, config.overrides, `configuration ${config.name}`);
+    const params = resolveParams(options.modelDefaults, config.overrides, `configuration ${config.name}`, options.folder.family);
     return { config, params, hash: configHash(canonicalConfig(config.method, params)) };
   });
 

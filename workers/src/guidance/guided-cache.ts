@@ -69,8 +69,19 @@ export interface CacheEntry<T> {
 
 const newPinName = () => `${PIN_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
 
-function pinned<T>(dir: string, pin: string, meta: T): CacheEntry<T> {
-  return { dir, meta, unpin: () => rmSync(join(dir, pin), { force: true }) };
+/**
+ * A pinned entry. Eviction passes over pinned entries, so the cache can exceed its bound while they
+ * are in use; unpinning evicts again, so that it is back within the bound once nothing is in use.
+ */
+function pinned<T>(cache: GuidedCache, dir: string, pin: string, meta: T): CacheEntry<T> {
+  return {
+    dir,
+    meta,
+    unpin: () => {
+      rmSync(join(dir, pin), { force: true });
+      evict(cache);
+    },
+  };
 }
 
 /** A complete entry, pinned and touched as used now; null when there is none (or it went meanwhile). */
@@ -88,7 +99,7 @@ export function useEntry<T>(cache: GuidedCache, name: string): CacheEntry<T> | n
     const meta = JSON.parse(readFileSync(join(dir, META), 'utf8')) as T;
     const now = new Date();
     utimesSync(join(dir, META), now, now);
-    return pinned(dir, pin, meta);
+    return pinned(cache, dir, pin, meta);
   } catch (err) {
     rmSync(join(dir, pin), { force: true });
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // removed meanwhile
@@ -153,7 +164,7 @@ export function createEntry<T>(cache: GuidedCache, unetKey: string, name: string
     if (!made) rmSync(building, { recursive: true, force: true });
   }
   // another process made it meanwhile: theirs serves (or, were it removed already, ours once more)
-  const entry = made ? pinned(dir, pin, writer.meta) : (useEntry<T>(cache, name) ?? createEntry(cache, unetKey, name, writer));
+  const entry = made ? pinned(cache, dir, pin, writer.meta) : (useEntry<T>(cache, name) ?? createEntry(cache, unetKey, name, writer));
   evict(cache, name);
   return entry;
 }
@@ -225,7 +236,7 @@ function removeEntry(cache: GuidedCache, name: string): void {
 }
 
 /** Removes least recently used entries, never `keep` nor a pinned one, until the cache fits; clears what dead processes left. */
-export function evict(cache: GuidedCache, keep: string): void {
+export function evict(cache: GuidedCache, keep?: string): void {
   for (const name of readdirSync(cache.dir)) {
     if (!name.startsWith('.building-') && !name.startsWith('.removed-')) continue;
     const stat = lstatSync(join(cache.dir, name), { throwIfNoEntry: false });

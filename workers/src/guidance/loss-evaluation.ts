@@ -8,10 +8,11 @@ import { GradBuilder } from '../onnx/autodiff/builder.ts';
 import { Graph } from '../onnx/graph.ts';
 import { buildModel, DEFAULT_OPSET } from '../onnx/model-builder.ts';
 import { serializeModel } from '../onnx/model-io.ts';
-import { DataType, create, NodeProtoSchema, valueInfo } from '../onnx/proto.ts';
+import { DataType, create, NodeProtoSchema, valueInfo, type ModelProto } from '../onnx/proto.ts';
 import { inferTypes } from '../onnx/type-inference.ts';
 import type { Relation } from '../prompts/types.ts';
-import { buildLossGraph, LOSS_VALUES, type LossParams, type LossValueName } from './loss-graph.ts';
+import type { MethodParams } from '../contracts/method-params.ts';
+import { buildLossGraph, layerTable, LOSS_VALUES, promptLossWeight, readLayerTable, type LayerReport, type LossParams, type LossStructure, type LossValueName } from './loss-graph.ts';
 import { relationOneHot, RELATIONS } from './relations.ts';
 import { tokenWeights } from './token-spans.ts';
 
@@ -38,8 +39,9 @@ export const mapsFileSchema = z
 export type MapsFile = z.output<typeof mapsFileSchema>;
 
 export interface LossReport {
+  /** what is differentiated: the mean of the layers' totals, times 5 with no_wt off */
   loss: number;
-  layers: Array<{ name: string; spatial: number; energy: number; total: number }>;
+  layers: LayerReport[];
 }
 
 /** The loss values as the graph's scalar inputs, named by `inputName`. */
@@ -47,7 +49,25 @@ export function lossValueFeeds(params: LossParams, inputName: (name: LossValueNa
   return Object.fromEntries(LOSS_VALUES.map((name) => [inputName(name), new ort.Tensor('float32', Float32Array.of(params[name]), [])]));
 }
 
-export async function evaluateLoss(maps: MapsFile, relation: Relation | null, params: LossParams): Promise<LossReport> {
+/** Refuses options that the reference cannot run on a prompt with this relation (docs/method.md §4.2). */
+export function relationProblem(relation: Relation | null, params: Pick<MethodParams, 'object_presence'>): string | null {
+  if (relation === null && params.object_presence) {
+    return 'object_presence needs a relation the reference lists: on a prompt without one the reference raises (object_presence_loss is never assigned, self_guide_batch.py:709-710)';
+  }
+  return null;
+}
+
+export class LossInputError extends Error {}
+
+/** The shape of a maps file the loss model is built for. */
+export type MapsLayout = { layers: Array<Pick<MapsFile['layers'][number], 'name' | 'height' | 'width' | 'tokens'>> };
+
+/**
+ * The loss of docs/method.md §2 as a model of its own, on head-averaged maps as they enter §2.3 (no
+ * resize): inputs `probs_K` [1, height * width, tokens] per layer, `token_weights`, `relation`,
+ * `prompt_weight` and one scalar per LOSS_VALUES name; outputs `loss` and `layers` (layerTable).
+ */
+export function buildLossModel(maps: MapsLayout, params: LossStructure): ModelProto {
   const tokens = maps.layers[0]!.tokens;
   const model = buildModel({
     opset: DEFAULT_OPSET,
@@ -66,21 +86,36 @@ export async function evaluateLoss(maps: MapsFile, relation: Relation | null, pa
   const layers = maps.layers.map((l, k) => ({ name: l.name, probs: `probs_${k}`, height: l.height, width: l.width }));
   const values = Object.fromEntries(LOSS_VALUES.map((name) => [name, name])) as Record<LossValueName, string>;
   const out = buildLossGraph(b, layers, { tokenWeights: 'token_weights', relation: 'relation', promptWeight: 'prompt_weight', values }, params, false);
-  const named: Array<[string, string]> = [[out.loss, 'loss'], ...out.layers.flatMap((l, k): Array<[string, string]> => [[l.spatial, `spatial_${k}`], [l.energy, `energy_${k}`], [l.total, `total_${k}`]])];
+  const named: Array<[string, string]> = [[out.loss, 'loss'], [layerTable(b, out.layers), 'layers']];
   for (const [value, name] of named) {
     b.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: `/report/${name}`, input: [value], output: [name] }));
     graph.proto.output.push(valueInfo(name, DataType.FLOAT));
   }
   graph.proto.node.push(...b.nodes);
-  const session = await ort.InferenceSession.create(serializeModel(model), { logSeverityLevel: 3 });
+  return model;
+}
+
+/** The loss model's inputs for the maps, relation and parameters. */
+export function lossModelFeeds(maps: MapsFile, relation: Relation | null, params: LossParams & Pick<MethodParams, 'no_wt'>): Record<string, ort.Tensor> {
+  const tokens = maps.layers[0]!.tokens;
   const feeds: Record<string, ort.Tensor> = {
     token_weights: new ort.Tensor('float32', tokenWeights(maps.objects.map((o) => o.tokens), tokens), [1, 2, tokens]),
     relation: new ort.Tensor('float32', Float32Array.from(relationOneHot(relation)), [1, RELATIONS.length]),
-    prompt_weight: new ort.Tensor('float32', Float32Array.from([1]), [1]),
+    prompt_weight: new ort.Tensor('float32', Float32Array.of(promptLossWeight(params)), [1]),
     ...lossValueFeeds(params, (name) => name),
   };
   maps.layers.forEach((l, k) => (feeds[`probs_${k}`] = new ort.Tensor('float32', Float32Array.from(l.probs), [1, l.height * l.width, tokens])));
-  const result = await session.run(feeds);
-  const value = (name: string) => result[name]!.data[0] as number;
-  return { loss: value('loss'), layers: maps.layers.map((l, k) => ({ name: l.name, spatial: value(`spatial_${k}`), energy: value(`energy_${k}`), total: value(`total_${k}`) })) };
+  return feeds;
+}
+
+export async function evaluateLoss(maps: MapsFile, relation: Relation | null, params: LossParams & Pick<MethodParams, 'no_wt' | 'object_presence'>): Promise<LossReport> {
+  const problem = relationProblem(relation, params);
+  if (problem) throw new LossInputError(problem);
+  const session = await ort.InferenceSession.create(serializeModel(buildLossModel(maps, params)), { logSeverityLevel: 3 });
+  try {
+    const result = await session.run(lossModelFeeds(maps, relation, params));
+    return { loss: result.loss!.data[0] as number, layers: readLayerTable(result.layers!.data as Float32Array, maps.layers.map((l) => l.name), 0) };
+  } finally {
+    await session.release();
+  }
 }

@@ -4,7 +4,7 @@
  * every prompt and every value of the loss's numbers (token weights, relation, prompt weights,
  * alpha, margin, slope and lambdas are inputs), and it is cached on disk (guided-cache.ts), keyed
  * by its structure only: the U-Net's content, the latent size, the layers selected and the loss's
- * structure (map size, activation, strategies).
+ * structure (map size, activation, energies, strategies and the loss's switches).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { DataType, type Dim, type ModelProto, create, NodeProtoSchema, valueInfo
 import { inferTypes } from '../onnx/type-inference.ts';
 import { createEntry, entryName, useEntry, WEIGHTS_FILE, type CacheEntry, type GuidedCache } from './guided-cache.ts';
 import { selectLayers } from './layers.ts';
-import { buildLossGraph, LOSS_VALUES, lossStructure, type LossLayer, type LossStructure, type LossValueName } from './loss-graph.ts';
+import { buildLossGraph, LAYER_TABLE_COLUMNS, layerTable, LOSS_VALUES, lossStructure, type LossLayer, type LossStructure, type LossValueName } from './loss-graph.ts';
 import { RELATIONS } from './relations.ts';
 
 /** Names of the guided model's extra inputs and outputs. */
@@ -31,6 +31,8 @@ export const GUIDED_IO = {
   loss: 'infsplign_loss',
   perPrompt: 'infsplign_loss_per_prompt',
   centroids: 'infsplign_centroids',
+  /** every layer's terms and centroids [B, layers, LAYER_TABLE_COLUMNS] (loss-graph.ts layerTable) */
+  layers: 'infsplign_layers',
 } as const;
 
 export interface GuidanceSpec {
@@ -107,6 +109,7 @@ export function buildGuidedUnet(model: ModelProto, spec: GuidanceSpec, summary =
     [out.loss, GUIDED_IO.loss, []],
     [out.perPrompt, GUIDED_IO.perPrompt, [batch]],
     [out.centroids, GUIDED_IO.centroids, [batch, 2, 2]],
+    [layerTable(b, out.layers), GUIDED_IO.layers, [batch, layers.length, LAYER_TABLE_COLUMNS.length]],
   ];
   for (const [value, name] of named) b.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: `/infsplign_loss/${name}`, input: [value], output: [name] }));
   graph.proto.node.push(...b.nodes);
@@ -141,7 +144,7 @@ export function modelContentHash(path: string, model: ModelProto): string {
 }
 
 /** Bumped whenever the prepared graph's construction changes, so stale caches are not reused. */
-const PREPARATION_VERSION = 3;
+const PREPARATION_VERSION = 4;
 
 export interface PreparedGuidance {
   path: string;

@@ -9,6 +9,9 @@ import type { Relation } from '../prompts/types.ts';
 /** The order of the relation one-hot vector the loss graph takes. */
 export const RELATIONS: readonly Relation[] = ['left of', 'right of', 'above', 'below', 'near'];
 
+/** Relations whose Delta compares x; the others (above, below) compare y (loss_num 2 and 3 add the other axis). */
+export const HORIZONTAL_RELATIONS: ReadonlySet<Relation> = new Set(['left of', 'right of', 'near']);
+
 /** Every phrasing the reference's spatial loss names, with its meaning. */
 const SPATIAL_PHRASES: ReadonlyArray<readonly [phrase: string, relation: Relation]> = [
   ['to the left of', 'left of'],

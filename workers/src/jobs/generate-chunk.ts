@@ -39,7 +39,7 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
   const method = job.config.method;
   let params;
   try {
-    params = resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, job.config.params, 'the job configuration');
+    params = resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, job.config.params, 'the job configuration', folder.family);
   } catch (err) {
     if (err instanceof MethodParamsError) throw new PermanentJobError(err.message);
     throw err;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   ACTIVATIONS,
+  ENERGIES,
   PARAM_NAMES,
   STRATEGIES,
   SAMPLER_VERSION,
@@ -9,9 +10,11 @@ import {
   canonicalJson,
   configHash,
   defaultParams,
+  referenceLayerPatterns,
   resolveParams,
   type MethodParams,
 } from '../../src/contracts/method-params.ts';
+import { REFUSED_OPTIONS } from '../../src/contracts/refused-options.ts';
 
 const SD = defaultParams('sd1');
 
@@ -47,6 +50,14 @@ describe('defaults', () => {
       lambda_spatial: 1,
       lambda_presence: 1,
       lambda_balance: 1,
+      loss_num: 1,
+      L2_norm: false,
+      gaussian_smoothing: false,
+      masked_mean: false,
+      masked_mean_thresh: 0,
+      masked_mean_weight: 0,
+      object_presence: false,
+      no_wt: true,
       object_tokens: 'last_word',
       token_alignment: 'reference',
     });
@@ -111,9 +122,9 @@ describe('resolveParams', () => {
       [{ layers: Array.from({ length: 101 }, (_, k) => `up_blocks.${k}`) }, /^x: layers: at most 100 layer patterns$/],
       [{ layers: Array.from({ length: 100 }, () => 'a'.repeat(200)) }, /^x: method parameters are \d+ bytes of JSON, over the limit of 16384$/],
       [{ map_size: 0 }, /^x: map_size: /],
-      [{ loss_type: 'tanh' }, /^x: loss_type: Invalid option: expected one of "gelu"\|"relu"/],
+      [{ loss_type: 'tanh' }, /^x: loss_type: "tanh" is not one of the reference's 15 activations \(gelu, relu, .*\): with any other, its spatial_loss raises$/],
       [{ alpha: null }, /^x: alpha: /],
-      [{ energy_loss: 'entropy' }, /^x: energy_loss: /],
+      [{ energy_loss: 'entropie' }, /^x: energy_loss: "entropie" is not an energy the reference knows \(var, log, .*; "" is none\): it would silently compute 0 there$/],
       [{ strategy: 'max' }, /^x: strategy: /],
       [{ top_loss: 'mass' }, /^x: top_loss: /],
       [{ top_strategy: 'max' }, /^x: top_strategy: /],
@@ -126,14 +137,81 @@ describe('resolveParams', () => {
   });
 
   test('every activation and strategy of docs/method.md is accepted', () => {
-    assert.equal(ACTIVATIONS.length, 14);
+    assert.equal(ACTIVATIONS.length, 15);
     for (const loss_type of ACTIVATIONS) assert.equal(resolveParams(SD, { loss_type }).loss_type, loss_type);
     for (const strategy of STRATEGIES) assert.equal(resolveParams(SD, { strategy, top_strategy: strategy }).top_strategy, strategy);
   });
 
   test('PARAM_NAMES lists the docs/method.md §4 table', () => {
     assert.deepEqual([...PARAM_NAMES].sort(), Object.keys(resolveParams(SD)).sort());
-    assert.equal(PARAM_NAMES.length, 20);
+    assert.equal(PARAM_NAMES.length, 28);
+  });
+});
+
+describe('the official options (docs/method.md §4.1, §4.2)', () => {
+  test('every energy and strategy, the reference\'s "" reading as none', () => {
+    for (const energy of ENERGIES) assert.equal(resolveParams(SD, { energy_loss: energy, top_loss: energy }).top_loss, energy);
+    const params = resolveParams(SD, { energy_loss: '', top_loss: '', strategy: '', top_strategy: '' });
+    assert.deepEqual([params.energy_loss, params.top_loss, params.strategy, params.top_strategy], ['none', 'none', 'none', 'none']);
+  });
+
+  test('typed values: loss_num 1 to 3, booleans as JSON booleans, finite numbers', () => {
+    const params = resolveParams(SD, { loss_num: 3, L2_norm: true, gaussian_smoothing: true, masked_mean: true, masked_mean_thresh: 0.9, masked_mean_weight: 2, object_presence: true, no_wt: false });
+    assert.deepEqual([params.loss_num, params.L2_norm, params.gaussian_smoothing, params.masked_mean, params.masked_mean_thresh, params.masked_mean_weight, params.object_presence, params.no_wt], [3, true, true, true, 0.9, 2, true, false]);
+    const refused: Array<[Record<string, unknown>, RegExp]> = [
+      [{ loss_num: 0 }, /^x: loss_num: loss_num must be 1, 2 or 3: with any other value the reference silently drops the spatial term/],
+      [{ loss_num: 4 }, /^x: loss_num: loss_num must be 1, 2 or 3/],
+      [{ loss_num: 1.5 }, /^x: loss_num: loss_num must be an integer \(the reference calls int\(\) on it and raises\)$/],
+      [{ no_wt: 'False' }, /^x: no_wt: Invalid input: expected boolean/],
+      [{ masked_mean_thresh: '0.9' }, /^x: masked_mean_thresh: /],
+    ];
+    for (const [overrides, expected] of refused) assert.match(errorOf(() => resolveParams(SD, overrides, 'x')), expected, JSON.stringify(overrides));
+  });
+
+  test('sg_t_start and sg_t_end write guide_steps: a missing one is the reference\'s default, a negative or late end every step', () => {
+    assert.deepEqual(resolveParams(SD, { sg_t_start: 5 }).guide_steps, [5, 50]);
+    assert.deepEqual(resolveParams(SD, { sg_t_end: 10 }).guide_steps, [0, 10]);
+    assert.deepEqual(resolveParams(SD, { sg_t_end: -5 }).guide_steps, [0, 50]);
+    assert.deepEqual(resolveParams(SD, { sg_t_end: 0 }).guide_steps, [0, 0]);
+    assert.deepEqual(resolveParams(SD, { num_inference_steps: 20, sg_t_start: 2, sg_t_end: 50 }).guide_steps, [2, 20]);
+    assert.deepEqual(resolveParams({ ...SD, guide_steps: [3, 9] }, { sg_t_end: 40 }).guide_steps, [0, 40], 'the alias replaces the model\'s guide_steps');
+    assert.deepEqual(resolveParams({ ...SD, sg_t_start: 4 }, { guide_steps: [1, 2] }).guide_steps, [1, 2], 'and guide_steps the model\'s alias');
+    assert.equal(errorOf(() => resolveParams(SD, { guide_steps: [0, 5], sg_t_end: 5 }, 'x')), 'x: guide_steps and sg_t_end are two names for one setting; give one');
+    assert.equal(errorOf(() => resolveParams(SD, { steps: 5, num_inference_steps: 5 }, 'x')), 'x: steps and num_inference_steps are two names for one setting; give one');
+    assert.match(errorOf(() => resolveParams(SD, { sg_t_start: -1 }, 'x')), /^x: sg_t_start: sg_t_start must be at least 0$/);
+    assert.equal(resolveParams(SD, { num_inference_steps: 20 }).steps, 20);
+  });
+
+  test('num_attn_layers writes layers: the first n of the reference\'s nine, 0 every cross-attention layer; SD 1.x/2.x only', () => {
+    const layers = (n: number) => resolveParams(SD, { num_attn_layers: n }, 'x', 'sd2').layers;
+    assert.deepEqual(layers(6), resolveParams(SD).layers, 'six is the default configuration');
+    assert.equal(configHash(canonicalConfig('infsplign', resolveParams(SD, { num_attn_layers: 6 }, 'x', 'sd1'))), configHash(canonicalConfig('infsplign', resolveParams(SD))));
+    assert.deepEqual(layers(1), ['up_blocks.1.attentions.0.transformer_blocks.0.attn2']);
+    assert.deepEqual(layers(2), ['up_blocks.1.attentions.{0,1}.transformer_blocks.0.attn2']);
+    assert.deepEqual(layers(4), ['up_blocks.1.attentions.{0,1,2}.transformer_blocks.0.attn2', 'up_blocks.2.attentions.0.transformer_blocks.0.attn2']);
+    assert.deepEqual(layers(9), ['up_blocks.{1,2,3}.attentions.{0,1,2}.transformer_blocks.0.attn2']);
+    assert.deepEqual(layers(0), ['attn2']);
+    assert.deepEqual(referenceLayerPatterns(8), ['up_blocks.{1,2}.attentions.{0,1,2}.transformer_blocks.0.attn2', 'up_blocks.3.attentions.{0,1}.transformer_blocks.0.attn2']);
+    assert.match(errorOf(() => resolveParams(defaultParams('sdxl'), { num_attn_layers: 3 }, 'x', 'sdxl')), /^x: num_attn_layers is refused for this sdxl model: the reference ignores it for SDXL/);
+    assert.match(errorOf(() => resolveParams(SD, { num_attn_layers: 3 }, 'x')), /^x: num_attn_layers is refused for this custom model/);
+    assert.match(errorOf(() => resolveParams(SD, { num_attn_layers: -1 }, 'x', 'sd1')), /^x: num_attn_layers: .*a Python slice from the end/);
+    assert.match(errorOf(() => resolveParams(SD, { num_attn_layers: 10 }, 'x', 'sd1')), /^x: num_attn_layers: num_attn_layers is at most 9/);
+    assert.equal(errorOf(() => resolveParams(SD, { num_attn_layers: 2, layers: ['a'] }, 'x', 'sd1')), 'x: layers and num_attn_layers are two names for one setting; give one');
+  });
+
+  test('centroid_type mean and two_objects true are what the method does; their other values crash the reference', () => {
+    assert.deepEqual(resolveParams(SD, { centroid_type: 'mean', two_objects: true }), resolveParams(SD));
+    assert.match(errorOf(() => resolveParams(SD, { centroid_type: 'sg' }, 'x')), /^x: centroid_type: centroid_type 'sg' crashes the reference: .*obj_energy/);
+    assert.match(errorOf(() => resolveParams(SD, { centroid_type: 'median' }, 'x')), /^x: centroid_type: centroid_type "median": the reference assigns no centroid/);
+    assert.match(errorOf(() => resolveParams(SD, { two_objects: false }, 'x')), /^x: two_objects: two_objects false crashes the reference/);
+  });
+
+  test('the reference\'s options without effect, or out of scope, are refused with the defect', () => {
+    for (const [name, why] of Object.entries(REFUSED_OPTIONS)) {
+      assert.equal(errorOf(() => resolveParams(SD, { [name]: true }, 'x')), `x: ${name}: '${name}' is refused: ${why}`);
+    }
+    assert.deepEqual(Object.keys(REFUSED_OPTIONS).sort(), ['clip_weight', 'grad_norm_scale', 'lambda_sep', 'relationship', 'self_guidance_mode', 'sg_grad_wt', 'sg_loss_rescale', 'target_guidance', 'update_latents', 'use_clip_loss', 'use_energy']);
+    assert.match(errorOf(() => resolveParams(SD, { sg_grad_wt: 5, alpha: 1 }, 'x')), /overwrites it with 1000/);
   });
 });
 
@@ -141,7 +219,7 @@ describe('canonical configuration and hash', () => {
   const params = resolveParams(SD);
 
   test('the hash is SHA-256 of the sorted-key JSON (values from Python: json.dumps(sort_keys=True, separators=(",", ":")))', () => {
-    assert.equal(configHash(canonicalConfig('infsplign', params)), '40f67116e62ce43f601ce1f6237301d8448fe6d3fe8ca86d84cc060013a91dd3');
+    assert.equal(configHash(canonicalConfig('infsplign', params)), '3610092e4245bf56b99202587be74714b76f13ef7c0e7f4de2b365dca4432c68');
     assert.equal(configHash(canonicalConfig('baseline', params)), 'dfa3e0802f6221625c8e305432096941362bb0d92cb70e94dce939742edcdebf');
   });
 

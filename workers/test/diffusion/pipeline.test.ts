@@ -96,6 +96,15 @@ describe('generate on the tiny model', () => {
     assert.ok(existsSync(join(outDir, '0_1.png')));
     assert.equal(existsSync(join(outDir, '3_0.png')), false);
   });
+
+  test('object_presence: a prompt without a relation fails alone, with the reference\'s defect; the baseline does not mind', async () => {
+    const { manifest, outDir } = await run('infsplign', { object_presence: true, steps: 2 });
+    assert.deepEqual(manifest.failures.map((f) => f.prompt), [9]);
+    assert.match(manifest.failures[0]!.reason, /object_presence needs a relation the reference lists: on a prompt without one the reference raises/);
+    assert.deepEqual(manifest.images.map((i) => `${i.prompt}_${i.index}`).sort(), ['0_0', '0_1', '7_0', '7_1']);
+    assert.equal(existsSync(join(outDir, '9_0.png')), false);
+    assert.equal((await run('baseline', { object_presence: true, steps: 2 })).manifest.failures.length, 0);
+  });
 });
 
 test('an SDXL-layout U-Net is fed its pooled text embedding and size conditioning', async () => {

@@ -17,6 +17,7 @@ import { seededRandom } from '../onnx/support/random.ts';
 export const TEST_LOSS_PARAMS: LossParams = {
   map_size: 8, loss_type: 'gelu', alpha: 0.75, margin: 0.25, leaky_relu_slope: 0.05, energy_loss: 'var', strategy: 'diff',
   top_loss: 'var', top_strategy: 'dec', lambda_spatial: 1, lambda_presence: 1, lambda_balance: 1,
+  loss_num: 1, L2_norm: false, gaussian_smoothing: false, masked_mean: false, masked_mean_thresh: 0, masked_mean_weight: 0, object_presence: false,
 };
 const LAYERS = ['up_attn.*.transformer_blocks.0.attn2'];
 

@@ -237,7 +237,7 @@ export async function submitRun(services: Services, clock: StageClock, team: Tea
   const overrides = parseInput(partialMethodParamsSchema, input.params ?? {}, [...base, 'params']);
   let params;
   try {
-    params = resolveParams(modelDefaults(model), overrides, `model ${model.name}`);
+    params = resolveParams(modelDefaults(model), overrides, `model ${model.name}`, model.family ?? 'custom');
   } catch (err) {
     if (err instanceof MethodParamsError) throw inputError([...base, 'params'], err.message);
     throw err;

@@ -11,6 +11,7 @@ import { startPostgres, type PostgresServer } from '../../../../test/support/pos
 import { closePrisma, createPrisma, type PrismaClient } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
+import { PARAM_NAMES } from '@infsplign/workers/contracts/method-params.ts';
 
 let server: PostgresServer;
 let prisma: PrismaClient;
@@ -110,8 +111,17 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
 
   const methods = await prisma.method.findMany({ orderBy: { name: 'asc' } });
   assert.deepEqual(methods.map((m) => m.name), ['baseline', 'infsplign']);
-  const infsplignSchema = methods[1].paramSchema as { properties: Record<string, unknown>; additionalProperties: boolean };
-  assert.ok('lambda_spatial' in infsplignSchema.properties && infsplignSchema.additionalProperties === false);
+  const infsplignSchema = methods[1].paramSchema as { properties: Record<string, { enum?: unknown[]; type?: string; minimum?: number; maximum?: number; description?: string }>; additionalProperties: boolean };
+  assert.ok(infsplignSchema.additionalProperties === false);
+  // every parameter and every official alias, each with a description; choices and ranges as the contracts give them
+  const official = ['loss_num', 'loss_type', 'alpha', 'margin', 'leaky_relu_slope', 'L2_norm', 'energy_loss', 'top_loss', 'strategy', 'top_strategy', 'lambda_spatial', 'lambda_presence', 'lambda_balance', 'gaussian_smoothing', 'masked_mean', 'masked_mean_thresh', 'masked_mean_weight', 'object_presence', 'no_wt', 'num_attn_layers', 'sg_t_start', 'sg_t_end', 'num_inference_steps', 'centroid_type', 'two_objects'];
+  assert.deepEqual([...PARAM_NAMES, ...official].filter((name) => !infsplignSchema.properties[name]?.description), []);
+  assert.deepEqual(infsplignSchema.properties.energy_loss!.enum, ['var', 'log', 'entropy', 'prob', 'mean', 'gibs', 'gibsent', 'lin', 'square', 'exp', 'none']);
+  assert.deepEqual(infsplignSchema.properties.strategy!.enum, ['diff', 'dec', 'both', 'inc', 'std', 'second', 'entgibs', 'mutual', 'none']);
+  assert.equal(infsplignSchema.properties.loss_type!.enum!.length, 15);
+  assert.deepEqual([infsplignSchema.properties.loss_num!.minimum, infsplignSchema.properties.loss_num!.maximum, infsplignSchema.properties.num_attn_layers!.maximum], [1, 3, 9]);
+  assert.equal(infsplignSchema.properties.gaussian_smoothing!.type, 'boolean');
+  assert.ok(!('sg_grad_wt' in infsplignSchema.properties), 'refused options are not offered');
   assert.deepEqual(Object.keys((methods[0].paramSchema as { properties: object }).properties).sort(), ['cfg_scale', 'scheduler', 'steps']);
 
   const model = await prisma.model.findUniqueOrThrow({ where: { name: 'remote' } });

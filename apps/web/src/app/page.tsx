@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { cookies } from 'next/headers';
 import Link from 'next/link';
 import { ColumnPicker, type PickableColumn } from '@/components/ColumnPicker';
 import { EmptyNotice, ErrorNotice } from '@/components/ErrorNotice';
@@ -7,6 +8,7 @@ import { MetricCell } from '@/components/MetricCell';
 import { DefinitionLink, MetricDefinitions, MetricHeader } from '@/components/MetricHeader';
 import { PairedVerdict } from '@/components/PairedVerdict';
 import { shortId } from '@/lib/format';
+import { hiddenColumnsCookieName, hiddenColumnsFrom } from '@/lib/hidden-columns';
 import { filtersFrom, loadLeaderboard, metricOf, TEXT_SORTS, type Leaderboard, type LeaderboardFilters, type LeaderboardRow } from '@/lib/leaderboard';
 import { primaryMetric, type MetricDefinition } from '@/lib/metrics';
 import { withParams, type SearchParams } from '@/lib/search-params';
@@ -228,6 +230,8 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
   const unranked = board.rows.filter((r) => !r.ranked);
   const primary = primaryMetric(board.benchmark.metrics)!;
   const exportQuery = withParams(params, { benchmark: board.benchmark.name });
+  const columns = pickableColumns(board, primary);
+  const hiddenColumns = hiddenColumnsFrom((await cookies()).get(hiddenColumnsCookieName('leaderboard'))?.value, columns);
   return (
     <>
       <h1>Leaderboard: {board.benchmark.name}</h1>
@@ -239,7 +243,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
         <a className="button secondary" href={`/leaderboard/export${withParams(params, { benchmark: board.benchmark.name, format: 'json' })}`} download>
           Export JSON
         </a>
-        <ColumnPicker board="leaderboard" columns={pickableColumns(board, primary)} />
+        <ColumnPicker board="leaderboard" columns={columns} initiallyHidden={hiddenColumns} />
       </div>
       <p className="muted" data-testid="board-summary">
         {board.rows.length} finished run{board.rows.length === 1 ? '' : 's'}, ranked by {board.rankedBy}

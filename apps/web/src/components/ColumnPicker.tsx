@@ -1,5 +1,6 @@
 'use client';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
+import { hiddenColumnsCookie } from '@/lib/hidden-columns';
 
 export interface PickableColumn {
   key: string;
@@ -8,25 +9,16 @@ export interface PickableColumn {
 
 /**
  * Check boxes that show or hide the columns of the tables inside `[data-board="{board}"]` whose cells
- * carry `data-col="{key}"`; the choice is kept in this browser (localStorage). Keyboard-operable: a
- * disclosure of labelled check boxes.
+ * carry `data-col="{key}"`. The choice is kept in a cookie of this browser, so that the server renders the
+ * page with the same columns hidden (no flash of hidden columns, nothing that waits for hydration).
+ * Keyboard-operable: a disclosure of labelled check boxes.
  */
-export function ColumnPicker({ board, columns }: { board: string; columns: readonly PickableColumn[] }) {
-  const storageKey = `infsplign-columns-${board}`;
-  const [hidden, setHidden] = useState<string[]>([]);
-  // After hydration: the server cannot know this browser's choice.
-  useEffect(() => {
-    try {
-      const saved = JSON.parse(window.localStorage.getItem(storageKey) ?? '[]') as unknown;
-      if (Array.isArray(saved)) setHidden(saved.filter((k): k is string => typeof k === 'string'));
-    } catch {
-      // A malformed saved choice: show every column.
-    }
-  }, [storageKey]);
+export function ColumnPicker({ board, columns, initiallyHidden }: { board: string; columns: readonly PickableColumn[]; initiallyHidden: readonly string[] }) {
+  const [hidden, setHidden] = useState<readonly string[]>(initiallyHidden);
   const toggle = (key: string, shown: boolean) => {
     const next = shown ? hidden.filter((k) => k !== key) : [...hidden, key];
     setHidden(next);
-    window.localStorage.setItem(storageKey, JSON.stringify(next));
+    document.cookie = hiddenColumnsCookie(board, next);
   };
   return (
     <>

@@ -76,7 +76,7 @@ export const experimentCommand: Command = {
     const folder = readModelFolder(resolveModel(model));
     const modelDefaults = { ...defaultParams(folder.family), ...folder.defaultParams };
     if (values.ablation) {
-      for (const config of ablationConfigs(resolveParams(modelDefaults, {}, `${folder.dir} defaults`))) {
+      for (const config of ablationConfigs(resolveParams(modelDefaults, {}, `${folder.dir} defaults`, folder.family))) {
         if (!configs.some((c) => c.name === config.name)) configs.push(config);
       }
     }

@@ -79,7 +79,7 @@ export const generateCommand: Command = {
     await ensureDeviceAvailable(device);
     const folder = readModelFolder(resolveModel(required(values, 'model', USAGE)));
     const overrides = { ...(readParamsOption(values.params) as object), ...(values.steps ? { steps: positiveInt(values.steps, 'steps', 50) } : {}) };
-    const params = resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, overrides, values.params ? '--params' : 'method parameters');
+    const params = resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, overrides, values.params ? '--params' : 'method parameters', folder.family);
     if (method === 'infsplign' && folder.unet.guidanceProblem) throw new CliError(`this U-Net cannot be guided: ${folder.unet.guidanceProblem}`);
 
     const set = loadPrompts(benchmark, required(values, 'prompts', USAGE), { tag: values.tag });

@@ -192,9 +192,19 @@ export class GradBuilder {
 
   /** ReduceMean over `axes`, in the form the model's opset accepts. */
   reduceMean(x: string, axes: number[], keepdims: boolean): string {
+    return this.reduceOver('ReduceMean', x, axes, keepdims);
+  }
+
+  /** ReduceMax over `axes`, in the form the model's opset accepts. */
+  reduceMax(x: string, axes: number[], keepdims: boolean): string {
+    return this.reduceOver('ReduceMax', x, axes, keepdims);
+  }
+
+  /** A reduction whose axes are an attribute before opset 18 and an input from then on. */
+  private reduceOver(op: 'ReduceMean' | 'ReduceMax', x: string, axes: number[], keepdims: boolean): string {
     const t = { elemType: this.type(x).elemType };
-    if (this.opset >= 18) return this.emit('ReduceMean', [x, this.ints(axes)], 1, { keepdims: keepdims ? 1 : 0 }, t)[0]!;
-    return this.emit('ReduceMean', [x], 1, { axes, keepdims: keepdims ? 1 : 0 }, t)[0]!;
+    if (this.opset >= 18) return this.emit(op, [x, this.ints(axes)], 1, { keepdims: keepdims ? 1 : 0 }, t)[0]!;
+    return this.emit(op, [x], 1, { axes, keepdims: keepdims ? 1 : 0 }, t)[0]!;
   }
 
   /** Swaps the last two axes (Einsum handles unknown ranks). */
