@@ -6,16 +6,20 @@
  * else it exits non-zero.
  *
  * 1. A throwaway PostgreSQL and Redis (test/support), migrated and seeded; a team with a token; the
- *    API in-process with its rate limits off (a burst of 1,000 submissions on one token is the point).
+ *    API in-process with its rate limits on and their budgets raised to fit the burst (1,000
+ *    submissions on one token is the point), and every run ranked (minRankedImages = PROMPTS), so
+ *    that the board serves a paired test against its leader on every row.
  * 2. One uploaded image set: PROMPTS rendered Shapes scenes (one image each of the first scored
  *    prompts of visor-shapes eval) put into a local artifact directory as `infsplign upload` would,
  *    and registered with registerImageSet. WORKERS worker processes (`npm run worker -- --queues
  *    evaluate`) on that directory and the same Redis.
  * 3. The burst: RUNS EVALUATE_ONLY submitRun mutations of that set, SUBMIT_CONCURRENCY at a time, each
- *    with `force: true` (an identical FINISHED run would otherwise be reused, not run again). From
- *    the first submission until the last run is FINISHED, QUERY_CLIENTS clients read
- *    `leaderboard(benchmark: "visor-shapes")` (which every finished run joins) and the first page of
- *    `runs`, one request after another.
+ *    with `force: true` (an identical FINISHED run would otherwise be reused, not run again). The
+ *    submitters and the readers below run in client threads of their own (load-clients.ts), not in
+ *    the API's event loop: parsing a 1,000-row leaderboard there would hold up every request. From
+ *    the first submission until the last run is FINISHED, QUERY_CLIENTS clients read the leaderboard
+ *    of visor-shapes as the web app's page asks for it (support.ts LEADERBOARD; every finished run
+ *    joins it) and the first page of `runs`, one request after another.
  * 4. The check, in SQL: exactly RUNS runs, all FINISHED, none FAILED; each with exactly PROMPTS image
  *    rows and PROMPTS score rows (GROUP BY run); no failed job on the evaluate or results queue.
  *
@@ -31,7 +35,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay, performance as perfHooks } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts';
 import { evaluateChunkJobSchema } from '@infsplign/workers/contracts';
 import { loadPrompts, scoredPromptIds } from '@infsplign/workers/benchmarks';
@@ -45,8 +51,12 @@ import { createToken, verifyToken } from '../src/auth/tokens.ts';
 import { closePrisma, createPrisma } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { seed } from '../src/db/seed.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from '../src/graphql/rate-limit.ts';
+import { SUBMIT_STAGES, type SubmitStage } from '../src/metrics.ts';
 import { createApiServer, type ApiServer } from '../src/server.ts';
-import { closeBench, LEADERBOARD, loads, percentile, positive, post, table } from './support.ts';
+import type { ClientsMessage, ClientsTask, Submissions } from './load-clients.ts';
+import { machineCpuSeconds, processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from './cpu.ts';
+import { closeBench, LEADERBOARD, LEADERBOARD_VARIABLES, loads, percentile, positive, post, primaryMetricOf, table } from './support.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -68,6 +78,11 @@ const WORKERS = positive(options.workers, '--workers');
 const WORKER_CONCURRENCY = positive(options['worker-concurrency'], '--worker-concurrency');
 const TIMEOUT_MS = positive(options['timeout-s'], '--timeout-s') * 1000;
 
+/** Budgets per minute that the burst (and its setup's two mutations) and the readers stay within. */
+const BENCH_RATE_LIMITS: RateLimits = { ...DEFAULT_RATE_LIMITS, mutationsPerMinute: RUNS + 10, teamMutationsPerMinute: RUNS + 10, queryCostPerMinute: 1e12 };
+
+const CLIENTS_ENTRY = join(import.meta.dirname, 'load-clients-entry.mjs');
+
 const BENCHMARK = 'visor-shapes';
 const PROMPT_SET = 'eval';
 const PROMPTS_FILE = resolve(import.meta.dirname, '../../../json_files/visor_shapes_eval.json');
@@ -79,6 +94,17 @@ function log(line: string): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** 50 leaderboard reads one after another, the first 10 not counted (warm-up). */
+async function idleReads(api: ApiServer, board: Record<string, unknown>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t0 = performance.now();
+    await post(api.url, LEADERBOARD, board);
+    if (i >= 10) times.push(performance.now() - t0);
+  }
+  return times;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Setup
@@ -108,69 +134,21 @@ async function startWorkers(redisUrl: string, artifactDir: string): Promise<Work
 // ---------------------------------------------------------------------------------------------
 // The burst
 
-const SUBMIT = `mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status } } }`;
-const RUNS_PAGE = `query ($benchmark: String!) { runs(first: 20, filter: { benchmark: $benchmark }) { totalCount edges { node { id status progress { imagesEvaluated totalImages } } } } }`;
-
-interface Submissions {
-  ids: string[];
-  latencies: number[];
-  errors: string[];
-  /** performance.now() of the first request and of the last answer */
-  firstAt: number;
-  lastAt: number;
-}
-
-/** RUNS submitRun mutations, SUBMIT_CONCURRENCY in flight at any time. */
-async function submitBurst(api: ApiServer, token: string, imageSet: string): Promise<Submissions> {
-  const input = { kind: 'EVALUATE_ONLY', benchmark: BENCHMARK, promptSet: PROMPT_SET, imageSet, detector: 'shapes', force: true };
-  const result: Submissions = { ids: [], latencies: [], errors: [], firstAt: performance.now(), lastAt: 0 };
-  let next = 0;
-  const submitter = async () => {
-    while (next < RUNS) {
-      next++;
-      const t0 = performance.now();
-      try {
-        const { submitRun } = await post(api.url, SUBMIT, { input }, token);
-        if (submitRun.reused) throw new Error(`run ${submitRun.run.id} was reused despite force: true`);
-        result.ids.push(submitRun.run.id);
-        result.latencies.push(performance.now() - t0);
-      } catch (err) {
-        result.errors.push((err as Error).message);
+/** A client thread (load-clients.ts) doing `task`: its result, and a way to tell readers to stop. */
+function clientThread<K extends 'submissions' | 'reads'>(task: ClientsTask, result: K): { done: Promise<Extract<ClientsMessage, Record<K, unknown>>[K]>; stop(): void } {
+  const thread = new Worker(CLIENTS_ENTRY, { workerData: task });
+  const done = new Promise<Extract<ClientsMessage, Record<K, unknown>>[K]>((resolve, reject) => {
+    thread.on('message', (message: ClientsMessage) => {
+      if ('accepted' in message) log(`submitted ${message.accepted} / ${RUNS}`);
+      else if (result in message) {
+        resolve((message as Extract<ClientsMessage, Record<K, unknown>>)[result]);
+        void thread.terminate();
       }
-      if (result.ids.length % 100 === 0 && result.ids.length > 0) log(`submitted ${result.ids.length} / ${RUNS}`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SUBMIT_CONCURRENCY, RUNS) }, submitter));
-  result.lastAt = performance.now();
-  return result;
-}
-
-interface Reads {
-  leaderboard: number[];
-  runs: number[];
-  errors: string[];
-  leaderboardRows: number;
-}
-
-/** QUERY_CLIENTS clients, each reading one request after another until `stop` says so: three leaderboards, then the runs page. */
-function startReaders(api: ApiServer, stop: { now: boolean }): { reads: Reads; done: Promise<void> } {
-  const reads: Reads = { leaderboard: [], runs: [], errors: [], leaderboardRows: 0 };
-  const reader = async (client: number) => {
-    for (let i = client; !stop.now; i++) {
-      const board = i % 4 !== 3;
-      const t0 = performance.now();
-      try {
-        const data = await post(api.url, board ? LEADERBOARD : RUNS_PAGE, { benchmark: BENCHMARK });
-        (board ? reads.leaderboard : reads.runs).push(performance.now() - t0);
-        if (board) reads.leaderboardRows = data.leaderboard.length;
-      } catch (err) {
-        reads.errors.push((err as Error).message);
-        // A failing API must not be hammered in a tight loop.
-        await sleep(100);
-      }
-    }
-  };
-  return { reads, done: Promise.all(Array.from({ length: QUERY_CLIENTS }, (_, c) => reader(c))).then(() => {}) };
+    });
+    thread.on('error', reject);
+    thread.on('exit', (code) => reject(new Error(`the ${task.role} client thread exited (code ${code}) without its result`)));
+  });
+  return { done, stop: () => thread.postMessage('stop') };
 }
 
 interface Progress {
@@ -192,13 +170,8 @@ async function progressOf(client: pg.Client, ids: readonly string[]): Promise<Pr
   return rows[0];
 }
 
-/**
- * Polls until every submitted run is FINISHED (once the submissions are all answered), logging the
- * queues every 5 s; a FAILED or CANCELLED run, or the time limit, throws.
- */
-async function waitForFinish(api: ApiServer, client: pg.Client, submissions: Submissions, submitting: Promise<unknown>, t0: number): Promise<Progress> {
-  let submitted = false;
-  void submitting.then(() => (submitted = true), () => (submitted = true));
+/** Polls until every submitted run is FINISHED, logging the queues every 5 s; a FAILED or CANCELLED run, or the time limit, throws. */
+async function waitForFinish(api: ApiServer, client: pg.Client, submissions: Submissions, t0: number): Promise<Progress> {
   let lastLogged = 0;
   for (;;) {
     const progress = await progressOf(client, submissions.ids);
@@ -206,7 +179,7 @@ async function waitForFinish(api: ApiServer, client: pg.Client, submissions: Sub
       const { rows } = await client.query(`SELECT id, status, error_reason FROM runs WHERE id = ANY($1::uuid[]) AND status IN ('FAILED', 'CANCELLED') LIMIT 3`, [submissions.ids]);
       throw new Error(`${progress.failed} runs FAILED and ${progress.cancelled} CANCELLED, e.g. ${JSON.stringify(rows)}`);
     }
-    if (submitted && progress.finished === submissions.ids.length) return progress;
+    if (progress.finished === submissions.ids.length) return progress;
     const elapsed = performance.now() - t0;
     if (elapsed - lastLogged > 5000) {
       lastLogged = elapsed;
@@ -288,6 +261,13 @@ async function stages(api: ApiServer): Promise<Stages> {
   };
 }
 
+/** Where submitRun's time went, from the API's own stage histogram (infsplign_submit_stage_seconds): per stage its count and total seconds. */
+async function submitStages(api: ApiServer): Promise<{ stage: SubmitStage; count: number; seconds: number }[]> {
+  const { values } = await api.services.metrics.submitStages.get();
+  const of = (suffix: string, stage: string) => values.find((v) => v.metricName === `infsplign_submit_stage_seconds_${suffix}` && v.labels.stage === stage)?.value ?? 0;
+  return SUBMIT_STAGES.map((stage) => ({ stage, count: of('count', stage), seconds: of('sum', stage) }));
+}
+
 /**
  * One of the burst's evaluate jobs again, after the burst: its scoring in this process (warm), and
  * the same job through runInThread as the worker runs it (a compute thread, kept between jobs). The
@@ -313,7 +293,61 @@ async function jobAnatomy(api: ApiServer, artifactDir: string): Promise<{ inProc
   return { inProcess, inThread };
 }
 
+/** CPU seconds so far of the machine and of each part of the platform (Linux /proc; null elsewhere). */
+interface CpuSample {
+  machine: number;
+  apiMain: number;
+  apiProcess: number;
+  workers: number;
+  postgres: number;
+  redis: number;
+}
+
+function sampleCpu(workers: readonly WorkerProcess[], postgres: PostgresServer, redis: RedisServer): CpuSample | null {
+  const machine = machineCpuSeconds();
+  const apiMain = threadCpuSeconds(process.pid, process.pid);
+  const apiProcess = processCpuSeconds(process.pid);
+  if (machine === null || apiMain === null || apiProcess === null) return null;
+  const pids = new Set(workers.map((w) => w.child.pid));
+  return {
+    machine,
+    apiMain,
+    apiProcess,
+    workers: treeCpuSeconds((_, pid) => pids.has(pid)),
+    postgres: treeCpuSeconds((cmd) => /(^|\/)postgres /.test(cmd) && cmd.includes(` -p ${postgres.port} `)),
+    redis: treeCpuSeconds((cmd) => cmd.includes('redis-server') && cmd.includes(`:${redis.port}`)),
+  };
+}
+
+/** Where the machine's CPU went between two samples: seconds, and the share of all cores over the wall time. */
+function cpuRows(before: CpuSample, after: CpuSample, wallMs: number): string[][] {
+  const d = (key: keyof CpuSample) => after[key] - before[key];
+  const capacity = (cpus().length * wallMs) / 1000;
+  const row = (what: string, seconds: number, notes: string) => [what, `${seconds.toFixed(1)} s`, `${((seconds / capacity) * 100).toFixed(0)}%`, notes];
+  const ours = d('apiProcess') + d('workers') + d('postgres') + d('redis');
+  return [
+    ['CPU, first submission to last FINISHED', 'seconds', 'of all cores', 'notes'],
+    row('API: main thread', d('apiMain'), 'GraphQL, submissions, the ingester, the leaderboard'),
+    row('API process: other threads', d('apiProcess') - d('apiMain'), 'the planning thread, the client threads (submitters, readers), GC'),
+    row('evaluate worker processes', d('workers'), `${WORKERS} processes with their compute threads`),
+    row('PostgreSQL', d('postgres'), 'the server and its backends'),
+    row('Redis', d('redis'), ''),
+    row('everything else', d('machine') - ours, 'other processes on the machine'),
+    row('the machine', d('machine'), `${cpus().length} cores x ${(wallMs / 1000).toFixed(1)} s = ${capacity.toFixed(0)} s`),
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------
+
+const SUBMIT_STAGE_NOTES: Record<SubmitStage, string> = {
+  token: 'the token checked (once per request)',
+  catalogue: 'input parsed; benchmark, prompt set, image set (model, method, config upsert) read',
+  plan: 'the run planned in the planning thread',
+  reuse: 'the team\'s identical run looked for (not with force)',
+  write: 'the run and its first event written (with the advisory lock unless forced)',
+  enqueue: 'its chunks put on the queues by the planning thread',
+  reply: 'the answer made from the written run',
+};
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 const s = (v: number) => `${(v / 1000).toFixed(1)} s`;
@@ -333,8 +367,7 @@ async function main(): Promise<boolean> {
   let redis: RedisServer | undefined;
   let api: ApiServer | undefined;
   let client: pg.Client | undefined;
-  const stop = { now: false };
-  let readersDone: Promise<void> | undefined;
+  let readers: ReturnType<typeof clientThread<'reads'>> | undefined;
   try {
     log(`${cpus().length} CPUs, load average ${loads()}`);
     [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
@@ -362,9 +395,14 @@ async function main(): Promise<boolean> {
       logger: pino({ level: process.env.BENCH_API_LOG ?? 'warn' }),
       sweepIntervalMs: 0,
       reconcileIntervalMs: 0,
-      // One token submits the whole burst and the readers are one address: the default limits
-      // (60 mutations a minute per token) would refuse most of it.
-      rateLimits: { mutationsPerMinute: 0, teamMutationsPerMinute: 0, queryCostPerMinute: 0, authFailuresPerMinute: 0 },
+      // The rate limits stay on (every request pays their Redis charges, as in production), with
+      // budgets raised to fit the bench: one token submits the whole burst within a minute or two,
+      // and the readers are one address (the defaults, 60 mutations a minute per token and 120 per
+      // team, would refuse most of it).
+      rateLimits: BENCH_RATE_LIMITS,
+      // Every run of the burst is ranked, so that each row's paired test against its table's leader
+      // (versusLeader) is computed and served, as for full-size runs.
+      leaderboard: { minRankedImages: PROMPTS },
     });
     await api.reconcile();
     const imageSet = await uploadImageSet(api, artifactDir, token);
@@ -372,12 +410,8 @@ async function main(): Promise<boolean> {
     log(`setup done: API ${api.url}, image set ${imageSet.id} (${imageSet.imageCount} images), ${WORKERS} worker processes (concurrency ${WORKER_CONCURRENCY}); load ${loads()}`);
 
     // Before the burst, for comparison: the same reads with nothing else going on.
-    const idle: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const t0 = performance.now();
-      await post(api.url, LEADERBOARD, { benchmark: BENCHMARK });
-      if (i >= 10) idle.push(performance.now() - t0);
-    }
+    const board = LEADERBOARD_VARIABLES(BENCHMARK, await primaryMetricOf(api.url, BENCHMARK));
+    const idle = await idleReads(api, board);
 
     // A token check is a row read and a SHA-256: what it costs, idle.
     const tokenChecks: number[] = [];
@@ -389,16 +423,21 @@ async function main(): Promise<boolean> {
 
     const t0 = performance.now();
     const t0Epoch = Date.now();
-    const readers = startReaders(api, stop);
-    readersDone = readers.done;
-    const submitting = submitBurst(api, token, imageSet.id);
-    const submissions = await submitting.catch(() => null);
-    if (!submissions) throw new Error('the submissions failed');
-    log(`${submissions.ids.length} runs accepted in ${s(submissions.lastAt - submissions.firstAt)} (${submissions.errors.length} refused)`);
-    const progress = submissions.ids.length ? await waitForFinish(api, client, submissions, submitting, t0) : null;
+    const cpuBefore = sampleCpu(workers, postgres, redis);
+    const loopBefore = perfHooks.eventLoopUtilization();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    readers = clientThread({ role: 'read', apiUrl: api.url, clients: QUERY_CLIENTS, board, benchmark: BENCHMARK }, 'reads');
+    const input = { kind: 'EVALUATE_ONLY', benchmark: BENCHMARK, promptSet: PROMPT_SET, imageSet: imageSet.id, detector: 'shapes', force: true };
+    const submissions = await clientThread({ role: 'submit', apiUrl: api.url, token, input, runs: RUNS, concurrency: SUBMIT_CONCURRENCY }, 'submissions').done;
+    log(`${submissions.ids.length} runs accepted in ${s(submissions.ms)} (${submissions.errors.length} refused)`);
+    const progress = submissions.ids.length ? await waitForFinish(api, client, submissions, t0) : null;
     const finishedAt = performance.now();
-    stop.now = true;
-    await readers.done;
+    const cpuAfter = sampleCpu(workers, postgres, redis);
+    const loopBusy = perfHooks.eventLoopUtilization(loopBefore).utilization;
+    loopDelay.disable();
+    readers.stop();
+    const reads = await readers.done;
     const loadAfter = loads();
     // From the first submission to the last run's finished_at (written by the ingester, on this machine's clock).
     const completionMs = progress?.lastFinishedEpochMs ? progress.lastFinishedEpochMs - t0Epoch : finishedAt - t0;
@@ -407,14 +446,17 @@ async function main(): Promise<boolean> {
     const checks = await integrity(client, submissions);
     const stageTimes = await stages(api);
     checks.push({ what: 'no failed job', ok: stageTimes.evaluateFailed === 0 && stageTimes.resultsFailed === 0, detail: `evaluate ${stageTimes.evaluateFailed} failed, results ${stageTimes.resultsFailed} failed; ${stageTimes.retried} jobs needed more than one attempt` });
-    checks.push({ what: 'every read answered', ok: readers.reads.errors.length === 0, detail: readers.reads.errors.length ? `${readers.reads.errors.length} failed, e.g. ${readers.reads.errors[0].slice(0, 300)}` : `${readers.reads.leaderboard.length + readers.reads.runs.length} reads` });
+    checks.push({ what: 'every read answered', ok: reads.errors.length === 0, detail: reads.errors.length ? `${reads.errors.length} failed, e.g. ${reads.errors[0].slice(0, 300)}` : `${reads.leaderboard.length + reads.runs.length} reads` });
+    const submitTimes = await submitStages(api);
     const jobsDone = workers.flatMap((w) => w.logs.filter((l) => l.msg === 'job done'));
     await stopAllWorkers();
+    // The whole board again, nothing else going on: what one read of all of it costs.
+    const idleAfter = await idleReads(api, board);
     log('timing one job in-process and in a compute thread');
     const anatomy = await jobAnatomy(api, artifactDir);
 
     const accepted = submissions.ids.length;
-    const submitSeconds = (submissions.lastAt - submissions.firstAt) / 1000;
+    const submitSeconds = submissions.ms / 1000;
     const images = accepted * PROMPTS;
     const evaluateBusy = sum(stageTimes.evaluateRun);
     const slots = WORKERS * WORKER_CONCURRENCY;
@@ -423,7 +465,7 @@ async function main(): Promise<boolean> {
     console.log(
       `${RUNS} EVALUATE_ONLY runs (force: true) of one uploaded set of ${PROMPTS} visor-shapes images, ${SUBMIT_CONCURRENCY} submissions in flight; ` +
         `${WORKERS} worker processes (--queues evaluate, concurrency ${WORKER_CONCURRENCY}); ${QUERY_CLIENTS} read clients; ` +
-        `API in-process with rate limits off (rateLimits all 0); PostgreSQL and Redis on 127.0.0.1\n`,
+        `API in-process, rate limits on with budgets raised (${BENCH_RATE_LIMITS.mutationsPerMinute} mutations a minute per token and team), every run ranked (minRankedImages ${PROMPTS}); PostgreSQL and Redis on 127.0.0.1\n`,
     );
     console.log(
       table([
@@ -438,8 +480,9 @@ async function main(): Promise<boolean> {
       table([
         ['latency', 'count', 'p50', 'p95', 'p99', 'max', 'notes'],
         latencyRow('leaderboard, idle', idle, 'before the burst, one client'),
-        latencyRow('leaderboard, during the burst', readers.reads.leaderboard, `first submission to last FINISHED; ${readers.reads.leaderboardRows} rows at the end`),
-        latencyRow('runs(first: 20), during the burst', readers.reads.runs, 'every 4th read'),
+        latencyRow('leaderboard, idle after', idleAfter, `after the burst, one client; ${reads.leaderboardRows} rows`),
+        latencyRow('leaderboard, during the burst', reads.leaderboard, `first submission to last FINISHED; ${reads.leaderboardRows} rows at the end`),
+        latencyRow('runs(first: 20), during the burst', reads.runs, 'every 4th read'),
         latencyRow('submitRun', submissions.latencies, `${SUBMIT_CONCURRENCY} in flight`),
         latencyRow('token check, idle', tokenChecks, 'verifyToken in-process before the burst, after its first check'),
       ]),
@@ -458,6 +501,20 @@ async function main(): Promise<boolean> {
         stageRow('result message: ingesting', stageTimes.resultRun, `${s(sum(stageTimes.resultRun))} in all (the ingester's concurrency overlaps them)`),
       ]),
     );
+    const submitted = submissions.latencies.length;
+    const stagesTotal = sum(submitTimes.map((t) => t.seconds)) * 1000;
+    console.log('');
+    console.log(
+      table([
+        ['submitRun: where the time went', 'calls', 'mean', 'share', 'notes'],
+        ...submitTimes.map(({ stage, count, seconds }) => [stage, String(count), ms(count ? (seconds * 1000) / count : 0), `${((seconds * 1000 * 100) / (sum(submissions.latencies) || 1)).toFixed(0)}%`, SUBMIT_STAGE_NOTES[stage]]),
+        ['outside the resolver', String(submitted), ms(submitted ? (sum(submissions.latencies) - stagesTotal) / submitted : 0), `${(((sum(submissions.latencies) - stagesTotal) * 100) / (sum(submissions.latencies) || 1)).toFixed(0)}%`, 'HTTP, parsing, validation, limits and rate limits, the response'],
+      ]),
+    );
+    console.log('');
+    const delayMs = (p: number) => ms(loopDelay.percentile(p) / 1e6);
+    console.log(`API event loop (the bench's main thread), first submission to last FINISHED: ${(loopBusy * 100).toFixed(0)}% busy; delay p50 ${delayMs(50)}, p99 ${delayMs(99)}, max ${ms(loopDelay.max / 1e6)}`);
+    if (cpuBefore && cpuAfter) console.log(table(cpuRows(cpuBefore, cpuAfter, finishedAt - t0)));
     const compute = sorted(jobsDone.map((l) => Number(l.ms)));
     if (compute.length) console.log(`worker logs: ${compute.length} 'job done', p50 ${ms(percentile(compute, 50))} (the compute thread: start, scoring ${PROMPTS} images, result sent)`);
     if (anatomy) {
@@ -472,8 +529,8 @@ async function main(): Promise<boolean> {
     console.log(`\nintegrity: ${ok ? 'ok' : 'FAILED'}`);
     return ok;
   } finally {
-    stop.now = true;
-    await readersDone?.catch(() => {});
+    readers?.stop();
+    await readers?.done.catch(() => {});
     await stopAllWorkers();
     await closeBench({ api, client, redis, postgres, scratch }, log);
   }

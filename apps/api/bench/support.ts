@@ -27,15 +27,35 @@ export function table(rows: string[][]): string {
 
 export const loads = (): string => loadavg().map((l) => l.toFixed(2)).join(' / ');
 
-/** What the web app's leaderboard page asks for. */
-export const LEADERBOARD = `query ($benchmark: String!, $model: String) {
-  leaderboard(benchmark: $benchmark, model: $model) {
-    rank method configHash isBaseline detector threshold
-    model { name }
-    run { id status finishedAt team { name } }
-    metrics { key value low high }
+/**
+ * What the web app's leaderboard page asks for, word for word (apps/web/src/lib/leaderboard.ts:
+ * LEADERBOARD with METRIC_COMPARISON_FIELDS, and CATALOGUE), with the variables it sends
+ * (LEADERBOARD_VARIABLES): rows with the primary metric's paired tests against the baseline and the leader.
+ */
+export const LEADERBOARD = `
+  query Leaderboard($benchmark: String!, $model: String, $detector: String, $sort: LeaderboardSort, $withBaseline: Boolean!) {
+    leaderboard(benchmark: $benchmark, model: $model, detector: $detector, sort: $sort) {
+      rank ranked promptsScored imagesScored method configHash isBaseline detector threshold
+      model { name }
+      run { id config seed imagesPerPrompt limit finishedAt promptSet { name } team { name } }
+      metrics { key value low high }
+      versusBaseline @include(if: $withBaseline) { baseline { id } deltas { key value } primary { key a b difference low high test p beyondNoise } beyondNoise }
+      versusLeader @include(if: $withBaseline) { leader { id } primary { key a b difference low high test p beyondNoise } tiedWithinNoise }
+    }
   }
-}`;
+`;
+
+/** The page's variables for a benchmark: sorted by its primary metric (the page names it), with the paired tests. */
+export const LEADERBOARD_VARIABLES = (benchmark: string, primaryMetric: string) => ({ benchmark, sort: { metric: primaryMetric }, withBaseline: true });
+
+export const CATALOGUE = `
+  query Catalogue {
+    benchmarks { name defaultThreshold primaryMetric latestFinishedAt metrics { key label higherIsBetter description unit primary minImagesPerPrompt } }
+    models { name }
+    methods { name }
+    leaderboardRules { minRankedImages }
+  }
+`;
 
 /** A GraphQL request to the API at `apiUrl`, with a bearer token when given; an HTTP error or a GraphQL error throws. */
 export async function post(apiUrl: string, query: string, variables: Record<string, unknown>, token?: string): Promise<Record<string, any>> {
@@ -47,6 +67,14 @@ export async function post(apiUrl: string, query: string, variables: Record<stri
   const body = (await response.json()) as { data?: Record<string, any>; errors?: { message: string }[] };
   if (response.status !== 200 || body.errors?.length || !body.data) throw new Error(`GraphQL request failed (HTTP ${response.status}): ${JSON.stringify(body.errors ?? body)}`);
   return body.data;
+}
+
+/** The benchmark's primary metric, as the page learns it (CATALOGUE). */
+export async function primaryMetricOf(apiUrl: string, benchmark: string): Promise<string> {
+  const { benchmarks } = await post(apiUrl, CATALOGUE, {});
+  const found = (benchmarks as { name: string; primaryMetric: string }[]).find((b) => b.name === benchmark);
+  if (!found) throw new Error(`the API has no benchmark ${benchmark}`);
+  return found.primaryMetric;
 }
 
 /** Stops what a bench started, whatever got started before a failure; a step that fails is logged and the rest still run. */

@@ -33,6 +33,10 @@ export function chunkFailureCause(reason: string, attempt: number, attempts: num
   return failureCategory(reason, attempt < attempts);
 }
 
+/** The stages of a run submission, in order (runs/submit.ts times each). */
+export const SUBMIT_STAGES = ['token', 'catalogue', 'plan', 'reuse', 'write', 'enqueue', 'reply'] as const;
+export type SubmitStage = (typeof SUBMIT_STAGES)[number];
+
 const RUN_STATUSES = Object.values(RunStatus);
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 /** A scrape must answer even while Redis or PostgreSQL does not (their clients wait out an outage). */
@@ -45,6 +49,7 @@ export interface ApiMetrics {
   runFailures: Counter<'reason' | 'stage'>;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   graphqlErrors: Counter<'code'>;
+  submitStages: Histogram<'stage'>;
 }
 
 function withTimeout<T>(promise: Promise<T>): Promise<T> {
@@ -149,6 +154,13 @@ export function createApiMetrics(services: () => Services, options: { processMet
       registers,
     }),
     graphqlErrors: new Counter({ name: 'infsplign_graphql_errors_total', help: 'Errors in GraphQL responses, by extensions.code', labelNames: ['code'], registers }),
+    submitStages: new Histogram({
+      name: 'infsplign_submit_stage_seconds',
+      help: `Time a run submission (submitRun, rescoreRun) spends in each stage: ${SUBMIT_STAGES.join(', ')}`,
+      labelNames: ['stage'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
   };
 }
 
@@ -183,6 +195,22 @@ export function graphqlErrorMetrics(metrics: ApiMetrics): ApolloServerPlugin {
           }
         },
       };
+    },
+  };
+}
+
+/** Times a submission's stages one after another: each lap is the time since the previous one (or the start). */
+export interface StageClock {
+  lap(stage: SubmitStage): void;
+}
+
+export function stageClock(metrics: ApiMetrics): StageClock {
+  let last = performance.now();
+  return {
+    lap(stage) {
+      const now = performance.now();
+      metrics.submitStages.observe({ stage }, (now - last) / 1000);
+      last = now;
     },
   };
 }

@@ -24,8 +24,9 @@ import { DEFAULT_RATE_LIMITS, enforceRateLimits, type RateLimits } from './graph
 import { CLIENT_ADDRESS_HEADER, verifyClientAddress } from './proxy-contract.ts';
 import { DEFAULT_LEADERBOARD, type LeaderboardSettings } from './graphql/resolvers/leaderboard.ts';
 import { knownOperationTypesRule } from './graphql/validation.ts';
+import { boardAnswersPlugin, stringifyResult } from './graphql/board-answers.ts';
 import { resolvers, typeDefs } from './graphql/schema.ts';
-import { startIngester } from './ingest/ingester.ts';
+import { DEFAULT_INGEST_CONCURRENCY, startIngester } from './ingest/ingester.ts';
 import { createApiMetrics, graphqlErrorMetrics, httpMetrics } from './metrics.ts';
 import { deleteCancelledArtifacts } from './runs/cleanup.ts';
 import { Planner } from './runs/planner.ts';
@@ -173,7 +174,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     resolvers,
     // The schema sets no cache hints: Apollo's cache-control plugin, on by default, would only add a
     // hook call to every field resolved (thousands for a leaderboard).
-    plugins: [graphqlErrorMetrics(services.metrics), requestLimitsPlugin(services.redis, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), ApolloServerPluginCacheControlDisabled()],
+    plugins: [graphqlErrorMetrics(services.metrics), requestLimitsPlugin(services.redis, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), boardAnswersPlugin(), ApolloServerPluginCacheControlDisabled()],
     introspection: options.introspection ?? true,
     parseOptions: { maxTokens: MAX_TOKENS },
     includeStacktraceInErrorResponses: false,
@@ -181,7 +182,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     // No client sends persisted queries; Apollo's handling answers a mismatched hash as an internal error.
     persistedQueries: false,
     // Compact JSON: Apollo's default indents every response, a third more bytes to write and read.
-    stringifyResult: (result) => JSON.stringify(result),
+    // A leaderboard answer is sent as the text board-answers.ts made of its rows' kept answers.
+    stringifyResult,
     // The process's owner (main.ts, a test) closes everything in order; Apollo's own signal handler would race it.
     stopOnTerminationSignals: false,
     formatError(formatted, error) {
@@ -253,7 +255,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const { port } = http.address() as AddressInfo;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
 
-  const ingester = startIngester(services, options.redisUrl, options.ingestConcurrency);
+  // The ingester's transactions (one per message, up to its concurrency at once, each holding its
+  // connection to the end) draw on a pool of their own: on the requests' pool, a burst of results
+  // would leave requests waiting for a connection behind them.
+  const ingestConcurrency = options.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY;
+  const ingestPrisma = createPrisma(options.databaseUrl, { maxConnections: ingestConcurrency });
+  const ingester = startIngester({ ...services, prisma: ingestPrisma }, options.redisUrl, ingestConcurrency);
   const reconcileNow = async () => {
     const report = await reconcile(services);
     logger.info(report, 'reconciled unfinished runs with the queues');
@@ -278,6 +285,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await apollo.stop();
       await ingester.close();
+      await closePrisma(ingestPrisma);
       await services.planner.close();
       await closeQueues(services.queues);
       await services.redis.quit().catch(() => services.redis.disconnect());

@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { createRequestContext } from '../src/graphql/context.ts';
+import { leaderboard } from '../src/graphql/resolvers/leaderboard.ts';
 import { mcnemarExact } from '../src/stats/paired.ts';
 import { startHarness, TEST_MODEL_DEFAULTS, TEST_MODEL_STORED_DEFAULTS, type Harness } from './support/harness.ts';
 import { allCorrect, baselineInput, finishRun, firstCorrect, noneCorrect, type Detect } from './support/stand-in-worker.ts';
@@ -177,6 +179,41 @@ test('the leaderboard: sorted by the primary metric, ranks restart for each mode
   // Another metric sorts when asked; the ranks follow it.
   const byOA = (await h.gql(BOARD, { sort: { metric: 'OA', direction: 'ASC' } })).data!.leaderboard;
   assert.equal(byOA.find((r: any) => r.ranked && r.model.name === 'tiny-test').rank, 1);
+});
+
+test('leaderboard answers made row by row equal the usual execution; a run written anew leaves the other rows, and their answers, as they were', async () => {
+  // The web page's query: every row with its paired tests against the baseline and the leader.
+  const COMPARED = 'key a b difference low high test p beyondNoise';
+  const ROWS = `rank ranked promptsScored imagesScored method configHash isBaseline detector threshold model { name }
+    run { id config seed imagesPerPrompt limit finishedAt promptSet { name } team { name } }
+    metrics { key value low high }
+    versusBaseline { baseline { id } deltas { key value } primary { ${COMPARED} } beyondNoise }
+    versusLeader { leader { id } primary { ${COMPARED} } tiedWithinNoise }`;
+  const byRows = async () => (await h.gql(`query ($b: String!) { board: leaderboard(benchmark: $b) { ${ROWS} } }`, { b: 'visor-shapes' })).data!.board;
+  // A second root field takes the usual execution.
+  const usual = async () => (await h.gql(`query ($b: String!) { board: leaderboard(benchmark: $b) { ${ROWS} } __typename }`, { b: 'visor-shapes' })).data!.board;
+  const first = await byRows();
+  assert.ok(first.length >= 4 && first.some((r: any) => r.versusBaseline) && first.some((r: any) => r.versusLeader), 'rows with both comparisons');
+  assert.deepEqual(first, await usual());
+  assert.deepEqual(await byRows(), first, 'the kept answer');
+  // A field that reads the database for each row (not one of the row's own) is answered as usual.
+  const timelines = (await h.gql('{ leaderboard(benchmark: "visor-shapes") { run { id timeline { status } } } }')).data!.leaderboard;
+  assert.deepEqual(timelines.map((r: any) => [r.run.id, r.run.timeline.at(-1).status]), first.map((r: any) => [r.run.id, 'FINISHED']));
+
+  const ctx = createRequestContext(h.api.services, undefined, '127.0.0.1');
+  const before = await leaderboard({ benchmark: 'visor-shapes' }, ctx);
+  const touched = before.find((row) => row.rank !== null && row.rank > 1 && !row.isBaseline)!;
+  // Its row is written again (its figures as they were): a new row version, so the run is read again.
+  await h.prisma.run.update({ where: { id: touched.run.id }, data: { device: 'cpu (touched)' } });
+  const after = await leaderboard({ benchmark: 'visor-shapes' }, ctx);
+  assert.deepEqual(after.map((r) => r.run.id), before.map((r) => r.run.id));
+  for (const [i, row] of after.entries()) {
+    if (row.run.id === touched.run.id) assert.notEqual(row, before[i], 'the run written anew is a new row');
+    else assert.equal(row, before[i], `row ${i} (run ${row.run.id}) is the same object`);
+  }
+  assert.equal(after.find((r) => r.run.id === touched.run.id)!.run.device, 'cpu (touched)');
+  assert.deepEqual(await byRows(), first);
+  assert.deepEqual(await usual(), first);
 });
 
 test('Run.versusBaseline is the leaderboard\'s comparison; configChanges lists what differs from the model\'s defaults', async () => {

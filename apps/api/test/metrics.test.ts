@@ -12,6 +12,7 @@ import { sampleValue, scrape } from '../../../test/support/prometheus.ts';
 import { startRedis } from '../../../test/support/redis.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { createApiServer } from '../src/server.ts';
+import { SUBMIT_STAGES } from '../src/metrics.ts';
 import { eventually, startHarness, type Harness } from './support/harness.ts';
 import { generatedMessage } from './support/stand-in-worker.ts';
 
@@ -85,6 +86,8 @@ test('/metrics gives queue depths, runs by status, ingestion counts and lag, run
   assert.equal(sampleValue(text, 'infsplign_http_request_duration_seconds_count', { method: 'GET', route: '/artifacts/*key', status: '404' }), 2);
   assert.equal(sampleValue(text, 'infsplign_http_request_duration_seconds_count', { method: 'POST', route: '/graphql', status: '200' }), 1, 'the one submitRun that went through');
   assert.ok(sampleValue(text, 'infsplign_http_request_duration_seconds_count', { method: 'GET', route: '/metrics', status: '200' })! >= 1);
+  // The submission that went through passed every stage once (the refused one none: it had no token).
+  for (const stage of SUBMIT_STAGES) assert.equal(sampleValue(text, 'infsplign_submit_stage_seconds_count', { stage }), 1, stage);
   assert.ok(!text.includes('no/such/path') && !text.includes('a/1.png'), 'no URL is a label');
   assert.ok(!text.includes('7200'), 'no failure text is a label');
 });

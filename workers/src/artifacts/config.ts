@@ -3,8 +3,10 @@
  * `infsplign upload`):
  * - `ARTIFACT_STORE=s3://BUCKET[/PREFIX]`: a bucket of an S3-compatible service, with `S3_ENDPOINT`
  *   (the service's URL), `S3_REGION` (default: the region in an AWS endpoint's host name, else
- *   us-east-1), `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optionally `AWS_SESSION_TOKEN` and
- *   `S3_FORCE_PATH_STYLE` (true/false; default true but for AWS endpoints);
+ *   us-east-1), optionally `S3_FORCE_PATH_STYLE` (true/false; default true but for AWS endpoints) and
+ *   the credentials: `AWS_ACCESS_KEY_ID` with `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`), or
+ *   neither, and the AWS SDK's default chain finds some (AWS_PROFILE and the shared files, SSO, web
+ *   identity, a container or instance role);
  * - otherwise a local directory: `ARTIFACT_DIR`, default the repository's `.artifacts/`.
  * The config is plain data, so the worker hands it to its job threads.
  */
@@ -30,6 +32,7 @@ export function storeConfigFromOptions(options: { store?: ArtifactStoreConfig; a
 
 const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
 const required = (what: string) => z.preprocess(blankIsUnset, z.string({ error: `must be set when ARTIFACT_STORE is s3://...: ${what}` }));
+const optional = z.preprocess(blankIsUnset, z.string().optional());
 const refineWith = (problem: (value: string) => string | null) => (value: string, ctx: z.RefinementCtx) => {
   const found = problem(value);
   if (found) ctx.addIssue({ code: 'custom', message: found });
@@ -50,12 +53,24 @@ const s3EnvSchema = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
   S3_ENDPOINT: required('the service URL, e.g. http://127.0.0.1:9000 or https://s3.eu-west-1.amazonaws.com').pipe(z.string().superRefine(refineWith(s3EndpointProblem))),
-  S3_REGION: z.preprocess(blankIsUnset, z.string().optional()),
-  AWS_ACCESS_KEY_ID: required('the access key id'),
-  AWS_SECRET_ACCESS_KEY: required('the secret access key'),
-  AWS_SESSION_TOKEN: z.preprocess(blankIsUnset, z.string().optional()),
+  S3_REGION: optional,
+  AWS_ACCESS_KEY_ID: optional,
+  AWS_SECRET_ACCESS_KEY: optional,
+  AWS_SESSION_TOKEN: optional,
   S3_FORCE_PATH_STYLE: z.preprocess(blankIsUnset, z.enum(['true', 'false'], { error: 'S3_FORCE_PATH_STYLE must be true or false' }).optional()),
-});
+})
+  .superRefine((env, ctx) => {
+    // Static credentials come as a pair; with neither, the SDK's chain looks for some.
+    const pair = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+    const given = pair.filter((name) => env[name] !== undefined);
+    if (given.length === 1) {
+      const missing = pair.find((name) => env[name] === undefined)!;
+      ctx.addIssue({ code: 'custom', path: [missing], message: `must be set when ${given[0]} is (or unset both for the AWS SDK's default credential chain)` });
+    }
+    if (env.AWS_SESSION_TOKEN !== undefined && given.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['AWS_SESSION_TOKEN'], message: 'goes with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' });
+    }
+  });
 
 /** `s3.eu-west-1.amazonaws.com` (or `s3-eu-west-1.`, `s3.dualstack.eu-west-1.`) names its region. */
 function regionOfEndpoint(endpoint: string): string | undefined {
@@ -74,8 +89,8 @@ export function artifactStoreConfigFromEnv(env: NodeJS.ProcessEnv = process.env)
     bucket: where.bucket,
     ...(where.prefix !== undefined && { prefix: where.prefix }),
     region: parsed.data.S3_REGION ?? regionOfEndpoint(endpoint) ?? 'us-east-1',
-    accessKeyId: parsed.data.AWS_ACCESS_KEY_ID,
-    secretAccessKey: parsed.data.AWS_SECRET_ACCESS_KEY,
+    ...(parsed.data.AWS_ACCESS_KEY_ID !== undefined && { accessKeyId: parsed.data.AWS_ACCESS_KEY_ID }),
+    ...(parsed.data.AWS_SECRET_ACCESS_KEY !== undefined && { secretAccessKey: parsed.data.AWS_SECRET_ACCESS_KEY }),
     ...(parsed.data.AWS_SESSION_TOKEN !== undefined && { sessionToken: parsed.data.AWS_SESSION_TOKEN }),
     ...(pathStyle !== undefined && { forcePathStyle: pathStyle === 'true' }),
   };

@@ -1,27 +1,41 @@
 /**
- * The artifact store in a bucket of an S3-compatible service (AWS S3, MinIO, Ceph RGW, ...), over
- * fetch with SigV4-signed requests (sigv4.ts): key `a/b.png` is the object `PREFIX/a/b.png`. A PUT
- * is atomic in S3, so readers never see a partial object. Only the S3 REST operations PutObject,
- * GetObject, HeadObject, ListObjectsV2 and DeleteObjects are used; their small XML answers are read
- * with a few regular expressions.
+ * The artifact store in a bucket of an S3-compatible service (AWS S3, MinIO, Ceph RGW, ...), through
+ * AWS's SDK (@aws-sdk/client-s3: SigV4 signing, XML, retries with backoff, the credential chain):
+ * key `a/b.png` is the object `PREFIX/a/b.png`. A PUT is atomic in S3, so readers never see a partial
+ * object. Only PutObject, GetObject, HeadObject, ListObjectsV2 and DeleteObjects are used.
+ *
+ * Requests are path-style (`ENDPOINT/BUCKET/KEY`) but for AWS's own endpoints, which get
+ * virtual-hosted-style ones (`BUCKET.ENDPOINT-HOST/KEY`), unless the bucket name holds a dot (no TLS
+ * certificate covers it) or forcePathStyle says otherwise.
  *
  * Errors name the operation, the key, the HTTP status and S3's error code; never the credentials.
  * A service that answers 403 instead of 404 for a missing object (AWS does when the credentials may
  * not list the bucket) makes get/exists fail with that 403 rather than report "not found".
  */
-import { createHash } from 'node:crypto';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { artifactKeyProblem, checkArtifactKey } from './keys.ts';
-import { sha256Hex, signS3Request, type SigV4Credentials } from './sigv4.ts';
 import { ArtifactNotFoundError, type ArtifactStore } from './store.ts';
 
-/** Plain data (it travels to worker threads): where the bucket is and how to sign. */
+/** Plain data (it travels to worker threads): where the bucket is and whose credentials to use. */
 export interface S3StoreConfig {
   /** the service's URL, e.g. http://127.0.0.1:9000 or https://s3.eu-west-1.amazonaws.com */
   endpoint: string;
   bucket: string;
   region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
+  /**
+   * Static credentials; without them the SDK's default chain finds some (AWS_* variables, the shared
+   * config and credentials files with AWS_PROFILE, SSO, web identity, a container or instance role).
+   */
+  accessKeyId?: string;
+  secretAccessKey?: string;
   sessionToken?: string;
   /** where the store's keys start inside the bucket: '/'-separated, e.g. `infsplign/prod` */
   prefix?: string;
@@ -29,10 +43,12 @@ export interface S3StoreConfig {
   forcePathStyle?: boolean;
   /** per request (default 60 s) */
   requestTimeoutMs?: number;
+  /** attempts per operation, the first included (default: the SDK's, 3, or AWS_MAX_ATTEMPTS) */
+  maxAttempts?: number;
 }
 
 /** DeleteObjects takes at most this many keys a request. */
-export const DELETE_BATCH = 1000;
+const DELETE_BATCH = 1000;
 const MAX_PREFIX_BYTES = 256;
 
 /** Why `endpoint` is not a usable S3 endpoint, or null. The endpoint itself is not repeated: it could hold a password. */
@@ -63,7 +79,7 @@ export function s3PrefixProblem(prefix: string): string | null {
 }
 
 /** True for AWS's own endpoints, which want virtual-hosted-style requests. */
-export function isAwsEndpoint(endpoint: string): boolean {
+function isAwsEndpoint(endpoint: string): boolean {
   return /(^|\.)amazonaws\.com(\.cn)?$/.test(new URL(endpoint).hostname);
 }
 
@@ -81,56 +97,26 @@ export class S3RequestError extends Error {
   }
 }
 
-export function xmlEscape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+/** S3's error code of a failed command (the SDK names the error after it), or undefined when the service was not reached. */
+function serviceError(err: unknown): { status: number; code: string; message: string } | undefined {
+  if (!(err instanceof S3ServiceException)) return undefined;
+  const status = err.$metadata.httpStatusCode ?? 0;
+  // An answer without a body (HEAD) has no code: the SDK names it after the status.
+  const code = /^\d+$/.test(err.name) || err.name === 'Unknown' || err.name === 'UnknownError' ? httpStatusText(status) : err.name;
+  const message = err.message && err.message !== err.name && err.message !== 'UnknownError' ? err.message : '';
+  return { status, code, message };
 }
 
-const NAMED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-export function xmlDecode(text: string): string {
-  return text.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9A-Fa-f]+);/g, (entity, name: string) => {
-    if (name[0] !== '#') return NAMED_ENTITIES[name]!;
-    const code = name[1] === 'x' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-    return code <= 0x10ffff ? String.fromCodePoint(code) : entity;
-  });
-}
-
-/** The raw contents of every `<tag>...</tag>` in `xml` (S3's answers nest no element in one of its own name). */
-export function xmlElements(xml: string, tag: string): string[] {
-  return [...xml.matchAll(new RegExp(`<${tag}(?:\\s[^>]*)?>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1]!);
-}
-
-/** The decoded text of the first `<tag>`, or undefined. */
-export function xmlText(xml: string, tag: string): string | undefined {
-  const [raw] = xmlElements(xml, tag);
-  return raw === undefined ? undefined : xmlDecode(raw);
-}
-
-interface S3Call {
-  operation: string;
-  /** the artifact key (or prefix) the call is for, for errors */
-  key: string;
-  method: 'GET' | 'HEAD' | 'PUT' | 'POST';
-  /** the object key inside the bucket; none for a bucket-level request */
-  objectKey?: string;
-  query?: [string, string][];
-  headers?: Record<string, string>;
-  body?: Uint8Array;
+function httpStatusText(status: number): string {
+  return ({ 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? `HTTP ${status}`;
 }
 
 export class S3ArtifactStore implements ArtifactStore {
   readonly description: string;
   readonly bucket: string;
   readonly prefix: string | undefined;
-  readonly #credentials: SigV4Credentials;
-  readonly #region: string;
-  readonly #protocol: string;
-  /** host[:port] of the endpoint */
-  readonly #host: string;
-  /** the endpoint's path, without a trailing '/' (usually '') */
-  readonly #basePath: string;
-  readonly #pathStyle: boolean;
-  readonly #timeoutMs: number;
+  readonly #client: S3Client;
+  readonly #endpoint: string;
   /** `PREFIX/`, or '' */
   readonly #keyBase: string;
 
@@ -141,21 +127,25 @@ export class S3ArtifactStore implements ArtifactStore {
       s3BucketProblem(config.bucket) ||
       (config.prefix !== undefined && s3PrefixProblem(config.prefix)) ||
       (!config.region && 'the S3 region must not be empty') ||
-      (!config.accessKeyId && 'the S3 access key id must not be empty') ||
-      (!config.secretAccessKey && 'the S3 secret access key must not be empty');
+      ((config.accessKeyId === undefined) !== (config.secretAccessKey === undefined) && 'the S3 access key id and secret access key go together: give both, or neither for the default credential chain') ||
+      (config.accessKeyId === '' && 'the S3 access key id must not be empty') ||
+      (config.secretAccessKey === '' && 'the S3 secret access key must not be empty');
     if (problem) throw new Error(problem);
     const url = new URL(config.endpoint);
-    this.#protocol = url.protocol;
-    this.#host = url.host;
-    this.#basePath = url.pathname.replace(/\/+$/, '');
     this.bucket = config.bucket;
     this.prefix = config.prefix;
     this.#keyBase = config.prefix ? `${config.prefix}/` : '';
-    this.#region = config.region;
-    this.#credentials = { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey, sessionToken: config.sessionToken };
-    this.#pathStyle = config.forcePathStyle ?? !(isAwsEndpoint(config.endpoint) && !config.bucket.includes('.'));
-    this.#timeoutMs = config.requestTimeoutMs ?? 60_000;
-    this.description = `s3:${url.origin}${this.#basePath}/${config.bucket}${config.prefix ? `/${config.prefix}` : ''}`;
+    this.#endpoint = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    const { accessKeyId, secretAccessKey, sessionToken } = config;
+    this.#client = new S3Client({
+      endpoint: this.#endpoint,
+      region: config.region,
+      forcePathStyle: config.forcePathStyle ?? !(isAwsEndpoint(config.endpoint) && !config.bucket.includes('.')),
+      ...(accessKeyId !== undefined && secretAccessKey !== undefined && { credentials: { accessKeyId, secretAccessKey, ...(sessionToken !== undefined && { sessionToken }) } }),
+      ...(config.maxAttempts !== undefined && { maxAttempts: config.maxAttempts }),
+      requestHandler: { requestTimeout: config.requestTimeoutMs ?? 60_000 },
+    });
+    this.description = `s3:${this.#endpoint}/${config.bucket}${config.prefix ? `/${config.prefix}` : ''}`;
   }
 
   /** The object's key in the bucket; the artifact key is checked first. */
@@ -163,65 +153,49 @@ export class S3ArtifactStore implements ArtifactStore {
     return this.#keyBase + checkArtifactKey(key);
   }
 
-  private async send(call: S3Call): Promise<Response> {
-    const body = call.body ?? new Uint8Array();
-    const host = this.#pathStyle ? this.#host : `${this.bucket}.${this.#host}`;
-    const bucketPath = this.#pathStyle ? `/${this.bucket}` : '';
-    const objectPath = call.objectKey === undefined ? (this.#pathStyle ? '' : '/') : `/${call.objectKey}`;
-    const signed = signS3Request(
-      { method: call.method, path: `${this.#basePath}${bucketPath}${objectPath}`, query: call.query, headers: { ...call.headers, host }, payloadHash: sha256Hex(body) },
-      this.#credentials,
-      this.#region,
-      new Date(),
-    );
-    const { host: _host, ...headers } = signed.headers; // fetch sends the same Host itself
-    const url = `${this.#protocol}//${host}${signed.path}${signed.queryString ? `?${signed.queryString}` : ''}`;
+  /** The request's output; its failure as an S3RequestError naming `operation` and `key`. */
+  private async request<T>(operation: string, key: string, send: (client: S3Client) => Promise<T>): Promise<T> {
     try {
-      // (a copy: fetch's types take only ArrayBuffer-backed views)
-      return await fetch(url, { method: call.method, headers, body: call.body && new Uint8Array(call.body), signal: AbortSignal.timeout(this.#timeoutMs) });
+      return await send(this.#client);
     } catch (err) {
-      const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
-      throw new S3RequestError(call.operation, call.key, undefined, undefined, `${this.#protocol}//${this.#host} did not answer: ${cause}`);
+      throw this.failure(operation, key, err);
     }
   }
 
-  /** The error for a response that is not a success, from its XML body (HEAD answers have none). */
-  private async failure(call: S3Call, response: Response, text?: string): Promise<S3RequestError> {
-    const xml = text ?? (call.method === 'HEAD' ? '' : await response.text().catch(() => ''));
-    const message = (xmlText(xml, 'Message') ?? '').slice(0, 300);
-    return new S3RequestError(call.operation, call.key, response.status, xmlText(xml, 'Code') ?? (response.statusText || undefined), message);
-  }
-
-  /** Sends `call`; a non-2xx answer is an S3RequestError. */
-  private async expectOk(call: S3Call): Promise<Response> {
-    const response = await this.send(call);
-    if (!response.ok) throw await this.failure(call, response);
-    return response;
+  private failure(operation: string, key: string, err: unknown): S3RequestError {
+    const answered = serviceError(err);
+    if (answered) return new S3RequestError(operation, key, answered.status, answered.code, answered.message.slice(0, 300));
+    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error & { code?: string }).code ?? (err as Error).message;
+    return new S3RequestError(operation, key, undefined, undefined, `${this.#endpoint} did not answer: ${cause}`);
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
-    const objectKey = this.objectKey(key);
     const contentType = key.toLowerCase().endsWith('.png') ? 'image/png' : 'application/octet-stream';
-    const response = await this.expectOk({ operation: 'PutObject', key, method: 'PUT', objectKey, headers: { 'content-type': contentType }, body: bytes });
-    await response.arrayBuffer();
+    const command = new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: bytes, ContentType: contentType });
+    await this.request('PutObject', key, (client) => client.send(command));
   }
 
   async get(key: string): Promise<Buffer> {
-    const call: S3Call = { operation: 'GetObject', key, method: 'GET', objectKey: this.objectKey(key) };
-    const response = await this.send(call);
-    if (response.ok) return Buffer.from(await response.arrayBuffer());
-    const text = await response.text().catch(() => '');
-    // 404 NoSuchBucket is a misconfiguration, not a missing artifact.
-    if (response.status === 404 && (xmlText(text, 'Code') ?? 'NoSuchKey') === 'NoSuchKey') throw new ArtifactNotFoundError(key, this.description);
-    throw await this.failure(call, response, text);
+    const objectKey = this.objectKey(key);
+    try {
+      const { Body } = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      return Buffer.from(await Body!.transformToByteArray());
+    } catch (err) {
+      // 404 NoSuchBucket is a misconfiguration, not a missing artifact.
+      if (serviceError(err)?.code === 'NoSuchKey') throw new ArtifactNotFoundError(key, this.description);
+      throw this.failure('GetObject', key, err);
+    }
   }
 
   /** HeadObject on an object key of the bucket. */
   private async head(key: string, objectKey: string): Promise<boolean> {
-    const call: S3Call = { operation: 'HeadObject', key, method: 'HEAD', objectKey };
-    const response = await this.send(call);
-    if (response.ok || response.status === 404) return response.ok;
-    throw await this.failure(call, response);
+    try {
+      await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      return true;
+    } catch (err) {
+      if (serviceError(err)?.status === 404) return false;
+      throw this.failure('HeadObject', key, err);
+    }
   }
 
   async exists(key: string): Promise<boolean> {
@@ -233,17 +207,12 @@ export class S3ArtifactStore implements ArtifactStore {
     const keys: string[] = [];
     let token: string | undefined;
     for (;;) {
-      const query: [string, string][] = [['list-type', '2'], ['prefix', start]];
-      if (token !== undefined) query.push(['continuation-token', token]);
-      const xml = await (await this.expectOk({ operation: 'ListObjectsV2', key, method: 'GET', query })).text();
-      for (const contents of xmlElements(xml, 'Contents')) {
-        const objectKey = xmlText(contents, 'Key');
-        if (objectKey !== undefined) keys.push(objectKey);
-      }
-      if (xmlText(xml, 'IsTruncated') !== 'true') return keys;
-      const next = xmlText(xml, 'NextContinuationToken');
-      if (!next || next === token) throw new S3RequestError('ListObjectsV2', key, 200, undefined, 'a truncated listing without a new continuation token');
-      token = next;
+      const command = new ListObjectsV2Command({ Bucket: this.bucket, Prefix: start, ContinuationToken: token });
+      const page = await this.request('ListObjectsV2', key, (client) => client.send(command));
+      for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+      if (!page.IsTruncated) return keys;
+      if (!page.NextContinuationToken || page.NextContinuationToken === token) throw new S3RequestError('ListObjectsV2', key, 200, undefined, 'a truncated listing without a new continuation token');
+      token = page.NextContinuationToken;
     }
   }
 
@@ -266,18 +235,12 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   private async deleteObjects(prefix: string, objectKeys: string[]): Promise<void> {
-    const body = Buffer.from(
-      `<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>${objectKeys.map((k) => `<Object><Key>${xmlEscape(k)}</Key></Object>`).join('')}</Delete>`,
-      'utf8',
-    );
-    const headers = { 'content-type': 'application/xml', 'content-md5': createHash('md5').update(body).digest('base64') };
-    const response = await this.expectOk({ operation: 'DeleteObjects', key: prefix, method: 'POST', query: [['delete', '']], headers, body });
+    const command = new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Quiet: true, Objects: objectKeys.map((Key) => ({ Key })) } });
+    const { Errors } = await this.request('DeleteObjects', prefix, (client) => client.send(command));
     // A 200 can still report keys it could not delete.
-    const errors = xmlElements(await response.text(), 'Error');
-    if (errors.length > 0) {
-      const [first] = errors;
-      const detail = `${xmlText(first!, 'Key') ?? '?'}: ${xmlText(first!, 'Message') ?? ''}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`;
-      throw new S3RequestError('DeleteObjects', prefix, response.status, xmlText(first!, 'Code'), detail);
+    if (Errors?.length) {
+      const [first] = Errors;
+      throw new S3RequestError('DeleteObjects', prefix, 200, first!.Code, `${first!.Key ?? '?'}: ${first!.Message ?? ''}${Errors.length > 1 ? ` (and ${Errors.length - 1} more)` : ''}`);
     }
   }
 }

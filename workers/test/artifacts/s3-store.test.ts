@@ -3,10 +3,11 @@
  * (test/support/s3-double.ts); there is no real S3 service here.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, mock, test } from 'node:test';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { artifactStoreConfigFromEnv, createArtifactStore, type ArtifactStoreConfig } from '../../src/artifacts/config.ts';
 import { S3ArtifactStore, S3RequestError, type S3StoreConfig } from '../../src/artifacts/s3-store.ts';
 import { ArtifactNotFoundError } from '../../src/artifacts/store.ts';
@@ -98,6 +99,46 @@ describe('the S3 artifact store', () => {
     await assert.rejects(wrong.exists('x/a.png'), /S3 HeadObject x\/a\.png: HTTP 403 Forbidden$/);
   });
 
+  test('without static credentials the SDK\'s default chain finds them: here a profile of the shared credentials file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 's3-profile-'));
+    const saved = { ...process.env };
+    writeFileSync(
+      join(dir, 'credentials'),
+      `[arena-test]\naws_access_key_id = ${CREDENTIALS.accessKeyId}\naws_secret_access_key = ${CREDENTIALS.secretAccessKey}\n[arena-wrong]\naws_access_key_id = ${CREDENTIALS.accessKeyId}\naws_secret_access_key = not-the-secret\n`,
+    );
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[name];
+    Object.assign(process.env, { AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'), AWS_CONFIG_FILE: join(dir, 'config'), AWS_PROFILE: 'arena-test' });
+    try {
+      const { accessKeyId: _id, secretAccessKey: _secret, ...withoutCredentials } = config;
+      const chained = new S3ArtifactStore(withoutCredentials);
+      await chained.put('chain/a.png', new Uint8Array([9]));
+      assert.deepEqual([...(await chained.get('chain/a.png'))], [9]);
+      // The signature the double checks was made with the profile's secret: another profile's is refused.
+      process.env.AWS_PROFILE = 'arena-wrong';
+      await assert.rejects(new S3ArtifactStore(withoutCredentials).get('chain/a.png'), (err: unknown) => err instanceof S3RequestError && err.code === 'SignatureDoesNotMatch');
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the double checks the body checksum the SDK sends: a body changed after it was computed (and then signed) is refused', async () => {
+    const client = new S3Client({ endpoint: double.endpoint, region: 'eu-central-1', forcePathStyle: true, credentials: CREDENTIALS, maxAttempts: 1 });
+    type Middleware = Parameters<typeof client.middlewareStack.addRelativeTo>[0];
+    const changeTheBody = (next: (args: { request: { body: unknown } }) => Promise<unknown>) => (args: { request: { body: unknown } }) => {
+      args.request.body = new Uint8Array([1, 2, 4]);
+      return next(args);
+    };
+    client.middlewareStack.addRelativeTo(changeTheBody as unknown as Middleware, { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'changeTheBody' });
+    try {
+      await assert.rejects(client.send(new PutObjectCommand({ Bucket: 'arena', Key: 'checksum/a.bin', Body: new Uint8Array([1, 2, 3]) })), (err: Error) => err.name === 'BadDigest');
+      assert.equal(double.objects.has('checksum/a.bin'), false);
+    } finally {
+      client.destroy();
+    }
+  });
+
   test('a missing bucket is an error, not a missing artifact', async () => {
     const nowhere = new S3ArtifactStore({ ...config, bucket: 'no-such-bucket' });
     await assert.rejects(nowhere.get('a.png'), (err: unknown) => err instanceof S3RequestError && !(err instanceof ArtifactNotFoundError) && err.code === 'NoSuchBucket' && err.status === 404);
@@ -153,16 +194,23 @@ describe('the artifact store from the environment', () => {
     assert.equal(createArtifactStore(config).description, 's3:http://127.0.0.1:9000/arena/infsplign/prod');
     const aws = artifactStoreConfigFromEnv({ ...S3_ENV, ARTIFACT_STORE: 's3://arena/', S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com', S3_FORCE_PATH_STYLE: 'true', AWS_SESSION_TOKEN: 'tok' });
     assert.deepEqual(aws, { kind: 's3', endpoint: 'https://s3.eu-west-1.amazonaws.com', bucket: 'arena', region: 'eu-west-1', accessKeyId: 'AK', secretAccessKey: 'SECRET-VALUE', sessionToken: 'tok', forcePathStyle: true });
+    // Neither key: no credentials in the config, for the SDK's default chain.
+    assert.deepEqual(artifactStoreConfigFromEnv({ ...S3_ENV, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: '' }), { kind: 's3', endpoint: 'http://127.0.0.1:9000', bucket: 'arena', prefix: 'infsplign/prod', region: 'us-east-1' });
     const explicit = artifactStoreConfigFromEnv({ ...S3_ENV, S3_REGION: 'ap-south-1', S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com' });
     assert.equal(explicit.kind === 's3' && explicit.region, 'ap-south-1');
   });
 
   test('a missing or wrong variable is an error that names it and never shows the secret', () => {
-    for (const name of ['S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const) {
-      const env: NodeJS.ProcessEnv = { ...S3_ENV, [name]: undefined };
-      assert.throws(() => artifactStoreConfigFromEnv(env), new RegExp(`: ${name}: must be set when ARTIFACT_STORE is s3://`));
+    assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, S3_ENDPOINT: undefined }), /: S3_ENDPOINT: must be set when ARTIFACT_STORE is s3:\/\//);
+    assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, S3_ENDPOINT: '' }), /: S3_ENDPOINT: must be set/);
+    for (const [name, other] of [
+      ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
+      ['AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'],
+    ] as const) {
+      assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, [name]: undefined }), new RegExp(`: ${name}: must be set when ${other} is`));
       assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, [name]: '' }), new RegExp(`: ${name}: must be set`));
     }
+    assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: 'tok' }), /: AWS_SESSION_TOKEN: goes with/);
     assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, ARTIFACT_STORE: 'minio://arena' }), /: ARTIFACT_STORE: expected s3:\/\/BUCKET/);
     assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, ARTIFACT_STORE: 's3://arena/a//b' }), /: ARTIFACT_STORE: invalid key prefix/);
     assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, S3_ENDPOINT: 'not a url' }), /: S3_ENDPOINT: not a URL/);

@@ -5,14 +5,16 @@
  *
  * It checks every request's SigV4 signature the way a service does: from the raw request it decodes
  * the path and query, encodes them again with its own encoder, rebuilds the canonical request and
- * recomputes the signature with its own HMAC chain (none of src/artifacts/sigv4.ts), so a signing or
- * encoding bug in the client fails as 403 SignatureDoesNotMatch. It also checks the payload hash,
- * the credential scope, the clock and DeleteObjects' Content-MD5. Not a real S3: no versioning,
- * ACLs, multipart or virtual-hosted-style requests.
+ * recomputes the signature with its own HMAC chain (nothing of the SDK the client signs with), so a
+ * signing or encoding bug in the client fails as 403 SignatureDoesNotMatch. It also checks the payload
+ * hash, the credential scope, the clock and the body's checksum (Content-MD5 or x-amz-checksum-*;
+ * DeleteObjects must carry one). Not a real S3: no versioning, ACLs, multipart or
+ * virtual-hosted-style requests.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
 
 export interface S3DoubleOptions {
   bucket: string;
@@ -116,6 +118,29 @@ function verifySignature(req: IncomingMessage, rawPath: string, rawQuery: string
   }
 }
 
+/** The body's checksum as S3 computes it for each header a client may send (base64; Content-MD5 and the flexible x-amz-checksum-*). */
+const CHECKSUMS: Record<string, (body: Buffer) => string> = {
+  'content-md5': (body) => createHash('md5').update(body).digest('base64'),
+  'x-amz-checksum-crc32': (body) => {
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc32(body));
+    return sum.toString('base64');
+  },
+  'x-amz-checksum-sha1': (body) => createHash('sha1').update(body).digest('base64'),
+  'x-amz-checksum-sha256': (body) => createHash('sha256').update(body).digest('base64'),
+};
+
+/** Checks every checksum header the request carries against the body; `required`: at least one must be there. */
+function verifyChecksums(req: IncomingMessage, body: Buffer, required: boolean): void {
+  const sent = Object.keys(req.headers).filter((name) => name === 'content-md5' || (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-type'));
+  if (required && sent.length === 0) throw new S3Failure(400, 'InvalidRequest', 'Missing required header for this request: Content-MD5 or x-amz-checksum-*');
+  for (const name of sent) {
+    const checksum = CHECKSUMS[name];
+    if (!checksum) throw new S3Failure(400, 'InvalidRequest', `${name} is not implemented by this double`);
+    if (req.headers[name] !== checksum(body)) throw new S3Failure(400, 'BadDigest', `The ${name} you specified did not match the calculated checksum.`);
+  }
+}
+
 function sendXml(res: ServerResponse, status: number, xml: string): void {
   res.writeHead(status, { 'content-type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`);
 }
@@ -149,9 +174,7 @@ export async function startS3Double(options: S3DoubleOptions): Promise<S3Double>
   };
 
   const deleteObjects = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
-    const md5 = req.headers['content-md5'];
-    if (!md5) throw new S3Failure(400, 'InvalidRequest', 'Missing required header for this request: Content-MD5');
-    if (md5 !== createHash('md5').update(body).digest('base64')) throw new S3Failure(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
+    verifyChecksums(req, body, true);
     const xml = body.toString('utf8');
     const keys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1]!));
     if (keys.length > 1000) throw new S3Failure(400, 'MalformedXML', 'at most 1000 keys a request');
@@ -176,6 +199,7 @@ export async function startS3Double(options: S3DoubleOptions): Promise<S3Double>
       throw new S3Failure(405, 'MethodNotAllowed', `${req.method} on the bucket is not implemented`);
     }
     if (req.method === 'PUT') {
+      verifyChecksums(req, body, false);
       objects.set(key, body);
       res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"` }).end();
     } else if (req.method === 'GET' || req.method === 'HEAD') {

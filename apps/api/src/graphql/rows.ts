@@ -55,7 +55,7 @@ export const RUN_COLUMNS = Prisma.sql`
   r.chunks_generated AS "chunksGenerated", r.chunks_evaluated AS "chunksEvaluated", r.error_reason AS "errorReason",
   r.queued_at AS "queuedAt", r.generating_at AS "generatingAt", r.evaluating_at AS "evaluatingAt", r.finished_at AS "finishedAt",
   r.failed_at AS "failedAt", r.cancelled_at AS "cancelledAt", r.execution_provider AS "executionProvider", r.device,
-  r.code_version AS "codeVersion", r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
+  r.code_version AS "codeVersion", r.artifacts_deleted_at AS "artifactsDeletedAt", r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
 
 /**
  * A run's figures, overall or for one relation, in the benchmark's metric order (others after, by key).

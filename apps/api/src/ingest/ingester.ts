@@ -359,6 +359,9 @@ export class RunBatches {
   }
 }
 
+/** Result messages taken at once (ApiServerOptions.ingestConcurrency). */
+export const DEFAULT_INGEST_CONCURRENCY = 16;
+
 export interface Ingester {
   close(): Promise<void>;
 }
@@ -368,7 +371,7 @@ export interface Ingester {
  * different runs apply in parallel, those of one run in turn, ImagesEvaluated ones in batches
  * (RunBatches); a message waiting for its run's turn holds no database connection.
  */
-export function startIngester(services: Services, redisUrl: string, concurrency = 16): Ingester {
+export function startIngester(services: Services, redisUrl: string, concurrency = DEFAULT_INGEST_CONCURRENCY): Ingester {
   const log = services.logger.child({ component: 'ingester' });
   const { metrics } = services;
   const batches = new RunBatches(services);

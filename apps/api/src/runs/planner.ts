@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ArtifactStoreConfig } from '@infsplign/workers/artifacts';
 import type { Stage } from '@infsplign/workers/contracts';
 import type { Logger } from 'pino';
-import { PlanError, type Device, type PlanSource } from './plan.ts';
+import { PlanError, type Device, type JobRun, type PlanSource } from './plan.ts';
 
 export interface PlannerSettings {
   databaseUrl: string;
@@ -37,6 +37,7 @@ export type PlanRequest =
   | { op: 'totals'; source: PlanSource }
   | { op: 'pending'; runId: string }
   | { op: 'enqueue'; runId: string; round: number; chunks: 'pending' | ChunkRef[] }
+  | { op: 'enqueue-new'; run: JobRun; source: PlanSource }
   | { op: 'close' };
 
 export type PlanReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; planError: boolean };
@@ -61,6 +62,14 @@ export class Planner {
   /** The run's chunks whose results are not all in the database, and the stage each needs (none for a run that does not exist). */
   pending(runId: string): Promise<ChunkRef[]> {
     return this.ask({ op: 'pending', runId }) as Promise<ChunkRef[]>;
+  }
+
+  /**
+   * Enqueues every chunk of a run just written (round 0), which has no results yet: from the run's
+   * settings as the caller has them, so that the thread reads nothing back; answers how many.
+   */
+  enqueueNew(run: JobRun, source: PlanSource): Promise<number> {
+    return this.ask({ op: 'enqueue-new', run, source }) as Promise<number>;
   }
 
   /** Enqueues the run's unfinished chunks for `round` (all of them, or those of `chunks` still unfinished); answers how many. */

@@ -10,7 +10,7 @@ import { type ArtifactStoreConfig, createArtifactStore } from '@infsplign/worker
 import { closePrisma, createPrisma } from '../db/client.ts';
 import { closeQueues, openQueues } from '../services.ts';
 import { planRun, PlanError, type PlanSource, type RunPlan } from './plan.ts';
-import { enqueueChunks, loadJobRun, pendingChunks, type RunWork } from './work.ts';
+import { enqueueChunks, loadJobRun, newRunChunks, pendingChunks, type RunWork } from './work.ts';
 import type { ChunkRef, PlannerSettings, PlanReply, PlanRequest, PlanTotals } from './planner.ts';
 
 const settings = workerData as PlannerSettings & { store: ArtifactStoreConfig };
@@ -77,6 +77,12 @@ async function answer(request: PlanRequest): Promise<unknown> {
       }
       await enqueueChunks(deps, w, pending, request.round);
       return pending.length;
+    }
+    case 'enqueue-new': {
+      const w: RunWork = { run: request.run, plan: await plan(request.source) };
+      const chunks = newRunChunks(w, request.source.kind === 'GENERATE_AND_EVALUATE');
+      await enqueueChunks(deps, w, chunks, 0);
+      return chunks.length;
     }
     case 'close':
       await Promise.all([closePrisma(prisma), closeQueues(queues)]);

@@ -13,13 +13,15 @@ import { type BenchmarkName, canonicalConfig, canonicalJson, configHash, detecto
 import { SCORER_VERSIONS } from '@infsplign/workers/benchmarks';
 import { z } from 'zod';
 import { ApiError, inputError, notFound, parseInput, type FieldPath } from '../errors.ts';
-import type { Benchmark, ImageSet, Prisma, PromptSet, Run, Team } from '../generated/prisma/client.ts';
+import { Prisma, type Benchmark, type ImageSet, type Method, type MethodConfig, type Model, type PromptSet, type Run, type Team } from '../generated/prisma/client.ts';
+import { loadRun, RUN_COLUMNS, RUN_INCLUDE, type RunRow } from '../graphql/rows.ts';
+import type { StageClock } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { ACTIVE_STATUSES } from './lifecycle.ts';
 import { methodRowFields, modelDefaults, submittedMethod } from './methods.ts';
 import { listImageSet, PlanError, type PlanSource } from './plan.ts';
 import type { PlanTotals } from './planner.ts';
-import { enqueueFailure, failActiveRun } from './work.ts';
+import { enqueueFailure, failActiveRun, jobRunOf } from './work.ts';
 
 const nameSchema = z.string().trim().min(1).max(200);
 /** GraphQL's Int is 32-bit signed; the contracts allow up to 2^32 - 1. */
@@ -58,7 +60,8 @@ const submitSchema = z
   });
 
 export interface SubmitResult {
-  run: Run;
+  /** with the relations its fields read (RUN_INCLUDE) */
+  run: RunRow;
   /** the team's identical FINISHED run, or its identical run still in flight, was returned */
   reused: boolean;
 }
@@ -105,23 +108,29 @@ type SameRun = Prisma.RunWhereInput & Record<string, unknown>;
  * The team's most recent identical FINISHED run scored by the benchmark's current rules (a run scored
  * under an older scorer version is not what the submission asks for), else its identical run still in flight.
  */
-async function reusableRun(tx: Pick<Services['prisma'], 'run'>, team: Team, same: SameRun, benchmark: Benchmark): Promise<Run | null> {
+async function reusableRun(tx: Pick<Services['prisma'], 'run'>, team: Team, same: SameRun, benchmark: Benchmark): Promise<RunRow | null> {
   const where = { ...same, teamId: team.id };
   return (
-    (await tx.run.findFirst({ where: { ...where, status: 'FINISHED', scorerVersion: SCORER_VERSIONS[benchmark.scoring] }, orderBy: { finishedAt: 'desc' } })) ??
-    (await tx.run.findFirst({ where: { ...where, status: { in: [...ACTIVE_STATUSES] } }, orderBy: { createdAt: 'desc' } }))
+    (await tx.run.findFirst({ where: { ...where, status: 'FINISHED', scorerVersion: SCORER_VERSIONS[benchmark.scoring] }, orderBy: { finishedAt: 'desc' }, include: RUN_INCLUDE })) ??
+    (await tx.run.findFirst({ where: { ...where, status: { in: [...ACTIVE_STATUSES] } }, orderBy: { createdAt: 'desc' }, include: RUN_INCLUDE }))
   );
 }
 
+/** The catalogue rows a new run refers to: what its answer carries (RUN_INCLUDE's relations), and where its images lie. */
+interface NewRunCatalogue {
+  team: Team;
+  benchmark: Benchmark;
+  promptSet: PromptSet;
+  model: Model | null;
+  method: Method | null;
+  methodConfig: MethodConfig | null;
+  imageSetPrefix: string;
+}
+
+/** A new run's own columns (the catalogue's ids come from NewRunCatalogue). */
 interface NewRun {
   id: string;
-  team: Team;
   kind: Run['kind'];
-  benchmarkId: string;
-  promptSetId: string;
-  modelId?: string;
-  methodId?: string;
-  methodConfigId?: string;
   imageSetId: string;
   rescoredFromId?: string;
   detector: string;
@@ -132,52 +141,75 @@ interface NewRun {
 }
 
 /**
+ * The run and its first QUEUED event (and, for a generated run, its image set) in one statement:
+ * atomic without a transaction of its own, and one round trip to the database.
+ */
+async function insertRun(db: Pick<Services['prisma'], '$queryRaw'>, fields: NewRun, catalogue: NewRunCatalogue, totals: PlanTotals, codeVersion: string | null, generatedImageSet: boolean): Promise<Run> {
+  const { team, benchmark, promptSet, model, method, methodConfig } = catalogue;
+  const imageSet = generatedImageSet
+    ? Prisma.sql`image_set AS (INSERT INTO image_sets (id, kind, team_id, artifact_prefix, image_count) VALUES (${fields.imageSetId}::uuid, 'GENERATED', ${team.id}::uuid, ${catalogue.imageSetPrefix}, ${totals.images})),`
+    : Prisma.empty;
+  const [run] = await db.$queryRaw<Run[]>`
+    WITH ${imageSet}
+    r AS (
+      INSERT INTO runs (id, team_id, kind, model_id, method_config_id, method_id, prompt_set_id, benchmark_id, image_set_id, rescored_from_id,
+                        detector, threshold, seed, images_per_prompt, prompt_limit, prompts_total, images_total, chunks_total, code_version)
+      VALUES (${fields.id}::uuid, ${team.id}::uuid, ${fields.kind}::run_kind, ${model?.id ?? null}::uuid, ${methodConfig?.id ?? null}::uuid, ${method?.id ?? null}::uuid,
+              ${promptSet.id}::uuid, ${benchmark.id}::uuid, ${fields.imageSetId}::uuid, ${fields.rescoredFromId ?? null}::uuid,
+              ${fields.detector}, ${fields.threshold}::float8, ${fields.seed}::int, ${fields.imagesPerPrompt}::int, ${fields.promptLimit}::int,
+              ${totals.prompts}::int, ${totals.images}::int, ${totals.chunks}::int, ${codeVersion})
+      RETURNING *),
+    event AS (INSERT INTO run_events (run_id, status) SELECT id, status FROM r)
+    SELECT ${RUN_COLUMNS} FROM r`;
+  return run!;
+}
+
+/**
  * Writes the run (with its first QUEUED event) and puts its chunks on the queues, unless (without
  * `force`) the team's identical run appeared meanwhile: the check and the write hold one lock per team
  * and configuration, so that identical submissions arriving together make one run. Redis being down
  * leaves a FAILED run saying so, which retryRun re-enqueues; the submission itself succeeded.
+ *
+ * The answer is built from what the submission already holds (the written row and its catalogue
+ * rows), and the planning thread enqueues from the same: neither reads the new run back.
  */
-async function createRun(services: Services, fields: NewRun, same: SameRun, benchmark: Benchmark, force: boolean, totals: PlanTotals, generatedImageSet?: Prisma.ImageSetUncheckedCreateInput): Promise<SubmitResult> {
-  const { team, ...data } = fields;
-  const existing = await services.prisma.$transaction(async (tx) => {
-    if (!force) {
-      // Held to the end of the transaction: an identical submission waits here, then finds this run.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify([team.id, same])}, 0))`;
-      const found = await reusableRun(tx, team, same, benchmark);
-      if (found) return found;
-    }
-    if (generatedImageSet) await tx.imageSet.create({ data: generatedImageSet });
-    await tx.run.create({
-      data: {
-        ...data,
-        teamId: team.id,
-        promptsTotal: totals.prompts,
-        imagesTotal: totals.images,
-        chunksTotal: totals.chunks,
-        codeVersion: services.codeVersion,
-        events: { create: { status: 'QUEUED' } },
-      },
-    });
-    return null;
-  });
-  if (existing) return { run: existing, reused: true };
+async function createRun(services: Services, clock: StageClock, fields: NewRun, catalogue: NewRunCatalogue, same: SameRun, force: boolean, totals: PlanTotals, generatedImageSet = false): Promise<SubmitResult> {
+  const write = async (db: Pick<Services['prisma'], '$queryRaw'>) => ({ written: await insertRun(db, fields, catalogue, totals, services.codeVersion, generatedImageSet) });
+  const outcome: { written: Run } | { found: RunRow } = force
+    ? await write(services.prisma)
+    : await services.prisma.$transaction(async (tx) => {
+        // Held to the end of the transaction: an identical submission waits here, then finds this run.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify([catalogue.team.id, same])}, 0))`;
+        const found = await reusableRun(tx, catalogue.team, same, catalogue.benchmark);
+        return found ? { found } : write(tx);
+      });
+  clock.lap('write');
+  if ('found' in outcome) return { run: outcome.found, reused: true };
+  const { written } = outcome;
+  const { team, benchmark, promptSet, model, method, methodConfig } = catalogue;
+  const run: RunRow = { ...written, team, benchmark, model, method, methodConfig, promptSet: { ...promptSet, benchmark } };
   try {
-    await services.planner.enqueue(fields.id, 0);
+    const { run: jobRun, source } = jobRunOf({ ...run, imageSet: { artifactPrefix: catalogue.imageSetPrefix } });
+    await services.planner.enqueueNew(jobRun, source);
   } catch (err) {
     services.logger.error({ run: fields.id, err: (err as Error).message }, 'enqueueing a new run failed');
     await failActiveRun(services, fields.id, enqueueFailure(err), 'enqueue_failed');
+    clock.lap('enqueue');
+    return { run: (await loadRun(services.prisma, fields.id))!, reused: false };
   }
-  return { run: await services.prisma.run.findUniqueOrThrow({ where: { id: fields.id } }), reused: false };
+  clock.lap('enqueue');
+  return { run, reused: false };
 }
 
-export async function submitRun(services: Services, team: Team, rawInput: unknown): Promise<SubmitResult> {
+/** `clock` times the submission's stages (the caller laps 'token' before and 'reply' after). */
+export async function submitRun(services: Services, clock: StageClock, team: Team, rawInput: unknown): Promise<SubmitResult> {
   const base = ['input'];
   const input = parseInput(submitSchema, withoutNulls(rawInput as Record<string, unknown>), base);
   const { benchmark, promptSet } = await findPromptSet(services, input.benchmark, input.promptSet, base);
   const threshold = input.threshold ?? benchmark.defaultThreshold;
   const promptLimit = input.limit ?? null;
   if (input.kind === 'EVALUATE_ONLY') {
-    return submitEvaluation(services, team, { benchmark, promptSet, imageSetId: input.imageSet!, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt: input.imagesPerPrompt, promptLimit, force: input.force }, base);
+    return submitEvaluation(services, clock, team, { benchmark, promptSet, imageSetId: input.imageSet!, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt: input.imagesPerPrompt, promptLimit, force: input.force }, base);
   }
 
   const model = await services.prisma.model.findUnique({ where: { name: input.model! } });
@@ -201,8 +233,10 @@ export async function submitRun(services: Services, team: Team, rawInput: unknow
   });
   const imagesPerPrompt = input.imagesPerPrompt ?? benchmark.defaultImagesPerPrompt;
   const same = { kind: 'GENERATE_AND_EVALUATE', modelId: model.id, methodConfigId: methodConfig.id, promptSetId: promptSet.id, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt, promptLimit } as const;
+  clock.lap('catalogue');
   if (!input.force) {
     const reusable = await reusableRun(services.prisma, team, same, benchmark);
+    clock.lap('reuse');
     if (reusable) return { run: reusable, reused: true };
   }
 
@@ -210,14 +244,16 @@ export async function submitRun(services: Services, team: Team, rawInput: unknow
   const imageSetId = randomUUID();
   const imageSetPrefix = `runs/${id}/images`;
   const totals = await planOrInputError(services, { kind: 'GENERATE_AND_EVALUATE', benchmark: benchmark.name, promptSetId: promptSet.id, imagesPerPrompt, promptLimit, imageSetPrefix }, [...base, 'promptSet'], promptSet.name);
+  clock.lap('plan');
   return createRun(
     services,
-    { id, team, ...same, benchmarkId: benchmark.id, methodId: method.id, imageSetId },
+    clock,
+    { id, kind: 'GENERATE_AND_EVALUATE', imageSetId, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt, promptLimit },
+    { team, benchmark, promptSet, model, method, methodConfig, imageSetPrefix },
     same,
-    benchmark,
     input.force,
     totals,
-    { id: imageSetId, kind: 'GENERATED', teamId: team.id, artifactPrefix: imageSetPrefix, imageCount: totals.images },
+    true,
   );
 }
 
@@ -235,28 +271,39 @@ interface EvaluationRequest {
 }
 
 /** An EVALUATE_ONLY run over an image set; the team's identical FINISHED evaluation (of any kind) or one in flight is reused unless forced. */
-async function submitEvaluation(services: Services, team: Team, request: EvaluationRequest, base: FieldPath): Promise<SubmitResult> {
+async function submitEvaluation(services: Services, clock: StageClock, team: Team, request: EvaluationRequest, base: FieldPath): Promise<SubmitResult> {
   const imageSet = await services.prisma.imageSet.findUnique({ where: { id: request.imageSetId } });
   if (!imageSet) throw inputError([...base, 'imageSet'], `no image set ${request.imageSetId}; register uploaded images with registerImageSet`);
   if (imageSet.kind === 'UPLOADED' && imageSet.teamId !== team.id) throw new ApiError('FORBIDDEN', `image set ${imageSet.id} was uploaded by another team`);
+  clock.lap('catalogue');
   const totals = await planOrInputError(
     services,
     { kind: 'EVALUATE_ONLY', benchmark: request.benchmark.name, promptSetId: request.promptSet.id, imagesPerPrompt: request.imagesPerPrompt ?? Number.MAX_SAFE_INTEGER, promptLimit: request.promptLimit, imageSetPrefix: imageSet.artifactPrefix },
     [...base, 'imageSet'],
     request.promptSet.name,
   );
+  clock.lap('plan');
   // Without a stated number, as many as the most any prompt has: every uploaded image is scored, as `evaluate` does.
   const imagesPerPrompt = request.imagesPerPrompt ?? totals.maxImagesPerPrompt;
   const same = { imageSetId: imageSet.id, promptSetId: request.promptSet.id, detector: request.detector, threshold: request.threshold, imagesPerPrompt, promptLimit: request.promptLimit } as const;
   if (!request.force) {
     const reusable = await reusableRun(services.prisma, team, same, request.benchmark);
+    clock.lap('reuse');
     if (reusable) return { run: reusable, reused: true };
   }
-  return createRun(services, { id: randomUUID(), team, kind: 'EVALUATE_ONLY', benchmarkId: request.benchmark.id, seed: request.seed, rescoredFromId: request.rescoredFromId, ...same }, same, request.benchmark, request.force, totals);
+  return createRun(
+    services,
+    clock,
+    { id: randomUUID(), kind: 'EVALUATE_ONLY', imageSetId: imageSet.id, rescoredFromId: request.rescoredFromId, detector: request.detector, threshold: request.threshold, seed: request.seed, imagesPerPrompt, promptLimit: request.promptLimit },
+    { team, benchmark: request.benchmark, promptSet: request.promptSet, model: null, method: null, methodConfig: null, imageSetPrefix: imageSet.artifactPrefix },
+    same,
+    request.force,
+    totals,
+  );
 }
 
 /** rescoreRun: the source run's images evaluated again, with another detector or threshold. */
-export async function rescoreRun(services: Services, team: Team, runId: string, detector: string | null | undefined, threshold: number | null | undefined): Promise<SubmitResult> {
+export async function rescoreRun(services: Services, clock: StageClock, team: Team, runId: string, detector: string | null | undefined, threshold: number | null | undefined): Promise<SubmitResult> {
   const source = await services.prisma.run.findUnique({ where: { id: runId }, include: { benchmark: true, promptSet: true } });
   if (!source) throw notFound(`run ${runId}`);
   if (source.status !== 'FINISHED') throw new ApiError('CONFLICT', `run ${runId} is ${source.status}; only a FINISHED run has all its images to rescore`);
@@ -267,6 +314,7 @@ export async function rescoreRun(services: Services, team: Team, runId: string, 
   const newThreshold = threshold == null ? source.threshold : parseInput(thresholdSchema, threshold, ['threshold']);
   return submitEvaluation(
     services,
+    clock,
     team,
     {
       benchmark: benchmark as Benchmark & { name: BenchmarkName },

@@ -4,7 +4,7 @@
  */
 import { evaluateJobId, generateJobId, isBenchmarkName, type Stage } from '@infsplign/workers/contracts';
 import { enqueueEvaluate, enqueueGenerate } from '@infsplign/workers/queues';
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { PrismaClient, RunKind } from '../generated/prisma/client.ts';
 import type { FailureStage, RunFailureCause } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { currentRound, isActive, lockRun, transition } from './lifecycle.ts';
@@ -15,13 +15,34 @@ export interface RunWork {
   plan: RunPlan;
 }
 
+/** What a run's jobs and its plan are made from: its row with these relations (a stored run, or one being written). */
+export interface JobRunRow {
+  id: string;
+  kind: RunKind;
+  seed: number;
+  imagesPerPrompt: number;
+  detector: string;
+  threshold: number;
+  promptSetId: string;
+  promptLimit: number | null;
+  benchmark: { name: string };
+  model: { name: string } | null;
+  methodConfig: { canonicalJson: string; hash: string } | null;
+  imageSet: { artifactPrefix: string } | null;
+}
+
 /** The run's job settings and what planning needs of it; null when the run does not exist. */
 export async function loadJobRun(prisma: PrismaClient, runId: string): Promise<{ run: JobRun; source: PlanSource } | null> {
   const row = await prisma.run.findUnique({
     where: { id: runId },
     include: { benchmark: true, model: true, methodConfig: true, imageSet: true },
   });
-  if (!row) return null;
+  return row && jobRunOf(row);
+}
+
+/** The run's job settings and its plan's source; throws for a benchmark without a scorer or a run whose image set was deleted. */
+export function jobRunOf(row: JobRunRow): { run: JobRun; source: PlanSource } {
+  const runId = row.id;
   const benchmark = row.benchmark.name;
   if (!isBenchmarkName(benchmark)) throw new Error(`run ${runId}: benchmark '${benchmark}' has no scorer in this version`);
   if (!row.imageSet) throw new Error(`run ${runId}: its image set was deleted`);
@@ -79,6 +100,11 @@ export async function pendingChunks(prisma: PrismaClient, runId: string, { plan 
     }
   }
   return pending;
+}
+
+/** Every chunk of a run that has no rows yet: what pendingChunks finds for it, without reading anything. */
+export function newRunChunks({ plan }: RunWork, generates: boolean): PendingChunk[] {
+  return Array.from({ length: plan.chunks }, (_, chunk) => ({ chunk, stage: generates ? ('generate' as const) : ('evaluate' as const), images: chunkImages(plan, chunk) }));
 }
 
 export function jobIdOf(runId: string, stage: Stage, chunk: number, round: number): string {

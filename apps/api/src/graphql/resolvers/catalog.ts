@@ -1,4 +1,4 @@
-/** benchmarks, models, methods and the leaderboard: the catalogue and what is ranked on it. */
+/** benchmarks, models and methods: the catalogue (leaderboard.ts ranks the runs on it). */
 import { methodDefaults } from '@infsplign/workers/contracts';
 import { requireMethod, registeredMethods } from '@infsplign/workers/methods';
 import { z } from 'zod';
@@ -7,7 +7,6 @@ import type { Model } from '../../generated/prisma/client.ts';
 import { type CatalogueMethod, methodRowFields, modelDefaults } from '../../runs/methods.ts';
 import type { RequestContext } from '../context.ts';
 import { BENCHMARK_INCLUDE, type BenchmarkRow, type PromptSetRow } from '../rows.ts';
-import { leaderboard } from './leaderboard.ts';
 
 export const catalogResolvers = {
   Query: {
@@ -16,7 +15,6 @@ export const catalogResolvers = {
     models: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) => prisma.model.findMany({ orderBy: { name: 'asc' } }),
     // the methods' registry is the catalogue: a method registered there is offered without reseeding
     methods: () => registeredMethods().map((method) => ({ name: method.name, ...methodRowFields(method) })).sort((a, b) => a.name.localeCompare(b.name)),
-    leaderboard: (_: unknown, args: unknown, ctx: RequestContext) => leaderboard(args, ctx),
   },
   Benchmark: {
     primaryMetric: (benchmark: BenchmarkRow) => (benchmark.metrics.find((m) => m.primary) ?? benchmark.metrics[0])?.key ?? '',

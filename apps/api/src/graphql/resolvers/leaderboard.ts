@@ -2,11 +2,11 @@
  * The leaderboard: one row per FINISHED run of a benchmark, ranked by a metric of its stored overall
  * figures (never per-image rows).
  *
- * A board is read in one statement (the runs with their figures, and the catalogue rows they refer
- * to, as JSON) and kept, per API process, under its arguments together with the version of what it
- * was computed from. Every request reads that version again (one small statement); a board is answered
- * from memory only while the version is unchanged, so that a run finishing, being deleted or
- * rescored shows at once, in every API process.
+ * A board is ranked from the benchmark's snapshot (board-snapshot.ts: its FINISHED runs with their
+ * figures, read again in part when they change, checked on every request, so that a run finishing,
+ * being deleted or rescored shows at once, in every API process) and kept, per API process, under its
+ * arguments until the snapshot changes. Rows that did not change keep their objects, and with them
+ * the answers built from them (board-answers.ts).
  *
  * Each model's runs form a table ranked apart (ranks restart at 1 in each), and a run with fewer
  * scored images than the API's minimum (LeaderboardSettings) is listed with no rank. The board is
@@ -18,12 +18,13 @@
  */
 import { z } from 'zod';
 import { ApiError, inputError, parseInput } from '../../errors.ts';
-import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
+import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { RequestContext } from '../context.ts';
 import { baselineKey, isBaseline, laterBaseline } from '../../runs/baseline.ts';
 import { compareRunRows, type RunComparison } from '../../runs/compare.ts';
 import type { MetricComparison } from '../../stats/paired.ts';
-import { orderedMetrics, RUN_COLUMNS, type RunRow } from '../rows.ts';
+import { currentSnapshot, type Snapshot, type SnapshotRun } from '../board-snapshot.ts';
+import { orderedMetrics, type RunRow } from '../rows.ts';
 
 const leaderboardArgs = z.object({
   benchmark: z.string().min(1).max(200),
@@ -73,124 +74,46 @@ export interface LeaderboardSettings {
 
 export const DEFAULT_LEADERBOARD: LeaderboardSettings = { minRankedImages: 100 };
 
-/** A table's row count and the sum of its rows' xmin, for the rows `where` selects. */
-const rowsVersion = (table: string, where: Prisma.Sql = Prisma.empty) =>
-  Prisma.sql`(SELECT count(*) || ':' || coalesce(sum(x.xmin::text::bigint), 0) FROM ${Prisma.raw(table)} x ${where})`;
-
-/**
- * What a board of benchmark `b` (a row of `benchmarks` in the statement, with its xmin) is computed
- * from, as one string that changes whenever any of it does: for each table a board reads, the count
- * and the sum of the xmin (the writing transaction's id) of the rows it reads. Every insert, update
- * or delete of such a row, by whatever means (the ingester, deleteRun, a foreign key's ON DELETE,
- * plain SQL, a new seed), gives a row version with a new transaction id, larger than those of the
- * versions it replaces (until transaction ids wrap around, after some four billion): where the count
- * stays the same, the sum grows; otherwise the count changes.
- *
- * The finished runs are read as a whole, whatever the board's filters; a run's figures are written in
- * the transaction that marks it FINISHED (finishRun), so they change only with its row. Method
- * configurations are content-addressed (their hash) and never change.
- */
-const BOARD_VERSION = Prisma.sql`concat_ws(' ',
-  ${rowsVersion('runs', Prisma.sql`WHERE x.benchmark_id = b.id AND x.status = 'FINISHED'`)},
-  b.xmin::text,
-  ${rowsVersion('metric_definitions', Prisma.sql`WHERE x.benchmark_id = b.id`)},
-  ${rowsVersion('prompt_sets', Prisma.sql`WHERE x.benchmark_id = b.id`)},
-  ${rowsVersion('teams')}, ${rowsVersion('models')}, ${rowsVersion('methods')})`;
-
-interface Board {
-  version: string;
-  rows: LeaderboardRow[];
-}
-
-/** Boards kept per API process (its Prisma client), most recently used last. */
-const boards = new WeakMap<PrismaClient, Map<string, Board>>();
+/** Boards kept per API process (its Prisma client) by their arguments, with the snapshot each was ranked from; most recently used last. */
+const boards = new WeakMap<PrismaClient, Map<string, { snapshot: Snapshot; rows: LeaderboardRow[] }>>();
 /** At most this many argument combinations are kept; the least recently used goes first. */
 const KEPT_BOARDS = 32;
 
-/** A board as its statement reads it (two JSON texts, parsed); timestamps are ISO 8601 strings in it. */
-interface Loaded {
-  benchmark: RunRow['benchmark'];
-  metrics: { key: string; ordinal: number; higherIsBetter: boolean; primary: boolean; minImagesPerPrompt: number | null }[] | null;
-  runs: (Omit<RunRow, 'team' | 'model' | 'method' | 'methodConfig' | 'benchmark' | 'promptSet'> & { figures: { metricKey: string; value: number | null; lower: number | null; upper: number | null }[] })[] | null;
-  teams: RunRow['team'][] | null;
-  models: NonNullable<RunRow['model']>[] | null;
-  methods: NonNullable<RunRow['method']>[] | null;
-  configs: NonNullable<RunRow['methodConfig']>[] | null;
-  promptSets: Omit<RunRow['promptSet'], 'benchmark'>[] | null;
+/** A snapshot run's figures in the benchmark's metric order: computed once per run read (a new catalogue gives new runs). */
+const shownFigures = new WeakMap<SnapshotRun, MetricValues>();
+
+function shownOf(entry: SnapshotRun, definitions: Snapshot['metrics']): MetricValues {
+  let shown = shownFigures.get(entry);
+  if (!shown) shownFigures.set(entry, (shown = orderedMetrics(entry.figures, definitions, entry.run.imagesPerPrompt)));
+  return shown;
 }
 
-const RUN_TIMESTAMPS = ['queuedAt', 'generatingAt', 'evaluatingAt', 'finishedAt', 'failedAt', 'cancelledAt', 'createdAt', 'updatedAt'] as const;
-
-/** Catalogue rows of the chosen runs, as JSON objects with Prisma's field names. */
-const catalogueRows = (table: string, key: string, fields: Record<string, string>) =>
-  Prisma.sql`(SELECT json_agg(json_build_object(${Prisma.raw(Object.entries(fields).map(([name, column]) => `'${name}', t.${column}`).join(', '))}))
-     FROM ${Prisma.raw(table)} t WHERE t.id IN (SELECT ${Prisma.raw(key)} FROM chosen))`;
+/** The same row: nothing it shows differs, so the earlier object (and what was built from it) stands. */
+const sameRow = (a: LeaderboardRow, b: LeaderboardRow) =>
+  a.run === b.run && a.rank === b.rank && a.ranked === b.ranked && a.leader === b.leader && (a.versus?.baseline ?? null) === (b.versus?.baseline ?? null) && a.primaryMetric === b.primaryMetric;
 
 /**
- * The board's runs (by the arguments' filters) with their overall figures, the catalogue rows they
- * refer to, and the version all of it is of: one statement, one snapshot. The runs and the catalogue
- * come as two JSON texts (parsed here: far cheaper than Prisma's per-row, per-column conversion).
+ * The ranked rows of a snapshot for the arguments' filters and sort; throws for a metric the benchmark
+ * does not have. Rows equal to one of `previous` (the board last ranked for the same arguments) are
+ * that row's object.
  */
-async function loadBoard(prisma: PrismaClient, args: LeaderboardArgs): Promise<{ version: string; loaded: Loaded } | null> {
-  const rows = await prisma.$queryRaw<{ version: string; runs: string | null; catalogue: string }[]>`
-    WITH b AS (SELECT b.*, b.xmin FROM benchmarks b WHERE b.name = ${args.benchmark}),
-    chosen AS (
-      SELECT r.* FROM runs r, b WHERE r.benchmark_id = b.id AND r.status = 'FINISHED'
-      ${args.model ? Prisma.sql`AND r.model_id = (SELECT id FROM models WHERE name = ${args.model})` : Prisma.empty}
-      ${args.detector ? Prisma.sql`AND r.detector = ${args.detector}` : Prisma.empty})
-    SELECT ${BOARD_VERSION} AS version,
-      (SELECT json_agg(x) FROM (
-        SELECT ${RUN_COLUMNS}, f.figures FROM chosen r
-        LEFT JOIN (SELECT a.run_id, json_agg(json_build_object('metricKey', a.metric_key, 'value', a.value, 'lower', a.lower, 'upper', a.upper)) AS figures
-                   FROM run_aggregates a WHERE a.relation = '' AND a.run_id IN (SELECT id FROM chosen) GROUP BY a.run_id) f ON f.run_id = r.id
-        ORDER BY r.finished_at, r.id) x)::text AS runs,
-      json_build_object(
-        'benchmark', json_build_object('id', b.id, 'name', b.name, 'scoring', b.scoring, 'defaultThreshold', b.default_threshold, 'defaultImagesPerPrompt', b.default_images_per_prompt),
-        'metrics', (SELECT json_agg(json_build_object('key', d.key, 'ordinal', d.ordinal, 'higherIsBetter', d.higher_is_better, 'primary', d.is_primary, 'minImagesPerPrompt', d.min_images_per_prompt) ORDER BY d.ordinal) FROM metric_definitions d WHERE d.benchmark_id = b.id),
-        'teams', ${catalogueRows('teams', 'team_id', { id: 'id', name: 'name', createdAt: 'created_at' })},
-        'models', ${catalogueRows('models', 'model_id', { id: 'id', name: 'name', family: 'family', location: 'location', defaultParams: 'default_params', createdAt: 'created_at' })},
-        'methods', ${catalogueRows('methods', 'method_id', { id: 'id', name: 'name', description: 'description', paramSchema: 'param_schema' })},
-        'configs', ${catalogueRows('method_configs', 'method_config_id', { id: 'id', methodId: 'method_id', canonicalJson: 'canonical_json', hash: 'hash', createdAt: 'created_at' })},
-        'promptSets', ${catalogueRows('prompt_sets', 'prompt_set_id', { id: 'id', benchmarkId: 'benchmark_id', name: 'name', source: 'source', createdAt: 'created_at' })}
-      )::text AS catalogue
-    FROM b`;
-  if (rows.length === 0) return null;
-  const [{ version, runs, catalogue }] = rows;
-  return { version, loaded: { ...(JSON.parse(catalogue) as Omit<Loaded, 'runs'>), runs: runs === null ? null : JSON.parse(runs) } };
-}
-
-/** The ranked rows of a loaded board; throws for a metric the benchmark does not have. */
-function rankBoard({ benchmark, metrics: definitions, ...loaded }: Loaded, { sort }: LeaderboardArgs, { minRankedImages }: LeaderboardSettings): LeaderboardRow[] {
-  const metrics = definitions ?? [];
+function rankBoard(snapshot: Snapshot, { model, detector, sort }: LeaderboardArgs, { minRankedImages }: LeaderboardSettings, previous: readonly LeaderboardRow[]): LeaderboardRow[] {
+  const { benchmark, metrics } = snapshot;
   const primaryMetric = (metrics.find((m) => m.primary) ?? metrics[0])?.key ?? '';
   const metricKey = sort?.metric ?? primaryMetric;
   const metric = metrics.find((m) => m.key === metricKey);
   if (!metric) throw inputError(['sort', 'metric'], `benchmark ${benchmark.name} has no metric '${metricKey}' (known: ${metrics.map((m) => m.key).join(', ')})`);
   const direction = sort?.direction ?? (metric.higherIsBetter ? 'DESC' : 'ASC');
 
-  // Timestamps arrive as ISO 8601 strings.
-  const dated = <T extends { createdAt: Date }>(row: T): T => ({ ...row, createdAt: new Date(row.createdAt as unknown as string) });
-  const byId = <T extends { id: string }>(rows: T[] | null) => new Map((rows ?? []).map((row) => [row.id, row]));
-  const team = byId(loaded.teams?.map(dated) ?? null);
-  const model = byId(loaded.models?.map(dated) ?? null);
-  const method = byId(loaded.methods);
-  const config = byId(loaded.configs?.map(dated) ?? null);
-  // A run's benchmark is its prompt set's (runs copy it), this board's.
-  const promptSet = byId(loaded.promptSets?.map((set) => ({ ...dated(set), benchmark })) ?? null);
-  const runs = (loaded.runs ?? []).map(({ figures, ...columns }) => {
-    const run = columns as unknown as RunRow;
-    for (const key of RUN_TIMESTAMPS) if (run[key] !== null) run[key] = new Date(run[key] as unknown as string);
-    run.team = team.get(run.teamId)!;
-    run.model = run.modelId === null ? null : model.get(run.modelId)!;
-    run.method = run.methodId === null ? null : method.get(run.methodId)!;
-    run.methodConfig = run.methodConfigId === null ? null : config.get(run.methodConfigId)!;
-    run.benchmark = benchmark;
-    run.promptSet = promptSet.get(run.promptSetId)!;
-    const shown = orderedMetrics(figures ?? [], metrics, run.imagesPerPrompt);
-    return { run, shown, value: shown.find((f) => f.key === metric.key)?.value ?? null };
-  });
+  const runs = snapshot.runs
+    .filter((entry) => (!model || entry.run.model?.name === model) && (!detector || entry.run.detector === detector))
+    .map((entry) => {
+      const shown = shownOf(entry, metrics);
+      return { run: entry.run, shown, value: shown.find((f) => f.key === metric.key)?.value ?? null };
+    });
   const baselines = latestBaselines(runs.map((r) => r.run));
   const sign = direction === 'DESC' ? -1 : 1;
+  // Stable: runs with equal figures stay in the snapshot's (finishedAt, id) order.
   runs.sort((a, b) => {
     // Runs without the figure (e.g. VISOR_cond undefined) go last, whatever the direction.
     if (a.value === null || b.value === null) return (a.value === null ? 1 : 0) - (b.value === null ? 1 : 0);
@@ -202,6 +125,7 @@ function rankBoard({ benchmark, metrics: definitions, ...loaded }: Loaded, { sor
       const [a, b] = [valuesOf.get(row.id)!.get(key), valuesOf.get(baseline.id)!.get(key)];
       return { key, value: a == null || b == null ? null : a - b, low: null, high: null };
     });
+  const before = new Map(previous.map((row) => [row.run.id, row]));
   // Each model's runs are a table of their own: ranks count from 1 in each, over its ranked runs.
   const tables = new Map<string | null, { ranked: number; leader: RunRow | null }>();
   return runs.map(({ run, shown }) => {
@@ -212,7 +136,7 @@ function rankBoard({ benchmark, metrics: definitions, ...loaded }: Loaded, { sor
     if (ranked) table.ranked++;
     const leader = ranked && table.leader ? table.leader : null;
     if (ranked && !table.leader) table.leader = run;
-    return {
+    const row: LeaderboardRow = {
       rank: ranked ? table.ranked : null,
       ranked,
       promptsScored: run.promptsTotal,
@@ -229,6 +153,8 @@ function rankBoard({ benchmark, metrics: definitions, ...loaded }: Loaded, { sor
       leader,
       primaryMetric,
     };
+    const earlier = before.get(run.id);
+    return earlier && sameRow(earlier, row) ? earlier : row;
   });
 }
 
@@ -251,8 +177,12 @@ function latestBaselines(runs: readonly RunRow[]): Map<string, RunRow> {
 /** The test of the primary metric in a comparison. */
 const primaryOf = (comparison: RunComparison, key: string): MetricComparison => comparison.metrics.find((m) => m.key === key)!;
 
+/** The rootValue key under which board-answers.ts hands the `leaderboard` field the rows to answer (it reads its board otherwise). */
+export const BOARD_ROWS = Symbol('leaderboard rows');
+
 export const leaderboardResolvers = {
   Query: {
+    leaderboard: (root: { [BOARD_ROWS]?: LeaderboardRow[] } | undefined, args: unknown, ctx: RequestContext) => root?.[BOARD_ROWS] ?? leaderboard(args, ctx),
     leaderboardRules: (_: unknown, __: unknown, { services }: RequestContext) => services.leaderboard,
   },
   LeaderboardRow: {
@@ -278,27 +208,25 @@ export const leaderboardResolvers = {
 };
 
 /**
- * The board for the arguments: from memory when what it was computed from is unchanged (one small
- * statement), else read and ranked again. Boards are shared between requests and never modified.
+ * The board for the arguments, from the benchmark's current snapshot (board-snapshot.ts): ranked again
+ * only when the snapshot changed, keeping the rows that did not. Boards are shared between requests
+ * and never modified.
  */
 export async function leaderboard(args: unknown, { services: { prisma, leaderboard: settings } }: RequestContext): Promise<LeaderboardRow[]> {
   const parsed = parseInput(leaderboardArgs, args);
-  const [current] = await prisma.$queryRaw<{ version: string }[]>`SELECT ${BOARD_VERSION} AS version FROM benchmarks b WHERE b.name = ${parsed.benchmark}`;
-  if (!current) throw inputError(['benchmark'], `unknown benchmark '${parsed.benchmark}'`);
+  const snapshot = await currentSnapshot(prisma, parsed.benchmark);
+  if (!snapshot) throw inputError(['benchmark'], `unknown benchmark '${parsed.benchmark}'`);
   let kept = boards.get(prisma);
   if (!kept) boards.set(prisma, (kept = new Map()));
   const key = JSON.stringify([parsed.benchmark, parsed.model ?? null, parsed.detector ?? null, parsed.sort?.metric ?? null, parsed.sort?.direction ?? null]);
   const board = kept.get(key);
   if (board) kept.delete(key);
-  if (board?.version === current.version) {
+  if (board?.snapshot === snapshot) {
     kept.set(key, board);
     return board.rows;
   }
-  const read = await loadBoard(prisma, parsed);
-  // Deleted since the version was read: as if it had not been there.
-  if (!read) throw inputError(['benchmark'], `unknown benchmark '${parsed.benchmark}'`);
-  const rows = rankBoard(read.loaded, parsed, settings);
-  kept.set(key, { version: read.version, rows });
+  const rows = rankBoard(snapshot, parsed, settings, board?.rows ?? []);
+  kept.set(key, { snapshot, rows });
   if (kept.size > KEPT_BOARDS) kept.delete(kept.keys().next().value!);
   return rows;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseInput } from '../../errors.ts';
 import { cancelRun, deleteRun, retryRun } from '../../runs/control.ts';
 import { createUpload, registerImageSet, rescoreRun, submitRun } from '../../runs/submit.ts';
+import { stageClock } from '../../metrics.ts';
 import type { RequestContext } from '../context.ts';
 import { loadRun } from '../rows.ts';
 
@@ -16,9 +17,12 @@ async function reloaded(ctx: RequestContext, id: string) {
 export const mutationResolvers = {
   Mutation: {
     async submitRun(_: unknown, args: { input: unknown }, ctx: RequestContext) {
+      const clock = stageClock(ctx.services.metrics);
       const team = await ctx.requireTeam();
-      const { run, reused } = await submitRun(ctx.services, team, args.input);
-      return { run: await reloaded(ctx, run.id), reused };
+      clock.lap('token');
+      const result = await submitRun(ctx.services, clock, team, args.input);
+      clock.lap('reply');
+      return result;
     },
     async createUpload(_: unknown, __: unknown, ctx: RequestContext) {
       return createUpload(ctx.services, await ctx.requireTeam());
@@ -37,9 +41,12 @@ export const mutationResolvers = {
       return reloaded(ctx, run.id);
     },
     async rescoreRun(_: unknown, args: { runId: unknown; detector?: string | null; threshold?: number | null }, ctx: RequestContext) {
+      const clock = stageClock(ctx.services.metrics);
       const team = await ctx.requireTeam();
-      const { run, reused } = await rescoreRun(ctx.services, team, parseInput(idSchema, args.runId, ['runId']), args.detector, args.threshold);
-      return { run: await reloaded(ctx, run.id), reused };
+      clock.lap('token');
+      const result = await rescoreRun(ctx.services, clock, team, parseInput(idSchema, args.runId, ['runId']), args.detector, args.threshold);
+      clock.lap('reply');
+      return result;
     },
     async deleteRun(_: unknown, args: { id: unknown }, ctx: RequestContext) {
       const team = await ctx.requireTeam();
