@@ -19,10 +19,22 @@ describe('experiment --configs', () => {
     ]);
   });
 
+  test('any registered method by its name, or NAME=METHOD:{json} / NAME=METHOD:@file with its own parameters', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'configs-'));
+    writeFileSync(join(dir, 'ae.json'), '{"scale_factor": 40}');
+    assert.deepEqual(parseConfigList(`attend-and-excite,ae10=attend-and-excite:{"scale_factor":10,"thresholds":{"0":0.1}},ae40=attend-and-excite:@${join(dir, 'ae.json')},w5=infsplign:{"guidance_weight":5}`), [
+      { name: 'attend-and-excite', method: 'attend-and-excite', overrides: {} },
+      { name: 'ae10', method: 'attend-and-excite', overrides: { scale_factor: 10, thresholds: { 0: 0.1 } } },
+      { name: 'ae40', method: 'attend-and-excite', overrides: { scale_factor: 40 } },
+      { name: 'w5', method: 'infsplign', overrides: { guidance_weight: 5 } },
+    ]);
+  });
+
   test('bad lists are refused with the entry named', () => {
     assert.throws(() => parseConfigList('baseline,,infsplign'), /has an empty entry/);
     assert.throws(() => parseConfigList('baseline,baseline'), /names 'baseline' twice/);
-    assert.throws(() => parseConfigList('guided'), /'guided' is neither baseline, infsplign nor NAME=/);
+    assert.throws(() => parseConfigList('guided'), /'guided' is neither a method \(baseline, infsplign(, [a-z-]+)*\) nor NAME=METHOD:\{\.\.\.\}/);
+    assert.throws(() => parseConfigList('x=no-such-method:{}'), /configuration x: unknown method 'no-such-method' \(known: baseline, infsplign/);
     assert.throws(() => parseConfigList('../x={}'), /configuration name '..\/x' must be/);
     assert.throws(() => parseConfigList('x=@/no/such/file.json'), /configuration x: cannot read \/no\/such\/file.json \(ENOENT\)/);
     assert.throws(() => parseConfigList('x={"a":'), /configuration x is not valid JSON/);

@@ -89,6 +89,19 @@ describe('guidance loss --method attend-and-excite equals the official code (cas
     });
   });
 
+  test('--step: a step that neither updates nor refines reads no loss; one that does reads the same loss', async () => {
+    const c = CASES[0]!;
+    const file = join(dir, 'steps.json');
+    writeFileSync(file, JSON.stringify(casesMaps(c)));
+    const at = (step: number) => runCli(['guidance', 'loss', '--method', 'attend-and-excite', '--maps', file, '--relation', 'to the left of', '--params', JSON.stringify(paramsOf(c)), '--step', String(step), '--steps', '50']);
+    const late = await at(30);
+    const early = await at(24);
+    assert.deepEqual(JSON.parse(late.stdout), { guided: false, step: 30 });
+    const out = JSON.parse(early.stdout) as { guided: boolean; loss: number };
+    assert.equal(out.guided, true);
+    report.close(out.loss, c.expected.loss, 'loss at step 24');
+  });
+
   test('refusals name what is missing', async () => {
     const c = CASES.find((k) => k.params.sd_2_1 === true)!;
     const { eot: _eot, ...withoutEot } = casesMaps(c);

@@ -110,8 +110,9 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
   assert.equal(t2i.text, 'a pig on the bottom of a wallet');
 
   const methods = await prisma.method.findMany({ orderBy: { name: 'asc' } });
-  assert.deepEqual(methods.map((m) => m.name), ['baseline', 'infsplign']);
-  const infsplignSchema = methods[1].paramSchema as { properties: Record<string, { enum?: unknown[]; type?: string; minimum?: number; maximum?: number; description?: string }>; additionalProperties: boolean };
+  assert.deepEqual(methods.map((m) => m.name), ['attend-and-excite', 'baseline', 'infsplign']);
+  const byName = (name: string) => methods.find((m) => m.name === name)!;
+  const infsplignSchema = byName('infsplign').paramSchema as { properties: Record<string, { enum?: unknown[]; type?: string; minimum?: number; maximum?: number; description?: string }>; additionalProperties: boolean };
   assert.ok(infsplignSchema.additionalProperties === false);
   // every parameter and every official alias, each with a description; choices and ranges as the contracts give them
   const official = ['loss_num', 'loss_type', 'alpha', 'margin', 'leaky_relu_slope', 'L2_norm', 'energy_loss', 'top_loss', 'strategy', 'top_strategy', 'lambda_spatial', 'lambda_presence', 'lambda_balance', 'gaussian_smoothing', 'masked_mean', 'masked_mean_thresh', 'masked_mean_weight', 'object_presence', 'no_wt', 'num_attn_layers', 'sg_t_start', 'sg_t_end', 'num_inference_steps', 'centroid_type', 'two_objects'];
@@ -124,7 +125,12 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
   assert.ok(!('sg_grad_wt' in infsplignSchema.properties), 'refused options are not offered');
   // another name for a parameter, or an option with one value, is marked so that forms leave it out
   assert.deepEqual(Object.keys(infsplignSchema.properties).filter((name) => (infsplignSchema.properties[name] as { 'x-alias'?: boolean })['x-alias']).sort(), ['centroid_type', 'num_attn_layers', 'num_inference_steps', 'sg_t_end', 'sg_t_start', 'two_objects']);
-  assert.deepEqual(Object.keys((methods[0].paramSchema as { properties: object }).properties).sort(), ['cfg_scale', 'scheduler', 'steps']);
+  assert.deepEqual(Object.keys((byName('baseline').paramSchema as { properties: object }).properties).sort(), ['cfg_scale', 'scheduler', 'steps']);
+  // another method's schema is its own, each parameter described
+  const aeSchema = byName('attend-and-excite').paramSchema as { properties: Record<string, { description?: string }>; additionalProperties: boolean };
+  assert.ok(aeSchema.additionalProperties === false);
+  assert.deepEqual(Object.keys(aeSchema.properties).filter((name) => !aeSchema.properties[name]!.description), []);
+  assert.ok('scale_factor' in aeSchema.properties && !('guidance_weight' in aeSchema.properties));
 
   const model = await prisma.model.findUniqueOrThrow({ where: { name: 'remote' } });
   assert.deepEqual([model.location, model.family, model.defaultParams], ['/nonexistent/sd21', null, null]);
