@@ -88,3 +88,9 @@ export function lastMapsTokens(prompt: MapsPrompt): number[] {
 }
 
 const lastOf = (span: readonly number[]) => span[span.length - 1]!;
+
+/** Image b's values of a per-object output [B, K] (B = batch). */
+export function objectRow(data: Float32Array, b: number, batch: number): number[] {
+  const objects = data.length / batch;
+  return [...data.subarray(b * objects, (b + 1) * objects)];
+}

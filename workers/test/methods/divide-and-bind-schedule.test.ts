@@ -15,7 +15,7 @@ import { divideAndBind } from '../../src/methods/divide-and-bind/index.ts';
 import type { DivideAndBindParams } from '../../src/methods/divide-and-bind/params.ts';
 import { scheduleAt } from '../../src/methods/divide-and-bind/schedule.ts';
 import type { ImageEvaluation, LatentUpdate } from '../../src/methods/method.ts';
-import { checkTracedStep, closeStepSize, drivePlan, requestKinds, type OfficialEvent, type Seen } from './support/drive-plan.ts';
+import { assertRefinementToCap, checkTracedStep, closeStepSize, drivePlan, requestKinds, type OfficialEvent, type Seen } from './support/drive-plan.ts';
 
 const SCHEDULE = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/arena-official/divide-and-bind/schedule.json'), 'utf8')) as {
   samplers: Record<string, {
@@ -56,9 +56,7 @@ describe('the schedule of Divide & Bind equals the official pipeline\'s (schedul
         // on maps whose indicator never reaches a threshold, the refinement runs to its cap
         const stuck = evaluation(-official.target_indicator, official.target_indicator);
         const seen = drive(params, official.i, N, new Array(200).fill(stuck));
-        // each iteration evaluates, then one more evaluation closes the refinement
-        assert.equal(seen.filter((s) => s.kind === 'evaluate' && s.refinement).length, official.iterations + 1, `refinement iterations at ${official.i}`);
-        assert.equal(seen.filter((s) => s.kind === 'update' && s.refinement).length, official.updates, `refinement updates at ${official.i}`);
+        assertRefinementToCap(seen, official);
       }
     });
   }

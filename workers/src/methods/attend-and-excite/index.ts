@@ -6,7 +6,7 @@
  * official run.py asks for.
  */
 import { UnguidablePromptError, type LatentUpdate, type MethodDefinition } from '../method.ts';
-import { lastMapsTokens, lastObjectTokens, sliceColumns, tokenFeeds, type TokenRow } from '../token-maps.ts';
+import { lastMapsTokens, lastObjectTokens, objectRow, sliceColumns, tokenFeeds, type TokenRow } from '../token-maps.ts';
 import { buildAttendAndExciteLoss, type AttendAndExciteStructure } from './loss.ts';
 import { attendAndExciteParams, type AttendAndExciteParams } from './params.ts';
 import { attendAndExcitePlan, scheduleAt } from './schedule.ts';
@@ -38,9 +38,8 @@ const guidance: LatentUpdate<AttendAndExciteParams, AttendAndExciteStructure, At
   },
   feeds: (rows, _params, { tokens }) => tokenFeeds(rows, tokens, 'attend-and-excite'),
   read(outputs, rows) {
-    const objects = outputs.losses!.length / rows.length;
-    const pick = (data: Float32Array, b: number) => [...data.subarray(b * objects, (b + 1) * objects)];
-    return rows.map((row, b) => (row ? { loss: outputs.loss_per_image![b]!, report: { losses: pick(outputs.losses!, b), max_attention: pick(outputs.max_attention!, b) } } : null));
+    const perObject = (data: Float32Array, b: number) => objectRow(data, b, rows.length);
+    return rows.map((row, b) => (row ? { loss: outputs.loss_per_image![b]!, report: { losses: perObject(outputs.losses!, b), max_attention: perObject(outputs.max_attention!, b) } } : null));
   },
   plan: (params, stepIndex, steps) => attendAndExcitePlan(scheduleAt(params, stepIndex, steps)),
 };

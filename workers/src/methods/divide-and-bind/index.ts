@@ -6,13 +6,13 @@
  * `token_indices` take one position per object.
  */
 import type { LatentUpdate, MethodDefinition } from '../method.ts';
-import { lastMapsTokens, lastObjectTokens, sliceColumns, tokenFeeds, type TokenRow } from '../token-maps.ts';
+import { lastMapsTokens, lastObjectTokens, objectRow, sliceColumns, tokenFeeds, type TokenRow } from '../token-maps.ts';
 import { buildDivideAndBindLoss, type DivideAndBindStructure } from './loss.ts';
 import { divideAndBindParams, indicatorOf, lossModeOf, type DivideAndBindParams } from './params.ts';
 import { divideAndBindPlan, scheduleAt } from './schedule.ts';
 
 /** D&B's softmax always runs over [1:-1]: the end token and the padding but the last position stay in it (DB:597). */
-const row = (tokens: number[], positions: number): TokenRow => ({ tokens, columns: sliceColumns(positions, positions - 1) });
+const tokenRow = (tokens: number[], positions: number): TokenRow => ({ tokens, columns: sliceColumns(positions, positions - 1) });
 
 const guidance: LatentUpdate<DivideAndBindParams, DivideAndBindStructure, TokenRow> = {
   kind: 'latent-update',
@@ -30,21 +30,14 @@ const guidance: LatentUpdate<DivideAndBindParams, DivideAndBindStructure, TokenR
   buildLoss: (b, maps, inputs, structure) => buildDivideAndBindLoss(b, maps, { tokens: inputs.tokens!, columns: inputs.columns! }, structure),
   prepare(prompt) {
     const tokens = lastObjectTokens(prompt);
-    return tokens && row(tokens, prompt.tokens);
+    return tokens && tokenRow(tokens, prompt.tokens);
   },
-  prepareFromMaps: (prompt) => row(lastMapsTokens(prompt), prompt.tokens),
+  prepareFromMaps: (prompt) => tokenRow(lastMapsTokens(prompt), prompt.tokens),
   feeds: (rows, _params, { tokens }) => tokenFeeds(rows, tokens, 'divide-and-bind'),
   read(outputs, rows) {
-    const objects = outputs.max_attention!.length / rows.length;
-    const pick = (data: Float32Array, b: number) => [...data.subarray(b * objects, (b + 1) * objects)];
-    return rows.map((r, b) =>
-      r
-        ? {
-            loss: outputs.loss_per_image![b]!,
-            report: { threshold: outputs.threshold![b]!, max_attention: pick(outputs.max_attention!, b), ...(outputs.tv ? { tv: pick(outputs.tv, b) } : {}) },
-          }
-        : null,
-    );
+    const perObject = (data: Float32Array, b: number) => objectRow(data, b, rows.length);
+    const report = (b: number) => ({ threshold: outputs.threshold![b]!, max_attention: perObject(outputs.max_attention!, b), ...(outputs.tv ? { tv: perObject(outputs.tv, b) } : {}) });
+    return rows.map((row, b) => (row ? { loss: outputs.loss_per_image![b]!, report: report(b) } : null));
   },
   plan: (params, stepIndex, steps) => divideAndBindPlan(scheduleAt(params, stepIndex, steps)),
 };

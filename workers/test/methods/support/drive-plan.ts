@@ -26,6 +26,12 @@ export function drivePlan(plan: StepPlan, i: number, evaluations: ImageEvaluatio
   return seen;
 }
 
+/** A refinement at step i that ran to its cap: each official iteration evaluated and updated, then one more evaluation closed it. */
+export function assertRefinementToCap(seen: Seen[], official: { i: number; iterations: number; updates: number }): void {
+  assert.equal(seen.filter((s) => s.kind === 'evaluate' && s.refinement).length, official.iterations + 1, `refinement iterations at ${official.i}`);
+  assert.equal(seen.filter((s) => s.kind === 'update' && s.refinement).length, official.updates, `refinement updates at ${official.i}`);
+}
+
 /** Requests as words, for sequences compared at a glance. */
 export const requestKinds = (seen: Seen[]) => seen.map((s) => `${s.kind}${s.refinement ? ' (refinement)' : ''}`);
 
