@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { generateJobId } from '@infsplign/workers/contracts';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts';
+import { methodNames } from '@infsplign/workers/methods';
 import { mcnemarExact } from '../src/stats/paired.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 import { allCorrect, baselineInput, finishRun, firstCorrect, madeUpTrace, noneCorrect, placed, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
@@ -150,7 +151,7 @@ test('submitRun makes a run and its generate chunks under deterministic job ids;
 test('every registered method is offered with its own parameters, and a submission is checked against them', async () => {
   const { data, errors } = await h.gql('{ methods { name parameterSchema defaults(model: "tiny-test") } }');
   assert.equal(errors, undefined);
-  assert.deepEqual(data!.methods.map((m: any) => m.name), ['attend-and-excite', 'baseline', 'infsplign']);
+  assert.deepEqual(data!.methods.map((m: any) => m.name), methodNames().sort(), 'every registered method, by name');
   const ae = data!.methods.find((m: any) => m.name === 'attend-and-excite');
   assert.ok(ae.parameterSchema.properties.scale_factor && ae.parameterSchema.properties.thresholds && !ae.parameterSchema.properties.guidance_weight);
   // its official defaults, the model's sampler settings and the model's own map resolution

@@ -17,6 +17,9 @@ export interface PlainParamsOptions<S extends z.ZodRawShape> {
   refine?(params: SamplerParams & z.output<z.ZodObject<S>>, ctx: z.RefinementCtx): void;
 }
 
+/** A key of a method's refinement thresholds: a step index (0, 1, 2, ...), as JSON object keys are strings. */
+export const refinementStepKey = z.string().regex(/^(0|[1-9]\d{0,3})$/, 'a refinement step is a step index (0, 1, 2, ...)');
+
 export type PlainParams<S extends z.ZodRawShape> = SamplerParams & z.output<z.ZodObject<S>>;
 
 export function plainParams<S extends z.ZodRawShape>(options: PlainParamsOptions<S>): MethodParamsSpec<PlainParams<S>> {

@@ -12,7 +12,9 @@ import {
   type GenerateChunkJobInput,
 } from '../../src/contracts/jobs.ts';
 import { defaultParams, resolveParams } from '../../src/contracts/method-params.ts';
+import { methodDefaults } from '../../src/contracts/model-defaults.ts';
 import { canonicalConfig, configHash } from '../../src/contracts/run-config.ts';
+import { registeredMethods, requireMethod } from '../../src/methods/registry.ts';
 
 const config = canonicalConfig('baseline', resolveParams(defaultParams('sd1'), {}));
 
@@ -68,6 +70,16 @@ describe('job payload contracts', () => {
     const prompt = generateJob().prompts[0]!;
     assert.match(problem(generateChunkJobSchema, generateJob({ prompts: [{ ...prompt, text: 'a'.repeat(1001) }] })), /^job: prompts\[0\]\.text: Too big/);
     assert.match(problem(generateChunkJobSchema, generateJob({ prompts: [{ ...prompt, objects: ['apple', 'b'.repeat(201)] }] })), /^job: prompts\[0\]\.objects\[1\]: Too big/);
+  });
+
+  test('a generate job of every registered method parses with its SD 1.x defaults; a configuration its schema refuses is refused naming why', () => {
+    for (const method of registeredMethods()) {
+      const own = canonicalConfig(method.name, method.params.resolve(methodDefaults(method, 'sd1', null), {}, 'defaults', 'sd1'));
+      assert.equal(parsePayload(generateChunkJobSchema, generateJob({ config: own, configHash: configHash(own) }), 'generate job').config.method, method.name);
+    }
+    const db = canonicalConfig('divide-and-bind', requireMethod('divide-and-bind').params.resolve(methodDefaults(requireMethod('divide-and-bind'), 'sd1', null), {}, 'defaults', 'sd1'));
+    const bind = { ...db, params: { ...db.params, loss_mode: 'tv_bind' } };
+    assert.match(problem(generateChunkJobSchema, generateJob({ config: bind, configHash: configHash(bind) })), /^job: config\.params: not a canonical configuration of divide-and-bind: .*loss_mode tv_bind is not implemented/);
   });
 
   test('evaluate jobs check each prompt record against the benchmark and each image against the prompts', () => {

@@ -12,6 +12,7 @@ import { closePrisma, createPrisma, type PrismaClient } from '../../src/db/clien
 import { migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
 import { PARAM_NAMES } from '@infsplign/workers/contracts';
+import { methodNames } from '@infsplign/workers/methods';
 
 let server: PostgresServer;
 let prisma: PrismaClient;
@@ -110,7 +111,9 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
   assert.equal(t2i.text, 'a pig on the bottom of a wallet');
 
   const methods = await prisma.method.findMany({ orderBy: { name: 'asc' } });
-  assert.deepEqual(methods.map((m) => m.name), ['attend-and-excite', 'baseline', 'infsplign']);
+  // every registered method, the arena's competitors among them
+  assert.deepEqual(methods.map((m) => m.name), methodNames().sort());
+  assert.deepEqual(['attend-and-excite', 'baseline', 'divide-and-bind', 'infsplign'].filter((name) => !methodNames().includes(name)), []);
   const byName = (name: string) => methods.find((m) => m.name === name)!;
   const infsplignSchema = byName('infsplign').paramSchema as { properties: Record<string, { enum?: unknown[]; type?: string; minimum?: number; maximum?: number; description?: string }>; additionalProperties: boolean };
   assert.ok(infsplignSchema.additionalProperties === false);

@@ -18,18 +18,19 @@ const LOSS_USAGE = `usage: infsplign guidance loss [--method ${methodNames().fil
 
 Prints {"guided": true, "loss": x, ...} for the maps in MAPS.json, with what the method reports:
   infsplign: "layers": [{"name", "spatial", "energy", "total", "centroids": [[x1, y1], [x2, y2]]}];
-  attend-and-excite: "losses" and "max_attention", per object.
+  attend-and-excite: "losses" and "max_attention", per object;
+  divide-and-bind: "threshold" (the refinement's indicator), "max_attention" and, under tv, "tv", per object.
 MAPS.json: {"objects": [{"name", "tokens": [..]}, ...], "layers": [{"name", "height", "width", "tokens",
 "probs": [...]}], "eot": E} with probs averaged over each layer's heads, row-major [height*width][tokens];
 optional per layer "heads": [[...], ...] (each head's probabilities) and "eot", the end token's position.
 infsplign (the default method) reads two objects and every layer as it enters docs/method.md §2.3 (no
-resize); attend-and-excite the last token of each object and the layers of its attention_res
-(docs/method.md §6.2), and "eot" with normalize_eot.
+resize); attend-and-excite and divide-and-bind the last token of each object and the layers of their
+attention_res / attn_res (docs/method.md §6.2, §6.3), attend-and-excite "eot" with normalize_eot.
 REL: a relation phrase ("to the left of", "on the top of", "next to", ...); for infsplign "and", "on top
 of" and "on bottom of" get no spatial term (energy terms only), as in the reference.
 --params: the method's parameters over its SD 1.x defaults (docs/method.md §4, §6).
 --step I --steps N: the loss at denoising step I of N; a step where the method reads no loss (outside
-InfSplign's guide_steps; for attend-and-excite a step that neither updates nor refines) prints
+InfSplign's guide_steps; for a latent-updating method a step that neither updates nor refines) prints
 {"guided": false, "step": I, ...}. --refinement: the evaluation is inside a refinement loop.`;
 
 const USAGE = `${LOSS_USAGE}\n\n${GUIDANCE_STEP_USAGE}`;

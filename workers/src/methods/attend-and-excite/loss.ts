@@ -9,35 +9,21 @@
  * The tokens read are an input too (one-hot rows), so one graph serves every prompt.
  */
 import type { GraphBuilder } from '../../onnx/graph-builder.ts';
-import { DataType } from '../../onnx/proto.ts';
 import type { AttentionMap, LossGraph } from '../method.ts';
-import { smoothMaps } from '../smoothing.ts';
+import { tokenMaps, type TokenInputs, type TokenMapSmoothing } from '../token-maps.ts';
 
 /** What the graph is built from (the guided U-Net's cache key). */
-export interface AttendAndExciteStructure {
+export interface AttendAndExciteStructure extends TokenMapSmoothing {
   attention_res: number;
-  smooth_attentions: boolean;
-  sigma: number;
-  kernel_size: number;
 }
-
-/** The reference's factor on the maps before the softmax (AE:206). */
-const SOFTMAX_SCALE = 100;
 
 /**
  * inputs: `tokens` [B, K, T] one-hot rows (each object's token), `columns` [B, T] (1 on the text
  * columns kept in the softmax, 0 elsewhere).
  */
-export function buildAttendAndExciteLoss(b: GraphBuilder, [map]: AttentionMap[], inputs: { tokens: string; columns: string }, s: AttendAndExciteStructure): LossGraph {
+export function buildAttendAndExciteLoss(b: GraphBuilder, [map]: AttentionMap[], inputs: TokenInputs, s: AttendAndExciteStructure): LossGraph {
   b.enter('attend_and_excite_loss');
-  const a = map!.probs;
-  const kept = b.op('Greater', [b.op('Unsqueeze', [inputs.columns, b.ints([1])]), b.scalar(0, inputs.columns)], undefined, DataType.BOOL); // [B, 1, T]
-  const logits = b.op('Where', [kept, b.mul(a, b.scalar(SOFTMAX_SCALE, a)), b.scalar(-Infinity, a)], undefined, DataType.FLOAT);
-  const softmax = b.op('Softmax', [logits], { axis: -1 }); // [B, N, T]
-  const perObject = b.op('Transpose', [b.op('MatMul', [softmax, b.op('Transpose', [inputs.tokens], { perm: [0, 2, 1] })])], { perm: [0, 2, 1] }); // [B, K, N]
-  const images = b.reshape(perObject, b.ints([-1, 1, map!.height, map!.width])); // [B * K, 1, H, W]
-  const smoothed = s.smooth_attentions ? smoothMaps(b, images, map!.height, map!.width, s.kernel_size, s.sigma) : images;
-  const byObject = b.op('Slice', [b.shape(perObject), b.ints([0]), b.ints([2])]); // [B, K]
+  const { images: smoothed, byObject } = tokenMaps(b, map!, inputs, s);
   const maxima = b.reshape(b.reduceMax(smoothed, [1, 2, 3], false), byObject);
   const losses = b.op('Relu', [b.sub(b.scalar(1, maxima), maxima)]);
   const perImage = b.reduceMax(losses, [1], false);
