@@ -43,6 +43,6 @@ export async function runServerTool(binary: string, args: string[], what: string
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     const log = logFile && existsSync(logFile) ? `\nserver log:\n${readFileSync(logFile, 'utf8').slice(-2000)}` : '';
-    throw new Error(`${what} failed: ${e.stderr?.trim() || e.message}${log}`);
+    throw new Error(`${what} failed: ${e.stderr?.trim() || e.message}${log}`, { cause: err });
   }
 }

@@ -55,7 +55,7 @@ interface Answer {
 async function gql(url: string, body: string, headers: Record<string, string> = {}): Promise<Answer> {
   const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   const text = await response.text();
-  let code = 'data';
+  let code: string;
   try {
     code = (JSON.parse(text) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code ?? 'data';
   } catch {

@@ -73,7 +73,7 @@ export function s3BucketProblem(bucket: string): string | null {
 /** The store's prefix inside the bucket: '/'-separated segments, none empty, '.' or '..', no control characters. */
 export function s3PrefixProblem(prefix: string): string | null {
   if (Buffer.byteLength(prefix) > MAX_PREFIX_BYTES) return `the key prefix must be at most ${MAX_PREFIX_BYTES} bytes`;
-  if (/[\u0000-\u001f\u007f]/.test(prefix)) return 'the key prefix must not hold control characters';
+  if ([...prefix].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return 'the key prefix must not hold control characters';
   if (prefix.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) return `invalid key prefix '${prefix.slice(0, 80)}': '/'-separated segments, none empty, '.' or '..'`;
   return null;
 }

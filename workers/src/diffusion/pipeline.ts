@@ -118,7 +118,7 @@ export async function openGuidedUnet(unetFile: string, spec: MethodUnetSpec, cac
       return { session: await createSession(prepared.path, device), prepared };
     } catch (err) {
       if (entryExists(dirname(prepared.path))) throw err;
-      if (attempt === 3) throw new Error(`the guided U-Net's cache entry keeps being removed before it can be opened; is ${cache.dir} too small for it (INFSPLIGN_CACHE_MAX_BYTES)?`);
+      if (attempt === 3) throw new Error(`the guided U-Net's cache entry keeps being removed before it can be opened; is ${cache.dir} too small for it (INFSPLIGN_CACHE_MAX_BYTES)?`, { cause: err });
     } finally {
       prepared.unpin();
     }
@@ -252,7 +252,9 @@ async function sampleBatch(options: GenerateOptions, method: AnyMethod, sessions
   const cost = new CostMeter(batch.length);
   const { latent } = folder.unet;
   const scheduler = createScheduler(params.scheduler, parseSchedulerConfig(folder.scheduler.config, folder.scheduler.file), params.steps);
-  let { latents: z, noise } = prepareLatents(options, scheduler, batch);
+  const initial = prepareLatents(options, scheduler, batch);
+  const noise = initial.noise;
+  let z = initial.latents;
   const rows = batch.map((item) => options.prompts.indexOf(item.prompt));
   const context = {
     unet: folder.unet, sessions, method, params, scheduler, latentDims: [latent.channels, latent.height, latent.width],

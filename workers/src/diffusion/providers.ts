@@ -91,6 +91,6 @@ export async function createSession(file: string, device: Device, options: ort.I
   try {
     return await ort.InferenceSession.create(file, { ...options, executionProviders: executionProviders(device) });
   } catch (err) {
-    throw new Error(`${file}: ONNX Runtime cannot load the model on ${device} (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${file}: ONNX Runtime cannot load the model on ${device} (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
 }

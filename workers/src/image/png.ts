@@ -27,7 +27,7 @@ export function decodePng(bytes: Uint8Array, source = 'PNG data'): RgbImage {
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
-    throw new Error(`${source}: not a readable PNG (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${source}: not a readable PNG (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   const pixels = png.width * png.height;
   const data = new Float32Array(pixels * 3);
@@ -42,7 +42,7 @@ export function readPng(path: string): RgbImage {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new Error(`${path}: cannot read the image (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${path}: cannot read the image (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   return decodePng(bytes, path);
 }

@@ -6,7 +6,7 @@ export function readTextFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
 }
 
@@ -30,7 +30,7 @@ export function readJsonFile<S extends z.ZodType>(path: string, schema: S): z.ou
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${path}: malformed JSON (${(err as Error).message})`);
+    throw new Error(`${path}: malformed JSON (${(err as Error).message})`, { cause: err });
   }
   const result = schema.safeParse(value);
   if (!result.success) throw new Error(`${path}: ${describeZodError(result.error)}`);
@@ -53,14 +53,14 @@ export function readJsonLines<S extends z.ZodType, T>(path: string, schema: S, t
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new Error(`${where}: malformed JSON (${(err as Error).message})`);
+      throw new Error(`${where}: malformed JSON (${(err as Error).message})`, { cause: err });
     }
     const result = schema.safeParse(value);
     if (!result.success) throw new Error(`${where}: ${describeZodError(result.error)}`);
     try {
       out.push(toRecord(result.data, i + 1));
     } catch (err) {
-      throw new Error(`${where}: ${(err as Error).message}`);
+      throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
     }
   }
   return out;

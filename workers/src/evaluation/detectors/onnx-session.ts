@@ -23,7 +23,7 @@ export async function openModel(file: string, required: { inputs: readonly strin
   try {
     session = await ort.InferenceSession.create(file);
   } catch (err) {
-    throw new Error(`${file}: ONNX Runtime cannot load the model (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${file}: ONNX Runtime cannot load the model (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   for (const [kind, names, present] of [['input', required.inputs, session.inputNames], ['output', required.outputs, session.outputNames]] as const) {
     const missing = names.find((name) => !present.includes(name));

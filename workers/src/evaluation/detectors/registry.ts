@@ -35,6 +35,6 @@ export async function createRegisteredDetector(name: string, options: DetectorOp
   try {
     return await createDetector(spec, options);
   } catch (err) {
-    throw new Error(`detector '${name}' is registered on this worker but could not be loaded: ${(err as Error).message}`);
+    throw new Error(`detector '${name}' is registered on this worker but could not be loaded: ${(err as Error).message}`, { cause: err });
   }
 }
