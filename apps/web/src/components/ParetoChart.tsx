@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { ChartAxes } from '@/components/ChartAxes';
 import { formatSeconds, shortId } from '@/lib/format';
 import { formatValue, niceAxis, type MetricDefinition } from '@/lib/metrics';
 import { paretoFront, type CostPoint } from '@/lib/pareto';
@@ -36,27 +37,7 @@ export function ParetoChart({ points, metric, title }: { points: RunPoint[]; met
         <desc id="pareto-desc">
           {points.length} runs; on the Pareto front, cheapest first: {front.map(describe).join('; ')}.
         </desc>
-        {yAxis.ticks.map((t) => (
-          <g key={`y${t.value}`}>
-            <line className="grid" x1={left} x2={width - right} y1={sy(t.value)} y2={sy(t.value)} />
-            <text x={left - 4} y={sy(t.value) + 4} textAnchor="end">
-              {t.label}
-            </text>
-          </g>
-        ))}
-        {xAxis.ticks.map((t) => (
-          <text key={`x${t.value}`} x={sx(t.value)} y={height - bottom + 14} textAnchor="middle">
-            {t.label}
-          </text>
-        ))}
-        <line className="axis" x1={left} x2={width - right} y1={height - bottom} y2={height - bottom} />
-        <line className="axis" x1={left} x2={left} y1={top} y2={height - bottom} />
-        <text x={(left + width - right) / 2} y={height - 4} textAnchor="middle">
-          seconds per image
-        </text>
-        <text x={12} y={(top + height - bottom) / 2} textAnchor="middle" transform={`rotate(-90 12 ${(top + height - bottom) / 2})`}>
-          {metric.key}
-        </text>
+        <ChartAxes x={xAxis} y={yAxis} sx={sx} sy={sy} box={{ width, height, left, bottom, top, right }} xLabel={"seconds per image"} yLabel={metric.key} />
         <polyline data-front fill="none" stroke={FRONT} strokeWidth={1.5} strokeDasharray="5 3" points={steps.map(([x, y]) => `${sx(x!)},${sy(y!)}`).join(' ')} />
         {points.map((p, i) => (
           <g key={p.runId} data-run={p.runId} data-on-front={onFront[i] ? 'true' : 'false'}>
