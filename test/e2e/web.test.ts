@@ -235,6 +235,27 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     assert.match(await page.locator(`tr[data-run="${runs.baseline}"] td[data-col="n"]`).innerText(), new RegExp(`${LIMIT} × ${IMAGES_PER_PROMPT}`));
     assert.equal(await page.locator(`tr[data-run="${runs.baseline}"] td[data-col="seed"]`).innerText(), '42');
     for (const text of await page.locator('td[data-col="VISOR_uncond"], td[data-col="OA"]').allInnerTexts()) assert.match(text, /^\d{1,3}\.\d%\n\[\d{1,3}\.\d, \d{1,3}\.\d\]$/);
+    // Beside the scores, the cost the worker recorded: seconds per image on its device, U-Net evaluations and backward passes per image.
+    const { leaderboard: costs } = await gql('{ leaderboard(benchmark: "visor-shapes") { run { id } metrics { key value } cost { secondsPerImage unetEvaluationsPerImage backwardPassesPerImage device } } }');
+    const costOf = (id: string) => costs.find((r: any) => r.run.id === id).cost;
+    assert.equal(costOf(runs.baseline).backwardPassesPerImage, 0, 'the baseline runs no backward pass');
+    assert.ok(costOf(runs.infsplign).backwardPassesPerImage > 0 && costOf(runs.infsplign).unetEvaluationsPerImage > 0);
+    for (const id of [runs.baseline, runs.infsplign]) {
+      const cost = costOf(id);
+      assert.equal(await page.locator(`tr[data-run="${id}"] td[data-col="seconds"]`).innerText(), `${Number(cost.secondsPerImage.toPrecision(3))} s\n${cost.device}`);
+      assert.equal(await page.locator(`tr[data-run="${id}"] td[data-col="evaluations"]`).innerText(), `${cost.unetEvaluationsPerImage}\n${cost.backwardPassesPerImage} backward`);
+    }
+    // VISOR_cond against seconds per image: a titled, described SVG, a point per run with both, the Pareto front marked, and the same as a table.
+    const chart = page.getByTestId('pareto-chart');
+    assert.equal(await chart.locator('#pareto-title').textContent(), 'VISOR_cond against seconds per image on visor-shapes, with the Pareto front');
+    const plotted = costs.filter((r: any) => r.cost && r.metrics.find((m: any) => m.key === 'VISOR_cond').value !== null);
+    assert.equal(await chart.locator('svg g[data-run]').count(), plotted.length);
+    assert.equal(await chart.getByTestId('pareto-table').locator('tbody tr').count(), plotted.length);
+    const cond = (r: any) => r.metrics.find((m: any) => m.key === 'VISOR_cond').value;
+    const best = plotted.reduce((a: any, b: any) => (cond(b) > cond(a) || (cond(b) === cond(a) && b.cost.secondsPerImage < a.cost.secondsPerImage) ? b : a));
+    const cheapest = plotted.reduce((a: any, b: any) => (b.cost.secondsPerImage < a.cost.secondsPerImage || (b.cost.secondsPerImage === a.cost.secondsPerImage && cond(b) > cond(a)) ? b : a));
+    for (const id of new Set([best.run.id, cheapest.run.id])) assert.equal(await chart.locator(`svg g[data-run="${id}"]`).getAttribute('data-on-front'), 'true', `${id} is on the front`);
+    assert.match((await chart.locator('#pareto-desc').textContent())!, /on the Pareto front, cheapest first: /);
     assert.deepEqual([...new Set(await page.locator('td[data-col="VISOR_3"]').allInnerTexts())], ['n/a']);
     // The run column stays in view when the table scrolls sideways.
     assert.equal(await page.locator('table.board th.sticky').first().evaluate((th) => getComputedStyle(th).position), 'sticky');
@@ -314,6 +335,7 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     const page = await openPage(`/runs/${runs.infsplign}`);
     assert.match(await page.locator('[data-testid="run-status"]').innerText(), /FINISHED/);
     assert.equal(await page.getByRole('navigation', { name: 'Main' }).locator('[aria-current="page"]').innerText(), 'Runs');
+    assert.match(await page.getByTestId('run-cost').innerText(), /^[\d.]+ s on cpu, \d+(\.\d)? U-Net evaluations, \d+(\.\d)? backward passes \(mean over \d+ images\)$/);
     // Against the matching baseline: every metric with its own test, overall and per relation, and a compare button.
     const { run } = await gql(`query ($id: ID!) { run(id: $id) { versusBaseline { a { id } metrics { key difference p test } byRelation { relation metrics { key difference low high p } } } configChanges { key value default } } }`, { id: runs.infsplign });
     assert.equal(run.versusBaseline.a.id, runs.baseline);

@@ -1,5 +1,8 @@
 /**
- * npm run bench:generate — per-step cost of InfSplign guidance in the sampling loop (issue 5), on
+ * npm run bench:generate — first what every registered method costs per image (method-cost.ts:
+ * seconds, U-Net evaluations and backward passes per image through the real sampling loop, at batch
+ * 1 and 2, a few steps, on the SD-2.1-shaped U-Net with a 32x32 latent), then the per-step cost of
+ * InfSplign guidance in the sampling loop (issue 5), on
  * the tiny test model and on U-Nets with Stable Diffusion 2.1's block structure at reduced width
  * (make_sd21_like_unet.py, generated on first use into .cache/bench/, which needs Debian's
  * python3-torch; the rest of those folders, text encoder and tokenizer included, is written here).
@@ -17,7 +20,8 @@
  * medians, the median per-pair ratio (wall and CPU time) and the final peak RSS. The guided U-Net is
  * prepared (and cached) by the parent first, so the children only load it.
  *
- * Environment: BENCH_RUNS (default 7), BENCH_THREADS (default 1,2), BENCH_BATCHES (default 1,2),
+ * Environment: BENCH_PARTS (methods, steps or both, default both), BENCH_METHOD_STEPS (default 10),
+ * BENCH_RUNS (default 7), BENCH_THREADS (default 1,2), BENCH_BATCHES (default 1,2),
  * BENCH_MODELS (comma list of tiny, sd21-32, sd21-64; default all), BENCH_PROFILE=1 adds an ONNX
  * Runtime profile of both steps per child (op types by time, the guided step's forward, loss and
  * backward parts).
@@ -44,6 +48,7 @@ import type { Relation } from '../src/prompts/types.ts';
 import { REPO_ROOT } from '../test/onnx/support/reference.ts';
 import { SD_SCHEDULER_CONFIG, textEncoderModel, writeJson, writeModel, writeWordLevelTokenizer } from '../test/support/model-parts.ts';
 import { buildTinyModelFolder, TINY_WORDS } from '../test/support/tiny-model.ts';
+import { measureMethodCosts, methodCostTable } from './method-cost.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const WARMUP = 2;
@@ -51,6 +56,8 @@ const list = (value: string | undefined, fallback: string) => (value ?? fallback
 const THREADS = list(process.env.BENCH_THREADS, '1,2').map(Number);
 const BATCHES = list(process.env.BENCH_BATCHES, '1,2').map(Number);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const PARTS = list(process.env.BENCH_PARTS, 'methods,steps');
+const METHOD_STEPS = Number(process.env.BENCH_METHOD_STEPS ?? 10);
 const BENCH_DIR = join(REPO_ROOT, '.cache/bench');
 
 const PROMPTS: Array<{ text: string; objects: [string, string]; relation: Relation }> = [
@@ -85,7 +92,7 @@ const SD21_TOKENS = 77;
  */
 function sd21Folder(side: number): string | null {
   const dir = join(BENCH_DIR, `generate-sd21-like-${side}px-${SD21_CHANNELS.replace(/,/g, '-')}`);
-  if (existsSync(join(dir, 'infsplign.json'))) return dir;
+  if (existsSync(join(dir, 'infsplign.json')) && existsSync(join(dir, 'attend-and-excite.json'))) return dir;
   mkdirSync(dir, { recursive: true });
   if (!existsSync(join(dir, 'unet/model.onnx'))) {
     try {
@@ -108,6 +115,8 @@ function sd21Folder(side: number): string | null {
     unet: ['diffusers', 'OnnxRuntimeModel'],
   });
   writeJson(join(dir, 'infsplign.json'), { cfg_scale: 7.5, layers: defaultParams('sd2').layers, map_size: 64 });
+  // Attend-and-Excite's maps at width / 32 (its 16 x 16 of SD at 512 px) and SD 2.x's normalize_eot (docs/method.md §6.2).
+  writeJson(join(dir, 'attend-and-excite.json'), { attention_res: (side * 8) / 32, normalize_eot: true });
   return dir;
 }
 
@@ -338,6 +347,28 @@ function fmt(ms: number): string {
 }
 
 async function parent(): Promise<void> {
+  if (PARTS.includes('methods')) await methodsPart();
+  if (PARTS.includes('steps')) await stepsPart();
+}
+
+/** Every registered method's cost per image on the SD-2.1-shaped U-Net (32 x 32 latent), at each of BENCH_BATCHES. */
+async function methodsPart(): Promise<void> {
+  const model = MODELS.find((m) => m.key === 'sd21-32')!;
+  const dir = model.folder();
+  if (!dir) {
+    console.log(`methods: skipped (no ${model.label} folder)`);
+    return;
+  }
+  console.log(`bench:generate methods — every registered method, ${METHOD_STEPS} steps, batches ${BATCHES.join(', ')}; ${process.env.BENCH_NOTE ?? ''}`);
+  const prompts = PROMPTS.map((p, id) => ({ id, text: p.text, objects: p.objects, relation: p.relation }));
+  const rows = await measureMethodCosts(dir, prompts, { batches: BATCHES, steps: METHOD_STEPS, cache: guidedCache() });
+  console.log(`\n${methodCostTable(model.label, rows)}\n`);
+  console.log('s / image: the second batch\'s wall time over its images (the first warms the sessions); evaluations and backward passes: the');
+  console.log('pipeline\'s counters (diffusion/cost.ts), mean over every image. A schedule tied to steps (refinement at 0/10/20) is cut at the last step.\n');
+}
+
+/** The per-step cost of InfSplign guidance, per model, thread count and batch size. */
+async function stepsPart(): Promise<void> {
   const wanted = list(process.env.BENCH_MODELS, MODELS.map((m) => m.key).join(','));
   const models = MODELS.filter((m) => wanted.includes(m.key));
   console.log(`bench:generate — median of ${RUNS} steps after ${WARMUP} warm-up steps; onnxruntime-node ${ort.env.versions.common} CPU; ${process.env.BENCH_NOTE ?? ''}`);

@@ -22,7 +22,7 @@ import { createApiServer } from '../src/server.ts';
 import { sweepStalledRuns } from '../src/runs/reconcile.ts';
 import { mcnemarExact } from '../src/stats/paired.ts';
 import { eventually, startHarness, type Harness } from './support/harness.ts';
-import { evaluatedMessage, generatedMessage, madeUpTrace, promptOfId, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
+import { evaluatedMessage, generatedMessage, madeUpCost, madeUpTrace, promptOfId, SHAPES_EVAL, type Detect } from './support/stand-in-worker.ts';
 
 let h: Harness;
 let store: LocalArtifactStore;
@@ -452,6 +452,37 @@ test('the leaderboard ranks the finished runs by their stored figures, filtered 
   const byDetector = (await h.gql('{ leaderboard(benchmark: "visor-shapes", detector: "shapes") { run { id } } }')).data!.leaderboard;
   assert.equal(byDetector.length, finished.filter((r) => r.detector === 'shapes').length);
   assert.deepEqual((await h.gql('{ leaderboard(benchmark: "visor-shapes", model: "no-such-model") { rank } }')).data!.leaderboard, []);
+});
+
+test('each image\'s cost is stored as the worker reported it; Run.cost and LeaderboardRow.cost are its means per image, null without generated images', async () => {
+  // InfSplign guided on steps 1 and 2: the stand-in reports 2 U-Net passes per step plus one per guided step, with its backward pass.
+  const id = await submit({ seed: 2, method: 'infsplign', params: { guide_steps: [1, 3] } });
+  const messages = await evaluatedChunks(id);
+  for (const message of messages) await ingest(h.api.services, message);
+  assert.equal((await runRow(id)).status, 'FINISHED');
+  const run = (await h.gql('query ($id: ID!) { run(id: $id) { config cost { secondsPerImage unetEvaluationsPerImage backwardPassesPerImage device images } } }', { id })).data!.run;
+  const steps = run.config.params.steps as number;
+  const stored = await h.prisma.image.findMany({ where: { runId: id }, select: { imageIndex: true, generationMs: true, unetEvaluations: true, backwardPasses: true, device: true } });
+  assert.equal(stored.length, 20);
+  for (const image of stored) {
+    const cost = madeUpCost(image.imageIndex, steps, 2);
+    assert.deepEqual([image.generationMs, image.unetEvaluations, image.backwardPasses, image.device], [cost.seconds * 1000, cost.unet_evaluations, cost.backward_passes, 'cpu']);
+  }
+  // Images 0 and 1 of each prompt take 10 and 14 ms: 12 ms on average.
+  const expected = { secondsPerImage: 0.012, unetEvaluationsPerImage: 2 * steps + 2, backwardPassesPerImage: 2, device: 'cpu', images: 20 };
+  assert.deepEqual(run.cost, expected);
+
+  const COST = 'cost { secondsPerImage unetEvaluationsPerImage backwardPassesPerImage device images }';
+  const board = (await h.gql(`{ leaderboard(benchmark: "visor-shapes") { run { id kind } ${COST} } }`)).data!.leaderboard;
+  assert.deepEqual(board.find((r: any) => r.run.id === id).cost, expected);
+  const baseline = board.find((r: any) => r.run.id === finishedRun);
+  assert.equal(baseline.cost.backwardPassesPerImage, 0, 'the baseline runs no backward pass');
+  assert.equal(baseline.cost.unetEvaluationsPerImage, 2 * steps);
+  const uploaded = board.filter((r: any) => r.run.kind === 'EVALUATE_ONLY');
+  assert.ok(uploaded.length > 0 && uploaded.every((r: any) => r.cost === null), 'uploaded images and their rescores have no cost');
+  // Run.cost through the leaderboard (a field the board's kept answers do not cover) agrees.
+  const viaRuns = (await h.gql(`{ leaderboard(benchmark: "visor-shapes") { cost { secondsPerImage } run { ${COST} } } }`)).data!.leaderboard;
+  for (const row of viaRuns) assert.equal(row.run.cost?.secondsPerImage ?? null, row.cost?.secondsPerImage ?? null);
 });
 
 test('the leaderboard is never stale: a run that finishes, a better one, a rescore and a deletion show at once, in every API process', async () => {

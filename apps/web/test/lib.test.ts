@@ -25,6 +25,7 @@ function row(id: string, method: string, params: Record<string, unknown>, value:
     run: { id, config: { method, params }, promptSet: { name: 'eval' }, seed: 42, imagesPerPrompt: 2, limit: null, team: { name: 't' }, finishedAt: null },
     metrics: [{ key: 'VISOR_cond', value, low: value === null ? null : value - 1, high: value === null ? null : value + 1 }],
     versusBaseline: null,
+    cost: null,
     ...extra,
   };
 }
@@ -184,8 +185,8 @@ describe('the parameter form', () => {
 const VISOR_COND: MetricDefinition = { key: 'VISOR_cond', label: 'VISOR', higherIsBetter: true, description: '"quoted"', unit: '%', primary: true, minImagesPerPrompt: null };
 
 describe('the CSV export', () => {
-  test('one line per row with the primary metric\'s paired tests, each metric, its interval and its delta; cells with commas or quotes are quoted', () => {
-    const baseline = row('b', 'baseline', {}, 50);
+  test('one line per row with the primary metric\'s paired tests, the cost per image, each metric, its interval and its delta; cells with commas or quotes are quoted', () => {
+    const baseline = row('b', 'baseline', {}, 50, { cost: { secondsPerImage: 0.07, unetEvaluationsPerImage: 40, backwardPassesPerImage: 0, device: 'cpu', images: 20 } });
     const primary: MetricComparison = { key: 'VISOR_cond', a: 50, b: 90, difference: 40, low: 30, high: 50, test: 'BOOTSTRAP', p: 0.002, beyondNoise: true };
     const guided = row('g', 'infsplign', {}, 90, {
       rank: 2,
@@ -206,11 +207,11 @@ describe('the CSV export', () => {
     const lines = leaderboardCsv(board).trimEnd().split('\n');
     assert.equal(
       lines[0],
-      'rank,ranked,run_id,method,model,detector,threshold,team,prompt_set,seed,images_per_prompt,prompts_scored,images_scored,config_hash,is_baseline,baseline_run_id,primary_metric,primary_delta,primary_delta_low,primary_delta_high,primary_test,primary_p,beyond_noise,leader_run_id,leader_p,tied_with_leader,VISOR_cond,VISOR_cond_low,VISOR_cond_high,VISOR_cond_delta',
+      'rank,ranked,run_id,method,model,detector,threshold,team,prompt_set,seed,images_per_prompt,prompts_scored,images_scored,config_hash,is_baseline,baseline_run_id,primary_metric,primary_delta,primary_delta_low,primary_delta_high,primary_test,primary_p,beyond_noise,leader_run_id,leader_p,tied_with_leader,seconds_per_image,unet_evaluations_per_image,backward_passes_per_image,device,VISOR_cond,VISOR_cond_low,VISOR_cond_high,VISOR_cond_delta',
     );
-    assert.equal(lines[1], '1,true,b,baseline,bundled,shapes,0.5,t,eval,42,2,10,20,hash-b,true,,VISOR_cond,,,,,,,,,,50,49,51,');
-    assert.equal(lines[2], '2,true,g,infsplign,bundled,"owlvit:/models/a,b",0.5,t,eval,42,2,10,20,hash-g,false,b,VISOR_cond,40,30,50,BOOTSTRAP,0.002,true,b,0.4,true,90,89,91,40');
-    assert.equal(lines[3], ',false,s,infsplign,bundled,shapes,0.5,t,eval,42,2,10,4,hash-s,false,,VISOR_cond,,,,,,,,,,100,99,101,');
+    assert.equal(lines[1], '1,true,b,baseline,bundled,shapes,0.5,t,eval,42,2,10,20,hash-b,true,,VISOR_cond,,,,,,,,,,0.07,40,0,cpu,50,49,51,');
+    assert.equal(lines[2], '2,true,g,infsplign,bundled,"owlvit:/models/a,b",0.5,t,eval,42,2,10,20,hash-g,false,b,VISOR_cond,40,30,50,BOOTSTRAP,0.002,true,b,0.4,true,,,,,90,89,91,40');
+    assert.equal(lines[3], ',false,s,infsplign,bundled,shapes,0.5,t,eval,42,2,10,4,hash-s,false,,VISOR_cond,,,,,,,,,,,,,,100,99,101,');
   });
 });
 

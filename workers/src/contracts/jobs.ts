@@ -16,6 +16,7 @@
  * (retryRun), since BullMQ keeps the earlier failed job under the old id.
  */
 import { z } from 'zod';
+import type { ImageCost } from '../diffusion/cost.ts';
 import type { Device } from '../diffusion/providers.ts';
 import { findMethod, methodNames } from '../methods/registry.ts';
 import { MAX_STEPS } from './common-params.ts';
@@ -211,6 +212,13 @@ export const guidanceTraceSchema = z
   .refine((trace) => trace.loss.length === trace.centroids.length, { message: 'loss and centroids need one entry per guided step each', path: ['centroids'] });
 export type GuidanceTrace = z.output<typeof guidanceTraceSchema>;
 
+/** What an image cost to make, as the manifest records it (diffusion/cost.ts; docs/method.md §6.1). */
+export const imageCostSchema = z.strictObject({
+  unet_evaluations: z.number().int().min(0),
+  backward_passes: z.number().int().min(0),
+  seconds: z.number().min(0),
+}) satisfies z.ZodType<ImageCost>;
+
 export const imagesGeneratedSchema = z.strictObject({
   type: z.literal('ImagesGenerated'),
   runId: dbIdSchema,
@@ -230,6 +238,8 @@ export const imagesGeneratedSchema = z.strictObject({
       ms: z.number().min(0),
       /** null for an unguided image (baseline, single-object prompt); may be absent from an older worker's message */
       guidance: guidanceTraceSchema.nullish(),
+      /** the passes and seconds the image cost, on the message's device; absent from an older worker's message */
+      cost: imageCostSchema.nullish(),
     }),
   ),
   /** prompts the pipeline could not generate (e.g. an object not found among the tokens): their images will never come */

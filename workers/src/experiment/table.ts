@@ -12,6 +12,12 @@ function figure(value: unknown, interval: unknown): string {
   return `${value.toFixed(1)}${range}`;
 }
 
+/** Three significant figures: a GPU's 0.00412 s keeps its digits, as a CPU's 13.4 s does. */
+const seconds = (value: number) => String(Number(value.toPrecision(3)));
+
+/** A mean count per image: whole when every image took the same, else one decimal. */
+const count = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
+
 function line(cells: readonly string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
@@ -36,8 +42,10 @@ export function experimentMarkdown(result: ExperimentResult): string {
   const lines = [
     `**${result.benchmark}** on \`${result.model}\`: ${result.prompts} prompts x ${result.images_per_prompt} images, seed ${result.seed}, detector ${result.detector} (threshold ${result.threshold}), device ${result.device}. Figures in percent with 95% bootstrap intervals over prompts.`,
     '',
-    ...header(['configuration', ...cols, 's / image', 'U-Net evaluations / image']),
-    ...result.rows.map((row) => line([row.name, ...cols.map((c) => figure(row.aggregates[c], row.intervals[c])), row.seconds_per_image.toFixed(2), row.unet_evaluations_per_image.toFixed(1)])),
+    ...header(['configuration', ...cols, 's / image', 'U-Net evaluations / image', 'backward passes / image']),
+    ...result.rows.map((row) =>
+      line([row.name, ...cols.map((c) => figure(row.aggregates[c], row.intervals[c])), seconds(row.seconds_per_image), count(row.unet_evaluations_per_image), count(row.backward_passes_per_image)]),
+    ),
   ];
   if (result.rows.some((row) => Object.keys(byRelation(row)).length > 0)) {
     lines.push('', 'VISOR_cond by relation:', '', ...header(['configuration', ...VISOR_RELATION_SPLITS]));

@@ -77,7 +77,7 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
       const { width, height } = decodePng(bytes, record.file);
       const artifactKey = joinKey(job.imageSetPrefix, imageFileName(record.prompt, record.index));
       await store.put(artifactKey, bytes);
-      images.push({ promptId: promptOf.get(record.prompt)!.promptId, imageIndex: record.index, artifactKey, width, height, ms: record.ms, guidance: guidanceOf(record) });
+      images.push({ promptId: promptOf.get(record.prompt)!.promptId, imageIndex: record.index, artifactKey, width, height, ms: record.ms, guidance: guidanceOf(record), cost: record.cost ?? null });
     }
     return {
       type: 'ImagesGenerated',

@@ -4,6 +4,7 @@
  * The workers' public surface (package.json `exports`); everything else under src/ is internal.
  */
 export * from '../contracts/jobs.ts';
+export type { ImageCost } from '../diffusion/cost.ts';
 export * from '../contracts/common-params.ts';
 export * from '../contracts/method-params.ts';
 export * from '../contracts/model-defaults.ts';

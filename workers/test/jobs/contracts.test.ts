@@ -115,6 +115,17 @@ describe('job payload contracts', () => {
     assert.match(problem(resultMessageSchema, message({ ...trace, centroids: [[[0.1, 0.5]], [[0.2, 0.5], [0.8, 0.5]]] })), /^job: images\[0\]\.guidance\.centroids\[0\]/);
   });
 
+  test('ImagesGenerated carries each image\'s cost (whole passes, seconds), absent from an older worker\'s message', () => {
+    const image = { promptId: 'p1', imageIndex: 0, artifactKey: 'runs/r/images/0_0.png', width: 32, height: 32, ms: 5 };
+    const message = (cost?: unknown) => ({ type: 'ImagesGenerated', runId: 'r', chunk: 0, round: 0, device: 'cpu', worker: 'w:1', images: [{ ...image, ...(cost !== undefined && { cost }) }], failures: [] });
+    const cost = { unet_evaluations: 40, backward_passes: 20, seconds: 0.25 };
+    assert.deepEqual(parsePayload(resultMessageSchema, message(cost), 'result'), message(cost));
+    assert.equal(resultMessageSchema.safeParse(message()).success, true);
+    assert.match(problem(resultMessageSchema, message({ ...cost, unet_evaluations: 1.5 })), /^job: images\[0\]\.cost\.unet_evaluations/);
+    assert.match(problem(resultMessageSchema, message({ ...cost, backward_passes: -1 })), /^job: images\[0\]\.cost\.backward_passes/);
+    assert.match(problem(resultMessageSchema, message({ unet_evaluations: 40, seconds: 0.25 })), /^job: images\[0\]\.cost\.backward_passes/);
+  });
+
   test('job ids are deterministic, per chunk and round, and valid BullMQ custom ids (no colon, not an integer)', () => {
     assert.equal(generateJobId('r1', 3), 'r1.generate.3.0');
     assert.equal(evaluateJobId('r1', 3, 2), 'r1.evaluate.3.2');

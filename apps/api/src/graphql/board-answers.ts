@@ -33,13 +33,14 @@ import { BOARD_ROWS, leaderboard, type LeaderboardRow } from './resolvers/leader
 
 /** The fields, per type, whose values come from a leaderboard row alone (and the comparisons of finished runs, which never change). */
 const ROW_FIELDS: Record<string, ReadonlySet<string>> = {
-  LeaderboardRow: new Set(['rank', 'ranked', 'promptsScored', 'imagesScored', 'run', 'method', 'configHash', 'isBaseline', 'model', 'detector', 'threshold', 'metrics', 'versusBaseline', 'versusLeader']),
+  LeaderboardRow: new Set(['rank', 'ranked', 'promptsScored', 'imagesScored', 'run', 'method', 'configHash', 'isBaseline', 'model', 'detector', 'threshold', 'metrics', 'cost', 'versusBaseline', 'versusLeader']),
   Run: new Set(['id', 'kind', 'status', 'team', 'model', 'method', 'config', 'configHash', 'benchmark', 'promptSet', 'detector', 'threshold', 'seed', 'imagesPerPrompt', 'limit', 'progress', 'error', 'createdAt', 'updatedAt', 'finishedAt']),
   Team: new Set(['id', 'name']),
   Model: new Set(['id', 'name', 'family']),
   PromptSet: new Set(['id', 'name', 'benchmark']),
   RunProgress: new Set(['prompts', 'totalImages', 'imagesGenerated', 'imagesEvaluated', 'fraction']),
   MetricValue: new Set(['key', 'value', 'low', 'high']),
+  RunCost: new Set(['secondsPerImage', 'unetEvaluationsPerImage', 'backwardPassesPerImage', 'device', 'images']),
   BaselineComparison: new Set(['baseline', 'deltas', 'primary', 'metrics', 'beyondNoise']),
   LeaderComparison: new Set(['leader', 'primary', 'tiedWithinNoise']),
   MetricComparison: new Set(['key', 'a', 'b', 'difference', 'low', 'high', 'test', 'p', 'beyondNoise']),

@@ -11,6 +11,7 @@
  * from them are kept by: board-answers.ts). A change to the catalogue reloads the whole snapshot.
  */
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
+import { type RunCost, runCosts } from '../runs/cost.ts';
 import { RUN_COLUMNS, type RunRow } from './rows.ts';
 
 export interface MetricDefinitionRow {
@@ -32,6 +33,8 @@ export interface Figure {
 export interface SnapshotRun {
   run: RunRow;
   figures: Figure[];
+  /** what its images cost per image (runs/cost.ts): fixed once the run is FINISHED, as its figures are */
+  cost: RunCost | null;
   /** the row's xmin when it was read: a new one means the row was written since */
   rowVersion: string;
 }
@@ -122,8 +125,8 @@ async function load(prisma: PrismaClient, benchmarkId: string, ids: readonly str
 
 const RUN_TIMESTAMPS = ['queuedAt', 'generatingAt', 'evaluatingAt', 'finishedAt', 'failedAt', 'cancelledAt', 'artifactsDeletedAt', 'createdAt', 'updatedAt'] as const;
 
-/** The loaded runs as RunRows with their relations (from the loaded catalogue, else `known`'s runs'). */
-function snapshotRuns(loaded: Loaded, known: readonly SnapshotRun[]): SnapshotRun[] {
+/** The loaded runs as RunRows with their relations (from the loaded catalogue, else `known`'s runs'), with their costs. */
+function snapshotRuns(loaded: Loaded, known: readonly SnapshotRun[], costs: ReadonlyMap<string, RunCost>): SnapshotRun[] {
   // Timestamps arrive as ISO 8601 strings.
   const dated = <T extends { createdAt: Date }>(row: T): T => ({ ...row, createdAt: new Date(row.createdAt as unknown as string) });
   const byId = <T extends { id: string }>(rows: readonly T[] | null, from: (run: RunRow) => T | null) => {
@@ -151,7 +154,7 @@ function snapshotRuns(loaded: Loaded, known: readonly SnapshotRun[]): SnapshotRu
     run.methodConfig = run.methodConfigId === null ? null : config.get(run.methodConfigId)!;
     run.benchmark = benchmark;
     run.promptSet = promptSet.get(run.promptSetId)!;
-    return { run, figures: figures ?? [], rowVersion };
+    return { run, figures: figures ?? [], cost: costs.get(run.id) ?? null, rowVersion };
   });
 }
 
@@ -171,7 +174,9 @@ async function refresh(prisma: PrismaClient, benchmarkId: string, versions: { ca
   const loaded = await load(prisma, benchmarkId, changed);
   // Deleted since the version was read: as if it had not been there.
   if (!loaded) return null;
-  const runs = snapshotRuns(loaded, whole ? [] : kept.runs);
+  // The loaded runs' costs: a run's images are all written before it is FINISHED, so they stay as read.
+  const costs = await runCosts(prisma, (loaded.runs ?? []).map((r) => r.id));
+  const runs = snapshotRuns(loaded, whole ? [] : kept.runs, costs);
   if (!whole) {
     // The listed runs as kept, but for those read again (a changed run no longer FINISHED when it was
     // read is left out, as is a kept run no longer listed).

@@ -5,6 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import type { ImageSet, PrismaClient, RunAggregate, RunEvent } from '../generated/prisma/client.ts';
+import { type RunCost, runCosts } from '../runs/cost.ts';
 import { RUN_INCLUDE, type RunRow } from './rows.ts';
 
 /** The rows for `keys`, in their order: `keyOf` says which key a row belongs to; keys without a row get `missing`. */
@@ -33,6 +34,11 @@ export function createLoaders(prisma: PrismaClient) {
     ),
     /** a run's stored aggregates (every metric, overall and per relation) */
     aggregates: new DataLoader<string, RunAggregate[]>(async (runIds) => groupedByKey(runIds, await prisma.runAggregate.findMany({ where: { runId: { in: [...runIds] } } }), (a) => a.runId)),
+    /** a run's cost per image (runs/cost.ts); null when its images carry none */
+    runCost: new DataLoader<string, RunCost | null>(async (runIds) => {
+      const costs = await runCosts(prisma, runIds);
+      return runIds.map((id) => costs.get(id) ?? null);
+    }),
     /** a benchmark's metric definitions */
     metricDefinitions: new DataLoader(async (benchmarkIds: readonly string[]) =>
       groupedByKey(benchmarkIds, await prisma.metricDefinition.findMany({ where: { benchmarkId: { in: [...benchmarkIds] } }, orderBy: { ordinal: 'asc' } }), (d) => d.benchmarkId),

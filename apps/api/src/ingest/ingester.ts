@@ -125,14 +125,17 @@ async function ingestGenerated(services: Services, message: ImagesGenerated): Pr
       }
       const images = message.images;
       // A redelivered message (or a retried chunk's, whose seeded images and traces are the same) leaves
-      // the row, its guidance included, as the first delivery wrote it.
+      // the row, its guidance and cost included, as the first delivery wrote it. generation_ms is the
+      // cost's seconds (both are the batch's wall time over its images), kept in the column it always had.
       const inserted = await tx.$executeRaw`
-        INSERT INTO images (run_id, prompt_id, image_index, artifact_key, width, height, generation_ms, guidance)
-        SELECT ${runId}::uuid, u.prompt_id, u.image_index, u.artifact_key, u.width, u.height, u.generation_ms, u.guidance::jsonb
+        INSERT INTO images (run_id, prompt_id, image_index, artifact_key, width, height, generation_ms, unet_evaluations, backward_passes, device, guidance)
+        SELECT ${runId}::uuid, u.prompt_id, u.image_index, u.artifact_key, u.width, u.height, u.generation_ms, u.unet_evaluations, u.backward_passes,
+               ${message.device}::text, u.guidance::jsonb
         FROM unnest(${images.map((i) => i.promptId)}::uuid[], ${images.map((i) => i.imageIndex)}::int[], ${images.map((i) => i.artifactKey)}::text[],
                     ${images.map((i) => i.width)}::int[], ${images.map((i) => i.height)}::int[], ${images.map((i) => Math.round(i.ms))}::int[],
+                    ${images.map((i) => i.cost?.unet_evaluations ?? null)}::int[], ${images.map((i) => i.cost?.backward_passes ?? null)}::int[],
                     ${images.map((i) => (i.guidance ? JSON.stringify(i.guidance) : null))}::text[])
-             AS u(prompt_id, image_index, artifact_key, width, height, generation_ms, guidance)
+             AS u(prompt_id, image_index, artifact_key, width, height, generation_ms, unet_evaluations, backward_passes, guidance)
         ON CONFLICT (run_id, prompt_id, image_index) DO NOTHING`;
       await advanceTo(tx, run, 'GENERATING');
       await addProgress(tx, runId, { images: inserted, scores: 0 }, { executionProvider: message.device });

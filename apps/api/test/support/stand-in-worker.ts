@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts';
-import { evaluateChunkJobSchema, evaluateJobId, generateChunkJobSchema, generateJobId, type GuidanceTrace, type ImagesEvaluated, type ImagesGenerated, type Relation } from '@infsplign/workers/contracts';
+import { evaluateChunkJobSchema, evaluateJobId, generateChunkJobSchema, generateJobId, type GuidanceTrace, type ImageCost, type ImagesEvaluated, type ImagesGenerated, type Relation } from '@infsplign/workers/contracts';
 import { type Detection, type ImageDetections, loadPrompts, promptSetFromRows, scoreImages, type VisorImageResult } from '@infsplign/workers/benchmarks';
 import { ingest } from '../../src/ingest/ingester.ts';
 import { eventually, type Harness } from './harness.ts';
@@ -26,7 +26,16 @@ export function madeUpTrace(externalId: number, k: number, steps: number): Guida
   };
 }
 
-/** The generate stage's answer to a chunk job: placeholder PNGs in the store, their keys and (InfSplign) traces. */
+/**
+ * The made-up cost of image k of a configuration with `guided` guided steps (null: unguided) over
+ * `steps` steps: a CFG pair per step, one more pass with its backward pass per guided step; image k
+ * takes 10 + 4k ms (so a run with 2 images per prompt takes 12 ms per image on average).
+ */
+export function madeUpCost(k: number, steps: number, guided: number | null): ImageCost {
+  return { unet_evaluations: 2 * steps + (guided ?? 0), backward_passes: guided ?? 0, seconds: (10 + 4 * k) / 1000 };
+}
+
+/** The generate stage's answer to a chunk job: placeholder PNGs in the store, their keys, costs and (InfSplign) traces. */
 export async function generatedMessage(h: Harness, runId: string, chunk: number, round = 0): Promise<ImagesGenerated> {
   const store = new LocalArtifactStore(h.artifactDir);
   const job = await eventually(async () => (await h.api.services.queues.generate.getJob(generateJobId(runId, chunk, round))) ?? undefined, `generate job ${chunk}`);
@@ -40,8 +49,9 @@ export async function generatedMessage(h: Harness, runId: string, chunk: number,
       artifactKey: `${data.imageSetPrefix}/${p.externalId}_${k}.png`,
       width: 64,
       height: 64,
-      ms: 12,
+      ms: 10 + 4 * k,
       guidance: guided === null ? null : madeUpTrace(p.externalId, k, guided),
+      cost: madeUpCost(k, data.config.params.steps as number, guided),
     })),
   );
   for (const image of images) await store.put(image.artifactKey, new Uint8Array([137, 80, 78, 71]));

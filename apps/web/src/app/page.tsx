@@ -7,7 +7,8 @@ import { FilterSelect } from '@/components/FilterSelect';
 import { MetricCell } from '@/components/MetricCell';
 import { DefinitionLink, MetricDefinitions, MetricHeader } from '@/components/MetricHeader';
 import { PairedVerdict } from '@/components/PairedVerdict';
-import { shortId } from '@/lib/format';
+import { ParetoChart, type RunPoint } from '@/components/ParetoChart';
+import { formatCount, formatSeconds, shortId } from '@/lib/format';
 import { hiddenColumnsCookieName, hiddenColumnsFrom } from '@/lib/hidden-columns';
 import { filtersFrom, loadLeaderboard, metricOf, TEXT_SORTS, type Leaderboard, type LeaderboardFilters, type LeaderboardRow } from '@/lib/leaderboard';
 import { primaryMetric, type MetricDefinition } from '@/lib/metrics';
@@ -88,11 +89,38 @@ function LeaderCell({ row, primary }: { row: LeaderboardRow; primary: MetricDefi
   );
 }
 
+/** Seconds and U-Net evaluations per image, with the device and the backward passes underneath; n/a for runs whose images carry no cost. */
+function CostCells({ row }: { row: LeaderboardRow }) {
+  const cost = row.cost;
+  return (
+    <>
+      <td className={`num${cost ? '' : ' muted'}`} data-col="seconds" data-label="Seconds / image">
+        {formatSeconds(cost?.secondsPerImage)}
+        {cost && <span className="interval">{cost.device}</span>}
+      </td>
+      <td className={`num${cost ? '' : ' muted'}`} data-col="evaluations" data-label="U-Net evaluations / image">
+        {formatCount(cost?.unetEvaluationsPerImage)}
+        {cost && <span className="interval">{formatCount(cost.backwardPassesPerImage)} backward</span>}
+      </td>
+    </>
+  );
+}
+
+/** The board's runs with a cost and a figure of `metric`, as points of the cost chart. */
+function costPoints(rows: readonly LeaderboardRow[], metric: MetricDefinition): RunPoint[] {
+  return rows.flatMap((row) => {
+    const score = metricOf(row.metrics, metric.key)?.value ?? null;
+    return row.cost && score !== null ? [{ runId: row.run.id, label: row.method ?? 'uploaded images', cost: row.cost.secondsPerImage, score }] : [];
+  });
+}
+
 /** The columns a reader may hide (the run column stays). */
 function pickableColumns(board: Leaderboard, primary: MetricDefinition): PickableColumn[] {
   return [
     { key: 'delta', label: `Δ ${primary.key} vs baseline` },
     { key: 'leader', label: 'vs leader' },
+    { key: 'seconds', label: 'Seconds / image' },
+    { key: 'evaluations', label: 'U-Net evaluations / image' },
     { key: 'n', label: 'n (prompts × images)' },
     { key: 'seed', label: 'Seed' },
     { key: 'detector', label: 'Detector' },
@@ -139,6 +167,12 @@ function BoardTable({ board, rows, params, filters, ranked, caption }: { board: 
                 </th>
               </>
             )}
+            <th className="num" data-col="seconds">
+              s / image
+            </th>
+            <th className="num" data-col="evaluations">
+              U-Net evals / image
+            </th>
             <th className="num" data-col="n">
               n
             </th>
@@ -171,6 +205,7 @@ function BoardTable({ board, rows, params, filters, ranked, caption }: { board: 
                   <LeaderCell row={row} primary={delta} />
                 </>
               )}
+              <CostCells row={row} />
               <td className="num" data-col="n" data-label="n (prompts × images)">
                 {row.promptsScored} × {row.run.imagesPerPrompt}
                 <span className="interval">{row.imagesScored} images</span>
@@ -205,6 +240,24 @@ function BoardTable({ board, rows, params, filters, ranked, caption }: { board: 
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The primary metric (VISOR_cond for VISOR and VISOR-Shapes) against seconds per image, every listed run with a cost, the Pareto front marked. */
+function CostSection({ board, primary }: { board: Leaderboard; primary: MetricDefinition }) {
+  const points = costPoints(board.rows, primary);
+  return (
+    <section aria-labelledby="cost-chart">
+      <h2 id="cost-chart">
+        {primary.key} against seconds per image
+      </h2>
+      {points.length === 0 ? (
+        <p className="muted">No run listed here recorded what its images cost (uploaded images and rescores do not).</p>
+      ) : (
+        <ParetoChart points={points} metric={primary} title={`${primary.key} against seconds per image on ${board.benchmark.name}, with the Pareto front`} />
+      )}
+      <p className="muted">Seconds are wall time per image on the device the run used (its batch&apos;s time over its images); runs on different devices or models are not comparable by time alone.</p>
+    </section>
   );
 }
 
@@ -273,6 +326,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
           </section>
         )}
       </div>
+      <CostSection board={board} primary={primary} />
       <MetricDefinitions metrics={board.benchmark.metrics} />
     </>
   );

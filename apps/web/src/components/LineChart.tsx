@@ -1,3 +1,4 @@
+import { ChartAxes } from '@/components/ChartAxes';
 import { niceAxis } from '@/lib/metrics';
 
 export interface Series {
@@ -29,27 +30,7 @@ export function LineChart({ series, title, xLabel, yLabel, yRange }: { series: S
     <figure style={{ margin: 0 }}>
       <svg className="chart" role="img" aria-label={title} viewBox={`0 0 ${width} ${height}`} width="100%" style={{ maxWidth: width }}>
         <title>{title}</title>
-        {yAxis.ticks.map((t) => (
-          <g key={`y${t.value}`}>
-            <line className="grid" x1={left} x2={width - right} y1={sy(t.value)} y2={sy(t.value)} />
-            <text x={left - 4} y={sy(t.value) + 4} textAnchor="end">
-              {t.label}
-            </text>
-          </g>
-        ))}
-        {xAxis.ticks.map((t) => (
-          <text key={`x${t.value}`} x={sx(t.value)} y={height - bottom + 14} textAnchor="middle">
-            {t.label}
-          </text>
-        ))}
-        <line className="axis" x1={left} x2={width - right} y1={height - bottom} y2={height - bottom} />
-        <line className="axis" x1={left} x2={left} y1={top} y2={height - bottom} />
-        <text x={(left + width) / 2} y={height - 4} textAnchor="middle">
-          {xLabel}
-        </text>
-        <text x={12} y={(top + height - bottom) / 2} textAnchor="middle" transform={`rotate(-90 12 ${(top + height - bottom) / 2})`}>
-          {yLabel}
-        </text>
+        <ChartAxes x={xAxis} y={yAxis} sx={sx} sy={sy} box={{ width, height, left, bottom, top, right }} xLabel={xLabel} yLabel={yLabel} />
         {series.map((s) => (
           <g key={s.name} data-series={s.name}>
             <polyline fill="none" stroke={s.colour} strokeWidth={2} strokeDasharray={s.dash} points={s.points.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')} />

@@ -131,7 +131,7 @@ export type RunPageQueryVariables = Exact<{
 }>;
 
 
-export type RunPageQuery = { run: { id: string, kind: RunKind, status: RunStatus, method: string | null, config: unknown, configHash: string | null, benchmark: string, detector: string, threshold: number, seed: number, imagesPerPrompt: number, limit: number | null, error: string | null, createdAt: string, finishedAt: string | null, team: { name: string }, model: { name: string } | null, promptSet: { name: string, promptCount: number }, sourceRun: { id: string } | null, progress: { prompts: number, totalImages: number, imagesGenerated: number, imagesEvaluated: number, fraction: number }, timeline: Array<{ status: RunStatus, at: string, reason: string | null }>, aggregates: { scorerVersion: string, promptsScored: number, imagesScored: number, metrics: Array<{ key: string, value: number | null, low: number | null, high: number | null }>, byRelation: Array<{ relation: string, metrics: Array<{ key: string, value: number | null, low: number | null, high: number | null }> }> } | null, configChanges: Array<{ key: string, value: unknown, default: unknown }> | null, versusBaseline: { pairing: Pairing, sharedPrompts: number, notes: Array<string>, primaryMetric: string, a: { id: string, seed: number }, metrics: Array<{ key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean }>, byRelation: Array<{ relation: string, prompts: number, metrics: Array<{ key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean }> }> } | null } | null, images: { totalCount: number, startIndex: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, imageIndex: number, url: string, width: number | null, height: number | null, score: number | null, correct: boolean | null, reason: string | null, prompt: { externalId: number, text: string, objects: Array<string>, relation: string | null }, detections: Array<{ label: string, score: number, box: Array<number> }> } }> }, benchmarks: Array<{ name: string, metrics: Array<{ key: string, label: string, higherIsBetter: boolean, description: string, unit: string, primary: boolean, minImagesPerPrompt: number | null }> }> };
+export type RunPageQuery = { run: { id: string, kind: RunKind, status: RunStatus, method: string | null, config: unknown, configHash: string | null, benchmark: string, detector: string, threshold: number, seed: number, imagesPerPrompt: number, limit: number | null, error: string | null, createdAt: string, finishedAt: string | null, team: { name: string }, model: { name: string } | null, promptSet: { name: string, promptCount: number }, sourceRun: { id: string } | null, progress: { prompts: number, totalImages: number, imagesGenerated: number, imagesEvaluated: number, fraction: number }, timeline: Array<{ status: RunStatus, at: string, reason: string | null }>, aggregates: { scorerVersion: string, promptsScored: number, imagesScored: number, metrics: Array<{ key: string, value: number | null, low: number | null, high: number | null }>, byRelation: Array<{ relation: string, metrics: Array<{ key: string, value: number | null, low: number | null, high: number | null }> }> } | null, configChanges: Array<{ key: string, value: unknown, default: unknown }> | null, cost: { secondsPerImage: number, unetEvaluationsPerImage: number, backwardPassesPerImage: number, device: string, images: number } | null, versusBaseline: { pairing: Pairing, sharedPrompts: number, notes: Array<string>, primaryMetric: string, a: { id: string, seed: number }, metrics: Array<{ key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean }>, byRelation: Array<{ relation: string, prompts: number, metrics: Array<{ key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean }> }> } | null } | null, images: { totalCount: number, startIndex: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, imageIndex: number, url: string, width: number | null, height: number | null, score: number | null, correct: boolean | null, reason: string | null, prompt: { externalId: number, text: string, objects: Array<string>, relation: string | null }, detections: Array<{ label: string, score: number, box: Array<number> }> } }> }, benchmarks: Array<{ name: string, metrics: Array<{ key: string, label: string, higherIsBetter: boolean, description: string, unit: string, primary: boolean, minImagesPerPrompt: number | null }> }> };
 
 export type RunsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -255,9 +255,11 @@ export type MetricComparisonFieldsFragment = { key: string, a: number | null, b:
 
 export type ComparisonSummaryFieldsFragment = { pairing: Pairing, sharedPrompts: number, notes: Array<string>, primaryMetric: string, metrics: Array<{ key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean }>, byRelation: Array<{ relation: string, prompts: number, metrics: Array<{ key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean }> }> };
 
+export type RunCostFieldsFragment = { secondsPerImage: number, unetEvaluationsPerImage: number, backwardPassesPerImage: number, device: string, images: number };
+
 export type ImageFieldsFragment = { id: string, imageIndex: number, url: string, width: number | null, height: number | null, score: number | null, correct: boolean | null, reason: string | null, prompt: { externalId: number, text: string, objects: Array<string>, relation: string | null }, detections: Array<{ label: string, score: number, box: Array<number> }> };
 
-export type RunFieldsFragment = { id: string, kind: RunKind, status: RunStatus, method: string | null, config: unknown, configHash: string | null, benchmark: string, detector: string, threshold: number, seed: number, imagesPerPrompt: number, limit: number | null, error: string | null, createdAt: string, finishedAt: string | null, team: { name: string }, model: { name: string } | null, promptSet: { name: string, promptCount: number }, sourceRun: { id: string } | null, progress: { prompts: number, totalImages: number, imagesGenerated: number, imagesEvaluated: number, fraction: number }, timeline: Array<{ status: RunStatus, at: string, reason: string | null }>, aggregates: { scorerVersion: string, promptsScored: number, imagesScored: number, metrics: Array<{ key: string, value: number | null, low: number | null, high: number | null }>, byRelation: Array<{ relation: string, metrics: Array<{ key: string, value: number | null, low: number | null, high: number | null }> }> } | null, configChanges: Array<{ key: string, value: unknown, default: unknown }> | null, versusBaseline: { pairing: Pairing, sharedPrompts: number, notes: Array<string>, primaryMetric: string, a: { id: string, seed: number }, metrics: Array<{ key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean }>, byRelation: Array<{ relation: string, prompts: number, metrics: Array<{ key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean }> }> } | null };
+export type RunFieldsFragment = { id: string, kind: RunKind, status: RunStatus, method: string | null, config: unknown, configHash: string | null, benchmark: string, detector: string, threshold: number, seed: number, imagesPerPrompt: number, limit: number | null, error: string | null, createdAt: string, finishedAt: string | null, team: { name: string }, model: { name: string } | null, promptSet: { name: string, promptCount: number }, sourceRun: { id: string } | null, progress: { prompts: number, totalImages: number, imagesGenerated: number, imagesEvaluated: number, fraction: number }, timeline: Array<{ status: RunStatus, at: string, reason: string | null }>, aggregates: { scorerVersion: string, promptsScored: number, imagesScored: number, metrics: Array<{ key: string, value: number | null, low: number | null, high: number | null }>, byRelation: Array<{ relation: string, metrics: Array<{ key: string, value: number | null, low: number | null, high: number | null }> }> } | null, configChanges: Array<{ key: string, value: unknown, default: unknown }> | null, cost: { secondsPerImage: number, unetEvaluationsPerImage: number, backwardPassesPerImage: number, device: string, images: number } | null, versusBaseline: { pairing: Pairing, sharedPrompts: number, notes: Array<string>, primaryMetric: string, a: { id: string, seed: number }, metrics: Array<{ key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean }>, byRelation: Array<{ relation: string, prompts: number, metrics: Array<{ key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean }> }> } | null };
 
 export type ProgressFieldsFragment = { prompts: number, totalImages: number, imagesGenerated: number, imagesEvaluated: number, fraction: number };
 
@@ -272,7 +274,7 @@ export type LeaderboardQueryVariables = Exact<{
 }>;
 
 
-export type LeaderboardQuery = { leaderboard: Array<{ rank: number | null, ranked: boolean, promptsScored: number, imagesScored: number, method: string | null, configHash: string | null, isBaseline: boolean, detector: string, threshold: number, model: { name: string } | null, run: { id: string, config: unknown, seed: number, imagesPerPrompt: number, limit: number | null, finishedAt: string | null, promptSet: { name: string }, team: { name: string } }, metrics: Array<{ key: string, value: number | null, low: number | null, high: number | null }>, versusBaseline?: { beyondNoise: boolean, baseline: { id: string }, deltas: Array<{ key: string, value: number | null }>, primary: { key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean } } | null, versusLeader?: { tiedWithinNoise: boolean, leader: { id: string }, primary: { key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean } } | null }> };
+export type LeaderboardQuery = { leaderboard: Array<{ rank: number | null, ranked: boolean, promptsScored: number, imagesScored: number, method: string | null, configHash: string | null, isBaseline: boolean, detector: string, threshold: number, model: { name: string } | null, run: { id: string, config: unknown, seed: number, imagesPerPrompt: number, limit: number | null, finishedAt: string | null, promptSet: { name: string }, team: { name: string } }, metrics: Array<{ key: string, value: number | null, low: number | null, high: number | null }>, cost: { secondsPerImage: number, unetEvaluationsPerImage: number, backwardPassesPerImage: number, device: string, images: number } | null, versusBaseline?: { beyondNoise: boolean, baseline: { id: string }, deltas: Array<{ key: string, value: number | null }>, primary: { key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean } } | null, versusLeader?: { tiedWithinNoise: boolean, leader: { id: string }, primary: { key: string, a: number | null, b: number | null, difference: number | null, low: number | null, high: number | null, test: PairedTest, p: number | null, beyondNoise: boolean } } | null }> };
 
 export type CatalogueQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -353,6 +355,15 @@ export const MetricValueFieldsFragmentDoc = new TypedDocumentString(`
   high
 }
     `, {"fragmentName":"MetricValueFields"}) as unknown as TypedDocumentString<MetricValueFieldsFragment, unknown>;
+export const RunCostFieldsFragmentDoc = new TypedDocumentString(`
+    fragment RunCostFields on RunCost {
+  secondsPerImage
+  unetEvaluationsPerImage
+  backwardPassesPerImage
+  device
+  images
+}
+    `, {"fragmentName":"RunCostFields"}) as unknown as TypedDocumentString<RunCostFieldsFragment, unknown>;
 export const MetricComparisonFieldsFragmentDoc = new TypedDocumentString(`
     fragment MetricComparisonFields on MetricComparison {
   key
@@ -451,6 +462,9 @@ export const RunFieldsFragmentDoc = new TypedDocumentString(`
     value
     default
   }
+  cost {
+    ...RunCostFields
+  }
   versusBaseline {
     a {
       id
@@ -491,6 +505,13 @@ fragment ComparisonSummaryFields on RunComparison {
       ...MetricComparisonFields
     }
   }
+}
+fragment RunCostFields on RunCost {
+  secondsPerImage
+  unetEvaluationsPerImage
+  backwardPassesPerImage
+  device
+  images
 }
 fragment ProgressFields on RunProgress {
   prompts
@@ -731,6 +752,13 @@ fragment ComparisonSummaryFields on RunComparison {
     }
   }
 }
+fragment RunCostFields on RunCost {
+  secondsPerImage
+  unetEvaluationsPerImage
+  backwardPassesPerImage
+  device
+  images
+}
 fragment ImageFields on Image {
   id
   imageIndex
@@ -807,6 +835,9 @@ fragment RunFields on Run {
     key
     value
     default
+  }
+  cost {
+    ...RunCostFields
   }
   versusBaseline {
     a {
@@ -1314,6 +1345,9 @@ export const LeaderboardDocument = new TypedDocumentString(`
     metrics {
       ...MetricValueFields
     }
+    cost {
+      ...RunCostFields
+    }
     versusBaseline @include(if: $withBaseline) {
       baseline {
         id
@@ -1354,6 +1388,13 @@ fragment MetricComparisonFields on MetricComparison {
   test
   p
   beyondNoise
+}
+fragment RunCostFields on RunCost {
+  secondsPerImage
+  unetEvaluationsPerImage
+  backwardPassesPerImage
+  device
+  images
 }`) as unknown as TypedDocumentString<LeaderboardQuery, LeaderboardQueryVariables>;
 export const CatalogueDocument = new TypedDocumentString(`
     query Catalogue {

@@ -25,6 +25,11 @@ export const ComparisonSummaryFields = graphql(`
   }
 `);
 
+/** What a run's images cost per image (Run.cost, LeaderboardRow.cost). */
+export const RunCostFields = graphql(`
+  fragment RunCostFields on RunCost { secondsPerImage unetEvaluationsPerImage backwardPassesPerImage device images }
+`);
+
 export const ImageFields = graphql(`
   fragment ImageFields on Image {
     id imageIndex url width height score correct reason
@@ -41,6 +46,7 @@ export const RunFields = graphql(`
     timeline { status at reason }
     aggregates { scorerVersion promptsScored imagesScored metrics { ...MetricValueFields } byRelation { relation metrics { ...MetricValueFields } } }
     configChanges { key value default }
+    cost { ...RunCostFields }
     versusBaseline { a { id seed } ...ComparisonSummaryFields }
   }
 `);

@@ -21,6 +21,7 @@ const LEADERBOARD = graphql(`
       model { name }
       run { id config seed imagesPerPrompt limit finishedAt promptSet { name } team { name } }
       metrics { ...MetricValueFields }
+      cost { ...RunCostFields }
       versusBaseline @include(if: $withBaseline) { baseline { id } deltas { key value } primary { ...MetricComparisonFields } beyondNoise }
       versusLeader @include(if: $withBaseline) { leader { id } primary { ...MetricComparisonFields } tiedWithinNoise }
     }
@@ -124,10 +125,10 @@ export async function loadLeaderboard(filters: LeaderboardFilters, { withBaselin
 const CSV_FIXED = [
   'rank', 'ranked', 'run_id', 'method', 'model', 'detector', 'threshold', 'team', 'prompt_set', 'seed', 'images_per_prompt', 'prompts_scored', 'images_scored',
   'config_hash', 'is_baseline', 'baseline_run_id', 'primary_metric', 'primary_delta', 'primary_delta_low', 'primary_delta_high', 'primary_test', 'primary_p', 'beyond_noise',
-  'leader_run_id', 'leader_p', 'tied_with_leader',
+  'leader_run_id', 'leader_p', 'tied_with_leader', 'seconds_per_image', 'unet_evaluations_per_image', 'backward_passes_per_image', 'device',
 ];
 
-/** One line per row; the primary metric's paired tests against the baseline and the leader; per metric its value, interval and delta versus the baseline. */
+/** One line per row; the primary metric's paired tests against the baseline and the leader; the cost per image; per metric its value, interval and delta versus the baseline. */
 export function leaderboardCsv(board: Leaderboard): string {
   const keys = board.benchmark.metrics.map((m) => m.key);
   const header = [...CSV_FIXED, ...keys.flatMap((k) => [k, `${k}_low`, `${k}_high`, `${k}_delta`])];
@@ -138,7 +139,7 @@ export function leaderboardCsv(board: Leaderboard): string {
     const fixed = [
       row.rank, row.ranked, row.run.id, row.method, row.model?.name, row.detector, row.threshold, row.run.team.name, row.run.promptSet.name, row.run.seed, row.run.imagesPerPrompt, row.promptsScored, row.imagesScored,
       row.configHash, row.isBaseline, row.versusBaseline?.baseline.id, primary, versus?.difference, versus?.low, versus?.high, versus?.test, versus?.p, row.versusBaseline?.beyondNoise,
-      leader?.leader.id, leader?.primary.p, leader?.tiedWithinNoise,
+      leader?.leader.id, leader?.primary.p, leader?.tiedWithinNoise, row.cost?.secondsPerImage, row.cost?.unetEvaluationsPerImage, row.cost?.backwardPassesPerImage, row.cost?.device,
     ];
     const metrics = keys.flatMap((k) => {
       const m = row.metrics.find((x) => x.key === k);

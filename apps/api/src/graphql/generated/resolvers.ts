@@ -247,6 +247,8 @@ export type LeaderComparison = {
 export type LeaderboardRow = {
   __typename?: 'LeaderboardRow';
   configHash?: Maybe<Scalars['String']['output']>;
+  /** the run's cost per image (Run.cost) */
+  cost?: Maybe<RunCost>;
   detector: Scalars['String']['output'];
   /** the images scored (prompts × images per prompt when complete) */
   imagesScored: Scalars['Int']['output'];
@@ -586,6 +588,8 @@ export type Run = {
   /** the parameters whose values differ from the method's defaults for the run's model as they are now; null without a configuration (EVALUATE_ONLY) */
   configChanges?: Maybe<Array<ConfigChange>>;
   configHash?: Maybe<Scalars['String']['output']>;
+  /** what the run's images cost to make, per image; null for uploaded images, rescores and images from workers that did not record it */
+  cost?: Maybe<RunCost>;
   createdAt: Scalars['DateTime']['output'];
   detector: Scalars['String']['output'];
   /** why the run failed, in words a person can act on */
@@ -679,6 +683,24 @@ export type RunConnection = {
   edges: Array<RunEdge>;
   pageInfo: PageInfo;
   totalCount: Scalars['Int']['output'];
+};
+
+/**
+ * What a run's images cost to make: the means over its generated images of what the workers recorded
+ * for each (docs/method.md §6.1).
+ */
+export type RunCost = {
+  __typename?: 'RunCost';
+  /** mean backward passes of a guidance loss per image (0 for the baseline) */
+  backwardPassesPerImage: Scalars['Float']['output'];
+  /** the device the images were made on (cpu, cuda, webgpu); several, comma-separated, when chunks ran on different ones */
+  device: Scalars['String']['output'];
+  /** the images the means are over */
+  images: Scalars['Int']['output'];
+  /** mean wall seconds per image: its batch's sampling and decoding time over the batch's images (scoring not included) */
+  secondsPerImage: Scalars['Float']['output'];
+  /** mean U-Net forward passes per image (one per image per pass: a classifier-free guidance pair is 2) */
+  unetEvaluationsPerImage: Scalars['Float']['output'];
 };
 
 export type RunEdge = {
@@ -917,6 +939,7 @@ export type ResolversTypes = {
   RunAggregates: ResolverTypeWrapper<RunAggregates>;
   RunComparison: ResolverTypeWrapper<Comparison>;
   RunConnection: ResolverTypeWrapper<Omit<RunConnection, 'edges'> & { edges: Array<ResolversTypes['RunEdge']> }>;
+  RunCost: ResolverTypeWrapper<RunCost>;
   RunEdge: ResolverTypeWrapper<Omit<RunEdge, 'node'> & { node: ResolversTypes['Run'] }>;
   RunEvent: ResolverTypeWrapper<RunEvent>;
   RunFilter: RunFilter;
@@ -985,6 +1008,7 @@ export type ResolversParentTypes = {
   RunAggregates: RunAggregates;
   RunComparison: Comparison;
   RunConnection: Omit<RunConnection, 'edges'> & { edges: Array<ResolversParentTypes['RunEdge']> };
+  RunCost: RunCost;
   RunEdge: Omit<RunEdge, 'node'> & { node: ResolversParentTypes['Run'] };
   RunEvent: RunEvent;
   RunFilter: RunFilter;
@@ -1158,6 +1182,7 @@ export type LeaderComparisonResolvers<ContextType = RequestContext, ParentType e
 
 export type LeaderboardRowResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LeaderboardRow'] = ResolversParentTypes['LeaderboardRow']> = {
   configHash?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  cost?: Resolver<Maybe<ResolversTypes['RunCost']>, ParentType, ContextType>;
   detector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   imagesScored?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   isBaseline?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1301,6 +1326,7 @@ export type RunResolvers<ContextType = RequestContext, ParentType extends Resolv
   config?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   configChanges?: Resolver<Maybe<Array<ResolversTypes['ConfigChange']>>, ParentType, ContextType>;
   configHash?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  cost?: Resolver<Maybe<ResolversTypes['RunCost']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   detector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1358,6 +1384,14 @@ export type RunConnectionResolvers<ContextType = RequestContext, ParentType exte
   edges?: Resolver<Array<ResolversTypes['RunEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type RunCostResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RunCost'] = ResolversParentTypes['RunCost']> = {
+  backwardPassesPerImage?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  device?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  images?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  secondsPerImage?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  unetEvaluationsPerImage?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
 export type RunEdgeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['RunEdge'] = ResolversParentTypes['RunEdge']> = {
@@ -1452,6 +1486,7 @@ export type Resolvers<ContextType = RequestContext> = {
   RunAggregates?: RunAggregatesResolvers<ContextType>;
   RunComparison?: RunComparisonResolvers<ContextType>;
   RunConnection?: RunConnectionResolvers<ContextType>;
+  RunCost?: RunCostResolvers<ContextType>;
   RunEdge?: RunEdgeResolvers<ContextType>;
   RunEvent?: RunEventResolvers<ContextType>;
   RunKind?: RunKindResolvers;

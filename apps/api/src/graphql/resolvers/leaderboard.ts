@@ -23,6 +23,7 @@ import type { RequestContext } from '../context.ts';
 import { baselineKey, isBaseline, laterBaseline } from '../../runs/baseline.ts';
 import { compareRunRows, type RunComparison } from '../../runs/compare.ts';
 import type { MetricComparison } from '../../stats/paired.ts';
+import type { RunCost } from '../../runs/cost.ts';
 import { currentSnapshot, type Snapshot, type SnapshotRun } from '../board-snapshot.ts';
 import { orderedMetrics, type RunRow } from '../rows.ts';
 
@@ -51,6 +52,8 @@ export interface LeaderboardRow {
   detector: string;
   threshold: number;
   metrics: MetricValues;
+  /** the run's cost per image; null when its images carry none */
+  cost: RunCost | null;
   /** The row's baseline and the metric deltas (what BaselineComparison resolves from); null when none matches. */
   versus: Versus | null;
   /** The leader of the row's table, for a ranked row that is not the leader itself. */
@@ -109,7 +112,7 @@ function rankBoard(snapshot: Snapshot, { model, detector, sort }: LeaderboardArg
     .filter((entry) => (!model || entry.run.model?.name === model) && (!detector || entry.run.detector === detector))
     .map((entry) => {
       const shown = shownOf(entry, metrics);
-      return { run: entry.run, shown, value: shown.find((f) => f.key === metric.key)?.value ?? null };
+      return { run: entry.run, shown, cost: entry.cost, value: shown.find((f) => f.key === metric.key)?.value ?? null };
     });
   const baselines = latestBaselines(runs.map((r) => r.run));
   const sign = direction === 'DESC' ? -1 : 1;
@@ -128,7 +131,7 @@ function rankBoard(snapshot: Snapshot, { model, detector, sort }: LeaderboardArg
   const before = new Map(previous.map((row) => [row.run.id, row]));
   // Each model's runs are a table of their own: ranks count from 1 in each, over its ranked runs.
   const tables = new Map<string | null, { ranked: number; leader: RunRow | null }>();
-  return runs.map(({ run, shown }) => {
+  return runs.map(({ run, shown, cost }) => {
     const baseline = isBaseline(run) ? undefined : baselines.get(baselineKey(run));
     const table = tables.get(run.modelId) ?? { ranked: 0, leader: null };
     tables.set(run.modelId, table);
@@ -149,6 +152,7 @@ function rankBoard(snapshot: Snapshot, { model, detector, sort }: LeaderboardArg
       detector: run.detector,
       threshold: run.threshold,
       metrics: shown,
+      cost,
       versus: baseline ? { baseline, row: run, deltas: deltas(run, baseline), primaryMetric } : null,
       leader,
       primaryMetric,

@@ -261,6 +261,7 @@ export const runResolvers = {
       fraction: run.imagesTotal > 0 ? run.imagesEvaluated / run.imagesTotal : 0,
     }),
     timeline: (run: RunRow, _: unknown, { loaders }: RequestContext) => loaders.timeline.load(run.id),
+    cost: (run: RunRow, _: unknown, { loaders }: RequestContext) => loaders.runCost.load(run.id),
     configChanges: (run: RunRow) => configChanges(run),
     async versusBaseline(run: RunRow, _: unknown, { services: { prisma } }: RequestContext) {
       if (run.status !== 'FINISHED') return null;

@@ -16,7 +16,7 @@ import { Timeline } from '@/components/Timeline';
 import { graphql } from '@/gql';
 import type { RunPageQuery } from '@/gql/graphql';
 import { load } from '@/lib/api';
-import { formatDate, shortId } from '@/lib/format';
+import { formatCount, formatDate, formatSeconds, shortId } from '@/lib/format';
 import { isMissing } from '@/lib/graphql';
 import { formatValue, metricOf, primaryMetric, type MetricDefinition } from '@/lib/metrics';
 import type { RunDetail } from '@/lib/run';
@@ -322,6 +322,14 @@ export default async function RunPage({ params, searchParams }: Props) {
             <dd>{formatDate(run.createdAt)}</dd>
             <dt>finished</dt>
             <dd>{formatDate(run.finishedAt)}</dd>
+            <dt>cost per image</dt>
+            <dd data-testid="run-cost">
+              {run.cost ? (
+                `${formatSeconds(run.cost.secondsPerImage)} on ${run.cost.device}, ${formatCount(run.cost.unetEvaluationsPerImage)} U-Net evaluations, ${formatCount(run.cost.backwardPassesPerImage)} backward passes (mean over ${run.cost.images} images)`
+              ) : (
+                <span className="muted">not recorded (uploaded images, a rescore, or not generated yet)</span>
+              )}
+            </dd>
             {run.sourceRun && (
               <>
                 <dt>images of</dt>
