@@ -5,6 +5,7 @@
  */
 import { attendAndExcite } from './attend-and-excite/index.ts';
 import { baseline } from './baseline/index.ts';
+import { conform } from './conform/index.ts';
 import { infsplign } from './infsplign/index.ts';
 import type { AnyMethod } from './method.ts';
 
@@ -25,6 +26,7 @@ export function registerMethod(method: AnyMethod): void {
 registerMethod(baseline);
 registerMethod(infsplign);
 registerMethod(attendAndExcite);
+registerMethod(conform);
 
 /** The registered methods' names, in registration order. */
 export function methodNames(): string[] {
