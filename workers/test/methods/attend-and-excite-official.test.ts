@@ -11,15 +11,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { methodDefaults } from '../../src/contracts/model-defaults.ts';
 import { attendAndExcite } from '../../src/methods/attend-and-excite/index.ts';
 import { buildMethodLossModel, mapsPrompt, methodLossFeeds } from '../../src/methods/loss-model.ts';
 import { mapsFileSchema, type MapsFile } from '../../src/methods/maps-file.ts';
-import { grad } from '../../src/onnx/autodiff/grad.ts';
-import { serializeModel } from '../../src/onnx/model-io.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { ErrorReport } from '../guidance/support/official-flags.ts';
+import { gradientAlongSquares } from './support/gradient-along-squares.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/arena-official');
 
@@ -71,21 +69,8 @@ describe('guidance loss --method attend-and-excite equals the official code (cas
       const maps = casesMaps(c);
       const params = attendAndExcite.params.resolve(methodDefaults(attendAndExcite, 'sd1', null), paramsOf(c), 'the case', 'sd1');
       const lossModel = buildMethodLossModel(attendAndExcite, params, maps);
-      const { model, gradients } = grad(lossModel.model, 'loss', lossModel.layerInputs.map((l) => l.name));
       const feeds = methodLossFeeds(attendAndExcite, lossModel, maps, attendAndExcite.guidance!.prepareFromMaps(mapsPrompt(maps, 'left of'), params), params, { index: 0, steps: 50, refinement: [false] });
-      const session = await ort.InferenceSession.create(serializeModel(model), { logSeverityLevel: 3 });
-      try {
-        const out = await session.run(feeds);
-        let along = 0;
-        lossModel.layerInputs.forEach((input, k) => {
-          const p = feeds[input.name]!.data as Float32Array;
-          const g = out[gradients[k]!]!.data as Float32Array;
-          for (let j = 0; j < p.length; j++) along += g[j]! * p[j]! * p[j]!;
-        });
-        report.close(along, c.expected.grad_dot_maps_sq, 'grad_dot_maps_sq');
-      } finally {
-        await session.release();
-      }
+      report.close(await gradientAlongSquares(lossModel, feeds), c.expected.grad_dot_maps_sq, 'grad_dot_maps_sq');
     });
   });
 

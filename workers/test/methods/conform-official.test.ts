@@ -15,15 +15,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { methodDefaults } from '../../src/contracts/model-defaults.ts';
 import { conform } from '../../src/methods/conform/index.ts';
 import { buildMethodLossModel, evaluateMethodLoss, mapsPrompt, methodLossFeeds } from '../../src/methods/loss-model.ts';
 import { mapsFileSchema, type MapsFile } from '../../src/methods/maps-file.ts';
-import { grad } from '../../src/onnx/autodiff/grad.ts';
-import { serializeModel } from '../../src/onnx/model-io.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { ErrorReport } from '../guidance/support/official-flags.ts';
+import { gradientAlongSquares } from './support/gradient-along-squares.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/arena-official');
 
@@ -100,21 +98,8 @@ describe('guidance loss --method conform equals the official code (cases.json)',
       // the previous maps enter as what the engine carries from the step before: that step's evaluation
       const carried = c.previous_maps ? [(await evaluateMethodLoss(conform, { ...previousMaps(c), objects: maps.objects }, null, params, step)).carry] : undefined;
       const lossModel = buildMethodLossModel(conform, params, maps);
-      const { model, gradients } = grad(lossModel.model, 'loss', lossModel.layerInputs.map((l) => l.name));
       const feeds = methodLossFeeds(conform, lossModel, maps, conform.guidance!.prepareFromMaps(mapsPrompt(maps, 'left of'), params), params, { ...step, carried });
-      const session = await ort.InferenceSession.create(serializeModel(model), { logSeverityLevel: 3 });
-      try {
-        const out = await session.run(feeds);
-        let along = 0;
-        lossModel.layerInputs.forEach((input, k) => {
-          const p = feeds[input.name]!.data as Float32Array;
-          const g = out[gradients[k]!]!.data as Float32Array;
-          for (let j = 0; j < p.length; j++) along += g[j]! * p[j]! * p[j]!;
-        });
-        report.close(along, c.expected.grad_dot_maps_sq, 'grad_dot_maps_sq');
-      } finally {
-        await session.release();
-      }
+      report.close(await gradientAlongSquares(lossModel, feeds), c.expected.grad_dot_maps_sq, 'grad_dot_maps_sq');
     });
   });
 

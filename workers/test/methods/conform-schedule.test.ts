@@ -80,13 +80,13 @@ describe('the schedule of CONFORM equals the official pipeline\'s (schedule.json
     });
   }
 
-  for (const scenario of SCHEDULE.scenarios) {
-    test(`scenario ${scenario.name}: fed the official losses, the plan asks for the official evaluations and updates, step by step`, () => {
-      const N = SCHEDULE.samplers[scenario.sampler]!.loop_iterations;
+  SCHEDULE.scenarios.forEach(({ name, sampler, steps }) => {
+    test(`scenario ${name} (${sampler}): the plan fed the official losses in order asks for the official evaluations and updates at each step`, () => {
+      const N = SCHEDULE.samplers[sampler]!.loop_iterations;
       const params = paramsFor(N);
       let updates = 0;
-      for (const { i, events } of scenario.steps) {
-        const evaluations = events.filter((e): e is Extract<OfficialEvent, { event: 'evaluation' }> => e.event === 'evaluation');
+      for (const { i, events } of steps) {
+        const evaluations = events.flatMap((e) => (e.event === 'evaluation' ? [e] : []));
         const official = events.flatMap((e): Request[] => (e.event === 'evaluation' || e.event === 'update' ? [{ kind: e.event === 'update' ? 'update' : 'evaluate', refinement: e.refinement }] : []));
         const asked = requests(params, i, N, evaluations.map((e) => lossValue(e.loss)));
         // the official loop reads the loss at every step; past the last that updates or refines, the plan reads none
@@ -103,7 +103,7 @@ describe('the schedule of CONFORM equals the official pipeline\'s (schedule.json
         }
       }
     });
-  }
+  });
 
   test('an update is skipped when the loss is exactly 0; a step that does not act evaluates only when the next step reads its maps', () => {
     const params = paramsFor(50);
