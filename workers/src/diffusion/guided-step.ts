@@ -42,6 +42,8 @@ export interface StepContext {
   uncond: Record<string, ort.Tensor>;
   /** what the method's loss needs of each image (null: unguided), as its `prepare` gave it */
   rows: ReadonlyArray<unknown>;
+  /** per image: the carry of its latest evaluation at an earlier step (method.ts ImageEvaluation.carry), kept by the sampling loop */
+  carried?: ReadonlyArray<unknown>;
   /** counts the passes per image of the batch (cost.ts) */
   cost?: CostMeter;
 }
@@ -128,7 +130,7 @@ export async function guidedPass(ctx: StepContext, images: readonly number[], la
   const guidance = ctx.method.guidance as MethodGuidance<SamplerParams, unknown, unknown>;
   const rows = images.map((b) => ctx.rows[b] ?? null);
   const layout = { tokens: prepared.tokens };
-  const step = { index: ctx.stepIndex, steps: ctx.scheduler.timesteps.length, refinement };
+  const step = { index: ctx.stepIndex, steps: ctx.scheduler.timesteps.length, refinement, carried: images.map((b) => ctx.carried?.[b]) };
   const feeds = Object.fromEntries(Object.entries(guidance.feeds(rows, ctx.params, layout, step)).map(([key, v]) => [prepared.io.inputs[key]!, new ort.Tensor('float32', v.data, v.dims)]));
   const out = await session.run({ ...latentInputs(ctx, latents), ...pickImages(ctx.cond, images, ctx.rows.length), ...feeds });
   ctx.cost?.guided(images);

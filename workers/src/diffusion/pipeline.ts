@@ -232,13 +232,18 @@ class ImageTrace {
 
 /**
  * One denoising step for the batch: a latent-updating method first moves the latents (recording each
- * image's first evaluation), then the guided step and the scheduler's update from them.
+ * image's first evaluation, and keeping in `carried` the carry of its last one for the next steps),
+ * then the guided step and the scheduler's update from them.
  */
-async function denoisingStep(ctx: StepContext, z: Float32Array[], noise: NoiseSource[], traces: ImageTrace[]): Promise<Float32Array[]> {
+async function denoisingStep(ctx: StepContext, z: Float32Array[], noise: NoiseSource[], traces: ImageTrace[], carried: unknown[]): Promise<Float32Array[]> {
   const { scheduler, stepIndex: i } = ctx;
   if (ctx.method.guidance?.kind === 'latent-update') {
     const updated = await latentUpdates(ctx, z, scheduler.timesteps.length);
-    updated.evaluations.forEach((evaluations, b) => traces[b]!.record(i, evaluations[0]?.evaluation));
+    updated.evaluations.forEach((evaluations, b) => {
+      traces[b]!.record(i, evaluations[0]?.evaluation);
+      const carry = evaluations.at(-1)?.evaluation.carry;
+      if (carry !== undefined) carried[b] = carry;
+    });
     z = updated.latents;
   }
   const step = await guidedStep({ ...ctx, latents: z });
@@ -261,9 +266,11 @@ async function sampleBatch(options: GenerateOptions, method: AnyMethod, sessions
     cond: conditioning(folder, cond, rows), uncond: conditioning(folder, uncond, batch.map(() => 0)), rows: batch.map((item) => item.row), cost,
   };
   const traces = batch.map(() => new ImageTrace());
+  const carried: unknown[] = batch.map(() => undefined);
   for (let i = 0; i < scheduler.timesteps.length; i++) {
     options.signal?.throwIfAborted();
-    z = await denoisingStep({ ...context, stepIndex: i, timestep: scheduler.timesteps[i]! }, z, noise, traces);
+    // each step reads the carries of the steps before it: a copy, which this step's evaluations leave alone
+    z = await denoisingStep({ ...context, stepIndex: i, timestep: scheduler.timesteps[i]!, carried: [...carried] }, z, noise, traces, carried);
   }
 
   const costs = cost.costs();

@@ -86,6 +86,11 @@ export interface EvaluationStep {
   steps: number;
   /** per image of the batch: inside a refinement loop */
   refinement: readonly boolean[];
+  /**
+   * per image of the batch: the `carry` of the image's latest evaluation at an earlier step
+   * (undefined: none yet), for a loss that reads what the previous step saw (CONFORM's previous maps)
+   */
+  carried?: readonly unknown[];
 }
 
 /** A prompt as a maps file (`guidance loss`, maps-file.ts) gives it: its objects' token positions, its end token, the relation asked. */
@@ -112,6 +117,11 @@ export interface ImageEvaluation {
   report: Record<string, unknown>;
   /** [[x1, y1], [x2, y2]]: the objects' attention centroids, for methods that compute them (InfSplign) */
   centroids?: [[number, number], [number, number]];
+  /**
+   * What this evaluation leaves the image's later steps: the engine keeps each image's latest carry
+   * from one step to the next and hands it to `feeds` as `step.carried` (CONFORM: the maps it read)
+   */
+  carry?: unknown;
 }
 
 /** What every guided method declares; `P` its parameters, `S` its graph's structure, `R` what it needs of a prompt. */

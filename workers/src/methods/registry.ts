@@ -5,6 +5,7 @@
  */
 import { attendAndExcite } from './attend-and-excite/index.ts';
 import { baseline } from './baseline/index.ts';
+import { conform } from './conform/index.ts';
 import { divideAndBind } from './divide-and-bind/index.ts';
 import { infsplign } from './infsplign/index.ts';
 import type { AnyMethod } from './method.ts';
@@ -27,6 +28,7 @@ registerMethod(baseline);
 registerMethod(infsplign);
 registerMethod(attendAndExcite);
 registerMethod(divideAndBind);
+registerMethod(conform);
 
 /** The registered methods' names, in registration order. */
 export function methodNames(): string[] {

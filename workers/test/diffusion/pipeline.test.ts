@@ -1,7 +1,8 @@
 /**
  * The sampling loop on the tiny model: determinism across runs and batch sizes, the prepared
  * model at s = 0 reproducing the baseline byte for byte, guidance changing the images, the
- * manifest's traces and costs, Attend-and-Excite's latent updates (per image, whatever the batch),
+ * manifest's traces and costs, Attend-and-Excite's and CONFORM's latent updates (per image, whatever
+ * the batch; CONFORM's previous maps carried per image),
  * resuming, and a prompt whose object cannot be found failing alone.
  */
 import assert from 'node:assert/strict';
@@ -122,6 +123,29 @@ describe('generate on the tiny model', () => {
     const baseline = await run('baseline', {});
     const still = await run('attend-and-excite', { ...AE, scale_factor: 0 }, { batchSize: 2 });
     assert.deepEqual(still.pngs, baseline.pngs);
+  });
+
+  // CONFORM on the tiny model: its 8x8 maps, updates at steps 0-3, 2 refinement iterations at steps 0 and 3.
+  const CONFORM = { attn_res: 8, max_iter_to_alter: 4, iterative_refinement_steps: [0, 3], refinement_steps: 2 };
+
+  test('conform: each image carries its own previous maps from step to step (same bytes at batch sizes 1, 2 and 4); one-token objects give 0 at step 0, then the previous maps pull', async () => {
+    const baseline = await run('baseline', {});
+    const one = await run('conform', CONFORM, { batchSize: 1 });
+    const two = await run('conform', CONFORM, { batchSize: 2 });
+    const four = await run('conform', CONFORM, { batchSize: 4 });
+    assert.deepEqual(two.pngs, one.pngs);
+    assert.deepEqual(four.pngs, one.pngs);
+    assert.notDeepEqual(one.pngs['0_0.png'], baseline.pngs['0_0.png']);
+    for (const [k, image] of one.manifest.images.entries()) {
+      assert.deepEqual(four.manifest.images[k]!.loss, image.loss, 'the same evaluations whatever the batch');
+      assert.deepEqual(image.steps, [0, 1, 2, 3]);
+      assert.equal(image.loss[0], 0);
+      assert.ok(image.loss.slice(1).every((l) => l > 0 && Number.isFinite(l)), `${image.loss}`);
+    }
+    // without the previous maps one-token objects have no positive pair: the loss stays 0, nothing moves
+    const alone = await run('conform', { ...CONFORM, add_previous_attention_maps: false }, { batchSize: 2 });
+    assert.deepEqual(alone.pngs, baseline.pngs);
+    assert.ok(alone.manifest.images.every((image) => image.loss.every((l) => l === 0)));
   });
 
   test('resume skips images already written with the same configuration and refuses another', async () => {

@@ -16,7 +16,7 @@ import { attendAndExcite } from '../../src/methods/attend-and-excite/index.ts';
 import { mapsFileSchema, type MapsFile } from '../../src/methods/maps-file.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { ErrorReport } from '../guidance/support/official-flags.ts';
-import { gradientAlongSquares } from './support/gradient-along-squares.ts';
+import { methodGradientAlongSquares } from './support/gradient-along-squares.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/arena-official');
 
@@ -67,7 +67,7 @@ describe('guidance loss --method attend-and-excite equals the official code (cas
     test(`#${i} d loss / d P along P^2 (grad_dot_maps_sq)`, async () => {
       const maps = casesMaps(c);
       const params = attendAndExcite.params.resolve(methodDefaults(attendAndExcite, 'sd1', null), paramsOf(c), 'the case', 'sd1');
-      report.close(await gradientAlongSquares(attendAndExcite, params, maps), c.expected.grad_dot_maps_sq, 'grad_dot_maps_sq');
+      report.close(await methodGradientAlongSquares(attendAndExcite, params, maps), c.expected.grad_dot_maps_sq, 'grad_dot_maps_sq');
     });
   });
 

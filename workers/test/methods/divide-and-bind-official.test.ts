@@ -17,7 +17,7 @@ import { divideAndBind } from '../../src/methods/divide-and-bind/index.ts';
 import { mapsFileSchema, type MapsFile } from '../../src/methods/maps-file.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { ErrorReport } from '../guidance/support/official-flags.ts';
-import { gradientAlongSquares } from './support/gradient-along-squares.ts';
+import { methodGradientAlongSquares } from './support/gradient-along-squares.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/arena-official');
 
@@ -82,7 +82,7 @@ describe('guidance loss --method divide-and-bind equals the official code (cases
     test(`#${i} d loss / d P along P^2 (grad_dot_maps_sq)`, async () => {
       const maps = casesMaps(c);
       const params = divideAndBind.params.resolve(methodDefaults(divideAndBind, 'sd1', null), c.params, 'the case', 'sd1');
-      report.close(await gradientAlongSquares(divideAndBind, params, maps), c.expected!.grad_dot_maps_sq, 'grad_dot_maps_sq');
+      report.close(await methodGradientAlongSquares(divideAndBind, params, maps), c.expected!.grad_dot_maps_sq, 'grad_dot_maps_sq');
     });
   });
 

@@ -1,11 +1,11 @@
 /** `infsplign guidance loss | step`: a method's loss on given attention maps, and one guided denoising step of InfSplign. */
 import { readFileSync } from 'node:fs';
-import { MethodParamsError } from '../../contracts/common-params.ts';
+import { MethodParamsError, type SamplerParams } from '../../contracts/common-params.ts';
 import { defaultParams, resolveParams, type MethodParams, type ModelFamily } from '../../contracts/method-params.ts';
 import { methodDefaults } from '../../contracts/model-defaults.ts';
 import { relationOfPhrase } from '../../guidance/relations.ts';
 import { evaluateMethodLoss } from '../../methods/loss-model.ts';
-import { mapsFileSchema } from '../../methods/maps-file.ts';
+import { mapsFileSchema, type MapsFile } from '../../methods/maps-file.ts';
 import { UnguidablePromptError, type AnyMethod } from '../../methods/method.ts';
 import { findMethod, methodNames } from '../../methods/registry.ts';
 import type { Relation } from '../../prompts/types.ts';
@@ -14,18 +14,22 @@ import { CliError, parseOptions, required, type Command } from '../command.ts';
 import { GUIDANCE_STEP_USAGE, guidanceStep } from './guidance-step.ts';
 
 const LOSS_USAGE = `usage: infsplign guidance loss [--method ${methodNames().filter((m) => findMethod(m)!.guidance).join('|')}] --maps MAPS.json --relation REL
-                             [--prompt TEXT] [--params JSON|@FILE] [--step I --steps N] [--refinement]
+                             [--previous-maps PREV.json] [--prompt TEXT] [--params JSON|@FILE] [--step I --steps N] [--refinement]
 
 Prints {"guided": true, "loss": x, ...} for the maps in MAPS.json, with what the method reports:
   infsplign: "layers": [{"name", "spatial", "energy", "total", "centroids": [[x1, y1], [x2, y2]]}];
   attend-and-excite: "losses" and "max_attention", per object;
-  divide-and-bind: "threshold" (the refinement's indicator), "max_attention" and, under tv, "tv", per object.
+  divide-and-bind: "threshold" (the refinement's indicator), "max_attention" and, under tv, "tv", per object;
+  conform: the loss only.
 MAPS.json: {"objects": [{"name", "tokens": [..]}, ...], "layers": [{"name", "height", "width", "tokens",
 "probs": [...]}], "eot": E} with probs averaged over each layer's heads, row-major [height*width][tokens];
 optional per layer "heads": [[...], ...] (each head's probabilities) and "eot", the end token's position.
 infsplign (the default method) reads two objects and every layer as it enters docs/method.md §2.3 (no
 resize); attend-and-excite and divide-and-bind the last token of each object and the layers of their
-attention_res / attn_res (docs/method.md §6.2, §6.3), attend-and-excite "eot" with normalize_eot.
+attention_res / attn_res (docs/method.md §6.2, §6.3), attend-and-excite "eot" with normalize_eot; conform
+each object's span as one class, the layers of its attn_res (docs/method.md §6.4).
+--previous-maps: the maps of the step before (same prompt, same objects: MAPS.json's are used), for a
+method that reads them (conform); without it the step has none, as the first step.
 REL: a relation phrase ("to the left of", "on the top of", "next to", ...); for infsplign "and", "on top
 of" and "on bottom of" get no spatial term (energy terms only), as in the reference.
 --params: the method's parameters over its SD 1.x defaults (docs/method.md §4, §6).
@@ -87,12 +91,22 @@ function readsLoss(method: AnyMethod, params: unknown, step: number, steps: numb
   return !guidance.plan(params as never, step, steps).next().done;
 }
 
+/** What the method's evaluation of the previous step's maps leaves the step (method.ts ImageEvaluation.carry). */
+async function previousCarry(method: AnyMethod, previous: MapsFile, relation: Relation | null, params: SamplerParams, step: number, file: string): Promise<unknown> {
+  const evaluation = await evaluateMethodLoss(method, previous, relation, params, { index: Math.max(step - 1, 0), steps: params.steps, refinement: [false] });
+  if (evaluation.carry === undefined) throw new CliError(`--previous-maps ${file}: ${method.name} reads no previous step's maps`, 2);
+  return evaluation.carry;
+}
+
 async function guidanceLoss(argv: string[]): Promise<void> {
-  const spec = { method: { type: 'string' }, maps: { type: 'string' }, relation: { type: 'string' }, prompt: { type: 'string' }, params: { type: 'string' }, step: { type: 'string' }, steps: { type: 'string' }, refinement: { type: 'boolean' } } as const;
+  const spec = { method: { type: 'string' }, maps: { type: 'string' }, 'previous-maps': { type: 'string' }, relation: { type: 'string' }, prompt: { type: 'string' }, params: { type: 'string' }, step: { type: 'string' }, steps: { type: 'string' }, refinement: { type: 'boolean' } } as const;
   const { values } = parseOptions(argv, spec, LOSS_USAGE);
   const method = findMethod(values.method ?? 'infsplign');
   if (!method?.guidance) throw new CliError(`--method must be a method with a loss (${methodNames().filter((m) => findMethod(m)!.guidance).join(', ')}), got '${values.method}'`, 2);
   const maps = readJsonFile(required(values, 'maps', LOSS_USAGE), mapsFileSchema);
+  const previousFile = values['previous-maps'];
+  const previous = previousFile === undefined ? undefined : readJsonFile(previousFile, mapsFileSchema);
+  if (previous && previous.layers[0]!.tokens !== maps.layers[0]!.tokens) throw new CliError(`--previous-maps ${previousFile}: its maps have ${previous.layers[0]!.tokens} token positions, ${values.maps}'s ${maps.layers[0]!.tokens}`);
   const relation: Relation | null = parseRelation(required(values, 'relation', LOSS_USAGE));
   const steps = integerOption(values.steps, 'steps', 1);
   let params;
@@ -109,7 +123,8 @@ async function guidanceLoss(argv: string[]): Promise<void> {
     return;
   }
   try {
-    const evaluation = await evaluateMethodLoss(method, maps, relation, params, { index: step, steps: params.steps, refinement: [values.refinement ?? false] });
+    const carried = previous ? [await previousCarry(method, { ...previous, objects: maps.objects, eot: maps.eot }, relation, params, step, previousFile!)] : undefined;
+    const evaluation = await evaluateMethodLoss(method, maps, relation, params, { index: step, steps: params.steps, refinement: [values.refinement ?? false], carried });
     console.log(JSON.stringify({ guided: true, loss: evaluation.loss, ...evaluation.report }));
   } catch (err) {
     if (err instanceof UnguidablePromptError) throw new CliError(`${values.maps} with --relation '${values.relation}': ${err.message}`);
