@@ -108,7 +108,7 @@ async function guidanceLoss(argv: string[]): Promise<void> {
     return;
   }
   try {
-    const evaluation = await evaluateMethodLoss(method, maps, relation, params, { index: step, steps: params.steps, refinement: [values.refinement ?? false] });
+    const evaluation = await evaluateMethodLoss(method, maps, relation, params, { index: step, steps: params.steps, refinement: [values.refinement ?? false] }, values.prompt);
     console.log(JSON.stringify({ guided: true, loss: evaluation.loss, ...evaluation.report }));
   } catch (err) {
     if (err instanceof UnguidablePromptError) throw new CliError(`${values.maps} with --relation '${values.relation}': ${err.message}`);

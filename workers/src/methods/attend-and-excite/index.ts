@@ -7,6 +7,7 @@
  */
 import { objectTokenSpans } from '../../guidance/token-spans.ts';
 import { UnguidablePromptError, type LatentUpdate, type MethodDefinition } from '../method.ts';
+import { endTokenPosition, lastToken as last, textColumns } from '../prompt-tokens.ts';
 import { buildAttendAndExciteLoss, type AttendAndExciteStructure } from './loss.ts';
 import { attendAndExciteParams, type AttendAndExciteParams } from './params.ts';
 import { attendAndExcitePlan, scheduleAt } from './schedule.ts';
@@ -17,16 +18,6 @@ export interface AttendAndExciteRow {
   /** 1 on the columns kept in the softmax (AE:199-205) */
   columns: Float32Array;
 }
-
-/** The columns of `[1:-1]` (the end token and the padding but the last position included) or, with normalize_eot, `[1:eot]`. */
-function textColumns(tokens: number, eot: number | undefined, normalizeEot: boolean): Float32Array {
-  const end = normalizeEot ? eot! : tokens - 1;
-  const columns = new Float32Array(tokens);
-  columns.fill(1, 1, end);
-  return columns;
-}
-
-const last = (span: readonly number[]) => span[span.length - 1]!;
 
 const guidance: LatentUpdate<AttendAndExciteParams, AttendAndExciteStructure, AttendAndExciteRow> = {
   kind: 'latent-update',
@@ -39,8 +30,7 @@ const guidance: LatentUpdate<AttendAndExciteParams, AttendAndExciteStructure, At
     // as InfSplign: prompts with a subject and a reference object are guided, others sampled plainly
     if (prompt.objects.length < 2) return null;
     const spans = objectTokenSpans(prompt.tokenizer, prompt.encoding, prompt.objects.slice(0, 2), 'last_word', 'correct');
-    const eot = prompt.encoding.attentionMask.reduce((a, b) => a + b, 0) - 1;
-    return { tokens: spans.map(last), columns: textColumns(prompt.tokens, eot, params.normalize_eot) };
+    return { tokens: spans.map(last), columns: textColumns(prompt.tokens, endTokenPosition(prompt.encoding), params.normalize_eot) };
   },
   prepareFromMaps(prompt, params) {
     if (params.normalize_eot && prompt.eot === undefined) throw new UnguidablePromptError('normalize_eot keeps the prompt\'s words [1:eot] in the softmax: the maps file needs "eot", the end token\'s position');
