@@ -7,6 +7,7 @@ import { attendAndExcite } from './attend-and-excite/index.ts';
 import { baseline } from './baseline/index.ts';
 import { infsplign } from './infsplign/index.ts';
 import type { AnyMethod } from './method.ts';
+import { storm } from './storm/index.ts';
 
 const METHOD_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
@@ -25,6 +26,7 @@ export function registerMethod(method: AnyMethod): void {
 registerMethod(baseline);
 registerMethod(infsplign);
 registerMethod(attendAndExcite);
+registerMethod(storm);
 
 /** The registered methods' names, in registration order. */
 export function methodNames(): string[] {
