@@ -12,7 +12,8 @@
  *   18), over its maximum, normalised) on the fixed 16 x 16 grid centred beside the other object's
  *   centroid, with the reference's "ij" meshgrid: the centre (cx, cy) is row cx, column cy (ST:374-417);
  *   unrolled Sinkhorn, K = exp(-C / (0.1 + 1e-8)), 100 iterations of u = a / (K v + 1e-8),
- *   v = t / (K^T u + 1e-8), P = diag(u) K diag(v) (ST:345-372); L = sum P C_sub + sum P' C_obj.
+ *   v = t / (K^T u + 1e-8), P = diag(u) K diag(v) (ST:345-372), computed on the vector c since C is
+ *   constant along j (sinkhornTransportCost); L = sum P C_sub + sum P' C_obj.
  * The gate the schedule reads: coordinate = [max(cx_obj - cx_sub, 0), max(cy_obj - cy_sub, 0)] / 10 on the
  * smoothed maps (ST:395-398). The relation (which the reference finds by substring in the prompt) and the
  * time weight are inputs, so one graph serves every prompt and step.
@@ -59,6 +60,26 @@ export function stormMapSide(map: { height: number; width: number }, s: StormStr
     throw new Error(`STORM's targets lie on a fixed ${STORM_GRID} x ${STORM_GRID} grid (its pipeline.py:401): its maps must be ${STORM_GRID} x ${STORM_GRID}, not ${map.height} x ${map.width}${smoothed} (attention_res ${s.attention_res})`);
   }
   return side;
+}
+
+/**
+ * The unrolled Sinkhorn of the reference (ST:345-372) with its guards, and the transport cost
+ * sum_ij P_ij C_ij, for costs C[i, j] = c_i constant along j (ST:340: `repeat`): then K = exp(-C / reg)
+ * is k 1^T, so K v = k sum(v) and K^T u = sum(k u) 1, and the plan's cost is sum_i u_i k_i c_i sum(v).
+ * These are the reference's products and sums, in another order (float32 rounding apart); the guards
+ * act as there: where k_i underflows to 0, u_i = a_i / 1e-8 and pixel i carries no transport.
+ * c, a, t: [B, 2, N, 1]; returns [B, 2].
+ */
+function sinkhornTransportCost(b: GraphBuilder, c: string, a: string, t: string, f: (v: number) => string): string {
+  const k = b.exp(b.div(b.neg(c), f(Math.fround(SINKHORN_REG + GUARD))));
+  const total = (x: string) => b.reduceSum(x, [2], true); // [B, 2, 1, 1]
+  let u = '';
+  let v = b.op('Expand', [b.constantTensor(DataType.FLOAT, [1], [1]), b.shape(t)]);
+  for (let iteration = 0; iteration < SINKHORN_ITERATIONS; iteration++) {
+    u = b.div(a, b.add(b.mul(k, total(v)), f(GUARD)));
+    v = b.div(t, b.add(total(b.mul(k, u)), f(GUARD)));
+  }
+  return b.reshape(b.mul(total(b.mul(b.mul(u, k), c)), total(v)), b.ints([-1, 2]));
 }
 
 export function buildStormLoss(b: GraphBuilder, [map]: AttentionMap[], inputs: StormInputs, s: StormStructure): LossGraph {
@@ -108,7 +129,7 @@ export function buildStormLoss(b: GraphBuilder, [map]: AttentionMap[], inputs: S
   const e = b.mul(b.sub(axis, b.op('Unsqueeze', [centre, b.ints([2])])), sideSign); // [B, 2, side]
   const directional = b.op('Where', [b.op('Greater', [e, f(0)], undefined, DataType.BOOL), b.reciprocal(b.mul(w, b.add(e, f(GUARD)))), b.mul(w, b.add(b.neg(e), f(GUARD)))], undefined, DataType.FLOAT);
   const factor = b.op('Where', [rank3(b.op('Or', [vertical, horizontal], undefined, DataType.BOOL)), directional, f(1)], undefined, DataType.FLOAT);
-  const cost = b.reshape(b.mul(other, b.op('Unsqueeze', [factor, b.ints([2])])), b.ints([-1, 2, pixels, 1])); // c_i [B, 2, N, 1]
+  const cost = b.reshape(b.mul(other, b.op('Unsqueeze', [factor, b.ints([2])])), b.ints([-1, 2, pixels, 1])); // c_i [B, 2, N, 1]; C[i, j] = c_i
 
   // the targets (ST:374-417, 603-610)
   const gridRows = b.constantTensor(DataType.FLOAT, [1, 1, pixels], Array.from({ length: pixels }, (_, k) => Math.floor(k / side)));
@@ -128,19 +149,7 @@ export function buildStormLoss(b: GraphBuilder, [map]: AttentionMap[], inputs: S
   const flat = (t: string) => b.reshape(t, b.ints([-1, 2, pixels, 1]));
   const target = b.op('Where', [b.reshape(objectRelation, b.ints([-1, 1, 1, 1])), flat(other), flat(circular)], undefined, DataType.FLOAT); // [B, 2, N, 1]
 
-  // unrolled Sinkhorn (ST:345-372) with the guards, on C[i, j] = c_i
-  const C = b.op('Expand', [cost, b.ints([1, 1, 1, pixels])]); // [B, 2, N, N]
-  const K = b.exp(b.div(b.neg(C), f(Math.fround(SINKHORN_REG + GUARD))));
-  const Kt = b.op('Transpose', [K], { perm: [0, 1, 3, 2] });
-  const source = flat(normalised);
-  let u = '';
-  let v = b.op('Expand', [b.constantTensor(DataType.FLOAT, [1], [1]), b.shape(target)]);
-  for (let k = 0; k < SINKHORN_ITERATIONS; k++) {
-    u = b.div(source, b.add(b.op('MatMul', [K, v]), f(GUARD)));
-    v = b.div(target, b.add(b.op('MatMul', [Kt, u]), f(GUARD)));
-  }
-  const plan = b.mul(b.mul(u, K), b.op('Transpose', [v], { perm: [0, 1, 3, 2] })); // diag(u) K diag(v)
-  const losses = b.reduceSum(b.mul(plan, C), [2, 3], false); // [B, 2]: the subject's and the object's transport cost
+  const losses = sinkhornTransportCost(b, cost, flat(normalised), target, f); // [B, 2]: the subject's and the object's transport cost
   const perImage = b.reduceSum(losses, [1], false);
   return {
     loss: b.reduceSum(perImage, [0], false),
