@@ -2,8 +2,8 @@
  * STORM's loss (docs/method.md §6.3; ST = the official pipeline.py) as an ONNX subgraph on the pooled
  * maps A [B, N, T] (the mean over every head of every layer at attention_res, ST:215-220):
  *   S = softmax(100 A) over the text columns kept (ST:499-503: [1:-1], or [1:eot] with normalize_eot);
- *   M_sub, M_obj = G(S[:, k]) for the subject's and the object's token (ST:540-566; G the smoothing);
- *   a, b = M / (sum M + 1e-8) (ST:568-569);
+ *   M_sub, M_obj = G(S[:, k]) for the subject's and the object's token (ST:540-554; G the smoothing);
+ *   a, b = M / (sum M + 1e-8) (ST:562-565);
  *   costs around the OTHER object's map X and its own centroid (ST:318-342, 583-592): c_i = X_i f(x_i),
  *   the factor along the columns x (the vertical one too: the reference transposes it, ST:332-335),
  *   f = 1 / (w (e + 1e-8)) on the relation's side of the centroid (e > 0, e the distance), w (-e + 1e-8)
@@ -15,7 +15,7 @@
  *   v = t / (K^T u + 1e-8), P = diag(u) K diag(v) (ST:345-372), computed on the vector c since C is
  *   constant along j (sinkhornTransportCost); L = sum P C_sub + sum P' C_obj.
  * The gate the schedule reads: coordinate = [max(cx_obj - cx_sub, 0), max(cy_obj - cy_sub, 0)] / 10 on the
- * smoothed maps (ST:395-398). The relation (which the reference finds by substring in the prompt) and the
+ * smoothed maps (ST:397-399). The relation (which the reference finds by substring in the prompt) and the
  * time weight are inputs, so one graph serves every prompt and step.
  */
 import type { GraphBuilder } from '../../onnx/graph-builder.ts';
@@ -111,12 +111,12 @@ export function buildStormLoss(b: GraphBuilder, [map]: AttentionMap[], inputs: S
   /** [B, 2, ...] with the subject's and the object's entries swapped: each object's view of the other. */
   const swap = (t: string) => b.op('Concat', [second(t), first(t)], { axis: 1 });
 
-  // the gate (ST:395-398)
+  // the gate (ST:397-399)
   const raw = centroids(maps);
   const gap = (c: string) => b.div(b.op('Relu', [b.sub(second(c), first(c))]), f(10));
   const coordinate = b.op('Concat', [gap(raw.x), gap(raw.y)], { axis: 1 }); // [B, 2]
 
-  // the normalised maps a, b (ST:568-569)
+  // the normalised maps a, b (ST:562-565)
   const normalised = b.div(maps, b.add(b.reduceSum(maps, [2, 3], true), f(GUARD)));
   const other = swap(normalised); // the subject's cost and object-relation target read the object's map, and the object's the subject's
 
