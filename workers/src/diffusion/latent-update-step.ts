@@ -24,8 +24,8 @@ export interface PlanEvaluation {
 interface ImageState {
   plan: StepPlan;
   request: PlanRequest | null;
-  /** the latest evaluation and its gradient, while the latent has not moved since */
-  latest: { evaluation: ImageEvaluation; gradient: Float32Array } | null;
+  /** the latest evaluation and its gradient, while the latent has not moved since (`refinement`: the kind of request it answered) */
+  latest: { evaluation: ImageEvaluation; gradient: Float32Array; refinement: boolean } | null;
   updates: number;
   evaluations: PlanEvaluation[];
 }
@@ -53,6 +53,7 @@ function advance(state: ImageState, value?: ImageEvaluation): void {
  */
 export async function latentUpdates(ctx: StepContext, latents: readonly Float32Array[], steps: number): Promise<{ latents: Float32Array[]; evaluations: PlanEvaluation[][] }> {
   const guidance = ctx.method.guidance as LatentUpdate<SamplerParams, unknown, unknown>;
+  const distinctKinds = guidance.refinementLossDiffers?.(ctx.params) ?? false;
   const z = [...latents];
   const states = ctx.rows.map((row): ImageState | null => (row === null ? null : { plan: guidance.plan(ctx.params, ctx.stepIndex, steps), request: null, latest: null, updates: 0, evaluations: [] }));
   for (const state of states) if (state) advance(state);
@@ -70,11 +71,14 @@ export async function latentUpdates(ctx: StepContext, latents: readonly Float32A
     });
     const waiting = states.flatMap((state, b) => (state?.request?.kind === 'evaluate' ? [b] : []));
     if (waiting.length === 0) break;
+    // an evaluation is reused at an unmoved latent, unless the method's loss differs between the two kinds of request
+    const kindOf = (b: number) => (states[b]!.request as { refinement: boolean }).refinement;
+    for (const b of waiting) if (distinctKinds && states[b]!.latest && states[b]!.latest!.refinement !== kindOf(b)) states[b]!.latest = null;
     const needed = waiting.filter((b) => !states[b]!.latest);
     if (needed.length > 0) {
-      const pass = await guidedPass(ctx, needed, needed.map((b) => z[b]!), needed.map((b) => (states[b]!.request as { refinement: boolean }).refinement));
+      const pass = await guidedPass(ctx, needed, needed.map((b) => z[b]!), needed.map(kindOf));
       const size = z[0]!.length;
-      needed.forEach((b, k) => (states[b]!.latest = { evaluation: pass.images[k]!, gradient: pass.gradient.slice(k * size, (k + 1) * size) }));
+      needed.forEach((b, k) => (states[b]!.latest = { evaluation: pass.images[k]!, gradient: pass.gradient.slice(k * size, (k + 1) * size), refinement: kindOf(b) }));
     }
     for (const b of waiting) {
       const state = states[b]!;

@@ -81,15 +81,15 @@ export function methodLossFeeds(method: AnyMethod, lossModel: LossModel, maps: M
   return feeds;
 }
 
-/** The prompt a maps file describes, for the method's prepareFromMaps. */
-export function mapsPrompt(maps: MapsFile, relation: MapsPrompt['relation']): MapsPrompt {
-  return { objects: maps.objects, eot: maps.eot, tokens: maps.layers[0]!.tokens, relation };
+/** The prompt a maps file describes (with the prompt's text, when given), for the method's prepareFromMaps. */
+export function mapsPrompt(maps: MapsFile, relation: MapsPrompt['relation'], text?: string): MapsPrompt {
+  return { objects: maps.objects, eot: maps.eot, tokens: maps.layers[0]!.tokens, relation, ...(text === undefined ? {} : { text }) };
 }
 
 /** The method's loss and report on the maps (UnguidablePromptError: what the file or relation lacks). */
-export async function evaluateMethodLoss(method: AnyMethod, maps: MapsFile, relation: MapsPrompt['relation'], params: unknown, step: EvaluationStep): Promise<ImageEvaluation> {
+export async function evaluateMethodLoss(method: AnyMethod, maps: MapsFile, relation: MapsPrompt['relation'], params: unknown, step: EvaluationStep, text?: string): Promise<ImageEvaluation> {
   const guidance = guidanceOf(method);
-  const row = guidance.prepareFromMaps(mapsPrompt(maps, relation), params as never);
+  const row = guidance.prepareFromMaps(mapsPrompt(maps, relation, text), params as never);
   const lossModel = buildMethodLossModel(method, params, maps);
   const session = await ort.InferenceSession.create(serializeModel(lossModel.model), { logSeverityLevel: 3 });
   try {

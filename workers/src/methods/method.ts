@@ -101,6 +101,8 @@ export interface MapsPrompt {
   /** token positions of the maps */
   tokens: number;
   relation: Relation | null;
+  /** the prompt's text, when given (`guidance loss --prompt`): for a method that reads the prompt's words (STORM) */
+  text?: string;
 }
 
 /** A graph input's values for a batch. */
@@ -177,6 +179,12 @@ export interface LatentUpdate<P extends SamplerParams, S, R> extends GuidanceBas
   kind: 'latent-update';
   /** The image's plan at step i of `steps` (the sampler's loop length). */
   plan(params: P, stepIndex: number, steps: number): StepPlan;
+  /**
+   * Whether an evaluation inside a refinement loop computes another loss than the step's own
+   * evaluations (STORM normalises by the end token outside refinement only): then an evaluation is
+   * not reused for a request of the other kind at the same latent. Absent: the same loss.
+   */
+  refinementLossDiffers?(params: P): boolean;
 }
 
 export type MethodGuidance<P extends SamplerParams, S, R> = NoiseCorrection<P, S, R> | LatentUpdate<P, S, R>;

@@ -9,6 +9,7 @@ import { conform } from './conform/index.ts';
 import { divideAndBind } from './divide-and-bind/index.ts';
 import { infsplign } from './infsplign/index.ts';
 import type { AnyMethod } from './method.ts';
+import { storm } from './storm/index.ts';
 
 const METHOD_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
@@ -29,6 +30,7 @@ registerMethod(infsplign);
 registerMethod(attendAndExcite);
 registerMethod(divideAndBind);
 registerMethod(conform);
+registerMethod(storm);
 
 /** The registered methods' names, in registration order. */
 export function methodNames(): string[] {

@@ -124,7 +124,7 @@ async function guidanceLoss(argv: string[]): Promise<void> {
   }
   try {
     const carried = previous ? [await previousCarry(method, { ...previous, objects: maps.objects, eot: maps.eot }, relation, params, step, previousFile!)] : undefined;
-    const evaluation = await evaluateMethodLoss(method, maps, relation, params, { index: step, steps: params.steps, refinement: [values.refinement ?? false], carried });
+    const evaluation = await evaluateMethodLoss(method, maps, relation, params, { index: step, steps: params.steps, refinement: [values.refinement ?? false], carried }, values.prompt);
     console.log(JSON.stringify({ guided: true, loss: evaluation.loss, ...evaluation.report }));
   } catch (err) {
     if (err instanceof UnguidablePromptError) throw new CliError(`${values.maps} with --relation '${values.relation}': ${err.message}`);
