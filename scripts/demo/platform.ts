@@ -11,23 +11,16 @@
  * Ports: DEMO_API_PORT (4000), DEMO_WEB_PORT (3000), DEMO_PG_PORT (54329), DEMO_REDIS_PORT (63790),
  * DEMO_WORKER_HEALTH_PORT (4100). DEMO_LIMIT (30) prompts x DEMO_IMAGES_PER_PROMPT (4) images per run (VISOR_4 needs 4).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { createToken } from '../../apps/api/src/auth/tokens.ts';
-import { closePrisma, createPrisma } from '../../apps/api/src/db/client.ts';
-import { migrate } from '../../apps/api/src/db/migrate.ts';
-import { seed } from '../../apps/api/src/db/seed.ts';
+import { graphqlClient, logsDir, prepareDatabase, startApiAndWorker, startDatabases, stopServices, type GraphQLClient, type LocalPlatform } from '../lib/local-platform.ts';
 import { ensureWebBuild, startWebApp } from '../lib/web-app.ts';
-import { requireFreePort, startDemoPostgres, startDemoRedis, startProcess, tail, waitHealthy, type Service } from './services.ts';
+import { requireFreePort, tail, waitHealthy } from './services.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const STATE = join(ROOT, '.demo');
 const DEMO_TOKEN_LABEL = 'npm run demo';
-const LOGS = join(STATE, 'logs');
 
 const port = z.coerce.number().int().min(1).max(65535);
 const envSchema = z.object({
@@ -42,28 +35,12 @@ const envSchema = z.object({
   REDIS_URL: z.string().optional(),
 });
 
-/**
- * Where the demo's cluster lives: .demo/postgres, or, as root, under the postgres user's own
- * /var/lib/postgresql (the server runs as that user, who may not be able to enter a clone in /root).
- */
-function postgresDir(): string {
-  if (userInfo().uid !== 0) return join(STATE, 'postgres');
-  return join('/var/lib/postgresql/infsplign-demo', createHash('sha256').update(ROOT).digest('hex').slice(0, 12));
-}
-
-const started: Service[] = [];
 let stopping = false;
 
 async function stopAll(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    for (const service of [...started].reverse()) {
-      process.stdout.write(`stopping ${service.name} ... `);
-      await service.stop().then(
-        () => console.log('done'),
-        (err: Error) => console.log(`failed: ${err.message}`),
-      );
-    }
+    await stopServices(platform.started);
   }
   process.exit(code);
 }
@@ -73,28 +50,15 @@ function fail(message: string): Promise<never> {
   return stopAll(1);
 }
 
-const onUnexpectedExit = (name: string, logFile: string) => void fail(`${name} stopped unexpectedly; its log ${relative(ROOT, logFile)} ends:\n${tail(logFile)}`);
+const platform: LocalPlatform = {
+  state: join(ROOT, '.demo'),
+  name: 'demo',
+  started: [],
+  onUnexpectedExit: (name, logFile) => void fail(`${name} stopped unexpectedly; its log ${relative(ROOT, logFile)} ends:\n${tail(logFile)}`),
+};
 
 function step(text: string): void {
   console.log(`\n== ${text}`);
-}
-
-interface GraphQLAnswer {
-  data?: Record<string, any>;
-  errors?: { message: string }[];
-}
-
-function client(apiUrl: string, token: string) {
-  return async (query: string, variables: Record<string, unknown> = {}) => {
-    const response = await fetch(`${apiUrl}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await response.json()) as GraphQLAnswer;
-    if (body.errors?.length) throw new Error(`GraphQL: ${body.errors.map((e) => e.message).join('; ')}`);
-    return body.data!;
-  };
 }
 
 const pad = (text: string, width: number) => (text.length >= width ? text : text + ' '.repeat(width - text.length));
@@ -106,7 +70,6 @@ async function main(): Promise<void> {
   const envParsed = envSchema.safeParse(process.env);
   if (!envParsed.success) return void (await fail(`environment: ${envParsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`));
   const env = envParsed.data;
-  mkdirSync(LOGS, { recursive: true });
   process.on('SIGINT', () => {
     console.log('\nCtrl-C: stopping everything the demo started (data stays in .demo/)');
     void stopAll(0);
@@ -119,64 +82,29 @@ async function main(): Promise<void> {
   await requireFreePort(env.DEMO_WORKER_HEALTH_PORT, "the worker's health endpoints", 'DEMO_WORKER_HEALTH_PORT');
 
   step('PostgreSQL and Redis');
-  let databaseUrl = env.DATABASE_URL;
-  if (!databaseUrl) {
-    const pg = await startDemoPostgres(postgresDir(), env.DEMO_PG_PORT);
-    started.push(pg.service);
-    databaseUrl = pg.url;
-  }
-  let redisUrl = env.REDIS_URL;
-  if (!redisUrl) {
-    const redis = await startDemoRedis(join(STATE, 'redis'), env.DEMO_REDIS_PORT, join(LOGS, 'redis.log'));
-    started.push(redis.service);
-    redisUrl = redis.url;
-  }
-  console.log(`PostgreSQL ${databaseUrl}\nRedis      ${redisUrl}`);
+  const urls = await startDatabases(platform, { pg: env.DEMO_PG_PORT, redis: env.DEMO_REDIS_PORT }, { databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL });
 
   step('Migrate and seed (benchmarks, prompt sets, models of models/registry.json, methods)');
-  const migrations = await migrate(databaseUrl);
-  console.log(`migrations: ${migrations.applied.length ? `applied ${migrations.applied.join(', ')}` : `all ${migrations.alreadyApplied.length} applied already`}`);
-  const prisma = createPrisma(databaseUrl);
-  const summary = await seed(prisma);
-  for (const benchmark of new Set(summary.promptSets.map((s) => s.benchmark))) {
-    const sets = summary.promptSets.filter((s) => s.benchmark === benchmark);
-    console.log(`${benchmark}: ${sets.map((s) => `${s.name} (${s.prompts} prompts)`).join(', ')}`);
-  }
-  console.log(`models: ${summary.models.map((m) => (m.problem ? `${m.name} (${m.problem})` : m.name)).join(', ')}`);
-  for (const warning of summary.warnings) console.log(`note: ${warning}`);
-  const team = await prisma.team.upsert({ where: { name: 'demo' }, create: { name: 'demo' }, update: {} });
-  // One live demo token at a time: the previous run's is revoked (a team may hold only so many).
-  await prisma.apiToken.updateMany({ where: { teamId: team.id, label: DEMO_TOKEN_LABEL, revokedAt: null }, data: { revokedAt: new Date() } });
-  const { token } = await createToken(prisma, team.id, DEMO_TOKEN_LABEL);
-  await closePrisma(prisma);
-  const tokenFile = join(STATE, 'token');
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-  chmodSync(tokenFile, 0o600);
-  console.log(`API token for team 'demo' written to ${relative(ROOT, tokenFile)} (readable by you only; sign in with it at /signin to submit and act on runs)`);
+  const token = await prepareDatabase(platform, urls.databaseUrl, 'demo', DEMO_TOKEN_LABEL);
+  console.log('(sign in with it at /signin to submit and act on runs)');
 
   step('API, worker and web app');
-  const artifactDir = join(STATE, 'artifacts');
   // The web app signs each browser's address with it and the API believes only what it signed, so
   // that every browser has its own rate limits (apps/api/src/proxy-contract.ts).
   const webProxySecret = randomBytes(32).toString('hex');
-  const api = startProcess('API', ['--import', 'tsx', 'apps/api/src/main.ts'], { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ARTIFACT_DIR: artifactDir, PORT: String(env.DEMO_API_PORT), HOST: '127.0.0.1', WEB_PROXY_SECRET: webProxySecret, WEB_ORIGIN: `http://127.0.0.1:${env.DEMO_WEB_PORT},http://localhost:${env.DEMO_WEB_PORT}` }, join(LOGS, 'api.log'), onUnexpectedExit);
-  started.push(api);
-  const worker = startProcess(
-    'worker',
-    ['--import', 'tsx', 'workers/src/jobs/worker-main.ts', '--queues', 'generate,evaluate', '--concurrency', '1', '--device', 'cpu'],
-    { REDIS_URL: redisUrl, ARTIFACT_DIR: artifactDir, WORKER_HEALTH_PORT: String(env.DEMO_WORKER_HEALTH_PORT) },
-    join(LOGS, 'worker.log'),
-    onUnexpectedExit,
-  );
-  started.push(worker);
-  const apiUrl = `http://127.0.0.1:${env.DEMO_API_PORT}`;
+  const { api, worker, apiUrl } = startApiAndWorker(platform, urls, {
+    apiPort: env.DEMO_API_PORT,
+    workerHealthPort: env.DEMO_WORKER_HEALTH_PORT,
+    workerConcurrency: 1,
+    apiEnv: { WEB_PROXY_SECRET: webProxySecret, WEB_ORIGIN: `http://127.0.0.1:${env.DEMO_WEB_PORT},http://localhost:${env.DEMO_WEB_PORT}` },
+  });
   process.stdout.write('building the web app (next build; skipped when the build is current) ... ');
   const building = ensureWebBuild().then(() => console.log('done'));
   await waitHealthy(`${apiUrl}/readyz`, api, 120_000);
   await waitHealthy(`http://127.0.0.1:${env.DEMO_WORKER_HEALTH_PORT}/readyz`, worker, 120_000);
   await building;
   const web = await startWebApp(apiUrl, env.DEMO_WEB_PORT, '127.0.0.1', webProxySecret);
-  started.push({ name: 'web app', stop: () => web.close() });
+  platform.started.push({ name: 'web app', stop: () => web.close() });
   web.child.once('exit', () => {
     if (!stopping) void fail(`the web app stopped unexpectedly:\n${web.output()}`);
   });
@@ -185,7 +113,7 @@ async function main(): Promise<void> {
   console.log(`web app  ${web.url}`);
 
   step(`Submit a baseline and an InfSplign run of the bundled model: VISOR-Shapes eval, ${env.DEMO_LIMIT} prompts x ${env.DEMO_IMAGES_PER_PROMPT} images, seed 42`);
-  const gql = client(apiUrl, token);
+  const gql = graphqlClient(apiUrl, token);
   const runs: Record<string, string> = {};
   for (const method of ['baseline', 'infsplign']) {
     const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'bundled', method, detector: 'shapes', seed: 42, imagesPerPrompt: env.DEMO_IMAGES_PER_PROMPT, limit: env.DEMO_LIMIT };
@@ -201,13 +129,13 @@ async function main(): Promise<void> {
   console.log(`Web app:      ${web.url}   (leaderboard; runs, compare, sweep, submit and queue pages)`);
   console.log(`Compare:      ${web.url}/compare?a=${runs.baseline}&b=${runs.infsplign}`);
   console.log(`GraphQL API:  ${apiUrl}/graphql`);
-  console.log(`Logs:         ${relative(ROOT, LOGS)}/`);
+  console.log(`Logs:         ${relative(ROOT, logsDir(platform))}/`);
   if (values.once) return void (await stopAll(0));
   console.log('\nPress Ctrl-C to stop everything the demo started.');
 }
 
 /** Progress until both runs are FINISHED: one line per change (or an updating line on a terminal). */
-async function watch(gql: ReturnType<typeof client>, runs: Record<string, string>): Promise<void> {
+async function watch(gql: GraphQLClient, runs: Record<string, string>): Promise<void> {
   const QUERY = 'query ($id: ID!) { run(id: $id) { status error progress { totalImages imagesGenerated imagesEvaluated } } }';
   let last = '';
   for (;;) {
@@ -226,7 +154,7 @@ async function watch(gql: ReturnType<typeof client>, runs: Record<string, string
   if (process.stdout.isTTY) process.stdout.write('\n');
 }
 
-async function printLeaderboard(gql: ReturnType<typeof client>, runs: Record<string, string>): Promise<void> {
+async function printLeaderboard(gql: GraphQLClient, runs: Record<string, string>): Promise<void> {
   const { leaderboard } = await gql(`{ leaderboard(benchmark: "visor-shapes", model: "bundled", sort: { metric: "VISOR_cond" }) {
     rank method isBaseline run { id } metrics { key value low high }
     versusBaseline { beyondNoise primary { difference p } } } }`);

@@ -189,6 +189,20 @@ export interface LatentUpdate<P extends SamplerParams, S, R> extends GuidanceBas
 
 export type MethodGuidance<P extends SamplerParams, S, R> = NoiseCorrection<P, S, R> | LatentUpdate<P, S, R>;
 
+/** How many strengths the arena tries per method: the same for every method, so that none is tuned harder. */
+export const ARENA_GRID_SIZE = 3;
+
+/**
+ * What the arena (`npm run arena`) tunes of a guided method on the VISOR-Shapes tune split: one
+ * parameter, its strength (a step size or a weight), over ARENA_GRID_SIZE values, ascending; every
+ * other parameter keeps the model's defaults.
+ */
+export interface ArenaTuning {
+  /** a numeric parameter of the method's schema */
+  strength: string;
+  grid: readonly [number, number, number];
+}
+
 export interface MethodDefinition<P extends SamplerParams = SamplerParams, S = unknown, R = unknown> {
   /** lower-case words joined by '-' (the CLI's --method, the API's method) */
   name: string;
@@ -196,6 +210,8 @@ export interface MethodDefinition<P extends SamplerParams = SamplerParams, S = u
   params: MethodParamsSpec<P>;
   /** null: no loss (the baseline). */
   guidance: MethodGuidance<P, S, R> | null;
+  /** The arena's strength grid; every guided method needs one to enter the arena (the baseline has no strength). */
+  arena?: ArenaTuning;
 }
 
 /** A method of any parameters: the registry holds methods whose parameter types differ, so it erases them. */

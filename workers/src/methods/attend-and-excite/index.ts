@@ -49,4 +49,6 @@ export const attendAndExcite: MethodDefinition<AttendAndExciteParams, AttendAndE
   description: 'Attend-and-Excite (Chefer et al., 2023): latent updates that raise the weakest object token\'s smoothed attention maximum, with iterative refinement (docs/method.md §6.2).',
   params: attendAndExciteParams,
   guidance,
+  // The official scale_factor 20 (AEC:31), halved and doubled.
+  arena: { strength: 'scale_factor', grid: [10, 20, 40] },
 };

@@ -108,4 +108,6 @@ export const conform: MethodDefinition<ConformParams, ConformStructure, ConformR
   description: 'CONFORM (Meral et al., 2024): latent updates that pull each object\'s token maps together and push the objects apart (a contrastive NT-Xent loss, with the previous step\'s maps), with refinement (docs/method.md §6.4).',
   params: conformParams,
   guidance,
+  // The official scale_factor 20 (CF:904), halved and doubled, as every latent-update method's.
+  arena: { strength: 'scale_factor', grid: [10, 20, 40] },
 };

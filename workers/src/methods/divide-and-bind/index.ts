@@ -47,4 +47,6 @@ export const divideAndBind: MethodDefinition<DivideAndBindParams, DivideAndBindS
   description: 'Divide & Bind (Li et al., 2023): latent updates that raise the smallest total variation of the object tokens\' smoothed attention maps, with iterative refinement (docs/method.md §6.3).',
   params: divideAndBindParams,
   guidance,
+  // The official scale_factor 20 (DB:852), halved and doubled, as every latent-update method's.
+  arena: { strength: 'scale_factor', grid: [10, 20, 40] },
 };

@@ -108,6 +108,8 @@ const guidance: NoiseCorrection<MethodParams, LossStructure, InfsplignRow> = {
 export const infsplign: MethodDefinition<MethodParams, LossStructure, InfsplignRow> = {
   name: 'infsplign',
   description: 'InfSplign: inference-time spatial alignment by a loss on the U-Net\'s cross-attention maps (docs/method.md).',
+  // The bundled model's arena (its default weight is 30: models/bundled/infsplign.json), halved and doubled.
+  arena: { strength: 'guidance_weight', grid: [15, 30, 60] },
   params: {
     schema: partialMethodParamsObject,
     partial: partialMethodParamsSchema as unknown as z.ZodType<Record<string, unknown>>,

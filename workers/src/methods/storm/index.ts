@@ -87,4 +87,6 @@ export const storm: MethodDefinition<StormParams, StormStructure, StormRow> = {
   description: 'STORM (official code MICV-yonsei/STORM): latent updates by an optimal-transport loss that moves each object\'s attention toward its side of the other, with a clipped gradient and gated refinement (docs/method.md §6.3).',
   params: stormParams,
   guidance,
+  // The official scale_factor 20 (STC:30), halved and doubled, as every latent-update method's.
+  arena: { strength: 'scale_factor', grid: [10, 20, 40] },
 };
