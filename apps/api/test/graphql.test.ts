@@ -150,7 +150,7 @@ test('submitRun makes a run and its generate chunks under deterministic job ids;
 test('every registered method is offered with its own parameters, and a submission is checked against them', async () => {
   const { data, errors } = await h.gql('{ methods { name parameterSchema defaults(model: "tiny-test") } }');
   assert.equal(errors, undefined);
-  assert.deepEqual(data!.methods.map((m: any) => m.name), ['attend-and-excite', 'baseline', 'infsplign']);
+  assert.deepEqual(data!.methods.map((m: any) => m.name), ['attend-and-excite', 'baseline', 'infsplign', 'storm']);
   const ae = data!.methods.find((m: any) => m.name === 'attend-and-excite');
   assert.ok(ae.parameterSchema.properties.scale_factor && ae.parameterSchema.properties.thresholds && !ae.parameterSchema.properties.guidance_weight);
   // its official defaults, the model's sampler settings and the model's own map resolution
