@@ -39,7 +39,7 @@ interface OfficialCase {
 const ALL = (JSON.parse(readFileSync(join(FIXTURES, 'storm/cases.json'), 'utf8')) as { cases: OfficialCase[] }).cases;
 /**
  * The engine computes no attribute transport (VISOR's and the arena's prompts name no attribute
- * words, docs/method.md §6.3): cases whose adjectives the official loss adds (from step 7, ST:627-631)
+ * words, docs/method.md §6.5): cases whose adjectives the official loss adds (from step 7, ST:627-631)
  * are left out; before step 7 the adjectives change nothing and the case is checked.
  */
 const withAttributes = (c: OfficialCase) => c.indices[1].some((a) => a !== null) && c.step >= 7;

@@ -20,7 +20,9 @@ Prints {"guided": true, "loss": x, ...} for the maps in MAPS.json, with what the
   infsplign: "layers": [{"name", "spatial", "energy", "total", "centroids": [[x1, y1], [x2, y2]]}];
   attend-and-excite: "losses" and "max_attention", per object;
   divide-and-bind: "threshold" (the refinement's indicator), "max_attention" and, under tv, "tv", per object;
-  conform: the loss only.
+  conform: the loss only;
+  storm: "losses" ([subject, object]), "coordinate" (its refinement gate), "w", "spatial_condition";
+  it reads the relation from --prompt's text (docs/method.md §6.5).
 MAPS.json: {"objects": [{"name", "tokens": [..]}, ...], "layers": [{"name", "height", "width", "tokens",
 "probs": [...]}], "eot": E} with probs averaged over each layer's heads, row-major [height*width][tokens];
 optional per layer "heads": [[...], ...] (each head's probabilities) and "eot", the end token's position.

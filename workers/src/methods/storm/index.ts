@@ -1,5 +1,5 @@
 /**
- * STORM (MICV-yonsei/STORM @ 88dbc3a) as a method of the arena (docs/method.md §6.3): the pooled 16 x 16
+ * STORM (MICV-yonsei/STORM @ 88dbc3a) as a method of the arena (docs/method.md §6.5): the pooled 16 x 16
  * maps, its optimal-transport loss (loss.ts) between each object's map and a target placed by the
  * relation, and latent updates with a clipped gradient and gated refinement (schedule.ts). It guides
  * prompts with exactly two objects (ST:818) whose text holds a relation word it recognises
@@ -84,7 +84,7 @@ const guidance: LatentUpdate<StormParams, StormStructure, StormRow> = {
 
 export const storm: MethodDefinition<StormParams, StormStructure, StormRow> = {
   name: 'storm',
-  description: 'STORM (official code MICV-yonsei/STORM): latent updates by an optimal-transport loss that moves each object\'s attention toward its side of the other, with a clipped gradient and gated refinement (docs/method.md §6.3).',
+  description: 'STORM (official code MICV-yonsei/STORM): latent updates by an optimal-transport loss that moves each object\'s attention toward its side of the other, with a clipped gradient and gated refinement (docs/method.md §6.5).',
   params: stormParams,
   guidance,
   // The official scale_factor 20 (STC:30), halved and doubled, as every latent-update method's.

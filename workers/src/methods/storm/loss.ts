@@ -1,5 +1,5 @@
 /**
- * STORM's loss (docs/method.md §6.3; ST = the official pipeline.py) as an ONNX subgraph on the pooled
+ * STORM's loss (docs/method.md §6.5; ST = the official pipeline.py) as an ONNX subgraph on the pooled
  * maps A [B, N, T] (the mean over every head of every layer at attention_res, ST:215-220):
  *   S = softmax(100 A) over the text columns kept (ST:499-503: [1:-1], or [1:eot] with normalize_eot);
  *   M_sub, M_obj = G(S[:, k]) for the subject's and the object's token (ST:540-554; G the smoothing);

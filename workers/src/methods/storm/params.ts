@@ -1,5 +1,5 @@
 /**
- * STORM's parameters (docs/method.md §6.3), under the official names of its config.py (STC) and
+ * STORM's parameters (docs/method.md §6.5), under the official names of its config.py (STC) and
  * pipeline (ST), with the official defaults for Stable Diffusion 1.x / 2.x and the project's rules for
  * other models. The strength the arena tunes is scale_factor.
  */

@@ -4,7 +4,7 @@
  * is otherwise ignored (ST:518-535, 583-592): the first object is always the one sent left / up, so
  * "right of" is guided as "left of" and "below" as "above". The refinement gate reads the centroid
  * gap along x when "left" or "right" is in the prompt, along y otherwise (ST:793). Reproduced as the
- * reference computes it (docs/method.md §6.3).
+ * reference computes it (docs/method.md §6.5).
  */
 
 export interface StormRelation {

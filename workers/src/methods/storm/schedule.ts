@@ -1,5 +1,5 @@
 /**
- * STORM's schedule at one denoising step (docs/method.md §6.3; ST = the official pipeline.py),
+ * STORM's schedule at one denoising step (docs/method.md §6.5; ST = the official pipeline.py),
  * written as a plan of evaluations and latent updates that mirrors the official loop (ST:798-856):
  * nothing at i = 0 or from max_iter_to_alter on (the reference evaluates there for nothing); else the
  * step's evaluation, then, at a thresholds step, refinement when L > 1 - threshold and the relation's
