@@ -72,7 +72,7 @@ export async function submit(gql: GraphQLClient, request: RunRequest): Promise<{
     const { submitRun } = await gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }', { input });
     return { id: submitRun.run.id, reused: submitRun.reused };
   } catch (err) {
-    throw new Error(`submitting ${describeRequest(request)}: ${(err as Error).message}`);
+    throw new Error(`submitting ${describeRequest(request)}: ${(err as Error).message}`, { cause: err });
   }
 }
 
