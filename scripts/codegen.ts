@@ -91,7 +91,9 @@ export async function generatedFiles(config = codegenConfig()): Promise<Map<stri
 
 /** The generated files that are missing or differ from what is on disk. */
 export function staleFiles(files: Map<string, string>): string[] {
-  return [...files].filter(([path, content]) => !existsSync(resolve(ROOT, path)) || readFileSync(resolve(ROOT, path), 'utf8') !== content).map(([path]) => path);
+  return [...files]
+    .filter(([path, content]) => !existsSync(resolve(ROOT, path)) || readFileSync(resolve(ROOT, path), 'utf8') !== content)
+    .map(([path]) => path);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

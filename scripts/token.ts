@@ -16,7 +16,11 @@ const USAGE = `usage: npm run token -- [create] --team NAME [--label LABEL] [--e
        npm run token -- list --team NAME
        npm run token -- revoke --team NAME --prefix PREFIX`;
 
-const team = z.string({ error: `--team is required (${USAGE})` }).trim().min(1, '--team must not be blank').max(100, '--team is at most 100 characters');
+const team = z
+  .string({ error: `--team is required (${USAGE})` })
+  .trim()
+  .min(1, '--team must not be blank')
+  .max(100, '--team is at most 100 characters');
 const argsSchema = z.discriminatedUnion('command', [
   z.strictObject({
     command: z.literal('create'),
@@ -26,7 +30,11 @@ const argsSchema = z.discriminatedUnion('command', [
     'no-expiry': z.boolean().optional(),
   }),
   z.strictObject({ command: z.literal('list'), team }),
-  z.strictObject({ command: z.literal('revoke'), team, prefix: z.string({ error: `--prefix is required (${USAGE})` }).regex(/^[0-9a-f]{12}$/, '--prefix is the 12 hex digits after isa_') }),
+  z.strictObject({
+    command: z.literal('revoke'),
+    team,
+    prefix: z.string({ error: `--prefix is required (${USAGE})` }).regex(/^[0-9a-f]{12}$/, '--prefix is the 12 hex digits after isa_'),
+  }),
 ]);
 
 const day = (date: Date | null) => (date ? date.toISOString().replace(/\.\d+Z$/, 'Z') : '-');
@@ -35,7 +43,13 @@ let prisma: PrismaClient | undefined;
 try {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { team: { type: 'string' }, label: { type: 'string' }, 'expires-in-days': { type: 'string' }, 'no-expiry': { type: 'boolean' }, prefix: { type: 'string' } },
+    options: {
+      team: { type: 'string' },
+      label: { type: 'string' },
+      'expires-in-days': { type: 'string' },
+      'no-expiry': { type: 'boolean' },
+      prefix: { type: 'string' },
+    },
   });
   if (positionals.length > 1) throw new Error(`one command at most (${USAGE})`);
   const command = positionals[0] ?? 'create';
@@ -52,7 +66,9 @@ try {
     const days = args['no-expiry'] ? null : (args['expires-in-days'] ?? DEFAULT_TOKEN_DAYS);
     const created = await createToken(prisma, row.id, args.label, days);
     const expiry = created.expiresAt ? `expires ${day(created.expiresAt)}` : 'never expires';
-    console.error(`API token for team '${row.name}' (label '${created.label}', prefix ${created.prefix}, ${expiry}). It is shown only now; store it somewhere safe:`);
+    console.error(
+      `API token for team '${row.name}' (label '${created.label}', prefix ${created.prefix}, ${expiry}). It is shown only now; store it somewhere safe:`,
+    );
     console.log(created.token);
   } else {
     const row = await prisma.team.findUnique({ where: { name: args.team } });

@@ -118,22 +118,44 @@ async function main(): Promise<void> {
   await requireFreePort(env.ARENA_API_PORT, 'the API', 'ARENA_API_PORT');
   await requireFreePort(env.ARENA_WORKER_HEALTH_PORT, "the worker's health endpoints", 'ARENA_WORKER_HEALTH_PORT');
   step('PostgreSQL and Redis');
-  const urls = await startDatabases(platform, { pg: env.ARENA_PG_PORT, redis: env.ARENA_REDIS_PORT }, { databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL });
+  const urls = await startDatabases(
+    platform,
+    { pg: env.ARENA_PG_PORT, redis: env.ARENA_REDIS_PORT },
+    { databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL },
+  );
   step('Migrate and seed');
   const token = await prepareDatabase(platform, urls.databaseUrl, 'arena', TOKEN_LABEL);
   step('API and worker');
-  const { api, worker, apiUrl } = startApiAndWorker(platform, urls, { apiPort: env.ARENA_API_PORT, workerHealthPort: env.ARENA_WORKER_HEALTH_PORT, workerConcurrency: env.ARENA_WORKER_CONCURRENCY });
+  const { api, worker, apiUrl } = startApiAndWorker(platform, urls, {
+    apiPort: env.ARENA_API_PORT,
+    workerHealthPort: env.ARENA_WORKER_HEALTH_PORT,
+    workerConcurrency: env.ARENA_WORKER_CONCURRENCY,
+  });
   await waitHealthy(`${apiUrl}/readyz`, api, 120_000);
   await waitHealthy(`http://127.0.0.1:${env.ARENA_WORKER_HEALTH_PORT}/readyz`, worker, 120_000);
-  console.log(`API ${apiUrl}/graphql, worker (generate + evaluate, ${env.ARENA_WORKER_CONCURRENCY} at a time); logs in ${relative(ROOT, join(state, 'logs'))}/`);
+  console.log(
+    `API ${apiUrl}/graphql, worker (generate + evaluate, ${env.ARENA_WORKER_CONCURRENCY} at a time); logs in ${relative(ROOT, join(state, 'logs'))}/`,
+  );
   const gql = graphqlClient(apiUrl, token);
   const cost = await costQuery(gql);
   if (!cost) console.log('note: this API serves no Run.cost: seconds and evaluations per image read n/a');
 
   const scope = limit === null ? 'all prompts' : `the first ${limit} prompts`;
-  const tuneRequests: RunRequest[] = field.flatMap((e) => (e.tuning ? e.tuning.grid.map((value) => ({ method: e.method, split: 'tune' as const, params: { [e.tuning!.strength]: value }, imagesPerPrompt: TUNE_IMAGES_PER_PROMPT, limit })) : []));
+  const tuneRequests: RunRequest[] = field.flatMap((e) =>
+    e.tuning
+      ? e.tuning.grid.map((value) => ({
+          method: e.method,
+          split: 'tune' as const,
+          params: { [e.tuning!.strength]: value },
+          imagesPerPrompt: TUNE_IMAGES_PER_PROMPT,
+          limit,
+        }))
+      : [],
+  );
   const baselineEval: RunRequest = { method: BASELINE, split: 'eval', params: {}, imagesPerPrompt, limit };
-  step(`Tune: ${tuneRequests.length} runs on the tune split (${scope} x ${TUNE_IMAGES_PER_PROMPT} image), and the baseline on the eval split (${scope} x ${imagesPerPrompt} images), seed ${ARENA_SEED}`);
+  step(
+    `Tune: ${tuneRequests.length} runs on the tune split (${scope} x ${TUNE_IMAGES_PER_PROMPT} image), and the baseline on the eval split (${scope} x ${imagesPerPrompt} images), seed ${ARENA_SEED}`,
+  );
   const first = [...tuneRequests, baselineEval];
   const firstRuns = [];
   for (const request of first) {
@@ -151,9 +173,14 @@ async function main(): Promise<void> {
     if (!entrant.tuning) continue;
     const { strength } = entrant.tuning;
     const tried = tuneRequests.filter((r) => r.method === entrant.method).map((r) => outcomes.get(r)!);
-    const pick = pickStrength(entrant.method, tried.map((o) => ({ value: o.request.params[strength]!, visorCond: o.metrics.VISOR_cond?.value ?? null })));
+    const pick = pickStrength(
+      entrant.method,
+      tried.map((o) => ({ value: o.request.params[strength]!, visorCond: o.metrics.VISOR_cond?.value ?? null })),
+    );
     for (const o of tried) tuneRows.push({ outcome: o, strength: `${strength} = ${o.request.params[strength]}`, picked: o.request.params[strength] === pick });
-    console.log(`${entrant.method}: ${strength} = ${pick} (VISOR_cond on tune: ${tried.map((o) => `${o.request.params[strength]}: ${o.metrics.VISOR_cond?.value?.toFixed(1) ?? 'n/a'}`).join(', ')})`);
+    console.log(
+      `${entrant.method}: ${strength} = ${pick} (VISOR_cond on tune: ${tried.map((o) => `${o.request.params[strength]}: ${o.metrics.VISOR_cond?.value?.toFixed(1) ?? 'n/a'}`).join(', ')})`,
+    );
     evalRequests.push({ method: entrant.method, split: 'eval', params: { [strength]: pick }, imagesPerPrompt, limit });
   }
 
@@ -183,7 +210,15 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const devices = [...new Set([...outcomes.values()].map((o) => o.cost?.device).filter((d): d is string => !!d))];
   const markdown = arenaMarkdown(
-    { evalPrompts: evalOutcomes[0]!.promptsScored, imagesPerPrompt, tunePrompts: tuneRows[0]?.outcome.promptsScored ?? 0, seed: ARENA_SEED, devices, date: new Date().toISOString().slice(0, 10), seconds },
+    {
+      evalPrompts: evalOutcomes[0]!.promptsScored,
+      imagesPerPrompt,
+      tunePrompts: tuneRows[0]?.outcome.promptsScored ?? 0,
+      seed: ARENA_SEED,
+      devices,
+      date: new Date().toISOString().slice(0, 10),
+      seconds,
+    },
     evalRows,
     tuneRows,
   );

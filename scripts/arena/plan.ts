@@ -18,10 +18,14 @@ export interface Entrant {
 /** Every registered method as an entrant; a guided method without an arena grid, or a missing baseline or InfSplign, is an error. */
 export function entrants(methods: readonly AnyMethod[] = registeredMethods()): Entrant[] {
   const names = methods.map((m) => m.name);
-  for (const needed of [BASELINE, INFSPLIGN]) if (!names.includes(needed)) throw new Error(`the arena compares every method with '${needed}', which is not registered (methods: ${names.join(', ')})`);
+  for (const needed of [BASELINE, INFSPLIGN])
+    if (!names.includes(needed)) throw new Error(`the arena compares every method with '${needed}', which is not registered (methods: ${names.join(', ')})`);
   return methods.map((method) => {
     if (!method.guidance) return { method: method.name, tuning: null };
-    if (!method.arena) throw new Error(`method ${method.name} declares no arena strength: add \`arena: { strength: '<parameter>', grid: [${ARENA_GRID_SIZE} values] }\` to its definition (workers/src/methods/method.ts, ArenaTuning)`);
+    if (!method.arena)
+      throw new Error(
+        `method ${method.name} declares no arena strength: add \`arena: { strength: '<parameter>', grid: [${ARENA_GRID_SIZE} values] }\` to its definition (workers/src/methods/method.ts, ArenaTuning)`,
+      );
     return { method: method.name, tuning: { strength: method.arena.strength, grid: method.arena.grid } };
   });
 }

@@ -8,7 +8,17 @@ import type { Interval, PairedDifference, RunOutcome } from './runs.ts';
 
 export const VISOR_METRICS = ['OA', 'VISOR_cond', 'VISOR_uncond', 'VISOR_1', 'VISOR_2', 'VISOR_3', 'VISOR_4'] as const;
 
-export const EVAL_COLUMNS = ['#', 'method', 'strength', ...VISOR_METRICS, 's / image', 'U-Net evals / image', 'backward / image', 'Δ VISOR_cond vs baseline', 'Δ VISOR_cond vs infsplign'];
+export const EVAL_COLUMNS = [
+  '#',
+  'method',
+  'strength',
+  ...VISOR_METRICS,
+  's / image',
+  'U-Net evals / image',
+  'backward / image',
+  'Δ VISOR_cond vs baseline',
+  'Δ VISOR_cond vs infsplign',
+];
 export const TUNE_COLUMNS = ['method', 'strength', 'VISOR_cond', 'OA', 's / image', 'U-Net evals / image', 'picked'];
 
 export interface EvalRow {
@@ -40,7 +50,8 @@ const one = (v: number | null | undefined) => (v === null || v === undefined ? N
 const two = (v: number | null | undefined) => (v === null || v === undefined ? NA : v.toFixed(2));
 const signed = (v: number | null) => (v === null ? NA : `${v >= 0 ? '+' : ''}${v.toFixed(1)}`);
 
-export const formatInterval = (m: Interval | undefined) => (m?.value === null || m?.value === undefined ? NA : `${one(m.value)} [${one(m.low)}, ${one(m.high)}]`);
+export const formatInterval = (m: Interval | undefined) =>
+  m?.value === null || m?.value === undefined ? NA : `${one(m.value)} [${one(m.low)}, ${one(m.high)}]`;
 
 /** `+44.2 [40.1, 48.0], bootstrap p = 0.002`, or "—" for a run against itself. */
 export function formatDifference(d: PairedDifference | null): string {
@@ -50,7 +61,9 @@ export function formatDifference(d: PairedDifference | null): string {
 }
 
 const table = (columns: string[], rows: string[][], numeric: ReadonlySet<number>) =>
-  [`| ${columns.join(' | ')} |`, `| ${columns.map((_, i) => (numeric.has(i) ? '--:' : ':--')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  [`| ${columns.join(' | ')} |`, `| ${columns.map((_, i) => (numeric.has(i) ? '--:' : ':--')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join(
+    '\n',
+  );
 
 /** Rows ranked by VISOR_cond (undefined last), ties in the given order. */
 export function rankByVisorCond<T extends { outcome: RunOutcome }>(rows: readonly T[]): T[] {

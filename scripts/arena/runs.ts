@@ -52,7 +52,10 @@ export interface PairedDifference {
 
 export const ARENA_SEED = 42;
 
-export const describeRequest = (r: RunRequest) => `${r.method}${Object.entries(r.params).map(([k, v]) => ` ${k}=${v}`).join('')} on ${r.split}`;
+export const describeRequest = (r: RunRequest) =>
+  `${r.method}${Object.entries(r.params)
+    .map(([k, v]) => ` ${k}=${v}`)
+    .join('')} on ${r.split}`;
 
 /** Submits a GENERATE_AND_EVALUATE run of the bundled model on VISOR-Shapes; its id. */
 export async function submit(gql: GraphQLClient, request: RunRequest): Promise<{ id: string; reused: boolean }> {
@@ -87,7 +90,12 @@ const minutes = (ms: number) => {
  * Waits until every run is FINISHED, printing a line as each finishes (with the time since `since`)
  * and, every `heartbeatMs`, the images done so far; a FAILED or CANCELLED run is an error naming it.
  */
-export async function waitForRuns(gql: GraphQLClient, runs: ReadonlyArray<{ id: string; request: RunRequest }>, since: number, heartbeatMs = 60_000): Promise<void> {
+export async function waitForRuns(
+  gql: GraphQLClient,
+  runs: ReadonlyArray<{ id: string; request: RunRequest }>,
+  since: number,
+  heartbeatMs = 60_000,
+): Promise<void> {
   const pending = new Map(runs.map((r) => [r.id, r.request]));
   let lastBeat = performance.now();
   while (pending.size) {
@@ -97,10 +105,13 @@ export async function waitForRuns(gql: GraphQLClient, runs: ReadonlyArray<{ id: 
     for (const [id, request] of [...pending]) {
       const { run } = await gql(STATUS, { id });
       if (!run) throw new Error(`run ${id} (${describeRequest(request)}) is gone from the API`);
-      if (run.status === 'FAILED' || run.status === 'CANCELLED') throw new Error(`run ${id} (${describeRequest(request)}) ${run.status}: ${run.error ?? 'no reason given'}`);
+      if (run.status === 'FAILED' || run.status === 'CANCELLED')
+        throw new Error(`run ${id} (${describeRequest(request)}) ${run.status}: ${run.error ?? 'no reason given'}`);
       if (run.status === 'FINISHED') {
         pending.delete(id);
-        console.log(`[${minutes(performance.now() - since)}] finished ${describeRequest(request)} (run ${id.slice(0, 8)}, ${run.progress.totalImages} images); ${pending.size} of ${runs.length} to go`);
+        console.log(
+          `[${minutes(performance.now() - since)}] finished ${describeRequest(request)} (run ${id.slice(0, 8)}, ${run.progress.totalImages} images); ${pending.size} of ${runs.length} to go`,
+        );
         continue;
       }
       generated += run.progress.imagesGenerated;
@@ -127,7 +138,10 @@ export async function costQuery(gql: GraphQLClient): Promise<string | null> {
 
 /** A FINISHED run's figures. */
 export async function readOutcome(gql: GraphQLClient, id: string, request: RunRequest, cost: string | null): Promise<RunOutcome> {
-  const { run } = await gql(`query ($id: ID!) { run(id: $id) { status aggregates { promptsScored imagesScored metrics { key value low high } } ${cost ?? ''} } }`, { id });
+  const { run } = await gql(
+    `query ($id: ID!) { run(id: $id) { status aggregates { promptsScored imagesScored metrics { key value low high } } ${cost ?? ''} } }`,
+    { id },
+  );
   if (!run?.aggregates) throw new Error(`run ${id} (${describeRequest(request)}) has no aggregates (status ${run?.status ?? 'gone'})`);
   const metrics: Record<string, Interval> = {};
   for (const m of run.aggregates.metrics as Array<Interval & { key: string }>) metrics[m.key] = { value: m.value, low: m.low, high: m.high };
@@ -136,7 +150,10 @@ export async function readOutcome(gql: GraphQLClient, id: string, request: RunRe
 
 /** The API's paired test of `metric` between two runs (differences b - a). */
 export async function compare(gql: GraphQLClient, a: string, b: string, metric: string): Promise<PairedDifference> {
-  const { compareRuns } = await gql('query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { metrics { key difference low high test p beyondNoise } } }', { a, b });
+  const { compareRuns } = await gql('query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { metrics { key difference low high test p beyondNoise } } }', {
+    a,
+    b,
+  });
   const found = (compareRuns.metrics as Array<PairedDifference & { key: string }>).find((m) => m.key === metric);
   if (!found) throw new Error(`compareRuns(${a}, ${b}) has no ${metric}`);
   return found;

@@ -48,7 +48,7 @@ export async function prisma6(args: string[], schemas: Array<{ text: string; whe
       writeFileSync(path, forPrisma6(schema.text, schema.where));
       return path;
     });
-    const argv = args.map((arg) => /^\{\d+\}$/.test(arg) ? paths[Number(arg.slice(1, -1))] : arg);
+    const argv = args.map((arg) => (/^\{\d+\}$/.test(arg) ? paths[Number(arg.slice(1, -1))] : arg));
     const { stdout } = await run(process.execPath, [join(root, 'node_modules/prisma6/build/index.js'), ...argv, '--config', config], {
       cwd: dir,
       maxBuffer: 64 * 1024 * 1024,
@@ -83,7 +83,12 @@ export async function schemaSqlSince(rev: string, schemaPath: string = SCHEMA): 
   const { stdout: old } = await run('git', ['show', where], { cwd: root, maxBuffer: 16 * 1024 * 1024 }).catch((err: { stderr?: string }) => {
     throw new Error(`git show ${where}: ${err.stderr?.trim()}`);
   });
-  return prisma6(['migrate', 'diff', '--from-schema-datamodel', '{0}', '--to-schema-datamodel', '{1}', '--script'], [{ text: old, where }, readSchema(schemaPath)], OFFLINE_CONFIG, UNUSED_URL);
+  return prisma6(
+    ['migrate', 'diff', '--from-schema-datamodel', '{0}', '--to-schema-datamodel', '{1}', '--script'],
+    [{ text: old, where }, readSchema(schemaPath)],
+    OFFLINE_CONFIG,
+    UNUSED_URL,
+  );
 }
 
 async function main(): Promise<void> {

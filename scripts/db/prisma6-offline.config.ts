@@ -16,7 +16,9 @@ const TEXT = 7;
 const INT32 = 0;
 
 function refuse(what: string): never {
-  throw new Error(`scripts/db/prisma6-offline.config.ts: Prisma asked for ${what}, which an offline schema diff cannot give; see the comment at the top of that file`);
+  throw new Error(
+    `scripts/db/prisma6-offline.config.ts: Prisma asked for ${what}, which an offline schema diff cannot give; see the comment at the top of that file`,
+  );
 }
 
 function connection() {
@@ -26,7 +28,11 @@ function connection() {
     getConnectionInfo: () => ({ schemaName: 'public', supportsRelationJoins: true }),
     async queryRaw(query: { sql: string; args: unknown[] }) {
       if (!VERSION_PROBE.test(query.sql)) refuse(`a query (${query.sql.slice(0, 120)})`);
-      return { columnNames: ['exists', 'version', 'numeric_version'], columnTypes: [BOOLEAN, TEXT, INT32], rows: [[true, TARGET_VERSION.text, TARGET_VERSION.number]] };
+      return {
+        columnNames: ['exists', 'version', 'numeric_version'],
+        columnTypes: [BOOLEAN, TEXT, INT32],
+        rows: [[true, TARGET_VERSION.text, TARGET_VERSION.number]],
+      };
     },
     executeRaw: async () => refuse('a statement'),
     executeScript: async () => refuse('a script'),

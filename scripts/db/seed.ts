@@ -15,7 +15,9 @@ try {
   for (const set of summary.promptSets) console.log(`prompt set ${set.benchmark}/${set.name}: ${set.prompts} prompts, ${set.written} written`);
   for (const model of summary.models) console.log(`model ${model.name}: ${model.family ?? 'family unknown'}`);
   for (const warning of summary.warnings) console.warn(`warning: ${warning}`);
-  console.log(`seeded ${summary.benchmarks} benchmarks, ${summary.metrics} metric definitions, ${summary.promptSets.length} prompt sets, ${summary.models.length} models, ${summary.methods} methods in ${seconds} s`);
+  console.log(
+    `seeded ${summary.benchmarks} benchmarks, ${summary.metrics} metric definitions, ${summary.promptSets.length} prompt sets, ${summary.models.length} models, ${summary.methods} methods in ${seconds} s`,
+  );
 } catch (err) {
   console.error(`db:seed: ${(err as Error).message}`);
   process.exitCode = 1;

@@ -15,7 +15,16 @@ import { randomBytes } from 'node:crypto';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { graphqlClient, logsDir, prepareDatabase, startApiAndWorker, startDatabases, stopServices, type GraphQLClient, type LocalPlatform } from '../lib/local-platform.ts';
+import {
+  graphqlClient,
+  logsDir,
+  prepareDatabase,
+  startApiAndWorker,
+  startDatabases,
+  stopServices,
+  type GraphQLClient,
+  type LocalPlatform,
+} from '../lib/local-platform.ts';
 import { ensureWebBuild, startWebApp } from '../lib/web-app.ts';
 import { requireFreePort, tail, waitHealthy } from './services.ts';
 
@@ -112,11 +121,23 @@ async function main(): Promise<void> {
   console.log(`worker   generate + evaluate on the CPU   (log ${relative(ROOT, worker.logFile)})`);
   console.log(`web app  ${web.url}`);
 
-  step(`Submit a baseline and an InfSplign run of the bundled model: VISOR-Shapes eval, ${env.DEMO_LIMIT} prompts x ${env.DEMO_IMAGES_PER_PROMPT} images, seed 42`);
+  step(
+    `Submit a baseline and an InfSplign run of the bundled model: VISOR-Shapes eval, ${env.DEMO_LIMIT} prompts x ${env.DEMO_IMAGES_PER_PROMPT} images, seed 42`,
+  );
   const gql = graphqlClient(apiUrl, token);
   const runs: Record<string, string> = {};
   for (const method of ['baseline', 'infsplign']) {
-    const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'bundled', method, detector: 'shapes', seed: 42, imagesPerPrompt: env.DEMO_IMAGES_PER_PROMPT, limit: env.DEMO_LIMIT };
+    const input = {
+      kind: 'GENERATE_AND_EVALUATE',
+      benchmark: 'visor-shapes',
+      promptSet: 'eval',
+      model: 'bundled',
+      method,
+      detector: 'shapes',
+      seed: 42,
+      imagesPerPrompt: env.DEMO_IMAGES_PER_PROMPT,
+      limit: env.DEMO_LIMIT,
+    };
     const { submitRun } = await gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }', { input });
     runs[method] = submitRun.run.id;
     console.log(`${pad(method, 10)} run ${submitRun.run.id}${submitRun.reused ? '  (identical run finished earlier: reused)' : ''}`);
@@ -142,7 +163,9 @@ async function watch(gql: GraphQLClient, runs: Record<string, string>): Promise<
   let last = '';
   for (;;) {
     const states = await Promise.all(Object.entries(runs).map(async ([method, id]) => [method, (await gql(QUERY, { id })).run] as const));
-    const line = states.map(([method, r]) => `${method} ${r.status} ${r.progress.imagesGenerated}/${r.progress.totalImages} generated, ${r.progress.imagesEvaluated} scored`).join('  |  ');
+    const line = states
+      .map(([method, r]) => `${method} ${r.status} ${r.progress.imagesGenerated}/${r.progress.totalImages} generated, ${r.progress.imagesEvaluated} scored`)
+      .join('  |  ');
     if (line !== last) {
       if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${line}`);
       else console.log(line);
@@ -166,17 +189,34 @@ async function printLeaderboard(gql: GraphQLClient, runs: Record<string, string>
     const cond = metric(row, 'VISOR_cond');
     const versus = row.versusBaseline;
     // VISOR-Shapes' primary metric is VISOR_cond; its paired test is the bootstrap over prompts.
-    const delta = versus ? `${versus.primary.difference >= 0 ? '+' : ''}${fixed(versus.primary.difference)} (bootstrap p ${versus.primary.p === null ? 'n/a' : `= ${versus.primary.p.toFixed(3)}`}${versus.beyondNoise ? ', beyond noise' : ''})` : row.isBaseline ? 'baseline' : '';
+    const delta = versus
+      ? `${versus.primary.difference >= 0 ? '+' : ''}${fixed(versus.primary.difference)} (bootstrap p ${versus.primary.p === null ? 'n/a' : `= ${versus.primary.p.toFixed(3)}`}${versus.beyondNoise ? ', beyond noise' : ''})`
+      : row.isBaseline
+        ? 'baseline'
+        : '';
     const mine = Object.values(runs).includes(row.run.id) ? ' *' : '';
-    return [row.rank === null ? '–' : String(row.rank), row.method ?? 'uploaded', row.run.id.slice(0, 8) + mine, fixed(metric(row, 'OA')?.value), `${fixed(cond?.value)} [${fixed(cond?.low)}, ${fixed(cond?.high)}]`, fixed(metric(row, 'VISOR_uncond')?.value), fixed(metric(row, 'VISOR_4')?.value), delta];
+    return [
+      row.rank === null ? '–' : String(row.rank),
+      row.method ?? 'uploaded',
+      row.run.id.slice(0, 8) + mine,
+      fixed(metric(row, 'OA')?.value),
+      `${fixed(cond?.value)} [${fixed(cond?.low)}, ${fixed(cond?.high)}]`,
+      fixed(metric(row, 'VISOR_uncond')?.value),
+      fixed(metric(row, 'VISOR_4')?.value),
+      delta,
+    ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l: string[]) => l[i]!.length)));
   const numeric = new Set([0, 3, 4, 5, 6]);
-  const format = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? padLeft(c, widths[i]!) : pad(c, widths[i]!))).join('  ').trimEnd();
+  const format = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric.has(i) ? padLeft(c, widths[i]!) : pad(c, widths[i]!)))
+      .join('  ')
+      .trimEnd();
   console.log(format(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const line of lines) console.log(format(line));
-  console.log('(* this demo\'s runs; VISOR-Shapes scores with the Shapes detector at the benchmark threshold)');
+  console.log("(* this demo's runs; VISOR-Shapes scores with the Shapes detector at the benchmark threshold)");
   const of = (id: string) => leaderboard.find((r: any) => r.run.id === id);
   const [base, guided] = [of(runs.baseline!), of(runs.infsplign!)];
   const [b, g] = [metric(base, 'VISOR_cond')?.value, metric(guided, 'VISOR_cond')?.value];

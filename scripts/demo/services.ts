@@ -35,7 +35,8 @@ export async function startDemoPostgres(dir: string, port: number): Promise<{ ur
   const dataDir = join(dir, 'data');
   const logFile = join(dir, 'server.log');
   mkdirSync(dir, { recursive: true });
-  if (userInfo().uid === 0) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
+  if (userInfo().uid === 0)
+    chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
   const pgCtl = join(bin, 'pg_ctl');
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     await runServerTool(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C'], 'initdb');
@@ -57,7 +58,16 @@ export async function startDemoPostgres(dir: string, port: number): Promise<{ ur
   }
   const url = `postgresql://postgres@127.0.0.1:${port}/infsplign`;
   const exists = (() => {
-    const [command, argv] = asServerUser(join(bin, 'psql'), ['-h', dir, '-p', String(port), '-U', 'postgres', '-tAc', "SELECT 1 FROM pg_database WHERE datname = 'infsplign'"]);
+    const [command, argv] = asServerUser(join(bin, 'psql'), [
+      '-h',
+      dir,
+      '-p',
+      String(port),
+      '-U',
+      'postgres',
+      '-tAc',
+      "SELECT 1 FROM pg_database WHERE datname = 'infsplign'",
+    ]);
     return execFileSync(command, argv, { encoding: 'utf8' }).trim() === '1';
   })();
   if (!exists) await runServerTool(join(bin, 'createdb'), ['-h', dir, '-p', String(port), '-U', 'postgres', 'infsplign'], 'createdb infsplign');
@@ -102,9 +112,20 @@ export interface ProcessService extends Service {
  * A long-running process with stdout and stderr in `logFile`. Its own process group (detached), so
  * that the terminal's Ctrl-C reaches only the demo, which then stops each process in order.
  */
-export function startProcess(name: string, args: string[], env: Record<string, string>, logFile: string, onUnexpectedExit: (name: string, logFile: string) => void): ProcessService {
+export function startProcess(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  logFile: string,
+  onUnexpectedExit: (name: string, logFile: string) => void,
+): ProcessService {
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, args, { cwd: join(import.meta.dirname, '../..'), env: { ...process.env, ...env }, stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(process.execPath, args, {
+    cwd: join(import.meta.dirname, '../..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  });
   closeSync(fd);
   let stopping = false;
   child.once('exit', () => {
@@ -130,13 +151,15 @@ export function startProcess(name: string, args: string[], env: Record<string, s
 export async function waitHealthy(url: string, service: ProcessService, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (service.child.exitCode !== null) throw new Error(`${service.name} exited with ${service.child.exitCode}; its log ${service.logFile} ends:\n${tail(service.logFile)}`);
+    if (service.child.exitCode !== null)
+      throw new Error(`${service.name} exited with ${service.child.exitCode}; its log ${service.logFile} ends:\n${tail(service.logFile)}`);
     try {
       if ((await fetch(url)).status === 200) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${service.name} did not answer ${url} within ${timeoutMs / 1000} s; its log ${service.logFile} ends:\n${tail(service.logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${service.name} did not answer ${url} within ${timeoutMs / 1000} s; its log ${service.logFile} ends:\n${tail(service.logFile)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

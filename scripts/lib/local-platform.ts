@@ -39,7 +39,11 @@ function postgresDir(platform: LocalPlatform): string {
 }
 
 /** PostgreSQL and Redis: the given URLs, or servers of the platform's own on these ports. */
-export async function startDatabases(platform: LocalPlatform, ports: { pg: number; redis: number }, given: { databaseUrl?: string; redisUrl?: string }): Promise<{ databaseUrl: string; redisUrl: string }> {
+export async function startDatabases(
+  platform: LocalPlatform,
+  ports: { pg: number; redis: number },
+  given: { databaseUrl?: string; redisUrl?: string },
+): Promise<{ databaseUrl: string; redisUrl: string }> {
   mkdirSync(logsDir(platform), { recursive: true });
   let databaseUrl = given.databaseUrl;
   if (!databaseUrl) {
@@ -63,7 +67,9 @@ export async function startDatabases(platform: LocalPlatform, ports: { pg: numbe
  */
 export async function prepareDatabase(platform: LocalPlatform, databaseUrl: string, team: string, tokenLabel: string): Promise<string> {
   const migrations = await migrate(databaseUrl);
-  console.log(`migrations: ${migrations.applied.length ? `applied ${migrations.applied.join(', ')}` : `all ${migrations.alreadyApplied.length} applied already`}`);
+  console.log(
+    `migrations: ${migrations.applied.length ? `applied ${migrations.applied.join(', ')}` : `all ${migrations.alreadyApplied.length} applied already`}`,
+  );
   const prisma = createPrisma(databaseUrl);
   try {
     const summary = await seed(prisma);
@@ -103,7 +109,17 @@ export function startApiAndWorker(
   platform.started.push(api);
   const worker = startProcess(
     'worker',
-    ['--import', 'tsx', 'workers/src/jobs/worker-main.ts', '--queues', 'generate,evaluate', '--concurrency', String(options.workerConcurrency), '--device', 'cpu'],
+    [
+      '--import',
+      'tsx',
+      'workers/src/jobs/worker-main.ts',
+      '--queues',
+      'generate,evaluate',
+      '--concurrency',
+      String(options.workerConcurrency),
+      '--device',
+      'cpu',
+    ],
     { REDIS_URL: urls.redisUrl, ARTIFACT_DIR: artifacts, WORKER_HEALTH_PORT: String(options.workerHealthPort) },
     join(logsDir(platform), 'worker.log'),
     platform.onUnexpectedExit,

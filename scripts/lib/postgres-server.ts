@@ -17,7 +17,9 @@ export function findBinaries(): string {
   const dir = candidates.find((d) => existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
   if (!dir) {
     const looked = override ? `PG_BIN=${override}` : '/usr/lib/postgresql/*/bin';
-    throw new Error(`PostgreSQL server binaries (initdb, pg_ctl) not found in ${looked}: install the Debian package 'postgresql' (apt-get install -y postgresql)`);
+    throw new Error(
+      `PostgreSQL server binaries (initdb, pg_ctl) not found in ${looked}: install the Debian package 'postgresql' (apt-get install -y postgresql)`,
+    );
   }
   return dir;
 }

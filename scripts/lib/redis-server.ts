@@ -9,7 +9,10 @@ export function findRedisServer(): string {
   if (override) return override;
   const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/bin', '/usr/sbin'];
   const found = dirs.map((d) => join(d, 'redis-server')).find((p) => existsSync(p));
-  if (!found) throw new Error('redis-server not found: install the Debian package redis-server (scripts/install-system-deps.sh, as root), or set REDIS_SERVER to its path');
+  if (!found)
+    throw new Error(
+      'redis-server not found: install the Debian package redis-server (scripts/install-system-deps.sh, as root), or set REDIS_SERVER to its path',
+    );
   return found;
 }
 

@@ -68,7 +68,18 @@ async function gql(query: string, variables: Record<string, unknown> = {}): Prom
 }
 
 async function submit(method: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'bundled', method, detector: 'shapes', seed: 42, imagesPerPrompt: IMAGES_PER_PROMPT, limit: LIMIT, ...extra };
+  const input = {
+    kind: 'GENERATE_AND_EVALUATE',
+    benchmark: 'visor-shapes',
+    promptSet: 'eval',
+    model: 'bundled',
+    method,
+    detector: 'shapes',
+    seed: 42,
+    imagesPerPrompt: IMAGES_PER_PROMPT,
+    limit: LIMIT,
+    ...extra,
+  };
   const data = await gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', { input });
   return data.submitRun.run.id;
 }
@@ -84,7 +95,10 @@ async function waitFinished(id: string, timeoutMs = 180_000): Promise<void> {
   }
 }
 
-async function openPage(path: string, { viewport = DESKTOP, status = 200, context }: { viewport?: typeof DESKTOP; status?: number; context?: BrowserContext } = {}): Promise<Page> {
+async function openPage(
+  path: string,
+  { viewport = DESKTOP, status = 200, context }: { viewport?: typeof DESKTOP; status?: number; context?: BrowserContext } = {},
+): Promise<Page> {
   const page = context ? await context.newPage() : await browser.newPage({ viewport, acceptDownloads: true });
   if (context) await page.setViewportSize(viewport);
   const problems: string[] = [];
@@ -203,13 +217,17 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  test('the leaderboard opens the newest benchmark ranked by its primary metric; InfSplign above the baseline with VISOR_cond\'s own p-value', async () => {
+  test("the leaderboard opens the newest benchmark ranked by its primary metric; InfSplign above the baseline with VISOR_cond's own p-value", async () => {
     const page = await openPage('/');
     assert.equal(await page.locator('h1').innerText(), 'Leaderboard: visor-shapes', 'the benchmark whose latest finished run is newest');
     assert.match(await page.locator('th.ranked-by').first().innerText(), /VISOR_cond/);
     const { leaderboard } = await gql(LEADERBOARD);
     const ranked = leaderboard.filter((r: any) => r.ranked);
-    assert.deepEqual(await rowIds(page, 'section:not([data-testid="unranked"]) table.board'), ranked.map((r: any) => r.run.id), 'the API\'s order: VISOR_cond, best first');
+    assert.deepEqual(
+      await rowIds(page, 'section:not([data-testid="unranked"]) table.board'),
+      ranked.map((r: any) => r.run.id),
+      "the API's order: VISOR_cond, best first",
+    );
 
     // InfSplign ranks above the baseline, and its delta carries VISOR_cond's paired bootstrap p-value.
     const row = (id: string) => leaderboard.find((r: any) => r.run.id === id);
@@ -219,14 +237,30 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     assert.ok(versus.difference > 0);
     const cell = page.locator(`tr[data-run="${runs.infsplign}"] td[data-col="delta"]`);
     assert.equal(await cell.locator('[data-testid="paired-verdict"]').getAttribute('data-p'), String(versus.p));
-    assert.match(await cell.innerText(), new RegExp(`\\+${versus.difference.toFixed(1)} pp[\\s\\S]*${pText(versus.p).replace(/[.<]/g, '\\$&')}, bootstrap[\\s\\S]*${versus.beyondNoise ? 'beyond noise' : 'within noise'}`));
+    assert.match(
+      await cell.innerText(),
+      new RegExp(
+        `\\+${versus.difference.toFixed(1)} pp[\\s\\S]*${pText(versus.p).replace(/[.<]/g, '\\$&')}, bootstrap[\\s\\S]*${versus.beyondNoise ? 'beyond noise' : 'within noise'}`,
+      ),
+    );
     // Against the leader: the leader says so; the others carry the same test against it.
     const leaderId = ranked[0].run.id;
     assert.match(await page.locator(`tr[data-run="${leaderId}"] td[data-col="leader"]`).innerText(), /leader/);
-    for (const r of ranked.slice(1)) assert.match(await page.locator(`tr[data-run="${r.run.id}"] td[data-col="leader"]`).innerText(), r.versusLeader.tiedWithinNoise ? /tied within noise/ : /beyond noise/);
+    for (const r of ranked.slice(1))
+      assert.match(
+        await page.locator(`tr[data-run="${r.run.id}"] td[data-col="leader"]`).innerText(),
+        r.versusLeader.tiedWithinNoise ? /tied within noise/ : /beyond noise/,
+      );
 
     // Ranks run 1..n in the table; the small run is listed apart, unranked, with its size.
-    assert.deepEqual(await page.locator('table.board').first().locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-rank'))), ranked.map((_: unknown, i: number) => String(i + 1)));
+    assert.deepEqual(
+      await page
+        .locator('table.board')
+        .first()
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-rank'))),
+      ranked.map((_: unknown, i: number) => String(i + 1)),
+    );
     const unranked = page.locator('[data-testid="unranked"]');
     assert.deepEqual(await rowIds(page, '[data-testid="unranked"] table'), [runs.small]);
     assert.match(await unranked.locator(`tr[data-run="${runs.small}"] td[data-col="n"]`).innerText(), /2 × 2\s+4 images/);
@@ -234,16 +268,25 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     // n and seed columns; VISOR metrics in percent with one decimal, n/a where undefined (VISOR_3 at 2 images per prompt).
     assert.match(await page.locator(`tr[data-run="${runs.baseline}"] td[data-col="n"]`).innerText(), new RegExp(`${LIMIT} × ${IMAGES_PER_PROMPT}`));
     assert.equal(await page.locator(`tr[data-run="${runs.baseline}"] td[data-col="seed"]`).innerText(), '42');
-    for (const text of await page.locator('td[data-col="VISOR_uncond"], td[data-col="OA"]').allInnerTexts()) assert.match(text, /^\d{1,3}\.\d%\n\[\d{1,3}\.\d, \d{1,3}\.\d\]$/);
+    for (const text of await page.locator('td[data-col="VISOR_uncond"], td[data-col="OA"]').allInnerTexts())
+      assert.match(text, /^\d{1,3}\.\d%\n\[\d{1,3}\.\d, \d{1,3}\.\d\]$/);
     // Beside the scores, the cost the worker recorded: seconds per image on its device, U-Net evaluations and backward passes per image.
-    const { leaderboard: costs } = await gql('{ leaderboard(benchmark: "visor-shapes") { run { id } metrics { key value } cost { secondsPerImage unetEvaluationsPerImage backwardPassesPerImage device } } }');
+    const { leaderboard: costs } = await gql(
+      '{ leaderboard(benchmark: "visor-shapes") { run { id } metrics { key value } cost { secondsPerImage unetEvaluationsPerImage backwardPassesPerImage device } } }',
+    );
     const costOf = (id: string) => costs.find((r: any) => r.run.id === id).cost;
     assert.equal(costOf(runs.baseline).backwardPassesPerImage, 0, 'the baseline runs no backward pass');
     assert.ok(costOf(runs.infsplign).backwardPassesPerImage > 0 && costOf(runs.infsplign).unetEvaluationsPerImage > 0);
     for (const id of [runs.baseline, runs.infsplign]) {
       const cost = costOf(id);
-      assert.equal(await page.locator(`tr[data-run="${id}"] td[data-col="seconds"]`).innerText(), `${Number(cost.secondsPerImage.toPrecision(3))} s\n${cost.device}`);
-      assert.equal(await page.locator(`tr[data-run="${id}"] td[data-col="evaluations"]`).innerText(), `${cost.unetEvaluationsPerImage}\n${cost.backwardPassesPerImage} backward`);
+      assert.equal(
+        await page.locator(`tr[data-run="${id}"] td[data-col="seconds"]`).innerText(),
+        `${Number(cost.secondsPerImage.toPrecision(3))} s\n${cost.device}`,
+      );
+      assert.equal(
+        await page.locator(`tr[data-run="${id}"] td[data-col="evaluations"]`).innerText(),
+        `${cost.unetEvaluationsPerImage}\n${cost.backwardPassesPerImage} backward`,
+      );
     }
     // VISOR_cond against seconds per image: a titled, described SVG, a point per run with both, the Pareto front marked, and the same as a table.
     const chart = page.getByTestId('pareto-chart');
@@ -253,12 +296,21 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     assert.equal(await chart.getByTestId('pareto-table').locator('tbody tr').count(), plotted.length);
     const cond = (r: any) => r.metrics.find((m: any) => m.key === 'VISOR_cond').value;
     const best = plotted.reduce((a: any, b: any) => (cond(b) > cond(a) || (cond(b) === cond(a) && b.cost.secondsPerImage < a.cost.secondsPerImage) ? b : a));
-    const cheapest = plotted.reduce((a: any, b: any) => (b.cost.secondsPerImage < a.cost.secondsPerImage || (b.cost.secondsPerImage === a.cost.secondsPerImage && cond(b) > cond(a)) ? b : a));
-    for (const id of new Set([best.run.id, cheapest.run.id])) assert.equal(await chart.locator(`svg g[data-run="${id}"]`).getAttribute('data-on-front'), 'true', `${id} is on the front`);
+    const cheapest = plotted.reduce((a: any, b: any) =>
+      b.cost.secondsPerImage < a.cost.secondsPerImage || (b.cost.secondsPerImage === a.cost.secondsPerImage && cond(b) > cond(a)) ? b : a,
+    );
+    for (const id of new Set([best.run.id, cheapest.run.id]))
+      assert.equal(await chart.locator(`svg g[data-run="${id}"]`).getAttribute('data-on-front'), 'true', `${id} is on the front`);
     assert.match((await chart.locator('#pareto-desc').textContent())!, /on the Pareto front, cheapest first: /);
     assert.deepEqual([...new Set(await page.locator('td[data-col="VISOR_3"]').allInnerTexts())], ['n/a']);
     // The run column stays in view when the table scrolls sideways.
-    assert.equal(await page.locator('table.board th.sticky').first().evaluate((th) => getComputedStyle(th).position), 'sticky');
+    assert.equal(
+      await page
+        .locator('table.board th.sticky')
+        .first()
+        .evaluate((th) => getComputedStyle(th).position),
+      'sticky',
+    );
     // Active navigation and a favicon.
     assert.equal(await page.getByRole('navigation', { name: 'Main' }).locator('[aria-current="page"]').innerText(), 'Leaderboard');
     const icon = await page.locator('link[rel="icon"]').first().getAttribute('href');
@@ -267,11 +319,14 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await snap(page, 'leaderboard', { keep: true });
     // On a phone the rows are cards: each cell with its column's name.
     assert.equal(await page.locator(`tr[data-run="${runs.infsplign}"]`).evaluate((tr) => getComputedStyle(tr).display), 'block');
-    assert.equal(await page.locator(`tr[data-run="${runs.infsplign}"] td[data-col="seed"]`).evaluate((td) => getComputedStyle(td, '::before').content), '"Seed"');
+    assert.equal(
+      await page.locator(`tr[data-run="${runs.infsplign}"] td[data-col="seed"]`).evaluate((td) => getComputedStyle(td, '::before').content),
+      '"Seed"',
+    );
     await page.close();
   });
 
-  test('the leaderboard\'s columns can be hidden, its metrics explained and sorted from the keyboard alone', async () => {
+  test("the leaderboard's columns can be hidden, its metrics explained and sorted from the keyboard alone", async () => {
     const page = await openPage('/?benchmark=visor-shapes');
     // The column picker hides a column in every table, and the choice survives a reload.
     await page.locator('.column-picker summary').click();
@@ -308,10 +363,12 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await page.close();
   });
 
-  test('the CSV export has the API leaderboard rows with the primary metric\'s tests', async () => {
+  test("the CSV export has the API leaderboard rows with the primary metric's tests", async () => {
     const page = await openPage('/?benchmark=visor-shapes');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByText('Export CSV').click()]);
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
     const header = csv[0]!.split(',');
     const rows = csv.slice(1).map((line) => Object.fromEntries(line.split(',').map((cell, i) => [header[i], cell])));
     const { leaderboard } = await gql(LEADERBOARD, {});
@@ -320,32 +377,71 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     leaderboard.forEach((expected: any, i: number) => {
       const row = rows[i]!;
       assert.deepEqual(
-        [row.run_id, row.rank, row.ranked, row.method, row.is_baseline, row.baseline_run_id, row.primary_metric, row.primary_p, row.primary_test, row.leader_run_id],
-        [expected.run.id, text(expected.rank), String(expected.ranked), expected.method, String(expected.isBaseline), text(expected.versusBaseline?.baseline.id), 'VISOR_cond', text(expected.versusBaseline?.primary.p), text(expected.versusBaseline?.primary.test), text(expected.versusLeader?.leader.id)],
+        [
+          row.run_id,
+          row.rank,
+          row.ranked,
+          row.method,
+          row.is_baseline,
+          row.baseline_run_id,
+          row.primary_metric,
+          row.primary_p,
+          row.primary_test,
+          row.leader_run_id,
+        ],
+        [
+          expected.run.id,
+          text(expected.rank),
+          String(expected.ranked),
+          expected.method,
+          String(expected.isBaseline),
+          text(expected.versusBaseline?.baseline.id),
+          'VISOR_cond',
+          text(expected.versusBaseline?.primary.p),
+          text(expected.versusBaseline?.primary.test),
+          text(expected.versusLeader?.leader.id),
+        ],
       );
       for (const m of expected.metrics) {
-        for (const [suffix, value] of [['', m.value], ['_low', m.low], ['_high', m.high]] as const) assert.equal(row[`${m.key}${suffix}`], text(value), `${m.key}${suffix}`);
+        for (const [suffix, value] of [
+          ['', m.value],
+          ['_low', m.low],
+          ['_high', m.high],
+        ] as const)
+          assert.equal(row[`${m.key}${suffix}`], text(value), `${m.key}${suffix}`);
         assert.equal(row[`${m.key}_delta`], text(expected.versusBaseline?.deltas.find((d: any) => d.key === m.key)?.value), `${m.key}_delta`);
       }
     });
     await page.close();
   });
 
-  test('a run page: its delta against the baseline with each metric\'s test, the configuration as a diff, pages of images with their boxes, exports and its GraphQL', async () => {
+  test("a run page: its delta against the baseline with each metric's test, the configuration as a diff, pages of images with their boxes, exports and its GraphQL", async () => {
     const page = await openPage(`/runs/${runs.infsplign}`);
     assert.match(await page.locator('[data-testid="run-status"]').innerText(), /FINISHED/);
     assert.equal(await page.getByRole('navigation', { name: 'Main' }).locator('[aria-current="page"]').innerText(), 'Runs');
-    assert.match(await page.getByTestId('run-cost').innerText(), /^[\d.]+ s on cpu, \d+(\.\d)? U-Net evaluations, \d+(\.\d)? backward passes \(mean over \d+ images\)$/);
+    assert.match(
+      await page.getByTestId('run-cost').innerText(),
+      /^[\d.]+ s on cpu, \d+(\.\d)? U-Net evaluations, \d+(\.\d)? backward passes \(mean over \d+ images\)$/,
+    );
     // Against the matching baseline: every metric with its own test, overall and per relation, and a compare button.
-    const { run } = await gql(`query ($id: ID!) { run(id: $id) { versusBaseline { a { id } metrics { key difference p test } byRelation { relation metrics { key difference low high p } } } configChanges { key value default } } }`, { id: runs.infsplign });
+    const { run } = await gql(
+      `query ($id: ID!) { run(id: $id) { versusBaseline { a { id } metrics { key difference p test } byRelation { relation metrics { key difference low high p } } } configChanges { key value default } } }`,
+      { id: runs.infsplign },
+    );
     assert.equal(run.versusBaseline.a.id, runs.baseline);
     const section = page.locator('section[aria-labelledby="versus-baseline"]');
     const cond = run.versusBaseline.metrics.find((m: any) => m.key === 'VISOR_cond');
-    assert.match(await section.locator('[data-testid="compare-metrics"] tr[data-metric="VISOR_cond"]').innerText(), new RegExp(`paired bootstrap over prompts: ${pText(cond.p).replace(/[.<]/g, '\\$&')}`));
+    assert.match(
+      await section.locator('[data-testid="compare-metrics"] tr[data-metric="VISOR_cond"]').innerText(),
+      new RegExp(`paired bootstrap over prompts: ${pText(cond.p).replace(/[.<]/g, '\\$&')}`),
+    );
     assert.match(await section.locator('[data-testid="compare-metrics"] tr[data-metric="VISOR_uncond"]').innerText(), /exact McNemar on paired images/);
     assert.equal(await section.locator('[data-testid="compare-relations"] tbody tr').count(), run.versusBaseline.byRelation.length);
     assert.match(await section.locator('[data-testid="compare-relations"] tbody tr').first().innerText(), /\[-?\d+\.\d, -?\d+\.\d\]/);
-    assert.equal(await section.getByRole('link', { name: 'Compare with the baseline' }).getAttribute('href'), `/compare?a=${runs.baseline}&b=${runs.infsplign}`);
+    assert.equal(
+      await section.getByRole('link', { name: 'Compare with the baseline' }).getAttribute('href'),
+      `/compare?a=${runs.baseline}&b=${runs.infsplign}`,
+    );
     // The configuration as what differs from the model's defaults (guidance_weight 30 is the bundled model's); the whole of it one click away.
     assert.deepEqual(run.configChanges, []);
     assert.match(await page.locator('section[aria-labelledby="config"]').innerText(), /infsplign with the defaults for bundled/);
@@ -354,10 +450,15 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     assert.match(await page.locator('[data-testid="run-config"]').innerText(), /"guidance_weight": 30/);
 
     // Images: boxes drawn and toggled; labels inside their image, white on AA-contrast colours.
-    const { images } = await gql('query ($id: ID!) { images(runId: $id, first: 24) { totalCount edges { node { id detections { label } } } } }', { id: runs.infsplign });
+    const { images } = await gql('query ($id: ID!) { images(runId: $id, first: 24) { totalCount edges { node { id detections { label } } } } }', {
+      id: runs.infsplign,
+    });
     const pages = Math.ceil(images.totalCount / 24);
     assert.ok(pages >= 2, `${images.totalCount} images make two pages`);
-    assert.match(await page.locator('[data-testid="image-pager"]').first().innerText(), new RegExp(`Page 1 of ${pages} \\(images 1–24 of ${images.totalCount}\\)`));
+    assert.match(
+      await page.locator('[data-testid="image-pager"]').first().innerText(),
+      new RegExp(`Page 1 of ${pages} \\(images 1–24 of ${images.totalCount}\\)`),
+    );
     assert.equal(await page.locator('.card').count(), 24);
     const boxes = images.edges.reduce((n: number, e: any) => n + e.node.detections.length, 0);
     assert.ok(boxes > 0, 'the detector found objects');
@@ -366,10 +467,20 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     const labels = await page.locator('.card .box-label').evaluateAll((spans) =>
       spans.map((span) => {
         const [label, frame] = [span.getBoundingClientRect(), span.closest('.image-boxes')!.getBoundingClientRect()];
-        return { inside: label.left >= frame.left - 0.5 && label.right <= frame.right + 0.5 && label.top >= frame.top - 0.5 && label.bottom <= frame.bottom + 0.5, fg: getComputedStyle(span).color, bg: getComputedStyle(span).backgroundColor };
+        return {
+          inside: label.left >= frame.left - 0.5 && label.right <= frame.right + 0.5 && label.top >= frame.top - 0.5 && label.bottom <= frame.bottom + 0.5,
+          fg: getComputedStyle(span).color,
+          bg: getComputedStyle(span).backgroundColor,
+        };
       }),
     );
-    const hex = (css: string) => '#' + css.match(/\d+/g)!.slice(0, 3).map((v) => Number(v).toString(16).padStart(2, '0')).join('');
+    const hex = (css: string) =>
+      '#' +
+      css
+        .match(/\d+/g)!
+        .slice(0, 3)
+        .map((v) => Number(v).toString(16).padStart(2, '0'))
+        .join('');
     assert.ok(labels.length > 0);
     for (const l of labels) {
       assert.ok(l.inside, 'every box label lies inside its image');
@@ -389,7 +500,10 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     const firstCard = await page.locator('.card').first().getAttribute('data-image');
     await page.getByRole('navigation', { name: 'Image pages', exact: true }).getByRole('link', { name: 'Next page' }).click();
     await page.waitForURL(/after=/);
-    assert.match(await page.locator('[data-testid="image-pager"]').first().innerText(), new RegExp(`Page 2 of ${pages} \\(images 25–${Math.min(48, images.totalCount)} of ${images.totalCount}\\)`));
+    assert.match(
+      await page.locator('[data-testid="image-pager"]').first().innerText(),
+      new RegExp(`Page 2 of ${pages} \\(images 25–${Math.min(48, images.totalCount)} of ${images.totalCount}\\)`),
+    );
     await page.getByRole('navigation', { name: 'Image pages', exact: true }).getByRole('link', { name: 'Previous page' }).click();
     await page.waitForURL(/before=/);
     assert.match(await page.locator('[data-testid="image-pager"]').first().innerText(), /Page 1 of/);
@@ -397,11 +511,16 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
 
     // Per-image exports: CSV and JSON lines with the prompt, relation, verdict, score and boxes.
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByText('Export images (CSV)').click()]);
-    const csv = readFileSync((await csvDownload.path())!, 'utf8').trim().split('\n');
+    const csv = readFileSync((await csvDownload.path())!, 'utf8')
+      .trim()
+      .split('\n');
     assert.equal(csv[0], 'prompt_id,prompt,relation,image_index,image_id,verdict,score,reason,boxes');
     assert.equal(csv.length, images.totalCount + 1);
     const [jsonlDownload] = await Promise.all([page.waitForEvent('download'), page.getByText('Export images (JSONL)').click()]);
-    const lines = readFileSync((await jsonlDownload.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync((await jsonlDownload.path())!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, images.totalCount);
     assert.deepEqual(Object.keys(lines[0]), ['prompt_id', 'prompt', 'relation', 'image_index', 'image_id', 'verdict', 'score', 'reason', 'boxes']);
     assert.ok(lines.some((l) => l.boxes.length > 0 && typeof l.boxes[0].label === 'string' && l.boxes[0].box.length === 4));
@@ -418,7 +537,7 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await snap(filtered, 'run-failed-only');
   });
 
-  test('the run\'s team, signed in, rescores it from its page and deletes the rescore through Server Actions; the deleted run answers 404', async () => {
+  test("the run's team, signed in, rescores it from its page and deletes the rescore through Server Actions; the deleted run answers 404", async () => {
     const anonymous = await openPage(`/runs/${runs.strong}`);
     assert.match(await anonymous.locator('[data-testid="run-action-message"]').innerText(), /Sign in as team e2e to cancel, retry, rescore or delete/);
     assert.equal(await anonymous.getByRole('button', { name: 'Rescore' }).count(), 0);
@@ -427,7 +546,11 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     const context = await signedIn();
     const page = await openPage(`/runs/${runs.strong}`, { context });
     const noLeak = watchForToken(page);
-    assert.match(await page.locator('[data-testid="config-changes"]').innerText(), /guidance_weight\s+60\s+30/, 'what differs from the bundled model\'s defaults');
+    assert.match(
+      await page.locator('[data-testid="config-changes"]').innerText(),
+      /guidance_weight\s+60\s+30/,
+      "what differs from the bundled model's defaults",
+    );
     await page.getByLabel('Threshold').fill('0.3');
     await page.getByRole('button', { name: 'Rescore' }).click();
     await page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(runs.strong));
@@ -447,7 +570,9 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
   });
 
   test('an image page: the previous and next image, the same prompt in other runs, and the centroid chart explained', async () => {
-    const { images } = await gql('query ($id: ID!) { images(runId: $id, first: 3) { edges { node { id prompt { text } imageIndex } } } }', { id: runs.infsplign });
+    const { images } = await gql('query ($id: ID!) { images(runId: $id, first: 3) { edges { node { id prompt { text } imageIndex } } } }', {
+      id: runs.infsplign,
+    });
     const [first, second, third] = images.edges.map((e: any) => e.node);
     const page = await openPage(`/runs/${runs.infsplign}/images/${second.id}`);
     assert.equal(await page.locator('h1').innerText(), second.prompt.text);
@@ -459,10 +584,19 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     // The guidance: the loss, and the centroids with x solid and y dashed on a 0-1 axis with round ticks.
     assert.ok((await page.locator('svg[aria-label="InfSplign loss per guided step"] circle').count()) > 1);
     const centroids = page.locator('svg[aria-label="Attention centroids per guided step"]');
-    assert.deepEqual(await centroids.locator('polyline').evaluateAll((lines) => lines.map((l) => l.getAttribute('stroke-dasharray'))), [null, '6 4', null, '6 4']);
+    assert.deepEqual(await centroids.locator('polyline').evaluateAll((lines) => lines.map((l) => l.getAttribute('stroke-dasharray'))), [
+      null,
+      '6 4',
+      null,
+      '6 4',
+    ]);
     assert.deepEqual(await centroids.locator('text[text-anchor="end"]').allTextContents(), ['0.0', '0.2', '0.4', '0.6', '0.8', '1.0']);
-    for (const tick of await centroids.locator('text[text-anchor="middle"]').allTextContents()) assert.match(tick, /^\d+$|step|position/, 'whole-number step ticks');
-    assert.match(await page.locator('[data-testid="centroid-explanation"]').innerText(), /x runs from 0 at the left edge to 1 at the right \(solid lines\), y from 0 at the top to 1 at the bottom \(dashed lines\)/);
+    for (const tick of await centroids.locator('text[text-anchor="middle"]').allTextContents())
+      assert.match(tick, /^\d+$|step|position/, 'whole-number step ticks');
+    assert.match(
+      await page.locator('[data-testid="centroid-explanation"]').innerText(),
+      /x runs from 0 at the left edge to 1 at the right \(solid lines\), y from 0 at the top to 1 at the bottom \(dashed lines\)/,
+    );
     await snap(page, 'image', { keep: true });
     await page.setViewportSize(DESKTOP);
     await page.locator('a[rel="next"]').click();
@@ -472,12 +606,18 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
 
   test('compare pairs what can be paired: image by image with the same seed, by prompt across seeds, never a run with itself', async () => {
     const page = await openPage(`/compare?a=${runs.baseline}&b=${runs.infsplign}`);
-    const { compareRuns } = await gql('query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { pairing pairs onlyA onlyB mcnemarP byRelation { relation } metrics { key p test } } }', { a: runs.baseline, b: runs.infsplign });
+    const { compareRuns } = await gql(
+      'query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { pairing pairs onlyA onlyB mcnemarP byRelation { relation } metrics { key p test } } }',
+      { a: runs.baseline, b: runs.infsplign },
+    );
     assert.deepEqual([compareRuns.pairing, compareRuns.pairs], ['IMAGE', LIMIT * IMAGES_PER_PROMPT]);
     assert.equal(await page.locator('[data-testid="pairing"]').getAttribute('data-pairing'), 'IMAGE');
     assert.equal(await page.locator('[data-testid="compared-pair"]').count(), Math.min(20, compareRuns.onlyA + compareRuns.onlyB));
     const cond = compareRuns.metrics.find((m: any) => m.key === 'VISOR_cond');
-    assert.match(await page.locator('[data-testid="compare-metrics"] [data-testid="test-VISOR_cond"]').innerText(), new RegExp(`paired bootstrap over prompts: ${pText(cond.p).replace(/[.<]/g, '\\$&')}`));
+    assert.match(
+      await page.locator('[data-testid="compare-metrics"] [data-testid="test-VISOR_cond"]').innerText(),
+      new RegExp(`paired bootstrap over prompts: ${pText(cond.p).replace(/[.<]/g, '\\$&')}`),
+    );
     assert.equal(await page.locator('[data-testid="compare-relations"] tbody tr').count(), compareRuns.byRelation.length);
     // Each card's images link to their image pages.
     const link = page.locator('[data-testid="compared-pair"]').first().getByRole('link', { name: 'image page' }).last();
@@ -485,14 +625,23 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     assert.match(href, new RegExp(`^/runs/${runs.infsplign}/images/[0-9a-f-]{36}$`));
     // The pairs export, as CSV and as JSON.
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByText('Export pairs (CSV)').click()]);
-    const csv = readFileSync((await csvDownload.path())!, 'utf8').trim().split('\n');
+    const csv = readFileSync((await csvDownload.path())!, 'utf8')
+      .trim()
+      .split('\n');
     assert.equal(csv[0], 'prompt_id,prompt,relation,image_index,a_image_id,a_correct,a_score,b_image_id,b_correct,b_score');
     assert.equal(csv.length, compareRuns.pairs + 1);
     const [jsonDownload] = await Promise.all([page.waitForEvent('download'), page.getByText('Export pairs (JSON)').click()]);
     const json = JSON.parse(readFileSync((await jsonDownload.path())!, 'utf8'));
     assert.deepEqual([json.pairing, json.pairs.length, json.metrics.find((m: any) => m.key === 'VISOR_cond').p], ['IMAGE', compareRuns.pairs, cond.p]);
     await snap(page, 'compare', { keep: true });
-    assert.equal(await page.locator('[data-testid="compare-metrics"] tbody tr').first().evaluate((tr) => getComputedStyle(tr).display), 'block', 'card rows on a phone');
+    assert.equal(
+      await page
+        .locator('[data-testid="compare-metrics"] tbody tr')
+        .first()
+        .evaluate((tr) => getComputedStyle(tr).display),
+      'block',
+      'card rows on a phone',
+    );
     await page.close();
 
     const image = await openPage(href);
@@ -503,7 +652,11 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     const seeds = await openPage(`/compare?a=${runs.baseline}&b=${runs.otherSeed}`);
     assert.equal(await seeds.locator('[data-testid="pairing"]').getAttribute('data-pairing'), 'PROMPT');
     assert.match(await seeds.locator('[data-testid="compare-notes"]').innerText(), /seeds 42 and 2024/);
-    assert.match(await seeds.locator('[data-testid="compare-metrics"] [data-testid="test-VISOR_uncond"]').innerText(), /paired bootstrap over prompts/, 'no McNemar across seeds');
+    assert.match(
+      await seeds.locator('[data-testid="compare-metrics"] [data-testid="test-VISOR_uncond"]').innerText(),
+      /paired bootstrap over prompts/,
+      'no McNemar across seeds',
+    );
     await seeds.getByRole('link', { name: 'Show all' }).click();
     await seeds.waitForURL(/all=1/);
     assert.equal(await seeds.locator('[data-testid="compared-prompt"]').count(), LIMIT);
@@ -557,10 +710,19 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     assert.match(await page.getByTestId('session').innerText(), /Team e2e\s+Sign out/);
     const [cookie, ...others] = await context.cookies();
     assert.deepEqual(others, []);
-    assert.deepEqual([cookie!.name, cookie!.value, cookie!.httpOnly, cookie!.sameSite, cookie!.secure, cookie!.path], ['infsplign_token', token, true, 'Strict', false, '/']);
+    assert.deepEqual(
+      [cookie!.name, cookie!.value, cookie!.httpOnly, cookie!.sameSite, cookie!.secure, cookie!.path],
+      ['infsplign_token', token, true, 'Strict', false, '/'],
+    );
     // Out of reach of the page: not in document.cookie, the storages, the HTML or the React payload.
     const secret = token.split('_')[2]!;
-    const reachable = await page.evaluate(() => [document.cookie, JSON.stringify({ ...sessionStorage }), JSON.stringify({ ...localStorage }), document.documentElement.outerHTML, JSON.stringify((self as { __next_f?: unknown }).__next_f ?? [])]);
+    const reachable = await page.evaluate(() => [
+      document.cookie,
+      JSON.stringify({ ...sessionStorage }),
+      JSON.stringify({ ...localStorage }),
+      document.documentElement.outerHTML,
+      JSON.stringify((self as { __next_f?: unknown }).__next_f ?? []),
+    ]);
     for (const text of reachable) assert.ok(!text.includes(secret), 'the token is within reach of the page');
 
     const signin = await openPage('/signin', { context });
@@ -582,12 +744,15 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await proxied.getByLabel('API token').fill(token);
     await proxied.getByRole('button', { name: 'Sign in' }).click();
     await proxied.waitForURL((url) => url.pathname === '/submit');
-    assert.deepEqual((await overHttps.cookies()).map((c) => [c.name, c.secure, c.httpOnly, c.sameSite]), [['infsplign_token', true, true, 'Strict']]);
+    assert.deepEqual(
+      (await overHttps.cookies()).map((c) => [c.name, c.secure, c.httpOnly, c.sameSite]),
+      [['infsplign_token', true, true, 'Strict']],
+    );
     await overHttps.close();
     await context.close();
   });
 
-  test('submit: the grouped form checks a range in the browser, shows the API\'s field error beside its field, estimates the size and time, and the run reaches FINISHED', async () => {
+  test("submit: the grouped form checks a range in the browser, shows the API's field error beside its field, estimates the size and time, and the run reaches FINISHED", async () => {
     // Served disabled, enabled once hydrated: nothing typed or clicked before then is lost.
     assert.match(await (await fetch(`${web.url}/submit`)).text(), /<form[^>]*aria-label="Submit a run"[^>]*><fieldset class="bare" disabled="">/);
     const anonymous = await openPage('/submit');
@@ -612,7 +777,10 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await page.getByTestId('advanced-params').locator('summary').click();
     assert.ok(await page.locator('#param-map_size').isVisible());
     // Size and time: 2 prompts x 1 image at the bundled model's recorded seconds per image.
-    assert.match(await page.getByTestId('estimate').innerText(), /2 images, about \d+ s of generation at \d+\.\d\d s per image \(the mean over [\d,]+ images of bundled's finished infsplign runs\), plus scoring/);
+    assert.match(
+      await page.getByTestId('estimate').innerText(),
+      /2 images, about \d+ s of generation at \d+\.\d\d s per image \(the mean over [\d,]+ images of bundled's finished infsplign runs\), plus scoring/,
+    );
     // A range the schema states, checked before anything is sent.
     const sent: string[] = [];
     page.on('request', (request) => request.method() === 'POST' && sent.push(request.url()));
@@ -640,7 +808,10 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     const id = page.url().split('/').pop()!;
     await page.locator('[data-testid="run-status"]', { hasText: 'FINISHED' }).waitFor({ timeout: 120_000 });
     const { run } = await gql('query ($id: ID!) { run(id: $id) { status seed limit imagesPerPrompt team { name } config } }', { id });
-    assert.deepEqual([run.status, run.seed, run.limit, run.imagesPerPrompt, run.team.name, run.config.params.guidance_weight, run.config.params.guide_steps], ['FINISHED', 7, 2, 1, 'e2e', 45, [0, 10]]);
+    assert.deepEqual(
+      [run.status, run.seed, run.limit, run.imagesPerPrompt, run.team.name, run.config.params.guidance_weight, run.config.params.guide_steps],
+      ['FINISHED', 7, 2, 1, 'e2e', 45, [0, 10]],
+    );
     await page.locator('.card').first().waitFor();
     await snap(page, 'submitted-run', { keep: true });
     noLeak();
@@ -651,7 +822,13 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await page.waitForURL(new RegExp(`/submit\\?from=${id}$`));
     assert.match(await page.getByTestId('started-from').innerText(), new RegExp(`Starting from run ${id.slice(0, 8)}`));
     assert.deepEqual(
-      [await page.locator('#param-guidance_weight').inputValue(), await page.locator('#param-guide_steps').inputValue(), await page.getByLabel('Seed').inputValue(), await page.getByLabel('At most this many prompts').inputValue(), await page.getByLabel('Images per prompt').inputValue()],
+      [
+        await page.locator('#param-guidance_weight').inputValue(),
+        await page.locator('#param-guide_steps').inputValue(),
+        await page.getByLabel('Seed').inputValue(),
+        await page.getByLabel('At most this many prompts').inputValue(),
+        await page.getByLabel('Images per prompt').inputValue(),
+      ],
       ['45', '0, 10', '7', '2', '1'],
     );
     await page.getByRole('button', { name: 'Submit run' }).click();
@@ -660,7 +837,7 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await context.close();
   });
 
-  test('start from another team\'s run, and a sweep over one parameter that makes one run per value', async () => {
+  test("start from another team's run, and a sweep over one parameter that makes one run per value", async () => {
     const context = await signedIn();
     const page = await openPage(`/submit?from=${runs.strong}`, { context });
     assert.equal(await page.locator('#param-guidance_weight').inputValue(), '60');
@@ -677,10 +854,19 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await page.getByRole('button', { name: 'Submit 3 runs' }).click();
     const links = page.getByTestId('submitted-runs').getByRole('link');
     await links.first().waitFor();
-    const ids = (await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')!))).filter((href) => href.startsWith('/runs/')).map((href) => href.split('/')[2]!);
+    const ids = (await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')!)))
+      .filter((href) => href.startsWith('/runs/'))
+      .map((href) => href.split('/')[2]!);
     assert.equal(ids.length, 3);
     const made = await Promise.all(ids.map(async (id) => (await gql('query ($id: ID!) { run(id: $id) { seed limit config } }', { id })).run));
-    assert.deepEqual(made.map((r) => [r.seed, r.limit, r.config.params.guidance_weight]), [[11, 2, 15], [11, 2, 45], [11, 2, 75]]);
+    assert.deepEqual(
+      made.map((r) => [r.seed, r.limit, r.config.params.guidance_weight]),
+      [
+        [11, 2, 15],
+        [11, 2, 45],
+        [11, 2, 75],
+      ],
+    );
     assert.equal((await gql('{ runs(filter: { team: "e2e" }) { totalCount } }')).runs.totalCount, before + 3);
     await snap(page, 'submit-sweep');
     await context.close();
@@ -697,13 +883,27 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
     await snap(list, 'runs');
   });
 
-  test('the /graphql proxy refuses a body over the API\'s limit unread, and signs each browser\'s own address whatever X-Forwarded-For says', async () => {
-    const big = await fetch(`${web.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ models { name } }', variables: { junk: 'x'.repeat(200 * 1024) } }) });
+  test("the /graphql proxy refuses a body over the API's limit unread, and signs each browser's own address whatever X-Forwarded-For says", async () => {
+    const big = await fetch(`${web.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ models { name } }', variables: { junk: 'x'.repeat(200 * 1024) } }),
+    });
     assert.equal(big.status, 413);
     assert.equal(((await big.json()) as any).errors[0].extensions.code, 'PAYLOAD_TOO_LARGE');
 
     // An API of its own with a budget of two mutations per client, behind a web app of its own.
-    const limited = await createApiServer({ databaseUrl, redisUrl: redis.url, artifactDir, port: 0, logger: pino({ level: 'silent' }), sweepIntervalMs: 0, reconcileIntervalMs: 0, webProxySecret, rateLimits: { mutationsPerMinute: 2 } });
+    const limited = await createApiServer({
+      databaseUrl,
+      redisUrl: redis.url,
+      artifactDir,
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      sweepIntervalMs: 0,
+      reconcileIntervalMs: 0,
+      webProxySecret,
+      rateLimits: { mutationsPerMinute: 2 },
+    });
     const proxy = await startWebApp(limited.url, await freePort(), '127.0.0.1', webProxySecret);
     try {
       const spent = await api.services.redis.keys('infsplign:ratelimit:mutations:*');
@@ -713,11 +913,21 @@ describe('the web app in Chromium against the API, PostgreSQL, Redis and a worke
         new Promise<string>((resolveCode, reject) => {
           const body = JSON.stringify({ query: 'mutation { cancelRun(id: "00000000-0000-4000-8000-000000000000") { id } }' });
           const { hostname, port } = new URL(proxy.url);
-          const req = httpRequest({ host: hostname, port, path: '/graphql', method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-forwarded-for': `198.51.100.${i}` } }, (res) => {
-            let text = '';
-            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-            res.on('end', () => resolveCode(JSON.parse(text).errors[0].extensions.code));
-          });
+          const req = httpRequest(
+            {
+              host: hostname,
+              port,
+              path: '/graphql',
+              method: 'POST',
+              localAddress,
+              headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-forwarded-for': `198.51.100.${i}` },
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+              res.on('end', () => resolveCode(JSON.parse(text).errors[0].extensions.code));
+            },
+          );
           req.on('error', reject);
           req.end(body);
         });

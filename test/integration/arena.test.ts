@@ -23,9 +23,14 @@ const LIMIT = 12;
 
 function npmArena(args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile('npm', ['run', '--silent', 'arena', '--', ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'npm',
+      ['run', '--silent', 'arena', '--', ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        done({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -37,7 +42,11 @@ function tableAfter(markdown: string, heading: RegExp): { columns: string[]; row
   const first = lines.findIndex((l, i) => i > start && l.startsWith('|'));
   const block: string[] = [];
   for (let i = first; i < lines.length && lines[i]!.startsWith('|'); i++) block.push(lines[i]!);
-  const cells = (line: string) => line.slice(1, -1).split('|').map((c) => c.trim());
+  const cells = (line: string) =>
+    line
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim());
   assert.match(block[1]!, /^\|( (:--|--:) \|)+$/, 'the second line is the alignment row');
   return { columns: cells(block[0]!), rows: block.slice(2).map(cells) };
 }
@@ -46,15 +55,39 @@ const INTERVAL = /^\d+\.\d \[\d+\.\d, \d+\.\d\]$/;
 
 describe('the arena (npm run arena)', () => {
   test('the pick: highest VISOR_cond, ties to the weaker strength, undefined figures skipped', () => {
-    assert.equal(pickStrength('m', [{ value: 10, visorCond: 40 }, { value: 20, visorCond: 55 }, { value: 40, visorCond: 50 }]), 20);
-    assert.equal(pickStrength('m', [{ value: 10, visorCond: 55 }, { value: 20, visorCond: 55 }, { value: 40, visorCond: 50 }]), 10);
-    assert.equal(pickStrength('m', [{ value: 10, visorCond: null }, { value: 20, visorCond: 0 }, { value: 40, visorCond: null }]), 20);
+    assert.equal(
+      pickStrength('m', [
+        { value: 10, visorCond: 40 },
+        { value: 20, visorCond: 55 },
+        { value: 40, visorCond: 50 },
+      ]),
+      20,
+    );
+    assert.equal(
+      pickStrength('m', [
+        { value: 10, visorCond: 55 },
+        { value: 20, visorCond: 55 },
+        { value: 40, visorCond: 50 },
+      ]),
+      10,
+    );
+    assert.equal(
+      pickStrength('m', [
+        { value: 10, visorCond: null },
+        { value: 20, visorCond: 0 },
+        { value: 40, visorCond: null },
+      ]),
+      20,
+    );
     assert.throws(() => pickStrength('m', [{ value: 10, visorCond: null }]), /method m: no tune run has a VISOR_cond/);
   });
 
   test('every registered method enters; a guided method without a grid is refused by name', () => {
     const methods = registeredMethods();
-    assert.deepEqual(entrants(methods).map((e) => e.method), methods.map((m) => m.name));
+    assert.deepEqual(
+      entrants(methods).map((e) => e.method),
+      methods.map((m) => m.name),
+    );
     const guided = methods.find((m) => m.guidance && m.name !== 'infsplign')!;
     const { arena: _grid, ...withoutGrid } = guided;
     assert.throws(() => entrants(methods.map((m) => (m === guided ? withoutGrid : m))), new RegExp(`method ${guided.name} declares no arena strength`));
@@ -102,12 +135,20 @@ describe('the arena (npm run arena)', () => {
       assert.equal(finished.length, guided.length * 3 + guided.length + 1, finished.join('\n'));
     });
 
-    test('the eval table: the README\'s columns, every registered method once, at its pick, with the paired tests', () => {
+    test("the eval table: the README's columns, every registered method once, at its pick, with the paired tests", () => {
       const { columns, rows } = tableAfter(markdown, /^## Arena/);
       assert.deepEqual(columns, EVAL_COLUMNS);
       const col = (name: string) => columns.indexOf(name);
-      assert.deepEqual(rows.map((r) => r[col('method')]).sort(), registeredMethods().map((m) => m.name).sort());
-      assert.deepEqual(rows.map((r) => Number(r[col('#')])), rows.map((_, i) => i + 1));
+      assert.deepEqual(
+        rows.map((r) => r[col('method')]).sort(),
+        registeredMethods()
+          .map((m) => m.name)
+          .sort(),
+      );
+      assert.deepEqual(
+        rows.map((r) => Number(r[col('#')])),
+        rows.map((_, i) => i + 1),
+      );
       const tune = tableAfter(markdown, /^### Tuning/);
       for (const row of rows) {
         const method = row[col('method')]!;
@@ -135,11 +176,18 @@ describe('the arena (npm run arena)', () => {
       assert.deepEqual(columns, TUNE_COLUMNS);
       for (const entrant of entrants().filter((e) => e.tuning)) {
         const mine = rows.filter((r) => r[0] === entrant.method);
-        assert.deepEqual(mine.map((r) => r[1]), entrant.tuning!.grid.map((v) => `${entrant.tuning!.strength} = ${v}`));
+        assert.deepEqual(
+          mine.map((r) => r[1]),
+          entrant.tuning!.grid.map((v) => `${entrant.tuning!.strength} = ${v}`),
+        );
         for (const r of mine) assert.match(r[2]!, INTERVAL, `${entrant.method} ${r[1]} VISOR_cond`);
         // the pick is the highest VISOR_cond, the first of equals
         const scores = mine.map((r) => Number(r[2]!.split(' ')[0]));
-        assert.equal(mine.findIndex((r) => r[6] === 'yes'), scores.indexOf(Math.max(...scores)), entrant.method);
+        assert.equal(
+          mine.findIndex((r) => r[6] === 'yes'),
+          scores.indexOf(Math.max(...scores)),
+          entrant.method,
+        );
       }
     });
   });

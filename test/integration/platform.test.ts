@@ -53,11 +53,26 @@ type Variant = 'right' | 'wrong' | 'missing' | 'thin';
 
 /** Where A and B go for each relation, so that "A <relation> B" holds. */
 const PLACES: Record<string, [LabelledBox['box'], LabelledBox['box']]> = {
-  'to the left of': [[2, 10, 12, 20], [20, 10, 30, 20]],
-  'to the right of': [[20, 10, 30, 20], [2, 10, 12, 20]],
-  above: [[10, 2, 20, 12], [10, 20, 20, 30]],
-  below: [[10, 20, 20, 30], [10, 2, 20, 12]],
-  and: [[2, 10, 12, 20], [20, 10, 30, 20]],
+  'to the left of': [
+    [2, 10, 12, 20],
+    [20, 10, 30, 20],
+  ],
+  'to the right of': [
+    [20, 10, 30, 20],
+    [2, 10, 12, 20],
+  ],
+  above: [
+    [10, 2, 20, 12],
+    [10, 20, 20, 30],
+  ],
+  below: [
+    [10, 20, 20, 30],
+    [10, 2, 20, 12],
+  ],
+  and: [
+    [2, 10, 12, 20],
+    [20, 10, 30, 20],
+  ],
 };
 
 /**
@@ -69,10 +84,21 @@ function scene(id: number, variant: Variant): LabelledBox[] {
   const record = recordOf(id);
   const [a, b] = [record.obj_1_attributes[0]!, record.obj_2_attributes[0]!];
   const [boxA, boxB] = PLACES[record.rel_type]!;
-  if (variant === 'wrong') return [{ label: a, box: boxB }, { label: b, box: boxA }];
+  if (variant === 'wrong')
+    return [
+      { label: a, box: boxB },
+      { label: b, box: boxA },
+    ];
   if (variant === 'missing') return [{ label: a, box: boxA }];
-  if (variant === 'thin') return [{ label: a, box: [boxA[0], boxA[1], boxA[0] + 2, boxA[1] + 6] }, { label: b, box: boxB }];
-  return [{ label: a, box: boxA }, { label: b, box: boxB }];
+  if (variant === 'thin')
+    return [
+      { label: a, box: [boxA[0], boxA[1], boxA[0] + 2, boxA[1] + 6] },
+      { label: b, box: boxB },
+    ];
+  return [
+    { label: a, box: boxA },
+    { label: b, box: boxB },
+  ];
 }
 
 function renderTo(dir: string, scenes: Record<string, LabelledBox[]>): void {
@@ -104,11 +130,16 @@ const E2E_SCENES: Record<string, LabelledBox[]> = {
  * running when chunk 0's results are in. Long enough (a few seconds) that it cannot finish while
  * Redis restarts: a kept compute thread starts it at once.
  */
-const FAULT_PROMPTS = RECORDS.filter((r) => r.rel_type in PLACES && r.rel_type !== 'and').slice(0, 16).map((r) => r.unique_id);
+const FAULT_PROMPTS = RECORDS.filter((r) => r.rel_type in PLACES && r.rel_type !== 'and')
+  .slice(0, 16)
+  .map((r) => r.unique_id);
 const LONG_CHUNK_IMAGES_PER_PROMPT = 150;
 const FAULT_SCENES: Record<string, LabelledBox[]> = Object.fromEntries(
   FAULT_PROMPTS.flatMap((id, n) =>
-    Array.from({ length: n < 8 ? 2 : LONG_CHUNK_IMAGES_PER_PROMPT }, (_, k) => [`${id}_${k}.png`, scene(id, (['right', 'wrong', 'right', 'missing'] as const)[k % 4])]),
+    Array.from({ length: n < 8 ? 2 : LONG_CHUNK_IMAGES_PER_PROMPT }, (_, k) => [
+      `${id}_${k}.png`,
+      scene(id, (['right', 'wrong', 'right', 'missing'] as const)[k % 4]),
+    ]),
   ),
 );
 const FAULT_IMAGES = Object.keys(FAULT_SCENES).length;
@@ -162,9 +193,30 @@ interface CliDetections {
 async function evaluateWithCli(imagesDir: string, threshold: number, outDir: string) {
   const out = join(outDir, `result-${threshold}.json`);
   const detectionsOut = join(outDir, `detections-${threshold}.jsonl`);
-  const printed = await mustRun('npx', ['--no-install', 'infsplign', 'evaluate', '--benchmark', 'visor-shapes', '--prompts', PROMPTS_FILE, '--images', imagesDir, '--detector', 'shapes', '--threshold', String(threshold), '--out', out, '--detections-out', detectionsOut]);
+  const printed = await mustRun('npx', [
+    '--no-install',
+    'infsplign',
+    'evaluate',
+    '--benchmark',
+    'visor-shapes',
+    '--prompts',
+    PROMPTS_FILE,
+    '--images',
+    imagesDir,
+    '--detector',
+    'shapes',
+    '--threshold',
+    String(threshold),
+    '--out',
+    out,
+    '--detections-out',
+    detectionsOut,
+  ]);
   const result = JSON.parse(readFileSync(out, 'utf8')) as CliResult;
-  const detections = readFileSync(detectionsOut, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as CliDetections);
+  const detections = readFileSync(detectionsOut, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as CliDetections);
   return { printed, result, detections };
 }
 
@@ -260,13 +312,23 @@ function assertSameFigures(run: any, cli: CliResult): void {
   assert.equal(aggregates.imagesScored, cli.images_scored);
   assert.equal(aggregates.promptsScored, cli.prompts_scored);
   const metricKeys = Object.keys(cli.aggregates).filter((k) => k !== 'by_relation');
-  assert.deepEqual(aggregates.metrics.map((m: any) => m.key), metricKeys);
+  assert.deepEqual(
+    aggregates.metrics.map((m: any) => m.key),
+    metricKeys,
+  );
   const expected = (key: string, value: unknown, interval: unknown[] | undefined) => [value, ...(interval ?? [null, null])].map((v) => asReported(run, key, v));
   for (const m of aggregates.metrics) assert.deepEqual([m.value, m.low, m.high], expected(m.key, cli.aggregates[m.key], cli.intervals[m.key]), m.key);
-  assert.deepEqual(aggregates.byRelation.map((r: any) => r.relation), Object.keys(cli.aggregates.by_relation));
+  assert.deepEqual(
+    aggregates.byRelation.map((r: any) => r.relation),
+    Object.keys(cli.aggregates.by_relation),
+  );
   for (const split of aggregates.byRelation) {
     for (const m of split.metrics) {
-      assert.deepEqual([m.value, m.low, m.high], expected(m.key, cli.aggregates.by_relation[split.relation][m.key], cli.intervals.by_relation[split.relation][m.key]), `${split.relation} ${m.key}`);
+      assert.deepEqual(
+        [m.value, m.low, m.high],
+        expected(m.key, cli.aggregates.by_relation[split.relation][m.key], cli.intervals.by_relation[split.relation][m.key]),
+        `${split.relation} ${m.key}`,
+      );
     }
   }
 }
@@ -276,7 +338,9 @@ function assertSamePrinted(run: any, printed: string): void {
   const figure = (v: number | null) => (v === null ? 'n/a' : String(Number(v.toFixed(4))));
   const defined = run.aggregates.metrics.filter((m: any) => asReported(run, m.key, true));
   const lines = defined.map((m: any) => `  ${m.key} ${figure(m.value)}${m.low === null ? '' : ` [${figure(m.low)}, ${figure(m.high)}]`}`);
-  const printedLines = printed.split('\n').filter((l) => /^ {2}\S+ /.test(l) && !l.startsWith('  note:') && defined.some((m: any) => l.startsWith(`  ${m.key} `)));
+  const printedLines = printed
+    .split('\n')
+    .filter((l) => /^ {2}\S+ /.test(l) && !l.startsWith('  note:') && defined.some((m: any) => l.startsWith(`  ${m.key} `)));
   assert.deepEqual(lines, printedLines);
 }
 
@@ -297,7 +361,10 @@ async function rowCounts(runId: string) {
 async function assertCleanFinish(runId: string, timeoutMs = 60_000): Promise<void> {
   const run = await finished(runId, timeoutMs);
   const reference = await faultReference;
-  assert.deepEqual(run.timeline.map((e: any) => e.status), ['QUEUED', 'EVALUATING', 'FINISHED']);
+  assert.deepEqual(
+    run.timeline.map((e: any) => e.status),
+    ['QUEUED', 'EVALUATING', 'FINISHED'],
+  );
   assert.deepEqual(run.progress, { prompts: 16, totalImages: FAULT_IMAGES, imagesGenerated: FAULT_IMAGES, imagesEvaluated: FAULT_IMAGES, fraction: 1 });
   const detections = reference.detections.reduce((n, d) => n + d.detections.length, 0);
   assert.deepEqual(await rowCounts(runId), { images: FAULT_IMAGES, scores: FAULT_IMAGES, detections });
@@ -312,7 +379,10 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     databaseUrl = await postgres.createDatabase('integration');
     const dbEnv = { DATABASE_URL: databaseUrl };
     await mustRun('npm', ['run', '--silent', 'db:migrate'], dbEnv);
-    const [, printed] = await Promise.all([mustRun('npm', ['run', '--silent', 'db:seed'], dbEnv), mustRun('npm', ['run', '--silent', 'token', '--', '--team', 'integration'], dbEnv)]);
+    const [, printed] = await Promise.all([
+      mustRun('npm', ['run', '--silent', 'db:seed'], dbEnv),
+      mustRun('npm', ['run', '--silent', 'token', '--', '--team', 'integration'], dbEnv),
+    ]);
     token = printed.trim().split('\n').at(-1)!.trim();
     assert.match(token, /^\S{20,}$/, `npm run token printed: ${printed}`);
     prisma = createPrisma(databaseUrl);
@@ -346,7 +416,7 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  test('end to end: uploaded Shapes scenes are scored by an EVALUATE_ONLY run with the CLI\'s figures; the failing images with their reasons; rescored at another threshold', async () => {
+  test("end to end: uploaded Shapes scenes are scored by an EVALUATE_ONLY run with the CLI's figures; the failing images with their reasons; rescored at another threshold", async () => {
     const worker = startWorker();
     const imagesDir = join(scratch, 'e2e-images');
     renderTo(imagesDir, E2E_SCENES);
@@ -354,7 +424,11 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     cli.catch(() => {}); // awaited below
 
     // The API hands out the team's prefix and the CLI registers the images there.
-    const uploaded = (await mustRun('npx', ['--no-install', 'infsplign', 'upload', imagesDir, '--api', api.url], { ARTIFACT_DIR: artifactDir, INFSPLIGN_TOKEN: token })).trim().split('\n');
+    const uploaded = (
+      await mustRun('npx', ['--no-install', 'infsplign', 'upload', imagesDir, '--api', api.url], { ARTIFACT_DIR: artifactDir, INFSPLIGN_TOKEN: token })
+    )
+      .trim()
+      .split('\n');
     assert.match(uploaded[0], /^uploads\/[0-9a-f]{32}$/);
     assert.equal(uploaded[1], `10 images uploaded to local:${artifactDir}`);
     const setId = /^image set (\S+) \(10 images\) registered for the token's team$/.exec(uploaded[2])?.[1];
@@ -365,7 +439,10 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     const submitted = await submitEvaluateOnly(set.id);
     assert.equal(submitted.status, 'QUEUED');
     const run = await finished(submitted.id);
-    assert.deepEqual(run.timeline.map((e: any) => e.status), ['QUEUED', 'EVALUATING', 'FINISHED']);
+    assert.deepEqual(
+      run.timeline.map((e: any) => e.status),
+      ['QUEUED', 'EVALUATING', 'FINISHED'],
+    );
     assert.deepEqual(run.progress, { prompts: 4, totalImages: 9, imagesGenerated: 9, imagesEvaluated: 9, fraction: 1 });
     const done = await worker.waitForLog('job done', { runId: run.id });
     assert.equal(done.images, 9);
@@ -375,13 +452,17 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     assertSamePrinted(run, at01.printed);
 
     // The failing images, exactly, with the CLI's reasons and detections.
-    const IMAGES = 'query ($id: ID!, $correct: Boolean) { images(runId: $id, filter: { correct: $correct }, first: 100) { totalCount edges { node { imageIndex correct reason url prompt { externalId } detections { label score box } } } } }';
+    const IMAGES =
+      'query ($id: ID!, $correct: Boolean) { images(runId: $id, filter: { correct: $correct }, first: 100) { totalCount edges { node { imageIndex correct reason url prompt { externalId } detections { label score box } } } } }';
     const failingOf = async (id: string) => (await gql(IMAGES, { id, correct: false })).images;
     const expectFailing = (cli: CliResult) => cli.images.filter((i) => !i.correct).map((i) => [i.prompt, i.image, i.reason]);
     const failing = await failingOf(run.id);
     assert.ok(expectFailing(at01.result).length >= 4, 'the wrong and missing scenes fail');
     assert.equal(failing.totalCount, expectFailing(at01.result).length);
-    assert.deepEqual(failing.edges.map((e: any) => [e.node.prompt.externalId, e.node.imageIndex, e.node.reason]), expectFailing(at01.result));
+    assert.deepEqual(
+      failing.edges.map((e: any) => [e.node.prompt.externalId, e.node.imageIndex, e.node.reason]),
+      expectFailing(at01.result),
+    );
     assert.ok(failing.edges.every((e: any) => e.node.correct === false && e.node.reason));
     for (const { node } of failing.edges) {
       const found = at01.detections.find((d) => d.prompt === node.prompt.externalId && d.image === node.imageIndex)!;
@@ -394,69 +475,147 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     assert.equal(png.headers.get('content-type'), 'image/png');
 
     // Rescored at 0.5: the thin apple (score about 0.3) is no longer seen.
-    const rescored = await gql('mutation ($id: ID!) { rescoreRun(runId: $id, threshold: 0.5) { reused run { id kind threshold status sourceRun { id } } } }', { id: run.id });
+    const rescored = await gql('mutation ($id: ID!) { rescoreRun(runId: $id, threshold: 0.5) { reused run { id kind threshold status sourceRun { id } } } }', {
+      id: run.id,
+    });
     assert.equal(rescored.rescoreRun.reused, false);
-    assert.deepEqual({ ...rescored.rescoreRun.run, id: undefined }, { id: undefined, kind: 'EVALUATE_ONLY', threshold: 0.5, status: 'QUEUED', sourceRun: { id: run.id } });
+    assert.deepEqual(
+      { ...rescored.rescoreRun.run, id: undefined },
+      { id: undefined, kind: 'EVALUATE_ONLY', threshold: 0.5, status: 'QUEUED', sourceRun: { id: run.id } },
+    );
     const second = await finished(rescored.rescoreRun.run.id);
-    assert.deepEqual(second.timeline.map((e: any) => e.status), ['QUEUED', 'EVALUATING', 'FINISHED']);
+    assert.deepEqual(
+      second.timeline.map((e: any) => e.status),
+      ['QUEUED', 'EVALUATING', 'FINISHED'],
+    );
     assertSameFigures(second, at05.result);
     assertSamePrinted(second, at05.printed);
     const oa = (r: any) => r.aggregates.metrics.find((m: any) => m.key === 'OA').value;
     assert.ok(oa(second) < oa(run), `OA at 0.5 (${oa(second)}) is below OA at 0.1 (${oa(run)})`);
     const failingLater = await failingOf(second.id);
-    assert.deepEqual(failingLater.edges.map((e: any) => [e.node.prompt.externalId, e.node.imageIndex, e.node.reason]), expectFailing(at05.result));
+    assert.deepEqual(
+      failingLater.edges.map((e: any) => [e.node.prompt.externalId, e.node.imageIndex, e.node.reason]),
+      expectFailing(at05.result),
+    );
     assert.ok(failingLater.totalCount > failing.totalCount);
     // A rescore reuses the images: no image files of its own, its rows point at the uploaded set.
     assert.ok(failingLater.edges.every((e: any) => e.node.url.startsWith(`/artifacts/${uploaded[0]}/`)));
     await worker.kill();
   });
 
-  test('the bundled model: a GENERATE_AND_EVALUATE run goes QUEUED, GENERATING, EVALUATING, FINISHED, with `experiment`\'s figures and guidance traces for the same prompts and seed', async () => {
+  test("the bundled model: a GENERATE_AND_EVALUATE run goes QUEUED, GENERATING, EVALUATING, FINISHED, with `experiment`'s figures and guidance traces for the same prompts and seed", async () => {
     const out = join(scratch, 'experiment');
-    const reference = mustRun('npx', ['--no-install', 'infsplign', 'experiment', '--model', 'bundled', '--benchmark', 'visor-shapes', '--configs', 'infsplign', '--limit', '4', '--images-per-prompt', '2', '--seed', '7', '--out', out]);
+    const reference = mustRun('npx', [
+      '--no-install',
+      'infsplign',
+      'experiment',
+      '--model',
+      'bundled',
+      '--benchmark',
+      'visor-shapes',
+      '--configs',
+      'infsplign',
+      '--limit',
+      '4',
+      '--images-per-prompt',
+      '2',
+      '--seed',
+      '7',
+      '--out',
+      out,
+    ]);
     startWorker();
-    const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'bundled', method: 'infsplign', detector: 'shapes', seed: 7, imagesPerPrompt: 2, limit: 4 };
+    const input = {
+      kind: 'GENERATE_AND_EVALUATE',
+      benchmark: 'visor-shapes',
+      promptSet: 'eval',
+      model: 'bundled',
+      method: 'infsplign',
+      detector: 'shapes',
+      seed: 7,
+      imagesPerPrompt: 2,
+      limit: 4,
+    };
     const { submitRun } = await gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status } } }', { input });
     const run = await finished(submitRun.run.id, 240_000);
-    assert.deepEqual(run.timeline.map((e: any) => e.status), ['QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED']);
+    assert.deepEqual(
+      run.timeline.map((e: any) => e.status),
+      ['QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED'],
+    );
     assert.deepEqual(run.progress, { prompts: 4, totalImages: 8, imagesGenerated: 8, imagesEvaluated: 8, fraction: 1 });
     await reference;
     assertSameFigures(run, JSON.parse(readFileSync(join(out, 'infsplign', 'result.json'), 'utf8')) as CliResult);
 
     // Every image carries its guidance trace: one step per guided step, numbered from guide_steps' start,
     // with the very loss and centroids that `experiment` recorded in its manifest.
-    const { run: { config } } = await gql('query ($id: ID!) { run(id: $id) { config } }', { id: run.id });
+    const {
+      run: { config },
+    } = await gql('query ($id: ID!) { run(id: $id) { config } }', { id: run.id });
     const [start, end] = config.params.guide_steps as [number, number];
     assert.ok(end > start, 'the bundled model guides some steps');
-    const { images } = await gql('query ($id: ID!) { images(runId: $id, first: 100) { edges { node { imageIndex prompt { externalId } guidance { step loss centroids } } } } }', { id: run.id });
+    const { images } = await gql(
+      'query ($id: ID!) { images(runId: $id, first: 100) { edges { node { imageIndex prompt { externalId } guidance { step loss centroids } } } } }',
+      { id: run.id },
+    );
     const manifest = JSON.parse(readFileSync(join(out, 'infsplign', MANIFEST_FILE), 'utf8')) as Manifest;
     assert.equal(images.edges.length, 8);
     for (const { node } of images.edges) {
       const record = manifest.images.find((r) => r.prompt === node.prompt.externalId && r.index === node.imageIndex)!;
       assert.ok(record.guided);
-      assert.deepEqual(node.guidance.map((s: any) => s.step), Array.from({ length: end - start }, (_, k) => start + k));
-      assert.deepEqual(node.guidance.map((s: any) => [s.loss, s.centroids]), record.loss.map((loss, k) => [loss, record.centroids[k]]), `trace of ${node.prompt.externalId}_${node.imageIndex}`);
+      assert.deepEqual(
+        node.guidance.map((s: any) => s.step),
+        Array.from({ length: end - start }, (_, k) => start + k),
+      );
+      assert.deepEqual(
+        node.guidance.map((s: any) => [s.loss, s.centroids]),
+        record.loss.map((loss, k) => [loss, record.centroids[k]]),
+        `trace of ${node.prompt.externalId}_${node.imageIndex}`,
+      );
     }
   });
 
   test('the bundled model with official options: a run with loss_type relu, strategy both, gaussian_smoothing, no_wt off and sg_t_start finishes; a refused option names its defect', async () => {
     startWorker();
     const params = { loss_type: 'relu', strategy: 'both', gaussian_smoothing: true, no_wt: false, sg_t_start: 2 };
-    const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'bundled', method: 'infsplign', detector: 'shapes', seed: 3, imagesPerPrompt: 1, limit: 2 };
-    const { submitRun } = await gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status } } }', { input: { ...input, params } });
+    const input = {
+      kind: 'GENERATE_AND_EVALUATE',
+      benchmark: 'visor-shapes',
+      promptSet: 'eval',
+      model: 'bundled',
+      method: 'infsplign',
+      detector: 'shapes',
+      seed: 3,
+      imagesPerPrompt: 1,
+      limit: 2,
+    };
+    const { submitRun } = await gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status } } }', {
+      input: { ...input, params },
+    });
     const run = await finished(submitRun.run.id, 240_000);
     assert.deepEqual(run.progress, { prompts: 2, totalImages: 2, imagesGenerated: 2, imagesEvaluated: 2, fraction: 1 });
-    const { run: { config } } = await gql('query ($id: ID!) { run(id: $id) { config } }', { id: run.id });
+    const {
+      run: { config },
+    } = await gql('query ($id: ID!) { run(id: $id) { config } }', { id: run.id });
     const { steps } = config.params;
-    assert.deepEqual([config.params.loss_type, config.params.strategy, config.params.gaussian_smoothing, config.params.no_wt, config.params.guide_steps], ['relu', 'both', true, false, [2, steps]]);
+    assert.deepEqual(
+      [config.params.loss_type, config.params.strategy, config.params.gaussian_smoothing, config.params.no_wt, config.params.guide_steps],
+      ['relu', 'both', true, false, [2, steps]],
+    );
     assert.ok(!('sg_t_start' in config.params), 'the alias is stored as guide_steps');
     const { images } = await gql('query ($id: ID!) { images(runId: $id, first: 10) { edges { node { guidance { step loss } } } } }', { id: run.id });
-    for (const { node } of images.edges) assert.deepEqual(node.guidance.map((s: any) => s.step), Array.from({ length: steps - 2 }, (_, k) => 2 + k));
+    for (const { node } of images.edges)
+      assert.deepEqual(
+        node.guidance.map((s: any) => s.step),
+        Array.from({ length: steps - 2 }, (_, k) => 2 + k),
+      );
 
     const response = await fetch(`${api.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', variables: { input: { ...input, params: { sg_grad_wt: 5 } } } }),
+      body: JSON.stringify({
+        query: 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }',
+        variables: { input: { ...input, params: { sg_grad_wt: 5 } } },
+      }),
     });
     const refused = (await response.json()) as GraphQLResponse;
     assert.match(refused.errors?.[0]?.message ?? '', /'sg_grad_wt' is refused: the reference overwrites it with 1000/);
@@ -474,7 +633,10 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     await second.waitForLog('job done', { runId: run.id, chunk: 1 }, 60_000);
     await assertCleanFinish(run.id);
     assert.equal(await api.services.queues.evaluate.getJobState(evaluateJobId(run.id, 1)), 'completed');
-    assert.ok(second.logs.some((l) => l.msg === 'stalled job put back to wait'), 'the second worker found the job stalled');
+    assert.ok(
+      second.logs.some((l) => l.msg === 'stalled job put back to wait'),
+      'the second worker found the job stalled',
+    );
     const result = await api.services.queues.results.getJob(resultJobId({ type: 'ImagesEvaluated', runId: run.id, chunk: 1, round: 0 } as ImagesEvaluated));
     assert.equal((result?.data as ImagesEvaluated).worker, second.name, 'the second worker sent the result');
     await second.kill();
@@ -501,7 +663,7 @@ describe('the platform across processes: GraphQL API, worker processes, CLI, Pos
     await worker.waitForLog('job started', { runId: run.id, chunk: 1 });
     await redis.kill('SIGKILL');
     await redis.restart({ empty: true });
-    assert.equal(await api.services.queues.evaluate.getJobState(evaluateJobId(run.id, 1)), 'unknown', 'the job is gone with Redis\' data');
+    assert.equal(await api.services.queues.evaluate.getJobState(evaluateJobId(run.id, 1)), 'unknown', "the job is gone with Redis' data");
     const report = await api.reconcile();
     assert.ok(report.reenqueued >= 1, JSON.stringify(report));
     await assertCleanFinish(run.id);
@@ -547,7 +709,9 @@ async function registerFaultSet(): Promise<void> {
   const { createUpload } = await gql('mutation { createUpload { prefix } }');
   const store = new LocalArtifactStore(artifactDir);
   for (const name of Object.keys(FAULT_SCENES)) await store.put(`${createUpload.prefix}/${name}`, readFileSync(join(dir, name)));
-  const { registerImageSet } = await gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id imageCount } }', { prefix: createUpload.prefix });
+  const { registerImageSet } = await gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id imageCount } }', {
+    prefix: createUpload.prefix,
+  });
   assert.equal(registerImageSet.imageCount, FAULT_IMAGES);
   faultSetId = registerImageSet.id;
 }

@@ -69,7 +69,11 @@ describe('GraphQL types generated from schema.graphql', { timeout: 180_000 }, ()
     for (const [name, prisma] of Object.entries({ RunStatus, RunKind, ImageSetKind })) {
       const type = schema.getType(name);
       assert.ok(type instanceof GraphQLEnumType, name);
-      assert.deepEqual(type.getValues().map((v) => v.value), Object.values(prisma), name);
+      assert.deepEqual(
+        type.getValues().map((v) => v.value),
+        Object.values(prisma),
+        name,
+      );
     }
   });
 });

@@ -20,7 +20,25 @@ const THIS_FILE = relative(ROOT, import.meta.filename);
 /** Folders that hold no project source: installed packages, build output, caches, local state. */
 const SKIPPED_ANYWHERE = new Set(['node_modules', '.next', '.git']);
 const SKIPPED_PATHS = new Set(['.cache', '.demo', '.artifacts', '.gl', '.whl', 'tmp', 'test-results', 'apps/api/src/generated']);
-const CODE_EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json', '.jsonl', '.sh', '.py', '.yml', '.yaml', '.toml', '.graphql', '.prisma', '.sql']);
+const CODE_EXTENSIONS = new Set([
+  '.ts',
+  '.tsx',
+  '.mts',
+  '.cts',
+  '.js',
+  '.mjs',
+  '.cjs',
+  '.json',
+  '.jsonl',
+  '.sh',
+  '.py',
+  '.yml',
+  '.yaml',
+  '.toml',
+  '.graphql',
+  '.prisma',
+  '.sql',
+]);
 
 /**
  * A path into shared/: `../shared` (also at the end of `../../../shared` or with a backslash),
@@ -62,10 +80,23 @@ function codeFiles(dir: string, out: string[] = []): string[] {
 
 describe('no code reads ../shared', () => {
   test('the detector finds path literals into shared/ and nothing else', () => {
-    const found = ["join(root, '../shared/benchmarks')", "resolve(import.meta.dirname, '../../../../shared/benchmarks')", 'cat /work/shared/clip/SOURCE', "join(ROOT, '..', 'shared', 'fixtures')", 'dir = "..\\\\shared\\\\x"', 'ln -s ../shared'];
+    const found = [
+      "join(root, '../shared/benchmarks')",
+      "resolve(import.meta.dirname, '../../../../shared/benchmarks')",
+      'cat /work/shared/clip/SOURCE',
+      "join(ROOT, '..', 'shared', 'fixtures')",
+      'dir = "..\\\\shared\\\\x"',
+      'ln -s ../shared',
+    ];
     for (const line of found) assert.notEqual(firstSharedPath(`first\n${line}\n`), null, line);
     assert.deepEqual(firstSharedPath(`ok\n${found[0]}`), { line: 2, text: found[0] });
-    const notFound = ['both see the same load on a shared machine', "import { shared } from './shared/index.ts'", "join(root, 'shared-cache')", '../sharedfolder', '/work/shared-notes'];
+    const notFound = [
+      'both see the same load on a shared machine',
+      "import { shared } from './shared/index.ts'",
+      "join(root, 'shared-cache')",
+      '../sharedfolder',
+      '/work/shared-notes',
+    ];
     for (const line of notFound) assert.equal(firstSharedPath(line), null, line);
   });
 

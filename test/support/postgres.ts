@@ -31,7 +31,8 @@ export interface PostgresServer {
 export async function startPostgres(): Promise<PostgresServer> {
   const bin = findBinaries();
   const root = mkdtempSync(join(tmpdir(), 'infsplign-pg-'));
-  if (userInfo().uid === 0) chownSync(root, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
+  if (userInfo().uid === 0)
+    chownSync(root, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
   const dataDir = join(root, 'data');
   const logFile = join(root, 'server.log');
   const port = await freePort();
@@ -45,8 +46,10 @@ export async function startPostgres(): Promise<PostgresServer> {
     '-c full_page_writes=off',
     '-c max_connections=200',
   ].join(' ');
-  const start = () => runServerTool(pgCtl, ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '30', 'start'], `starting PostgreSQL on port ${port}`, logFile);
-  const stopServer = (mode: 'fast' | 'immediate') => runServerTool(pgCtl, ['-D', dataDir, '-m', mode, '-w', 'stop'], `stopping PostgreSQL on port ${port}`, logFile);
+  const start = () =>
+    runServerTool(pgCtl, ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '30', 'start'], `starting PostgreSQL on port ${port}`, logFile);
+  const stopServer = (mode: 'fast' | 'immediate') =>
+    runServerTool(pgCtl, ['-D', dataDir, '-m', mode, '-w', 'stop'], `stopping PostgreSQL on port ${port}`, logFile);
 
   // A test that crashes must not leave a server behind.
   let running = false;

@@ -46,9 +46,24 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   process.once('exit', killOnExit);
 
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-    '--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always',
-    '--daemonize', 'no', '--protected-mode', 'yes', '--logfile', '',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    options.appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'yes',
+    '--logfile',
+    '',
   ];
 
   const launch = async () => {
@@ -59,7 +74,8 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     proc.stderr!.on('data', (chunk) => void (output += chunk));
     const deadline = Date.now() + 10_000;
     while (!(await pings(port))) {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`redis-server exited (${proc.exitCode ?? proc.signalCode}):\n${output.slice(-2000)}`);
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(`redis-server exited (${proc.exitCode ?? proc.signalCode}):\n${output.slice(-2000)}`);
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
         throw new Error(`redis-server did not answer on port ${port} within 10 s:\n${output.slice(-2000)}`);

@@ -44,7 +44,17 @@ process.on('exit', () => {
 const matches = (line: LogLine, msg: string, fields: LogLine) => line.msg === msg && Object.entries(fields).every(([k, v]) => line[k] === v);
 
 export function startWorkerProcess(options: WorkerOptions): WorkerProcess {
-  const args = ['--import', 'tsx', 'workers/src/jobs/worker-main.ts', '--queues', options.queues ?? 'evaluate', '--concurrency', String(options.concurrency ?? 1), '--device', 'cpu'];
+  const args = [
+    '--import',
+    'tsx',
+    'workers/src/jobs/worker-main.ts',
+    '--queues',
+    options.queues ?? 'evaluate',
+    '--concurrency',
+    String(options.concurrency ?? 1),
+    '--device',
+    'cpu',
+  ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, REDIS_URL: options.redisUrl, ARTIFACT_DIR: options.artifactDir, WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'info', ...options.env },
@@ -95,7 +105,15 @@ export function startWorkerProcess(options: WorkerOptions): WorkerProcess {
           if (line) finish(null, line);
           else if (gone) finish(new Error(`worker ${child.pid} exited before logging '${msg}'; stderr: ${stderr.slice(-1000)}`));
         };
-        const timer = setTimeout(() => finish(new Error(`worker ${child.pid}: no log '${msg}' ${JSON.stringify(fields)} within ${timeoutMs} ms; logs: ${JSON.stringify(logs).slice(-1500)}; stderr: ${stderr.slice(-1000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            finish(
+              new Error(
+                `worker ${child.pid}: no log '${msg}' ${JSON.stringify(fields)} within ${timeoutMs} ms; logs: ${JSON.stringify(logs).slice(-1500)}; stderr: ${stderr.slice(-1000)}`,
+              ),
+            ),
+          timeoutMs,
+        );
         waiters.add(check);
         check();
       }),

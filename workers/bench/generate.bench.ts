@@ -52,7 +52,11 @@ import { measureMethodCosts, methodCostTable } from './method-cost.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const WARMUP = 2;
-const list = (value: string | undefined, fallback: string) => (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string | undefined, fallback: string) =>
+  (value ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const THREADS = list(process.env.BENCH_THREADS, '1,2').map(Number);
 const BATCHES = list(process.env.BENCH_BATCHES, '1,2').map(Number);
 const PROFILE = process.env.BENCH_PROFILE === '1';
@@ -97,13 +101,20 @@ function sd21Folder(side: number): string | null {
   if (!existsSync(join(dir, 'unet/model.onnx'))) {
     try {
       console.log(`generating the SD-2.1-shaped U-Net (${side}x${side} latent) with /usr/bin/python3 (Debian python3-torch) ...`);
-      execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'make_sd21_like_unet.py'), dir, String(side), SD21_CHANNELS, String(SD21_CONTEXT), String(SD21_TOKENS)], { stdio: ['ignore', 'inherit', 'ignore'] });
+      execFileSync(
+        '/usr/bin/python3',
+        [join(import.meta.dirname, 'make_sd21_like_unet.py'), dir, String(side), SD21_CHANNELS, String(SD21_CONTEXT), String(SD21_TOKENS)],
+        { stdio: ['ignore', 'inherit', 'ignore'] },
+      );
     } catch {
       console.log("could not generate it: install Debian's python3-torch (apt-get install -y python3-torch python3-onnx) and rerun");
       return null;
     }
   }
-  writeModel(join(dir, 'text_encoder/model.onnx'), textEncoderModel({ vocabSize: 4 + TINY_WORDS.length, tokens: SD21_TOKENS, width: SD21_CONTEXT, seed: 21, layers: 1 }));
+  writeModel(
+    join(dir, 'text_encoder/model.onnx'),
+    textEncoderModel({ vocabSize: 4 + TINY_WORDS.length, tokens: SD21_TOKENS, width: SD21_CONTEXT, seed: 21, layers: 1 }),
+  );
   writeWordLevelTokenizer(join(dir, 'tokenizer'), TINY_WORDS, SD21_TOKENS);
   writeJson(join(dir, 'scheduler/scheduler_config.json'), SD_SCHEDULER_CONFIG);
   writeJson(join(dir, 'model_index.json'), {
@@ -139,7 +150,11 @@ const guidedCache = (): GuidedCache => ({ dir: guidedCacheDir(), maxBytes: DEFAU
 /** The guided U-Net, unpinned at once: the bench's cache is never over its bound. */
 function prepare(folder: ModelFolder, params: MethodParams): PreparedGuidance {
   const { height, width } = folder.unet.latent;
-  const prepared = prepareGuidedUnet(folder.unet.file, { layers: params.layers, params, latentHeight: height, latentWidth: width, latentInput: folder.unet.sample.name }, guidedCache());
+  const prepared = prepareGuidedUnet(
+    folder.unet.file,
+    { layers: params.layers, params, latentHeight: height, latentWidth: width, latentInput: folder.unet.sample.name },
+    guidedCache(),
+  );
   prepared.unpin();
   return prepared;
 }
@@ -191,7 +206,13 @@ function rows(encoding: PromptEncoding, indices: number[]): ort.Tensor {
  */
 function readProfile(file: string, skip: number): { ops: Map<string, number>; parts: Map<string, number>; runs: number } {
   type Shapes = Array<Record<string, number[]>>;
-  const events = JSON.parse(readFileSync(file, 'utf8')) as Array<{ cat: string; name: string; ts: number; dur: number; args?: { op_name?: string; input_type_shape?: Shapes; output_type_shape?: Shapes } }>;
+  const events = JSON.parse(readFileSync(file, 'utf8')) as Array<{
+    cat: string;
+    name: string;
+    ts: number;
+    dur: number;
+    args?: { op_name?: string; input_type_shape?: Shapes; output_type_shape?: Shapes };
+  }>;
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
   const counted = runs.slice(skip);
   if (counted.length === 0) throw new Error(`bench: ${file} has ${runs.length} runs, none after the first ${skip}`);
@@ -208,7 +229,8 @@ function readProfile(file: string, skip: number): { ops: Map<string, number>; pa
     if (e.args.op_name === 'ReduceSum') {
       // A ReduceSum whose output has its input's shape (over no axis, or only over size-1 axes) sums nothing.
       const shape = (s?: Shapes) => JSON.stringify(s?.[0] ? Object.values(s[0])[0] : null);
-      if (shape(e.args.input_type_shape) === shape(e.args.output_type_shape)) parts.set('shape-preserving ReduceSum', (parts.get('shape-preserving ReduceSum') ?? 0) + ms);
+      if (shape(e.args.input_type_shape) === shape(e.args.output_type_shape))
+        parts.set('shape-preserving ReduceSum', (parts.get('shape-preserving ReduceSum') ?? 0) + ms);
     }
   }
   return { ops, parts, runs: counted.length };
@@ -219,10 +241,20 @@ async function child(dir: string, threads: number, batch: number): Promise<Child
   const params = benchParams(folder);
   const prepared = prepare(folder, params); // a cache hit: the parent prepared it
   const prompts = Array.from({ length: batch }, (_, b) => PROMPTS[b % PROMPTS.length]!);
-  const cond = await encodePrompts(folder, prompts.map((p) => p.text), 'cpu');
+  const cond = await encodePrompts(
+    folder,
+    prompts.map((p) => p.text),
+    'cpu',
+  );
   const uncond = await encodePrompts(folder, [''], 'cpu', { zeros: folder.zeroUnconditional });
-  const condRows = rows(cond, prompts.map((_, b) => b));
-  const uncondRows = rows(uncond, prompts.map(() => 0));
+  const condRows = rows(
+    cond,
+    prompts.map((_, b) => b),
+  );
+  const uncondRows = rows(
+    uncond,
+    prompts.map(() => 0),
+  );
 
   const { channels, height, width } = folder.unet.latent;
   const size = channels * height * width;
@@ -323,7 +355,9 @@ async function child(dir: string, threads: number, batch: number): Promise<Child
     const guidedProfile = readProfile(await profileFile(guidedSession, profileDir, 'guided'), WARMUP);
     const opNames = new Set([...plainProfile.ops.keys(), ...guidedProfile.ops.keys()]);
     result.profile = {
-      ops: [...opNames].map((op) => ({ op, plainMs: plainProfile.ops.get(op) ?? 0, guidedMs: guidedProfile.ops.get(op) ?? 0 })).sort((a, b) => b.guidedMs - b.plainMs - (a.guidedMs - a.plainMs)),
+      ops: [...opNames]
+        .map((op) => ({ op, plainMs: plainProfile.ops.get(op) ?? 0, guidedMs: guidedProfile.ops.get(op) ?? 0 }))
+        .sort((a, b) => b.guidedMs - b.plainMs - (a.guidedMs - a.plainMs)),
       parts: Object.fromEntries(guidedProfile.parts),
     };
     rmSync(profileDir, { recursive: true, force: true });
@@ -363,19 +397,40 @@ async function methodsPart(): Promise<void> {
   const prompts = PROMPTS.map((p, id) => ({ id, text: p.text, objects: p.objects, relation: p.relation }));
   const rows = await measureMethodCosts(dir, prompts, { batches: BATCHES, steps: METHOD_STEPS, cache: guidedCache() });
   console.log(`\n${methodCostTable(model.label, rows)}\n`);
-  console.log('s / image: the second batch\'s wall time over its images (the first warms the sessions); evaluations and backward passes: the');
-  console.log('pipeline\'s counters (diffusion/cost.ts), mean over every image. A schedule tied to steps (refinement at 0/10/20) is cut at the last step.\n');
+  console.log("s / image: the second batch's wall time over its images (the first warms the sessions); evaluations and backward passes: the");
+  console.log("pipeline's counters (diffusion/cost.ts), mean over every image. A schedule tied to steps (refinement at 0/10/20) is cut at the last step.\n");
 }
 
 /** The per-step cost of InfSplign guidance, per model, thread count and batch size. */
 async function stepsPart(): Promise<void> {
   const wanted = list(process.env.BENCH_MODELS, MODELS.map((m) => m.key).join(','));
   const models = MODELS.filter((m) => wanted.includes(m.key));
-  console.log(`bench:generate — median of ${RUNS} steps after ${WARMUP} warm-up steps; onnxruntime-node ${ort.env.versions.common} CPU; ${process.env.BENCH_NOTE ?? ''}`);
-  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  console.log(
+    `bench:generate — median of ${RUNS} steps after ${WARMUP} warm-up steps; onnxruntime-node ${ort.env.versions.common} CPU; ${process.env.BENCH_NOTE ?? ''}`,
+  );
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
   const table: string[] = [];
   const profiles: string[] = [];
-  const header = ['model', 'threads', 'batch', 'unguided step ms (CFG)', 'guided step ms', 'ratio', 'ratio (CPU time)', 'plain U-Net half ms', 'guided U-Net half ms', 'peak RSS unguided MB', 'peak RSS guided MB', 'open guided s', 'first guided run s', 'load 1-min'];
+  const header = [
+    'model',
+    'threads',
+    'batch',
+    'unguided step ms (CFG)',
+    'guided step ms',
+    'ratio',
+    'ratio (CPU time)',
+    'plain U-Net half ms',
+    'guided U-Net half ms',
+    'peak RSS unguided MB',
+    'peak RSS guided MB',
+    'open guided s',
+    'first guided run s',
+    'load 1-min',
+  ];
   table.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
   for (const model of models) {
     const dir = model.folder();
@@ -388,13 +443,33 @@ async function stepsPart(): Promise<void> {
     const t0 = performance.now();
     const prepared = prepare(folder, params);
     const prepareMs = performance.now() - t0;
-    console.log(`${model.label}: ${prepared.layers.length} guided layers (${prepared.layers.map((l) => `${l.name} ${l.height}x${l.width}`).join(', ')}); guided U-Net ready in ${(prepareMs / 1000).toFixed(1)} s (cache ${guidedCacheDir()})`);
+    console.log(
+      `${model.label}: ${prepared.layers.length} guided layers (${prepared.layers.map((l) => `${l.name} ${l.height}x${l.width}`).join(', ')}); guided U-Net ready in ${(prepareMs / 1000).toFixed(1)} s (cache ${guidedCacheDir()})`,
+    );
     for (const threads of THREADS) {
       for (const batch of BATCHES) {
-        const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', dir, String(threads), String(batch)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', dir, String(threads), String(batch)], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+        });
         if (r.status !== 0) throw new Error(`benchmark child failed (${model.key}, ${threads} threads, batch ${batch}): ${r.stderr}`);
         const c = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
-        const row = [model.label, threads, batch, fmt(c.unguidedMs), fmt(c.guidedMs), c.ratio.toFixed(2), c.cpuRatio.toFixed(2), fmt(c.plainHalfMs), fmt(c.guidedHalfMs), c.unguidedPeakMb.toFixed(0), c.guidedPeakMb.toFixed(0), (c.guidedOpenMs / 1000).toFixed(1), (c.coldGuidedMs / 1000).toFixed(1), c.load.map((l) => l.toFixed(1)).join('→')];
+        const row = [
+          model.label,
+          threads,
+          batch,
+          fmt(c.unguidedMs),
+          fmt(c.guidedMs),
+          c.ratio.toFixed(2),
+          c.cpuRatio.toFixed(2),
+          fmt(c.plainHalfMs),
+          fmt(c.guidedHalfMs),
+          c.unguidedPeakMb.toFixed(0),
+          c.guidedPeakMb.toFixed(0),
+          (c.guidedOpenMs / 1000).toFixed(1),
+          (c.coldGuidedMs / 1000).toFixed(1),
+          c.load.map((l) => l.toFixed(1)).join('→'),
+        ];
         table.push(`| ${row.join(' | ')} |`);
         console.log(table[table.length - 1]);
         if (c.profile) profiles.push(formatProfile(`${model.label}, ${threads} thread(s), batch ${batch}`, c));
@@ -404,12 +479,19 @@ async function stepsPart(): Promise<void> {
   console.log(`\n${table.join('\n')}`);
   console.log('\nunguided step = plain U-Net on the unconditional half + plain U-Net on the conditional half (2 session.run, as the pipeline);');
   console.log('guided step = plain U-Net on the unconditional half + guided U-Net (eps, loss, d loss/d latent) on the conditional half;');
-  console.log('the two alternate; ratio = median over the pairs of guided / unguided wall time (target <= 2.0 on the SD-2.1-shaped model); ratio (CPU time) uses');
+  console.log(
+    'the two alternate; ratio = median over the pairs of guided / unguided wall time (target <= 2.0 on the SD-2.1-shaped model); ratio (CPU time) uses',
+  );
   console.log('the process CPU time instead, which a loaded machine disturbs less at 1 thread (at 2 threads it counts spin-waiting too).');
   console.log('peak RSS: after the unguided warm-up (plain session only), and at the end (plain and guided sessions open, as in the pipeline).');
   console.log('open guided s: creating the guided session from the cached prepared model (ONNX Runtime graph optimisation); first guided run: its cold run.');
-  if (PROFILE) console.log('BENCH_PROFILE=1: profiling slows every run (per-node events), so the times above are not the benchmark\'s figures; rerun without it.');
-  console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  if (PROFILE)
+    console.log("BENCH_PROFILE=1: profiling slows every run (per-node events), so the times above are not the benchmark's figures; rerun without it.");
+  console.log(
+    `load average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   for (const p of profiles) console.log(`\n${p}`);
 }
 
@@ -419,12 +501,17 @@ function formatProfile(title: string, c: ChildResult): string {
   const total = Object.values(parts).reduce((a, b) => a + b, 0);
   const lines = [
     `ONNX Runtime profile, ${title}: kernel ms per U-Net run after warm-up (plain half vs guided half)`,
-    `guided half by part: ${Object.entries(parts).map(([k, v]) => `${k} ${fmt(v)} ms (${((100 * v) / total).toFixed(0)}%)`).join(', ')}; ReduceSum nodes whose output keeps the input's shape: ${fmt(noop)} ms`,
+    `guided half by part: ${Object.entries(parts)
+      .map(([k, v]) => `${k} ${fmt(v)} ms (${((100 * v) / total).toFixed(0)}%)`)
+      .join(', ')}; ReduceSum nodes whose output keeps the input's shape: ${fmt(noop)} ms`,
     '| op | plain ms | guided ms | extra ms | share of extra |',
     '|---|---|---|---|---|',
   ];
   const extra = p.ops.reduce((a, o) => a + (o.guidedMs - o.plainMs), 0);
-  for (const o of p.ops.slice(0, 15)) lines.push(`| ${o.op} | ${fmt(o.plainMs)} | ${fmt(o.guidedMs)} | ${fmt(o.guidedMs - o.plainMs)} | ${((100 * (o.guidedMs - o.plainMs)) / extra).toFixed(0)}% |`);
+  for (const o of p.ops.slice(0, 15))
+    lines.push(
+      `| ${o.op} | ${fmt(o.plainMs)} | ${fmt(o.guidedMs)} | ${fmt(o.guidedMs - o.plainMs)} | ${((100 * (o.guidedMs - o.plainMs)) / extra).toFixed(0)}% |`,
+    );
   lines.push(`| (all ops) | ${fmt(p.ops.reduce((a, o) => a + o.plainMs, 0))} | ${fmt(p.ops.reduce((a, o) => a + o.guidedMs, 0))} | ${fmt(extra)} | 100% |`);
   return lines.join('\n');
 }

@@ -75,7 +75,17 @@ async function parent(): Promise<void> {
       const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', dir, String(threads)], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`benchmark child failed: ${r.stderr}`);
       const c = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
-      console.log([label, threads, c.forwardMs.toFixed(1), c.gradMs.toFixed(1), (c.gradMs / c.forwardMs).toFixed(2), c.forwardPeakMb.toFixed(0), c.gradPeakMb.toFixed(0)].join(' | '));
+      console.log(
+        [
+          label,
+          threads,
+          c.forwardMs.toFixed(1),
+          c.gradMs.toFixed(1),
+          (c.gradMs / c.forwardMs).toFixed(2),
+          c.forwardPeakMb.toFixed(0),
+          c.gradPeakMb.toFixed(0),
+        ].join(' | '),
+      );
     }
   }
 }

@@ -32,7 +32,11 @@ export interface MethodCostRow {
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 /** Every registered method at each batch size on the model folder `dir`, `steps` denoising steps. */
-export async function measureMethodCosts(dir: string, prompts: readonly GenerationPrompt[], { batches, steps, cache }: { batches: readonly number[]; steps: number; cache: GuidedCache }): Promise<MethodCostRow[]> {
+export async function measureMethodCosts(
+  dir: string,
+  prompts: readonly GenerationPrompt[],
+  { batches, steps, cache }: { batches: readonly number[]; steps: number; cache: GuidedCache },
+): Promise<MethodCostRow[]> {
   const folder = readModelFolder(dir);
   const rows: MethodCostRow[] = [];
   for (const method of registeredMethods()) {
@@ -40,7 +44,19 @@ export async function measureMethodCosts(dir: string, prompts: readonly Generati
     for (const batch of batches) {
       const outDir = mkdtempSync(join(tmpdir(), 'bench-method-cost-'));
       try {
-        const manifest = await generate({ folder, prompts: [...prompts], method: method.name, params, seed: 42, imagesPerPrompt: batch, batchSize: batch, device: 'cpu', outDir, resume: false, cache });
+        const manifest = await generate({
+          folder,
+          prompts: [...prompts],
+          method: method.name,
+          params,
+          seed: 42,
+          imagesPerPrompt: batch,
+          batchSize: batch,
+          device: 'cpu',
+          outDir,
+          resume: false,
+          cache,
+        });
         if (manifest.failures.length > 0) throw new Error(`bench: ${method.name} could not generate: ${manifest.failures.map((f) => f.reason).join('; ')}`);
         const costs = manifest.images.map((image) => image.cost!);
         rows.push({

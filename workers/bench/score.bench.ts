@@ -21,7 +21,7 @@ const PROMPT_FILES: [BenchmarkName, string][] = [
 /** Deterministic pseudo-random numbers (an LCG is plenty for made-up boxes). */
 function lcg(seed: number): () => number {
   let state = seed;
-  return () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 /** LINES detection lines spread over the prompts: each image holds the prompt's objects and a distractor, at random places. */
@@ -57,7 +57,9 @@ try {
     const ms = performance.now() - start;
 
     overBudget ||= ms > BUDGET_MS;
-    console.log(`score ${benchmark.padEnd(7)} ${LINES.toLocaleString('en')} lines (${result.prompts_scored} prompts, ${(bytes / 1e6).toFixed(1)} MB result): ${(ms / 1000).toFixed(2)} s${ms > BUDGET_MS ? ` OVER the ${BUDGET_MS / 1000} s budget` : ''}`);
+    console.log(
+      `score ${benchmark.padEnd(7)} ${LINES.toLocaleString('en')} lines (${result.prompts_scored} prompts, ${(bytes / 1e6).toFixed(1)} MB result): ${(ms / 1000).toFixed(2)} s${ms > BUDGET_MS ? ` OVER the ${BUDGET_MS / 1000} s budget` : ''}`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -250,7 +250,13 @@ interface Latency {
   detail: string;
 }
 
-async function latency(api: ApiServer, what: string, query: string, variables: (i: number) => Record<string, unknown>, check: (data: Record<string, any>) => string): Promise<Latency> {
+async function latency(
+  api: ApiServer,
+  what: string,
+  query: string,
+  variables: (i: number) => Record<string, unknown>,
+  check: (data: Record<string, any>) => string,
+): Promise<Latency> {
   let detail = '';
   for (let i = 0; i < WARMUP; i++) detail = check(await post(api.url, query, variables(i)));
   const times: number[] = [];
@@ -339,11 +345,27 @@ async function freshRun(client: pg.Client, images: number): Promise<{ runId: str
           width: 512,
           height: 512,
           detections,
-          score: { scored: true, correct, value: correct ? 1 : 0, reason: correct ? null : foundB ? `both objects detected, not ${prompt.relation}` : `${b} not detected`, details: { relation: prompt.relation, a_detected: true, b_detected: foundB, sra: correct } },
+          score: {
+            scored: true,
+            correct,
+            value: correct ? 1 : 0,
+            reason: correct ? null : foundB ? `both objects detected, not ${prompt.relation}` : `${b} not detected`,
+            details: { relation: prompt.relation, a_detected: true, b_detected: foundB, sra: correct },
+          },
         });
       }
     }
-    messages.push({ type: 'ImagesEvaluated', runId, chunk, round: 0, detector: DETECTORS[0], threshold: 0.1, scorerVersion: 'visor/1', worker: 'bench:1', images: chunkImages });
+    messages.push({
+      type: 'ImagesEvaluated',
+      runId,
+      chunk,
+      round: 0,
+      detector: DETECTORS[0],
+      threshold: 0.1,
+      scorerVersion: 'visor/1',
+      worker: 'bench:1',
+      images: chunkImages,
+    });
   }
   return { runId, messages };
 }
@@ -354,7 +376,14 @@ async function runProgress(client: pg.Client, runId: string): Promise<{ evaluate
 }
 
 /** Polls (every 25 ms) until `done` says so; a FAILED run, a failed result message or the time limit is an error. */
-async function waitFor(api: ApiServer, client: pg.Client, runId: string, t0: number, done: (p: { evaluated: number; status: string }) => boolean, what: string): Promise<number> {
+async function waitFor(
+  api: ApiServer,
+  client: pg.Client,
+  runId: string,
+  t0: number,
+  done: (p: { evaluated: number; status: string }) => boolean,
+  what: string,
+): Promise<number> {
   let lastLogged = 0;
   for (;;) {
     const progress = await runProgress(client, runId);
@@ -363,7 +392,8 @@ async function waitFor(api: ApiServer, client: pg.Client, runId: string, t0: num
     if (done(progress)) return elapsed;
     const [failed] = await api.services.queues.results.getJobs(['failed'], 0, 0);
     if (failed) throw new Error(`the ingester failed result message ${failed.id}: ${failed.failedReason}`);
-    if (elapsed > INGEST_TIMEOUT_MS) throw new Error(`${what}: not done in ${INGEST_TIMEOUT_MS / 1000} s (${progress.evaluated} images scored, run ${progress.status})`);
+    if (elapsed > INGEST_TIMEOUT_MS)
+      throw new Error(`${what}: not done in ${INGEST_TIMEOUT_MS / 1000} s (${progress.evaluated} images scored, run ${progress.status})`);
     if (elapsed - lastLogged > 5000) {
       lastLogged = elapsed;
       log(`${what}: ${progress.evaluated} images scored`);
@@ -383,7 +413,9 @@ async function measureIngestion(api: ApiServer, client: pg.Client, images: numbe
   const measured = Math.ceil(images / chunkImages) * chunkImages;
   const { runId, messages } = await freshRun(client, measured + chunkImages);
   const last = messages.pop()!;
-  log(`ingestion: run ${runId}, ${measured} images in ${messages.length} ImagesEvaluated messages of ${CHUNK_PROMPTS} prompts x ${IMAGES_PER_PROMPT} images, then one more to finish it`);
+  log(
+    `ingestion: run ${runId}, ${measured} images in ${messages.length} ImagesEvaluated messages of ${CHUNK_PROMPTS} prompts x ${IMAGES_PER_PROMPT} images, then one more to finish it`,
+  );
   const results = api.services.queues.results;
   const t0 = performance.now();
   // Several senders at once, as several evaluate workers would be.
@@ -449,7 +481,13 @@ async function main(): Promise<void> {
 
     const loadBefore = loads();
     const board = LEADERBOARD_VARIABLES(seeded.benchmark, await primaryMetricOf(api.url, seeded.benchmark));
-    const leaderboardAll = await latency(api, `leaderboard(benchmark: "${seeded.benchmark}")`, LEADERBOARD, () => board, (data) => `${data.leaderboard.length} rows`);
+    const leaderboardAll = await latency(
+      api,
+      `leaderboard(benchmark: "${seeded.benchmark}")`,
+      LEADERBOARD,
+      () => board,
+      (data) => `${data.leaderboard.length} rows`,
+    );
     const leaderboardModel = await latency(
       api,
       `leaderboard(benchmark: "${seeded.benchmark}", model: "${seeded.modelFilter}")`,
@@ -462,14 +500,17 @@ async function main(): Promise<void> {
       'run page: run(id) + images(correct: false, first: 20)',
       RUN_PAGE,
       (i) => ({ id: seeded.runIds[(i * 37) % seeded.runIds.length] }),
-      (data) => `${data.images.edges.length} of ${data.images.totalCount} failing images, ${data.run.aggregates.metrics.length} metrics x ${data.run.aggregates.byRelation.length + 1}`,
+      (data) =>
+        `${data.images.edges.length} of ${data.images.totalCount} failing images, ${data.run.aggregates.metrics.length} metrics x ${data.run.aggregates.byRelation.length + 1}`,
     );
     const loadQueries = loads();
 
     const ingestion = await measureIngestion(api, client, INGEST_IMAGES);
     const perSecond = ingestion.images / (ingestion.writtenMs / 1000);
     const loadIngest = loads();
-    log(`ingestion: ${ingestion.images} image results written in ${(ingestion.writtenMs / 1000).toFixed(2)} s (${perSecond.toFixed(0)}/s); the final message and the aggregates over ${ingestion.finishImages} images took ${(ingestion.finishMs / 1000).toFixed(2)} s`);
+    log(
+      `ingestion: ${ingestion.images} image results written in ${(ingestion.writtenMs / 1000).toFixed(2)} s (${perSecond.toFixed(0)}/s); the final message and the aggregates over ${ingestion.finishImages} images took ${(ingestion.finishMs / 1000).toFixed(2)} s`,
+    );
 
     const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
     console.log(`\nbench:api  ${new Date().toISOString()}  ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
@@ -479,8 +520,24 @@ async function main(): Promise<void> {
         `bulk load ${(seedMs / 1000).toFixed(1)} s (${seeded.phases.map((p) => `${p.what} ${(p.ms / 1000).toFixed(1)} s`).join(', ')})\n`,
     );
     const rows: string[][] = [['measure', 'p50', 'p95', 'max', 'target', 'result', 'notes']];
-    rows.push([leaderboardAll.what, ms(leaderboardAll.p50), ms(leaderboardAll.p95), ms(leaderboardAll.max), `p95 < ${TARGET_LEADERBOARD_P95_MS} ms`, verdict(leaderboardAll.p95 < TARGET_LEADERBOARD_P95_MS), leaderboardAll.detail]);
-    rows.push([leaderboardModel.what, ms(leaderboardModel.p50), ms(leaderboardModel.p95), ms(leaderboardModel.max), `p95 < ${TARGET_LEADERBOARD_P95_MS} ms`, verdict(leaderboardModel.p95 < TARGET_LEADERBOARD_P95_MS), leaderboardModel.detail]);
+    rows.push([
+      leaderboardAll.what,
+      ms(leaderboardAll.p50),
+      ms(leaderboardAll.p95),
+      ms(leaderboardAll.max),
+      `p95 < ${TARGET_LEADERBOARD_P95_MS} ms`,
+      verdict(leaderboardAll.p95 < TARGET_LEADERBOARD_P95_MS),
+      leaderboardAll.detail,
+    ]);
+    rows.push([
+      leaderboardModel.what,
+      ms(leaderboardModel.p50),
+      ms(leaderboardModel.p95),
+      ms(leaderboardModel.max),
+      `p95 < ${TARGET_LEADERBOARD_P95_MS} ms`,
+      verdict(leaderboardModel.p95 < TARGET_LEADERBOARD_P95_MS),
+      leaderboardModel.detail,
+    ]);
     rows.push([runPage.what, ms(runPage.p50), ms(runPage.p95), ms(runPage.max), '-', '-', runPage.detail]);
     rows.push([
       'ingestion through `results` (image results/s)',
@@ -491,9 +548,19 @@ async function main(): Promise<void> {
       verdict(perSecond >= TARGET_INGEST_PER_S),
       `${ingestion.images} images in ${ingestion.messages} messages written in ${(ingestion.writtenMs / 1000).toFixed(2)} s (all sent after ${(ingestion.sentMs / 1000).toFixed(2)} s)`,
     ]);
-    rows.push(['finishing: last message + aggregates', ms(ingestion.finishMs), '', '', '-', '-', `aggregates with bootstrap intervals over ${ingestion.finishImages} images`]);
+    rows.push([
+      'finishing: last message + aggregates',
+      ms(ingestion.finishMs),
+      '',
+      '',
+      '-',
+      '-',
+      `aggregates with bootstrap intervals over ${ingestion.finishImages} images`,
+    ]);
     console.log(table(rows));
-    console.log(`\n${REQUESTS} sequential requests per query after ${WARMUP} warm-up, over HTTP to the in-process API (PostgreSQL ${postgres.port}, Redis ${redis.port} on this machine).`);
+    console.log(
+      `\n${REQUESTS} sequential requests per query after ${WARMUP} warm-up, over HTTP to the in-process API (PostgreSQL ${postgres.port}, Redis ${redis.port} on this machine).`,
+    );
     console.log(`load average (1 / 5 / 15 min): before the queries ${loadBefore}; after them ${loadQueries}; after ingestion ${loadIngest}`);
   } finally {
     await closeBench({ api, client, redis, postgres, scratch }, log);

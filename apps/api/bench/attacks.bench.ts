@@ -157,7 +157,10 @@ async function startApi(env: Record<string, string>): Promise<{ child: ChildProc
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return { child, url };
     if (Date.now() > deadline) throw new Error('the API was not ready within 120 s');
     await new Promise((r) => setTimeout(r, 250));
@@ -178,7 +181,14 @@ try {
   try {
     log('seeding the catalogue and the prompt sets (the whole VISOR set among them) ...');
     await seed(prisma, { registryFile });
-    await prisma.model.create({ data: { name: 'bench-model', family: 'custom', location: '/nonexistent', defaultParams: { sampler: { cfg_scale: 7.5, steps: 4 }, methods: { infsplign: { layers: ['up_blocks.1.attentions.0.transformer_blocks.0.attn2'] } } } } });
+    await prisma.model.create({
+      data: {
+        name: 'bench-model',
+        family: 'custom',
+        location: '/nonexistent',
+        defaultParams: { sampler: { cfg_scale: 7.5, steps: 4 }, methods: { infsplign: { layers: ['up_blocks.1.attentions.0.transformer_blocks.0.attn2'] } } },
+      },
+    });
     const team = await prisma.team.create({ data: { name: 'bench' } });
     token = (await createToken(prisma, team.id, 'bench:attacks')).token;
   } finally {
@@ -201,30 +211,62 @@ try {
 
   const results: Measured[] = [idleHealthz];
   const SUBMIT = 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id progress { totalImages } } } }';
-  const visor = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor', promptSet: 'full', model: 'bench-model', method: 'baseline', detector: 'shapes', imagesPerPrompt: 4 };
+  const visor = {
+    kind: 'GENERATE_AND_EVALUATE',
+    benchmark: 'visor',
+    promptSet: 'full',
+    model: 'bench-model',
+    method: 'baseline',
+    detector: 'shapes',
+    imagesPerPrompt: 4,
+  };
   let bigRun: string | undefined;
   results.push(
     await measure(url, 'big plan: submitRun VISOR full x 4 (101,120 images), then x 16 (over the cap), then cancelRun', async () => {
-      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: request(SUBMIT, { input: visor }) });
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: request(SUBMIT, { input: visor }),
+      });
       const body = (await response.json()) as { data?: { submitRun: { run: { id: string } } }; errors?: { extensions?: { code?: string } }[] };
       bigRun = body.data?.submitRun.run.id;
       const first = { status: response.status, code: body.errors?.[0]?.extensions?.code ?? 'data' };
       const capped = await gql(url, request(SUBMIT, { input: { ...visor, imagesPerPrompt: 16 } }), auth);
-      const cancelled = bigRun ? await gql(url, request('mutation ($id: ID!) { cancelRun(id: $id) { id } }', { id: bigRun }), auth) : { status: 0, code: 'no run' };
+      const cancelled = bigRun
+        ? await gql(url, request('mutation ($id: ID!) { cancelRun(id: $id) { id } }', { id: bigRun }), auth)
+        : { status: 0, code: 'no run' };
       return [first, capped, cancelled];
     }),
   );
 
-  const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: __schema { types { name kind fields { name type { name } } } }`).join(' ')} }`;
+  const aliases = (n: number) =>
+    `{ ${Array.from({ length: n }, (_, i) => `a${i}: __schema { types { name kind fields { name type { name } } } }`).join(' ')} }`;
   const introspections = [aliases(1000), aliases(250), getIntrospectionQuery()];
-  results.push(await measure(url, 'introspection: 1,000 and 250 aliases of __schema { types { ... } }, the whole schema; 20 each, 4 at once', () => pooled(Array.from({ length: 60 }, (_, i) => () => gql(url, request(introspections[i % 3]))), 4)));
+  results.push(
+    await measure(url, 'introspection: 1,000 and 250 aliases of __schema { types { ... } }, the whole schema; 20 each, 4 at once', () =>
+      pooled(
+        Array.from({ length: 60 }, (_, i) => () => gql(url, request(introspections[i % 3]))),
+        4,
+      ),
+    ),
+  );
 
   const costly = `{ ${Array.from({ length: 400 }, (_, i) => `r${i}: runs(first: 100) { totalCount edges { node { id timeline { status } } } }`).join(' ')} }`;
   const comparisons = `{ ${Array.from({ length: 100 }, (_, i) => `c${i}: compareRuns(a: "${bigRun ?? '00000000-0000-4000-8000-000000000000'}", b: "${bigRun ?? '00000000-0000-4000-8000-000000000000'}") { pairs mcnemarP }`).join(' ')} }`;
-  results.push(await measure(url, 'costly queries: 400 aliases of runs(first: 100), 100 of compareRuns, 20 requests, 4 at once', () => pooled(Array.from({ length: 20 }, (_, i) => () => gql(url, request(i % 2 ? costly : comparisons))), 4)));
+  results.push(
+    await measure(url, 'costly queries: 400 aliases of runs(first: 100), 100 of compareRuns, 20 requests, 4 at once', () =>
+      pooled(
+        Array.from({ length: 20 }, (_, i) => () => gql(url, request(i % 2 ? costly : comparisons))),
+        4,
+      ),
+    ),
+  );
 
   const forged = (i: number) => `isa_${i.toString(16).padStart(12, '0')}_${'f'.repeat(43)}`;
-  const forgedRequests = Array.from({ length: 200 }, (_, i) => () => gql(url, request('mutation { createUpload { prefix } }'), { authorization: `Bearer ${forged(i)}` }));
+  const forgedRequests = Array.from(
+    { length: 200 },
+    (_, i) => () => gql(url, request('mutation { createUpload { prefix } }'), { authorization: `Bearer ${forged(i)}` }),
+  );
   let underForgery: number[] = [];
   results.push(
     await measure(url, 'forged tokens: 200 mutations with made-up tokens, 20 at once (artifact GETs alongside)', async () => {
@@ -236,12 +278,29 @@ try {
 
   results.push(
     await measure(url, 'spoofed X-Forwarded-For: 200 mutations without a token, each claiming another address', () =>
-      pooled(Array.from({ length: 200 }, (_, i) => () => gql(url, request('mutation ($id: ID!) { cancelRun(id: $id) { id } }', { id: '00000000-0000-4000-8000-000000000000' }), { 'x-forwarded-for': `203.0.113.${i % 250}`, 'x-real-ip': `203.0.113.${i % 250}` })), 10),
+      pooled(
+        Array.from(
+          { length: 200 },
+          (_, i) => () =>
+            gql(url, request('mutation ($id: ID!) { cancelRun(id: $id) { id } }', { id: '00000000-0000-4000-8000-000000000000' }), {
+              'x-forwarded-for': `203.0.113.${i % 250}`,
+              'x-real-ip': `203.0.113.${i % 250}`,
+            }),
+        ),
+        10,
+      ),
     ),
   );
 
   const big = 'x'.repeat(5 * 1024 * 1024);
-  results.push(await measure(url, 'oversized bodies: 40 bodies of 5 MB, 4 at once', () => pooled(Array.from({ length: 40 }, () => () => gql(url, JSON.stringify({ query: '{ models { name } }', variables: { junk: big } }))), 4)));
+  results.push(
+    await measure(url, 'oversized bodies: 40 bodies of 5 MB, 4 at once', () =>
+      pooled(
+        Array.from({ length: 40 }, () => () => gql(url, JSON.stringify({ query: '{ models { name } }', variables: { junk: big } }))),
+        4,
+      ),
+    ),
+  );
 
   const junk = [
     request('query ($t: String) { images(runId: "00000000-0000-4000-8000-000000000000", filter: { text: $t }) { totalCount } }', { t: 'a\u0000' }),
@@ -249,19 +308,39 @@ try {
     request('query ($id: ID!) { images(runId: $id, filter: { text: "%" }) { totalCount } }', { id: bigRun }),
     request('{ runs(filter: { team: "%\\u0000" }) { totalCount } }'),
   ];
-  results.push(await measure(url, 'junk values: 200 requests with NUL characters, garbage cursors, LIKE wildcards', () => pooled(Array.from({ length: 200 }, (_, i) => () => gql(url, junk[i % junk.length])), 10)));
+  results.push(
+    await measure(url, 'junk values: 200 requests with NUL characters, garbage cursors, LIKE wildcards', () =>
+      pooled(
+        Array.from({ length: 200 }, (_, i) => () => gql(url, junk[i % junk.length])),
+        10,
+      ),
+    ),
+  );
 
   const p = (sorted: number[], q: number) => (sorted.length ? percentile(sorted, q).toFixed(1) : '-');
   const rows = [['attack', 'took s', '/healthz n', 'p50 ms', 'p95 ms', 'max ms', `over ${HEALTHZ_TARGET_MS} ms`, 'answers']];
   for (const r of results) {
     const max = r.healthz.at(-1) ?? 0;
-    rows.push([r.attack, (r.ms / 1000).toFixed(1), String(r.healthz.length), p(r.healthz, 50), p(r.healthz, 95), max.toFixed(1), String(r.healthz.filter((ms) => ms >= HEALTHZ_TARGET_MS).length), r.answers || '-']);
+    rows.push([
+      r.attack,
+      (r.ms / 1000).toFixed(1),
+      String(r.healthz.length),
+      p(r.healthz, 50),
+      p(r.healthz, 95),
+      max.toFixed(1),
+      String(r.healthz.filter((ms) => ms >= HEALTHZ_TARGET_MS).length),
+      r.answers || '-',
+    ]);
   }
-  console.log(`\nThe API as a process (default limits, WEB_PROXY_SECRET set), PostgreSQL and Redis on 127.0.0.1; /healthz probed every ${PROBE_MS} ms from a thread of this process (target: under ${HEALTHZ_TARGET_MS} ms; the idle row shows what the machine's other load adds); load average before ${loadBefore}, after ${loads()}.\n`);
+  console.log(
+    `\nThe API as a process (default limits, WEB_PROXY_SECRET set), PostgreSQL and Redis on 127.0.0.1; /healthz probed every ${PROBE_MS} ms from a thread of this process (target: under ${HEALTHZ_TARGET_MS} ms; the idle row shows what the machine's other load adds); load average before ${loadBefore}, after ${loads()}.\n`,
+  );
   console.log(table(rows));
   const idleP50 = percentile(idleArtifacts, 50);
   const forgedP50 = underForgery.length ? percentile(underForgery, 50) : NaN;
-  console.log(`\nartifact GET p50: idle ${idleP50.toFixed(1)} ms, under 200 forged-token requests ${forgedP50.toFixed(1)} ms: ${(forgedP50 / idleP50).toFixed(2)}x (target under 2x)`);
+  console.log(
+    `\nartifact GET p50: idle ${idleP50.toFixed(1)} ms, under 200 forged-token requests ${forgedP50.toFixed(1)} ms: ${(forgedP50 / idleP50).toFixed(2)}x (target under 2x)`,
+  );
 } catch (err) {
   log(`failed: ${(err as Error).stack ?? err}`);
   process.exitCode = 1;

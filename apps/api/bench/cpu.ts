@@ -31,7 +31,9 @@ function readStat(pid: number): Stat | null {
 function processes(): Stat[] {
   let pids: number[];
   try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+    pids = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
   } catch {
     return [];
   }
@@ -86,4 +88,3 @@ export function machineCpuSeconds(): number | null {
     return null;
   }
 }
-

@@ -119,7 +119,12 @@ async function uploadImageSet(api: ApiServer, artifactDir: string, token: string
   const { createUpload } = await post(api.url, 'mutation { createUpload { prefix } }', {}, token);
   const store = new LocalArtifactStore(artifactDir);
   for (const [n, id] of ids.entries()) await store.put(`${createUpload.prefix}/${id}_0.png`, encodePng(renderScene(SHAPES_WORLD, n).image));
-  const { registerImageSet } = await post(api.url, `mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id imageCount } }`, { prefix: createUpload.prefix }, token);
+  const { registerImageSet } = await post(
+    api.url,
+    `mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id imageCount } }`,
+    { prefix: createUpload.prefix },
+    token,
+  );
   if (registerImageSet.imageCount !== PROMPTS) throw new Error(`registerImageSet counted ${registerImageSet.imageCount} images, expected ${PROMPTS}`);
   return registerImageSet;
 }
@@ -135,7 +140,10 @@ async function startWorkers(redisUrl: string, artifactDir: string): Promise<Work
 // The burst
 
 /** A client thread (load-clients.ts) doing `task`: its result, and a way to tell readers to stop. */
-function clientThread<K extends 'submissions' | 'reads'>(task: ClientsTask, result: K): { done: Promise<Extract<ClientsMessage, Record<K, unknown>>[K]>; stop(): void } {
+function clientThread<K extends 'submissions' | 'reads'>(
+  task: ClientsTask,
+  result: K,
+): { done: Promise<Extract<ClientsMessage, Record<K, unknown>>[K]>; stop(): void } {
   const thread = new Worker(CLIENTS_ENTRY, { workerData: task });
   const done = new Promise<Extract<ClientsMessage, Record<K, unknown>>[K]>((resolve, reject) => {
     thread.on('message', (message: ClientsMessage) => {
@@ -176,17 +184,26 @@ async function waitForFinish(api: ApiServer, client: pg.Client, submissions: Sub
   for (;;) {
     const progress = await progressOf(client, submissions.ids);
     if (progress.failed || progress.cancelled) {
-      const { rows } = await client.query(`SELECT id, status, error_reason FROM runs WHERE id = ANY($1::uuid[]) AND status IN ('FAILED', 'CANCELLED') LIMIT 3`, [submissions.ids]);
+      const { rows } = await client.query(
+        `SELECT id, status, error_reason FROM runs WHERE id = ANY($1::uuid[]) AND status IN ('FAILED', 'CANCELLED') LIMIT 3`,
+        [submissions.ids],
+      );
       throw new Error(`${progress.failed} runs FAILED and ${progress.cancelled} CANCELLED, e.g. ${JSON.stringify(rows)}`);
     }
     if (progress.finished === submissions.ids.length) return progress;
     const elapsed = performance.now() - t0;
     if (elapsed - lastLogged > 5000) {
       lastLogged = elapsed;
-      const [evaluate, results] = await Promise.all([api.services.queues.evaluate.getJobCounts('waiting', 'active', 'delayed', 'failed'), api.services.queues.results.getJobCounts('waiting', 'active', 'delayed', 'failed')]);
-      log(`${submissions.ids.length} accepted, ${progress.finished} finished, ${progress.imagesEvaluated} images scored; evaluate ${JSON.stringify(evaluate)}; results ${JSON.stringify(results)}; load ${loads()}`);
+      const [evaluate, results] = await Promise.all([
+        api.services.queues.evaluate.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+        api.services.queues.results.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+      ]);
+      log(
+        `${submissions.ids.length} accepted, ${progress.finished} finished, ${progress.imagesEvaluated} images scored; evaluate ${JSON.stringify(evaluate)}; results ${JSON.stringify(results)}; load ${loads()}`,
+      );
     }
-    if (elapsed > TIMEOUT_MS) throw new Error(`not every run FINISHED within ${TIMEOUT_MS / 1000} s: ${progress.finished} of ${submissions.ids.length} (${RUNS} submitted)`);
+    if (elapsed > TIMEOUT_MS)
+      throw new Error(`not every run FINISHED within ${TIMEOUT_MS / 1000} s: ${progress.finished} of ${submissions.ids.length} (${RUNS} submitted)`);
     await sleep(250);
   }
 }
@@ -204,7 +221,11 @@ interface Check {
 async function integrity(client: pg.Client, submissions: Submissions): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (what: string, ok: boolean, detail: string) => checks.push({ what, ok, detail });
-  add('every submission accepted', submissions.ids.length === RUNS && submissions.errors.length === 0, `${submissions.ids.length} of ${RUNS} accepted${submissions.errors.length ? `; ${submissions.errors.length} refused, e.g. ${submissions.errors[0].slice(0, 300)}` : ''}`);
+  add(
+    'every submission accepted',
+    submissions.ids.length === RUNS && submissions.errors.length === 0,
+    `${submissions.ids.length} of ${RUNS} accepted${submissions.errors.length ? `; ${submissions.errors.length} refused, e.g. ${submissions.errors[0].slice(0, 300)}` : ''}`,
+  );
   add('distinct run ids', new Set(submissions.ids).size === submissions.ids.length, `${new Set(submissions.ids).size} distinct`);
   // The database started empty of runs: whatever is in it, the burst made.
   const { rows: byStatus } = await client.query(`SELECT status::text AS status, count(*)::int AS n FROM runs GROUP BY status ORDER BY status`);
@@ -222,9 +243,19 @@ async function integrity(client: pg.Client, submissions: Submissions): Promise<C
      WHERE coalesce(i.images, 0) <> $1 OR coalesce(i.distinct_images, 0) <> $1 OR coalesce(s.scores, 0) <> $1 OR r.images_total <> $1 OR r.images_evaluated <> $1`,
     [PROMPTS],
   );
-  add(`each run: ${PROMPTS} images, ${PROMPTS} score rows`, wrong.length === 0, wrong.length ? `${wrong.length} runs differ, e.g. ${JSON.stringify(wrong.slice(0, 3))}` : `${RUNS} runs x ${PROMPTS} = ${RUNS * PROMPTS} score rows`);
-  const { rows: totals } = await client.query(`SELECT (SELECT count(*)::int FROM image_scores) AS scores, (SELECT count(*)::int FROM images) AS images, (SELECT count(DISTINCT run_id)::int FROM run_aggregates) AS aggregated`);
-  add('no stray rows', totals[0].scores === RUNS * PROMPTS && totals[0].images === RUNS * PROMPTS, `${totals[0].images} images, ${totals[0].scores} score rows in all`);
+  add(
+    `each run: ${PROMPTS} images, ${PROMPTS} score rows`,
+    wrong.length === 0,
+    wrong.length ? `${wrong.length} runs differ, e.g. ${JSON.stringify(wrong.slice(0, 3))}` : `${RUNS} runs x ${PROMPTS} = ${RUNS * PROMPTS} score rows`,
+  );
+  const { rows: totals } = await client.query(
+    `SELECT (SELECT count(*)::int FROM image_scores) AS scores, (SELECT count(*)::int FROM images) AS images, (SELECT count(DISTINCT run_id)::int FROM run_aggregates) AS aggregated`,
+  );
+  add(
+    'no stray rows',
+    totals[0].scores === RUNS * PROMPTS && totals[0].images === RUNS * PROMPTS,
+    `${totals[0].images} images, ${totals[0].scores} score rows in all`,
+  );
   add('aggregates for every run', totals[0].aggregated === RUNS, `${totals[0].aggregated} runs with aggregates`);
   return checks;
 }
@@ -264,7 +295,8 @@ async function stages(api: ApiServer): Promise<Stages> {
 /** Where submitRun's time went, from the API's own stage histogram (infsplign_submit_stage_seconds): per stage its count and total seconds. */
 async function submitStages(api: ApiServer): Promise<{ stage: SubmitStage; count: number; seconds: number }[]> {
   const { values } = await api.services.metrics.submitStages.get();
-  const of = (suffix: string, stage: string) => values.find((v) => v.metricName === `infsplign_submit_stage_seconds_${suffix}` && v.labels.stage === stage)?.value ?? 0;
+  const of = (suffix: string, stage: string) =>
+    values.find((v) => v.metricName === `infsplign_submit_stage_seconds_${suffix}` && v.labels.stage === stage)?.value ?? 0;
   return SUBMIT_STAGES.map((stage) => ({ stage, count: of('count', stage), seconds: of('sum', stage) }));
 }
 
@@ -289,7 +321,12 @@ async function jobAnatomy(api: ApiServer, artifactDir: string): Promise<{ inProc
   };
   await evaluateChunk(parsed, store);
   const inProcess = await timeIt(5, () => evaluateChunk(parsed, store));
-  const inThread = await timeIt(5, () => runInThread({ store: { kind: 'local', dir: artifactDir }, stage: 'evaluate', job: parsed }, { timeoutMs: 120_000, signal: new AbortController().signal, onProgress: () => {} }));
+  const inThread = await timeIt(5, () =>
+    runInThread(
+      { store: { kind: 'local', dir: artifactDir }, stage: 'evaluate', job: parsed },
+      { timeoutMs: 120_000, signal: new AbortController().signal, onProgress: () => {} },
+    ),
+  );
   return { inProcess, inThread };
 }
 
@@ -343,7 +380,7 @@ const SUBMIT_STAGE_NOTES: Record<SubmitStage, string> = {
   token: 'the token checked (once per request)',
   catalogue: 'input parsed; benchmark, prompt set, image set (model, method, config upsert) read',
   plan: 'the run planned in the planning thread',
-  reuse: 'the team\'s identical run looked for (not with force)',
+  reuse: "the team's identical run looked for (not with force)",
   write: 'the run and its first event written (with the advisory lock unless forced)',
   enqueue: 'its chunks put on the queues by the planning thread',
   reply: 'the answer made from the written run',
@@ -407,7 +444,9 @@ async function main(): Promise<boolean> {
     await api.reconcile();
     const imageSet = await uploadImageSet(api, artifactDir, token);
     const workers = await startWorkers(redis.url, artifactDir);
-    log(`setup done: API ${api.url}, image set ${imageSet.id} (${imageSet.imageCount} images), ${WORKERS} worker processes (concurrency ${WORKER_CONCURRENCY}); load ${loads()}`);
+    log(
+      `setup done: API ${api.url}, image set ${imageSet.id} (${imageSet.imageCount} images), ${WORKERS} worker processes (concurrency ${WORKER_CONCURRENCY}); load ${loads()}`,
+    );
 
     // Before the burst, for comparison: the same reads with nothing else going on.
     const board = LEADERBOARD_VARIABLES(BENCHMARK, await primaryMetricOf(api.url, BENCHMARK));
@@ -445,8 +484,18 @@ async function main(): Promise<boolean> {
 
     const checks = await integrity(client, submissions);
     const stageTimes = await stages(api);
-    checks.push({ what: 'no failed job', ok: stageTimes.evaluateFailed === 0 && stageTimes.resultsFailed === 0, detail: `evaluate ${stageTimes.evaluateFailed} failed, results ${stageTimes.resultsFailed} failed; ${stageTimes.retried} jobs needed more than one attempt` });
-    checks.push({ what: 'every read answered', ok: reads.errors.length === 0, detail: reads.errors.length ? `${reads.errors.length} failed, e.g. ${reads.errors[0].slice(0, 300)}` : `${reads.leaderboard.length + reads.runs.length} reads` });
+    checks.push({
+      what: 'no failed job',
+      ok: stageTimes.evaluateFailed === 0 && stageTimes.resultsFailed === 0,
+      detail: `evaluate ${stageTimes.evaluateFailed} failed, results ${stageTimes.resultsFailed} failed; ${stageTimes.retried} jobs needed more than one attempt`,
+    });
+    checks.push({
+      what: 'every read answered',
+      ok: reads.errors.length === 0,
+      detail: reads.errors.length
+        ? `${reads.errors.length} failed, e.g. ${reads.errors[0].slice(0, 300)}`
+        : `${reads.leaderboard.length + reads.runs.length} reads`,
+    });
     const submitTimes = await submitStages(api);
     const jobsDone = workers.flatMap((w) => w.logs.filter((l) => l.msg === 'job done'));
     await stopAllWorkers();
@@ -496,7 +545,11 @@ async function main(): Promise<boolean> {
       table([
         ['where the time went', 'jobs', 'p50', 'p95', 'max', 'notes'],
         stageRow('evaluate job: waiting', stageTimes.evaluateWait, 'added by submitRun to taken by a worker'),
-        stageRow('evaluate job: running', stageTimes.evaluateRun, `${s(evaluateBusy)} in all over ${slots} slots = ${((evaluateBusy / slots / completionMs) * 100).toFixed(0)}% of the completion time busy`),
+        stageRow(
+          'evaluate job: running',
+          stageTimes.evaluateRun,
+          `${s(evaluateBusy)} in all over ${slots} slots = ${((evaluateBusy / slots / completionMs) * 100).toFixed(0)}% of the completion time busy`,
+        ),
         stageRow('result message: waiting', stageTimes.resultWait, 'sent by a worker to taken by the ingester'),
         stageRow('result message: ingesting', stageTimes.resultRun, `${s(sum(stageTimes.resultRun))} in all (the ingester's concurrency overlaps them)`),
       ]),
@@ -507,16 +560,33 @@ async function main(): Promise<boolean> {
     console.log(
       table([
         ['submitRun: where the time went', 'calls', 'mean', 'share', 'notes'],
-        ...submitTimes.map(({ stage, count, seconds }) => [stage, String(count), ms(count ? (seconds * 1000) / count : 0), `${((seconds * 1000 * 100) / (sum(submissions.latencies) || 1)).toFixed(0)}%`, SUBMIT_STAGE_NOTES[stage]]),
-        ['outside the resolver', String(submitted), ms(submitted ? (sum(submissions.latencies) - stagesTotal) / submitted : 0), `${(((sum(submissions.latencies) - stagesTotal) * 100) / (sum(submissions.latencies) || 1)).toFixed(0)}%`, 'HTTP, parsing, validation, limits and rate limits, the response'],
+        ...submitTimes.map(({ stage, count, seconds }) => [
+          stage,
+          String(count),
+          ms(count ? (seconds * 1000) / count : 0),
+          `${((seconds * 1000 * 100) / (sum(submissions.latencies) || 1)).toFixed(0)}%`,
+          SUBMIT_STAGE_NOTES[stage],
+        ]),
+        [
+          'outside the resolver',
+          String(submitted),
+          ms(submitted ? (sum(submissions.latencies) - stagesTotal) / submitted : 0),
+          `${(((sum(submissions.latencies) - stagesTotal) * 100) / (sum(submissions.latencies) || 1)).toFixed(0)}%`,
+          'HTTP, parsing, validation, limits and rate limits, the response',
+        ],
       ]),
     );
     console.log('');
     const delayMs = (p: number) => ms(loopDelay.percentile(p) / 1e6);
-    console.log(`API event loop (the bench's main thread), first submission to last FINISHED: ${(loopBusy * 100).toFixed(0)}% busy; delay p50 ${delayMs(50)}, p99 ${delayMs(99)}, max ${ms(loopDelay.max / 1e6)}`);
+    console.log(
+      `API event loop (the bench's main thread), first submission to last FINISHED: ${(loopBusy * 100).toFixed(0)}% busy; delay p50 ${delayMs(50)}, p99 ${delayMs(99)}, max ${ms(loopDelay.max / 1e6)}`,
+    );
     if (cpuBefore && cpuAfter) console.log(table(cpuRows(cpuBefore, cpuAfter, finishedAt - t0)));
     const compute = sorted(jobsDone.map((l) => Number(l.ms)));
-    if (compute.length) console.log(`worker logs: ${compute.length} 'job done', p50 ${ms(percentile(compute, 50))} (the compute thread: start, scoring ${PROMPTS} images, result sent)`);
+    if (compute.length)
+      console.log(
+        `worker logs: ${compute.length} 'job done', p50 ${ms(percentile(compute, 50))} (the compute thread: start, scoring ${PROMPTS} images, result sent)`,
+      );
     if (anatomy) {
       console.log(
         `one job after the burst (workers stopped), 5 times each: scoring in-process p50 ${ms(percentile(anatomy.inProcess, 50))}; ` +

@@ -22,10 +22,21 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const last = rows[0].length - 1;
-  return rows.map((row, i) => row.map((cell, c) => (c === 0 || c === last ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd() + (i === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : '')).join('\n');
+  return rows
+    .map(
+      (row, i) =>
+        row
+          .map((cell, c) => (c === 0 || c === last ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+          .join('  ')
+          .trimEnd() + (i === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : ''),
+    )
+    .join('\n');
 }
 
-export const loads = (): string => loadavg().map((l) => l.toFixed(2)).join(' / ');
+export const loads = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
 
 /**
  * What the web app's leaderboard page asks for, word for word (apps/web/src/lib/leaderboard.ts:
@@ -65,7 +76,8 @@ export async function post(apiUrl: string, query: string, variables: Record<stri
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data?: Record<string, any>; errors?: { message: string }[] };
-  if (response.status !== 200 || body.errors?.length || !body.data) throw new Error(`GraphQL request failed (HTTP ${response.status}): ${JSON.stringify(body.errors ?? body)}`);
+  if (response.status !== 200 || body.errors?.length || !body.data)
+    throw new Error(`GraphQL request failed (HTTP ${response.status}): ${JSON.stringify(body.errors ?? body)}`);
   return body.data;
 }
 
@@ -78,7 +90,10 @@ export async function primaryMetricOf(apiUrl: string, benchmark: string): Promis
 }
 
 /** Stops what a bench started, whatever got started before a failure; a step that fails is logged and the rest still run. */
-export async function closeBench(started: { api?: ApiServer; client?: pg.Client; redis?: RedisServer; postgres?: PostgresServer; scratch: string }, log: (line: string) => void): Promise<void> {
+export async function closeBench(
+  started: { api?: ApiServer; client?: pg.Client; redis?: RedisServer; postgres?: PostgresServer; scratch: string },
+  log: (line: string) => void,
+): Promise<void> {
   await started.api?.close().catch((err: Error) => log(`closing the API: ${err.message}`));
   await started.client?.end().catch(() => {});
   await started.redis?.stop().catch((err: Error) => log(`stopping Redis: ${err.message}`));

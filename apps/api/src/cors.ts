@@ -18,7 +18,8 @@ export function webOriginsFromEnv(value: string | undefined): string[] {
     } catch {
       throw new Error(`WEB_ORIGIN: '${trimmed}' is not a URL`);
     }
-    if (!/^https?:$/.test(parsed.protocol) || parsed.origin !== trimmed.replace(/\/$/, '')) throw new Error(`WEB_ORIGIN: '${trimmed}' is not an origin (scheme://host[:port], no path)`);
+    if (!/^https?:$/.test(parsed.protocol) || parsed.origin !== trimmed.replace(/\/$/, ''))
+      throw new Error(`WEB_ORIGIN: '${trimmed}' is not an origin (scheme://host[:port], no path)`);
     return parsed.origin;
   });
 }

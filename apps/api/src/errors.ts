@@ -32,7 +32,10 @@ export function inputError(path: FieldPath, message: string): ApiError {
 
 /** Every problem zod found, each under `base` + its own path. */
 export function zodInputError(error: z.ZodError, base: FieldPath = []): ApiError {
-  const fieldErrors = error.issues.map((issue) => ({ path: [...base, ...issue.path.map((k) => (typeof k === 'number' ? k : String(k)))], message: issue.message }));
+  const fieldErrors = error.issues.map((issue) => ({
+    path: [...base, ...issue.path.map((k) => (typeof k === 'number' ? k : String(k)))],
+    message: issue.message,
+  }));
   const [first] = fieldErrors;
   const more = fieldErrors.length > 1 ? ` (and ${fieldErrors.length - 1} more)` : '';
   return new ApiError('BAD_USER_INPUT', `${first.path.join('.')}: ${first.message}${more}`, fieldErrors);

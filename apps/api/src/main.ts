@@ -42,9 +42,15 @@ const envSchema = z.object({
   LOG_LEVEL: z.preprocess(blankIsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info')),
   ...rateLimitEnvSchema.shape,
   WEB_ORIGIN: z.string().optional(),
-  WEB_PROXY_SECRET: z.preprocess(blankIsUnset, z.string().min(MIN_PROXY_SECRET_LENGTH, `at least ${MIN_PROXY_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`).optional()),
+  WEB_PROXY_SECRET: z.preprocess(
+    blankIsUnset,
+    z.string().min(MIN_PROXY_SECRET_LENGTH, `at least ${MIN_PROXY_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`).optional(),
+  ),
   // X-Forwarded-For is never believed now; a setting that asked for it must not pass unnoticed.
-  TRUST_PROXY: z.preprocess(blankIsUnset, z.undefined({ error: 'is no longer read: the web app signs the client address instead (set the same WEB_PROXY_SECRET for both)' }).optional()),
+  TRUST_PROXY: z.preprocess(
+    blankIsUnset,
+    z.undefined({ error: 'is no longer read: the web app signs the client address instead (set the same WEB_PROXY_SECRET for both)' }).optional(),
+  ),
   NODE_ENV: z.string().optional(),
   GRAPHQL_INTROSPECTION: z.preprocess(blankIsUnset, z.enum(['0', '1']).optional()),
   MAX_RUN_IMAGES: z.coerce.number().int().min(1).default(DEFAULT_LIFECYCLE.maxRunImages),

@@ -68,7 +68,12 @@ export function createApiMetrics(services: () => Services, options: { processMet
   const registry = new Registry();
   const registers = [registry];
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
-  const scrapeErrors = new Counter({ name: 'infsplign_metrics_scrape_errors_total', help: 'Scrapes that could not read a source (redis, postgres); its series are left out of that scrape', labelNames: ['source'], registers });
+  const scrapeErrors = new Counter({
+    name: 'infsplign_metrics_scrape_errors_total',
+    help: 'Scrapes that could not read a source (redis, postgres); its series are left out of that scrape',
+    labelNames: ['source'],
+    registers,
+  });
 
   // One read of the queues per scrape for both gauges: the registry calls every collect at once.
   let reading: Promise<Awaited<ReturnType<typeof queueCounts>>[] | null> | undefined;
@@ -115,7 +120,9 @@ export function createApiMetrics(services: () => Services, options: { processMet
     async collect() {
       this.reset();
       try {
-        const rows = await withTimeout(services().prisma.$queryRaw<{ status: string; n: number }[]>`SELECT status::text AS status, count(*)::int AS n FROM runs GROUP BY status`);
+        const rows = await withTimeout(
+          services().prisma.$queryRaw<{ status: string; n: number }[]>`SELECT status::text AS status, count(*)::int AS n FROM runs GROUP BY status`,
+        );
         const byStatus = new Map(rows.map((row) => [row.status, row.n]));
         for (const status of RUN_STATUSES) this.set({ status }, byStatus.get(status) ?? 0);
       } catch (err) {
@@ -153,7 +160,12 @@ export function createApiMetrics(services: () => Services, options: { processMet
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    graphqlErrors: new Counter({ name: 'infsplign_graphql_errors_total', help: 'Errors in GraphQL responses, by extensions.code', labelNames: ['code'], registers }),
+    graphqlErrors: new Counter({
+      name: 'infsplign_graphql_errors_total',
+      help: 'Errors in GraphQL responses, by extensions.code',
+      labelNames: ['code'],
+      registers,
+    }),
     submitStages: new Histogram({
       name: 'infsplign_submit_stage_seconds',
       help: `Time a run submission (submitRun, rescoreRun) spends in each stage: ${SUBMIT_STAGES.join(', ')}`,
@@ -191,7 +203,9 @@ export function graphqlErrorMetrics(metrics: ApiMetrics): ApolloServerPlugin {
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
             const code = error.extensions?.code;
-            metrics.graphqlErrors.inc({ code: code === undefined ? 'INTERNAL_SERVER_ERROR' : typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,39}$/.test(code) ? code : 'OTHER' });
+            metrics.graphqlErrors.inc({
+              code: code === undefined ? 'INTERNAL_SERVER_ERROR' : typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,39}$/.test(code) ? code : 'OTHER',
+            });
           }
         },
       };

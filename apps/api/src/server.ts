@@ -167,14 +167,20 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   };
   // While Redis is unreachable each queue reports every failed reconnection; without a listener
   // BullMQ prints them raw to stderr instead of to the structured log.
-  for (const queue of Object.values(services.queues)) queue.on('error', (err: Error) => logger.warn({ queue: queue.name, err: err.message }, 'queue connection error'));
+  for (const queue of Object.values(services.queues))
+    queue.on('error', (err: Error) => logger.warn({ queue: queue.name, err: err.message }, 'queue connection error'));
 
   const apollo = new ApolloServer<RequestContext>({
     typeDefs,
     resolvers,
     // The schema sets no cache hints: Apollo's cache-control plugin, on by default, would only add a
     // hook call to every field resolved (thousands for a leaderboard).
-    plugins: [graphqlErrorMetrics(services.metrics), requestLimitsPlugin(services.redis, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), boardAnswersPlugin(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      graphqlErrorMetrics(services.metrics),
+      requestLimitsPlugin(services.redis, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }),
+      boardAnswersPlugin(),
+      ApolloServerPluginCacheControlDisabled(),
+    ],
     introspection: options.introspection ?? true,
     parseOptions: { maxTokens: MAX_TOKENS },
     includeStacktraceInErrorResponses: false,
@@ -201,7 +207,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   app.use((req, res, next) => {
     const started = performance.now();
     // The path and status only: never headers, which carry bearer tokens.
-    res.on('finish', () => logger.info({ method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request'));
+    res.on('finish', () =>
+      logger.info({ method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request'),
+    );
     next();
   });
   app.use(corsMiddleware(options.webOrigins ?? DEFAULT_WEB_ORIGINS));
@@ -209,12 +217,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     res.json({ ok: true });
   });
   app.get('/readyz', async (_req, res) => {
-    const problems = (
-      await Promise.all([
-        probe('PostgreSQL', () => services.prisma.$queryRaw`SELECT 1`),
-        probe('Redis', () => services.redis.ping()),
-      ])
-    ).filter((p): p is string => p !== null);
+    const problems = (await Promise.all([probe('PostgreSQL', () => services.prisma.$queryRaw`SELECT 1`), probe('Redis', () => services.redis.ping())])).filter(
+      (p): p is string => p !== null,
+    );
     res.status(problems.length ? 503 : 200).json({ ok: problems.length === 0, problems });
   });
   app.get('/metrics', async (_req, res) => {
@@ -240,13 +245,22 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY_BYTES }),
-    expressMiddleware(apollo, { context: async ({ req }) => createRequestContext(services, req.headers.authorization, clientAddress(req, options.webProxySecret)) }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => createRequestContext(services, req.headers.authorization, clientAddress(req, options.webProxySecret)),
+    }),
   );
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     const status = typeof err?.status === 'number' ? err.status : 500;
-    const message = status === 413 ? `the request body is over the limit of ${MAX_BODY_BYTES} bytes` : status < 500 ? String(err.message) : 'internal error; the API log has the details';
+    const message =
+      status === 413
+        ? `the request body is over the limit of ${MAX_BODY_BYTES} bytes`
+        : status < 500
+          ? String(err.message)
+          : 'internal error; the API log has the details';
     if (status >= 500) logger.error({ err: (err as Error).message }, 'request failed');
-    res.status(status).json({ errors: [{ message, extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+    res
+      .status(status)
+      .json({ errors: [{ message, extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
   };
   app.use(onError);
 
@@ -269,7 +283,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   // In the background: with Redis down at start it would wait for Redis, and the API can serve reads meanwhile.
   reconcileNow().catch((err: Error) => logger.error({ err: err.message }, 'reconciliation on start failed'));
   const stopSweep = every(options.sweepIntervalMs ?? 60_000, logger, 'timeout sweep', () => sweepStalledRuns(services));
-  const stopCleanup = every(options.sweepIntervalMs ?? 60_000, logger, 'deleting cancelled runs\' images', () => deleteCancelledArtifacts(services));
+  const stopCleanup = every(options.sweepIntervalMs ?? 60_000, logger, "deleting cancelled runs' images", () => deleteCancelledArtifacts(services));
   const stopReconcile = every(options.reconcileIntervalMs ?? 5 * 60_000, logger, 'reconciliation', reconcileNow);
   logger.info({ url, artifacts: services.store.description }, 'API listening');
 

@@ -44,11 +44,25 @@ after(async () => {
 async function limitedApi(options: Partial<ApiServerOptions>): Promise<ApiServer> {
   const spent = await h.api.services.redis.keys('infsplign:ratelimit:*');
   if (spent.length > 0) await h.api.services.redis.del(...spent);
-  return createApiServer({ databaseUrl: h.databaseUrl, redisUrl: h.redis.url, artifactDir: h.artifactDir, port: 0, logger: pino({ level: 'silent' }), sweepIntervalMs: 0, reconcileIntervalMs: 0, webProxySecret: SECRET, ...options });
+  return createApiServer({
+    databaseUrl: h.databaseUrl,
+    redisUrl: h.redis.url,
+    artifactDir: h.artifactDir,
+    port: 0,
+    logger: pino({ level: 'silent' }),
+    sweepIntervalMs: 0,
+    reconcileIntervalMs: 0,
+    webProxySecret: SECRET,
+    ...options,
+  });
 }
 
 async function post(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
   return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse, 'status'>) };
 }
 
@@ -61,11 +75,26 @@ const SUBMIT = 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { 
 
 test('the whole VISOR set (25,280 scored prompts) x 4 images is planned in the planning thread and accepted; x 16 is refused by the run-size cap at input.limit', async () => {
   const promptSet = await h.prisma.promptSet.findFirstOrThrow({ where: { name: 'full', benchmark: { name: 'visor' } } });
-  const totals = await h.api.services.planner.totals({ kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor', promptSetId: promptSet.id, imagesPerPrompt: 4, promptLimit: null, imageSetPrefix: 'runs/x/images' });
+  const totals = await h.api.services.planner.totals({
+    kind: 'GENERATE_AND_EVALUATE',
+    benchmark: 'visor',
+    promptSetId: promptSet.id,
+    imagesPerPrompt: 4,
+    promptLimit: null,
+    imageSetPrefix: 'runs/x/images',
+  });
   assert.deepEqual([totals.prompts, totals.images, totals.chunks], [25_280, 101_120, 3160]);
-  assert.notEqual(totals.threadId, threadId, 'planned on the event loop\'s thread');
+  assert.notEqual(totals.threadId, threadId, "planned on the event loop's thread");
 
-  const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor', promptSet: 'full', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 4 };
+  const input = {
+    kind: 'GENERATE_AND_EVALUATE',
+    benchmark: 'visor',
+    promptSet: 'full',
+    model: 'tiny-test',
+    method: 'baseline',
+    detector: 'shapes',
+    imagesPerPrompt: 4,
+  };
   // /healthz keeps answering while the submission is planned and its 3,160 chunks enqueued.
   let submitting = true;
   let answered = 0;
@@ -130,15 +159,24 @@ test('a spoofed X-Forwarded-For does not change the client key; only an address 
   try {
     // From one socket, each request claiming another address: one budget.
     for (const [i, expected] of ['UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED'].entries()) {
-      assert.equal(code(await post(api.url, CANCEL, { id: NO_RUN }, { 'x-forwarded-for': `203.0.113.${i}`, 'x-real-ip': `203.0.113.${i}` })), expected, `request ${i}`);
+      assert.equal(
+        code(await post(api.url, CANCEL, { id: NO_RUN }, { 'x-forwarded-for': `203.0.113.${i}`, 'x-real-ip': `203.0.113.${i}` })),
+        expected,
+        `request ${i}`,
+      );
     }
     // Signed by the web app: each browser its own budget.
     for (const address of ['192.0.2.10', '192.0.2.11']) {
-      for (const expected of ['UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED']) assert.equal(code(await post(api.url, CANCEL, { id: NO_RUN }, signed(address))), expected, address);
+      for (const expected of ['UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED'])
+        assert.equal(code(await post(api.url, CANCEL, { id: NO_RUN }, signed(address))), expected, address);
     }
     // Signed with another secret, stale or edited: the socket's address, whose budget is spent.
     const stale = signClientAddress(SECRET, '192.0.2.12', Date.now() - 10 * 60_000);
-    for (const forged of [signed('192.0.2.13', 'another-secret-of-forty-characters-xxxx'), { [CLIENT_ADDRESS_HEADER]: stale }, { [CLIENT_ADDRESS_HEADER]: signClientAddress(SECRET, '192.0.2.14').replace('192.0.2.14', '192.0.2.15') }]) {
+    for (const forged of [
+      signed('192.0.2.13', 'another-secret-of-forty-characters-xxxx'),
+      { [CLIENT_ADDRESS_HEADER]: stale },
+      { [CLIENT_ADDRESS_HEADER]: signClientAddress(SECRET, '192.0.2.14').replace('192.0.2.14', '192.0.2.15') },
+    ]) {
       assert.equal(code(await post(api.url, CANCEL, { id: NO_RUN }, forged)), 'RATE_LIMITED', JSON.stringify(forged));
     }
   } finally {
@@ -146,13 +184,17 @@ test('a spoofed X-Forwarded-For does not change the client key; only an address 
   }
 });
 
-test('forged tokens cost no slow hash and no write; past the address\'s refused tokens they are not even checked', async () => {
+test("forged tokens cost no slow hash and no write; past the address's refused tokens they are not even checked", async () => {
   const api = await limitedApi({ rateLimits: { authFailuresPerMinute: 5 } });
   try {
-    const versions = () => h.prisma.$queryRaw<{ v: string }[]>`SELECT string_agg(xmin::text || ':' || coalesce(last_used_at::text, ''), ',' ORDER BY id) AS v FROM api_tokens`;
+    const versions = () =>
+      h.prisma.$queryRaw<{ v: string }[]>`SELECT string_agg(xmin::text || ':' || coalesce(last_used_at::text, ''), ',' ORDER BY id) AS v FROM api_tokens`;
     const before = await versions();
     const stored = await h.prisma.apiToken.findMany({ select: { secretHash: true } });
-    assert.ok(stored.every((t) => /^sha256\$[0-9a-f]{64}$/.test(t.secretHash)), 'tokens are checked by SHA-256');
+    assert.ok(
+      stored.every((t) => /^sha256\$[0-9a-f]{64}$/.test(t.secretHash)),
+      'tokens are checked by SHA-256',
+    );
     const who = signed('198.51.100.20');
     const codes: string[] = [];
     for (let i = 0; i < 200; i++) {
@@ -161,7 +203,10 @@ test('forged tokens cost no slow hash and no write; past the address\'s refused 
     }
     // Five are checked (and refused: a query answers, a mutation is UNAUTHENTICATED); the rest never reach the check.
     assert.deepEqual(codes.slice(0, 5), ['UNAUTHENTICATED', 'data', 'data', 'UNAUTHENTICATED', 'data']);
-    assert.ok(codes.slice(5).every((c) => c === 'RATE_LIMITED'), codes.slice(5).join(','));
+    assert.ok(
+      codes.slice(5).every((c) => c === 'RATE_LIMITED'),
+      codes.slice(5).join(','),
+    );
     assert.deepEqual(await versions(), before, 'a forged token wrote to api_tokens');
     // Another address's valid token is untouched by it.
     assert.equal(code(await post(api.url, CANCEL, { id: NO_RUN }, { ...signed('198.51.100.21'), ...bearer(h.tokens.alpha) })), 'NOT_FOUND');
@@ -170,13 +215,16 @@ test('forged tokens cost no slow hash and no write; past the address\'s refused 
   }
 });
 
-test('tokens are created with an expiry, listed and revoked through GraphQL; a revoked or expired one is refused at once; a team\'s tokens share one mutation budget', async () => {
+test("tokens are created with an expiry, listed and revoked through GraphQL; a revoked or expired one is refused at once; a team's tokens share one mutation budget", async () => {
   const created = await h.gql('mutation { createApiToken(name: "short", expiresInDays: 1) { id token prefix expiresAt } }', {}, h.tokens.alpha);
   const { id, token, prefix, expiresAt } = created.data!.createApiToken;
   const hours = (Date.parse(expiresAt) - Date.now()) / 3_600_000;
   assert.ok(hours > 23.9 && hours <= 24, `${hours} h`);
   const listed = await h.gql('{ apiTokens { id name prefix expiresAt revokedAt } }', {}, token);
-  assert.deepEqual(listed.data!.apiTokens.find((t: { id: string }) => t.id === id), { id, name: 'short', prefix, expiresAt, revokedAt: null });
+  assert.deepEqual(
+    listed.data!.apiTokens.find((t: { id: string }) => t.id === id),
+    { id, name: 'short', prefix, expiresAt, revokedAt: null },
+  );
   assert.equal(code(await h.gql('{ apiTokens { id } }')), 'UNAUTHENTICATED');
   assert.equal(code(await h.gql('mutation { createApiToken(name: "long", expiresInDays: 4000) { id } }', {}, token)), 'BAD_USER_INPUT');
 
@@ -201,8 +249,18 @@ test('tokens are created with an expiry, listed and revoked through GraphQL; a r
   assert.equal(code(await h.gql('{ apiTokens { id } }', {}, expiring.token)), 'UNAUTHENTICATED');
 });
 
-test('submitRun never hands back another team\'s finished run; a team\'s identical submissions in flight coalesce unless forced', async () => {
-  const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 1, limit: 3, seed: 11 };
+test("submitRun never hands back another team's finished run; a team's identical submissions in flight coalesce unless forced", async () => {
+  const input = {
+    kind: 'GENERATE_AND_EVALUATE',
+    benchmark: 'visor-shapes',
+    promptSet: 'eval',
+    model: 'tiny-test',
+    method: 'baseline',
+    detector: 'shapes',
+    imagesPerPrompt: 1,
+    limit: 3,
+    seed: 11,
+  };
   const alpha = await h.gql(SUBMIT, { input }, h.tokens.alpha);
   const alphaRun = alpha.data!.submitRun.run.id;
   await h.prisma.run.update({ where: { id: alphaRun }, data: { status: 'FINISHED', finishedAt: new Date(), scorerVersion: SCORER_VERSIONS.visor } });
@@ -210,11 +268,23 @@ test('submitRun never hands back another team\'s finished run; a team\'s identic
   assert.equal(beta.data!.submitRun.reused, false);
   assert.notEqual(beta.data!.submitRun.run.id, alphaRun);
   assert.equal(beta.data!.submitRun.run.team.name, 'beta');
-  assert.deepEqual([(await h.gql(SUBMIT, { input }, h.tokens.alpha)).data!.submitRun.reused, (await h.gql(SUBMIT, { input }, h.tokens.alpha)).data!.submitRun.run.id], [true, alphaRun]);
+  assert.deepEqual(
+    [(await h.gql(SUBMIT, { input }, h.tokens.alpha)).data!.submitRun.reused, (await h.gql(SUBMIT, { input }, h.tokens.alpha)).data!.submitRun.run.id],
+    [true, alphaRun],
+  );
 
   // Six identical submissions at once (an evaluation: one plan, shared, so all six reach the write together): one run.
-  const prefix = await h.upload(h.tokens.alpha, Object.fromEntries(SHAPES_EVAL.prompts.filter((p) => p.relation).slice(0, 3).map((p) => [`${p.id}_0.png`, new Uint8Array([137, 80, 78, 71])])));
-  const imageSet = (await h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', { prefix }, h.tokens.alpha)).data!.registerImageSet.id;
+  const prefix = await h.upload(
+    h.tokens.alpha,
+    Object.fromEntries(
+      SHAPES_EVAL.prompts
+        .filter((p) => p.relation)
+        .slice(0, 3)
+        .map((p) => [`${p.id}_0.png`, new Uint8Array([137, 80, 78, 71])]),
+    ),
+  );
+  const imageSet = (await h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', { prefix }, h.tokens.alpha)).data!.registerImageSet
+    .id;
   const evaluation = { kind: 'EVALUATE_ONLY', benchmark: 'visor-shapes', promptSet: 'eval', imageSet, detector: 'shapes' };
   const answers = await Promise.all(Array.from({ length: 6 }, () => h.gql(SUBMIT, { input: evaluation }, h.tokens.alpha)));
   const ids = new Set(answers.map((a) => a.data!.submitRun.run.id));
@@ -228,7 +298,10 @@ test('submitRun never hands back another team\'s finished run; a team\'s identic
 
 test('an upload prefix belongs to the team createUpload gave it to; npx infsplign upload --api gets one and registers there', async () => {
   const png = new Uint8Array([137, 80, 78, 71]);
-  const ids = SHAPES_EVAL.prompts.filter((p) => p.relation).slice(0, 2).map((p) => p.id);
+  const ids = SHAPES_EVAL.prompts
+    .filter((p) => p.relation)
+    .slice(0, 2)
+    .map((p) => p.id);
   const alphaPrefix = await h.upload(h.tokens.alpha, Object.fromEntries(ids.map((id) => [`${id}_0.png`, png])));
   const sets = await h.prisma.imageSet.count();
   const register = (prefix: string, token: string) => h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', { prefix }, token);
@@ -243,16 +316,32 @@ test('an upload prefix belongs to the team createUpload gave it to; npx infsplig
 
   const dir = join(scratch, 'upload');
   for (const id of ids) writePng(join(dir, `${id}_0.png`), { width: 1, height: 1, data: new Float32Array([1, 0, 0]) });
-  const { stdout } = await promisify(execFile)('npx', ['--no-install', 'infsplign', 'upload', dir, '--api', h.api.url], { cwd: ROOT, env: { ...process.env, ARTIFACT_DIR: h.artifactDir, INFSPLIGN_TOKEN: h.tokens.beta } });
+  const { stdout } = await promisify(execFile)('npx', ['--no-install', 'infsplign', 'upload', dir, '--api', h.api.url], {
+    cwd: ROOT,
+    env: { ...process.env, ARTIFACT_DIR: h.artifactDir, INFSPLIGN_TOKEN: h.tokens.beta },
+  });
   const [prefix, count, registered] = stdout.trim().split('\n');
   assert.match(prefix, /^uploads\/[0-9a-f]{32}$/);
   assert.equal(count, `2 images uploaded to local:${h.artifactDir}`);
   const setId = /^image set (\S+) \(2 images\)/.exec(registered)?.[1];
-  assert.equal((await h.prisma.imageSet.findUniqueOrThrow({ where: { id: setId } })).teamId, (await h.prisma.team.findUniqueOrThrow({ where: { name: 'beta' } })).id);
+  assert.equal(
+    (await h.prisma.imageSet.findUniqueOrThrow({ where: { id: setId } })).teamId,
+    (await h.prisma.team.findUniqueOrThrow({ where: { name: 'beta' } })).id,
+  );
 });
 
 test('cancelling a generating run deletes its images once its running job has stopped writing; they stop being served', async () => {
-  const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 2, limit: 16, seed: 21 };
+  const input = {
+    kind: 'GENERATE_AND_EVALUATE',
+    benchmark: 'visor-shapes',
+    promptSet: 'eval',
+    model: 'tiny-test',
+    method: 'baseline',
+    detector: 'shapes',
+    imagesPerPrompt: 2,
+    limit: 16,
+    seed: 21,
+  };
   const runId = (await h.gql(SUBMIT, { input }, h.tokens.alpha)).data!.submitRun.run.id as string;
   const store = new LocalArtifactStore(h.artifactDir);
   // A generate job in progress: it has written its images and not finished.
@@ -273,7 +362,7 @@ test('cancelling a generating run deletes its images once its running job has st
   );
   try {
     await written;
-    await eventually(async () => ((await h.prisma.run.findUniqueOrThrow({ where: { id: runId } })).imagesGenerated === 16 || undefined), 'chunk 0 ingested');
+    await eventually(async () => (await h.prisma.run.findUniqueOrThrow({ where: { id: runId } })).imagesGenerated === 16 || undefined, 'chunk 0 ingested');
     const keys = await store.list(`runs/${runId}/images`);
     assert.equal(keys.length, 16);
     assert.equal((await fetch(`${h.api.url}/artifacts/${keys[0]}`)).status, 200);
@@ -285,7 +374,7 @@ test('cancelling a generating run deletes its images once its running job has st
     assert.equal((await h.prisma.run.findUniqueOrThrow({ where: { id: runId } })).artifactsDeletedAt, null);
 
     release();
-    await eventually(async () => ((await h.api.services.queues.generate.getJobCountByTypes('active')) === 0 || undefined), 'the job to finish');
+    await eventually(async () => (await h.api.services.queues.generate.getJobCountByTypes('active')) === 0 || undefined, 'the job to finish');
     assert.equal(await deleteCancelledArtifacts(h.api.services), 1);
     assert.deepEqual(await store.list(`runs/${runId}/images`), []);
     assert.equal((await fetch(`${h.api.url}/artifacts/${keys[0]}`)).status, 404);
@@ -298,10 +387,20 @@ test('cancelling a generating run deletes its images once its running job has st
 });
 
 test('a NUL character, an out-of-range cursor and LIKE wildcards are client errors or plain text, never internal errors', async () => {
-  const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 1, limit: 8, seed: 31 };
+  const input = {
+    kind: 'GENERATE_AND_EVALUATE',
+    benchmark: 'visor-shapes',
+    promptSet: 'eval',
+    model: 'tiny-test',
+    method: 'baseline',
+    detector: 'shapes',
+    imagesPerPrompt: 1,
+    limit: 8,
+    seed: 31,
+  };
   const runId = (await h.gql(SUBMIT, { input }, h.tokens.alpha)).data!.submitRun.run.id as string;
   await sendResult(h.api.services.queues.results, await generatedMessage(h, runId, 0));
-  await eventually(async () => ((await h.prisma.image.count({ where: { runId } })) === 8 || undefined), 'images ingested');
+  await eventually(async () => (await h.prisma.image.count({ where: { runId } })) === 8 || undefined, 'images ingested');
   const images = 'query ($id: ID!, $text: String, $after: String) { images(runId: $id, filter: { text: $text }, after: $after) { totalCount } }';
 
   const nul = await h.gql(images, { id: runId, text: 'apple\u0000' });
@@ -311,7 +410,10 @@ test('a NUL character, an out-of-range cursor and LIKE wildcards are client erro
   const nested = await h.gql(SUBMIT, { input: { ...input, params: { layers: ['a\u0000'] } } }, h.tokens.alpha);
   assert.deepEqual([code(nested), nested.errors![0].extensions!.fieldErrors![0].path], ['BAD_USER_INPUT', ['input', 'params', 'layers', 0]]);
 
-  for (const cursor of [[2 ** 31, 0], [0, -(2 ** 31) - 1]]) {
+  for (const cursor of [
+    [2 ** 31, 0],
+    [0, -(2 ** 31) - 1],
+  ]) {
     const answer = await h.gql(images, { id: runId, after: Buffer.from(JSON.stringify(cursor)).toString('base64url') });
     assert.deepEqual([code(answer), answer.errors![0].extensions!.fieldErrors![0].path], ['BAD_USER_INPUT', ['after']], JSON.stringify(cursor));
   }
@@ -321,7 +423,7 @@ test('a NUL character, an out-of-range cursor and LIKE wildcards are client erro
   for (const text of ['%', '_', 'a%', '%the%', 'to_the', '\\']) assert.equal(await count(text), 0, `'${text}' is matched as text`);
 });
 
-test('the web proxy\'s reader gives up on a body over the limit after at most the limit, and without reading when its length says so', async () => {
+test("the web proxy's reader gives up on a body over the limit after at most the limit, and without reading when its length says so", async () => {
   let pulled = 0;
   const endless = new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -338,7 +440,12 @@ test('the web proxy\'s reader gives up on a body over the limit after at most th
       throw new Error('the body was read');
     },
   });
-  const declared = new Request('http://web/graphql', { method: 'POST', body: untouched, headers: { 'content-length': String(100 * 1024 * 1024) }, duplex: 'half' } as RequestInit);
+  const declared = new Request('http://web/graphql', {
+    method: 'POST',
+    body: untouched,
+    headers: { 'content-length': String(100 * 1024 * 1024) },
+    duplex: 'half',
+  } as RequestInit);
   assert.equal(await readBodyWithin(declared), null);
   const small = new Request('http://web/graphql', { method: 'POST', body: JSON.stringify({ query: '{ models { name } }' }) });
   assert.equal(await readBodyWithin(small), '{"query":"{ models { name } }"}');

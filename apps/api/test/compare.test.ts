@@ -69,11 +69,17 @@ test('same seed and images per prompt: image by image, McNemar for per-image rat
   // The baseline gets image 0 of each prompt right and misplaces image 1; InfSplign gets both.
   assert.deepEqual([c.onlyA, c.onlyB, c.mcnemarP], [0, 10, mcnemarExact(0, 10)]);
   assert.deepEqual([c.metric('VISOR_uncond').test, c.metric('VISOR_uncond').p], ['MCNEMAR', mcnemarExact(0, 10)]);
-  assert.deepEqual([c.metric('VISOR_cond').test, c.metric('VISOR_cond').a, c.metric('VISOR_cond').b, c.metric('VISOR_cond').difference], ['BOOTSTRAP', 50, 100, 50]);
+  assert.deepEqual(
+    [c.metric('VISOR_cond').test, c.metric('VISOR_cond').a, c.metric('VISOR_cond').b, c.metric('VISOR_cond').difference],
+    ['BOOTSTRAP', 50, 100, 50],
+  );
   assert.equal(c.metric('VISOR_cond').p, 2 / 1001, 'every prompt gains 50 points: the bootstrap p-value floor');
   assert.equal(c.images.edges.length, 20);
   // Per relation: the relations of the ten prompts, each with its own test.
-  assert.equal(c.byRelation.reduce((n: number, r: any) => n + r.prompts, 0), 10);
+  assert.equal(
+    c.byRelation.reduce((n: number, r: any) => n + r.prompts, 0),
+    10,
+  );
   for (const r of c.byRelation) assert.deepEqual(r.metrics.find((m: any) => m.key === 'VISOR_cond').difference, 50, r.relation);
 });
 
@@ -86,7 +92,19 @@ test('different seeds: prompt by prompt only, with a note; no image pairs and no
   // Each compared prompt carries both runs' images, which link to their image pages.
   assert.equal(c.prompts.edges.length, 10);
   for (const { node } of c.prompts.edges) {
-    assert.deepEqual([node.a.map((i: any) => [i.imageIndex, i.runId]), node.b.map((i: any) => [i.imageIndex, i.runId])], [[[0, runs.baseline], [1, runs.baseline]], [[0, runs.otherSeed], [1, runs.otherSeed]]]);
+    assert.deepEqual(
+      [node.a.map((i: any) => [i.imageIndex, i.runId]), node.b.map((i: any) => [i.imageIndex, i.runId])],
+      [
+        [
+          [0, runs.baseline],
+          [1, runs.baseline],
+        ],
+        [
+          [0, runs.otherSeed],
+          [1, runs.otherSeed],
+        ],
+      ],
+    );
     assert.deepEqual([node.aCorrect, node.bCorrect], [1, 2]);
   }
 });
@@ -95,7 +113,17 @@ test('different images per prompt: by prompt; a metric the smaller run leaves un
   const c = await compare(runs.oneImage, runs.infsplign);
   assert.equal(c.pairing, 'PROMPT');
   assert.match(c.notes.join(' '), /1 and 2 images per prompt/);
-  assert.deepEqual(c.metric('VISOR_2'), { key: 'VISOR_2', a: null, b: null, difference: null, low: null, high: null, test: 'BOOTSTRAP', p: null, beyondNoise: false });
+  assert.deepEqual(c.metric('VISOR_2'), {
+    key: 'VISOR_2',
+    a: null,
+    b: null,
+    difference: null,
+    low: null,
+    high: null,
+    test: 'BOOTSTRAP',
+    p: null,
+    beyondNoise: false,
+  });
   assert.deepEqual([c.metric('VISOR_1').a, c.metric('VISOR_1').b], [100, 100]);
 });
 
@@ -108,12 +136,18 @@ test('one prompt set with different limits: compared on the prompts both scored,
 test('different prompt sets: compared on the prompts with the same text, or refused when there are none', async () => {
   const c = await compare(runs.visorFull, runs.visorSubset);
   assert.equal(c.sharedPrompts, 2);
-  assert.deepEqual(c.prompts.edges.map((e: any) => e.node.prompt.externalId), [1, 36]);
-  assert.match(c.notes.join(' '), /different prompt sets, full \(40 prompts, limit 40\) and subset_500 \(3 prompts, limit 3\): they are compared on the 2 prompts/);
+  assert.deepEqual(
+    c.prompts.edges.map((e: any) => e.node.prompt.externalId),
+    [1, 36],
+  );
+  assert.match(
+    c.notes.join(' '),
+    /different prompt sets, full \(40 prompts, limit 40\) and subset_500 \(3 prompts, limit 3\): they are compared on the 2 prompts/,
+  );
   assert.match(await refusal(runs.baseline, runs.tune), /share no scored prompt/);
 });
 
-test('a run against itself, or against another benchmark\'s run, is refused as bad input', async () => {
+test("a run against itself, or against another benchmark's run, is refused as bad input", async () => {
   assert.match(await refusal(runs.baseline, runs.baseline), /run a itself/);
   assert.match(await refusal(runs.baseline, runs.visorFull), /run b scores visor and run a visor-shapes/);
   const unknown = await h.gql(COMPARE, { a: runs.baseline, b: '00000000-0000-4000-8000-000000000000' });
@@ -137,21 +171,43 @@ test('the leaderboard: sorted by the primary metric, ranks restart for each mode
   assert.deepEqual(leaderboardRules, { minRankedImages: MIN_RANKED_IMAGES });
   const shapes = benchmarks.find((b: any) => b.name === 'visor-shapes');
   assert.equal(shapes.primaryMetric, 'VISOR_cond');
-  assert.deepEqual(shapes.metrics.filter((m: any) => m.primary).map((m: any) => m.key), ['VISOR_cond']);
-  assert.deepEqual(shapes.metrics.find((m: any) => m.key === 'VISOR_3'), { key: 'VISOR_3', unit: '%', primary: false, minImagesPerPrompt: 3 });
-  assert.deepEqual(benchmarks.map((b: any) => [b.name, b.primaryMetric]), [['geneval', 'position'], ['t2i', 'spatial'], ['visor', 'VISOR_cond'], ['visor-shapes', 'VISOR_cond']]);
+  assert.deepEqual(
+    shapes.metrics.filter((m: any) => m.primary).map((m: any) => m.key),
+    ['VISOR_cond'],
+  );
+  assert.deepEqual(
+    shapes.metrics.find((m: any) => m.key === 'VISOR_3'),
+    { key: 'VISOR_3', unit: '%', primary: false, minImagesPerPrompt: 3 },
+  );
+  assert.deepEqual(
+    benchmarks.map((b: any) => [b.name, b.primaryMetric]),
+    [
+      ['geneval', 'position'],
+      ['t2i', 'spatial'],
+      ['visor', 'VISOR_cond'],
+      ['visor-shapes', 'VISOR_cond'],
+    ],
+  );
   assert.equal(benchmarks.find((b: any) => b.name === 't2i').latestFinishedAt, null);
   const newest = Math.max(...leaderboard.map((r: any) => Date.parse(r.run.finishedAt)));
   assert.equal(Date.parse(shapes.latestFinishedAt), newest);
 
   const visorCond = (r: any) => r.metrics.find((m: any) => m.key === 'VISOR_cond').value;
   const values = leaderboard.map(visorCond);
-  assert.deepEqual(values, [...values].sort((x: number, y: number) => y - x), 'best VISOR_cond first without a sort argument');
+  assert.deepEqual(
+    values,
+    [...values].sort((x: number, y: number) => y - x),
+    'best VISOR_cond first without a sort argument',
+  );
 
   for (const model of ['tiny-test', 'tiny-other']) {
     const rows = leaderboard.filter((r: any) => r.model.name === model);
     const ranked = rows.filter((r: any) => r.ranked);
-    assert.deepEqual(ranked.map((r: any) => r.rank), ranked.map((_: any, i: number) => i + 1), `${model}: ranks 1..n`);
+    assert.deepEqual(
+      ranked.map((r: any) => r.rank),
+      ranked.map((_: any, i: number) => i + 1),
+      `${model}: ranks 1..n`,
+    );
     assert.ok(ranked.every((r: any) => r.imagesScored >= MIN_RANKED_IMAGES));
     const leader = ranked[0];
     assert.equal(leader.versusLeader, null, 'the leader has no leader');
@@ -167,10 +223,19 @@ test('the leaderboard: sorted by the primary metric, ranks restart for each mode
     }
   }
   const small = leaderboard.filter((r: any) => !r.ranked);
-  assert.deepEqual(small.map((r: any) => [r.run.id, r.rank, r.promptsScored, r.imagesScored, r.versusLeader]).sort(), [[runs.fewerPrompts, null, 5, 10, null], [runs.oneImage, null, 5, 5, null]].sort());
+  assert.deepEqual(
+    small.map((r: any) => [r.run.id, r.rank, r.promptsScored, r.imagesScored, r.versusLeader]).sort(),
+    [
+      [runs.fewerPrompts, null, 5, 10, null],
+      [runs.oneImage, null, 5, 5, null],
+    ].sort(),
+  );
   // VISOR_2 to 4 are undefined at one image per prompt.
   const oneImage = leaderboard.find((r: any) => r.run.id === runs.oneImage);
-  assert.deepEqual(oneImage.metrics.filter((m: any) => /VISOR_[234]/.test(m.key)).map((m: any) => m.value), [null, null, null]);
+  assert.deepEqual(
+    oneImage.metrics.filter((m: any) => /VISOR_[234]/.test(m.key)).map((m: any) => m.value),
+    [null, null, null],
+  );
 
   // The InfSplign row's delta carries VISOR_cond's own paired test.
   const row = leaderboard.find((r: any) => r.run.id === runs.infsplign);
@@ -191,14 +256,18 @@ test('leaderboard answers made row by row equal the usual execution; a run writt
     versusLeader { leader { id } primary { ${COMPARED} } tiedWithinNoise }`;
   const byRows = async () => (await h.gql(`query ($b: String!) { board: leaderboard(benchmark: $b) { ${ROWS} } }`, { b: 'visor-shapes' })).data!.board;
   // A second root field takes the usual execution.
-  const usual = async () => (await h.gql(`query ($b: String!) { board: leaderboard(benchmark: $b) { ${ROWS} } __typename }`, { b: 'visor-shapes' })).data!.board;
+  const usual = async () =>
+    (await h.gql(`query ($b: String!) { board: leaderboard(benchmark: $b) { ${ROWS} } __typename }`, { b: 'visor-shapes' })).data!.board;
   const first = await byRows();
   assert.ok(first.length >= 4 && first.some((r: any) => r.versusBaseline) && first.some((r: any) => r.versusLeader), 'rows with both comparisons');
   assert.deepEqual(first, await usual());
   assert.deepEqual(await byRows(), first, 'the kept answer');
   // A field that reads the database for each row (not one of the row's own) is answered as usual.
   const timelines = (await h.gql('{ leaderboard(benchmark: "visor-shapes") { run { id timeline { status } } } }')).data!.leaderboard;
-  assert.deepEqual(timelines.map((r: any) => [r.run.id, r.run.timeline.at(-1).status]), first.map((r: any) => [r.run.id, 'FINISHED']));
+  assert.deepEqual(
+    timelines.map((r: any) => [r.run.id, r.run.timeline.at(-1).status]),
+    first.map((r: any) => [r.run.id, 'FINISHED']),
+  );
 
   const ctx = createRequestContext(h.api.services, undefined, '127.0.0.1');
   const before = await leaderboard({ benchmark: 'visor-shapes' }, ctx);
@@ -206,7 +275,10 @@ test('leaderboard answers made row by row equal the usual execution; a run writt
   // Its row is written again (its figures as they were): a new row version, so the run is read again.
   await h.prisma.run.update({ where: { id: touched.run.id }, data: { device: 'cpu (touched)' } });
   const after = await leaderboard({ benchmark: 'visor-shapes' }, ctx);
-  assert.deepEqual(after.map((r) => r.run.id), before.map((r) => r.run.id));
+  assert.deepEqual(
+    after.map((r) => r.run.id),
+    before.map((r) => r.run.id),
+  );
   for (const [i, row] of after.entries()) {
     if (row.run.id === touched.run.id) assert.notEqual(row, before[i], 'the run written anew is a new row');
     else assert.equal(row, before[i], `row ${i} (run ${row.run.id}) is the same object`);
@@ -216,7 +288,7 @@ test('leaderboard answers made row by row equal the usual execution; a run writt
   assert.deepEqual(await usual(), first);
 });
 
-test('Run.versusBaseline is the leaderboard\'s comparison; configChanges lists what differs from the model\'s defaults', async () => {
+test("Run.versusBaseline is the leaderboard's comparison; configChanges lists what differs from the model's defaults", async () => {
   const QUERY = `query ($id: ID!) { run(id: $id) { configChanges { key value default }
     versusBaseline { a { id } b { id } pairing metrics { key difference p test } byRelation { relation metrics { key difference low high } } } } }`;
   const run = (await h.gql(QUERY, { id: runs.fewerPrompts })).data!.run;
@@ -226,7 +298,10 @@ test('Run.versusBaseline is the leaderboard\'s comparison; configChanges lists w
   const infsplign = (await h.gql(QUERY, { id: runs.infsplign })).data!.run;
   assert.deepEqual(infsplign.configChanges, []);
   assert.deepEqual([infsplign.versusBaseline.a.id, infsplign.versusBaseline.b.id, infsplign.versusBaseline.pairing], [runs.baseline, runs.infsplign, 'IMAGE']);
-  assert.deepEqual(infsplign.versusBaseline.metrics, (await compare(runs.baseline, runs.infsplign)).metrics.map(({ key, difference, p, test }: any) => ({ key, difference, p, test })));
+  assert.deepEqual(
+    infsplign.versusBaseline.metrics,
+    (await compare(runs.baseline, runs.infsplign)).metrics.map(({ key, difference, p, test }: any) => ({ key, difference, p, test })),
+  );
   assert.ok(infsplign.versusBaseline.byRelation.length > 0);
   const baseline = (await h.gql(QUERY, { id: runs.baseline })).data!.run;
   assert.deepEqual([baseline.configChanges, baseline.versusBaseline], [[], null]);
@@ -242,7 +317,10 @@ test('images page backward from a cursor and tell their position; an image knows
   const back = await page({ last: 6, before: two.pageInfo.startCursor });
   assert.deepEqual([one.startIndex, two.startIndex, back.startIndex, two.totalCount], [0, 6, 0, 20]);
   assert.deepEqual(back.edges, one.edges);
-  assert.deepEqual([one.pageInfo.hasPreviousPage, two.pageInfo.hasPreviousPage, back.pageInfo.hasPreviousPage, back.pageInfo.hasNextPage], [false, true, false, true]);
+  assert.deepEqual(
+    [one.pageInfo.hasPreviousPage, two.pageInfo.hasPreviousPage, back.pageInfo.hasPreviousPage, back.pageInfo.hasNextPage],
+    [false, true, false, true],
+  );
   const last = await page({ last: 6 });
   assert.deepEqual([last.startIndex, last.pageInfo.hasNextPage, last.pageInfo.hasPreviousPage], [14, false, true]);
   const both = await h.gql(PAGE, { id: runs.baseline, first: 2, last: 2 });

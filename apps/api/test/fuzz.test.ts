@@ -10,7 +10,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { buildSchema, getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType, isScalarType, type GraphQLArgument, type GraphQLInputType } from 'graphql';
+import {
+  buildSchema,
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLArgument,
+  type GraphQLInputType,
+} from 'graphql';
 import { seededRandom } from '../../../workers/test/onnx/support/random.ts';
 import { typeDefs } from '../src/graphql/schema.ts';
 import { startHarness, type Harness } from './support/harness.ts';
@@ -27,9 +38,21 @@ let existingRun = '00000000-0000-4000-8000-000000000000';
 before(async () => {
   // No rate limits: every request should reach the code under test.
   h = await startHarness('fuzz', { rateLimits: { mutationsPerMinute: 0, teamMutationsPerMinute: 0, queryCostPerMinute: 0, authFailuresPerMinute: 0 } });
-  const prefix = await h.upload(h.tokens.alpha, Object.fromEntries(SHAPES_EVAL.prompts.filter((p) => p.relation).slice(0, 3).map((p) => [`${p.id}_0.png`, new Uint8Array([137, 80, 78, 71])])));
+  const prefix = await h.upload(
+    h.tokens.alpha,
+    Object.fromEntries(
+      SHAPES_EVAL.prompts
+        .filter((p) => p.relation)
+        .slice(0, 3)
+        .map((p) => [`${p.id}_0.png`, new Uint8Array([137, 80, 78, 71])]),
+    ),
+  );
   const set = await h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', { prefix }, h.tokens.alpha);
-  const run = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', { input: { kind: 'EVALUATE_ONLY', benchmark: 'visor-shapes', promptSet: 'eval', imageSet: set.data!.registerImageSet.id, detector: 'shapes' } }, h.tokens.alpha);
+  const run = await h.gql(
+    'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }',
+    { input: { kind: 'EVALUATE_ONLY', benchmark: 'visor-shapes', promptSet: 'eval', imageSet: set.data!.registerImageSet.id, detector: 'shapes' } },
+    h.tokens.alpha,
+  );
   existingRun = run.data!.submitRun.run.id;
 });
 
@@ -80,7 +103,23 @@ const MUTATIONS = [
 const VARIABLE_NAMES = ['input', 'prefix', 'id', 'runId', 'detector', 'threshold', 'name', 'first', 'after', 'benchmark', 'model'];
 
 function junkString(r: Rng, max = 40): string {
-  const alphabets = ['abc', '../', '%2e%2e/', '\\', '\u0000', '\u202e', '😀', '"\'`', '{}[]', ' ', 'isa_', '00000000-0000-4000-8000-000000000000', 'uploads/', '$', 'DROP TABLE runs;--'];
+  const alphabets = [
+    'abc',
+    '../',
+    '%2e%2e/',
+    '\\',
+    '\u0000',
+    '\u202e',
+    '😀',
+    '"\'`',
+    '{}[]',
+    ' ',
+    'isa_',
+    '00000000-0000-4000-8000-000000000000',
+    'uploads/',
+    '$',
+    'DROP TABLE runs;--',
+  ];
   let text = '';
   const n = r.int(max);
   for (let i = 0; i < n; i++) text += r.chance(0.3) ? String.fromCharCode(r.int(0x3000)) : r.pick(alphabets);
@@ -94,17 +133,37 @@ function headerJunk(r: Rng): string {
 
 function junkValue(r: Rng, depth = 0): unknown {
   switch (r.int(depth > 2 ? 7 : 10)) {
-    case 0: return null;
-    case 1: return r.chance(0.5);
-    case 2: return r.pick([0, -1, 1.5, 2 ** 31, -(2 ** 53), 1e308, Number.MAX_SAFE_INTEGER, 101, 0.1]);
-    case 3: return junkString(r);
-    case 4: return r.pick(['', 'GENERATE_AND_EVALUATE', 'EVALUATE_ONLY', 'visor-shapes', 'eval', 'tiny-test', 'baseline', 'infsplign', 'shapes', 'owlvit:/etc/passwd']);
-    case 5: return '00000000-0000-4000-8000-' + String(r.int(1e12)).padStart(12, '0');
-    case 6: return 'x'.repeat(r.int(20_000));
-    case 7: return Array.from({ length: r.int(5) }, () => junkValue(r, depth + 1));
+    case 0:
+      return null;
+    case 1:
+      return r.chance(0.5);
+    case 2:
+      return r.pick([0, -1, 1.5, 2 ** 31, -(2 ** 53), 1e308, Number.MAX_SAFE_INTEGER, 101, 0.1]);
+    case 3:
+      return junkString(r);
+    case 4:
+      return r.pick([
+        '',
+        'GENERATE_AND_EVALUATE',
+        'EVALUATE_ONLY',
+        'visor-shapes',
+        'eval',
+        'tiny-test',
+        'baseline',
+        'infsplign',
+        'shapes',
+        'owlvit:/etc/passwd',
+      ]);
+    case 5:
+      return '00000000-0000-4000-8000-' + String(r.int(1e12)).padStart(12, '0');
+    case 6:
+      return 'x'.repeat(r.int(20_000));
+    case 7:
+      return Array.from({ length: r.int(5) }, () => junkValue(r, depth + 1));
     default: {
       const object: Record<string, unknown> = {};
-      for (let i = r.int(6); i > 0; i--) object[r.pick([...VARIABLE_NAMES, 'kind', 'params', 'steps', '__proto__', 'constructor', junkString(r, 8)])] = junkValue(r, depth + 1);
+      for (let i = r.int(6); i > 0; i--)
+        object[r.pick([...VARIABLE_NAMES, 'kind', 'params', 'steps', '__proto__', 'constructor', junkString(r, 8)])] = junkValue(r, depth + 1);
       return object;
     }
   }
@@ -169,7 +228,9 @@ function stringSites(): StringSite[] {
       for (const arg of field.args) {
         if (isString(arg.type)) sites.push({ operation, field: field.name, path: [arg.name] });
         const named = getNamedType(arg.type);
-        if (isInputObjectType(named)) for (const inner of Object.values(named.getFields())) if (isString(inner.type)) sites.push({ operation, field: field.name, path: [arg.name, inner.name] });
+        if (isInputObjectType(named))
+          for (const inner of Object.values(named.getFields()))
+            if (isString(inner.type)) sites.push({ operation, field: field.name, path: [arg.name, inner.name] });
       }
     }
   }
@@ -181,7 +242,12 @@ function filler(type: GraphQLInputType): unknown {
   if (isNonNullType(type)) return filler(type.ofType);
   if (isListType(type)) return [];
   if (isEnumType(type)) return type.getValues()[0].value;
-  if (isInputObjectType(type)) return Object.fromEntries(Object.values(type.getFields()).filter((f) => isNonNullType(f.type)).map((f) => [f.name, filler(f.type)]));
+  if (isInputObjectType(type))
+    return Object.fromEntries(
+      Object.values(type.getFields())
+        .filter((f) => isNonNullType(f.type))
+        .map((f) => [f.name, filler(f.type)]),
+    );
   const name = getNamedType(type).name;
   return name === 'Int' || name === 'Float' ? 1 : name === 'Boolean' ? false : name === 'ID' ? existingRun : 'x';
 }
@@ -198,7 +264,8 @@ function stringSiteRequest(r: Rng, site: StringSite, junk: string): { query: str
   if (site.path.length === 1) variables[site.path[0]] = junk;
   else {
     // A submission that cannot pass validation whatever is fuzzed: no such benchmark (unless the benchmark is).
-    const base = site.field === 'submitRun' ? { ...(variables[site.path[0]] as object), benchmark: `fuzz-${junkString(r, 5)}` } : (variables[site.path[0]] as object);
+    const base =
+      site.field === 'submitRun' ? { ...(variables[site.path[0]] as object), benchmark: `fuzz-${junkString(r, 5)}` } : (variables[site.path[0]] as object);
     variables[site.path[0]] = { ...base, [site.path[1]]: junk };
   }
   const named = getNamedType(field.type);
@@ -227,28 +294,59 @@ function mangle(r: Rng, text: string): string {
 }
 
 function generate(r: Rng, token: string): FuzzRequest {
-  const json = (what: string, body: unknown, headers: Record<string, string> = {}): FuzzRequest => ({ what, method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const json = (what: string, body: unknown, headers: Record<string, string> = {}): FuzzRequest => ({
+    what,
+    method: 'POST',
+    path: '/graphql',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const auth = (valid: boolean): Record<string, string> =>
-    valid ? { authorization: `Bearer ${token}` } : r.pick<Record<string, string>>([{}, { authorization: 'Bearer ' + headerJunk(r) }, { authorization: headerJunk(r) }, { authorization: `Bearer ${token.slice(0, -3)}abc` }]);
+    valid
+      ? { authorization: `Bearer ${token}` }
+      : r.pick<Record<string, string>>([
+          {},
+          { authorization: 'Bearer ' + headerJunk(r) },
+          { authorization: headerJunk(r) },
+          { authorization: `Bearer ${token.slice(0, -3)}abc` },
+        ]);
   switch (r.int(17)) {
     case 0: {
       const bytes = new Uint8Array(r.int(300));
       for (let i = 0; i < bytes.length; i++) bytes[i] = r.int(256);
-      return { what: 'random bytes', method: 'POST', path: '/graphql', headers: { 'content-type': r.pick(['application/json', 'application/octet-stream', 'text/plain']) }, body: bytes };
+      return {
+        what: 'random bytes',
+        method: 'POST',
+        path: '/graphql',
+        headers: { 'content-type': r.pick(['application/json', 'application/octet-stream', 'text/plain']) },
+        body: bytes,
+      };
     }
     case 1: {
       const text = JSON.stringify({ query: r.pick([...QUERIES, ...MUTATIONS]), variables: junkVariables(r) });
-      return { what: 'truncated JSON', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', ...auth(false) }, body: text.slice(0, r.int(text.length)) };
+      return {
+        what: 'truncated JSON',
+        method: 'POST',
+        path: '/graphql',
+        headers: { 'content-type': 'application/json', ...auth(false) },
+        body: text.slice(0, r.int(text.length)),
+      };
     }
     case 2:
       return json('a query with junk variables', { query: r.pick(QUERIES), variables: junkVariables(r) }, auth(false));
     case 3:
       return json('a mangled query', { query: mangle(r, r.pick([...QUERIES, ...MUTATIONS])), variables: junkVariables(r) }, auth(false));
     case 4:
-      return json('unknown fields and arguments', { query: `{ ${junkString(r, 3).replace(/\W/g, '') || 'nope'} models(bogus: 1) { name secret } __typename }` });
+      return json('unknown fields and arguments', {
+        query: `{ ${junkString(r, 3).replace(/\W/g, '') || 'nope'} models(bogus: 1) { name secret } __typename }`,
+      });
     case 5: {
       const depth = r.int(60) + 5;
-      return json(`a selection ${depth} deep`, { query: r.chance(0.5) ? `{ run(id: "00000000-0000-4000-8000-000000000000") { ${nested(r, depth)} } }` : `${'{'.repeat(depth)}${'}'.repeat(r.int(depth))}` });
+      return json(`a selection ${depth} deep`, {
+        query: r.chance(0.5)
+          ? `{ run(id: "00000000-0000-4000-8000-000000000000") { ${nested(r, depth)} } }`
+          : `${'{'.repeat(depth)}${'}'.repeat(r.int(depth))}`,
+      });
     }
     case 6: {
       // Over and under the body limit.
@@ -260,27 +358,71 @@ function generate(r: Rng, token: string): FuzzRequest {
       const query = r.pick(MUTATIONS);
       const valid = r.chance(0.25) && !query.includes('createApiToken');
       const variables = junkVariables(r) as Record<string, unknown>;
-      if (query.includes('submitRun') && valid) return json('submitRun, valid token, junk input', { query, variables: { input: junkSubmitInput(r) } }, auth(true));
+      if (query.includes('submitRun') && valid)
+        return json('submitRun, valid token, junk input', { query, variables: { input: junkSubmitInput(r) } }, auth(true));
       return json(`a mutation with junk input${valid ? ', valid token' : ''}`, { query, variables }, auth(valid));
     }
     case 8: {
-      const contentType = r.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/graphql', '', 'application/json; charset=utf-16']);
+      const contentType = r.pick([
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/xml',
+        'application/graphql',
+        '',
+        'application/json; charset=utf-16',
+      ]);
       const body = r.chance(0.5) ? JSON.stringify({ query: r.pick(QUERIES) }) : `query=${encodeURIComponent(r.pick(MUTATIONS))}`;
       return { what: `content type '${contentType}'`, method: 'POST', path: '/graphql', headers: contentType ? { 'content-type': contentType } : {}, body };
     }
     case 9: {
       const query = r.pick([...QUERIES, ...MUTATIONS, junkString(r)]);
       const method = r.pick(['GET', 'GET', 'PUT', 'DELETE', 'PATCH']);
-      return { what: `${method} with a query string`, method, path: `/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(r.chance(0.5) ? JSON.stringify(junkVariables(r)) : junkString(r))}`, headers: { 'apollo-require-preflight': 'true' } };
+      return {
+        what: `${method} with a query string`,
+        method,
+        path: `/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(r.chance(0.5) ? JSON.stringify(junkVariables(r)) : junkString(r))}`,
+        headers: { 'apollo-require-preflight': 'true' },
+      };
     }
     case 10:
-      return json('JSON that is not a request', r.pick<unknown>([null, 1, 'query', [], [{ query: '{ models { name } }' }], { query: 1 }, { query: null }, { query: ['{ models { name } }'] }, { operationName: 7, query: '{ models { name } }' }, { query: '{ models { name } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'x' } } }]));
+      return json(
+        'JSON that is not a request',
+        r.pick<unknown>([
+          null,
+          1,
+          'query',
+          [],
+          [{ query: '{ models { name } }' }],
+          { query: 1 },
+          { query: null },
+          { query: ['{ models { name } }'] },
+          { operationName: 7, query: '{ models { name } }' },
+          { query: '{ models { name } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'x' } } },
+        ]),
+      );
     case 11: {
       // Variables of the right GraphQL types, so that junk reaches the resolvers' own validation.
       const query = r.pick(MUTATIONS.filter((m) => !m.includes('createApiToken')));
       const id = r.pick(['00000000-0000-4000-8000-000000000000', junkString(r), '', String(r.int(1e9))]);
-      const input = { ...junkSubmitInput(r), kind: r.pick(['GENERATE_AND_EVALUATE', 'EVALUATE_ONLY']), promptSet: r.pick(['eval', junkString(r)]), detector: r.pick(['shapes', 'coco:../x', 'owlvit:' + junkString(r), junkString(r)]), params: junkValue(r), imageSet: r.chance(0.5) ? id : undefined, limit: r.pick([undefined, 0, -1, 2 ** 31 - 1]), model: r.pick(['tiny-test', junkString(r)]) };
-      const variables = { input, id, runId: id, prefix: r.pick(['uploads/x', '../../etc', '/abs', 'runs/x', junkString(r)]), detector: r.chance(0.5) ? junkString(r) : null, threshold: r.pick([null, -1, 0.5, 2, 1e-300]) };
+      const input = {
+        ...junkSubmitInput(r),
+        kind: r.pick(['GENERATE_AND_EVALUATE', 'EVALUATE_ONLY']),
+        promptSet: r.pick(['eval', junkString(r)]),
+        detector: r.pick(['shapes', 'coco:../x', 'owlvit:' + junkString(r), junkString(r)]),
+        params: junkValue(r),
+        imageSet: r.chance(0.5) ? id : undefined,
+        limit: r.pick([undefined, 0, -1, 2 ** 31 - 1]),
+        model: r.pick(['tiny-test', junkString(r)]),
+      };
+      const variables = {
+        input,
+        id,
+        runId: id,
+        prefix: r.pick(['uploads/x', '../../etc', '/abs', 'runs/x', junkString(r)]),
+        detector: r.chance(0.5) ? junkString(r) : null,
+        threshold: r.pick([null, -1, 0.5, 2, 1e-300]),
+      };
       const valid = r.chance(0.4);
       const used = Object.fromEntries(Object.entries(variables).filter(([name]) => query.includes(`$${name}:`)));
       return json(`a typed mutation with junk values${valid ? ', valid token' : ''}`, { query, variables: used }, auth(valid));
@@ -333,14 +475,25 @@ function generate(r: Rng, token: string): FuzzRequest {
         `mutation { ${Array.from({ length: r.int(20) + 1 }, (_, i) => `c${i}: cancelRun(id: "00000000-0000-4000-8000-00000000000${i % 10}") { id }`).join(' ')} }`,
         'subscription { runs { id } }',
       ]);
-      return json('odd documents', { query, operationName: r.chance(0.3) ? r.pick(['A', 'B', 'C', null]) : undefined }, auth(r.chance(0.2) && !query.startsWith('mutation') ? true : false));
+      return json(
+        'odd documents',
+        { query, operationName: r.chance(0.3) ? r.pick(['A', 'B', 'C', null]) : undefined },
+        auth(r.chance(0.2) && !query.startsWith('mutation') ? true : false),
+      );
     }
   }
 }
 
 async function counts() {
   const p = h.prisma;
-  const [runs, imageSets, apiTokens, teams, events, configs] = await Promise.all([p.run.count(), p.imageSet.count(), p.apiToken.count(), p.team.count(), p.runEvent.count(), p.methodConfig.count()]);
+  const [runs, imageSets, apiTokens, teams, events, configs] = await Promise.all([
+    p.run.count(),
+    p.imageSet.count(),
+    p.apiToken.count(),
+    p.team.count(),
+    p.runEvent.count(),
+    p.methodConfig.count(),
+  ]);
   return { runs, imageSets, apiTokens, teams, events, configs };
 }
 
@@ -356,7 +509,11 @@ async function exchange(request: FuzzRequest, where: string): Promise<string> {
   assert.ok(response.status < 500, `${where}: HTTP ${response.status} ${text.slice(0, 300)}`);
   // Node's HTTP parser itself answers an over-long request line, bodiless, before express sees it.
   if (response.status === 431) return '431';
-  assert.match(response.headers.get('content-type') ?? '', /^application\/(graphql-response\+)?json/, `${where}: HTTP ${response.status} content type ${response.headers.get('content-type')}: ${text.slice(0, 300)}`);
+  assert.match(
+    response.headers.get('content-type') ?? '',
+    /^application\/(graphql-response\+)?json/,
+    `${where}: HTTP ${response.status} content type ${response.headers.get('content-type')}: ${text.slice(0, 300)}`,
+  );
   let body: { data?: unknown; errors?: unknown };
   try {
     body = JSON.parse(text);
@@ -364,14 +521,19 @@ async function exchange(request: FuzzRequest, where: string): Promise<string> {
     assert.fail(`${where}: HTTP ${response.status} with a body that is not JSON: ${text.slice(0, 300)}`);
   }
   assert.ok(body !== null && typeof body === 'object' && ('errors' in body || 'data' in body), `${where}: neither errors nor data: ${text.slice(0, 300)}`);
-  if (body.errors !== undefined) assert.ok(Array.isArray(body.errors) && body.errors.length > 0 && body.errors.every((e: any) => typeof e?.message === 'string'), `${where}: malformed errors: ${text.slice(0, 300)}`);
+  if (body.errors !== undefined)
+    assert.ok(
+      Array.isArray(body.errors) && body.errors.length > 0 && body.errors.every((e: any) => typeof e?.message === 'string'),
+      `${where}: malformed errors: ${text.slice(0, 300)}`,
+    );
   // A resolver that crashed answers 200 with this code: a 5xx in all but its status.
   assert.ok(!text.includes('"INTERNAL_SERVER_ERROR"'), `${where}: an internal error: ${text.slice(0, 300)}`);
   assert.ok(!text.includes(h.tokens.alpha), `${where}: the answer echoes the token`);
   return `${response.status} ${(body.errors as any)?.[0]?.extensions?.code ?? 'data'}`;
 }
 
-const describe = (request: FuzzRequest) => `${request.method} ${request.path.slice(0, 120)} ${String(typeof request.body === 'string' ? request.body : '<bytes>').slice(0, 200)}`;
+const describe = (request: FuzzRequest) =>
+  `${request.method} ${request.path.slice(0, 120)} ${String(typeof request.body === 'string' ? request.body : '<bytes>').slice(0, 200)}`;
 
 test(`fuzz: ${REQUESTS} random and malformed requests get well-formed answers, no 5xx, and write nothing (seed ${SEED})`, async () => {
   const r = prng(SEED);
@@ -393,13 +555,27 @@ test(`fuzz: ${REQUESTS} random and malformed requests get well-formed answers, n
 test('every string argument the schema has, with each kind of junk, gets a typed answer: BAD_USER_INPUT and the like, or data, never an internal error', async () => {
   const r = prng(SEED + 1);
   const before = await counts();
-  const kinds = ['\u0000', '%', '_', Buffer.from(JSON.stringify([2 ** 31, 0])).toString('base64url'), Buffer.from(JSON.stringify(['+275760-09-13T00:00:00.000Z', '00000000-0000-4000-8000-000000000000'])).toString('base64url'), 'bm90IGpzb24', 'x'.repeat(5000)];
+  const kinds = [
+    '\u0000',
+    '%',
+    '_',
+    Buffer.from(JSON.stringify([2 ** 31, 0])).toString('base64url'),
+    Buffer.from(JSON.stringify(['+275760-09-13T00:00:00.000Z', '00000000-0000-4000-8000-000000000000'])).toString('base64url'),
+    'bm90IGpzb24',
+    'x'.repeat(5000),
+  ];
   assert.ok(SITES.length >= 20, `only ${SITES.length} string arguments found`);
   const codes = new Map<string, Set<string>>();
   for (const site of SITES) {
     for (const junk of kinds) {
       const { query, variables, valid } = stringSiteRequest(r, site, junk);
-      const request: FuzzRequest = { what: '', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', ...(valid && { authorization: `Bearer ${h.tokens.alpha}` }) }, body: JSON.stringify({ query, variables }) };
+      const request: FuzzRequest = {
+        what: '',
+        method: 'POST',
+        path: '/graphql',
+        headers: { 'content-type': 'application/json', ...(valid && { authorization: `Bearer ${h.tokens.alpha}` }) },
+        body: JSON.stringify({ query, variables }),
+      };
       const key = await exchange(request, `${site.field}(${site.path.join('.')}) = ${JSON.stringify(junk.slice(0, 40))}: ${describe(request)}`);
       if (junk.includes('\u0000')) assert.match(key, /^400 BAD_USER_INPUT$/, `${site.field}(${site.path.join('.')}) with a NUL`);
       codes.set(site.field, (codes.get(site.field) ?? new Set()).add(key));

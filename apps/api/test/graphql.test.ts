@@ -25,9 +25,13 @@ after(async () => {
 
 const SUBMIT = `mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status kind progress { prompts totalImages } config configHash } } }`;
 
-
 async function rowCounts() {
-  const [runs, events, configs, imageSets] = await Promise.all([h.prisma.run.count(), h.prisma.runEvent.count(), h.prisma.methodConfig.count(), h.prisma.imageSet.count()]);
+  const [runs, events, configs, imageSets] = await Promise.all([
+    h.prisma.run.count(),
+    h.prisma.runEvent.count(),
+    h.prisma.methodConfig.count(),
+    h.prisma.imageSet.count(),
+  ]);
   return { runs, events, configs, imageSets };
 }
 
@@ -40,7 +44,13 @@ test('catalogue: benchmarks with metric definitions, models, methods with parame
   assert.equal(errors, undefined);
   const shapes = data!.benchmarks.find((b: any) => b.name === 'visor-shapes');
   assert.equal(shapes.metrics[0].key, 'OA');
-  assert.deepEqual(shapes.promptSets.map((s: any) => [s.name, s.benchmark, s.promptCount > 0]), [['eval', 'visor-shapes', true], ['tune', 'visor-shapes', true]]);
+  assert.deepEqual(
+    shapes.promptSets.map((s: any) => [s.name, s.benchmark, s.promptCount > 0]),
+    [
+      ['eval', 'visor-shapes', true],
+      ['tune', 'visor-shapes', true],
+    ],
+  );
   assert.deepEqual(data!.models, [{ name: 'tiny-test', family: 'custom' }]);
   const infsplign = data!.methods.find((m: any) => m.name === 'infsplign');
   assert.equal(infsplign.parameterSchema.type, 'object');
@@ -77,14 +87,20 @@ test('invalid input is refused with field paths, and writes nothing', async () =
   const detector = await h.gql(SUBMIT, { input: baselineInput({ detector: '../etc/passwd' }) }, h.tokens.alpha);
   assert.deepEqual(detector.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'detector']);
   // A path would name a file on a worker: refused at submission, alike whether the file exists there or not.
-  const [existing, absent] = await Promise.all(['coco:/etc/passwd', 'coco:/nonexistent/x'].map((d) => h.gql(SUBMIT, { input: baselineInput({ detector: d }) }, h.tokens.alpha)));
+  const [existing, absent] = await Promise.all(
+    ['coco:/etc/passwd', 'coco:/nonexistent/x'].map((d) => h.gql(SUBMIT, { input: baselineInput({ detector: d }) }, h.tokens.alpha)),
+  );
   assert.deepEqual(existing.errors?.[0].extensions?.fieldErrors, absent.errors?.[0].extensions?.fieldErrors);
   assert.match(existing.errors![0].message, /^input\.detector: a detector is shapes or a name from the workers' detector registry/);
   // Layer patterns are never regular expressions (one kept a worker busy for a minute), and parameters are bounded.
   const regex = await h.gql(SUBMIT, { input: baselineInput({ method: 'infsplign', params: { layers: ['/tran(([a-z0-9_]+[.]?)+)+X$/'] } }) }, h.tokens.alpha);
   assert.deepEqual(regex.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'params', 'layers', 0]);
   assert.match(regex.errors![0].message, /regular expressions are not accepted/);
-  const huge = await h.gql(SUBMIT, { input: baselineInput({ method: 'infsplign', params: { layers: Array.from({ length: 100 }, () => 'a'.repeat(200)) } }) }, h.tokens.alpha);
+  const huge = await h.gql(
+    SUBMIT,
+    { input: baselineInput({ method: 'infsplign', params: { layers: Array.from({ length: 100 }, () => 'a'.repeat(200)) } }) },
+    h.tokens.alpha,
+  );
   assert.deepEqual(huge.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'params']);
   assert.match(huge.errors![0].message, /over the limit of 16384/);
   const consistency = await h.gql(SUBMIT, { input: baselineInput({ method: 'infsplign', params: { steps: 4, guide_steps: [0, 9] } }) }, h.tokens.alpha);
@@ -102,7 +118,11 @@ test('page size, depth, cost and body size are limited', async () => {
   assert.equal(deep.errors?.[0].extensions?.code, 'QUERY_TOO_DEEP');
   const costly = await h.gql('{ runs(first: 100) { edges { node { timeline { status } aggregates { byRelation { metrics { key value low high } } } } } } }');
   assert.equal(costly.errors?.[0].extensions?.code, 'QUERY_TOO_COSTLY');
-  const big = await fetch(`${h.api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ models { name } } # ${'x'.repeat(200_000)}` }) });
+  const big = await fetch(`${h.api.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `{ models { name } } # ${'x'.repeat(200_000)}` }),
+  });
   assert.equal(big.status, 413);
   assert.equal(((await big.json()) as any).errors[0].extensions.code, 'PAYLOAD_TOO_LARGE');
 });
@@ -132,10 +152,15 @@ test('submitRun makes a run and its generate chunks under deterministic job ids;
   assert.notEqual(second.data!.submitRun.run.id, run.id);
   assert.equal(second.data!.submitRun.run.configHash, run.configHash);
 
-  const pageOne = await h.gql('{ runs(first: 1, filter: { team: "alpha", status: [QUEUED] }) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }');
+  const pageOne = await h.gql(
+    '{ runs(first: 1, filter: { team: "alpha", status: [QUEUED] }) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }',
+  );
   assert.equal(pageOne.data!.runs.totalCount, 2);
   assert.equal(pageOne.data!.runs.pageInfo.hasNextPage, true);
-  const pageTwo = await h.gql('query ($after: String) { runs(first: 1, after: $after, filter: { team: "alpha" }) { edges { node { id } } pageInfo { hasNextPage } } }', { after: pageOne.data!.runs.pageInfo.endCursor });
+  const pageTwo = await h.gql(
+    'query ($after: String) { runs(first: 1, after: $after, filter: { team: "alpha" }) { edges { node { id } } pageInfo { hasNextPage } } }',
+    { after: pageOne.data!.runs.pageInfo.endCursor },
+  );
   assert.equal(pageTwo.data!.runs.pageInfo.hasNextPage, false);
   assert.notEqual(pageTwo.data!.runs.edges[0].node.id, pageOne.data!.runs.edges[0].node.id);
   for (const filter of ['benchmark: "visor-shapes"', 'model: "tiny-test"', 'method: "baseline"']) {
@@ -151,7 +176,11 @@ test('submitRun makes a run and its generate chunks under deterministic job ids;
 test('every registered method is offered with its own parameters, and a submission is checked against them', async () => {
   const { data, errors } = await h.gql('{ methods { name parameterSchema defaults(model: "tiny-test") } }');
   assert.equal(errors, undefined);
-  assert.deepEqual(data!.methods.map((m: any) => m.name), methodNames().sort(), 'every registered method, by name');
+  assert.deepEqual(
+    data!.methods.map((m: any) => m.name),
+    methodNames().sort(),
+    'every registered method, by name',
+  );
   const ae = data!.methods.find((m: any) => m.name === 'attend-and-excite');
   assert.ok(ae.parameterSchema.properties.scale_factor && ae.parameterSchema.properties.thresholds && !ae.parameterSchema.properties.guidance_weight);
   // its official defaults, the model's sampler settings and the model's own map resolution
@@ -180,7 +209,7 @@ test('every registered method is offered with its own parameters, and a submissi
   await h.gql('mutation ($id: ID!) { cancelRun(id: $id) { id } }', { id: run.id }, h.tokens.alpha);
 });
 
-test('another team\'s run cannot be cancelled, retried or deleted, and stays as it was', async () => {
+test("another team's run cannot be cancelled, retried or deleted, and stays as it was", async () => {
   const submitted = await h.gql(SUBMIT, { input: baselineInput({ seed: 77 }) }, h.tokens.alpha);
   const id = submitted.data!.submitRun.run.id;
   const eventsBefore = await h.prisma.runEvent.count({ where: { runId: id } });
@@ -196,7 +225,10 @@ test('another team\'s run cannot be cancelled, retried or deleted, and stays as 
 
   const cancelled = await h.gql('mutation ($id: ID!) { cancelRun(id: $id) { status timeline { status } } }', { id }, h.tokens.alpha);
   assert.equal(cancelled.data!.cancelRun.status, 'CANCELLED');
-  assert.deepEqual(cancelled.data!.cancelRun.timeline.map((e: any) => e.status), ['QUEUED', 'CANCELLED']);
+  assert.deepEqual(
+    cancelled.data!.cancelRun.timeline.map((e: any) => e.status),
+    ['QUEUED', 'CANCELLED'],
+  );
   assert.equal(await h.api.services.queues.generate.getJob(generateJobId(id, 0, 0)), undefined);
 });
 
@@ -230,7 +262,7 @@ test('registerImageSet takes a prefix createUpload gave the team and refuses wha
   }
 });
 
-test('createApiToken gives a working token for the caller\'s team', async () => {
+test("createApiToken gives a working token for the caller's team", async () => {
   const created = await h.gql('mutation { createApiToken(name: "ci") { token name team { name } } }', {}, h.tokens.beta);
   assert.equal(created.data!.createApiToken.team.name, 'beta');
   const used = await h.gql('mutation { createApiToken(name: "again") { team { name } } }', {}, created.data!.createApiToken.token);
@@ -266,7 +298,7 @@ test('finished runs for the tests below: baselines and InfSplign runs of one mod
   runs.otherDetector = await finishedRun({ seed: 5, method: 'infsplign', detector: 'yolov8x' }, allCorrect);
 });
 
-test('Image.guidance: an InfSplign image\'s trace by denoising step; null for a baseline\'s', async () => {
+test("Image.guidance: an InfSplign image's trace by denoising step; null for a baseline's", async () => {
   const QUERY = 'query ($id: ID!) { images(runId: $id, first: 3) { edges { node { imageIndex prompt { externalId } guidance { step loss centroids } } } } }';
   const guided = await h.gql(QUERY, { id: runs.significant });
   assert.equal(guided.errors, undefined, JSON.stringify(guided.errors));
@@ -275,7 +307,10 @@ test('Image.guidance: an InfSplign image\'s trace by denoising step; null for a 
   for (const node of nodes) {
     // The test model samples 4 steps and InfSplign guides all of them by default.
     const trace = madeUpTrace(node.prompt.externalId, node.imageIndex, 4);
-    assert.deepEqual(node.guidance, [0, 1, 2, 3].map((step) => ({ step, loss: trace.loss[step], centroids: trace.centroids[step] })));
+    assert.deepEqual(
+      node.guidance,
+      [0, 1, 2, 3].map((step) => ({ step, loss: trace.loss[step], centroids: trace.centroids[step] })),
+    );
   }
   const unguided = await h.gql(QUERY, { id: runs.baseline });
   assert.ok(unguided.data!.images.edges.length > 0);
@@ -283,7 +318,9 @@ test('Image.guidance: an InfSplign image\'s trace by denoising step; null for a 
 });
 
 test('image(id): one image by its permalink id with its run; null for an unknown id; a malformed id is bad input', async () => {
-  const listed = await h.gql('query ($id: ID!) { images(runId: $id, first: 2) { edges { node { id url prompt { text } detections { label } } } } }', { id: runs.significant });
+  const listed = await h.gql('query ($id: ID!) { images(runId: $id, first: 2) { edges { node { id url prompt { text } detections { label } } } } }', {
+    id: runs.significant,
+  });
   const second = listed.data!.images.edges[1].node;
   const QUERY = 'query ($id: ID!) { image(id: $id) { id runId url prompt { text } detections { label } } }';
   const one = await h.gql(QUERY, { id: second.id });
@@ -320,13 +357,20 @@ test('LeaderboardRow.versusBaseline: the most recent matching baseline, metric d
     const value = (r: any, key: string) => r.metrics.find((m: any) => m.key === key)?.value ?? null;
     assert.deepEqual(
       versus.deltas,
-      keys.map((key: string) => ({ key, value: value(row(id), key) === null || value(base, key) === null ? null : value(row(id), key) - value(base, key), low: null, high: null })),
+      keys.map((key: string) => ({
+        key,
+        value: value(row(id), key) === null || value(base, key) === null ? null : value(row(id), key) - value(base, key),
+        low: null,
+        high: null,
+      })),
     );
     // The verdict is the primary metric's own test: VISOR_cond, a ratio, by the paired bootstrap over prompts.
     assert.deepEqual([versus.primary.key, versus.primary.test, versus.beyondNoise], ['VISOR_cond', 'BOOTSTRAP', versus.primary.beyondNoise]);
     assert.equal(versus.primary.difference, versus.deltas.find((d: any) => d.key === 'VISOR_cond').value);
     // The same comparison compareRuns gives, the baseline as a.
-    const compared = (await h.gql('query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { pairs onlyA onlyB mcnemarP meanDifference } }', { a: runs.baseline, b: id })).data!.compareRuns;
+    const compared = (
+      await h.gql('query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { pairs onlyA onlyB mcnemarP meanDifference } }', { a: runs.baseline, b: id })
+    ).data!.compareRuns;
     assert.deepEqual(versus.comparison, compared);
   }
   // The baseline gets image 0 of each of the 10 prompts right; the first InfSplign run every image.

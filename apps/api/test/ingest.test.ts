@@ -41,7 +41,17 @@ after(async () => {
 const SUBMIT = 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id status } } }';
 
 async function submit(extra: Record<string, unknown> = {}): Promise<string> {
-  const input = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 2, limit: 10, ...extra };
+  const input = {
+    kind: 'GENERATE_AND_EVALUATE',
+    benchmark: 'visor-shapes',
+    promptSet: 'eval',
+    model: 'tiny-test',
+    method: 'baseline',
+    detector: 'shapes',
+    imagesPerPrompt: 2,
+    limit: 10,
+    ...extra,
+  };
   const result = await h.gql(SUBMIT, { input }, h.tokens.alpha);
   assert.equal(result.errors, undefined, JSON.stringify(result.errors));
   return result.data!.submitRun.run.id;
@@ -62,7 +72,6 @@ function detectionsOf(prompt: { id: number; objects: string[] }, k: number): Det
   return detections;
 }
 
-
 /** The generate stage's answer to a chunk job: placeholder PNGs in the store, their keys and, for InfSplign, made-up traces. */
 function generated(runId: string, chunk: number, round = 0): Promise<ImagesGenerated> {
   return generatedMessage(h, runId, chunk, round);
@@ -75,7 +84,9 @@ function evaluated(runId: string, chunk: number, round = 0, detect: Detect = det
 
 /** What `infsplign score` computes for the run's images at `threshold`. */
 function expectedScore(externalIds: readonly number[], imagesPerPrompt: number, threshold: number) {
-  const images = externalIds.flatMap((id) => Array.from({ length: imagesPerPrompt }, (_, k) => ({ prompt: id, image: k, width: 64, height: 64, detections: detectionsOf(promptOfId.get(id)!, k) })));
+  const images = externalIds.flatMap((id) =>
+    Array.from({ length: imagesPerPrompt }, (_, k) => ({ prompt: id, image: k, width: 64, height: 64, detections: detectionsOf(promptOfId.get(id)!, k) })),
+  );
   return scoreImages('visor-shapes', SHAPES_EVAL, images, { threshold });
 }
 
@@ -119,7 +130,10 @@ function assertAggregatesEqual(aggregates: any, expected: ReturnType<typeof scor
     assert.deepEqual([metric.low, metric.high], (defined(metric.key) && intervals[metric.key]) || [null, null], metric.key);
   }
   assert.equal(aggregates.metrics.length, 9);
-  assert.deepEqual(aggregates.byRelation.map((r: any) => r.relation), Object.keys(figures.by_relation));
+  assert.deepEqual(
+    aggregates.byRelation.map((r: any) => r.relation),
+    Object.keys(figures.by_relation),
+  );
   for (const split of aggregates.byRelation) {
     for (const metric of split.metrics) {
       assert.equal(metric.value, defined(metric.key) ? figures.by_relation[split.relation][metric.key] : null, `${split.relation} ${metric.key}`);
@@ -130,7 +144,7 @@ function assertAggregatesEqual(aggregates: any, expected: ReturnType<typeof scor
 
 let finishedRun: string;
 
-test('a run goes QUEUED → GENERATING → EVALUATING → FINISHED through the results queue, with the CLI scorer\'s aggregates', async () => {
+test("a run goes QUEUED → GENERATING → EVALUATING → FINISHED through the results queue, with the CLI scorer's aggregates", async () => {
   const id = await submit();
   const g0 = await generated(id, 0);
   await deliver(g0, (run) => run.imagesGenerated === 10);
@@ -147,7 +161,10 @@ test('a run goes QUEUED → GENERATING → EVALUATING → FINISHED through the r
   await deliver(await generated(id, 1), (run) => run.imagesGenerated === 20);
   await deliver(await evaluated(id, 1), (run) => run.status === 'FINISHED');
   view = (await h.gql(RUN_QUERY, { id })).data!.run;
-  assert.deepEqual(view.timeline.map((e: any) => e.status), ['QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED']);
+  assert.deepEqual(
+    view.timeline.map((e: any) => e.status),
+    ['QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED'],
+  );
   assert.equal(view.aggregates.imagesScored, 20);
   assert.equal(view.aggregates.scorerVersion, 'visor/1');
   const expected = expectedScore(spatialIds.slice(0, 10), 2, 0.1);
@@ -155,24 +172,48 @@ test('a run goes QUEUED → GENERATING → EVALUATING → FINISHED through the r
 
   // The failing images, exactly, with their reasons and URLs served by the API.
   const failing = (expected.images as VisorImageResult[]).filter((i) => !i.correct);
-  const page = await h.gql('query ($id: ID!) { images(runId: $id, filter: { correct: false }, first: 100) { totalCount edges { node { imageIndex correct reason url prompt { externalId } detections { label } guidance { step } } } } }', { id });
+  const page = await h.gql(
+    'query ($id: ID!) { images(runId: $id, filter: { correct: false }, first: 100) { totalCount edges { node { imageIndex correct reason url prompt { externalId } detections { label } guidance { step } } } } }',
+    { id },
+  );
   const nodes = page.data!.images.edges.map((e: any) => e.node);
   assert.equal(page.data!.images.totalCount, failing.length);
-  assert.ok(nodes.every((n: any) => n.guidance === null), 'a baseline\'s images have no guidance trace');
-  assert.deepEqual(nodes.map((n: any) => [n.prompt.externalId, n.imageIndex, n.reason]), failing.map((i) => [i.prompt, i.image, i.reason]));
+  assert.ok(
+    nodes.every((n: any) => n.guidance === null),
+    "a baseline's images have no guidance trace",
+  );
+  assert.deepEqual(
+    nodes.map((n: any) => [n.prompt.externalId, n.imageIndex, n.reason]),
+    failing.map((i) => [i.prompt, i.image, i.reason]),
+  );
   assert.ok(nodes.every((n: any) => n.correct === false && n.reason));
   const png = await fetch(`${h.api.url}${nodes[0].url}`);
   assert.equal(png.status, 200);
-  const byObject = await h.gql('query ($id: ID!) { images(runId: $id, filter: { object: "tree", text: "APPLE" }) { edges { node { prompt { text objects } } } } }', { id });
+  const byObject = await h.gql(
+    'query ($id: ID!) { images(runId: $id, filter: { object: "tree", text: "APPLE" }) { edges { node { prompt { text objects } } } } }',
+    { id },
+  );
   assert.ok(byObject.data!.images.edges.length > 0);
   assert.ok(byObject.data!.images.edges.every((e: any) => e.node.prompt.objects.includes('tree') && /apple/i.test(e.node.prompt.text)));
 
   const board = await h.gql('{ leaderboard(benchmark: "visor-shapes") { rank isBaseline method run { id } metrics { key value } } }');
-  assert.deepEqual(board.data!.leaderboard.map((r: any) => [r.rank, r.run.id, r.isBaseline]), [[1, id, true]]);
+  assert.deepEqual(
+    board.data!.leaderboard.map((r: any) => [r.rank, r.run.id, r.isBaseline]),
+    [[1, id, true]],
+  );
   assert.equal(board.data!.leaderboard[0].metrics[0].value, (expected.aggregates as any).OA);
 
   // The team's identical submission: its finished run comes back, unless forced.
-  const identical = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 2, limit: 10 };
+  const identical = {
+    kind: 'GENERATE_AND_EVALUATE',
+    benchmark: 'visor-shapes',
+    promptSet: 'eval',
+    model: 'tiny-test',
+    method: 'baseline',
+    detector: 'shapes',
+    imagesPerPrompt: 2,
+    limit: 10,
+  };
   const again = await h.gql(SUBMIT, { input: identical }, h.tokens.alpha);
   assert.deepEqual(again.data!.submitRun, { reused: true, run: { id, status: 'FINISHED' } });
   // ... but not when it was scored under an older version of the benchmark's rules.
@@ -220,11 +261,17 @@ test('a message delivered twice changes nothing: rows (guidance traces included)
   const stored = await h.prisma.image.findMany({ where: { runId: id }, include: { prompt: true } });
   assert.equal(stored.length, 20);
   for (const image of stored) assert.deepEqual(image.guidance, madeUpTrace(image.prompt.externalId, image.imageIndex, 2));
-  const page = await h.gql('query ($id: ID!) { images(runId: $id, first: 3) { edges { node { imageIndex prompt { externalId } guidance { step loss centroids } } } } }', { id });
+  const page = await h.gql(
+    'query ($id: ID!) { images(runId: $id, first: 3) { edges { node { imageIndex prompt { externalId } guidance { step loss centroids } } } } }',
+    { id },
+  );
   assert.equal(page.errors, undefined, JSON.stringify(page.errors));
   for (const { node } of page.data!.images.edges) {
     const trace = madeUpTrace(node.prompt.externalId, node.imageIndex, 2);
-    assert.deepEqual(node.guidance, [1, 2].map((step, k) => ({ step, loss: trace.loss[k], centroids: trace.centroids[k] })));
+    assert.deepEqual(
+      node.guidance,
+      [1, 2].map((step, k) => ({ step, loss: trace.loss[k], centroids: trace.centroids[k] })),
+    );
   }
 
   // Deleting it removes its rows and the images it generated.
@@ -249,7 +296,10 @@ test('ImagesEvaluated messages of one run that arrive together are written as on
   // The first is written alone; the rest, a redelivery among them, wait for it and are written together.
   const outcomes = await Promise.all([...messages, messages[1]].map((m) => batches.apply(m)));
   assert.ok(outcomes.every((o) => o.applied));
-  assert.ok(outcomes.slice(2).every((o) => o === outcomes[1]), 'one outcome for the batch');
+  assert.ok(
+    outcomes.slice(2).every((o) => o === outcomes[1]),
+    'one outcome for the batch',
+  );
   assert.deepEqual(outcomes[1], { applied: true, runId: id, finished: true, failed: false });
 
   const row = await runRow(id);
@@ -280,17 +330,24 @@ test('a message that cannot be applied fails alone; the others of its batch are 
   assert.deepEqual(await batches.apply(m2), { applied: true, runId: id, finished: true, failed: false });
 });
 
-test('rescoreRun with another threshold gives the scorer\'s figures for that threshold; the same settings reuse the run', async () => {
+test("rescoreRun with another threshold gives the scorer's figures for that threshold; the same settings reuse the run", async () => {
   const same = await h.gql('mutation ($id: ID!) { rescoreRun(runId: $id) { reused run { id } } }', { id: finishedRun }, h.tokens.alpha);
   assert.deepEqual(same.data!.rescoreRun, { reused: true, run: { id: finishedRun } });
-  const rescored = await h.gql('mutation ($id: ID!) { rescoreRun(runId: $id, threshold: 0.3) { reused run { id kind threshold sourceRun { id } } } }', { id: finishedRun }, h.tokens.alpha);
+  const rescored = await h.gql(
+    'mutation ($id: ID!) { rescoreRun(runId: $id, threshold: 0.3) { reused run { id kind threshold sourceRun { id } } } }',
+    { id: finishedRun },
+    h.tokens.alpha,
+  );
   assert.equal(rescored.errors, undefined, JSON.stringify(rescored.errors));
   const run = rescored.data!.rescoreRun.run;
   assert.deepEqual({ ...run, id: undefined }, { id: undefined, kind: 'EVALUATE_ONLY', threshold: 0.3, sourceRun: { id: finishedRun } });
   await deliver(await evaluated(run.id, 0), (r) => r.imagesEvaluated === 10);
   await deliver(await evaluated(run.id, 1), (r) => r.status === 'FINISHED');
   const view = (await h.gql(RUN_QUERY, { id: run.id })).data!.run;
-  assert.deepEqual(view.timeline.map((e: any) => e.status), ['QUEUED', 'EVALUATING', 'FINISHED']);
+  assert.deepEqual(
+    view.timeline.map((e: any) => e.status),
+    ['QUEUED', 'EVALUATING', 'FINISHED'],
+  );
   assertAggregatesEqual(view.aggregates, expectedScore(spatialIds.slice(0, 10), 2, 0.3));
 
   // compareRuns pairs the two runs' images by prompt and index.
@@ -315,11 +372,18 @@ test('rescoreRun with another threshold gives the scorer\'s figures for that thr
 test('an EVALUATE_ONLY run scores an uploaded image set; prompts the benchmark does not score are left out', async () => {
   const ids = spatialIds.slice(20, 26);
   const andPrompt = SHAPES_EVAL.prompts.find((p) => p.relation === null)!;
-  const prefix = await h.upload(h.tokens.alpha, Object.fromEntries([...ids, andPrompt.id].flatMap((id) => [0, 1].map((k) => [`${id}_${k}.png`, new Uint8Array([137, 80, 78, 71])]))));
+  const prefix = await h.upload(
+    h.tokens.alpha,
+    Object.fromEntries([...ids, andPrompt.id].flatMap((id) => [0, 1].map((k) => [`${id}_${k}.png`, new Uint8Array([137, 80, 78, 71])]))),
+  );
   const set = await h.gql('mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id imageCount } }', { prefix }, h.tokens.alpha);
   assert.equal(set.data!.registerImageSet.imageCount, 14);
   const input = { kind: 'EVALUATE_ONLY', benchmark: 'visor-shapes', promptSet: 'eval', imageSet: set.data!.registerImageSet.id, detector: 'shapes' };
-  const submitted = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id progress { prompts totalImages } } } }', { input }, h.tokens.alpha);
+  const submitted = await h.gql(
+    'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id progress { prompts totalImages } } } }',
+    { input },
+    h.tokens.alpha,
+  );
   assert.equal(submitted.errors, undefined, JSON.stringify(submitted.errors));
   const run = submitted.data!.submitRun.run;
   assert.deepEqual(run.progress, { prompts: 6, totalImages: 12 });
@@ -332,7 +396,11 @@ test('an EVALUATE_ONLY run scores an uploaded image set; prompts the benchmark d
 
   const again = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }', { input }, h.tokens.alpha);
   assert.deepEqual(again.data!.submitRun, { reused: true, run: { id: run.id } });
-  const forced = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }', { input: { ...input, force: true } }, h.tokens.alpha);
+  const forced = await h.gql(
+    'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }',
+    { input: { ...input, force: true } },
+    h.tokens.alpha,
+  );
   assert.equal(forced.data!.submitRun.reused, false);
   const other = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', { input }, h.tokens.beta);
   assert.equal(other.errors?.[0].extensions?.code, 'FORBIDDEN');
@@ -347,11 +415,17 @@ test('a chunk that fails for good fails the run with its reason; retryRun enqueu
   const failed = await runRow(id);
   assert.match(failed.errorReason!, /generate of chunk 1 failed \(attempt 3 of 3\): CUDA out of memory/);
   // Removed after the transaction that failed the run, so possibly a moment after FAILED shows.
-  await eventually(async () => ((await h.api.services.queues.evaluate.getJob(evaluateJobId(id, 0, 0))) === undefined ? true : undefined), 'the failed run\'s waiting jobs are removed');
+  await eventually(
+    async () => ((await h.api.services.queues.evaluate.getJob(evaluateJobId(id, 0, 0))) === undefined ? true : undefined),
+    "the failed run's waiting jobs are removed",
+  );
 
   const retried = await h.gql('mutation ($id: ID!) { retryRun(id: $id) { status error timeline { status } } }', { id }, h.tokens.alpha);
   assert.equal(retried.errors, undefined, JSON.stringify(retried.errors));
-  assert.deepEqual(retried.data!.retryRun.timeline.map((e: any) => e.status), ['QUEUED', 'GENERATING', 'FAILED', 'QUEUED']);
+  assert.deepEqual(
+    retried.data!.retryRun.timeline.map((e: any) => e.status),
+    ['QUEUED', 'GENERATING', 'FAILED', 'QUEUED'],
+  );
   assert.equal(retried.data!.retryRun.error, null);
   assert.ok(await h.api.services.queues.evaluate.getJob(evaluateJobId(id, 0, 1)), 'chunk 0 needs only its evaluation');
   assert.ok(await h.api.services.queues.generate.getJob(generateJobId(id, 1, 1)), 'chunk 1 is generated again');
@@ -392,8 +466,12 @@ test('queueHealth reports the queues and stuck runs; the timeout sweep fails run
   const stuckAfterMs = lifecycle.stuckAfterMs;
   lifecycle.stuckAfterMs = 0;
   try {
-    const health = (await h.gql('{ queueHealth { queues { name waiting active failed delayed oldestWaitingSeconds } stuckRuns { run { id } reason } } }')).data!.queueHealth;
-    assert.deepEqual(health.queues.map((q: any) => q.name), ['generate', 'evaluate', 'results']);
+    const health = (await h.gql('{ queueHealth { queues { name waiting active failed delayed oldestWaitingSeconds } stuckRuns { run { id } reason } } }')).data!
+      .queueHealth;
+    assert.deepEqual(
+      health.queues.map((q: any) => q.name),
+      ['generate', 'evaluate', 'results'],
+    );
     const generate = health.queues[0];
     assert.ok(generate.waiting >= 2 && generate.oldestWaitingSeconds >= 0, JSON.stringify(generate));
     const stuck = health.stuckRuns.find((r: any) => r.run.id === id);
@@ -424,12 +502,20 @@ test('the leaderboard ranks the finished runs by their stored figures, filtered 
   // Each model's runs (rescored ones have none) are ranked apart, from 1.
   for (const model of new Set(board.map((r: any) => r.model?.name ?? null))) {
     const ranks = board.filter((r: any) => (r.model?.name ?? null) === model).map((r: any) => r.rank);
-    assert.deepEqual(ranks, ranks.map((_: number, i: number) => i + 1), `model ${model}`);
+    assert.deepEqual(
+      ranks,
+      ranks.map((_: number, i: number) => i + 1),
+      `model ${model}`,
+    );
   }
   assert.deepEqual(board.map((r: any) => r.run.id).sort(), finished.map((r) => r.id).sort());
   const figure = (row: any, key: string) => row.metrics.find((m: any) => m.key === key).value;
   const values = board.map((r: any) => figure(r, 'VISOR_uncond'));
-  assert.deepEqual(values, [...values].sort((a, b) => a - b), 'ascending');
+  assert.deepEqual(
+    values,
+    [...values].sort((a, b) => a - b),
+    'ascending',
+  );
   for (const row of board) {
     const run = finished.find((r) => r.id === row.run.id)!;
     assert.deepEqual(
@@ -439,34 +525,55 @@ test('the leaderboard ranks the finished runs by their stored figures, filtered 
         return metricDefined(minImagesPerPrompt, run.imagesPerPrompt) ? [key, a.value, a.lower, a.upper] : [key, null, null, null];
       }),
     );
-    assert.deepEqual([row.model?.name ?? null, row.detector, row.threshold, row.run.team.name], [run.model?.name ?? null, run.detector, run.threshold, run.team.name]);
+    assert.deepEqual(
+      [row.model?.name ?? null, row.detector, row.threshold, row.run.team.name],
+      [run.model?.name ?? null, run.detector, run.threshold, run.team.name],
+    );
   }
   const best = (await h.gql('{ leaderboard(benchmark: "visor-shapes") { run { id } metrics { key value } } }')).data!.leaderboard;
   // By default the benchmark's primary metric, VISOR_cond, best first; undefined figures last.
   const byPrimary = best.map((r: any) => figure(r, 'VISOR_cond'));
-  assert.deepEqual(byPrimary, [...byPrimary].sort((a: number | null, b: number | null) => (a === null ? 1 : b === null ? -1 : b - a)), 'best first by default');
+  assert.deepEqual(
+    byPrimary,
+    [...byPrimary].sort((a: number | null, b: number | null) => (a === null ? 1 : b === null ? -1 : b - a)),
+    'best first by default',
+  );
 
   const withModel = (await h.gql('{ leaderboard(benchmark: "visor-shapes", model: "tiny-test") { run { id } } }')).data!.leaderboard;
-  assert.deepEqual(withModel.map((r: any) => r.run.id).sort(), finished.filter((r) => r.model?.name === 'tiny-test').map((r) => r.id).sort());
+  assert.deepEqual(
+    withModel.map((r: any) => r.run.id).sort(),
+    finished
+      .filter((r) => r.model?.name === 'tiny-test')
+      .map((r) => r.id)
+      .sort(),
+  );
   assert.ok(withModel.length > 0 && withModel.length < finished.length, 'rescored runs have no model');
   const byDetector = (await h.gql('{ leaderboard(benchmark: "visor-shapes", detector: "shapes") { run { id } } }')).data!.leaderboard;
   assert.equal(byDetector.length, finished.filter((r) => r.detector === 'shapes').length);
   assert.deepEqual((await h.gql('{ leaderboard(benchmark: "visor-shapes", model: "no-such-model") { rank } }')).data!.leaderboard, []);
 });
 
-test('each image\'s cost is stored as the worker reported it; Run.cost and LeaderboardRow.cost are its means per image, null without generated images', async () => {
+test("each image's cost is stored as the worker reported it; Run.cost and LeaderboardRow.cost are its means per image, null without generated images", async () => {
   // InfSplign guided on steps 1 and 2: the stand-in reports 2 U-Net passes per step plus one per guided step, with its backward pass.
   const id = await submit({ seed: 2, method: 'infsplign', params: { guide_steps: [1, 3] } });
   const messages = await evaluatedChunks(id);
   for (const message of messages) await ingest(h.api.services, message);
   assert.equal((await runRow(id)).status, 'FINISHED');
-  const run = (await h.gql('query ($id: ID!) { run(id: $id) { config cost { secondsPerImage unetEvaluationsPerImage backwardPassesPerImage device images } } }', { id })).data!.run;
+  const run = (
+    await h.gql('query ($id: ID!) { run(id: $id) { config cost { secondsPerImage unetEvaluationsPerImage backwardPassesPerImage device images } } }', { id })
+  ).data!.run;
   const steps = run.config.params.steps as number;
-  const stored = await h.prisma.image.findMany({ where: { runId: id }, select: { imageIndex: true, generationMs: true, unetEvaluations: true, backwardPasses: true, device: true } });
+  const stored = await h.prisma.image.findMany({
+    where: { runId: id },
+    select: { imageIndex: true, generationMs: true, unetEvaluations: true, backwardPasses: true, device: true },
+  });
   assert.equal(stored.length, 20);
   for (const image of stored) {
     const cost = madeUpCost(image.imageIndex, steps, 2);
-    assert.deepEqual([image.generationMs, image.unetEvaluations, image.backwardPasses, image.device], [cost.seconds * 1000, cost.unet_evaluations, cost.backward_passes, 'cpu']);
+    assert.deepEqual(
+      [image.generationMs, image.unetEvaluations, image.backwardPasses, image.device],
+      [cost.seconds * 1000, cost.unet_evaluations, cost.backward_passes, 'cpu'],
+    );
   }
   // Images 0 and 1 of each prompt take 10 and 14 ms: 12 ms on average.
   const expected = { secondsPerImage: 0.012, unetEvaluationsPerImage: 2 * steps + 2, backwardPassesPerImage: 2, device: 'cpu', images: 20 };
@@ -497,10 +604,17 @@ test('the leaderboard is never stale: a run that finishes, a better one, a resco
     reconcileIntervalMs: 0,
   });
   try {
-    const QUERY = 'query ($model: String) { leaderboard(benchmark: "visor-shapes", model: $model, sort: { metric: "OA" }) { rank run { id } metrics { key value } } }';
+    const QUERY =
+      'query ($model: String) { leaderboard(benchmark: "visor-shapes", model: $model, sort: { metric: "OA" }) { rank run { id } metrics { key value } } }';
     const board = async (url: string, model?: string) => {
-      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, variables: { model } }) });
-      const body = (await response.json()) as { data: { leaderboard: { rank: number; run: { id: string }; metrics: { key: string; value: number | null }[] }[] } };
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: QUERY, variables: { model } }),
+      });
+      const body = (await response.json()) as {
+        data: { leaderboard: { rank: number; run: { id: string }; metrics: { key: string; value: number | null }[] }[] };
+      };
       return body.data.leaderboard.map((row) => ({ id: row.run.id, OA: row.metrics.find((m) => m.key === 'OA')?.value ?? null }));
     };
     /** The finished runs by their stored OA, best first (ties: the earlier finished first), as both APIs must rank them now. */
@@ -518,7 +632,8 @@ test('the leaderboard is never stale: a run that finishes, a better one, a resco
       for (const model of [undefined, 'tiny-test']) {
         const want = await expected(model);
         // Twice each: the second answer comes from memory where nothing changed.
-        for (const url of [h.api.url, other.url, h.api.url, other.url]) assert.deepEqual(await board(url, model), want, `${what} (${url}, model ${model ?? 'any'})`);
+        for (const url of [h.api.url, other.url, h.api.url, other.url])
+          assert.deepEqual(await board(url, model), want, `${what} (${url}, model ${model ?? 'any'})`);
       }
       return board(h.api.url);
     };
@@ -553,7 +668,10 @@ test('the leaderboard is never stale: a run that finishes, a better one, a resco
     await deliver(await evaluated(rescored, 0, 0, detected), (run) => run.imagesEvaluated === 10);
     await deliver(await evaluated(rescored, 1, 0, detected), (run) => run.status === 'FINISHED');
     const withRescore = await check('after a rescore finished');
-    assert.deepEqual(withRescore.slice(0, 2), [{ id: best, OA: 100 }, { id: rescored, OA: 100 }]);
+    assert.deepEqual(withRescore.slice(0, 2), [
+      { id: best, OA: 100 },
+      { id: rescored, OA: 100 },
+    ]);
 
     // Deleted, through one API: gone from both at once.
     const deleted = await h.gql('mutation ($id: ID!) { deleteRun(id: $id) { id } }', { id: best }, h.tokens.alpha);

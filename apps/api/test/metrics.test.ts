@@ -27,16 +27,29 @@ after(async () => {
 });
 
 const SUBMIT = 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }';
-const INPUT = { kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', model: 'tiny-test', method: 'baseline', detector: 'shapes', imagesPerPrompt: 2, limit: 10 };
+const INPUT = {
+  kind: 'GENERATE_AND_EVALUATE',
+  benchmark: 'visor-shapes',
+  promptSet: 'eval',
+  model: 'tiny-test',
+  method: 'baseline',
+  detector: 'shapes',
+  imagesPerPrompt: 2,
+  limit: 10,
+};
 
 /** The API's /metrics once `check` passes on it (HTTP durations are recorded as a response finishes, a moment after the client has it). */
 async function metricsWhen(url: string, check: (text: string) => boolean): Promise<string> {
-  return eventually(async () => {
-    const { status, contentType, text } = await scrape(`${url}/metrics`);
-    assert.equal(status, 200);
-    assert.match(contentType ?? '', /^text\/plain; version=0\.0\.4/);
-    return check(text) ? text : undefined;
-  }, 'the expected metrics', 5000);
+  return eventually(
+    async () => {
+      const { status, contentType, text } = await scrape(`${url}/metrics`);
+      assert.equal(status, 200);
+      assert.match(contentType ?? '', /^text\/plain; version=0\.0\.4/);
+      return check(text) ? text : undefined;
+    },
+    'the expected metrics',
+    5000,
+  );
 }
 
 test('/metrics gives queue depths, runs by status, ingestion counts and lag, run failures by cause, HTTP durations by route and GraphQL errors by code', async () => {
@@ -64,7 +77,16 @@ test('/metrics gives queue depths, runs by status, ingestion counts and lag, run
   assert.equal(sampleValue(text, 'infsplign_ingestion_lag_seconds_bucket', { type: 'ImagesGenerated', le: '+Inf' }), 1);
 
   // A chunk that ran past its time limit: its ChunkFailed reason becomes the cause `timeout`, never the text.
-  const failure: ChunkFailed = { type: 'ChunkFailed', runId: id, chunk: 1, round: 0, stage: 'generate', reason: 'ran past its limit of 7200 s', attempt: 1, attempts: 3 };
+  const failure: ChunkFailed = {
+    type: 'ChunkFailed',
+    runId: id,
+    chunk: 1,
+    round: 0,
+    stage: 'generate',
+    reason: 'ran past its limit of 7200 s',
+    attempt: 1,
+    attempts: 3,
+  };
   await sendResult(h.api.services.queues.results, failure);
   await eventually(async () => ((await h.prisma.run.findUniqueOrThrow({ where: { id } })).status === 'FAILED' ? true : undefined), 'the run failed');
 
@@ -75,16 +97,23 @@ test('/metrics gives queue depths, runs by status, ingestion counts and lag, run
   for (const key of ['a/1.png', 'b/2.png']) assert.equal((await fetch(`${h.api.url}/artifacts/${key}`)).status, 404);
   assert.equal((await fetch(`${h.api.url}/no/such/path`)).status, 404);
 
-  text = await metricsWhen(h.api.url, (t) => sampleValue(t, 'infsplign_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status: '404' }) === 1);
+  text = await metricsWhen(
+    h.api.url,
+    (t) => sampleValue(t, 'infsplign_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status: '404' }) === 1,
+  );
   assert.equal(sampleValue(text, 'infsplign_results_ingested_total', { type: 'ChunkFailed', outcome: 'applied' }), 1);
   assert.equal(sampleValue(text, 'infsplign_run_failures_total', { reason: 'timeout', stage: 'generate' }), 1);
   assert.equal(sampleValue(text, 'infsplign_runs', { status: 'FAILED' }), 1);
   assert.equal(sampleValue(text, 'infsplign_runs', { status: 'GENERATING' }), 0);
-  assert.equal(sampleValue(text, 'infsplign_queue_jobs', { queue: 'generate', state: 'waiting' }), 0, 'the failed run\'s waiting jobs are removed');
+  assert.equal(sampleValue(text, 'infsplign_queue_jobs', { queue: 'generate', state: 'waiting' }), 0, "the failed run's waiting jobs are removed");
   assert.equal(sampleValue(text, 'infsplign_graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED' }), 1);
   assert.equal(sampleValue(text, 'infsplign_graphql_errors_total', { code: 'UNAUTHENTICATED' }), 1);
   assert.equal(sampleValue(text, 'infsplign_http_request_duration_seconds_count', { method: 'GET', route: '/artifacts/*key', status: '404' }), 2);
-  assert.equal(sampleValue(text, 'infsplign_http_request_duration_seconds_count', { method: 'POST', route: '/graphql', status: '200' }), 1, 'the one submitRun that went through');
+  assert.equal(
+    sampleValue(text, 'infsplign_http_request_duration_seconds_count', { method: 'POST', route: '/graphql', status: '200' }),
+    1,
+    'the one submitRun that went through',
+  );
   assert.ok(sampleValue(text, 'infsplign_http_request_duration_seconds_count', { method: 'GET', route: '/metrics', status: '200' })! >= 1);
   // The submission that went through passed every stage once (the refused one none: it had no token).
   for (const stage of SUBMIT_STAGES) assert.equal(sampleValue(text, 'infsplign_submit_stage_seconds_count', { stage }), 1, stage);
@@ -96,13 +125,26 @@ test('two API servers in one process each count only their own requests and resu
   const redis = await startRedis();
   const databaseUrl = await h.postgres.createDatabase('metrics_second');
   await migrate(databaseUrl);
-  const second = await createApiServer({ databaseUrl, redisUrl: redis.url, artifactDir: h.artifactDir, port: 0, logger: pino({ level: 'silent' }), sweepIntervalMs: 0, reconcileIntervalMs: 0, processMetrics: true });
+  const second = await createApiServer({
+    databaseUrl,
+    redisUrl: redis.url,
+    artifactDir: h.artifactDir,
+    port: 0,
+    logger: pino({ level: 'silent' }),
+    sweepIntervalMs: 0,
+    reconcileIntervalMs: 0,
+    processMetrics: true,
+  });
   try {
     for (let i = 0; i < 3; i++) assert.equal((await fetch(`${second.url}/healthz`)).status, 200);
     assert.equal((await fetch(`${h.api.url}/healthz`)).status, 200);
     const healthz = { method: 'GET', route: '/healthz', status: '200' };
     const own = await metricsWhen(second.url, (t) => sampleValue(t, 'infsplign_http_request_duration_seconds_count', healthz) === 3);
-    assert.equal(sampleValue(own, 'infsplign_results_ingested_total', { type: 'ImagesGenerated', outcome: 'applied' }), undefined, 'the first server\'s results are not counted here');
+    assert.equal(
+      sampleValue(own, 'infsplign_results_ingested_total', { type: 'ImagesGenerated', outcome: 'applied' }),
+      undefined,
+      "the first server's results are not counted here",
+    );
     assert.equal(sampleValue(own, 'infsplign_runs', { status: 'FAILED' }), 0);
     assert.equal(sampleValue(own, 'infsplign_queue_jobs', { queue: 'generate', state: 'waiting' }), 0);
     assert.ok(sampleValue(own, 'process_resident_memory_bytes')! > 0, 'process metrics, where asked for');

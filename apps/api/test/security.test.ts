@@ -17,10 +17,15 @@ import { SHAPES_EVAL } from './support/stand-in-worker.ts';
 
 /** Everything the API logs, at every level, for the last test. */
 const logged: string[] = [];
-const logger = pino({ level: 'trace' }, new Writable({ write(chunk: Buffer, _encoding, done) {
-  logged.push(chunk.toString());
-  done();
-} }));
+const logger = pino(
+  { level: 'trace' },
+  new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged.push(chunk.toString());
+      done();
+    },
+  }),
+);
 /** Tokens made while the file runs: none may show up in the log. */
 const tokensSeen: string[] = [];
 
@@ -43,16 +48,28 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
 /** What a refused mutation must leave as it was: every table's row count, and the queues' jobs. */
 async function snapshot() {
   const p = h.prisma;
-  const [runs, events, imageSets, tokens, teams, configs, scores, uploads] = await Promise.all([p.run.count(), p.runEvent.count(), p.imageSet.count(), p.apiToken.count(), p.team.count(), p.methodConfig.count(), p.imageScore.count(), p.upload.count()]);
+  const [runs, events, imageSets, tokens, teams, configs, scores, uploads] = await Promise.all([
+    p.run.count(),
+    p.runEvent.count(),
+    p.imageSet.count(),
+    p.apiToken.count(),
+    p.team.count(),
+    p.methodConfig.count(),
+    p.imageScore.count(),
+    p.upload.count(),
+  ]);
   const revoked = await p.apiToken.count({ where: { revokedAt: { not: null } } });
   const queues = h.api.services.queues;
   const jobs = await Promise.all([queues.generate.getJobCounts(), queues.evaluate.getJobCounts()]);
   return { runs, events, imageSets, tokens, revoked, teams, configs, scores, uploads, jobs };
 }
 
-test('every mutation: no token or a bad one is UNAUTHENTICATED, another team on alpha\'s things is refused, and nothing is written', async () => {
+test("every mutation: no token or a bad one is UNAUTHENTICATED, another team on alpha's things is refused, and nothing is written", async () => {
   // Alpha's things: an uploaded image set, a FINISHED EVALUATE_ONLY run over it, a token, an upload not registered yet.
-  const ids = SHAPES_EVAL.prompts.filter((p) => p.relation !== null).slice(0, 2).map((p) => p.id);
+  const ids = SHAPES_EVAL.prompts
+    .filter((p) => p.relation !== null)
+    .slice(0, 2)
+    .map((p) => p.id);
   const prefix = await h.upload(h.tokens.alpha, Object.fromEntries(ids.map((id) => [`${id}_0.png`, new Uint8Array([137, 80, 78, 71])])));
   const pending = await h.upload(h.tokens.alpha, Object.fromEntries(ids.map((id) => [`${id}_0.png`, new Uint8Array([137, 80, 78, 71])])));
   const alphaToken = (await h.prisma.apiToken.findFirstOrThrow({ where: { team: { name: 'alpha' } } })).id;
@@ -68,10 +85,18 @@ test('every mutation: no token or a bad one is UNAUTHENTICATED, another team on 
   // `asOtherTeam`: what team beta gets when it aims the mutation at alpha's things; null where the
   // mutation has nothing of another team's to aim at (createApiToken and createUpload act for the caller's own team).
   const table: Record<string, { query: string; variables: Record<string, unknown>; asOtherTeam: string | null }> = {
-    submitRun: { query: 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', variables: { input: evaluate }, asOtherTeam: 'FORBIDDEN' },
+    submitRun: {
+      query: 'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }',
+      variables: { input: evaluate },
+      asOtherTeam: 'FORBIDDEN',
+    },
     createUpload: { query: 'mutation { createUpload { prefix } }', variables: {}, asOtherTeam: null },
     // The prefix createUpload gave alpha, not registered yet: only alpha may register it.
-    registerImageSet: { query: 'mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }', variables: { prefix: pending }, asOtherTeam: 'FORBIDDEN' },
+    registerImageSet: {
+      query: 'mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id } }',
+      variables: { prefix: pending },
+      asOtherTeam: 'FORBIDDEN',
+    },
     cancelRun: { query: 'mutation ($id: ID!) { cancelRun(id: $id) { id } }', variables: { id: runId }, asOtherTeam: 'FORBIDDEN' },
     retryRun: { query: 'mutation ($id: ID!) { retryRun(id: $id) { id } }', variables: { id: runId }, asOtherTeam: 'FORBIDDEN' },
     // A rescore is a new run of the caller's; of images another team uploaded it is refused.
@@ -82,13 +107,21 @@ test('every mutation: no token or a bad one is UNAUTHENTICATED, another team on 
     revokeApiToken: { query: 'mutation ($id: ID!) { revokeApiToken(id: $id) { id } }', variables: { id: alphaToken }, asOtherTeam: 'NOT_FOUND' },
   };
   const schema = await h.gql('{ __schema { mutationType { fields { name } } } }');
-  assert.deepEqual(Object.keys(table).sort(), schema.data!.__schema.mutationType.fields.map((f: { name: string }) => f.name).sort(), 'a row for every mutation of the schema');
+  assert.deepEqual(
+    Object.keys(table).sort(),
+    schema.data!.__schema.mutationType.fields.map((f: { name: string }) => f.name).sort(),
+    'a row for every mutation of the schema',
+  );
 
   const before = await snapshot();
   const runBefore = await h.prisma.run.findUniqueOrThrow({ where: { id: runId } });
   const wrongSecret = h.tokens.alpha.slice(0, -1) + (h.tokens.alpha.at(-1) === 'A' ? 'B' : 'A');
   for (const [mutation, { query, variables, asOtherTeam }] of Object.entries(table)) {
-    for (const [who, token] of [['no token', undefined], ['a malformed token', 'not-a-token'], ['alpha\'s token with a wrong secret', wrongSecret]] as const) {
+    for (const [who, token] of [
+      ['no token', undefined],
+      ['a malformed token', 'not-a-token'],
+      ["alpha's token with a wrong secret", wrongSecret],
+    ] as const) {
       const answer = await h.gql(query, variables, token);
       assert.equal(answer.errors?.[0].extensions?.code, 'UNAUTHENTICATED', `${mutation} with ${who}: ${JSON.stringify(answer.errors)}`);
       assert.equal(answer.data ?? null, null, `${mutation} with ${who}`);
@@ -109,10 +142,17 @@ test('the database never holds a token: after createApiToken no column of any ta
   tokensSeen.push(token);
   const secret = token.split('_').slice(2).join('_');
   const tables = await h.prisma.$queryRaw<{ name: string }[]>`SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()`;
-  assert.ok(tables.some((t) => t.name === 'api_tokens'), tables.map((t) => t.name).join(', '));
+  assert.ok(
+    tables.some((t) => t.name === 'api_tokens'),
+    tables.map((t) => t.name).join(', '),
+  );
   for (const { name } of tables) {
     // Each row as text: every column of every table, whatever its type.
-    const hits = await h.prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM "${name.replaceAll('"', '""')}" AS t WHERE strpos(t::text, $1) > 0 OR strpos(t::text, $2) > 0`, token, secret);
+    const hits = await h.prisma.$queryRawUnsafe<{ n: bigint }[]>(
+      `SELECT count(*) AS n FROM "${name.replaceAll('"', '""')}" AS t WHERE strpos(t::text, $1) > 0 OR strpos(t::text, $2) > 0`,
+      token,
+      secret,
+    );
     assert.equal(Number(hits[0].n), 0, `table ${name} holds the token`);
   }
   // The secret is not even in a form Postgres would write out, e.g. base64 of its bytes.
@@ -129,7 +169,17 @@ test('rate limits: mutations and query cost per token or address, shared by two 
   const spent = await redis.keys('infsplign:ratelimit:*');
   if (spent.length > 0) await redis.del(...spent);
   const limited = { mutationsPerMinute: 3, queryCostPerMinute: 40 };
-  const start = () => createApiServer({ databaseUrl: h.databaseUrl, redisUrl: h.redis.url, artifactDir: h.artifactDir, port: 0, logger, sweepIntervalMs: 0, reconcileIntervalMs: 0, rateLimits: limited });
+  const start = () =>
+    createApiServer({
+      databaseUrl: h.databaseUrl,
+      redisUrl: h.redis.url,
+      artifactDir: h.artifactDir,
+      port: 0,
+      logger,
+      sweepIntervalMs: 0,
+      reconcileIntervalMs: 0,
+      rateLimits: limited,
+    });
   const apis: ApiServer[] = [await start(), await start()];
   try {
     const mutation = { query: 'mutation ($id: ID!) { cancelRun(id: $id) { id } }', variables: { id: '00000000-0000-4000-8000-000000000000' } };
@@ -143,7 +193,11 @@ test('rate limits: mutations and query cost per token or address, shared by two 
     assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, String(retryAfter));
     assert.equal(refused.headers.get('retry-after'), String(retryAfter));
     // Two mutation fields in one operation count as two.
-    const twoInOne = await post(apis[0].url, { query: 'mutation { a: createApiToken(name: "a") { id } b: createApiToken(name: "b") { id } }' }, auth(h.tokens.beta));
+    const twoInOne = await post(
+      apis[0].url,
+      { query: 'mutation { a: createApiToken(name: "a") { id } b: createApiToken(name: "b") { id } }' },
+      auth(h.tokens.beta),
+    );
     assert.equal(twoInOne.errors, undefined, JSON.stringify(twoInOne.errors));
     assert.equal((await post(apis[0].url, mutation, auth(h.tokens.beta))).errors?.[0].extensions?.code, 'NOT_FOUND');
     assert.equal((await post(apis[1].url, mutation, auth(h.tokens.beta))).errors?.[0].extensions?.code, 'RATE_LIMITED');
@@ -169,23 +223,34 @@ test('rate limits: mutations and query cost per token or address, shared by two 
   assert.equal((await h.gql('{ models { name } }')).errors, undefined);
 });
 
-test('CORS: only the web app\'s origins get Access-Control-Allow-Origin, on requests and preflight', async () => {
+test("CORS: only the web app's origins get Access-Control-Allow-Origin, on requests and preflight", async () => {
   const preflight = (origin: string) =>
-    fetch(`${h.api.url}/graphql`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' } });
+    fetch(`${h.api.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' },
+    });
   for (const origin of ['http://127.0.0.1:3000', 'http://localhost:3000']) {
     const allowed = await preflight(origin);
     assert.equal(allowed.status, 204);
     assert.equal(allowed.headers.get('access-control-allow-origin'), origin);
     assert.match(allowed.headers.get('access-control-allow-methods') ?? '', /POST/);
     assert.match(allowed.headers.get('access-control-allow-headers') ?? '', /Authorization/i);
-    const answer = await fetch(`${h.api.url}/graphql`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ models { name } }' }) });
+    const answer = await fetch(`${h.api.url}/graphql`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ models { name } }' }),
+    });
     assert.equal(answer.headers.get('access-control-allow-origin'), origin);
   }
   for (const origin of ['https://evil.example', 'http://127.0.0.1:3001', 'null', 'http://localhost:3000.evil.example']) {
     const refused = await preflight(origin);
     assert.equal(refused.headers.get('access-control-allow-origin'), null, origin);
     assert.equal(refused.headers.get('access-control-allow-methods'), null, origin);
-    const answer = await fetch(`${h.api.url}/graphql`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ models { name } }' }) });
+    const answer = await fetch(`${h.api.url}/graphql`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ models { name } }' }),
+    });
     assert.equal(answer.headers.get('access-control-allow-origin'), null, origin);
     assert.match(answer.headers.get('vary') ?? '', /Origin/);
   }
@@ -241,8 +306,16 @@ test('no token, nor its secret, is ever in the log (after every request above, f
   await h.gql('mutation { createApiToken(name: "") { id } }', {}, h.tokens.beta);
   await h.gql('mutation { nope }', {}, h.tokens.beta);
   await h.gql('mutation { createApiToken(name: "x") { id } }', {}, wrong);
-  await fetch(`${h.api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${h.tokens.alpha}` }, body: '{"query": "{' });
-  await fetch(`${h.api.url}/graphql?token=${encodeURIComponent(h.tokens.alpha)}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${h.tokens.alpha}` }, body: JSON.stringify({ query: '{ models { name } }' }) });
+  await fetch(`${h.api.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${h.tokens.alpha}` },
+    body: '{"query": "{',
+  });
+  await fetch(`${h.api.url}/graphql?token=${encodeURIComponent(h.tokens.alpha)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${h.tokens.alpha}` },
+    body: JSON.stringify({ query: '{ models { name } }' }),
+  });
   await fetch(`${h.api.url}/artifacts/uploads/sec/1_0.png`, { headers: { authorization: `Bearer ${h.tokens.alpha}` } });
 
   const text = logged.join('');

@@ -37,7 +37,8 @@ test('viewer: null without a token, the team and token with one, UNAUTHENTICATED
 });
 
 test("generationTime: the mean of the images' recorded times over the model's finished runs, per method; null before any", async () => {
-  const TIMES = '{ models { name baseline: generationTime(method: "baseline") { secondsPerImage images } infsplign: generationTime(method: "infsplign") { secondsPerImage images } } }';
+  const TIMES =
+    '{ models { name baseline: generationTime(method: "baseline") { secondsPerImage images } infsplign: generationTime(method: "infsplign") { secondsPerImage images } } }';
   const before = (await h.gql(TIMES)).data!.models.find((m: any) => m.name === 'tiny-test');
   assert.deepEqual(before, { name: 'tiny-test', baseline: null, infsplign: null });
   await finishRun(h, baselineInput({ limit: 5 }), allCorrect);
@@ -63,14 +64,21 @@ function counting(prisma: PrismaClient): { client: PrismaClient; counts: Map<str
 
 test("a page of runs asking each run's timeline, image set, source run and prompt count makes one statement per field, not one per run", async () => {
   for (const seed of [1, 2, 3, 4, 5]) {
-    const { errors } = await h.gql('mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }', { input: baselineInput({ seed, limit: 2 }) }, h.tokens.alpha);
+    const { errors } = await h.gql(
+      'mutation ($input: SubmitRunInput!) { submitRun(input: $input) { run { id } } }',
+      { input: baselineInput({ seed, limit: 2 }) },
+      h.tokens.alpha,
+    );
     assert.equal(errors, undefined);
   }
   const { client, counts } = counting(h.prisma);
   const context: RequestContext = createRequestContext({ ...h.api.services, prisma: client }, undefined, '127.0.0.1');
   const apollo = new ApolloServer<RequestContext>({ typeDefs, resolvers });
   const response = await apollo.executeOperation(
-    { query: '{ runs(first: 10) { edges { node { id timeline { status } imageSet { id } sourceRun { id } promptSet { promptCount } aggregates { promptsScored } } } } }' },
+    {
+      query:
+        '{ runs(first: 10) { edges { node { id timeline { status } imageSet { id } sourceRun { id } promptSet { promptCount } aggregates { promptsScored } } } } }',
+    },
     { contextValue: context },
   );
   assert.equal(response.body.kind, 'single');

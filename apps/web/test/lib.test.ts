@@ -44,10 +44,20 @@ describe('sweeps', () => {
   test('rows that differ only in the parameter form one line, the baseline at guidance_weight 0 joining those with its sampling settings', () => {
     const groups = sweepGroups(rows, 'guidance_weight', 'VISOR_cond');
     // cfg5 has no partner: the baseline samples with cfg_scale 3
-    assert.deepEqual(groups.map((g) => g.points.map((p) => [p.x, p.y, p.runId])), [
-      [[0, 50, 'b'], [30, 90, 'w30'], [60, 95, 'w60']],
-      [[0, 50, 'b'], [30, 80, 'relu30']],
-    ]);
+    assert.deepEqual(
+      groups.map((g) => g.points.map((p) => [p.x, p.y, p.runId])),
+      [
+        [
+          [0, 50, 'b'],
+          [30, 90, 'w30'],
+          [60, 95, 'w60'],
+        ],
+        [
+          [0, 50, 'b'],
+          [30, 80, 'relu30'],
+        ],
+      ],
+    );
     assert.deepEqual([groups[0]!.points[1]!.low, groups[0]!.points[1]!.high], [89, 91]);
   });
 
@@ -55,7 +65,10 @@ describe('sweeps', () => {
     const other = row('w90', 'infsplign', { ...SAMPLING, guidance_weight: 90, loss_type: 'gelu' }, 99, { threshold: 0.1 });
     const missing = row('w120', 'infsplign', { ...SAMPLING, guidance_weight: 120, loss_type: 'gelu' }, null);
     const groups = sweepGroups([...rows, other, missing], 'guidance_weight', 'VISOR_cond');
-    assert.deepEqual(groups[0]!.points.map((p) => p.runId), ['b', 'w30', 'w60']);
+    assert.deepEqual(
+      groups[0]!.points.map((p) => p.runId),
+      ['b', 'w30', 'w60'],
+    );
   });
 
   test('sweepable parameters are the numeric ones that vary', () => {
@@ -73,7 +86,14 @@ describe('the parameter form', () => {
       cfg_scale: { type: 'number', minimum: 0 },
       margin: { type: 'number', exclusiveMinimum: 0 },
       scheduler: { type: 'string', enum: ['ddpm', 'ddim'] },
-      guide_steps: { type: 'array', prefixItems: [{ type: 'integer', minimum: 0, maximum: 1000 }, { type: 'integer', minimum: 0, maximum: 1000 }], items: false as const },
+      guide_steps: {
+        type: 'array',
+        prefixItems: [
+          { type: 'integer', minimum: 0, maximum: 1000 },
+          { type: 'integer', minimum: 0, maximum: 1000 },
+        ],
+        items: false as const,
+      },
       layers: { type: 'array', minItems: 1, maxItems: 2, items: { type: 'string', maxLength: 5 } },
       fused: { type: 'boolean' },
       weights: { type: 'object' },
@@ -140,8 +160,13 @@ describe('the parameter form', () => {
     assert.deepEqual(sweepValues(field('steps'), '10'), { error: 'enter two values or more, separated by commas' });
     assert.deepEqual(sweepValues(field('steps'), '10, 10'), { error: 'each value once' });
     assert.deepEqual(sweepValues(field('steps'), '10, 2000'), { error: '2000: must be at most 1000' });
-    assert.deepEqual(sweepValues(field('steps'), Array.from({ length: MAX_SWEEP_VALUES + 1 }, (_, i) => i + 1).join(',')), { error: `at most ${MAX_SWEEP_VALUES} values` });
-    assert.deepEqual(fields.filter(sweepable).map((f) => f.name), ['guidance_weight', 'steps', 'cfg_scale', 'fused', 'margin', 'scheduler']);
+    assert.deepEqual(sweepValues(field('steps'), Array.from({ length: MAX_SWEEP_VALUES + 1 }, (_, i) => i + 1).join(',')), {
+      error: `at most ${MAX_SWEEP_VALUES} values`,
+    });
+    assert.deepEqual(
+      fields.filter(sweepable).map((f) => f.name),
+      ['guidance_weight', 'steps', 'cfg_scale', 'fused', 'margin', 'scheduler'],
+    );
   });
 
   test('start from a run: its settings, and the parameters the API says differ from the defaults, those the schema knows', () => {
@@ -152,7 +177,11 @@ describe('the parameter form', () => {
       promptSet: { name: 'eval' },
       model: { name: 'bundled' },
       method: 'infsplign',
-      configChanges: [{ key: 'guidance_weight', value: 60 }, { key: 'guide_steps', value: [0, 10] }, { key: 'not_in_the_schema', value: 1 }],
+      configChanges: [
+        { key: 'guidance_weight', value: 60 },
+        { key: 'guide_steps', value: [0, 10] },
+        { key: 'not_in_the_schema', value: 1 },
+      ],
       detector: 'shapes',
       threshold: 0.1,
       seed: 7,
@@ -166,12 +195,22 @@ describe('the parameter form', () => {
     assert.deepEqual(editedParams(fields, start.edits), { params: { guidance_weight: 60, guide_steps: [0, 10] }, errors: {} });
     assert.deepEqual(editedParams(fields, { steps: '0' }), { params: {}, errors: { steps: 'must be at least 1' } });
     assert.deepEqual(submitInput(start, { guidance_weight: 90 }), {
-      kind: 'GENERATE_AND_EVALUATE', benchmark: 'visor-shapes', promptSet: 'eval', detector: 'shapes', threshold: 0.1, seed: 7, imagesPerPrompt: 2, limit: undefined, force: undefined,
-      model: 'bundled', method: 'infsplign', params: { guidance_weight: 90 },
+      kind: 'GENERATE_AND_EVALUATE',
+      benchmark: 'visor-shapes',
+      promptSet: 'eval',
+      detector: 'shapes',
+      threshold: 0.1,
+      seed: 7,
+      imagesPerPrompt: 2,
+      limit: undefined,
+      force: undefined,
+      model: 'bundled',
+      method: 'infsplign',
+      params: { guidance_weight: 90 },
     });
   });
 
-  test('the estimate: prompts (the limit, at most the set) x images per prompt (the benchmark\'s when blank) x runs, at the recorded seconds per image', () => {
+  test("the estimate: prompts (the limit, at most the set) x images per prompt (the benchmark's when blank) x runs, at the recorded seconds per image", () => {
     const base = { promptCount: 240, limit: '30', imagesPerPrompt: '4', defaultImagesPerPrompt: 1, runs: 1, secondsPerImage: 0.5 };
     assert.deepEqual(estimate(base), { images: 120, seconds: 60 });
     assert.deepEqual(estimate({ ...base, limit: '', imagesPerPrompt: '', runs: 3 }), { images: 720, seconds: 360 });
@@ -182,11 +221,21 @@ describe('the parameter form', () => {
   });
 });
 
-const VISOR_COND: MetricDefinition = { key: 'VISOR_cond', label: 'VISOR', higherIsBetter: true, description: '"quoted"', unit: '%', primary: true, minImagesPerPrompt: null };
+const VISOR_COND: MetricDefinition = {
+  key: 'VISOR_cond',
+  label: 'VISOR',
+  higherIsBetter: true,
+  description: '"quoted"',
+  unit: '%',
+  primary: true,
+  minImagesPerPrompt: null,
+};
 
 describe('the CSV export', () => {
-  test('one line per row with the primary metric\'s paired tests, the cost per image, each metric, its interval and its delta; cells with commas or quotes are quoted', () => {
-    const baseline = row('b', 'baseline', {}, 50, { cost: { secondsPerImage: 0.07, unetEvaluationsPerImage: 40, backwardPassesPerImage: 0, device: 'cpu', images: 20 } });
+  test("one line per row with the primary metric's paired tests, the cost per image, each metric, its interval and its delta; cells with commas or quotes are quoted", () => {
+    const baseline = row('b', 'baseline', {}, 50, {
+      cost: { secondsPerImage: 0.07, unetEvaluationsPerImage: 40, backwardPassesPerImage: 0, device: 'cpu', images: 20 },
+    });
     const primary: MetricComparison = { key: 'VISOR_cond', a: 50, b: 90, difference: 40, low: 30, high: 50, test: 'BOOTSTRAP', p: 0.002, beyondNoise: true };
     const guided = row('g', 'infsplign', {}, 90, {
       rank: 2,
@@ -210,17 +259,29 @@ describe('the CSV export', () => {
       'rank,ranked,run_id,method,model,detector,threshold,team,prompt_set,seed,images_per_prompt,prompts_scored,images_scored,config_hash,is_baseline,baseline_run_id,primary_metric,primary_delta,primary_delta_low,primary_delta_high,primary_test,primary_p,beyond_noise,leader_run_id,leader_p,tied_with_leader,seconds_per_image,unet_evaluations_per_image,backward_passes_per_image,device,VISOR_cond,VISOR_cond_low,VISOR_cond_high,VISOR_cond_delta',
     );
     assert.equal(lines[1], '1,true,b,baseline,bundled,shapes,0.5,t,eval,42,2,10,20,hash-b,true,,VISOR_cond,,,,,,,,,,0.07,40,0,cpu,50,49,51,');
-    assert.equal(lines[2], '2,true,g,infsplign,bundled,"owlvit:/models/a,b",0.5,t,eval,42,2,10,20,hash-g,false,b,VISOR_cond,40,30,50,BOOTSTRAP,0.002,true,b,0.4,true,,,,,90,89,91,40');
+    assert.equal(
+      lines[2],
+      '2,true,g,infsplign,bundled,"owlvit:/models/a,b",0.5,t,eval,42,2,10,20,hash-g,false,b,VISOR_cond,40,30,50,BOOTSTRAP,0.002,true,b,0.4,true,,,,,90,89,91,40',
+    );
     assert.equal(lines[3], ',false,s,infsplign,bundled,shapes,0.5,t,eval,42,2,10,4,hash-s,false,,VISOR_cond,,,,,,,,,,,,,,100,99,101,');
   });
 });
 
 describe('one number format per unit', () => {
   test('percent with one decimal, fractions with three; differences signed, in percentage points for percent; n/a where undefined', () => {
-    assert.deepEqual([formatValue('%', 54.24), formatValue('%', 100), formatValue('fraction', 0.5), formatValue('fraction', 0.12345)], ['54.2%', '100.0%', '0.500', '0.123']);
+    assert.deepEqual(
+      [formatValue('%', 54.24), formatValue('%', 100), formatValue('fraction', 0.5), formatValue('fraction', 0.12345)],
+      ['54.2%', '100.0%', '0.500', '0.123'],
+    );
     assert.deepEqual([formatValue('%', null), formatDifference('%', null), formatValue('fraction', undefined)], ['n/a', 'n/a', 'n/a']);
-    assert.deepEqual([formatDifference('%', 44.16), formatDifference('%', -3.04), formatDifference('fraction', -0.0213), formatDifference('%', 0.01)], ['+44.2 pp', '−3.0 pp', '−0.021', '±0.0 pp']);
-    assert.deepEqual([formatInterval('%', 44.2, 65), formatInterval('fraction', 0.1, 0.25), formatInterval('%', null, 3)], ['[44.2, 65.0]', '[0.100, 0.250]', '']);
+    assert.deepEqual(
+      [formatDifference('%', 44.16), formatDifference('%', -3.04), formatDifference('fraction', -0.0213), formatDifference('%', 0.01)],
+      ['+44.2 pp', '−3.0 pp', '−0.021', '±0.0 pp'],
+    );
+    assert.deepEqual(
+      [formatInterval('%', 44.2, 65), formatInterval('fraction', 0.1, 0.25), formatInterval('%', null, 3)],
+      ['[44.2, 65.0]', '[0.100, 0.250]', ''],
+    );
     assert.deepEqual([formatP(0.0004), formatP(0.04), formatP(null)], ['p < 0.001', 'p = 0.040', 'p n/a']);
   });
 });
@@ -228,15 +289,27 @@ describe('one number format per unit', () => {
 describe('round chart axes', () => {
   test('ticks at 1, 2 or 5 times a power of ten covering the values, written with the decimals the step needs', () => {
     assert.deepEqual(niceAxis(0, 1), { domain: [0, 1], ticks: ['0.0', '0.2', '0.4', '0.6', '0.8', '1.0'].map((label) => ({ value: Number(label), label })) });
-    assert.deepEqual(niceAxis(0, 19, 6).ticks.map((t) => t.label), ['0', '5', '10', '15', '20']);
-    assert.deepEqual(niceAxis(0.23, 0.61).ticks.map((t) => t.label), ['0.2', '0.3', '0.4', '0.5', '0.6', '0.7']);
+    assert.deepEqual(
+      niceAxis(0, 19, 6).ticks.map((t) => t.label),
+      ['0', '5', '10', '15', '20'],
+    );
+    assert.deepEqual(
+      niceAxis(0.23, 0.61).ticks.map((t) => t.label),
+      ['0.2', '0.3', '0.4', '0.5', '0.6', '0.7'],
+    );
     assert.deepEqual(niceAxis(3, 3).domain, [0, 3], 'a single value: from 0 to it');
   });
 });
 
 describe('the landing benchmark', () => {
   test('the one whose latest finished run is newest; the first when none has finished', () => {
-    const b = (name: string, latestFinishedAt: string | null): BenchmarkSummary => ({ name, defaultThreshold: 0.1, primaryMetric: 'x', latestFinishedAt, metrics: [] });
+    const b = (name: string, latestFinishedAt: string | null): BenchmarkSummary => ({
+      name,
+      defaultThreshold: 0.1,
+      primaryMetric: 'x',
+      latestFinishedAt,
+      metrics: [],
+    });
     assert.equal(newestBenchmark([b('geneval', null), b('t2i', '2026-01-02T00:00:00Z'), b('visor-shapes', '2026-01-03T00:00:00Z')])?.name, 'visor-shapes');
     assert.equal(newestBenchmark([b('geneval', null), b('t2i', null)])?.name, 'geneval');
   });
@@ -255,7 +328,15 @@ describe('the session cookie', () => {
   test('httpOnly and SameSite=Strict always, Secure over https, living 30 days at most and no longer than the token', () => {
     const now = Date.parse('2026-01-01T00:00:00Z');
     const plain = sessionCookie('isa_a_b', { https: false, expiresAt: null, now });
-    assert.deepEqual(plain, { name: 'infsplign_token', value: 'isa_a_b', httpOnly: true, sameSite: 'strict', secure: false, path: '/', maxAge: SESSION_MAX_AGE_S });
+    assert.deepEqual(plain, {
+      name: 'infsplign_token',
+      value: 'isa_a_b',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: false,
+      path: '/',
+      maxAge: SESSION_MAX_AGE_S,
+    });
     assert.equal(sessionCookie('t', { https: true, expiresAt: null, now }).secure, true);
     assert.equal(sessionCookie('t', { https: false, expiresAt: '2026-01-02T00:00:00Z', now }).maxAge, 86_400);
     assert.equal(sessionCookie('t', { https: false, expiresAt: '2025-12-31T00:00:00Z', now }).maxAge, 0);
@@ -264,7 +345,7 @@ describe('the session cookie', () => {
 
 describe('hidden leaderboard columns', () => {
   const offered = [{ key: 'seed' }, { key: 'n' }, { key: 'VISOR_cond' }];
-  test('the cookie written by the picker reads back as the same columns, in the page\'s order', () => {
+  test("the cookie written by the picker reads back as the same columns, in the page's order", () => {
     const cookie = hiddenColumnsCookie('leaderboard', ['VISOR_cond', 'seed']);
     const [pair] = cookie.split(';');
     const [name, value] = pair!.split('=');

@@ -40,7 +40,7 @@ test('a metric where lower is better turns the score axis round; one run and no 
 
 test('agrees with the definition (no other point as good on both, better on one) on random boards', () => {
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let board = 0; board < 200; board++) {
     // Few distinct values, so that ties on one or both axes are common.
     const points = Array.from({ length: 1 + Math.floor(random() * 12) }, () => ({ cost: Math.floor(random() * 5), score: Math.floor(random() * 5) }));

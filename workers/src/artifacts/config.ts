@@ -40,25 +40,28 @@ const refineWith = (problem: (value: string) => string | null) => (value: string
 
 const S3_URL = /^s3:\/\/([^/]*)(?:\/(.*?))?\/?$/;
 
-const s3EnvSchema = z.object({
-  ARTIFACT_STORE: z
-    .string()
-    .regex(S3_URL, 'expected s3://BUCKET or s3://BUCKET/PREFIX (or leave it unset for a local directory, ARTIFACT_DIR)')
-    .transform((url) => {
-      const [, bucket, prefix] = S3_URL.exec(url)!;
-      return { bucket: bucket!, prefix: prefix || undefined };
-    })
-    .superRefine(({ bucket, prefix }, ctx) => {
-      const problem = s3BucketProblem(bucket) ?? (prefix === undefined ? null : s3PrefixProblem(prefix));
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
-  S3_ENDPOINT: required('the service URL, e.g. http://127.0.0.1:9000 or https://s3.eu-west-1.amazonaws.com').pipe(z.string().superRefine(refineWith(s3EndpointProblem))),
-  S3_REGION: optional,
-  AWS_ACCESS_KEY_ID: optional,
-  AWS_SECRET_ACCESS_KEY: optional,
-  AWS_SESSION_TOKEN: optional,
-  S3_FORCE_PATH_STYLE: z.preprocess(blankIsUnset, z.enum(['true', 'false'], { error: 'S3_FORCE_PATH_STYLE must be true or false' }).optional()),
-})
+const s3EnvSchema = z
+  .object({
+    ARTIFACT_STORE: z
+      .string()
+      .regex(S3_URL, 'expected s3://BUCKET or s3://BUCKET/PREFIX (or leave it unset for a local directory, ARTIFACT_DIR)')
+      .transform((url) => {
+        const [, bucket, prefix] = S3_URL.exec(url)!;
+        return { bucket: bucket!, prefix: prefix || undefined };
+      })
+      .superRefine(({ bucket, prefix }, ctx) => {
+        const problem = s3BucketProblem(bucket) ?? (prefix === undefined ? null : s3PrefixProblem(prefix));
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    S3_ENDPOINT: required('the service URL, e.g. http://127.0.0.1:9000 or https://s3.eu-west-1.amazonaws.com').pipe(
+      z.string().superRefine(refineWith(s3EndpointProblem)),
+    ),
+    S3_REGION: optional,
+    AWS_ACCESS_KEY_ID: optional,
+    AWS_SECRET_ACCESS_KEY: optional,
+    AWS_SESSION_TOKEN: optional,
+    S3_FORCE_PATH_STYLE: z.preprocess(blankIsUnset, z.enum(['true', 'false'], { error: 'S3_FORCE_PATH_STYLE must be true or false' }).optional()),
+  })
   .superRefine((env, ctx) => {
     // Static credentials come as a pair; with neither, the SDK's chain looks for some.
     const pair = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;

@@ -66,7 +66,8 @@ export function s3EndpointProblem(endpoint: string): string | null {
 }
 
 export function s3BucketProblem(bucket: string): string | null {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) return `invalid bucket name '${bucket.slice(0, 80)}': 2 to 255 letters, digits, '.', '_' and '-', starting with a letter or digit`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket))
+    return `invalid bucket name '${bucket.slice(0, 80)}': 2 to 255 letters, digits, '.', '_' and '-', starting with a letter or digit`;
   return null;
 }
 
@@ -74,7 +75,8 @@ export function s3BucketProblem(bucket: string): string | null {
 export function s3PrefixProblem(prefix: string): string | null {
   if (Buffer.byteLength(prefix) > MAX_PREFIX_BYTES) return `the key prefix must be at most ${MAX_PREFIX_BYTES} bytes`;
   if ([...prefix].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return 'the key prefix must not hold control characters';
-  if (prefix.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) return `invalid key prefix '${prefix.slice(0, 80)}': '/'-separated segments, none empty, '.' or '..'`;
+  if (prefix.split('/').some((segment) => segment === '' || segment === '.' || segment === '..'))
+    return `invalid key prefix '${prefix.slice(0, 80)}': '/'-separated segments, none empty, '.' or '..'`;
   return null;
 }
 
@@ -108,7 +110,14 @@ function serviceError(err: unknown): { status: number; code: string; message: st
 }
 
 function httpStatusText(status: number): string {
-  return ({ 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? `HTTP ${status}`;
+  return (
+    (
+      { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 503: 'Service Unavailable' } as Record<
+        number,
+        string
+      >
+    )[status] ?? `HTTP ${status}`
+  );
 }
 
 export class S3ArtifactStore implements ArtifactStore {
@@ -127,7 +136,8 @@ export class S3ArtifactStore implements ArtifactStore {
       s3BucketProblem(config.bucket) ||
       (config.prefix !== undefined && s3PrefixProblem(config.prefix)) ||
       (!config.region && 'the S3 region must not be empty') ||
-      ((config.accessKeyId === undefined) !== (config.secretAccessKey === undefined) && 'the S3 access key id and secret access key go together: give both, or neither for the default credential chain') ||
+      ((config.accessKeyId === undefined) !== (config.secretAccessKey === undefined) &&
+        'the S3 access key id and secret access key go together: give both, or neither for the default credential chain') ||
       (config.accessKeyId === '' && 'the S3 access key id must not be empty') ||
       (config.secretAccessKey === '' && 'the S3 secret access key must not be empty');
     if (problem) throw new Error(problem);
@@ -141,7 +151,8 @@ export class S3ArtifactStore implements ArtifactStore {
       endpoint: this.#endpoint,
       region: config.region,
       forcePathStyle: config.forcePathStyle ?? !(isAwsEndpoint(config.endpoint) && !config.bucket.includes('.')),
-      ...(accessKeyId !== undefined && secretAccessKey !== undefined && { credentials: { accessKeyId, secretAccessKey, ...(sessionToken !== undefined && { sessionToken }) } }),
+      ...(accessKeyId !== undefined &&
+        secretAccessKey !== undefined && { credentials: { accessKeyId, secretAccessKey, ...(sessionToken !== undefined && { sessionToken }) } }),
       ...(config.maxAttempts !== undefined && { maxAttempts: config.maxAttempts }),
       requestHandler: { requestTimeout: config.requestTimeoutMs ?? 60_000 },
     });
@@ -211,7 +222,8 @@ export class S3ArtifactStore implements ArtifactStore {
       const page = await this.request('ListObjectsV2', key, (client) => client.send(command));
       for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
       if (!page.IsTruncated) return keys;
-      if (!page.NextContinuationToken || page.NextContinuationToken === token) throw new S3RequestError('ListObjectsV2', key, 200, undefined, 'a truncated listing without a new continuation token');
+      if (!page.NextContinuationToken || page.NextContinuationToken === token)
+        throw new S3RequestError('ListObjectsV2', key, 200, undefined, 'a truncated listing without a new continuation token');
       token = page.NextContinuationToken;
     }
   }
@@ -240,7 +252,13 @@ export class S3ArtifactStore implements ArtifactStore {
     // A 200 can still report keys it could not delete.
     if (Errors?.length) {
       const [first] = Errors;
-      throw new S3RequestError('DeleteObjects', prefix, 200, first!.Code, `${first!.Key ?? '?'}: ${first!.Message ?? ''}${Errors.length > 1 ? ` (and ${Errors.length - 1} more)` : ''}`);
+      throw new S3RequestError(
+        'DeleteObjects',
+        prefix,
+        200,
+        first!.Code,
+        `${first!.Key ?? '?'}: ${first!.Message ?? ''}${Errors.length > 1 ? ` (and ${Errors.length - 1} more)` : ''}`,
+      );
     }
   }
 }

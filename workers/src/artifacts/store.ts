@@ -27,7 +27,10 @@ export interface ArtifactStore {
 }
 
 export class ArtifactNotFoundError extends Error {
-  constructor(readonly key: string, where: string) {
+  constructor(
+    readonly key: string,
+    where: string,
+  ) {
     super(`artifact ${key} not found in ${where}`);
   }
 }

@@ -13,7 +13,10 @@ export interface Command {
 
 /** An error meant for the person at the terminal: printed without a stack, with its exit code. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }

@@ -9,11 +9,20 @@ import { scoreCommand } from './commands/score.ts';
 import { uploadCommand } from './commands/upload.ts';
 
 /** Every command, in the order `infsplign --help` lists them. */
-export const COMMANDS: readonly Command[] = [onnxCommand, promptsCommand, scoreCommand, evaluateCommand, generateCommand, guidanceCommand, experimentCommand, uploadCommand];
+export const COMMANDS: readonly Command[] = [
+  onnxCommand,
+  promptsCommand,
+  scoreCommand,
+  evaluateCommand,
+  generateCommand,
+  guidanceCommand,
+  experimentCommand,
+  uploadCommand,
+];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
-  return ['usage: infsplign <command> [options]', '', 'commands:', ...lines, '', 'Run `infsplign <command> --help` for a command\'s options.'].join('\n');
+  return ['usage: infsplign <command> [options]', '', 'commands:', ...lines, '', "Run `infsplign <command> --help` for a command's options."].join('\n');
 }
 
 /** `--help` or `-h` among a command's arguments (before a `--`, after which everything is a positional). */

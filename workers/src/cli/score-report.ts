@@ -6,7 +6,8 @@ import { CliError, required } from './command.ts';
 export function parseThreshold(text: string | undefined, usage: string): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value >= 1) throw new CliError(`--threshold must be a number in [0, 1), got '${text}'\n\n${usage}`, 2);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value >= 1)
+    throw new CliError(`--threshold must be a number in [0, 1), got '${text}'\n\n${usage}`, 2);
   return value;
 }
 
@@ -23,7 +24,11 @@ export function scoreSummary(result: ScoreResult): string {
       const range = Array.isArray(interval) ? ` [${interval.map(formatFigure).join(', ')}]` : '';
       return `  ${name} ${formatFigure(value)}${range}`;
     });
-  return [`${result.benchmark}: ${result.images_scored} images of ${result.prompts_scored} prompts scored (threshold ${result.threshold})`, ...lines, ...result.notes.map((n) => `  note: ${n}`)].join('\n');
+  return [
+    `${result.benchmark}: ${result.images_scored} images of ${result.prompts_scored} prompts scored (threshold ${result.threshold})`,
+    ...lines,
+    ...result.notes.map((n) => `  note: ${n}`),
+  ].join('\n');
 }
 
 /** --benchmark, required and one the project knows. */

@@ -49,8 +49,8 @@ export const first = (order: number, description: string) => ({ description, 'x-
 
 export const samplerParamShape = {
   cfg_scale: z.number().min(0).meta(first(3, 'classifier-free guidance scale w')),
-  steps: stepsSchema.meta(first(4, 'denoising steps (the reference\'s num_inference_steps)')),
-  scheduler: z.enum(SCHEDULERS).meta(first(5, 'ddpm and ddim with trailing spacing (the reference\'s), or euler')),
+  steps: stepsSchema.meta(first(4, "denoising steps (the reference's num_inference_steps)")),
+  scheduler: z.enum(SCHEDULERS).meta(first(5, "ddpm and ddim with trailing spacing (the reference's), or euler")),
 };
 
 export const SAMPLER_PARAM_NAMES = Object.keys(samplerParamShape) as Array<keyof typeof samplerParamShape>;

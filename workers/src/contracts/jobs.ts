@@ -63,7 +63,8 @@ export const canonicalConfigSchema = z
       return;
     }
     const params = method.params.canonicalSchema.safeParse(config.params);
-    if (!params.success) ctx.addIssue({ code: 'custom', path: ['params'], message: `not a canonical configuration of ${method.name}: ${describeZodError(params.error)}` });
+    if (!params.success)
+      ctx.addIssue({ code: 'custom', path: ['params'], message: `not a canonical configuration of ${method.name}: ${describeZodError(params.error)}` });
   }) satisfies z.ZodType<CanonicalConfig>;
 
 /** One prompt to generate for: the database id plus what the pipeline needs. */
@@ -101,7 +102,12 @@ export const generateChunkJobSchema = z
     timeoutMs: timeoutSchema.default(DEFAULT_TIMEOUT_MS.generate),
   })
   .superRefine((job, ctx) => {
-    if (configHash(job.config) !== job.configHash) ctx.addIssue({ code: 'custom', path: ['configHash'], message: `does not match the configuration (SHA-256 of ${canonicalJson(job.config).slice(0, 60)}...)` });
+    if (configHash(job.config) !== job.configHash)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['configHash'],
+        message: `does not match the configuration (SHA-256 of ${canonicalJson(job.config).slice(0, 60)}...)`,
+      });
     uniqueBy(job.prompts, (p) => p.promptId, 'promptId', ctx);
     uniqueBy(job.prompts, (p) => String(p.externalId), 'externalId', ctx);
   });
@@ -157,14 +163,16 @@ export const evaluateChunkJobSchema = z
     const recordSchema = RECORD_SCHEMAS[job.benchmark];
     job.prompts.forEach((prompt, i) => {
       const parsed = recordSchema.safeParse(prompt.record);
-      for (const issue of parsed.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: ['prompts', i, 'record', ...issue.path], message: `${job.benchmark} record: ${issue.message}` });
+      for (const issue of parsed.error?.issues ?? [])
+        ctx.addIssue({ code: 'custom', path: ['prompts', i, 'record', ...issue.path], message: `${job.benchmark} record: ${issue.message}` });
     });
     uniqueBy(job.prompts, (p) => p.promptId, 'promptId', ctx);
     uniqueBy(job.prompts, (p) => String(p.externalId), 'externalId', ctx);
     uniqueBy(job.images, (i) => `${i.promptId}/${i.imageIndex}`, '(promptId, imageIndex)', ctx, 'images');
     const known = new Set(job.prompts.map((p) => p.promptId));
     job.images.forEach((image, i) => {
-      if (!known.has(image.promptId)) ctx.addIssue({ code: 'custom', path: ['images', i, 'promptId'], message: `prompt ${image.promptId} is not among the job's prompts` });
+      if (!known.has(image.promptId))
+        ctx.addIssue({ code: 'custom', path: ['images', i, 'promptId'], message: `prompt ${image.promptId} is not among the job's prompts` });
     });
   });
 export type EvaluateChunkJob = z.output<typeof evaluateChunkJobSchema>;

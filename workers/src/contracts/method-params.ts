@@ -6,13 +6,39 @@
  */
 import { z } from 'zod';
 import { layerPatternProblem, MAX_LAYER_PATTERN_LENGTH } from '../guidance/layers.ts';
-import { MAX_STEPS, MethodParamsError, paramsSizeProblem, parseParams, first, samplerParamShape, stepsSchema, unknownParamsMessage, type ModelFamily } from './common-params.ts';
+import {
+  MAX_STEPS,
+  MethodParamsError,
+  paramsSizeProblem,
+  parseParams,
+  first,
+  samplerParamShape,
+  stepsSchema,
+  unknownParamsMessage,
+  type ModelFamily,
+} from './common-params.ts';
 import { refusedOptionMessage } from './refused-options.ts';
 
 export { MAX_PARAMS_JSON_BYTES, MAX_STEPS, MethodParamsError, MODEL_FAMILIES, SCHEDULERS, type ModelFamily } from './common-params.ts';
 
 /** docs/method.md §2.4's phi: the 15 activations of the reference's spatial_loss. */
-export const ACTIVATIONS = ['gelu', 'relu', 'leaky_relu', 'squared_relu', 'sigmoid', 'softplus', 'silu', 'selu', 'celu', 'elu', 'hardtanh', 'linear', 'softsign', 'logrelu', 'rrelu'] as const;
+export const ACTIVATIONS = [
+  'gelu',
+  'relu',
+  'leaky_relu',
+  'squared_relu',
+  'sigmoid',
+  'softplus',
+  'silu',
+  'selu',
+  'celu',
+  'elu',
+  'hardtanh',
+  'linear',
+  'softsign',
+  'logrelu',
+  'rrelu',
+] as const;
 /** docs/method.md §2.5's L_energy; `none` (the reference's "") makes it 0. */
 export const STRATEGIES = ['diff', 'dec', 'both', 'inc', 'std', 'second', 'entgibs', 'mutual', 'none'] as const;
 /** docs/method.md §2.5's per-object energy E_k; `none` (the reference's "") makes it 0. */
@@ -47,7 +73,9 @@ const stepIndex = z.number().int().min(0).max(MAX_STEPS);
  * own empty value "" is read as `none`.
  */
 function referenceChoice<const T extends readonly [string, ...string[]]>(values: T, what: string) {
-  const choice = z.enum(values, { error: (issue) => `${JSON.stringify(issue.input)} is not ${what} the reference knows (${values.join(', ')}; "" is none): it would silently compute 0 there` });
+  const choice = z.enum(values, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not ${what} the reference knows (${values.join(', ')}; "" is none): it would silently compute 0 there`,
+  });
   return z.preprocess((value) => (value === '' ? 'none' : value), choice);
 }
 
@@ -56,33 +84,48 @@ const officialLossShape = {
   loss_num: z
     .number({ error: 'loss_num must be 1, 2 or 3' })
     .int('loss_num must be an integer (the reference calls int() on it and raises)')
-    .min(1, 'loss_num must be 1, 2 or 3: with any other value the reference silently drops the spatial term (self_guide_batch.py spatial_loss); use lambda_spatial 0')
-    .max(3, 'loss_num must be 1, 2 or 3: with any other value the reference silently drops the spatial term (self_guide_batch.py spatial_loss); use lambda_spatial 0')
+    .min(
+      1,
+      'loss_num must be 1, 2 or 3: with any other value the reference silently drops the spatial term (self_guide_batch.py spatial_loss); use lambda_spatial 0',
+    )
+    .max(
+      3,
+      'loss_num must be 1, 2 or 3: with any other value the reference silently drops the spatial term (self_guide_batch.py spatial_loss); use lambda_spatial 0',
+    )
     .describe('1: phi only; 2: + |y1 - y2| for left/right/near, |x1 - x2| for above/below; 3: + half its square'),
   L2_norm: z.boolean().describe('strategies std, second, entgibs compare with 0.5 (a - b)^2 instead of |a - b|'),
-  gaussian_smoothing: z.boolean().describe('filter each object map with the reference\'s 3 x 3 kernel (reflect padding) before its statistics'),
-  masked_mean: z.boolean().describe('add masked_mean_weight * relu(masked_mean_thresh - mm) to the spatial term, mm the mean of A1 + A2 where it is at least its mean'),
+  gaussian_smoothing: z.boolean().describe("filter each object map with the reference's 3 x 3 kernel (reflect padding) before its statistics"),
+  masked_mean: z
+    .boolean()
+    .describe('add masked_mean_weight * relu(masked_mean_thresh - mm) to the spatial term, mm the mean of A1 + A2 where it is at least its mean'),
   masked_mean_thresh: z.number().describe('masked_mean threshold (0: no effect)'),
   masked_mean_weight: z.number().describe('masked_mean weight (0: no effect)'),
-  object_presence: z.boolean().describe('add relu(|Delta| - 0.9) to the spatial term; prompts without a listed relation are refused (the reference raises on them)'),
-  no_wt: z.boolean().describe('true: a prompt\'s loss is the mean over layers; false: 5 times it (the reference\'s edit weight)'),
+  object_presence: z
+    .boolean()
+    .describe('add relu(|Delta| - 0.9) to the spatial term; prompts without a listed relation are refused (the reference raises on them)'),
+  no_wt: z.boolean().describe("true: a prompt's loss is the mean over layers; false: 5 times it (the reference's edit weight)"),
 };
 
 const paramShape = {
-  guidance_weight: z.number().meta(first(1, 's of docs/method.md §1: the weight of d loss / d latent in the noise prediction; 0 is the baseline\'s sampling')),
+  guidance_weight: z.number().meta(first(1, "s of docs/method.md §1: the weight of d loss / d latent in the noise prediction; 0 is the baseline's sampling")),
   ...samplerParamShape,
   /** [start, end): the steps i with start <= i < end are guided. */
   guide_steps: z
     .tuple([stepIndex, stepIndex])
     .refine(([start, end]) => start <= end, 'the start of [start, end) must not exceed its end')
-    .meta(first(2, '[start, end): the steps i with start <= i < end are guided (the reference\'s sg_t_start, sg_t_end)')),
+    .meta(first(2, "[start, end): the steps i with start <= i < end are guided (the reference's sg_t_start, sg_t_end)")),
   layers: z
     .array(layerPatternSchema)
     .min(1, 'at least one layer pattern is needed')
     .max(MAX_LAYER_PATTERNS, `at most ${MAX_LAYER_PATTERNS} layer patterns`)
     .describe('cross-attention layers read, as dotted module paths with * and {a,b} (see num_attn_layers)'),
   map_size: z.number().int().min(1).max(1024).describe('side of the maps the statistics are computed on (the reference: 64)'),
-  loss_type: z.enum(ACTIVATIONS, { error: (issue) => `${JSON.stringify(issue.input)} is not one of the reference's 15 activations (${ACTIVATIONS.join(', ')}): with any other, its spatial_loss raises` }).describe('phi of the spatial term (rrelu: its evaluation form, slope 11/48)'),
+  loss_type: z
+    .enum(ACTIVATIONS, {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not one of the reference's 15 activations (${ACTIVATIONS.join(', ')}): with any other, its spatial_loss raises`,
+    })
+    .describe('phi of the spatial term (rrelu: its evaluation form, slope 11/48)'),
   alpha: z.number().describe('phi(alpha (margin - Delta))'),
   margin: z.number().describe('phi(alpha (margin - Delta))'),
   leaky_relu_slope: z.number().describe('negative slope of loss_type leaky_relu'),
@@ -94,8 +137,8 @@ const paramShape = {
   lambda_presence: z.number().describe('weight of the energy term on layers whose name contains blocks.1'),
   lambda_balance: z.number().describe('weight of the energy term on the other layers'),
   ...officialLossShape,
-  object_tokens: z.enum(OBJECT_TOKEN_CHOICES).describe('which words of an object\'s name are searched (last_word: the reference\'s)'),
-  token_alignment: z.enum(TOKEN_ALIGNMENTS).describe('reference: the reference\'s token slicing; correct: each object its own tokens'),
+  object_tokens: z.enum(OBJECT_TOKEN_CHOICES).describe("which words of an object's name are searched (last_word: the reference's)"),
+  token_alignment: z.enum(TOKEN_ALIGNMENTS).describe("reference: the reference's token slicing; correct: each object its own tokens"),
 };
 
 /** The reference's num_attn_layers list (pipeline_batch.py:536-548): its first n are read. */
@@ -114,19 +157,39 @@ function asAliases<T extends Record<string, z.ZodType>>(shape: T): T {
  */
 const aliasShape = asAliases({
   num_inference_steps: stepsSchema.describe('another name for steps'),
-  sg_t_start: z.number().int().min(0, 'sg_t_start must be at least 0').max(MAX_STEPS).describe('another way to write guide_steps: the first guided step (default 0)'),
-  sg_t_end: z.number().int().min(-MAX_STEPS).max(MAX_STEPS).describe('another way to write guide_steps: steps before it are guided; negative or beyond the steps: every step'),
+  sg_t_start: z
+    .number()
+    .int()
+    .min(0, 'sg_t_start must be at least 0')
+    .max(MAX_STEPS)
+    .describe('another way to write guide_steps: the first guided step (default 0)'),
+  sg_t_end: z
+    .number()
+    .int()
+    .min(-MAX_STEPS)
+    .max(MAX_STEPS)
+    .describe('another way to write guide_steps: steps before it are guided; negative or beyond the steps: every step'),
   num_attn_layers: z
     .number()
     .int()
     .min(0, 'num_attn_layers must be at least 0 (the reference reads a negative value as a Python slice from the end of its list)')
     .max(MAX_NUM_ATTN_LAYERS, `num_attn_layers is at most ${MAX_NUM_ATTN_LAYERS}, the length of the reference's list`)
-    .describe('another way to write layers (SD 1.x/2.x only): the first n of up_blocks.{1,2,3}.attentions.{0,1,2}.transformer_blocks.0.attn2; 0: every cross-attention layer'),
+    .describe(
+      'another way to write layers (SD 1.x/2.x only): the first n of up_blocks.{1,2,3}.attentions.{0,1,2}.transformer_blocks.0.attn2; 0: every cross-attention layer',
+    ),
   centroid_type: z
-    .enum(['mean'], { error: (issue) => (issue.input === 'sg' ? "centroid_type 'sg' crashes the reference: it computes _centroid_sg, then appends the undefined obj_energy and raises (self_guide_batch.py:338-346)" : `centroid_type ${JSON.stringify(issue.input)}: the reference assigns no centroid for it and raises (self_guide_batch.py:338-345); only 'mean'`) })
+    .enum(['mean'], {
+      error: (issue) =>
+        issue.input === 'sg'
+          ? "centroid_type 'sg' crashes the reference: it computes _centroid_sg, then appends the undefined obj_energy and raises (self_guide_batch.py:338-346)"
+          : `centroid_type ${JSON.stringify(issue.input)}: the reference assigns no centroid for it and raises (self_guide_batch.py:338-345); only 'mean'`,
+    })
     .describe('mean, the only value the reference runs'),
   two_objects: z
-    .literal(true, { error: "two_objects false crashes the reference: its single-map branch hands every token's map to the centroid at once and raises (self_guide_batch.py:528-534)" })
+    .literal(true, {
+      error:
+        "two_objects false crashes the reference: its single-map branch hands every token's map to the centroid at once and raises (self_guide_batch.py:528-534)",
+    })
     .describe('true, the only value the reference runs'),
 });
 
@@ -137,7 +200,9 @@ const unknownKeys = (keys: readonly string[]) => unknownParamsMessage(keys, ACCE
 const strictParams = z.strictObject(paramShape, { error: (issue) => (issue.code === 'unrecognized_keys' ? unknownKeys(issue.keys) : undefined) });
 
 /** Some parameters as an object schema (to pick from, or to describe as JSON Schema): the parameters and their aliases. */
-export const partialMethodParamsObject = z.strictObject({ ...paramShape, ...aliasShape }, { error: (issue) => (issue.code === 'unrecognized_keys' ? unknownKeys(issue.keys) : undefined) }).partial();
+export const partialMethodParamsObject = z
+  .strictObject({ ...paramShape, ...aliasShape }, { error: (issue) => (issue.code === 'unrecognized_keys' ? unknownKeys(issue.keys) : undefined) })
+  .partial();
 
 /**
  * Some parameters, e.g. `--params`, `infsplign.json` or a submission's: more than
@@ -241,7 +306,8 @@ export function referenceLayerPatterns(n: number): string[] {
   const per = REFERENCE_LAYER_ATTENTIONS.length;
   const full = REFERENCE_LAYER_BLOCKS.slice(0, Math.floor(n / per));
   const rest = n % per;
-  const attention = (block: string, count: number) => `up_blocks.${block}.attentions.${alternatives(REFERENCE_LAYER_ATTENTIONS.slice(0, count))}.transformer_blocks.0.attn2`;
+  const attention = (block: string, count: number) =>
+    `up_blocks.${block}.attentions.${alternatives(REFERENCE_LAYER_ATTENTIONS.slice(0, count))}.transformer_blocks.0.attn2`;
   return [...(full.length ? [attention(alternatives(full), per)] : []), ...(rest ? [attention(String(REFERENCE_LAYER_BLOCKS[full.length]), rest)] : [])];
 }
 
@@ -263,7 +329,10 @@ function normalise(given: PartialMethodParams, family: ModelFamily, source: stri
   if (num_attn_layers !== undefined) {
     if (params.layers !== undefined) throw clash('layers', 'num_attn_layers');
     if (family !== 'sd1' && family !== 'sd2') {
-      const why = family === 'sdxl' ? 'the reference ignores it for SDXL (it always reads its three layers, pipeline_batch.py:528-533)' : "its list is Stable Diffusion 1.x/2.x's";
+      const why =
+        family === 'sdxl'
+          ? 'the reference ignores it for SDXL (it always reads its three layers, pipeline_batch.py:528-533)'
+          : "its list is Stable Diffusion 1.x/2.x's";
       throw new MethodParamsError(`${source}: num_attn_layers is refused for this ${family} model: ${why}; name the layers with layers`);
     }
     params.layers = referenceLayerPatterns(num_attn_layers);
@@ -280,12 +349,18 @@ function normalise(given: PartialMethodParams, family: ModelFamily, source: stri
  * end, or one past the last step, every step), `num_attn_layers` sets `layers` (for the `family`'s
  * models only). Errors start with `source` and name the key.
  */
-export function resolveParams(modelDefaults: PartialMethodParams, overrides: unknown = {}, source = 'method parameters', family: ModelFamily = 'custom'): MethodParams {
+export function resolveParams(
+  modelDefaults: PartialMethodParams,
+  overrides: unknown = {},
+  source = 'method parameters',
+  family: ModelFamily = 'custom',
+): MethodParams {
   const defaults = normalise(modelDefaults, family, 'the model defaults');
   const given = normalise(parsePartialParams(overrides, source), family, source);
   const merged: CanonicalPartial = { ...defaults.params, ...given.params };
   const missing = PARAM_NAMES.find((name) => name !== 'guide_steps' && merged[name] === undefined);
-  if (missing) throw new MethodParamsError(`${source}: ${missing}: no default for this model; set it in the model folder's infsplign.json or in the parameters`);
+  if (missing)
+    throw new MethodParamsError(`${source}: ${missing}: no default for this model; set it in the model folder's infsplign.json or in the parameters`);
   const steps = merged.steps!;
   const window = given.window ?? (given.params.guide_steps === undefined ? defaults.window : undefined);
   const end = window?.end;

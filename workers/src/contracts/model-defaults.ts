@@ -23,6 +23,12 @@ export function methodDefaults(method: AnyMethod, family: ModelFamily, model: Mo
 }
 
 /** A method's full parameters on a model: its defaults there replaced key by key by `overrides` (untrusted). */
-export function resolveMethodParams(method: AnyMethod, family: ModelFamily, model: ModelDefaults | null, overrides: unknown, source: string): Record<string, unknown> & { cfg_scale: number; steps: number; scheduler: 'ddpm' | 'ddim' | 'euler' } {
+export function resolveMethodParams(
+  method: AnyMethod,
+  family: ModelFamily,
+  model: ModelDefaults | null,
+  overrides: unknown,
+  source: string,
+): Record<string, unknown> & { cfg_scale: number; steps: number; scheduler: 'ddpm' | 'ddim' | 'euler' } {
   return method.params.resolve(methodDefaults(method, family, model), overrides, source, family);
 }

@@ -19,7 +19,11 @@ function toImage(chw: Float32Array, channels: number, height: number, width: num
   return image;
 }
 
-export async function decodeLatent(latent: Float32Array, dims: { channels: number; height: number; width: number }, vae: { part: VaeDecoderPart; session: ort.InferenceSession } | null): Promise<RgbImage> {
+export async function decodeLatent(
+  latent: Float32Array,
+  dims: { channels: number; height: number; width: number },
+  vae: { part: VaeDecoderPart; session: ort.InferenceSession } | null,
+): Promise<RgbImage> {
   if (!vae) return toImage(latent, dims.channels, dims.height, dims.width);
   const scaled = latent.map((v) => v / vae.part.scalingFactor);
   const input = floatTensor(vae.part.latent.type as FloatType, scaled, [1, dims.channels, dims.height, dims.width]);

@@ -105,7 +105,12 @@ function pickImages(tensors: Record<string, ort.Tensor>, images: readonly number
 const prediction = (ctx: StepContext, out: ort.InferenceSession.ReturnType, what: string) => float32Data(out[ctx.unet.prediction.name]!, what);
 
 /** A plain U-Net pass over some images of the batch (all of them unless given). */
-async function plainPass(ctx: StepContext, latents: readonly Float32Array[], text: Record<string, ort.Tensor>, images = allImages(latents.length)): Promise<Float32Array> {
+async function plainPass(
+  ctx: StepContext,
+  latents: readonly Float32Array[],
+  text: Record<string, ort.Tensor>,
+  images = allImages(latents.length),
+): Promise<Float32Array> {
   const out = await ctx.sessions.unet.run({ ...latentInputs(ctx, latents), ...pickImages(text, images, ctx.rows.length) });
   ctx.cost?.forward(images);
   return prediction(ctx, out, 'the U-Net output');
@@ -125,13 +130,20 @@ export interface GuidedPass {
  * and rows; `refinement`: which of them evaluate inside a refinement loop): the conditional noise
  * prediction, each image's evaluation of the loss and d loss / d z.
  */
-export async function guidedPass(ctx: StepContext, images: readonly number[], latents: readonly Float32Array[], refinement: readonly boolean[] = images.map(() => false)): Promise<GuidedPass> {
+export async function guidedPass(
+  ctx: StepContext,
+  images: readonly number[],
+  latents: readonly Float32Array[],
+  refinement: readonly boolean[] = images.map(() => false),
+): Promise<GuidedPass> {
   const { session, prepared } = ctx.sessions.guided!;
   const guidance = ctx.method.guidance as MethodGuidance<SamplerParams, unknown, unknown>;
   const rows = images.map((b) => ctx.rows[b] ?? null);
   const layout = { tokens: prepared.tokens };
   const step = { index: ctx.stepIndex, steps: ctx.scheduler.timesteps.length, refinement, carried: images.map((b) => ctx.carried?.[b]) };
-  const feeds = Object.fromEntries(Object.entries(guidance.feeds(rows, ctx.params, layout, step)).map(([key, v]) => [prepared.io.inputs[key]!, new ort.Tensor('float32', v.data, v.dims)]));
+  const feeds = Object.fromEntries(
+    Object.entries(guidance.feeds(rows, ctx.params, layout, step)).map(([key, v]) => [prepared.io.inputs[key]!, new ort.Tensor('float32', v.data, v.dims)]),
+  );
   const out = await session.run({ ...latentInputs(ctx, latents), ...pickImages(ctx.cond, images, ctx.rows.length), ...feeds });
   ctx.cost?.guided(images);
   const outputs = Object.fromEntries(Object.entries(prepared.io.outputs).map(([key, name]) => [key, float32Data(out[name]!, `the guided U-Net's ${name}`)]));
@@ -149,7 +161,12 @@ export async function guidedPass(ctx: StepContext, images: readonly number[], la
 /** Whether step `stepIndex` runs the method's guided U-Net for its noise correction. */
 export function isGuidedStep(ctx: Pick<StepContext, 'method' | 'params' | 'sessions' | 'rows' | 'stepIndex'>): boolean {
   const guidance = ctx.method.guidance;
-  return guidance?.kind === 'noise-correction' && ctx.sessions.guided !== null && ctx.rows.some((r) => r !== null) && guidance.guides(ctx.params as never, ctx.stepIndex);
+  return (
+    guidance?.kind === 'noise-correction' &&
+    ctx.sessions.guided !== null &&
+    ctx.rows.some((r) => r !== null) &&
+    guidance.guides(ctx.params as never, ctx.stepIndex)
+  );
 }
 
 /** The noise prediction of one step for a batch of images (see the file comment). */
@@ -160,7 +177,9 @@ export async function guidedStep(inputs: StepInputs): Promise<StepResult> {
   const pass = guided ? await guidedPass(inputs, allImages(latents.length), latents) : null;
   const epsCond = pass ? pass.epsCond : await plainPass(inputs, latents, inputs.cond);
   // s g with g = d loss / d z = d loss / d input times the input's scale
-  const weight = pass ? (inputs.method.guidance as { weight(p: SamplerParams): number }).weight(params) * inputs.scheduler.modelInputScale(inputs.stepIndex) : 0;
+  const weight = pass
+    ? (inputs.method.guidance as { weight(p: SamplerParams): number }).weight(params) * inputs.scheduler.modelInputScale(inputs.stepIndex)
+    : 0;
   const eps = new Float32Array(epsUncond.length);
   for (let k = 0; k < eps.length; k++) {
     const u = epsUncond[k]!;

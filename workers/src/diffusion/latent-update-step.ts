@@ -51,11 +51,17 @@ function advance(state: ImageState, value?: ImageEvaluation): void {
  * Runs the plans of the batch's guided images at step `ctx.stepIndex` of `steps`; returns the latents
  * after their updates and what each image's plan evaluated.
  */
-export async function latentUpdates(ctx: StepContext, latents: readonly Float32Array[], steps: number): Promise<{ latents: Float32Array[]; evaluations: PlanEvaluation[][] }> {
+export async function latentUpdates(
+  ctx: StepContext,
+  latents: readonly Float32Array[],
+  steps: number,
+): Promise<{ latents: Float32Array[]; evaluations: PlanEvaluation[][] }> {
   const guidance = ctx.method.guidance as LatentUpdate<SamplerParams, unknown, unknown>;
   const distinctKinds = guidance.refinementLossDiffers?.(ctx.params) ?? false;
   const z = [...latents];
-  const states = ctx.rows.map((row): ImageState | null => (row === null ? null : { plan: guidance.plan(ctx.params, ctx.stepIndex, steps), request: null, latest: null, updates: 0, evaluations: [] }));
+  const states = ctx.rows.map((row): ImageState | null =>
+    row === null ? null : { plan: guidance.plan(ctx.params, ctx.stepIndex, steps), request: null, latest: null, updates: 0, evaluations: [] },
+  );
   for (const state of states) if (state) advance(state);
 
   for (;;) {
@@ -76,9 +82,16 @@ export async function latentUpdates(ctx: StepContext, latents: readonly Float32A
     for (const b of waiting) if (distinctKinds && states[b]!.latest && states[b]!.latest!.refinement !== kindOf(b)) states[b]!.latest = null;
     const needed = waiting.filter((b) => !states[b]!.latest);
     if (needed.length > 0) {
-      const pass = await guidedPass(ctx, needed, needed.map((b) => z[b]!), needed.map(kindOf));
+      const pass = await guidedPass(
+        ctx,
+        needed,
+        needed.map((b) => z[b]!),
+        needed.map(kindOf),
+      );
       const size = z[0]!.length;
-      needed.forEach((b, k) => (states[b]!.latest = { evaluation: pass.images[k]!, gradient: pass.gradient.slice(k * size, (k + 1) * size), refinement: kindOf(b) }));
+      needed.forEach(
+        (b, k) => (states[b]!.latest = { evaluation: pass.images[k]!, gradient: pass.gradient.slice(k * size, (k + 1) * size), refinement: kindOf(b) }),
+      );
     }
     for (const b of waiting) {
       const state = states[b]!;

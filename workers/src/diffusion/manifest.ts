@@ -62,7 +62,8 @@ export function readManifest(dir: string, configHash: string, seed: number, resu
   if (!existsSync(path)) return null;
   const manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
   if (!resume) throw new Error(`${path} exists: pass --resume to continue that run, or choose another --out`);
-  if (manifest.config_hash !== configHash) throw new Error(`${path} was made with another configuration (hash ${manifest.config_hash.slice(0, 12)}…); --resume needs the same one`);
+  if (manifest.config_hash !== configHash)
+    throw new Error(`${path} was made with another configuration (hash ${manifest.config_hash.slice(0, 12)}…); --resume needs the same one`);
   if (manifest.seed !== seed) throw new Error(`${path} was made with seed ${manifest.seed}; --resume needs the same seed, got ${seed}`);
   return { ...manifest, failures: [] };
 }

@@ -185,7 +185,9 @@ export function readUnetFile(file: string): Omit<UnetPart, 'latent'> {
   const textEmbeds = findValue(part, 'input', 'text_embeds', FLOATS);
   const timeIds = findValue(part, 'input', 'time_ids', FLOATS);
   if (Boolean(textEmbeds) !== Boolean(timeIds)) {
-    throw new ModelFolderError(`${part.file}: has ${textEmbeds ? 'text_embeds' : 'time_ids'} but not ${textEmbeds ? 'time_ids' : 'text_embeds'}; an SDXL U-Net takes both`);
+    throw new ModelFolderError(
+      `${part.file}: has ${textEmbeds ? 'text_embeds' : 'time_ids'} but not ${textEmbeds ? 'time_ids' : 'text_embeds'}; an SDXL U-Net takes both`,
+    );
   }
   const output = part.summary.outputs[0];
   if (!output) throw new ModelFolderError(`${part.file}: has no outputs`);
@@ -209,7 +211,8 @@ export function readUnetFile(file: string): Omit<UnetPart, 'latent'> {
 function recognizeFamily(pipelineClass: string, unet: Omit<UnetPart, 'latent'>, indexFile: string): ModelFamily {
   const xlClass = /StableDiffusionXL/.test(pipelineClass);
   const xlUnet = Boolean(unet.textEmbeds);
-  if (xlClass && !xlUnet) throw new ModelFolderError(`${indexFile} names ${pipelineClass}, but ${unet.file} has no text_embeds / time_ids inputs, as an SDXL U-Net has`);
+  if (xlClass && !xlUnet)
+    throw new ModelFolderError(`${indexFile} names ${pipelineClass}, but ${unet.file} has no text_embeds / time_ids inputs, as an SDXL U-Net has`);
   if (xlUnet) return 'sdxl';
   if (!/StableDiffusion/.test(pipelineClass)) return 'custom';
   return SD_CONTEXT_WIDTHS[lastDim(unet.encoderHiddenStates) ?? 0] ?? 'custom';
@@ -217,9 +220,14 @@ function recognizeFamily(pipelineClass: string, unet: Omit<UnetPart, 'latent'>, 
 
 /** The penultimate of an export's `hidden_states.0` .. `hidden_states.N` outputs (diffusers' `hidden_states[-2]`). */
 function penultimateHiddenState(part: OnnxPart): TensorInfo {
-  const layers = part.summary.outputs.map((v) => /^hidden_states\.(\d+)$/.exec(v.name)?.[1]).filter((k): k is string => k !== undefined).map(Number);
+  const layers = part.summary.outputs
+    .map((v) => /^hidden_states\.(\d+)$/.exec(v.name)?.[1])
+    .filter((k): k is string => k !== undefined)
+    .map(Number);
   if (layers.length < 2) {
-    throw new ModelFolderError(`${part.file}: no hidden_states.N outputs; SDXL conditions on the penultimate layer's hidden state, so export the text encoders with output_hidden_states (optimum does)`);
+    throw new ModelFolderError(
+      `${part.file}: no hidden_states.N outputs; SDXL conditions on the penultimate layer's hidden state, so export the text encoders with output_hidden_states (optimum does)`,
+    );
   }
   return requireValue(part, 'output', `hidden_states.${Math.max(...layers) - 1}`, FLOATS);
 }
@@ -237,7 +245,8 @@ function readTextEncoder(dir: string, index: '' | '_2', family: ModelFamily): Te
 /** Channels and spatial size of the latent: the graph's static dims first, then unet/config.json, then the family's. */
 function latentShape(dir: string, unet: Omit<UnetPart, 'latent'>, family: ModelFamily): UnetPart['latent'] {
   const [, c, h, w] = unet.sample.dims ?? [];
-  if (unet.sample.dims && unet.sample.dims.length !== 4) throw new ModelFolderError(`${unet.file}: input 'sample' has rank ${unet.sample.dims.length}; expected [batch, channels, height, width]`);
+  if (unet.sample.dims && unet.sample.dims.length !== 4)
+    throw new ModelFolderError(`${unet.file}: input 'sample' has rank ${unet.sample.dims.length}; expected [batch, channels, height, width]`);
   const configFile = join(dir, 'unet/config.json');
   const config = existsSync(configFile) ? readJsonFile(configFile, unetConfigSchema) : {};
   const size = typeof config.sample_size === 'number' ? [config.sample_size, config.sample_size] : config.sample_size;
@@ -246,7 +255,9 @@ function latentShape(dir: string, unet: Omit<UnetPart, 'latent'>, family: ModelF
   const height = typeof h === 'number' ? h : (size?.[0] ?? fallback?.side);
   const width = typeof w === 'number' ? w : (size?.[1] ?? fallback?.side);
   if (channels === undefined || height === undefined || width === undefined) {
-    throw new ModelFolderError(`${unet.file}: input 'sample' has symbolic dims [${(unet.sample.dims ?? []).join(', ')}] and ${configFile} gives no in_channels / sample_size, so the latent size is unknown`);
+    throw new ModelFolderError(
+      `${unet.file}: input 'sample' has symbolic dims [${(unet.sample.dims ?? []).join(', ')}] and ${configFile} gives no in_channels / sample_size, so the latent size is unknown`,
+    );
   }
   return { channels, height, width };
 }
@@ -259,10 +270,12 @@ function readVaeDecoder(dir: string, family: ModelFamily, latentChannels: number
   const part = readOnnxPart(dir, 'vae_decoder/model.onnx');
   const [latentValue] = part.summary.inputs;
   const [imageValue] = part.summary.outputs;
-  if (part.summary.inputs.length !== 1 || !latentValue || !imageValue) throw new ModelFolderError(`${part.file}: expected one input (the latent) and an image output`);
+  if (part.summary.inputs.length !== 1 || !latentValue || !imageValue)
+    throw new ModelFolderError(`${part.file}: expected one input (the latent) and an image output`);
   const latent = requireValue(part, 'input', latentValue.name, FLOATS);
   const channels = latent.dims?.[1];
-  if (typeof channels === 'number' && channels !== latentChannels) throw new ModelFolderError(`${part.file}: takes ${channels}-channel latents, the U-Net makes ${latentChannels}`);
+  if (typeof channels === 'number' && channels !== latentChannels)
+    throw new ModelFolderError(`${part.file}: takes ${channels}-channel latents, the U-Net makes ${latentChannels}`);
   const configFile = join(dir, 'vae_decoder/config.json');
   const scalingFactor = (existsSync(configFile) ? readJsonFile(configFile, vaeConfigSchema).scaling_factor : undefined) ?? VAE_SCALING_FACTORS[family];
   if (scalingFactor === undefined) throw new ModelFolderError(`${configFile} not found or has no scaling_factor; a custom model's VAE needs it`);

@@ -23,7 +23,9 @@ export function resolveModel(nameOrDir: string, registryFile = REGISTRY_FILE): s
   const registered = Object.hasOwn(registry, nameOrDir) ? registry[nameOrDir] : undefined;
   if (registered === undefined) {
     const names = Object.keys(registry);
-    throw new Error(`--model ${nameOrDir}: no such folder, and no model of that name in ${registryFile} (${names.length ? `it names ${names.join(', ')}` : 'it names none'})`);
+    throw new Error(
+      `--model ${nameOrDir}: no such folder, and no model of that name in ${registryFile} (${names.length ? `it names ${names.join(', ')}` : 'it names none'})`,
+    );
   }
   const dir = registryPath(registryFile, registered);
   if (!isDirectory(dir)) throw new Error(`--model ${nameOrDir}: ${registryFile} points it to ${dir}, which is not a folder`);
@@ -35,7 +37,8 @@ export class UnknownModelError extends Error {}
 /** The folder of a model a job names: registered names only, whatever folders exist. */
 export function registeredModel(name: string, registryFile = REGISTRY_FILE): string {
   const registry = readRegistry(registryFile);
-  if (!Object.hasOwn(registry, name)) throw new UnknownModelError(`unknown model '${name}': not in this worker's model registry (it has: ${Object.keys(registry).join(', ') || 'none'})`);
+  if (!Object.hasOwn(registry, name))
+    throw new UnknownModelError(`unknown model '${name}': not in this worker's model registry (it has: ${Object.keys(registry).join(', ') || 'none'})`);
   const dir = registryPath(registryFile, registry[name]!);
   if (!isDirectory(dir)) throw new UnknownModelError(`model '${name}' is registered on this worker, but its folder is missing there`);
   return dir;

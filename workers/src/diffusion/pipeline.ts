@@ -111,14 +111,23 @@ const VAE_DOWNSAMPLING = 8;
  * A session on a method's guided U-Net, prepared or found in the cache, whose entry stays pinned until
  * the session is open. Should another process remove it all the same (a narrow race), it is prepared again.
  */
-export async function openGuidedUnet(unetFile: string, spec: MethodUnetSpec, cache: GuidedCache, device: Device): Promise<{ session: ort.InferenceSession; prepared: PreparedGuidance }> {
+export async function openGuidedUnet(
+  unetFile: string,
+  spec: MethodUnetSpec,
+  cache: GuidedCache,
+  device: Device,
+): Promise<{ session: ort.InferenceSession; prepared: PreparedGuidance }> {
   for (let attempt = 1; ; attempt++) {
     const prepared = prepareGuidedUnet(unetFile, spec, cache);
     try {
       return { session: await createSession(prepared.path, device), prepared };
     } catch (err) {
       if (entryExists(dirname(prepared.path))) throw err;
-      if (attempt === 3) throw new Error(`the guided U-Net's cache entry keeps being removed before it can be opened; is ${cache.dir} too small for it (INFSPLIGN_CACHE_MAX_BYTES)?`, { cause: err });
+      if (attempt === 3)
+        throw new Error(
+          `the guided U-Net's cache entry keeps being removed before it can be opened; is ${cache.dir} too small for it (INFSPLIGN_CACHE_MAX_BYTES)?`,
+          { cause: err },
+        );
     } finally {
       prepared.unpin();
     }
@@ -135,7 +144,12 @@ async function openSessions(options: GenerateOptions, method: AnyMethod): Promis
   };
   if (method.guidance) {
     const { height, width } = folder.unet.latent;
-    sessions.guided = await openGuidedUnet(folder.unet.file, { method, params: options.params, latentHeight: height, latentWidth: width, latentInput: folder.unet.sample.name }, options.cache, device);
+    sessions.guided = await openGuidedUnet(
+      folder.unet.file,
+      { method, params: options.params, latentHeight: height, latentWidth: width, latentInput: folder.unet.sample.name },
+      options.cache,
+      device,
+    );
   }
   return sessions;
 }
@@ -176,7 +190,11 @@ export async function generate(options: GenerateOptions): Promise<Manifest> {
 
 /** The prompts' text conditioning and the unconditional one (zeros where the folder says so). */
 async function encode(folder: ModelFolder, options: GenerateOptions): Promise<{ cond: PromptEncoding; uncond: PromptEncoding }> {
-  const cond = await encodePrompts(folder, options.prompts.map((p) => p.text), options.device);
+  const cond = await encodePrompts(
+    folder,
+    options.prompts.map((p) => p.text),
+    options.device,
+  );
   const uncond = await encodePrompts(folder, [''], options.device, { zeros: folder.zeroUnconditional });
   return { cond, uncond };
 }
@@ -185,7 +203,10 @@ async function encode(folder: ModelFolder, options: GenerateOptions): Promise<{ 
 function guidanceRow(options: GenerateOptions, method: AnyMethod, cond: PromptEncoding, row: number): unknown {
   const prompt = options.prompts[row]!;
   if (!method.guidance) return null;
-  return method.guidance.prepare({ text: prompt.text, objects: prompt.objects, relation: prompt.relation, tokenizer: cond.tokenizer, encoding: cond.encodings[row]!, tokens: cond.dims[1] }, options.params as never);
+  return method.guidance.prepare(
+    { text: prompt.text, objects: prompt.objects, relation: prompt.relation, tokenizer: cond.tokenizer, encoding: cond.encodings[row]!, tokens: cond.dims[1] },
+    options.params as never,
+  );
 }
 
 /** The images still to make (a resumed run skips those it has), each with its prompt's guidance; failed prompts go to the manifest. */
@@ -252,7 +273,14 @@ async function denoisingStep(ctx: StepContext, z: Float32Array[], noise: NoiseSo
   return z.map((zb, b) => scheduler.step(step.eps.subarray(b * size, (b + 1) * size), i, zb, noise[b]!));
 }
 
-async function sampleBatch(options: GenerateOptions, method: AnyMethod, sessions: Sessions, batch: Item[], cond: PromptEncoding, uncond: PromptEncoding): Promise<ImageRecord[]> {
+async function sampleBatch(
+  options: GenerateOptions,
+  method: AnyMethod,
+  sessions: Sessions,
+  batch: Item[],
+  cond: PromptEncoding,
+  uncond: PromptEncoding,
+): Promise<ImageRecord[]> {
   const { folder, params } = options;
   const cost = new CostMeter(batch.length);
   const { latent } = folder.unet;
@@ -262,8 +290,20 @@ async function sampleBatch(options: GenerateOptions, method: AnyMethod, sessions
   let z = initial.latents;
   const rows = batch.map((item) => options.prompts.indexOf(item.prompt));
   const context = {
-    unet: folder.unet, sessions, method, params, scheduler, latentDims: [latent.channels, latent.height, latent.width],
-    cond: conditioning(folder, cond, rows), uncond: conditioning(folder, uncond, batch.map(() => 0)), rows: batch.map((item) => item.row), cost,
+    unet: folder.unet,
+    sessions,
+    method,
+    params,
+    scheduler,
+    latentDims: [latent.channels, latent.height, latent.width],
+    cond: conditioning(folder, cond, rows),
+    uncond: conditioning(
+      folder,
+      uncond,
+      batch.map(() => 0),
+    ),
+    rows: batch.map((item) => item.row),
+    cost,
   };
   const traces = batch.map(() => new ImageTrace());
   const carried: unknown[] = batch.map(() => undefined);
@@ -281,8 +321,15 @@ async function sampleBatch(options: GenerateOptions, method: AnyMethod, sessions
     writeFileAtomic(join(options.outDir, file), encodePng(image));
     const trace = traces[b]!;
     records.push({
-      prompt: item.prompt.id, index: item.index, file, ms: Math.round(costs[b]!.seconds * 1000), guided: item.row !== null,
-      loss: trace.loss, centroids: trace.centroids, ...(trace.loss.length > 0 ? { steps: trace.steps } : {}), cost: costs[b]!,
+      prompt: item.prompt.id,
+      index: item.index,
+      file,
+      ms: Math.round(costs[b]!.seconds * 1000),
+      guided: item.row !== null,
+      loss: trace.loss,
+      centroids: trace.centroids,
+      ...(trace.loss.length > 0 ? { steps: trace.steps } : {}),
+      cost: costs[b]!,
     });
   }
   return records;

@@ -41,7 +41,7 @@ function remedy(device: Device): string {
         : `onnxruntime-node is installed without its CUDA provider libraries (they are not on npm); on a host with CUDA 12, cuDNN 9 and network access, install them with \`${CUDA_INSTALL}\``;
     }
     case 'webgpu':
-      return 'onnxruntime-node bundles WebGPU, but it needs a GPU adapter: on Linux a Vulkan driver (libvulkan.so.1 and the GPU vendor\'s driver), on Windows Direct3D 12, on macOS Metal';
+      return "onnxruntime-node bundles WebGPU, but it needs a GPU adapter: on Linux a Vulkan driver (libvulkan.so.1 and the GPU vendor's driver), on Windows Direct3D 12, on macOS Metal";
     case 'cpu':
       return 'the CPU provider is part of every onnxruntime-node build; reinstall onnxruntime-node';
   }

@@ -46,7 +46,11 @@ function sequenceLength(encoder: OpenEncoder): number {
 
 function tokenTensor(part: TextEncoderPart, ids: number[], dims: number[]): ort.Tensor {
   if (part.inputIds.type === 'int32') return new ort.Tensor('int32', Int32Array.from(ids), dims);
-  return new ort.Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), dims);
+  return new ort.Tensor(
+    'int64',
+    BigInt64Array.from(ids, (id) => BigInt(id)),
+    dims,
+  );
 }
 
 function checkDims(file: string, output: string, actual: readonly number[], expected: readonly number[]): void {
@@ -186,7 +190,12 @@ export async function openPromptEncoder(folder: ModelFolder, device: Device): Pr
  * Encodes prompts in one go (opening and closing the encoders); `zeros` gives an all-zero
  * embedding of the same shape, as for SDXL's unconditional input.
  */
-export async function encodePrompts(folder: ModelFolder, prompts: readonly string[], device: Device, options: { zeros?: boolean } = {}): Promise<PromptEncoding> {
+export async function encodePrompts(
+  folder: ModelFolder,
+  prompts: readonly string[],
+  device: Device,
+  options: { zeros?: boolean } = {},
+): Promise<PromptEncoding> {
   const encoder = await openPromptEncoder(folder, device);
   try {
     const encoding = await encoder.encode(prompts);

@@ -61,7 +61,12 @@ type ResampleOptions = BootstrapOptions & { strata?: readonly (string | number)[
  * where it is defined. `strata` (one key per row) resamples within each group, keeping group sizes
  * fixed. Every statistic sees the same resamples.
  */
-function resampledStatistics<K extends string>(rows: readonly ArrayLike<number>[], width: number, statistics: Record<K, Statistic>, options: ResampleOptions): Record<K, Float64Array> {
+function resampledStatistics<K extends string>(
+  rows: readonly ArrayLike<number>[],
+  width: number,
+  statistics: Record<K, Statistic>,
+  options: ResampleOptions,
+): Record<K, Float64Array> {
   const { resamples, seed } = { ...DEFAULT_BOOTSTRAP, ...options };
   const names = Object.keys(statistics) as K[];
   if (rows.length === 0) return Object.fromEntries(names.map((name) => [name, new Float64Array(0)])) as Record<K, Float64Array>;
@@ -124,7 +129,12 @@ function percentileInterval(values: Float64Array, confidence: number): Interval 
  * group sizes fixed: used where an aggregate averages over groups (GenEval's tags). A statistic gets
  * null when it is undefined in every resample, or when there are no rows.
  */
-export function bootstrapIntervals<K extends string>(rows: readonly ArrayLike<number>[], width: number, statistics: Record<K, Statistic>, options: ResampleOptions = {}): Intervals<K> {
+export function bootstrapIntervals<K extends string>(
+  rows: readonly ArrayLike<number>[],
+  width: number,
+  statistics: Record<K, Statistic>,
+  options: ResampleOptions = {},
+): Intervals<K> {
   const { confidence } = { ...DEFAULT_BOOTSTRAP, ...options };
   const resampled = resampledStatistics(rows, width, statistics, options);
   const intervals = {} as Intervals<K>;
@@ -182,7 +192,8 @@ export function pairedBootstrap<K extends string>(
   const out = {} as Record<K, PairedDifference>;
   for (const name of names) {
     const values = resampled[name];
-    let below = 0, above = 0;
+    let below = 0,
+      above = 0;
     for (const d of values) {
       if (d <= 0) below++;
       if (d >= 0) above++;
@@ -208,7 +219,11 @@ export function groupByPrompt<R extends { prompt: number }>(results: readonly R[
 }
 
 /** The statistics evaluated on the full data: the point estimates that go with the intervals. */
-export function pointEstimates<K extends string>(rows: readonly ArrayLike<number>[], width: number, statistics: Record<K, Statistic>): Record<K, number | null> {
+export function pointEstimates<K extends string>(
+  rows: readonly ArrayLike<number>[],
+  width: number,
+  statistics: Record<K, Statistic>,
+): Record<K, number | null> {
   const sums = columnSums(rows, width);
   const out = {} as Record<K, number | null>;
   for (const name of Object.keys(statistics) as K[]) out[name] = statistics[name](sums);

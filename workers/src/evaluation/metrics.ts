@@ -49,10 +49,25 @@ const VISOR_METRICS: readonly MetricSpec[] = [
   visorPercent('OA', 'Object accuracy', 'Images in which both objects are detected, in percent of all images.'),
   visorPercent('OA_A', 'Object accuracy (A)', 'Images in which the first object (A) is detected, in percent.'),
   visorPercent('OA_B', 'Object accuracy (B)', 'Images in which the second object (B) is detected, in percent.'),
-  visorPercent('VISOR_cond', 'VISOR (conditional)', "Of the images in which both objects are detected, those whose boxes stand in the prompt's relation, in percent; undefined when no image holds both."),
-  visorPercent('VISOR_uncond', 'VISOR (unconditional)', "Images with both objects detected in the prompt's relation, in percent of all images (VISOR_cond × OA / 100)."),
+  visorPercent(
+    'VISOR_cond',
+    'VISOR (conditional)',
+    "Of the images in which both objects are detected, those whose boxes stand in the prompt's relation, in percent; undefined when no image holds both.",
+  ),
+  visorPercent(
+    'VISOR_uncond',
+    'VISOR (unconditional)',
+    "Images with both objects detected in the prompt's relation, in percent of all images (VISOR_cond × OA / 100).",
+  ),
   visorPercent('VISOR_1', 'VISOR_1', 'Prompts with at least one of their images correct, in percent of prompts.', 1),
-  ...[2, 3, 4].map((n) => visorPercent(`VISOR_${n}`, `VISOR_${n}`, `Prompts with at least ${n} of their images correct, in percent of prompts; undefined with fewer than ${n} images per prompt.`, n)),
+  ...[2, 3, 4].map((n) =>
+    visorPercent(
+      `VISOR_${n}`,
+      `VISOR_${n}`,
+      `Prompts with at least ${n} of their images correct, in percent of prompts; undefined with fewer than ${n} images per prompt.`,
+      n,
+    ),
+  ),
 ];
 
 const fraction = (key: string, label: string, description: string): MetricSpec => ({ key, label, description, unit: 'fraction', higherIsBetter: true });
@@ -63,7 +78,13 @@ export const BENCHMARK_METRICS: Record<BenchmarkName, BenchmarkMetrics> = {
   t2i: {
     scoring: 't2i',
     primary: 'spatial',
-    metrics: [fraction('spatial', 'Spatial score', 'T2I-CompBench 2D spatial: the mean image score (detection confidences plus position; image scores below 0.5 count as 0), 0 to 1.')],
+    metrics: [
+      fraction(
+        'spatial',
+        'Spatial score',
+        'T2I-CompBench 2D spatial: the mean image score (detection confidences plus position; image scores below 0.5 count as 0), 0 to 1.',
+      ),
+    ],
   },
   geneval: {
     scoring: 'geneval',

@@ -35,7 +35,12 @@ type OfficialFile = { name: string; content: string };
 
 const imageKey = (prompt: number, image: number) => `${prompt}_${image}`;
 
-function visorFiles(result: ScoreResult, set: Extract<PromptSet, { scoring: 'visor' }>, detections: Map<string, ImageDetections>, names: OfficialNames): OfficialFile[] {
+function visorFiles(
+  result: ScoreResult,
+  set: Extract<PromptSet, { scoring: 'visor' }>,
+  detections: Map<string, ImageDetections>,
+  names: OfficialNames,
+): OfficialFile[] {
   const promptById = new Map(set.prompts.map((p) => [p.id, p]));
   const records: Record<string, unknown> = {};
   for (const r of result.images as VisorImageResult[]) {
@@ -78,7 +83,10 @@ function t2iFiles(result: ScoreResult, set: Extract<PromptSet, { scoring: 't2i' 
   const promptById = new Map(set.prompts.map((p) => [p.id, p]));
   const images = result.images as T2IImageResult[];
   const vqa = images.map((r, questionId) => ({ question_id: questionId, answer: r.score }));
-  const mapping = images.map((r, questionId) => ({ image: `${promptById.get(r.prompt)!.text}_${String(questionId).padStart(6, '0')}.png`, question_id: questionId }));
+  const mapping = images.map((r, questionId) => ({
+    image: `${promptById.get(r.prompt)!.text}_${String(questionId).padStart(6, '0')}.png`,
+    question_id: questionId,
+  }));
   return [
     { name: 'vqa_result.json', content: JSON.stringify(vqa) },
     { name: 'mapping.json', content: JSON.stringify(mapping) },
@@ -89,9 +97,11 @@ function t2iFiles(result: ScoreResult, set: Extract<PromptSet, { scoring: 't2i' 
 export function writeOfficialOutputs(dir: string, result: ScoreResult, set: PromptSet, images: readonly ImageDetections[], names: OfficialNames): string[] {
   const detections = new Map(images.map((image) => [imageKey(image.prompt, image.image), image]));
   const files =
-    set.scoring === 'visor' ? visorFiles(result, set, detections, names)
-    : set.scoring === 'geneval' ? genevalFiles(result, set, detections)
-    : t2iFiles(result, set);
+    set.scoring === 'visor'
+      ? visorFiles(result, set, detections, names)
+      : set.scoring === 'geneval'
+        ? genevalFiles(result, set, detections)
+        : t2iFiles(result, set);
   return files.map(({ name, content }) => {
     const path = join(dir, name);
     writeFileAtomic(path, content);

@@ -26,11 +26,17 @@ export function detectorQueries(set: PromptSet): Map<number, string[]> {
  * Checks, before any image is read, that a closed-set detector knows every class the prompts with
  * images ask for: scoring them anyway would count each such object as missed.
  */
-export function assertDetectorCovers(detector: Detector, queries: ReadonlyMap<number, string[]>, images: readonly GeneratedImage[], promptsSource: string): void {
+export function assertDetectorCovers(
+  detector: Detector,
+  queries: ReadonlyMap<number, string[]>,
+  images: readonly GeneratedImage[],
+  promptsSource: string,
+): void {
   if (!detector.labels) return;
   for (const prompt of new Set(images.map((i) => i.prompt))) {
     const unknown = queries.get(prompt)?.find((name) => !detector.labels!.includes(name));
-    if (unknown !== undefined) throw new Error(`${promptsSource}: prompt ${prompt} asks for '${unknown}', which is not among the labels of detector ${detector.name}`);
+    if (unknown !== undefined)
+      throw new Error(`${promptsSource}: prompt ${prompt} asks for '${unknown}', which is not among the labels of detector ${detector.name}`);
   }
 }
 

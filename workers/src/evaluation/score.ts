@@ -33,10 +33,15 @@ export interface ScoreResult {
  * The version of each scoring rule, stored with every run it scores, so that results show which rule
  * produced them and a finished run scored under another version is never reused as a current one.
  */
-export const SCORER_VERSIONS = { visor: VISOR_SCORER_VERSION, t2i: T2I_SCORER_VERSION, geneval: GENEVAL_SCORER_VERSION } as const satisfies Record<PromptSet['scoring'], string>;
+export const SCORER_VERSIONS = { visor: VISOR_SCORER_VERSION, t2i: T2I_SCORER_VERSION, geneval: GENEVAL_SCORER_VERSION } as const satisfies Record<
+  PromptSet['scoring'],
+  string
+>;
 
 /** The benchmark-specific part of a result. */
-type ScoredPart = Pick<ScoreResult, 'scorer_version' | 'prompts_scored' | 'images' | 'aggregates' | 'intervals' | 'unsupported' | 'notes'> & { counting_threshold?: number };
+type ScoredPart = Pick<ScoreResult, 'scorer_version' | 'prompts_scored' | 'images' | 'aggregates' | 'intervals' | 'unsupported' | 'notes'> & {
+  counting_threshold?: number;
+};
 
 function scoreBySet(set: PromptSet, images: readonly ImageDetections[], threshold: number, bootstrap: BootstrapOptions): ScoredPart {
   switch (set.scoring) {
@@ -50,7 +55,9 @@ function scoreBySet(set: PromptSet, images: readonly ImageDetections[], threshol
     case 'geneval': {
       const score = scoreGenEval(set.prompts, images, { threshold, counting_threshold: GENEVAL_COUNTING_THRESHOLD }, bootstrap);
       const scoredTags = Object.keys(score.aggregates).filter((key) => key !== 'overall');
-      const notes = [`overall is the mean over the tags scored here (${scoredTags.join(', ') || 'none'}); this project supports ${GENEVAL_SUPPORTED_TAGS.join(', ')}, so it is not GenEval's six-task overall`];
+      const notes = [
+        `overall is the mean over the tags scored here (${scoredTags.join(', ') || 'none'}); this project supports ${GENEVAL_SUPPORTED_TAGS.join(', ')}, so it is not GenEval's six-task overall`,
+      ];
       const unsupported = Object.entries(score.unsupported);
       if (unsupported.length > 0) notes.push(`unsupported, not scored: ${unsupported.map(([tag, u]) => `${tag} (${u.images} images)`).join(', ')}`);
       return { scorer_version: SCORER_VERSIONS.geneval, counting_threshold: GENEVAL_COUNTING_THRESHOLD, ...score, notes };

@@ -76,7 +76,10 @@ export function parseConfigList(text: string): ExperimentConfig[] {
     if (findMethod(item)) config = { name: item, method: item, overrides: {} };
     else {
       const eq = item.indexOf('=');
-      if (eq < 0) throw new ConfigListError(`--configs: '${item}' is neither a method (${methodNames().join(', ')}) nor NAME=METHOD:{...} / NAME=@params.json / NAME={...}`);
+      if (eq < 0)
+        throw new ConfigListError(
+          `--configs: '${item}' is neither a method (${methodNames().join(', ')}) nor NAME=METHOD:{...} / NAME=@params.json / NAME={...}`,
+        );
       const name = item.slice(0, eq);
       if (!NAME_PATTERN.test(name)) throw new ConfigListError(`--configs: configuration name '${name}' must be letters, digits, '_', '.', '+' or '-'`);
       config = { name, ...methodAndOverrides(name, item.slice(eq + 1)) };

@@ -76,7 +76,10 @@ export interface ExperimentResult {
 /** The prompts to generate: those the benchmark scores, in id order, the first `limit`. */
 function experimentPrompts(benchmark: BenchmarkName, set: PromptSet, limit: number | undefined): { set: PromptSet; prompts: GenerationPrompt[] } {
   const scored = scoredPromptIds(benchmark, set);
-  const chosen = [...set.prompts].filter((p) => scored.has(p.id)).sort((a, b) => a.id - b.id).slice(0, limit);
+  const chosen = [...set.prompts]
+    .filter((p) => scored.has(p.id))
+    .sort((a, b) => a.id - b.id)
+    .slice(0, limit);
   const ids = new Set(chosen.map((p) => p.id));
   const subset = { ...set, prompts: set.prompts.filter((p) => ids.has(p.id)) } as PromptSet;
   return { set: subset, prompts: chosen.map((p) => ({ id: p.id, text: p.text, objects: p.objects, relation: p.relation ?? findRelationInText(p.text) })) };
@@ -89,7 +92,10 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (prompts.length === 0) throw new Error(`${options.promptsFile}: none of its prompts is scored by ${benchmark}`);
   const notes: string[] = [];
   const left = options.set.prompts.length - prompts.length;
-  if (left > 0) notes.push(`${left} of the file's ${options.set.prompts.length} prompts are not generated (${options.limit ? `--limit ${options.limit}, or ` : ''}not scored by ${benchmark})`);
+  if (left > 0)
+    notes.push(
+      `${left} of the file's ${options.set.prompts.length} prompts are not generated (${options.limit ? `--limit ${options.limit}, or ` : ''}not scored by ${benchmark})`,
+    );
   // Every configuration is checked before the first image is made, so a typo fails in the first second.
   const resolved = options.configs.map((config) => {
     const method = requireMethod(config.method);
@@ -116,7 +122,14 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       onProgress: (done, total) => options.onProgress?.(config.name, done, total),
     });
     for (const failure of manifest.failures) notes.push(`${config.name}: prompt ${failure.prompt} not generated: ${failure.reason}`);
-    const { scored, detector } = await evaluateImageFolder({ benchmark, set, promptsSource: options.promptsFile, imagesDir: dir, detectorSpec: options.detector, threshold: options.threshold });
+    const { scored, detector } = await evaluateImageFolder({
+      benchmark,
+      set,
+      promptsSource: options.promptsFile,
+      imagesDir: dir,
+      detectorSpec: options.detector,
+      threshold: options.threshold,
+    });
     const { images: imageResults, ...figures } = scored;
     writeFileAtomic(join(dir, 'result.json'), `${JSON.stringify({ ...figures, detector, images: imageResults }, null, 2)}\n`);
     // A resumed folder may hold images of prompts this run does not use (another --limit): time only this run's.

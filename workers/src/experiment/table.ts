@@ -44,7 +44,13 @@ export function experimentMarkdown(result: ExperimentResult): string {
     '',
     ...header(['configuration', ...cols, 's / image', 'U-Net evaluations / image', 'backward passes / image']),
     ...result.rows.map((row) =>
-      line([row.name, ...cols.map((c) => figure(row.aggregates[c], row.intervals[c])), seconds(row.seconds_per_image), count(row.unet_evaluations_per_image), count(row.backward_passes_per_image)]),
+      line([
+        row.name,
+        ...cols.map((c) => figure(row.aggregates[c], row.intervals[c])),
+        seconds(row.seconds_per_image),
+        count(row.unet_evaluations_per_image),
+        count(row.backward_passes_per_image),
+      ]),
     ),
   ];
   if (result.rows.some((row) => Object.keys(byRelation(row)).length > 0)) {

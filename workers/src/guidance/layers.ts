@@ -49,7 +49,11 @@ function fail(pattern: string, message: string): never {
 function compile(pattern: string): State[] {
   if (pattern.length === 0) fail(pattern, 'is empty');
   if (pattern.length > MAX_LAYER_PATTERN_LENGTH) fail(`${pattern.slice(0, 40)}...`, `is ${pattern.length} characters long, over ${MAX_LAYER_PATTERN_LENGTH}`);
-  if (pattern.startsWith('/')) fail(pattern, 'regular expressions are not accepted; write a dotted module path with * (within one segment) and {a,b} alternatives, e.g. up_blocks.*.attentions.{0,1}.transformer_blocks.0.attn2');
+  if (pattern.startsWith('/'))
+    fail(
+      pattern,
+      'regular expressions are not accepted; write a dotted module path with * (within one segment) and {a,b} alternatives, e.g. up_blocks.*.attentions.{0,1}.transformer_blocks.0.attn2',
+    );
   if (pattern.startsWith('.') || pattern.endsWith('.') || pattern.includes('..')) fail(pattern, 'has an empty segment (a dot at either end, or two in a row)');
   const states: State[] = [];
   const char = (c: string) => states.push({ kind: 'char', char: c, next: states.length + 1 });

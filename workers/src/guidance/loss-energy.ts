@@ -89,17 +89,28 @@ function objectEnergies(b: GraphBuilder, kind: Energy, parts: EnergyParts): stri
   const { maps, raw, variance } = parts.m;
   const coef = () => b.scalar(ENERGY_COEF, maps);
   switch (kind) {
-    case 'var': return variance;
-    case 'log': return parts.logMax();
-    case 'entropy': return parts.ent();
-    case 'prob': return probEnt(b, raw);
-    case 'mean': return b.reduceMean(maps, [2, 3], false);
-    case 'gibs': return b.add(parts.logMax(), variance);
-    case 'gibsent': return b.add(parts.ent(), variance);
-    case 'lin': return b.neg(parts.max());
-    case 'square': return b.mul(b.mul(parts.max(), parts.max()), coef());
-    case 'exp': return b.mul(b.exp(parts.max()), coef());
-    case 'none': return b.mul(variance, b.scalar(0, variance));
+    case 'var':
+      return variance;
+    case 'log':
+      return parts.logMax();
+    case 'entropy':
+      return parts.ent();
+    case 'prob':
+      return probEnt(b, raw);
+    case 'mean':
+      return b.reduceMean(maps, [2, 3], false);
+    case 'gibs':
+      return b.add(parts.logMax(), variance);
+    case 'gibsent':
+      return b.add(parts.ent(), variance);
+    case 'lin':
+      return b.neg(parts.max());
+    case 'square':
+      return b.mul(b.mul(parts.max(), parts.max()), coef());
+    case 'exp':
+      return b.mul(b.exp(parts.max()), coef());
+    case 'none':
+      return b.mul(variance, b.scalar(0, variance));
   }
 }
 
@@ -116,15 +127,20 @@ function combine(b: GraphBuilder, strategy: Strategy, e: string, parts: EnergyPa
   };
   const zero = () => b.scalar(0, e1);
   switch (strategy) {
-    case 'diff': return gap();
-    case 'dec': return sum();
-    case 'both': return b.add(sum(), gap());
-    case 'inc': return b.neg(sum());
+    case 'diff':
+      return gap();
+    case 'dec':
+      return sum();
+    case 'both':
+      return b.add(sum(), gap());
+    case 'inc':
+      return b.neg(sum());
     case 'std': {
       const middle = b.div(sum(), b.scalar(2, e1));
       return b.add(distance(e1, middle), distance(e2, middle));
     }
-    case 'second': return b.neg(distance(e2, zero()));
+    case 'second':
+      return b.neg(distance(e2, zero()));
     case 'entgibs': {
       const v = parts.m.variance;
       return b.add(b.add(distance(zero(), pick(v, 0)), distance(zero(), pick(v, 1))), distance(e1, e2));
@@ -135,7 +151,8 @@ function combine(b: GraphBuilder, strategy: Strategy, e: string, parts: EnergyPa
       const crossed = b.mul(parts.ent(), b.op('Gather', [outside, b.ints([1, 0])], { axis: 1 }));
       return b.reduceSum(crossed, [1], false);
     }
-    case 'none': return b.mul(e1, b.scalar(0, e1));
+    case 'none':
+      return b.mul(e1, b.scalar(0, e1));
   }
 }
 

@@ -21,7 +21,22 @@ export interface LossReport {
   layers: LayerReport[];
 }
 
-type InfsplignLossParams = LossParams & Pick<MethodParams, 'no_wt' | 'object_presence' | 'map_size' | 'loss_type' | 'loss_num' | 'energy_loss' | 'strategy' | 'top_loss' | 'top_strategy' | 'L2_norm' | 'gaussian_smoothing' | 'masked_mean'>;
+type InfsplignLossParams = LossParams &
+  Pick<
+    MethodParams,
+    | 'no_wt'
+    | 'object_presence'
+    | 'map_size'
+    | 'loss_type'
+    | 'loss_num'
+    | 'energy_loss'
+    | 'strategy'
+    | 'top_loss'
+    | 'top_strategy'
+    | 'L2_norm'
+    | 'gaussian_smoothing'
+    | 'masked_mean'
+  >;
 
 /** The loss values as the graph's scalar inputs, named by `inputName`. */
 export function lossValueFeeds(params: LossParams, inputName: (name: LossValueName) => string): Record<string, ort.Tensor> {

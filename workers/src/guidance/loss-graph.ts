@@ -20,11 +20,32 @@ import { HORIZONTAL_RELATIONS, RELATIONS } from './relations.ts';
 type Activation = MethodParams['loss_type'];
 
 /** The docs/method.md §4 parameters that shape the loss graph: a change builds another graph. */
-export const LOSS_STRUCTURE = ['map_size', 'loss_type', 'loss_num', 'energy_loss', 'strategy', 'top_loss', 'top_strategy', 'L2_norm', 'gaussian_smoothing', 'masked_mean', 'object_presence'] as const;
+export const LOSS_STRUCTURE = [
+  'map_size',
+  'loss_type',
+  'loss_num',
+  'energy_loss',
+  'strategy',
+  'top_loss',
+  'top_strategy',
+  'L2_norm',
+  'gaussian_smoothing',
+  'masked_mean',
+  'object_presence',
+] as const;
 export type LossStructure = Pick<MethodParams, (typeof LOSS_STRUCTURE)[number]>;
 
 /** The docs/method.md §4 parameters the loss graph takes as inputs: a change runs the same graph. */
-export const LOSS_VALUES = ['alpha', 'margin', 'leaky_relu_slope', 'lambda_spatial', 'lambda_presence', 'lambda_balance', 'masked_mean_thresh', 'masked_mean_weight'] as const;
+export const LOSS_VALUES = [
+  'alpha',
+  'margin',
+  'leaky_relu_slope',
+  'lambda_spatial',
+  'lambda_presence',
+  'lambda_balance',
+  'masked_mean_thresh',
+  'masked_mean_weight',
+] as const;
 export type LossValueName = (typeof LOSS_VALUES)[number];
 export type LossValues = Pick<MethodParams, LossValueName>;
 
@@ -131,23 +152,40 @@ function activation(b: GraphBuilder, kind: Activation, x: string, slope: string)
   const positive = () => b.op('Greater', [x, c(0)], undefined, DataType.BOOL);
   const expm1 = () => b.sub(b.exp(x), c(1));
   switch (kind) {
-    case 'gelu': return b.mul(b.mul(c(0.5), x), b.add(c(1), b.op('Erf', [b.mul(x, c(Math.SQRT1_2))])));
-    case 'relu': return b.op('Relu', [x]);
+    case 'gelu':
+      return b.mul(b.mul(c(0.5), x), b.add(c(1), b.op('Erf', [b.mul(x, c(Math.SQRT1_2))])));
+    case 'relu':
+      return b.op('Relu', [x]);
     // LeakyRelu's slope is an attribute; as an input it is written out (the same values, and gradient, bit for bit)
-    case 'leaky_relu': return b.op('Where', [positive(), x, b.mul(x, slope)]);
+    case 'leaky_relu':
+      return b.op('Where', [positive(), x, b.mul(x, slope)]);
     // torch's rrelu out of training: a leaky ReLU whose slope is the mean of its bounds 1/8 and 1/3
-    case 'rrelu': return b.op('Where', [positive(), x, b.mul(x, c((1 / 8 + 1 / 3) / 2))]);
-    case 'squared_relu': { const r = b.op('Relu', [x]); return b.mul(r, r); }
-    case 'sigmoid': return b.op('Sigmoid', [x]);
-    case 'softplus': return b.op('Softplus', [x]);
-    case 'silu': return b.mul(x, b.op('Sigmoid', [x]));
+    case 'rrelu':
+      return b.op('Where', [positive(), x, b.mul(x, c((1 / 8 + 1 / 3) / 2))]);
+    case 'squared_relu': {
+      const r = b.op('Relu', [x]);
+      return b.mul(r, r);
+    }
+    case 'sigmoid':
+      return b.op('Sigmoid', [x]);
+    case 'softplus':
+      return b.op('Softplus', [x]);
+    case 'silu':
+      return b.mul(x, b.op('Sigmoid', [x]));
     // torch's SELU constants; ELU and CELU with alpha 1 coincide.
-    case 'selu': return b.mul(c(1.0507009873554805), b.op('Where', [positive(), x, b.mul(c(1.6732632423543772), expm1())]));
-    case 'celu': case 'elu': return b.op('Where', [positive(), x, expm1()]);
-    case 'hardtanh': return b.op('Clip', [x, c(0), c(1)]);
-    case 'linear': return x;
-    case 'softsign': return b.div(x, b.add(c(1), b.op('Abs', [x])));
-    case 'logrelu': return b.log(b.add(c(1), b.op('Relu', [x])));
+    case 'selu':
+      return b.mul(c(1.0507009873554805), b.op('Where', [positive(), x, b.mul(c(1.6732632423543772), expm1())]));
+    case 'celu':
+    case 'elu':
+      return b.op('Where', [positive(), x, expm1()]);
+    case 'hardtanh':
+      return b.op('Clip', [x, c(0), c(1)]);
+    case 'linear':
+      return x;
+    case 'softsign':
+      return b.div(x, b.add(c(1), b.op('Abs', [x])));
+    case 'logrelu':
+      return b.log(b.add(c(1), b.op('Relu', [x])));
   }
 }
 
@@ -191,13 +229,21 @@ function centroidsOf(b: GraphBuilder, s: MapStatistics): Centroids {
 /** Delta (§2.4) per prompt [B]: the relation one-hot picks one of the five signed gaps. */
 function delta(b: GraphBuilder, { x1, x2, y1, y2 }: Centroids, relation: string): string {
   const gaps = [b.sub(x2, x1), b.sub(x1, x2), b.sub(y2, y1), b.sub(y1, y2), b.op('Abs', [b.sub(x1, x2)])];
-  const stacked = b.op('Concat', gaps.map((g) => b.op('Unsqueeze', [g, b.ints([1])])), { axis: 1 });
+  const stacked = b.op(
+    'Concat',
+    gaps.map((g) => b.op('Unsqueeze', [g, b.ints([1])])),
+    { axis: 1 },
+  );
   return b.reduceSum(b.mul(stacked, relation), [1], false);
 }
 
 /** 1 for prompts whose relation is among `relations`, else 0 [B]. */
 function relationIn(b: GraphBuilder, relation: string, relations: (r: (typeof RELATIONS)[number]) => boolean): string {
-  const mask = b.constantTensor(DataType.FLOAT, [RELATIONS.length], RELATIONS.map((r) => (relations(r) ? 1 : 0)));
+  const mask = b.constantTensor(
+    DataType.FLOAT,
+    [RELATIONS.length],
+    RELATIONS.map((r) => (relations(r) ? 1 : 0)),
+  );
   return b.reduceSum(b.mul(relation, mask), [1], false);
 }
 
@@ -222,7 +268,12 @@ const PRESENCE_MARGIN = 0.9;
  */
 function maskedMeanTerm(b: GraphBuilder, raw: string, values: LossInputs['values']): string {
   const both = b.reduceSum(raw, [1], false); // [B, H, W]
-  const above = b.op('Cast', [b.op('GreaterOrEqual', [both, b.reduceMean(both, [1, 2], true)], undefined, DataType.BOOL)], { to: DataType.FLOAT }, DataType.FLOAT);
+  const above = b.op(
+    'Cast',
+    [b.op('GreaterOrEqual', [both, b.reduceMean(both, [1, 2], true)], undefined, DataType.BOOL)],
+    { to: DataType.FLOAT },
+    DataType.FLOAT,
+  );
   const masked = b.div(b.reduceSum(b.mul(both, above), [1, 2], false), b.reduceSum(above, [1, 2], false));
   return b.mul(values.masked_mean_weight, b.op('Relu', [b.sub(values.masked_mean_thresh, masked)]));
 }
@@ -239,11 +290,28 @@ function spatialTerm(b: GraphBuilder, params: LossStructure, c: Centroids, input
 }
 
 /** The object maps [B, 2, H, W] of one layer (its head-averaged probabilities), resized to map_size when `resize`. */
-function objectMaps(b: GraphBuilder, layer: LossLayer, inputs: LossInputs & { weightsByToken: string }, params: LossStructure, resize: boolean): { maps: string; height: number; width: number } {
+function objectMaps(
+  b: GraphBuilder,
+  layer: LossLayer,
+  inputs: LossInputs & { weightsByToken: string },
+  params: LossStructure,
+  resize: boolean,
+): { maps: string; height: number; width: number } {
   const perObject = b.op('Transpose', [b.op('MatMul', [layer.probs, inputs.weightsByToken])], { perm: [0, 2, 1] }); // [B, 2, N]
   const maps = b.reshape(perObject, b.ints([0, 2, layer.height, layer.width]));
   if (!resize || (layer.height === params.map_size && layer.width === params.map_size)) return { maps, height: layer.height, width: layer.width };
-  return { maps: sandwich(b, maps, bilinearMatrix(params.map_size, layer.height), bilinearMatrix(params.map_size, layer.width), [params.map_size, layer.height], [params.map_size, layer.width]), height: params.map_size, width: params.map_size };
+  return {
+    maps: sandwich(
+      b,
+      maps,
+      bilinearMatrix(params.map_size, layer.height),
+      bilinearMatrix(params.map_size, layer.width),
+      [params.map_size, layer.height],
+      [params.map_size, layer.width],
+    ),
+    height: params.map_size,
+    width: params.map_size,
+  };
 }
 
 /** R_h A R_w^T for maps A [B, 2, H, W]: two constant matrices, two MatMuls (as cheap to differentiate). */
@@ -314,6 +382,15 @@ export function readLayerTable(table: ArrayLike<number>, names: readonly string[
   const width = LAYER_TABLE_COLUMNS.length;
   return names.map((name, l) => {
     const at = (k: number) => table[(b * names.length + l) * width + k]!;
-    return { name, spatial: at(0), energy: at(1), total: at(2), centroids: [[at(3), at(4)], [at(5), at(6)]] };
+    return {
+      name,
+      spatial: at(0),
+      energy: at(1),
+      total: at(2),
+      centroids: [
+        [at(3), at(4)],
+        [at(5), at(6)],
+      ],
+    };
   });
 }

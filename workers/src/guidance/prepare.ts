@@ -37,7 +37,13 @@ export interface GuidanceSpec {
   latentInput?: string;
 }
 
-const methodSpec = (spec: GuidanceSpec) => ({ method: infsplign, params: { ...spec.params, layers: spec.layers }, latentHeight: spec.latentHeight, latentWidth: spec.latentWidth, latentInput: spec.latentInput });
+const methodSpec = (spec: GuidanceSpec) => ({
+  method: infsplign,
+  params: { ...spec.params, layers: spec.layers },
+  latentHeight: spec.latentHeight,
+  latentWidth: spec.latentWidth,
+  latentInput: spec.latentInput,
+});
 
 /** Builds InfSplign's guided model; `model` is extended in place. */
 export function buildGuidedUnet(model: ModelProto, spec: GuidanceSpec): GuidedUnet {

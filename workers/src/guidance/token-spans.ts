@@ -59,7 +59,13 @@ function referenceSpans(tokenizer: Tokenizer, encoding: Encoding, objects: reado
   return spans;
 }
 
-export function objectTokenSpans(tokenizer: Tokenizer, encoding: Encoding, objects: readonly string[], mode: ObjectTokens, alignment: TokenAlignment): number[][] {
+export function objectTokenSpans(
+  tokenizer: Tokenizer,
+  encoding: Encoding,
+  objects: readonly string[],
+  mode: ObjectTokens,
+  alignment: TokenAlignment,
+): number[][] {
   return alignment === 'reference' ? referenceSpans(tokenizer, encoding, objects, mode) : correctSpans(tokenizer, encoding, objects, mode);
 }
 

@@ -36,7 +36,10 @@ function agreed<P extends PromptRecord<unknown>>(given: JobPrompt, derived: P, b
 function promptSetOf(job: EvaluateChunkJob): PromptSet {
   let set: PromptSet;
   try {
-    set = promptSetFromRows(job.benchmark, job.prompts.map((p) => ({ externalId: p.externalId, metadata: p.record })));
+    set = promptSetFromRows(
+      job.benchmark,
+      job.prompts.map((p) => ({ externalId: p.externalId, metadata: p.record })),
+    );
   } catch (err) {
     // A record that is not the benchmark's never becomes one on a retry.
     throw new PermanentJobError((err as Error).message);
@@ -51,7 +54,13 @@ function imageScore(set: PromptSet, result: VisorImageResult | T2IImageResult | 
   switch (set.scoring) {
     case 'visor': {
       const r = result as VisorImageResult;
-      return { scored: true, correct: r.correct, value: r.correct ? 1 : 0, reason: r.reason, details: { relation: r.relation, a_detected: r.a_detected, b_detected: r.b_detected, sra: r.sra } };
+      return {
+        scored: true,
+        correct: r.correct,
+        value: r.correct ? 1 : 0,
+        reason: r.reason,
+        details: { relation: r.relation, a_detected: r.a_detected, b_detected: r.b_detected, sra: r.sra },
+      };
     }
     case 't2i': {
       const r = result as T2IImageResult;
@@ -93,7 +102,11 @@ export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore,
 
     const source = `run ${job.runId} chunk ${job.chunk}`;
     const queries = detectorQueries(set);
-    const detector = await createRegisteredDetector(job.detector, { threshold: reportingThreshold(job.benchmark, job.threshold) }, options.detectorRegistryFile).catch((err: unknown) => {
+    const detector = await createRegisteredDetector(
+      job.detector,
+      { threshold: reportingThreshold(job.benchmark, job.threshold) },
+      options.detectorRegistryFile,
+    ).catch((err: unknown) => {
       throw err instanceof UnknownDetectorError ? new PermanentJobError(err.message) : err;
     });
     try {
@@ -138,7 +151,7 @@ export async function evaluateChunk(job: EvaluateChunkJob, store: ArtifactStore,
 function unscored(set: PromptSet, externalId: number, unsupported: Record<string, { reason: string }> | undefined): ImageScore {
   const reason =
     set.scoring === 'geneval'
-      ? unsupported?.[set.prompts.find((p) => p.id === externalId)!.raw.tag]?.reason ?? 'not scored by GenEval'
+      ? (unsupported?.[set.prompts.find((p) => p.id === externalId)!.raw.tag]?.reason ?? 'not scored by GenEval')
       : 'VISOR scores only prompts that state a spatial relation (not "and" or single-object prompts)';
   return { scored: false, correct: null, value: null, reason, details: {} };
 }

@@ -48,7 +48,8 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
     throw err;
   }
   // The configuration this worker would record has to be the one submitted (the model's defaults here must complete it alike).
-  if (configHash(canonicalConfig(method.name, params)) !== job.configHash) throw new PermanentJobError(`this worker completes configuration ${job.configHash.slice(0, 12)} into a different one with model ${job.model}'s defaults`);
+  if (configHash(canonicalConfig(method.name, params)) !== job.configHash)
+    throw new PermanentJobError(`this worker completes configuration ${job.configHash.slice(0, 12)} into a different one with model ${job.model}'s defaults`);
   if (method.guidance && folder.unet.guidanceProblem) throw new PermanentJobError(`model ${job.model} cannot be guided: ${folder.unet.guidanceProblem}`);
   await ensureDeviceAvailable(job.device);
 
@@ -77,7 +78,16 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
       const { width, height } = decodePng(bytes, record.file);
       const artifactKey = joinKey(job.imageSetPrefix, imageFileName(record.prompt, record.index));
       await store.put(artifactKey, bytes);
-      images.push({ promptId: promptOf.get(record.prompt)!.promptId, imageIndex: record.index, artifactKey, width, height, ms: record.ms, guidance: guidanceOf(record), cost: record.cost ?? null });
+      images.push({
+        promptId: promptOf.get(record.prompt)!.promptId,
+        imageIndex: record.index,
+        artifactKey,
+        width,
+        height,
+        ms: record.ms,
+        guidance: guidanceOf(record),
+        cost: record.cost ?? null,
+      });
     }
     return {
       type: 'ImagesGenerated',
@@ -102,7 +112,10 @@ export async function generateChunk(job: GenerateChunkJob, store: ArtifactStore,
  */
 function guidanceOf(record: ImageRecord): GuidanceTrace | null {
   const bad = record.loss.findIndex((loss, k) => !Number.isFinite(loss) || !(record.centroids[k] ?? []).flat().every(Number.isFinite));
-  if (bad >= 0) throw new PermanentJobError(`image ${record.index} of prompt ${record.prompt}: the guidance loss or centroids are not finite at guided step ${record.steps?.[bad] ?? bad} (loss ${record.loss[bad]}, centroids ${JSON.stringify(record.centroids[bad] ?? null)})`);
+  if (bad >= 0)
+    throw new PermanentJobError(
+      `image ${record.index} of prompt ${record.prompt}: the guidance loss or centroids are not finite at guided step ${record.steps?.[bad] ?? bad} (loss ${record.loss[bad]}, centroids ${JSON.stringify(record.centroids[bad] ?? null)})`,
+    );
   if (!record.guided || record.centroids.length !== record.loss.length) return null;
   return { loss: record.loss, centroids: record.centroids as GuidanceTrace['centroids'] };
 }

@@ -13,7 +13,12 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startHealthServer(port: number, host: string, status: () => { ready: boolean; activeJobs: number }, metrics?: Registry): Promise<HealthServer> {
+export async function startHealthServer(
+  port: number,
+  host: string,
+  status: () => { ready: boolean; activeJobs: number },
+  metrics?: Registry,
+): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     const reply = (code: number, body: object) => {

@@ -40,7 +40,12 @@ export function createWorkerMetrics(activeJobs: () => number): WorkerMetrics {
       buckets: JOB_SECONDS,
       registers,
     }),
-    jobsCompleted: new Counter({ name: 'infsplign_worker_jobs_completed_total', help: 'Jobs completed by this worker (result sent), by queue', labelNames: ['queue'], registers }),
+    jobsCompleted: new Counter({
+      name: 'infsplign_worker_jobs_completed_total',
+      help: 'Jobs completed by this worker (result sent), by queue',
+      labelNames: ['queue'],
+      registers,
+    }),
     jobsFailed: new Counter({
       name: 'infsplign_worker_jobs_failed_total',
       help: 'Failed job attempts seen by this worker, by queue, reason category and whether the failure was final (ChunkFailed sent)',
@@ -56,4 +61,3 @@ export function createWorkerMetrics(activeJobs: () => number): WorkerMetrics {
 export function collectProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
 }
-

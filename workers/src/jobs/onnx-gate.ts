@@ -61,8 +61,7 @@ interface SessionClass {
 export function installOnnxGate(gate: Int32Array, signal: () => AbortSignal | undefined): void {
   const sessions = ort.InferenceSession as unknown as SessionClass;
   // release() is clean-up: an aborted job must still be able to free its sessions
-  const gated =
-    <A extends unknown[], R>(call: (this: unknown, ...args: A) => Promise<R>, checkAbort = true) =>
+  const gated = <A extends unknown[], R>(call: (this: unknown, ...args: A) => Promise<R>, checkAbort = true) =>
     async function (this: unknown, ...args: A): Promise<R> {
       enter(gate, checkAbort ? signal() : undefined);
       try {

@@ -115,13 +115,15 @@ export function runInThread(input: ThreadInput, options: RunInThreadOptions): Pr
       graceTimer = setTimeout(stopped, STOP_GRACE_MS);
     };
     const onAbort = () => stop(options.signal.reason);
-    const onExit = (code: number) => finish(() => reject(graceTimer ? stopReason : new Error(`the compute thread exited (code ${code}) without a result`)), false);
+    const onExit = (code: number) =>
+      finish(() => reject(graceTimer ? stopReason : new Error(`the compute thread exited (code ${code}) without a result`)), false);
     const timer = setTimeout(() => stop(new JobTimeoutError(`ran past its limit of ${options.timeoutMs / 1000} s`)), options.timeoutMs);
     options.signal.addEventListener('abort', onAbort);
     worker.on('message', (message: ThreadMessage) => {
       if (message.kind === 'progress') {
         if (!graceTimer) options.onProgress(message.done, message.total);
-      } else if (graceTimer) stopped(); // whatever it answers once asked to stop, the stop's reason stands
+      } else if (graceTimer)
+        stopped(); // whatever it answers once asked to stop, the stop's reason stands
       else if (message.kind === 'result') finish(() => resolve(message.message), true);
       else finish(() => reject(message.permanent ? new PermanentJobError(message.reason) : new Error(message.reason)), false);
     });

@@ -139,7 +139,10 @@ export class WorkerRuntime {
     let input: ThreadInput;
     try {
       const base = { store: this.store, registryFile: this.options.registryFile, detectorRegistryFile: this.options.detectorRegistryFile };
-      input = stage === 'generate' ? { ...base, stage, job: parsePayload(generateChunkJobSchema, job.data, `generate job ${job.id}`) } : { ...base, stage, job: parsePayload(evaluateChunkJobSchema, job.data, `evaluate job ${job.id}`) };
+      input =
+        stage === 'generate'
+          ? { ...base, stage, job: parsePayload(generateChunkJobSchema, job.data, `generate job ${job.id}`) }
+          : { ...base, stage, job: parsePayload(evaluateChunkJobSchema, job.data, `evaluate job ${job.id}`) };
     } catch (err) {
       throw new UnrecoverableError((err as Error).message);
     }
@@ -164,7 +167,10 @@ export class WorkerRuntime {
       if (polling) return;
       polling = true;
       isRunCancelled(this.redis, runId)
-        .then((cancelled) => cancelled && controller.abort(new RunCancelledError()), () => {})
+        .then(
+          (cancelled) => cancelled && controller.abort(new RunCancelledError()),
+          () => {},
+        )
         .finally(() => (polling = false));
     }, this.options.cancelPollMs ?? 2000);
     let lastProgress = 0;

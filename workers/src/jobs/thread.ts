@@ -18,7 +18,9 @@ export interface ThreadData {
 }
 
 /** What the thread is given per job: a payload the main thread has already parsed. */
-export type ThreadInput = { store: ArtifactStoreConfig; registryFile?: string; detectorRegistryFile?: string } & ({ stage: 'generate'; job: GenerateChunkJob } | { stage: 'evaluate'; job: EvaluateChunkJob });
+export type ThreadInput = { store: ArtifactStoreConfig; registryFile?: string; detectorRegistryFile?: string } & (
+  { stage: 'generate'; job: GenerateChunkJob } | { stage: 'evaluate'; job: EvaluateChunkJob }
+);
 
 export type ThreadMessage =
   | { kind: 'progress'; done: number; total: number }
@@ -39,7 +41,10 @@ async function compute(input: ThreadInput, signal: AbortSignal): Promise<ThreadM
     const store = createArtifactStore(input.store);
     if (input.stage === 'evaluate') {
       const { evaluateChunk } = await import('./evaluate-chunk.ts');
-      return { kind: 'result', message: await evaluateChunk(input.job, store, { detectorRegistryFile: input.detectorRegistryFile, onProgress: progress, signal }) };
+      return {
+        kind: 'result',
+        message: await evaluateChunk(input.job, store, { detectorRegistryFile: input.detectorRegistryFile, onProgress: progress, signal }),
+      };
     }
     const { generateChunk } = await import('./generate-chunk.ts');
     return { kind: 'result', message: await generateChunk(input.job, store, { registryFile: input.registryFile, onProgress: progress, signal }) };

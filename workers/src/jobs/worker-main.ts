@@ -59,7 +59,11 @@ function usageError(message: string): never {
 async function main(): Promise<void> {
   let values;
   try {
-    values = parseArgs({ args: process.argv.slice(2), options: { queues: { type: 'string' }, concurrency: { type: 'string' }, device: { type: 'string' } }, strict: true }).values;
+    values = parseArgs({
+      args: process.argv.slice(2),
+      options: { queues: { type: 'string' }, concurrency: { type: 'string' }, device: { type: 'string' } },
+      strict: true,
+    }).values;
   } catch (err) {
     usageError((err as Error).message);
   }
@@ -103,7 +107,12 @@ async function main(): Promise<void> {
   });
   // Up before Redis is: an orchestrator sees a live but not ready worker while Redis is unreachable.
   collectProcessMetrics(runtime.metrics.registry);
-  const health = await startHealthServer(env.data.WORKER_HEALTH_PORT, env.data.WORKER_HEALTH_HOST, () => ({ ready: runtime.ready(), activeJobs: runtime.activeJobs }), runtime.metrics.registry);
+  const health = await startHealthServer(
+    env.data.WORKER_HEALTH_PORT,
+    env.data.WORKER_HEALTH_HOST,
+    () => ({ ready: runtime.ready(), activeJobs: runtime.activeJobs }),
+    runtime.metrics.registry,
+  );
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -128,7 +137,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', (signal) => void stop(signal));
   process.on('SIGINT', (signal) => void stop(signal));
 
-  logger.info({ queues: stages, concurrency, device, redis: redactRedisUrl(redisUrl), artifacts: store.description, healthPort: health.port }, 'worker starting');
+  logger.info(
+    { queues: stages, concurrency, device, redis: redactRedisUrl(redisUrl), artifacts: store.description, healthPort: health.port },
+    'worker starting',
+  );
   await runtime.waitUntilReady();
   logger.info({ healthPort: health.port }, 'worker ready');
 }

@@ -33,7 +33,8 @@ export type MapSize = { height: number; width: number };
 export function selectMapLayers<T extends CandidateLayer>(layers: readonly T[], selection: MapSelection, sizeOf: (layer: T) => MapSize): Array<T & MapSize> {
   if ('layers' in selection) {
     const selected = selectLayers(layers, selection.layers);
-    if (selected.length === 0) throw new Error(`no cross-attention layer matches ${selection.layers.join(', ')} (the model has: ${layers.map((l) => l.block).join(', ') || 'none'})`);
+    if (selected.length === 0)
+      throw new Error(`no cross-attention layer matches ${selection.layers.join(', ')} (the model has: ${layers.map((l) => l.block).join(', ') || 'none'})`);
     return selected.map((l) => ({ ...l, ...sizeOf(l) }));
   }
   const r = selection.resolution;
@@ -59,7 +60,12 @@ function headsApart(b: GraphBuilder, layer: AttentionLayer, batch: string): stri
  */
 export function aggregateMaps(b: GraphBuilder, layers: readonly AttentionLayer[], selection: MapSelection, batch: string): AttentionMap[] {
   if (selection.aggregate === 'per-layer') {
-    return layers.map((layer) => ({ name: layer.name, probs: b.reduceMean(headsApart(b, layer, batch), [1], false), height: layer.height, width: layer.width }));
+    return layers.map((layer) => ({
+      name: layer.name,
+      probs: b.reduceMean(headsApart(b, layer, batch), [1], false),
+      height: layer.height,
+      width: layer.width,
+    }));
   }
   const { height, width } = layers[0]!;
   const odd = layers.find((l) => l.height !== height || l.width !== width);

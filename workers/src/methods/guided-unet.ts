@@ -73,7 +73,8 @@ function mapSize(queries: Dim | undefined, latentHeight: number, latentWidth: nu
   const factor = Math.sqrt((latentHeight * latentWidth) / queries);
   const height = latentHeight / factor;
   const width = latentWidth / factor;
-  if (!Number.isInteger(height) || !Number.isInteger(width)) throw new Error(`${layer}: ${queries} query positions do not tile a ${latentHeight}x${latentWidth} latent`);
+  if (!Number.isInteger(height) || !Number.isInteger(width))
+    throw new Error(`${layer}: ${queries} query positions do not tile a ${latentHeight}x${latentWidth} latent`);
   return { height, width };
 }
 
@@ -88,7 +89,11 @@ function selectedLayers(summary: ModelSummary, selection: MapSelection, types: G
 function declareInputs(graph: Graph, types: GraphTypes, io: GuidedIo, dims: Record<string, Dim[]>, batch: Dim): void {
   for (const [key, d] of Object.entries(dims)) {
     const name = io.inputs[key]!;
-    graph.addInput(name, DataType.FLOAT, d.map((x) => (x === 'batch' ? batch : x)));
+    graph.addInput(
+      name,
+      DataType.FLOAT,
+      d.map((x) => (x === 'batch' ? batch : x)),
+    );
     types.types.set(name, graph.declaredType(name));
   }
 }
@@ -105,7 +110,12 @@ export function buildGuidedUnet(model: ModelProto, spec: MethodUnetSpec, summary
   // A fixed latent size makes every attention map's size static, which the losses need.
   const declared = describeValueInfo(latentInfo);
   const dims = declared.dims ?? [];
-  graph.proto.input[graph.proto.input.indexOf(latentInfo)] = valueInfo(latent, declared.elemType ?? DataType.FLOAT, [dims[0] ?? 'batch', dims[1] ?? null, spec.latentHeight, spec.latentWidth]);
+  graph.proto.input[graph.proto.input.indexOf(latentInfo)] = valueInfo(latent, declared.elemType ?? DataType.FLOAT, [
+    dims[0] ?? 'batch',
+    dims[1] ?? null,
+    spec.latentHeight,
+    spec.latentWidth,
+  ]);
   const types = inferTypes(graph);
 
   const layers = selectedLayers(summary, selection, types, spec.latentHeight, spec.latentWidth);
@@ -121,21 +131,39 @@ export function buildGuidedUnet(model: ModelProto, spec: MethodUnetSpec, summary
   const out = guidance.buildLoss(b, maps, ioIn.inputs, structure, 'unet');
   const io = guidedIo(spec.method, Object.keys(inputDims), Object.keys(out.outputs));
 
-  const named: Array<[string, string, Dim[]]> = [[out.loss, io.loss, []], ...Object.entries(out.outputs).map(([key, o]): [string, string, Dim[]] => [o.value, io.outputs[key]!, o.dims.map((d) => (d === 'batch' ? dims[0] ?? 'batch' : d))])];
-  for (const [value, name] of named) b.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: `/${guidance.ioPrefix}outputs/${name}`, input: [value], output: [name] }));
+  const named: Array<[string, string, Dim[]]> = [
+    [out.loss, io.loss, []],
+    ...Object.entries(out.outputs).map(([key, o]): [string, string, Dim[]] => [
+      o.value,
+      io.outputs[key]!,
+      o.dims.map((d) => (d === 'batch' ? (dims[0] ?? 'batch') : d)),
+    ]),
+  ];
+  for (const [value, name] of named)
+    b.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: `/${guidance.ioPrefix}outputs/${name}`, input: [value], output: [name] }));
   graph.proto.node.push(...b.nodes);
   graph.invalidate();
   for (const [, name, d] of named) graph.proto.output.push(valueInfo(name, DataType.FLOAT, d));
 
   const result = grad(model, io.loss, [latent]);
-  return { model: result.model, layers: layers.map(({ name, height, width }) => ({ name, height, width })), maps: maps.map((m) => m.name), tokens, gradient: result.gradients[0]!, io };
+  return {
+    model: result.model,
+    layers: layers.map(({ name, height, width }) => ({ name, height, width })),
+    maps: maps.map((m) => m.name),
+    tokens,
+    gradient: result.gradients[0]!,
+    io,
+  };
 }
 
 const hashes = new Map<string, string>();
 
 /** SHA-256 of a model file and the external data files beside it (memoised per size and mtime). */
 export function modelContentHash(path: string, model: ModelProto): string {
-  const files = [path, ...new Set(model.graph!.initializer.flatMap((t) => t.externalData.filter((e) => e.key === 'location').map((e) => join(dirname(path), e.value))))];
+  const files = [
+    path,
+    ...new Set(model.graph!.initializer.flatMap((t) => t.externalData.filter((e) => e.key === 'location').map((e) => join(dirname(path), e.value)))),
+  ];
   const key = files.map((f) => `${f}:${statSync(f).size}:${statSync(f).mtimeMs}`).join('|');
   const known = hashes.get(key);
   if (known) return known;
@@ -185,7 +213,12 @@ export function prepareGuidedUnet(unetPath: string, spec: MethodUnetSpec, cache:
     loss: guidance.structure(spec.params as never),
   };
   const name = entryName(unetKey, sha256(JSON.stringify(structure)).slice(0, 16));
-  const prepared = (entry: CacheEntry<GuidedUnetMeta>): PreparedGuidance => ({ path: join(entry.dir, 'model.onnx'), cacheKey: name, ...entry.meta, unpin: entry.unpin });
+  const prepared = (entry: CacheEntry<GuidedUnetMeta>): PreparedGuidance => ({
+    path: join(entry.dir, 'model.onnx'),
+    cacheKey: name,
+    ...entry.meta,
+    unpin: entry.unpin,
+  });
   const found = useEntry<GuidedUnetMeta>(cache, name);
   if (found) return prepared(found);
 

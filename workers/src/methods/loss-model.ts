@@ -70,7 +70,14 @@ export function buildMethodLossModel(method: AnyMethod, params: unknown, layout:
 }
 
 /** The loss model's inputs for a maps file's prompt (`row`, the method's prepareFromMaps) and parameters. */
-export function methodLossFeeds(method: AnyMethod, lossModel: LossModel, maps: MapsFile, row: unknown, params: unknown, step: EvaluationStep): Record<string, ort.Tensor> {
+export function methodLossFeeds(
+  method: AnyMethod,
+  lossModel: LossModel,
+  maps: MapsFile,
+  row: unknown,
+  params: unknown,
+  step: EvaluationStep,
+): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const { name, layer } of lossModel.layerInputs) {
     const { data, dims } = layerProbabilities(maps.layers[layer]!);
@@ -87,7 +94,14 @@ export function mapsPrompt(maps: MapsFile, relation: MapsPrompt['relation'], tex
 }
 
 /** The method's loss and report on the maps (UnguidablePromptError: what the file or relation lacks). */
-export async function evaluateMethodLoss(method: AnyMethod, maps: MapsFile, relation: MapsPrompt['relation'], params: unknown, step: EvaluationStep, text?: string): Promise<ImageEvaluation> {
+export async function evaluateMethodLoss(
+  method: AnyMethod,
+  maps: MapsFile,
+  relation: MapsPrompt['relation'],
+  params: unknown,
+  step: EvaluationStep,
+  text?: string,
+): Promise<ImageEvaluation> {
   const guidance = guidanceOf(method);
   const row = guidance.prepareFromMaps(mapsPrompt(maps, relation, text), params as never);
   const lossModel = buildMethodLossModel(method, params, maps);

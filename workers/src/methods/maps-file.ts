@@ -37,9 +37,11 @@ export const mapsFileSchema = z
       if (l.tokens !== tokens) ctx.addIssue({ code: 'custom', path: ['layers', k, 'tokens'], message: `every layer must have ${tokens} tokens` });
     });
     maps.objects.forEach((o, k) => {
-      if (o.tokens.some((t) => t >= tokens)) ctx.addIssue({ code: 'custom', path: ['objects', k, 'tokens'], message: `token positions must be below ${tokens}` });
+      if (o.tokens.some((t) => t >= tokens))
+        ctx.addIssue({ code: 'custom', path: ['objects', k, 'tokens'], message: `token positions must be below ${tokens}` });
     });
-    if (maps.eot !== undefined && maps.eot >= tokens) ctx.addIssue({ code: 'custom', path: ['eot'], message: `the end token's position must be below ${tokens}` });
+    if (maps.eot !== undefined && maps.eot >= tokens)
+      ctx.addIssue({ code: 'custom', path: ['eot'], message: `the end token's position must be below ${tokens}` });
   });
 export type MapsFile = z.output<typeof mapsFileSchema>;
 

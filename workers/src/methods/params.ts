@@ -5,7 +5,16 @@
  * (contracts/method-params.ts); every other method is built with `plainParams`.
  */
 import { z } from 'zod';
-import { MethodParamsError, paramsSizeProblem, parseParams, SAMPLER_PARAM_NAMES, samplerParamShape, unknownParamsMessage, type ModelFamily, type SamplerParams } from '../contracts/common-params.ts';
+import {
+  MethodParamsError,
+  paramsSizeProblem,
+  parseParams,
+  SAMPLER_PARAM_NAMES,
+  samplerParamShape,
+  unknownParamsMessage,
+  type ModelFamily,
+  type SamplerParams,
+} from '../contracts/common-params.ts';
 import type { MethodParamsSpec } from './method.ts';
 
 export interface PlainParamsOptions<S extends z.ZodRawShape> {
@@ -29,7 +38,9 @@ export function plainParams<S extends z.ZodRawShape>(options: PlainParamsOptions
   const known = [...SAMPLER_PARAM_NAMES, ...own];
   const error = (issue: { code: string; keys?: string[] }) => (issue.code === 'unrecognized_keys' ? unknownParamsMessage(issue.keys ?? [], known) : undefined);
   const strict = z.strictObject({ ...samplerParamShape, ...options.shape }, { error });
-  const full = (options.refine ? strict.superRefine((params, ctx) => options.refine!(params as PlainParams<S>, ctx)) : strict) as unknown as z.ZodType<PlainParams<S>>;
+  const full = (options.refine ? strict.superRefine((params, ctx) => options.refine!(params as PlainParams<S>, ctx)) : strict) as unknown as z.ZodType<
+    PlainParams<S>
+  >;
   const schema = strict.partial();
   const partial = z.preprocess((value, ctx) => {
     const tooLarge = paramsSizeProblem(value);
@@ -43,7 +54,10 @@ export function plainParams<S extends z.ZodRawShape>(options: PlainParamsOptions
     resolve(defaults, overrides, source) {
       const merged: Record<string, unknown> = { ...defaults, ...parseParams(partial, overrides, source) };
       const missing = known.find((name) => merged[name] === undefined);
-      if (missing) throw new MethodParamsError(`${source}: ${missing}: no default for this model; set it in the parameters or the model folder's files (docs/method.md §6)`);
+      if (missing)
+        throw new MethodParamsError(
+          `${source}: ${missing}: no default for this model; set it in the parameters or the model folder's files (docs/method.md §6)`,
+        );
       return parseParams(full, Object.fromEntries(known.map((name) => [name, merged[name]])), source);
     },
     canonical: (params) => full.parse(Object.fromEntries(known.map((name) => [name, (params as Record<string, unknown>)[name]]))) as Record<string, unknown>,

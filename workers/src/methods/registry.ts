@@ -22,7 +22,8 @@ export class UnknownMethodError extends Error {}
 export function registerMethod(method: AnyMethod): void {
   if (!METHOD_NAME.test(method.name)) throw new Error(`method name '${method.name}' must be lower-case words joined by '-'`);
   if (methods.has(method.name)) throw new Error(`two methods are registered as '${method.name}'`);
-  if (method.guidance && [...methods.values()].some((m) => m.guidance?.ioPrefix === method.guidance!.ioPrefix)) throw new Error(`method ${method.name}: its graph prefix '${method.guidance.ioPrefix}' is another method's`);
+  if (method.guidance && [...methods.values()].some((m) => m.guidance?.ioPrefix === method.guidance!.ioPrefix))
+    throw new Error(`method ${method.name}: its graph prefix '${method.guidance.ioPrefix}' is another method's`);
   if (method.arena) checkArenaTuning(method);
   methods.set(method.name, method);
 }
@@ -36,7 +37,8 @@ function checkArenaTuning(method: AnyMethod): void {
   if (!field) throw new Error(`${where}: strength '${strength}' is not one of its parameters`);
   if (!field.safeParse(grid[0]).success) throw new Error(`${where}: strength '${strength}' does not take a number like ${grid[0]}`);
   if (grid.length !== ARENA_GRID_SIZE) throw new Error(`${where}: grid has ${grid.length} values, every method's has ${ARENA_GRID_SIZE}`);
-  if (grid.some((v, i) => !Number.isFinite(v) || (i > 0 && v <= grid[i - 1]!))) throw new Error(`${where}: grid [${grid.join(', ')}] must be finite and ascending`);
+  if (grid.some((v, i) => !Number.isFinite(v) || (i > 0 && v <= grid[i - 1]!)))
+    throw new Error(`${where}: grid [${grid.join(', ')}] must be finite and ascending`);
 }
 
 registerMethod(baseline);

@@ -45,7 +45,8 @@ export function smoothedSize(side: number, kernelSize: number): number {
  */
 export function smoothMaps(b: GraphBuilder, maps: string, height: number, width: number, size: number, sigma: number): string {
   if (Math.min(height, width) < 2) throw new Error(`Gaussian smoothing pads by reflection, which needs maps of at least 2 x 2, not ${height} x ${width}`);
-  if (smoothedSize(Math.min(height, width), size) < 1) throw new Error(`a ${size} x ${size} smoothing kernel does not fit a ${height} x ${width} map padded by ${SMOOTHING_PADDING}`);
+  if (smoothedSize(Math.min(height, width), size) < 1)
+    throw new Error(`a ${size} x ${size} smoothing kernel does not fit a ${height} x ${width} map padded by ${SMOOTHING_PADDING}`);
   const p = SMOOTHING_PADDING;
   const padded = b.op('Pad', [maps, b.ints([0, 0, p, p, 0, 0, p, p])], { mode: 'reflect' });
   const kernel = b.constantTensor(DataType.FLOAT, [1, 1, size, size], [...referenceGaussianKernel(size, sigma)]);

@@ -102,7 +102,12 @@ export class GraphBuilder {
     const key = `${dataTypeName(t)}[${dims.join(',')}]:${values.join(',')}`;
     let name = this.constants.get(key);
     if (!name) {
-      name = this.graph.uniqueName(`/const/${dataTypeName(t)}_${values.join('_').slice(0, 40).replace(/[^\w.-]/g, 'm')}`);
+      name = this.graph.uniqueName(
+        `/const/${dataTypeName(t)}_${values
+          .join('_')
+          .slice(0, 40)
+          .replace(/[^\w.-]/g, 'm')}`,
+      );
       this.graph.proto.initializer.push(makeTensor(name, t, dims, values));
       this.constants.set(key, name);
       this.record(name, { elemType: t, dims });
@@ -142,7 +147,10 @@ export class GraphBuilder {
   dim(value: string, axis: number): string {
     const d = this.type(value).dims?.[axis < 0 ? axis + (this.rank(value) ?? 0) : axis];
     if (typeof d === 'number') return this.ints([d]);
-    return this.emit('Slice', [this.shape(value), this.ints([axis]), this.ints([axis === -1 ? Number.MAX_SAFE_INTEGER : axis + 1])], 1, undefined, { elemType: DataType.INT64, dims: [1] })[0]!;
+    return this.emit('Slice', [this.shape(value), this.ints([axis]), this.ints([axis === -1 ? Number.MAX_SAFE_INTEGER : axis + 1])], 1, undefined, {
+      elemType: DataType.INT64,
+      dims: [1],
+    })[0]!;
   }
 
   /** A tensor of zeros of element type `t` whose shape is the run-time value `shape`. */
@@ -167,15 +175,33 @@ export class GraphBuilder {
 
   // ---- arithmetic ----
 
-  add(a: string, b: string): string { return this.op('Add', [a, b]); }
-  sub(a: string, b: string): string { return this.op('Sub', [a, b]); }
-  mul(a: string, b: string): string { return this.op('Mul', [a, b]); }
-  div(a: string, b: string): string { return this.op('Div', [a, b]); }
-  neg(a: string): string { return this.op('Neg', [a]); }
-  exp(a: string): string { return this.op('Exp', [a]); }
-  log(a: string): string { return this.op('Log', [a]); }
-  sqrt(a: string): string { return this.op('Sqrt', [a]); }
-  reciprocal(a: string): string { return this.op('Reciprocal', [a]); }
+  add(a: string, b: string): string {
+    return this.op('Add', [a, b]);
+  }
+  sub(a: string, b: string): string {
+    return this.op('Sub', [a, b]);
+  }
+  mul(a: string, b: string): string {
+    return this.op('Mul', [a, b]);
+  }
+  div(a: string, b: string): string {
+    return this.op('Div', [a, b]);
+  }
+  neg(a: string): string {
+    return this.op('Neg', [a]);
+  }
+  exp(a: string): string {
+    return this.op('Exp', [a]);
+  }
+  log(a: string): string {
+    return this.op('Log', [a]);
+  }
+  sqrt(a: string): string {
+    return this.op('Sqrt', [a]);
+  }
+  reciprocal(a: string): string {
+    return this.op('Reciprocal', [a]);
+  }
 
   /** Keeps `a` where `condition` holds and zero elsewhere. */
   maskWhere(condition: string, a: string): string {

@@ -3,7 +3,20 @@
  * order, collision-free names, exposing intermediate values as outputs, and pruning. The proto
  * stays the single source of truth; indexes are rebuilt when the graph changes.
  */
-import { DataType, create, NodeProtoSchema, attributesFrom, describeValueInfo, valueInfo, type Attrs, type Dim, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.ts';
+import {
+  DataType,
+  create,
+  NodeProtoSchema,
+  attributesFrom,
+  describeValueInfo,
+  valueInfo,
+  type Attrs,
+  type Dim,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type ValueInfoProto,
+} from './proto.ts';
 
 export class GraphError extends Error {}
 

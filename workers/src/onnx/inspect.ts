@@ -43,7 +43,14 @@ export interface ModelSummary {
 }
 
 /** Fused attention kernels (ONNX Runtime contrib ops) in which the probabilities never exist as a tensor. */
-const FUSED_ATTENTION_OPS = new Set(['Attention', 'MultiHeadAttention', 'PackedAttention', 'PackedMultiHeadAttention', 'GroupQueryAttention', 'DecoderMaskedMultiHeadAttention']);
+const FUSED_ATTENTION_OPS = new Set([
+  'Attention',
+  'MultiHeadAttention',
+  'PackedAttention',
+  'PackedMultiHeadAttention',
+  'GroupQueryAttention',
+  'DecoderMaskedMultiHeadAttention',
+]);
 
 export const UNFUSED_EXPORT_ADVICE =
   "export an unfused model: in diffusers, set the U-Net's attention processors to AttnProcessor() (not the SDPA AttnProcessor2_0, which hides the Softmax), " +
@@ -86,7 +93,9 @@ export function summarizeModel(model: ModelProto): ModelSummary {
         tokens: typeof tokens === 'number' ? tokens : null,
       };
     });
-  const fusedAttention = graph.nodes.filter((n) => n.domain === 'com.microsoft' && FUSED_ATTENTION_OPS.has(n.opType)).map((n) => ({ node: n.name, op: `${n.domain}.${n.opType}` }));
+  const fusedAttention = graph.nodes
+    .filter((n) => n.domain === 'com.microsoft' && FUSED_ATTENTION_OPS.has(n.opType))
+    .map((n) => ({ node: n.name, op: `${n.domain}.${n.opType}` }));
   let guidanceProblem: string | null = null;
   if (fusedAttention.length > 0) {
     guidanceProblem = `attention is fused (${fusedAttention.length} ${fusedAttention[0]!.op} nodes): the attention probabilities never exist as a tensor, so InfSplign cannot read or differentiate them; ${UNFUSED_EXPORT_ADVICE}`;
@@ -97,7 +106,10 @@ export function summarizeModel(model: ModelProto): ModelSummary {
     irVersion: Number(model.irVersion),
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
     opsets: model.opsetImport.map((o) => ({ domain: o.domain || 'ai.onnx', version: Number(o.version) })),
-    inputs: graph.inputNames().filter((n) => !graph.isInitializer(n)).map(describe),
+    inputs: graph
+      .inputNames()
+      .filter((n) => !graph.isInitializer(n))
+      .map(describe),
     outputs: graph.outputNames().map(describe),
     nodes: graph.nodes.length,
     initializers: graph.proto.initializer.length,

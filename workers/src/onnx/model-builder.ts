@@ -1,5 +1,18 @@
 /** Small in-memory models: single-op graphs for tests, and subgraphs the engine builds itself. */
-import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, attributesFrom, create, valueInfo, type Attrs, type DataType, type Dim, type ModelProto, type TensorProto } from './proto.ts';
+import {
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  attributesFrom,
+  create,
+  valueInfo,
+  type Attrs,
+  type DataType,
+  type Dim,
+  type ModelProto,
+  type TensorProto,
+} from './proto.ts';
 
 export interface NodeSpec {
   op: string;
@@ -34,7 +47,14 @@ export function buildModel(spec: ModelSpec): ModelProto {
     output: spec.outputs.map((v) => valueInfo(v.name, v.type, v.dims)),
     initializer: spec.initializers ?? [],
     node: spec.nodes.map((n, k) =>
-      create(NodeProtoSchema, { opType: n.op, input: n.inputs, output: n.outputs, name: n.name ?? `${n.op}_${k}`, domain: n.domain ?? '', attribute: attributesFrom(n.attrs) }),
+      create(NodeProtoSchema, {
+        opType: n.op,
+        input: n.inputs,
+        output: n.outputs,
+        name: n.name ?? `${n.op}_${k}`,
+        domain: n.domain ?? '',
+        attribute: attributesFrom(n.attrs),
+      }),
     ),
   });
   return create(ModelProtoSchema, {

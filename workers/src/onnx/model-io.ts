@@ -114,7 +114,10 @@ export interface SaveOptions {
  * Temporarily rewrites tensors (data location and bytes), runs `body`, and restores them, so the
  * caller's model is unchanged and tensors keep every field this code does not know about.
  */
-function withTensorsRewritten<T>(rewrites: Array<{ tensor: TensorProto; rawData: Uint8Array; location: DataLocation; entries: Array<[string, string]> }>, body: () => T): T {
+function withTensorsRewritten<T>(
+  rewrites: Array<{ tensor: TensorProto; rawData: Uint8Array; location: DataLocation; entries: Array<[string, string]> }>,
+  body: () => T,
+): T {
   const saved = rewrites.map(({ tensor }) => ({ tensor, rawData: tensor.rawData, dataLocation: tensor.dataLocation, externalData: tensor.externalData }));
   try {
     for (const r of rewrites) {
@@ -189,10 +192,24 @@ export function saveModelReferencing(model: ModelProto, path: string, dataName: 
   const rewrites: Parameters<typeof withTensorsRewritten>[0] = [];
   for (const tensor of allTensors(model)) {
     const place = initializers.has(tensor) ? layout.get(tensor) : undefined;
-    if (place) rewrites.push({ tensor, rawData: new Uint8Array(), location: DataLocation.EXTERNAL, entries: [['location', dataName], ['offset', String(place.offset)], ['length', String(place.length)]] });
-    else if (tensor.dataLocation === DataLocation.EXTERNAL) rewrites.push({ tensor, rawData: tensorBytes(tensor), location: DataLocation.DEFAULT, entries: [] });
+    if (place)
+      rewrites.push({
+        tensor,
+        rawData: new Uint8Array(),
+        location: DataLocation.EXTERNAL,
+        entries: [
+          ['location', dataName],
+          ['offset', String(place.offset)],
+          ['length', String(place.length)],
+        ],
+      });
+    else if (tensor.dataLocation === DataLocation.EXTERNAL)
+      rewrites.push({ tensor, rawData: tensorBytes(tensor), location: DataLocation.DEFAULT, entries: [] });
   }
-  writeFileAtomic(path, withTensorsRewritten(rewrites, () => toBinary(ModelProtoSchema, model)));
+  writeFileAtomic(
+    path,
+    withTensorsRewritten(rewrites, () => toBinary(ModelProtoSchema, model)),
+  );
 }
 
 /**
@@ -205,7 +222,8 @@ export function saveModel(model: ModelProto, path: string, options: SaveOptions 
   const mode = options.externalData ?? 'auto';
   const external = mode === true || (mode === 'auto' && (size > INLINE_LIMIT_BYTES || tensors.some((t) => t.dataLocation === DataLocation.EXTERNAL)));
   if (!external) {
-    if (size > INLINE_LIMIT_BYTES) throw new OnnxFileError(`model weights (${(size / 2 ** 30).toFixed(2)} GiB) are too large to inline; save with external data`);
+    if (size > INLINE_LIMIT_BYTES)
+      throw new OnnxFileError(`model weights (${(size / 2 ** 30).toFixed(2)} GiB) are too large to inline; save with external data`);
     writeFileAtomic(path, serializeModel(model));
     return [path];
   }

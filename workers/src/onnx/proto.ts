@@ -123,19 +123,45 @@ export function encodeRaw(t: DataType, values: ArrayLike<number | bigint>): Uint
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     switch (t) {
-      case DataType.FLOAT: view.setFloat32(i * 4, Number(v), true); break;
-      case DataType.DOUBLE: view.setFloat64(i * 8, Number(v), true); break;
-      case DataType.FLOAT16: view.setUint16(i * 2, toFloat16Bits(Number(v)), true); break;
-      case DataType.BFLOAT16: view.setUint16(i * 2, new Uint32Array(new Float32Array([Number(v)]).buffer)[0]! >>> 16, true); break;
-      case DataType.INT64: view.setBigInt64(i * 8, BigInt(v), true); break;
-      case DataType.UINT64: view.setBigUint64(i * 8, BigInt(v), true); break;
-      case DataType.INT32: view.setInt32(i * 4, Number(v), true); break;
-      case DataType.UINT32: view.setUint32(i * 4, Number(v), true); break;
-      case DataType.INT16: view.setInt16(i * 2, Number(v), true); break;
-      case DataType.UINT16: view.setUint16(i * 2, Number(v), true); break;
-      case DataType.INT8: view.setInt8(i, Number(v)); break;
-      case DataType.UINT8: case DataType.BOOL: view.setUint8(i, Number(v)); break;
-      default: throw new Error(`cannot encode ONNX ${dataTypeName(t)}`);
+      case DataType.FLOAT:
+        view.setFloat32(i * 4, Number(v), true);
+        break;
+      case DataType.DOUBLE:
+        view.setFloat64(i * 8, Number(v), true);
+        break;
+      case DataType.FLOAT16:
+        view.setUint16(i * 2, toFloat16Bits(Number(v)), true);
+        break;
+      case DataType.BFLOAT16:
+        view.setUint16(i * 2, new Uint32Array(new Float32Array([Number(v)]).buffer)[0]! >>> 16, true);
+        break;
+      case DataType.INT64:
+        view.setBigInt64(i * 8, BigInt(v), true);
+        break;
+      case DataType.UINT64:
+        view.setBigUint64(i * 8, BigInt(v), true);
+        break;
+      case DataType.INT32:
+        view.setInt32(i * 4, Number(v), true);
+        break;
+      case DataType.UINT32:
+        view.setUint32(i * 4, Number(v), true);
+        break;
+      case DataType.INT16:
+        view.setInt16(i * 2, Number(v), true);
+        break;
+      case DataType.UINT16:
+        view.setUint16(i * 2, Number(v), true);
+        break;
+      case DataType.INT8:
+        view.setInt8(i, Number(v));
+        break;
+      case DataType.UINT8:
+      case DataType.BOOL:
+        view.setUint8(i, Number(v));
+        break;
+      default:
+        throw new Error(`cannot encode ONNX ${dataTypeName(t)}`);
     }
   }
   return buf;
@@ -165,30 +191,63 @@ export function tensorValues(tensor: TensorProto): number[] {
     const out = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       switch (t) {
-        case DataType.FLOAT: out[i] = view.getFloat32(i * 4, true); break;
-        case DataType.DOUBLE: out[i] = view.getFloat64(i * 8, true); break;
-        case DataType.FLOAT16: out[i] = fromFloat16Bits(view.getUint16(i * 2, true)); break;
-        case DataType.BFLOAT16: out[i] = new Float32Array(new Uint32Array([view.getUint16(i * 2, true) << 16]).buffer)[0]!; break;
-        case DataType.INT64: out[i] = Number(view.getBigInt64(i * 8, true)); break;
-        case DataType.UINT64: out[i] = Number(view.getBigUint64(i * 8, true)); break;
-        case DataType.INT32: out[i] = view.getInt32(i * 4, true); break;
-        case DataType.UINT32: out[i] = view.getUint32(i * 4, true); break;
-        case DataType.INT16: out[i] = view.getInt16(i * 2, true); break;
-        case DataType.UINT16: out[i] = view.getUint16(i * 2, true); break;
-        case DataType.INT8: out[i] = view.getInt8(i); break;
-        case DataType.UINT8: case DataType.BOOL: out[i] = view.getUint8(i); break;
-        default: throw new Error(`tensor ${tensor.name}: cannot decode ${dataTypeName(t)}`);
+        case DataType.FLOAT:
+          out[i] = view.getFloat32(i * 4, true);
+          break;
+        case DataType.DOUBLE:
+          out[i] = view.getFloat64(i * 8, true);
+          break;
+        case DataType.FLOAT16:
+          out[i] = fromFloat16Bits(view.getUint16(i * 2, true));
+          break;
+        case DataType.BFLOAT16:
+          out[i] = new Float32Array(new Uint32Array([view.getUint16(i * 2, true) << 16]).buffer)[0]!;
+          break;
+        case DataType.INT64:
+          out[i] = Number(view.getBigInt64(i * 8, true));
+          break;
+        case DataType.UINT64:
+          out[i] = Number(view.getBigUint64(i * 8, true));
+          break;
+        case DataType.INT32:
+          out[i] = view.getInt32(i * 4, true);
+          break;
+        case DataType.UINT32:
+          out[i] = view.getUint32(i * 4, true);
+          break;
+        case DataType.INT16:
+          out[i] = view.getInt16(i * 2, true);
+          break;
+        case DataType.UINT16:
+          out[i] = view.getUint16(i * 2, true);
+          break;
+        case DataType.INT8:
+          out[i] = view.getInt8(i);
+          break;
+        case DataType.UINT8:
+        case DataType.BOOL:
+          out[i] = view.getUint8(i);
+          break;
+        default:
+          throw new Error(`tensor ${tensor.name}: cannot decode ${dataTypeName(t)}`);
       }
     }
     return out;
   }
   switch (t) {
-    case DataType.FLOAT: return tensor.floatData.slice();
-    case DataType.DOUBLE: return tensor.doubleData.slice();
-    case DataType.INT64: return tensor.int64Data.map(Number);
-    case DataType.UINT64: case DataType.UINT32: return tensor.uint64Data.map(Number);
-    case DataType.FLOAT16: return tensor.int32Data.map(fromFloat16Bits);
-    default: return tensor.int32Data.slice();
+    case DataType.FLOAT:
+      return tensor.floatData.slice();
+    case DataType.DOUBLE:
+      return tensor.doubleData.slice();
+    case DataType.INT64:
+      return tensor.int64Data.map(Number);
+    case DataType.UINT64:
+    case DataType.UINT32:
+      return tensor.uint64Data.map(Number);
+    case DataType.FLOAT16:
+      return tensor.int32Data.map(fromFloat16Bits);
+    default:
+      return tensor.int32Data.slice();
   }
 }
 
@@ -205,17 +264,29 @@ export function shallowCopy<T extends object>(message: T, changes: Partial<T>): 
 export type AttributeValue = number | string | number[] | string[] | TensorProto | GraphProto;
 
 /** Makes an attribute; integers and floats are told apart by `kind` since JS numbers are one type. */
-export function makeAttribute(name: string, kind: 'int' | 'float' | 'string' | 'ints' | 'floats' | 'strings' | 'tensor' | 'graph', value: AttributeValue): AttributeProto {
+export function makeAttribute(
+  name: string,
+  kind: 'int' | 'float' | 'string' | 'ints' | 'floats' | 'strings' | 'tensor' | 'graph',
+  value: AttributeValue,
+): AttributeProto {
   const enc = new TextEncoder();
   switch (kind) {
-    case 'int': return create(AttributeProtoSchema, { name, type: AttributeType.INT, i: BigInt(value as number) });
-    case 'float': return create(AttributeProtoSchema, { name, type: AttributeType.FLOAT, f: value as number });
-    case 'string': return create(AttributeProtoSchema, { name, type: AttributeType.STRING, s: enc.encode(value as string) });
-    case 'ints': return create(AttributeProtoSchema, { name, type: AttributeType.INTS, ints: (value as number[]).map(BigInt) });
-    case 'floats': return create(AttributeProtoSchema, { name, type: AttributeType.FLOATS, floats: value as number[] });
-    case 'strings': return create(AttributeProtoSchema, { name, type: AttributeType.STRINGS, strings: (value as string[]).map((s) => enc.encode(s)) });
-    case 'tensor': return create(AttributeProtoSchema, { name, type: AttributeType.TENSOR, t: value as TensorProto });
-    case 'graph': return create(AttributeProtoSchema, { name, type: AttributeType.GRAPH, g: value as GraphProto });
+    case 'int':
+      return create(AttributeProtoSchema, { name, type: AttributeType.INT, i: BigInt(value as number) });
+    case 'float':
+      return create(AttributeProtoSchema, { name, type: AttributeType.FLOAT, f: value as number });
+    case 'string':
+      return create(AttributeProtoSchema, { name, type: AttributeType.STRING, s: enc.encode(value as string) });
+    case 'ints':
+      return create(AttributeProtoSchema, { name, type: AttributeType.INTS, ints: (value as number[]).map(BigInt) });
+    case 'floats':
+      return create(AttributeProtoSchema, { name, type: AttributeType.FLOATS, floats: value as number[] });
+    case 'strings':
+      return create(AttributeProtoSchema, { name, type: AttributeType.STRINGS, strings: (value as string[]).map((s) => enc.encode(s)) });
+    case 'tensor':
+      return create(AttributeProtoSchema, { name, type: AttributeType.TENSOR, t: value as TensorProto });
+    case 'graph':
+      return create(AttributeProtoSchema, { name, type: AttributeType.GRAPH, g: value as GraphProto });
   }
 }
 
@@ -229,7 +300,8 @@ export function attributesFrom(attrs: Attrs | undefined): AttributeProto[] {
     if (v === undefined) continue;
     if (typeof v === 'number') out.push(makeAttribute(name, 'int', v));
     else if (typeof v === 'string') out.push(makeAttribute(name, 'string', v));
-    else if (Array.isArray(v)) out.push(v.length > 0 && typeof v[0] === 'string' ? makeAttribute(name, 'strings', v) : makeAttribute(name, 'ints', v as number[]));
+    else if (Array.isArray(v))
+      out.push(v.length > 0 && typeof v[0] === 'string' ? makeAttribute(name, 'strings', v) : makeAttribute(name, 'ints', v as number[]));
     else if ('f' in v && typeof v.f === 'number') out.push(makeAttribute(name, 'float', v.f));
     else if ('floats' in v) out.push(makeAttribute(name, 'floats', v.floats));
     else out.push(makeAttribute(name, 'tensor', v as TensorProto));
@@ -275,7 +347,8 @@ export function tensorType(elemType: DataType, dims?: readonly Dim[]): TypeProto
     ? create(TensorShapeProtoSchema, {
         dim: dims.map((d) =>
           create(TensorShapeProto_DimensionSchema, {
-            value: typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : typeof d === 'string' ? { case: 'dimParam', value: d } : { case: undefined },
+            value:
+              typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : typeof d === 'string' ? { case: 'dimParam', value: d } : { case: undefined },
           }),
         ),
       })

@@ -23,10 +23,43 @@ export interface GraphTypes {
 }
 
 const SAME_AS_INPUT = new Set([
-  'Abs', 'Neg', 'Exp', 'Log', 'Sqrt', 'Erf', 'Tanh', 'Sigmoid', 'Relu', 'LeakyRelu', 'Softplus', 'Softmax', 'LogSoftmax',
-  'Identity', 'Dropout', 'Sin', 'Cos', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sign', 'Clip', 'Elu', 'Selu', 'Celu',
-  'HardSigmoid', 'HardSwish', 'Gelu', 'Mish', 'Softsign', 'InstanceNormalization', 'LayerNormalization', 'GroupNormalization',
-  'BatchNormalization', 'Trilu', 'CumSum',
+  'Abs',
+  'Neg',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Erf',
+  'Tanh',
+  'Sigmoid',
+  'Relu',
+  'LeakyRelu',
+  'Softplus',
+  'Softmax',
+  'LogSoftmax',
+  'Identity',
+  'Dropout',
+  'Sin',
+  'Cos',
+  'Reciprocal',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'Clip',
+  'Elu',
+  'Selu',
+  'Celu',
+  'HardSigmoid',
+  'HardSwish',
+  'Gelu',
+  'Mish',
+  'Softsign',
+  'InstanceNormalization',
+  'LayerNormalization',
+  'GroupNormalization',
+  'BatchNormalization',
+  'Trilu',
+  'CumSum',
 ]);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'PRelu', 'Mod']);
 const COMPARISON = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Not', 'IsNaN', 'IsInf']);
@@ -79,7 +112,7 @@ export function inferTypes(graph: Graph): GraphTypes {
 
 /** Derives the types of one node's outputs from its inputs' (already inferred) types. */
 export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes): void {
-  const get = (name: string | undefined): ValueType => (name ? types.get(name) ?? {} : {});
+  const get = (name: string | undefined): ValueType => (name ? (types.get(name) ?? {}) : {});
   const known = (name: string | undefined): Dim[] | undefined => (name ? constants.get(name) : undefined);
   const constOf = (name: string | undefined): number[] | undefined => {
     const v = known(name);
@@ -154,14 +187,24 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
         setKnown(x.dims?.slice(start, end));
         break;
       }
-      case 'Size': set(0, { elemType: DataType.INT64, dims: [] }); break;
-      case 'Cast': set(0, { elemType: attrInt(node, 'to'), dims: x.dims }); setKnown(known(node.input[0])); break;
-      case 'CastLike': set(0, { elemType: ins[1]?.elemType, dims: x.dims }); break;
+      case 'Size':
+        set(0, { elemType: DataType.INT64, dims: [] });
+        break;
+      case 'Cast':
+        set(0, { elemType: attrInt(node, 'to'), dims: x.dims });
+        setKnown(known(node.input[0]));
+        break;
+      case 'CastLike':
+        set(0, { elemType: ins[1]?.elemType, dims: x.dims });
+        break;
       case 'ConstantOfShape': {
         const t = constantTensor(node);
         const shape = known(node.input[0]);
         const len = x.dims?.[0];
-        set(0, { elemType: t ? (t.dataType as DataType) : DataType.FLOAT, dims: shape ?? (typeof len === 'number' ? new Array<Dim>(len).fill(null) : undefined) });
+        set(0, {
+          elemType: t ? (t.dataType as DataType) : DataType.FLOAT,
+          dims: shape ?? (typeof len === 'number' ? new Array<Dim>(len).fill(null) : undefined),
+        });
         break;
       }
       case 'MatMul': {
@@ -185,15 +228,22 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
         set(0, { elemType: x.elemType, dims: [m ?? null, n ?? null] });
         break;
       }
-      case 'Conv': case 'ConvTranspose': case 'MaxPool': case 'AveragePool': {
+      case 'Conv':
+      case 'ConvTranspose':
+      case 'MaxPool':
+      case 'AveragePool': {
         const w = ins[1]?.dims;
         const rank = x.dims?.length ?? (w ? w.length : undefined);
-        const channels = op === 'Conv' ? w?.[0] ?? null : op === 'ConvTranspose' ? null : x.dims?.[1] ?? null;
-        const spatial = rank === undefined ? [] : Array.from({ length: rank - 2 }, (_, k) => (op === 'ConvTranspose' ? null : windowOutput(node, k, rank - 2, x.dims?.[k + 2], w?.[k + 2])));
+        const channels = op === 'Conv' ? (w?.[0] ?? null) : op === 'ConvTranspose' ? null : (x.dims?.[1] ?? null);
+        const spatial =
+          rank === undefined
+            ? []
+            : Array.from({ length: rank - 2 }, (_, k) => (op === 'ConvTranspose' ? null : windowOutput(node, k, rank - 2, x.dims?.[k + 2], w?.[k + 2])));
         set(0, { elemType: x.elemType, dims: rank === undefined ? undefined : [x.dims?.[0] ?? null, channels, ...spatial] });
         break;
       }
-      case 'GlobalAveragePool': case 'GlobalMaxPool':
+      case 'GlobalAveragePool':
+      case 'GlobalMaxPool':
         set(0, { elemType: x.elemType, dims: x.dims?.map((d, k) => (k < 2 ? d : 1)) });
         break;
       case 'Transpose': {
@@ -211,8 +261,11 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
         setKnown(known(node.input[0]));
         break;
       }
-      case 'Flatten': set(0, { elemType: x.elemType, dims: [null, null] }); break;
-      case 'Squeeze': case 'Unsqueeze': {
+      case 'Flatten':
+        set(0, { elemType: x.elemType, dims: [null, null] });
+        break;
+      case 'Squeeze':
+      case 'Unsqueeze': {
         const axes = attrInts(node, 'axes') ?? constOf(node.input[1]);
         let dims: Dim[] | undefined;
         if (x.dims && axes) {
@@ -249,7 +302,7 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
       case 'Split': {
         const axis = x.dims ? normAxis(attrInt(node, 'axis', 0), x.dims.length) : 0;
         const sizes = attrInts(node, 'split') ?? constOf(node.input[1]);
-        node.output.forEach((_, k) => set(k, { elemType: x.elemType, dims: x.dims?.map((d, j) => (j === axis ? sizes?.[k] ?? null : d)) }));
+        node.output.forEach((_, k) => set(k, { elemType: x.elemType, dims: x.dims?.map((d, j) => (j === axis ? (sizes?.[k] ?? null) : d)) }));
         break;
       }
       case 'Slice': {
@@ -281,7 +334,9 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
         if (data && picks && x.dims?.length === 1) setKnown(picks.map((i) => data[i < 0 ? i + data.length : i] ?? null));
         break;
       }
-      case 'GatherElements': set(0, { elemType: x.elemType, dims: ins[1]?.dims }); break;
+      case 'GatherElements':
+        set(0, { elemType: x.elemType, dims: ins[1]?.dims });
+        break;
       case 'Expand': {
         const shape = known(node.input[1]);
         const len = ins[1]?.dims?.[0];
@@ -304,22 +359,39 @@ export function inferNodeTypes(node: NodeProto, { types, constants }: GraphTypes
         set(0, { elemType: x.elemType, dims });
         break;
       }
-      case 'ScatterElements': case 'ScatterND': set(0, x); break;
-      case 'Tile': case 'Upsample': case 'Pad':
+      case 'ScatterElements':
+      case 'ScatterND':
+        set(0, x);
+        break;
+      case 'Tile':
+      case 'Upsample':
+      case 'Pad':
         set(0, { elemType: x.elemType, dims: x.dims?.map(() => null) });
         break;
-      case 'Where': set(0, { elemType: ins[1]?.elemType, dims: broadcastDims(ins.map((i) => i.dims)) }); break;
-      case 'Range': set(0, { elemType: x.elemType, dims: [null] }); break;
-      case 'NonZero': set(0, { elemType: DataType.INT64, dims: [x.dims?.length ?? null, null] }); break;
-      case 'ArgMax': case 'ArgMin': {
+      case 'Where':
+        set(0, { elemType: ins[1]?.elemType, dims: broadcastDims(ins.map((i) => i.dims)) });
+        break;
+      case 'Range':
+        set(0, { elemType: x.elemType, dims: [null] });
+        break;
+      case 'NonZero':
+        set(0, { elemType: DataType.INT64, dims: [x.dims?.length ?? null, null] });
+        break;
+      case 'ArgMax':
+      case 'ArgMin': {
         const keep = attrInt(node, 'keepdims', 1) === 1;
         const a = x.dims ? normAxis(attrInt(node, 'axis', 0), x.dims.length) : 0;
         set(0, { elemType: DataType.INT64, dims: x.dims ? (keep ? x.dims.map((d, k) => (k === a ? 1 : d)) : x.dims.filter((_, k) => k !== a)) : undefined });
         break;
       }
-      case 'EyeLike': set(0, { elemType: attrInt(node, 'dtype') ?? x.elemType, dims: x.dims }); break;
-      case 'OneHot': set(0, { elemType: ins[2]?.elemType, dims: undefined }); break;
-      default: set(0, { elemType: x.elemType });
+      case 'EyeLike':
+        set(0, { elemType: attrInt(node, 'dtype') ?? x.elemType, dims: x.dims });
+        break;
+      case 'OneHot':
+        set(0, { elemType: ins[2]?.elemType, dims: undefined });
+        break;
+      default:
+        set(0, { elemType: x.elemType });
     }
   }
 }
@@ -334,18 +406,23 @@ function shapeArithmetic(op: string, a: Dim[] | undefined, b: Dim[] | undefined,
     const y = b[b.length === 1 ? 0 : k];
     if (typeof x !== 'number' || typeof y !== 'number') return null;
     switch (op) {
-      case 'Add': return x + y;
-      case 'Sub': return x - y;
-      case 'Mul': return x * y;
-      case 'Div': return y === 0 ? null : Math.trunc(x / y);
-      default: return null;
+      case 'Add':
+        return x + y;
+      case 'Sub':
+        return x - y;
+      case 'Mul':
+        return x * y;
+      case 'Div':
+        return y === 0 ? null : Math.trunc(x / y);
+      default:
+        return null;
     }
   });
 }
 
 /** Reshape's output dims: 0 copies the input dim (unless allowzero), -1 takes what is left. */
 function reshapeDims(input: Dim[] | undefined, shape: Dim[], allowZero: boolean): Dim[] {
-  const dims = shape.map((s, k) => (s === 0 && !allowZero ? input?.[k] ?? null : s === -1 ? -1 : s));
+  const dims = shape.map((s, k) => (s === 0 && !allowZero ? (input?.[k] ?? null) : s === -1 ? -1 : s));
   const inferred = dims.indexOf(-1);
   if (inferred >= 0) {
     const total = input?.every((d) => typeof d === 'number') ? (input as number[]).reduce((p, d) => p * d, 1) : null;
@@ -362,7 +439,7 @@ function windowOutput(node: NodeProto, k: number, spatial: number, input: Dim | 
   const autoPad = new TextDecoder().decode(findAttribute(node, 'auto_pad')?.s ?? new Uint8Array());
   const stride = attrInts(node, 'strides')?.[k] ?? 1;
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(input / stride);
-  const pads = autoPad === 'VALID' ? [] : attrInts(node, 'pads') ?? [];
+  const pads = autoPad === 'VALID' ? [] : (attrInts(node, 'pads') ?? []);
   const dilation = attrInts(node, 'dilations')?.[k] ?? 1;
   const span = input + (pads[k] ?? 0) + (pads[k + spatial] ?? 0) - dilation * (kernel - 1) - 1;
   const ceil = attrInt(node, 'ceil_mode', 0) === 1;

@@ -19,7 +19,8 @@ export interface PromptRow {
 
 function parseRecord<S extends z.ZodType>(schema: S, row: PromptRow, benchmark: string): z.output<S> {
   const result = schema.safeParse(row.metadata);
-  if (!result.success) throw new Error(`prompt ${row.externalId} of ${benchmark}: its stored record is not a ${benchmark} record (${describeZodError(result.error)})`);
+  if (!result.success)
+    throw new Error(`prompt ${row.externalId} of ${benchmark}: its stored record is not a ${benchmark} record (${describeZodError(result.error)})`);
   return result.data;
 }
 

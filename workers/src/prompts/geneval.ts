@@ -29,7 +29,8 @@ export const genevalMetadataSchema = z
     record.include.forEach((clause, index) => {
       // The reference looks the target up among clauses already matched, so it must come earlier.
       if (clause.position && clause.position[1] >= index) {
-        const message = index === 0 ? 'the first include clause has no earlier clause to be placed against' : `must name an earlier include clause (0 to ${index - 1})`;
+        const message =
+          index === 0 ? 'the first include clause has no earlier clause to be placed against' : `must name an earlier include clause (0 to ${index - 1})`;
         ctx.addIssue({ code: 'custom', path: ['include', index, 'position', 1], message });
       }
     });
@@ -55,6 +56,7 @@ export function toGenEvalPrompt(record: GenEvalMetadata, id: number): GenEvalPro
 
 /** Reads GenEval's metadata; ids are 0-based line indices of the file, kept when filtering by `tag`. */
 export function readGenEvalPrompts(path: string, options: { tag?: string } = {}): GenEvalPrompt[] {
-  return readJsonLines(path, genevalMetadataSchema, (record, lineNumber) => toGenEvalPrompt(record, lineNumber - 1))
-    .filter((prompt) => options.tag === undefined || prompt.raw.tag === options.tag);
+  return readJsonLines(path, genevalMetadataSchema, (record, lineNumber) => toGenEvalPrompt(record, lineNumber - 1)).filter(
+    (prompt) => options.tag === undefined || prompt.raw.tag === options.tag,
+  );
 }

@@ -7,9 +7,7 @@ import { generateVisorPrompts, toVisorPrompt, visorClassNames, visorRecordSchema
 
 /** A benchmark's prompts, tagged with the rules that score them (`visor-shapes` is scored as `visor`). */
 export type PromptSet =
-  | { scoring: 'visor'; prompts: VisorPrompt[] }
-  | { scoring: 't2i'; prompts: T2IPrompt[] }
-  | { scoring: 'geneval'; prompts: GenEvalPrompt[] };
+  { scoring: 'visor'; prompts: VisorPrompt[] } | { scoring: 't2i'; prompts: T2IPrompt[] } | { scoring: 'geneval'; prompts: GenEvalPrompt[] };
 
 /** How a file of unique_ids into the generated VISOR set is named (json_files/infsplign/visor_subset_*.ids.json). */
 export const VISOR_IDS_SUFFIX = '.ids.json';
@@ -61,7 +59,10 @@ function loadKnownPrompts(benchmark: BenchmarkName, path: string, options: { tag
       return { scoring: 'visor', prompts: readVisorPrompts(path) };
     case 'visor-shapes':
       // ids name prompts of the COCO set; the Shapes sets are only ever shipped as records
-      if (path.endsWith(VISOR_IDS_SUFFIX)) throw new Error(`${path}: a ${VISOR_IDS_SUFFIX} file names prompts of the COCO VISOR set, not of visor-shapes (give a VISOR-Shapes JSON file such as json_files/visor_shapes_eval.json)`);
+      if (path.endsWith(VISOR_IDS_SUFFIX))
+        throw new Error(
+          `${path}: a ${VISOR_IDS_SUFFIX} file names prompts of the COCO VISOR set, not of visor-shapes (give a VISOR-Shapes JSON file such as json_files/visor_shapes_eval.json)`,
+        );
       return { scoring: 'visor', prompts: readVisorPrompts(path) };
     case 't2i':
       return { scoring: 't2i', prompts: readT2IPrompts(path) };

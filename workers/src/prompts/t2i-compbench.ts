@@ -59,13 +59,17 @@ function parsePromptText(text: string): T2IRecord | null {
 
 /** Reads `spatial_val.txt`-style files: one prompt "a X <locality> a Y" a line, id = 0-based line index. */
 export function readT2IPromptText(path: string): T2IPrompt[] {
-  const lines = readTextFile(path).split('\n').map((line) => line.replace(/\r$/, ''));
+  const lines = readTextFile(path)
+    .split('\n')
+    .map((line) => line.replace(/\r$/, ''));
   if (lines.at(-1) === '') lines.pop();
   return lines.map((line, index) => {
     const record = parsePromptText(line.trim());
     if (!record) {
       const phrases = T2I_LOCALITIES.map(([phrase]) => `"${phrase}"`).join(', ');
-      throw new Error(`${path}:${index + 1}: cannot read "${line}" as "a X <relation> a Y" with a relation among ${phrases} (use the JSON form with explicit objects for other wordings)`);
+      throw new Error(
+        `${path}:${index + 1}: cannot read "${line}" as "a X <relation> a Y" with a relation among ${phrases} (use the JSON form with explicit objects for other wordings)`,
+      );
     }
     return toT2IPrompt(record, index);
   });
@@ -75,7 +79,8 @@ export function readT2IPromptText(path: string): T2IPrompt[] {
 const t2iJsonSchema = z.array(
   t2iRecordSchema.superRefine((record, ctx) => {
     record.objects.forEach((object, k) => {
-      if (!` ${record.prompt} `.includes(` ${object} `)) ctx.addIssue({ code: 'custom', path: ['objects', k], message: `'${object}' is not a word of the prompt "${record.prompt}"` });
+      if (!` ${record.prompt} `.includes(` ${object} `))
+        ctx.addIssue({ code: 'custom', path: ['objects', k], message: `'${object}' is not a word of the prompt "${record.prompt}"` });
     });
   }),
 );

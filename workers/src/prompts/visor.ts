@@ -43,7 +43,10 @@ const VISOR_RENAMES: Record<string, string> = {
 
 /** The 80 COCO class names in COCO order as VISOR spells them, derived from GenEval's list. */
 export function visorClassNames(objectNamesFile: string = OFFICIAL_FILES.cocoObjectNames): string[] {
-  const names = readFileSync(objectNamesFile, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const names = readFileSync(objectNamesFile, 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   for (const original of Object.keys(VISOR_RENAMES)) {
     if (!names.includes(original)) throw new Error(`${objectNamesFile}: expected a line '${original}' (VISOR renames it)`);
   }

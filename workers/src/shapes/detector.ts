@@ -112,7 +112,11 @@ function objectRegions(width: number, height: number, offsets: Float32Array, cla
     const length = Math.hypot(offsets[p * 3], offsets[p * 3 + 1], offsets[p * 3 + 2]);
     if (length > FOREGROUND_SHARE * offsetLength(classOffsets[best])) nearestClass[p] = best;
   }
-  const blobs = connectedRegions(width, height, nearestClass.map((c) => (c >= 0 ? 0 : -1))).regions;
+  const blobs = connectedRegions(
+    width,
+    height,
+    nearestClass.map((c) => (c >= 0 ? 0 : -1)),
+  ).regions;
   const assigned = new Int32Array(pixelCount).fill(-1);
   for (const blob of blobs) {
     const colours = blobColours(blob, nearestClass, classOffsets.length);

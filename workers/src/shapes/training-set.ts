@@ -23,7 +23,11 @@ import { classNames, SHAPES_WORLD, type ShapesWorld } from './world.ts';
 export const BUNDLED_MAX_TOKENS = 12;
 
 /** Objects per training scene, one to three, mostly two (the case VISOR prompts ask about). */
-const OBJECT_COUNT_WEIGHTS: readonly [number, number][] = [[1, 0.2], [2, 0.6], [3, 0.2]];
+const OBJECT_COUNT_WEIGHTS: readonly [number, number][] = [
+  [1, 0.2],
+  [2, 0.6],
+  [3, 0.2],
+];
 
 export function writeBundledTokenizer(dir: string, world: ShapesWorld = SHAPES_WORLD): void {
   writeWordLevelTokenizer(dir, [...classNames(world), ...CAPTION_WORDS], BUNDLED_MAX_TOKENS);

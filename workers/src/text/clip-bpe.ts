@@ -49,7 +49,8 @@ export function readMerges(path: string): MergeRule[] {
     .forEach((line, index) => {
       if (line.trim() === '' || (index === 0 && line.startsWith('#version'))) return;
       const parts = line.replace(/\r$/, '').split(' ');
-      if (parts.length !== 2 || parts[0] === '' || parts[1] === '') throw new Error(`${path}:${index + 1}: expected two symbols separated by one space, got '${line}'`);
+      if (parts.length !== 2 || parts[0] === '' || parts[1] === '')
+        throw new Error(`${path}:${index + 1}: expected two symbols separated by one space, got '${line}'`);
       merges.push([parts[0], parts[1]]);
     });
   return merges;

@@ -23,7 +23,11 @@ function parseHeader(header: string, source: string): { descr: string; fortranOr
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shape === undefined) throw new NpyError(`${source}: not a .npy header: ${header.trim()}`);
-  const dims = shape.split(',').map((d) => d.trim()).filter(Boolean).map(Number);
+  const dims = shape
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean)
+    .map(Number);
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new NpyError(`${source}: bad shape (${shape})`);
   return { descr, fortranOrder: fortran === 'True', shape: dims };
 }
@@ -41,7 +45,8 @@ export function parseNpy(bytes: Buffer, source: string): FloatArray {
   const width = descr === '<f4' ? 4 : descr === '<f8' ? 8 : 0;
   if (!width) throw new NpyError(`${source}: dtype '${descr}' is not supported (little-endian float32 '<f4' or float64 '<f8')`);
   const count = shape.reduce((a, b) => a * b, 1);
-  if (bytes.length - start !== count * width) throw new NpyError(`${source}: ${bytes.length - start} data bytes for shape (${shape.join(', ')}) of ${descr}, expected ${count * width}`);
+  if (bytes.length - start !== count * width)
+    throw new NpyError(`${source}: ${bytes.length - start} data bytes for shape (${shape.join(', ')}) of ${descr}, expected ${count * width}`);
   const data = new Float32Array(count);
   for (let k = 0; k < count; k++) data[k] = width === 4 ? bytes.readFloatLE(start + 4 * k) : bytes.readDoubleLE(start + 8 * k);
   return { shape, data };

@@ -12,7 +12,10 @@ export function readTextFile(path: string): string {
 
 /** `[3].objects[1]` from zod's path `[3, 'objects', 1]`; empty for the value itself. */
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('').replace(/^\./, '');
+  return path
+    .map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 /** The first problem zod found, with where it is inside the value, e.g. `detections[0].score: Invalid input: expected number, received null`. */

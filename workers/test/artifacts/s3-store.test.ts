@@ -46,7 +46,10 @@ describe('the S3 artifact store', () => {
     assert.deepEqual(await store.list('paged'), ['paged/0.png', 'paged/1.png', 'paged/2.png', 'paged/3.png', 'paged/4.png']);
     const listings = double.requests.slice(start);
     assert.equal(listings.length, 3, 'three pages of at most two keys');
-    assert.ok(listings.slice(1).every((r) => r.includes('continuation-token=')), listings.join('\n'));
+    assert.ok(
+      listings.slice(1).every((r) => r.includes('continuation-token=')),
+      listings.join('\n'),
+    );
   });
 
   test('delete sends DeleteObjects in batches of at most 1000 keys', async () => {
@@ -68,7 +71,10 @@ describe('the S3 artifact store', () => {
     await store.put('odd/ok.png', new Uint8Array([1]));
     assert.deepEqual(await store.list('odd'), ['odd/ok.png']);
     assert.equal(await store.delete('odd'), 3);
-    assert.equal([...double.objects.keys()].some((k) => k.startsWith('infsplign/test/odd/')), false);
+    assert.equal(
+      [...double.objects.keys()].some((k) => k.startsWith('infsplign/test/odd/')),
+      false,
+    );
   });
 
   test('a store prefix with spaces, unicode, + and & survives the URI and XML encoding', async () => {
@@ -91,7 +97,8 @@ describe('the S3 artifact store', () => {
         assert.equal(err.status, 403);
         assert.equal(err.code, 'SignatureDoesNotMatch');
         assert.match(err.message, /^S3 (PutObject|GetObject|ListObjectsV2) x(\/a\.png)?: HTTP 403 SignatureDoesNotMatch: /);
-        for (const secret of ['not-the-secret-KEY', CREDENTIALS.secretAccessKey, 'Signature=', 'AWS4-HMAC-SHA256']) assert.ok(!err.message.includes(secret), err.message);
+        for (const secret of ['not-the-secret-KEY', CREDENTIALS.secretAccessKey, 'Signature=', 'AWS4-HMAC-SHA256'])
+          assert.ok(!err.message.includes(secret), err.message);
         return true;
       });
     }
@@ -99,7 +106,7 @@ describe('the S3 artifact store', () => {
     await assert.rejects(wrong.exists('x/a.png'), /S3 HeadObject x\/a\.png: HTTP 403 Forbidden$/);
   });
 
-  test('without static credentials the SDK\'s default chain finds them: here a profile of the shared credentials file', async () => {
+  test("without static credentials the SDK's default chain finds them: here a profile of the shared credentials file", async () => {
     const dir = mkdtempSync(join(tmpdir(), 's3-profile-'));
     const saved = { ...process.env };
     writeFileSync(
@@ -115,7 +122,10 @@ describe('the S3 artifact store', () => {
       assert.deepEqual([...(await chained.get('chain/a.png'))], [9]);
       // The signature the double checks was made with the profile's secret: another profile's is refused.
       process.env.AWS_PROFILE = 'arena-wrong';
-      await assert.rejects(new S3ArtifactStore(withoutCredentials).get('chain/a.png'), (err: unknown) => err instanceof S3RequestError && err.code === 'SignatureDoesNotMatch');
+      await assert.rejects(
+        new S3ArtifactStore(withoutCredentials).get('chain/a.png'),
+        (err: unknown) => err instanceof S3RequestError && err.code === 'SignatureDoesNotMatch',
+      );
     } finally {
       for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
       Object.assign(process.env, saved);
@@ -130,9 +140,16 @@ describe('the S3 artifact store', () => {
       args.request.body = new Uint8Array([1, 2, 4]);
       return next(args);
     };
-    client.middlewareStack.addRelativeTo(changeTheBody as unknown as Middleware, { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'changeTheBody' });
+    client.middlewareStack.addRelativeTo(changeTheBody as unknown as Middleware, {
+      relation: 'before',
+      toMiddleware: 'httpSigningMiddleware',
+      name: 'changeTheBody',
+    });
     try {
-      await assert.rejects(client.send(new PutObjectCommand({ Bucket: 'arena', Key: 'checksum/a.bin', Body: new Uint8Array([1, 2, 3]) })), (err: Error) => err.name === 'BadDigest');
+      await assert.rejects(
+        client.send(new PutObjectCommand({ Bucket: 'arena', Key: 'checksum/a.bin', Body: new Uint8Array([1, 2, 3]) })),
+        (err: Error) => err.name === 'BadDigest',
+      );
       assert.equal(double.objects.has('checksum/a.bin'), false);
     } finally {
       client.destroy();
@@ -141,7 +158,10 @@ describe('the S3 artifact store', () => {
 
   test('a missing bucket is an error, not a missing artifact', async () => {
     const nowhere = new S3ArtifactStore({ ...config, bucket: 'no-such-bucket' });
-    await assert.rejects(nowhere.get('a.png'), (err: unknown) => err instanceof S3RequestError && !(err instanceof ArtifactNotFoundError) && err.code === 'NoSuchBucket' && err.status === 404);
+    await assert.rejects(
+      nowhere.get('a.png'),
+      (err: unknown) => err instanceof S3RequestError && !(err instanceof ArtifactNotFoundError) && err.code === 'NoSuchBucket' && err.status === 404,
+    );
     await assert.rejects(nowhere.list('a'), /ListObjectsV2 a: HTTP 404 NoSuchBucket/);
   });
 
@@ -149,21 +169,37 @@ describe('the S3 artifact store', () => {
     const gone = await startS3Double({ bucket: 'arena', region: 'eu-central-1', ...CREDENTIALS });
     await gone.close();
     const unreachable = new S3ArtifactStore({ ...config, endpoint: gone.endpoint });
-    await assert.rejects(unreachable.get('a.png'), (err: unknown) => err instanceof S3RequestError && err.status === undefined && err.message.startsWith(`S3 GetObject a.png: ${gone.endpoint} did not answer`));
+    await assert.rejects(
+      unreachable.get('a.png'),
+      (err: unknown) =>
+        err instanceof S3RequestError && err.status === undefined && err.message.startsWith(`S3 GetObject a.png: ${gone.endpoint} did not answer`),
+    );
   });
 
   test('infsplign upload puts into the bucket that ARTIFACT_STORE names', async () => {
     const images = mkdtempSync(join(tmpdir(), 's3-upload-'));
     const saved = { ...process.env };
-    Object.assign(process.env, { ARTIFACT_STORE: 's3://arena/uploaded', S3_ENDPOINT: double.endpoint, S3_REGION: 'eu-central-1', AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey });
+    Object.assign(process.env, {
+      ARTIFACT_STORE: 's3://arena/uploaded',
+      S3_ENDPOINT: double.endpoint,
+      S3_REGION: 'eu-central-1',
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    });
     const printed = mock.method(console, 'log', () => {});
     try {
       writePng(join(images, '3_0.png'), { width: 1, height: 1, data: new Float32Array([0, 1, 0]) });
       await uploadCommand.run([images, '--prefix', 'sets/s3']);
-      assert.deepEqual(printed.mock.calls.map((c) => c.arguments.join(' ')), ['sets/s3', `1 images uploaded to s3:${double.endpoint}/arena/uploaded`]);
+      assert.deepEqual(
+        printed.mock.calls.map((c) => c.arguments.join(' ')),
+        ['sets/s3', `1 images uploaded to s3:${double.endpoint}/arena/uploaded`],
+      );
       assert.deepEqual(double.objects.get('uploaded/sets/s3/3_0.png'), readFileSync(join(images, '3_0.png')));
       delete process.env.AWS_SECRET_ACCESS_KEY;
-      await assert.rejects(uploadCommand.run([images, '--prefix', 'sets/s4']), (err: Error) => err instanceof CliError && err.exitCode === 2 && /AWS_SECRET_ACCESS_KEY: must be set/.test(err.message));
+      await assert.rejects(
+        uploadCommand.run([images, '--prefix', 'sets/s4']),
+        (err: Error) => err instanceof CliError && err.exitCode === 2 && /AWS_SECRET_ACCESS_KEY: must be set/.test(err.message),
+      );
     } finally {
       printed.mock.restore();
       for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
@@ -174,14 +210,22 @@ describe('the S3 artifact store', () => {
 
   test('a bad config is refused when the store is made', () => {
     assert.throws(() => new S3ArtifactStore({ ...config, endpoint: 'ftp://example.com' }), /S3 endpoint: must be an http/);
-    assert.throws(() => new S3ArtifactStore({ ...config, endpoint: 'http://user:pw@example.com' }), (err: Error) => /must not hold credentials/.test(err.message) && !err.message.includes('pw'));
+    assert.throws(
+      () => new S3ArtifactStore({ ...config, endpoint: 'http://user:pw@example.com' }),
+      (err: Error) => /must not hold credentials/.test(err.message) && !err.message.includes('pw'),
+    );
     assert.throws(() => new S3ArtifactStore({ ...config, prefix: 'a/../b' }), /invalid key prefix/);
     assert.throws(() => new S3ArtifactStore({ ...config, bucket: 'a/b' }), /invalid bucket name/);
   });
 });
 
 describe('the artifact store from the environment', () => {
-  const S3_ENV = { ARTIFACT_STORE: 's3://arena/infsplign/prod', S3_ENDPOINT: 'http://127.0.0.1:9000', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SECRET-VALUE' };
+  const S3_ENV = {
+    ARTIFACT_STORE: 's3://arena/infsplign/prod',
+    S3_ENDPOINT: 'http://127.0.0.1:9000',
+    AWS_ACCESS_KEY_ID: 'AK',
+    AWS_SECRET_ACCESS_KEY: 'SECRET-VALUE',
+  };
 
   test('without ARTIFACT_STORE: the local directory ARTIFACT_DIR', () => {
     assert.deepEqual(artifactStoreConfigFromEnv({ ARTIFACT_DIR: '/srv/artifacts' }), { kind: 'local', dir: '/srv/artifacts' });
@@ -190,12 +234,41 @@ describe('the artifact store from the environment', () => {
 
   test('s3://BUCKET/PREFIX with the S3 variables; the region defaults to us-east-1, or to an AWS endpoint`s', () => {
     const config: ArtifactStoreConfig = artifactStoreConfigFromEnv({ ...S3_ENV, ARTIFACT_DIR: '/ignored' });
-    assert.deepEqual(config, { kind: 's3', endpoint: 'http://127.0.0.1:9000', bucket: 'arena', prefix: 'infsplign/prod', region: 'us-east-1', accessKeyId: 'AK', secretAccessKey: 'SECRET-VALUE' });
+    assert.deepEqual(config, {
+      kind: 's3',
+      endpoint: 'http://127.0.0.1:9000',
+      bucket: 'arena',
+      prefix: 'infsplign/prod',
+      region: 'us-east-1',
+      accessKeyId: 'AK',
+      secretAccessKey: 'SECRET-VALUE',
+    });
     assert.equal(createArtifactStore(config).description, 's3:http://127.0.0.1:9000/arena/infsplign/prod');
-    const aws = artifactStoreConfigFromEnv({ ...S3_ENV, ARTIFACT_STORE: 's3://arena/', S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com', S3_FORCE_PATH_STYLE: 'true', AWS_SESSION_TOKEN: 'tok' });
-    assert.deepEqual(aws, { kind: 's3', endpoint: 'https://s3.eu-west-1.amazonaws.com', bucket: 'arena', region: 'eu-west-1', accessKeyId: 'AK', secretAccessKey: 'SECRET-VALUE', sessionToken: 'tok', forcePathStyle: true });
+    const aws = artifactStoreConfigFromEnv({
+      ...S3_ENV,
+      ARTIFACT_STORE: 's3://arena/',
+      S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com',
+      S3_FORCE_PATH_STYLE: 'true',
+      AWS_SESSION_TOKEN: 'tok',
+    });
+    assert.deepEqual(aws, {
+      kind: 's3',
+      endpoint: 'https://s3.eu-west-1.amazonaws.com',
+      bucket: 'arena',
+      region: 'eu-west-1',
+      accessKeyId: 'AK',
+      secretAccessKey: 'SECRET-VALUE',
+      sessionToken: 'tok',
+      forcePathStyle: true,
+    });
     // Neither key: no credentials in the config, for the SDK's default chain.
-    assert.deepEqual(artifactStoreConfigFromEnv({ ...S3_ENV, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: '' }), { kind: 's3', endpoint: 'http://127.0.0.1:9000', bucket: 'arena', prefix: 'infsplign/prod', region: 'us-east-1' });
+    assert.deepEqual(artifactStoreConfigFromEnv({ ...S3_ENV, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: '' }), {
+      kind: 's3',
+      endpoint: 'http://127.0.0.1:9000',
+      bucket: 'arena',
+      prefix: 'infsplign/prod',
+      region: 'us-east-1',
+    });
     const explicit = artifactStoreConfigFromEnv({ ...S3_ENV, S3_REGION: 'ap-south-1', S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com' });
     assert.equal(explicit.kind === 's3' && explicit.region, 'ap-south-1');
   });
@@ -210,7 +283,10 @@ describe('the artifact store from the environment', () => {
       assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, [name]: undefined }), new RegExp(`: ${name}: must be set when ${other} is`));
       assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, [name]: '' }), new RegExp(`: ${name}: must be set`));
     }
-    assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: 'tok' }), /: AWS_SESSION_TOKEN: goes with/);
+    assert.throws(
+      () => artifactStoreConfigFromEnv({ ...S3_ENV, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: 'tok' }),
+      /: AWS_SESSION_TOKEN: goes with/,
+    );
     assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, ARTIFACT_STORE: 'minio://arena' }), /: ARTIFACT_STORE: expected s3:\/\/BUCKET/);
     assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, ARTIFACT_STORE: 's3://arena/a//b' }), /: ARTIFACT_STORE: invalid key prefix/);
     assert.throws(() => artifactStoreConfigFromEnv({ ...S3_ENV, S3_ENDPOINT: 'not a url' }), /: S3_ENDPOINT: not a URL/);

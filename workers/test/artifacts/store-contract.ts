@@ -43,9 +43,22 @@ export function artifactStoreContract(subject: () => ContractSubject): void {
 
   test('list is sorted, and a prefix covers whole segments: runs/r1 is not runs/r10', async () => {
     const { store } = subject();
-    for (const key of ['seg/runs/r10/images/0_0.png', 'seg/runs/r1/images/0_1.png', 'seg/runs/r1/images/0_0.png', 'seg/runs/r1-b/x.png', 'seg/runs/r1/a/deep/z.png']) await store.put(key, new Uint8Array([1]));
+    for (const key of [
+      'seg/runs/r10/images/0_0.png',
+      'seg/runs/r1/images/0_1.png',
+      'seg/runs/r1/images/0_0.png',
+      'seg/runs/r1-b/x.png',
+      'seg/runs/r1/a/deep/z.png',
+    ])
+      await store.put(key, new Uint8Array([1]));
     assert.deepEqual(await store.list('seg/runs/r1'), ['seg/runs/r1/a/deep/z.png', 'seg/runs/r1/images/0_0.png', 'seg/runs/r1/images/0_1.png']);
-    assert.deepEqual(await store.list('seg/runs'), ['seg/runs/r1-b/x.png', 'seg/runs/r1/a/deep/z.png', 'seg/runs/r1/images/0_0.png', 'seg/runs/r1/images/0_1.png', 'seg/runs/r10/images/0_0.png']);
+    assert.deepEqual(await store.list('seg/runs'), [
+      'seg/runs/r1-b/x.png',
+      'seg/runs/r1/a/deep/z.png',
+      'seg/runs/r1/images/0_0.png',
+      'seg/runs/r1/images/0_1.png',
+      'seg/runs/r10/images/0_0.png',
+    ]);
     assert.deepEqual(await store.list('seg/nothing/here'), []);
     assert.deepEqual(await store.list('seg/runs/r10/images/0_0.png'), [], 'the keys under an object: none');
   });
@@ -59,7 +72,8 @@ export function artifactStoreContract(subject: () => ContractSubject): void {
 
   test('delete removes the object or everything under the prefix, returns the count and leaves siblings', async () => {
     const { store } = subject();
-    for (const key of ['del/runs/r1/images/0_0.png', 'del/runs/r1/images/0_1.png', 'del/runs/r1/log/x.txt', 'del/runs/r10/images/0_0.png', 'del/runs/r1-b.png']) await store.put(key, new Uint8Array([1]));
+    for (const key of ['del/runs/r1/images/0_0.png', 'del/runs/r1/images/0_1.png', 'del/runs/r1/log/x.txt', 'del/runs/r10/images/0_0.png', 'del/runs/r1-b.png'])
+      await store.put(key, new Uint8Array([1]));
     assert.equal(await store.delete('del/runs/r1'), 3);
     assert.deepEqual(await store.list('del'), ['del/runs/r1-b.png', 'del/runs/r10/images/0_0.png']);
     assert.equal(await store.delete('del/runs/r10/images/0_0.png'), 1, 'an object');

@@ -9,11 +9,36 @@ import { artifactStoreContract } from './store-contract.ts';
 
 describe('artifact keys', () => {
   test('accept /-separated segments of letters, digits, _, - and .', () => {
-    for (const key of ['a', 'runs/r1/images/12_0.png', 'uploads/20261126T101500Z-ab12cd34/0_0.png', 'A-b_c.d/e..f', '0']) assert.equal(artifactKeyProblem(key), null, key);
+    for (const key of ['a', 'runs/r1/images/12_0.png', 'uploads/20261126T101500Z-ab12cd34/0_0.png', 'A-b_c.d/e..f', '0'])
+      assert.equal(artifactKeyProblem(key), null, key);
   });
 
   test('reject every way out of the store: traversal, absolute paths, backslashes, hidden segments, odd characters', () => {
-    const bad = ['', '..', '.', '../etc/passwd', 'a/../../b', 'a/..', './a', '/etc/passwd', 'a//b', 'a/', '/', 'a\\..\\b', 'C:\\x', 'c:/x', '.hidden', 'a/.tmp', 'a b', 'a/b?c', 'a\0b', 'é', '~/x', 'a/%2e%2e/b', 'x'.repeat(513)];
+    const bad = [
+      '',
+      '..',
+      '.',
+      '../etc/passwd',
+      'a/../../b',
+      'a/..',
+      './a',
+      '/etc/passwd',
+      'a//b',
+      'a/',
+      '/',
+      'a\\..\\b',
+      'C:\\x',
+      'c:/x',
+      '.hidden',
+      'a/.tmp',
+      'a b',
+      'a/b?c',
+      'a\0b',
+      'é',
+      '~/x',
+      'a/%2e%2e/b',
+      'x'.repeat(513),
+    ];
     for (const key of bad) {
       assert.notEqual(artifactKeyProblem(key), null, JSON.stringify(key));
       assert.throws(() => checkArtifactKey(key), InvalidArtifactKeyError);

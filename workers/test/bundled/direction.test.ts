@@ -20,7 +20,9 @@ const EVAL_FILE = resolve(import.meta.dirname, '../../../json_files/visor_shapes
 describe('the bundled model', () => {
   test('InfSplign with the model defaults beats the baseline on VISOR_cond (12 prompts x 2 images)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bundled-direction-'));
-    const spatial = (JSON.parse(readFileSync(EVAL_FILE, 'utf8')) as { num_objects: number; rel_type: string }[]).filter((r) => r.num_objects === 2 && r.rel_type !== 'and');
+    const spatial = (JSON.parse(readFileSync(EVAL_FILE, 'utf8')) as { num_objects: number; rel_type: string }[]).filter(
+      (r) => r.num_objects === 2 && r.rel_type !== 'and',
+    );
     const step = Math.floor(spatial.length / 12);
     const promptsFile = join(dir, 'prompts.json');
     // A pair's 8 spatial prompts are consecutive (4 relations, both orders): the offset k % 8 varies the relation and order.

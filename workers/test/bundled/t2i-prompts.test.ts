@@ -36,7 +36,10 @@ test('the bundled model guides every T2I-CompBench prompt, girl/boy/man/woman in
       cache: { dir: join(out, 'cache'), maxBytes: DEFAULT_CACHE_MAX_BYTES },
     });
     assert.deepEqual(manifest.failures, []);
-    assert.deepEqual(manifest.images.map((i) => [i.prompt, i.guided]), chosen.map((p) => [p.id, true]));
+    assert.deepEqual(
+      manifest.images.map((i) => [i.prompt, i.guided]),
+      chosen.map((p) => [p.id, true]),
+    );
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -25,7 +25,20 @@ function fixture(images: Record<string, LabelledBox[]>, names = ['apple', 'box']
   return { dir, prompts, imagesDir, out: join(dir, 'result.json'), detectionsOut: join(dir, 'detections.jsonl') };
 }
 
-const evaluateArgs = (f: ReturnType<typeof fixture>, extra: string[] = []) => ['evaluate', '--benchmark', 'visor-shapes', '--prompts', f.prompts, '--images', f.imagesDir, '--detector', 'shapes', '--out', f.out, ...extra];
+const evaluateArgs = (f: ReturnType<typeof fixture>, extra: string[] = []) => [
+  'evaluate',
+  '--benchmark',
+  'visor-shapes',
+  '--prompts',
+  f.prompts,
+  '--images',
+  f.imagesDir,
+  '--detector',
+  'shapes',
+  '--out',
+  f.out,
+  ...extra,
+];
 
 describe('infsplign evaluate', () => {
   test('detects Shapes renders and scores them as score would, writing the detections in score format', async () => {
@@ -36,22 +49,31 @@ describe('infsplign evaluate', () => {
     const result = JSON.parse(readFileSync(f.out, 'utf8'));
     assert.deepEqual([result.benchmark, result.threshold, result.detector], ['visor-shapes', 0.1, 'shapes']);
     // prompt 1 is "a box to the left of an apple": its one image has the box on the right
-    assert.deepEqual(result.images.map((i: { prompt: number; image: number; reason: string | null }) => [i.prompt, i.image, i.reason]), [
-      [0, 0, null],
-      [0, 1, 'apple is right of box, expected left of'],
-      [0, 2, 'box not detected'],
-      [1, 0, 'box is right of apple, expected left of'],
-    ]);
+    assert.deepEqual(
+      result.images.map((i: { prompt: number; image: number; reason: string | null }) => [i.prompt, i.image, i.reason]),
+      [
+        [0, 0, null],
+        [0, 1, 'apple is right of box, expected left of'],
+        [0, 2, 'box not detected'],
+        [1, 0, 'box is right of apple, expected left of'],
+      ],
+    );
     assert.equal(result.aggregates.OA, 75);
     assert.ok(Math.abs(result.aggregates.VISOR_cond - 100 / 3) < 1e-9);
 
-    const lines = readFileSync(f.detectionsOut, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-    assert.deepEqual(lines.map((l) => [l.prompt, l.image, l.width, l.height, l.detections.map((d: { label: string }) => d.label).sort()]), [
-      [0, 0, 32, 32, ['apple', 'box']],
-      [0, 1, 32, 32, ['apple', 'box']],
-      [0, 2, 32, 32, ['apple']],
-      [1, 0, 32, 32, ['apple', 'box']],
-    ]);
+    const lines = readFileSync(f.detectionsOut, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      lines.map((l) => [l.prompt, l.image, l.width, l.height, l.detections.map((d: { label: string }) => d.label).sort()]),
+      [
+        [0, 0, 32, 32, ['apple', 'box']],
+        [0, 1, 32, 32, ['apple', 'box']],
+        [0, 2, 32, 32, ['apple']],
+        [1, 0, 32, 32, ['apple', 'box']],
+      ],
+    );
     const rescored = join(f.dir, 'rescored.json');
     assert.equal((await runCli(['score', '--benchmark', 'visor-shapes', '--prompts', f.prompts, '--detections', f.detectionsOut, '--out', rescored])).code, 0);
     assert.deepEqual(JSON.parse(readFileSync(rescored, 'utf8')).aggregates, result.aggregates);
@@ -61,7 +83,10 @@ describe('infsplign evaluate', () => {
     const f = fixture({ '0_0.png': APPLE_LEFT });
     assert.equal((await runCli(evaluateArgs(f, ['--threshold', '0.5', '--detections-out', f.detectionsOut]))).code, 0);
     assert.equal(JSON.parse(readFileSync(f.out, 'utf8')).threshold, 0.5);
-    const [line] = readFileSync(f.detectionsOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [line] = readFileSync(f.detectionsOut, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(line.detections.every((d: { score: number }) => d.score > 0.5));
   });
 });
@@ -77,7 +102,11 @@ describe('infsplign evaluate: bad input is an error naming the file, exit 1, and
 
   test('a missing images folder', async () => {
     const f = fixture({});
-    await fails(f, ['evaluate', '--benchmark', 'visor', '--prompts', f.prompts, '--images', join(f.dir, 'renders'), '--detector', 'shapes', '--out', f.out], /^infsplign evaluate: .*renders: no such images folder$/);
+    await fails(
+      f,
+      ['evaluate', '--benchmark', 'visor', '--prompts', f.prompts, '--images', join(f.dir, 'renders'), '--detector', 'shapes', '--out', f.out],
+      /^infsplign evaluate: .*renders: no such images folder$/,
+    );
   });
 
   test('a folder with no images named {ID}_{K}.png', async () => {
@@ -108,8 +137,16 @@ describe('infsplign evaluate: bad input is an error naming the file, exit 1, and
 
   test('an unknown benchmark or detector', async () => {
     const f = fixture({ '0_0.png': APPLE_LEFT });
-    await fails(f, ['evaluate', '--benchmark', 'drawbench', '--prompts', f.prompts, '--images', f.imagesDir, '--detector', 'shapes', '--out', f.out], /^infsplign evaluate: unknown benchmark 'drawbench' \(expected one of visor, visor-shapes, t2i, geneval\)$/);
-    await fails(f, ['evaluate', '--benchmark', 'visor', '--prompts', f.prompts, '--images', f.imagesDir, '--detector', 'unidet', '--out', f.out], /unknown detector 'unidet' \(expected shapes, owlvit:PATH, coco:PATH\)$/);
+    await fails(
+      f,
+      ['evaluate', '--benchmark', 'drawbench', '--prompts', f.prompts, '--images', f.imagesDir, '--detector', 'shapes', '--out', f.out],
+      /^infsplign evaluate: unknown benchmark 'drawbench' \(expected one of visor, visor-shapes, t2i, geneval\)$/,
+    );
+    await fails(
+      f,
+      ['evaluate', '--benchmark', 'visor', '--prompts', f.prompts, '--images', f.imagesDir, '--detector', 'unidet', '--out', f.out],
+      /unknown detector 'unidet' \(expected shapes, owlvit:PATH, coco:PATH\)$/,
+    );
   });
 
   test('usage errors exit 2', async () => {

@@ -30,7 +30,11 @@ describe('guidance loss', () => {
   test('refusals name the problem', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['--relation', 'and', '--params', '{"object_presence": true}'], 1, /--relation 'and': object_presence needs a relation the reference lists/],
-      [['--relation', 'to the left of', '--params', '{"update_latents": true}'], 1, /--params: update_latents: 'update_latents' is refused: in the reference it only changes weights/],
+      [
+        ['--relation', 'to the left of', '--params', '{"update_latents": true}'],
+        1,
+        /--params: update_latents: 'update_latents' is refused: in the reference it only changes weights/,
+      ],
       [['--relation', 'to the left of', '--params', '{"strategy": "maximum"}'], 1, /--params: strategy: "maximum" is not a strategy the reference knows/],
       [['--relation', 'behind'], 1, /--relation 'behind' is not a relation docs\/method.md knows/],
       [['--relation', 'to the left of', '--method', 'baseline'], 2, /--method must be a method with a loss \(infsplign(, [a-z-]+)*\), got 'baseline'/],
@@ -48,17 +52,41 @@ describe('guidance loss', () => {
 
 describe('guidance step', () => {
   const common = ['--unet', join(STEP, 'unet.onnx'), '--prompt', 'a cat to the left of a dog', '--objects', 'cat,dog', '--relation', 'to the left of'];
-  const inputs = ['--latent', join(STEP, 'left_defaults/latent.npy'), '--cond', join(STEP, 'left_defaults/cond.npy'), '--uncond', join(STEP, 'left_defaults/uncond.npy')];
+  const inputs = [
+    '--latent',
+    join(STEP, 'left_defaults/latent.npy'),
+    '--cond',
+    join(STEP, 'left_defaults/cond.npy'),
+    '--uncond',
+    join(STEP, 'left_defaults/uncond.npy'),
+  ];
 
   test('an unguided step is classifier-free guidance alone; arrays may be JSON lists, tokens given', async () => {
     const latent = readNpy(join(STEP, 'left_defaults/latent.npy'));
     const nested = [[0, 1, 2, 3].map((c) => Array.from({ length: 24 }, (_, y) => Array.from(latent.data.subarray((c * 24 + y) * 24, (c * 24 + y + 1) * 24))))];
     writeFileSync(join(dir, 'latent.json'), JSON.stringify(nested));
     const out = join(dir, 'unguided');
-    const argv = [...common, '--object-tokens', '[[2], [8]]', ...inputs.slice(2), '--latent', join(dir, 'latent.json'), '--params', '{"sg_t_start": 1}', '--out', out];
+    const argv = [
+      ...common,
+      '--object-tokens',
+      '[[2], [8]]',
+      ...inputs.slice(2),
+      '--latent',
+      join(dir, 'latent.json'),
+      '--params',
+      '{"sg_t_start": 1}',
+      '--out',
+      out,
+    ];
     const run = await runCli(['guidance', 'step', ...argv]);
     assert.equal(run.code, 0, run.stderr);
-    const result = JSON.parse(run.stdout) as { guided: boolean; timestep: number; object_tokens: number[][]; guide_steps: number[]; grad: { shape: number[]; data: number[] } };
+    const result = JSON.parse(run.stdout) as {
+      guided: boolean;
+      timestep: number;
+      object_tokens: number[][];
+      guide_steps: number[];
+      grad: { shape: number[]; data: number[] };
+    };
     assert.deepEqual([result.guided, result.timestep, result.object_tokens, result.guide_steps], [false, 999, [[2], [8]], [1, 50]]);
     assert.deepEqual(result.grad.shape, [1, 4, 24, 24]);
     assert.ok(result.grad.data.every((g) => g === 0));
@@ -81,17 +109,51 @@ describe('guidance step', () => {
       writeFileSync(join(dir, `${name}.npy`), formatNpy({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }));
       return join(dir, `${name}.npy`);
     };
-    const files = ['--cond', array('xl-cond', [1, SD_LIKE_TOKENS, 2048]), '--uncond', array('xl-uncond', [1, SD_LIKE_TOKENS, 2048]), '--text-embeds', array('xl-te', [1, 1280]), '--uncond-text-embeds', array('xl-ute', [1, 1280]), '--time-ids', array('xl-ids', [1, 6])];
+    const files = [
+      '--cond',
+      array('xl-cond', [1, SD_LIKE_TOKENS, 2048]),
+      '--uncond',
+      array('xl-uncond', [1, SD_LIKE_TOKENS, 2048]),
+      '--text-embeds',
+      array('xl-te', [1, 1280]),
+      '--uncond-text-embeds',
+      array('xl-ute', [1, 1280]),
+      '--time-ids',
+      array('xl-ids', [1, 6]),
+    ];
     // an unguided step (the stand-in U-Net has no attention to read): eps is the U-Net's output, here its input
-    const common = ['--prompt', 'a cat left of a dog', '--objects', 'cat,dog', '--relation', 'left of', '--latent', latent, '--params', '{"sg_t_start": 1, "steps": 2}'];
-    for (const args of [['--model', folder], ['--unet', join(folder, 'unet/model.onnx'), '--family', 'sdxl', '--object-tokens', '[[2], [6]]', ...files]]) {
+    const common = [
+      '--prompt',
+      'a cat left of a dog',
+      '--objects',
+      'cat,dog',
+      '--relation',
+      'left of',
+      '--latent',
+      latent,
+      '--params',
+      '{"sg_t_start": 1, "steps": 2}',
+    ];
+    for (const args of [
+      ['--model', folder],
+      ['--unet', join(folder, 'unet/model.onnx'), '--family', 'sdxl', '--object-tokens', '[[2], [6]]', ...files],
+    ]) {
       const run = await runCli(['guidance', 'step', ...args, ...common]);
       assert.equal(run.code, 0, run.stderr);
       const out = JSON.parse(run.stdout) as { guided: boolean; eps_guided: { data: number[] } };
       assert.equal(out.guided, false);
       assert.deepEqual(out.eps_guided.data, Array.from(z));
     }
-    const missing = await runCli(['guidance', 'step', '--unet', join(folder, 'unet/model.onnx'), '--object-tokens', '[[2], [6]]', ...files.slice(0, 4), ...common]);
+    const missing = await runCli([
+      'guidance',
+      'step',
+      '--unet',
+      join(folder, 'unet/model.onnx'),
+      '--object-tokens',
+      '[[2], [6]]',
+      ...files.slice(0, 4),
+      ...common,
+    ]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /an SDXL U-Net needs --text-embeds/);
   });
@@ -103,12 +165,32 @@ describe('guidance step', () => {
       [['--prompt', 'x', '--objects', 'a,b', '--relation', 'and', '--latent', 'l.npy'], 2, /missing --model or --unet/],
       [[...common, '--latent', join(STEP, 'left_defaults/latent.npy')], 2, /--unet needs --cond and --uncond/],
       [[...common, ...inputs], 2, /--unet needs --tokenizer or --object-tokens/],
-      [[...common, ...inputs, '--object-tokens', '[[2], [80]]'], 2, /--object-tokens must be \[\[subject positions\], \[reference positions\]\], each a non-empty list of token positions below 77/],
-      [[...common, ...inputs.slice(2), '--latent', join(STEP, 'left_defaults/cond.npy'), '--object-tokens', '[[2], [8]]'], 1, /--latent .*cond.npy: shape \[1, 77, 32\], expected \[1, 4, any, any\]/],
-      [[...common, ...inputs.slice(2), '--latent', join(dir, 'bad.json'), '--object-tokens', '[[2], [8]]'], 1, /--latent .*bad.json: expected nested lists of numbers of one rectangular shape/],
+      [
+        [...common, ...inputs, '--object-tokens', '[[2], [80]]'],
+        2,
+        /--object-tokens must be \[\[subject positions\], \[reference positions\]\], each a non-empty list of token positions below 77/,
+      ],
+      [
+        [...common, ...inputs.slice(2), '--latent', join(STEP, 'left_defaults/cond.npy'), '--object-tokens', '[[2], [8]]'],
+        1,
+        /--latent .*cond.npy: shape \[1, 77, 32\], expected \[1, 4, any, any\]/,
+      ],
+      [
+        [...common, ...inputs.slice(2), '--latent', join(dir, 'bad.json'), '--object-tokens', '[[2], [8]]'],
+        1,
+        /--latent .*bad.json: expected nested lists of numbers of one rectangular shape/,
+      ],
       [[...common, ...inputs, '--tokenizer', join(STEP, 'tokenizer'), '--objects', 'cat,bird'], 1, /--objects: object 'bird' not found in the prompt/],
-      [[...common.slice(0, -2), '--relation', 'on top of', ...inputs, '--object-tokens', '[[2], [8]]', '--params', '{"object_presence": true}'], 1, /object_presence needs a relation the reference lists/],
-      [[...common, ...inputs, '--object-tokens', '[[2], [8]]', '--params', '{"scheduler": "euler"}'], 2, /scheduler euler scales the U-Net input .*use --model/],
+      [
+        [...common.slice(0, -2), '--relation', 'on top of', ...inputs, '--object-tokens', '[[2], [8]]', '--params', '{"object_presence": true}'],
+        1,
+        /object_presence needs a relation the reference lists/,
+      ],
+      [
+        [...common, ...inputs, '--object-tokens', '[[2], [8]]', '--params', '{"scheduler": "euler"}'],
+        2,
+        /scheduler euler scales the U-Net input .*use --model/,
+      ],
       [[...common, ...inputs, '--object-tokens', '[[2], [8]]', '--objects', 'cat'], 2, /--objects must be two names/],
     ];
     for (const [args, code, message] of cases) {

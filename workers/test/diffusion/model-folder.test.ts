@@ -62,10 +62,13 @@ describe('the tiny model folder', () => {
     const params = resolveParams(folder.defaultParams);
     assert.deepEqual([params.map_size, params.steps, params.guide_steps, params.cfg_scale], [8, 10, [0, 10], 5]);
     const selected = selectLayers(folder.unet.crossAttention, params.layers);
-    assert.deepEqual(selected.map((a) => [a.block, a.spatial]), [
-      ['up_attn.0/transformer_blocks.0/attn2', '4x4'],
-      ['up_attn.1/transformer_blocks.0/attn2', '8x8'],
-    ]);
+    assert.deepEqual(
+      selected.map((a) => [a.block, a.spatial]),
+      [
+        ['up_attn.0/transformer_blocks.0/attn2', '4x4'],
+        ['up_attn.1/transformer_blocks.0/attn2', '8x8'],
+      ],
+    );
   });
 
   test('weights in an external data file are allowed', () => {
@@ -91,7 +94,9 @@ describe('Stable Diffusion layouts', () => {
   });
 
   test('SD 2.x: 1024 wide; scaling factor and latent size from the configs when the graph does not say', () => {
-    const folder = readModelFolder(sdLike({ family: 'sd2', latentSide: 'symbolic', unetConfig: { in_channels: 4, sample_size: 96 }, vaeConfig: { scaling_factor: 0.2 } }));
+    const folder = readModelFolder(
+      sdLike({ family: 'sd2', latentSide: 'symbolic', unetConfig: { in_channels: 4, sample_size: 96 }, vaeConfig: { scaling_factor: 0.2 } }),
+    );
     assert.equal(folder.family, 'sd2');
     assert.deepEqual(folder.unet.latent, { channels: 4, height: 96, width: 96 });
     assert.equal(folder.vaeDecoder?.scalingFactor, 0.2);
@@ -100,10 +105,13 @@ describe('Stable Diffusion layouts', () => {
   test('SDXL: two encoders (penultimate hidden states, pooled text_embeds), 0.13025, 128x128 by default, zero unconditional', () => {
     const folder = readModelFolder(sdLike({ family: 'sdxl', latentSide: 'symbolic' }));
     assert.equal(folder.family, 'sdxl');
-    assert.deepEqual(folder.textEncoders.map((e) => [e.hiddenStates.name, e.pooled?.name]), [
-      ['hidden_states.2', undefined],
-      ['hidden_states.2', 'text_embeds'],
-    ]);
+    assert.deepEqual(
+      folder.textEncoders.map((e) => [e.hiddenStates.name, e.pooled?.name]),
+      [
+        ['hidden_states.2', undefined],
+        ['hidden_states.2', 'text_embeds'],
+      ],
+    );
     assert.deepEqual([folder.unet.textEmbeds?.name, folder.unet.timeIds?.name], ['text_embeds', 'time_ids']);
     assert.deepEqual(folder.unet.latent, { channels: 4, height: 128, width: 128 });
     assert.equal(folder.vaeDecoder?.scalingFactor, 0.13025);
@@ -117,7 +125,9 @@ describe('Stable Diffusion layouts', () => {
     const folder = readModelFolder(dir);
     assert.deepEqual([folder.family, folder.vaeDecoder?.scalingFactor], ['custom', 0.5]);
     rmSync(join(dir, 'vae_decoder/config.json'));
-    assert.throws(() => readModelFolder(dir), { message: `${join(dir, 'vae_decoder/config.json')} not found or has no scaling_factor; a custom model's VAE needs it` });
+    assert.throws(() => readModelFolder(dir), {
+      message: `${join(dir, 'vae_decoder/config.json')} not found or has no scaling_factor; a custom model's VAE needs it`,
+    });
   });
 
   test("infsplign.json overrides the family's defaults key by key", () => {
@@ -135,12 +145,36 @@ describe('errors name the file and what is wrong', () => {
     ['no text encoder', (dir) => rmSync(join(dir, 'text_encoder'), { recursive: true }), (dir) => `text_encoder/model.onnx not found in ${dir}`],
     ['no tokenizer', (dir) => rmSync(join(dir, 'tokenizer'), { recursive: true }), (dir) => `tokenizer/tokenizer_config.json not found in ${dir}`],
     ['no scheduler', (dir) => rmSync(join(dir, 'scheduler'), { recursive: true }), (dir) => `scheduler/scheduler_config.json not found in ${dir}`],
-    ['an SD model without a VAE', (dir) => rmSync(join(dir, 'vae_decoder'), { recursive: true }), (dir) => `vae_decoder/model.onnx not found in ${dir} (Stable Diffusion samples latents, which the VAE decoder turns into images)`],
-    ['a malformed model_index.json', (dir) => writeFileSync(join(dir, 'model_index.json'), '{"_class_name": 3}'), (dir) => new RegExp(`^${join(dir, 'model_index.json')}: _class_name: Invalid input`)],
-    ['an unknown key in infsplign.json', (dir) => writeJson(join(dir, 'infsplign.json'), { alpah: 1 }), (dir) => new RegExp(`^${join(dir, 'infsplign.json')}: unknown parameter 'alpah'`)],
-    ['a bad value in infsplign.json', (dir) => writeJson(join(dir, 'infsplign.json'), { layers: [1] }), (dir) => new RegExp(`^${join(dir, 'infsplign.json')}: layers\\[0\\]: Invalid input`)],
-    ['an unsupported scheduler setting', (dir) => writeJson(join(dir, 'scheduler/scheduler_config.json'), { beta_schedule: 'squaredcos_cap_v2' }), (dir) => new RegExp(`^${join(dir, 'scheduler/scheduler_config.json')}: beta_schedule: `)],
-    ['an unreadable U-Net', (dir) => writeFileSync(join(dir, 'unet/model.onnx'), 'not onnx'), (dir) => new RegExp(`^${join(dir, 'unet/model.onnx')} is not a readable ONNX model`)],
+    [
+      'an SD model without a VAE',
+      (dir) => rmSync(join(dir, 'vae_decoder'), { recursive: true }),
+      (dir) => `vae_decoder/model.onnx not found in ${dir} (Stable Diffusion samples latents, which the VAE decoder turns into images)`,
+    ],
+    [
+      'a malformed model_index.json',
+      (dir) => writeFileSync(join(dir, 'model_index.json'), '{"_class_name": 3}'),
+      (dir) => new RegExp(`^${join(dir, 'model_index.json')}: _class_name: Invalid input`),
+    ],
+    [
+      'an unknown key in infsplign.json',
+      (dir) => writeJson(join(dir, 'infsplign.json'), { alpah: 1 }),
+      (dir) => new RegExp(`^${join(dir, 'infsplign.json')}: unknown parameter 'alpah'`),
+    ],
+    [
+      'a bad value in infsplign.json',
+      (dir) => writeJson(join(dir, 'infsplign.json'), { layers: [1] }),
+      (dir) => new RegExp(`^${join(dir, 'infsplign.json')}: layers\\[0\\]: Invalid input`),
+    ],
+    [
+      'an unsupported scheduler setting',
+      (dir) => writeJson(join(dir, 'scheduler/scheduler_config.json'), { beta_schedule: 'squaredcos_cap_v2' }),
+      (dir) => new RegExp(`^${join(dir, 'scheduler/scheduler_config.json')}: beta_schedule: `),
+    ],
+    [
+      'an unreadable U-Net',
+      (dir) => writeFileSync(join(dir, 'unet/model.onnx'), 'not onnx'),
+      (dir) => new RegExp(`^${join(dir, 'unet/model.onnx')} is not a readable ONNX model`),
+    ],
   ];
   for (const [what, damage, expected] of cases) {
     test(what, () => {
@@ -152,7 +186,9 @@ describe('errors name the file and what is wrong', () => {
 
   test('an SDXL pipeline needs the SDXL U-Net inputs and the second encoder', () => {
     const notXl = sdLike({ family: 'sd1', pipelineClass: 'StableDiffusionXLPipeline' });
-    assert.throws(() => readModelFolder(notXl), { message: `${join(notXl, 'model_index.json')} names StableDiffusionXLPipeline, but ${join(notXl, 'unet/model.onnx')} has no text_embeds / time_ids inputs, as an SDXL U-Net has` });
+    assert.throws(() => readModelFolder(notXl), {
+      message: `${join(notXl, 'model_index.json')} names StableDiffusionXLPipeline, but ${join(notXl, 'unet/model.onnx')} has no text_embeds / time_ids inputs, as an SDXL U-Net has`,
+    });
     const noSecond = sdLike({ family: 'sdxl' });
     rmSync(join(noSecond, 'text_encoder_2'), { recursive: true });
     assert.throws(() => readModelFolder(noSecond), { message: `text_encoder_2/model.onnx not found in ${noSecond} (SDXL has two text encoders)` });
@@ -160,17 +196,23 @@ describe('errors name the file and what is wrong', () => {
 
   test('input types and widths are checked', () => {
     const stringTimestep = sdLike({ family: 'sd1', timestepType: DataType.STRING });
-    assert.throws(() => readModelFolder(stringTimestep), { message: `${join(stringTimestep, 'unet/model.onnx')}: input 'timestep' is string; expected int64 or int32 or float32 or float16` });
+    assert.throws(() => readModelFolder(stringTimestep), {
+      message: `${join(stringTimestep, 'unet/model.onnx')}: input 'timestep' is string; expected int64 or int32 or float32 or float16`,
+    });
     const mismatch = sdLike({ family: 'sd1' });
     buildSdLikeFolder(join(root, 'sd2-parts'), { family: 'sd2' });
     saveModel(loadModel(join(root, 'sd2-parts', 'text_encoder/model.onnx')), join(mismatch, 'text_encoder/model.onnx'));
-    assert.throws(() => readModelFolder(mismatch), { message: `${join(mismatch, 'unet/model.onnx')}: encoder_hidden_states is 768 wide, but ${join(mismatch, 'text_encoder/model.onnx')} give 1024` });
+    assert.throws(() => readModelFolder(mismatch), {
+      message: `${join(mismatch, 'unet/model.onnx')}: encoder_hidden_states is 768 wide, but ${join(mismatch, 'text_encoder/model.onnx')} give 1024`,
+    });
   });
 
   test('a custom model with symbolic latent dims and no unet/config.json', () => {
     const dir = sdLike({ family: 'sd1', latentSide: 'symbolic' });
     writeJson(join(dir, 'model_index.json'), { _class_name: 'MyPipeline' });
-    assert.throws(() => readModelFolder(dir), { message: /: input 'sample' has symbolic dims \[batch, 4, height, width\] and .*unet\/config\.json gives no in_channels \/ sample_size/ });
+    assert.throws(() => readModelFolder(dir), {
+      message: /: input 'sample' has symbolic dims \[batch, 4, height, width\] and .*unet\/config\.json gives no in_channels \/ sample_size/,
+    });
   });
 });
 
@@ -186,12 +228,16 @@ describe('resolveModel', () => {
     const registry = join(repo, 'models', 'registry.json');
     writeJson(registry, { tiny: `../${dir.split('/').pop()}`, gone: 'models/nowhere' });
     assert.equal(resolveModel('tiny', registry), dir);
-    assert.throws(() => resolveModel('gone', registry), { message: `--model gone: ${registry} points it to ${join(repo, 'models/nowhere')}, which is not a folder` });
-    assert.throws(() => resolveModel('nothing', registry), { message: `--model nothing: no such folder, and no model of that name in ${registry} (it names tiny, gone)` });
+    assert.throws(() => resolveModel('gone', registry), {
+      message: `--model gone: ${registry} points it to ${join(repo, 'models/nowhere')}, which is not a folder`,
+    });
+    assert.throws(() => resolveModel('nothing', registry), {
+      message: `--model nothing: no such folder, and no model of that name in ${registry} (it names tiny, gone)`,
+    });
     assert.throws(() => resolveModel('toString', registry), /no model of that name/);
   });
 
-  test('a job\'s model is a registered name only: never a folder, and an unknown name says nothing about files', () => {
+  test("a job's model is a registered name only: never a folder, and an unknown name says nothing about files", () => {
     const dir = tinyFolder();
     const repo = join(root, 'jobs-repo');
     const registry = join(repo, 'models', 'registry.json');
@@ -199,7 +245,11 @@ describe('resolveModel', () => {
     assert.equal(registeredModel('tiny', registry), dir);
     const unknown = "unknown model 'NAME': not in this worker's model registry (it has: tiny, gone)";
     for (const name of [dir, root, 'workers', '/nonexistent/x', 'toString']) {
-      assert.throws(() => registeredModel(name, registry), (err: Error) => err instanceof UnknownModelError && err.message.replace(name, 'NAME') === unknown, name);
+      assert.throws(
+        () => registeredModel(name, registry),
+        (err: Error) => err instanceof UnknownModelError && err.message.replace(name, 'NAME') === unknown,
+        name,
+      );
     }
     assert.throws(() => registeredModel('gone', registry), { message: "model 'gone' is registered on this worker, but its folder is missing there" });
   });

@@ -43,7 +43,16 @@ test("generation's guided steps are `guidance step` on the same inputs", async (
   process.env.INFSPLIGN_CACHE = cache;
   const out = join(root, 'run');
   const manifest = await generate({
-    folder, prompts: [PROMPT], method: 'infsplign', params, seed: SEED, imagesPerPrompt: 1, batchSize: 1, device: 'cpu', outDir: out, resume: false,
+    folder,
+    prompts: [PROMPT],
+    method: 'infsplign',
+    params,
+    seed: SEED,
+    imagesPerPrompt: 1,
+    batchSize: 1,
+    device: 'cpu',
+    outDir: out,
+    resume: false,
     cache: { dir: cache, maxBytes: DEFAULT_CACHE_MAX_BYTES },
   });
   const [image] = manifest.images;
@@ -58,7 +67,26 @@ test("generation's guided steps are `guidance step` on the same inputs", async (
     const latent = join(root, `latent-${i}.npy`);
     writeFileSync(latent, formatNpy({ shape, data: z }));
     const stepDir = join(root, `step-${i}`);
-    const argv = ['guidance', 'step', '--model', dir, '--prompt', PROMPT.text, '--objects', PROMPT.objects.join(','), '--relation', PROMPT.relation, '--latent', latent, '--step', String(i), '--params', JSON.stringify(OVERRIDES), '--out', stepDir];
+    const argv = [
+      'guidance',
+      'step',
+      '--model',
+      dir,
+      '--prompt',
+      PROMPT.text,
+      '--objects',
+      PROMPT.objects.join(','),
+      '--relation',
+      PROMPT.relation,
+      '--latent',
+      latent,
+      '--step',
+      String(i),
+      '--params',
+      JSON.stringify(OVERRIDES),
+      '--out',
+      stepDir,
+    ];
     const run = await runCli(argv);
     assert.equal(run.code, 0, `infsplign ${argv.join(' ')} failed: ${run.stderr}`);
     const step = JSON.parse(run.stdout) as { guided: boolean; loss: number; centroids: number[][] };
@@ -66,5 +94,5 @@ test("generation's guided steps are `guidance step` on the same inputs", async (
     z = scheduler.step(readNpy(join(stepDir, 'eps_guided.npy')).data, i, z, noise);
   }
   const png = encodePng(await decodeLatent(z, folder.unet.latent, null));
-  assert.ok(png.equals(readFileSync(join(out, imageFileName(PROMPT.id, 0)))), 'the run\'s image, byte for byte');
+  assert.ok(png.equals(readFileSync(join(out, imageFileName(PROMPT.id, 0)))), "the run's image, byte for byte");
 });

@@ -48,7 +48,12 @@ async function run(method: string, overrides: object, options: { batchSize?: num
     resume: options.resume ?? false,
     cache: { dir: join(root, 'cache'), maxBytes: DEFAULT_CACHE_MAX_BYTES },
   });
-  const pngs = Object.fromEntries(readdirSync(outDir).filter((f) => f.endsWith('.png')).sort().map((f) => [f, readFileSync(join(outDir, f))]));
+  const pngs = Object.fromEntries(
+    readdirSync(outDir)
+      .filter((f) => f.endsWith('.png'))
+      .sort()
+      .map((f) => [f, readFileSync(join(outDir, f))]),
+  );
   return { outDir, manifest, pngs };
 }
 
@@ -88,7 +93,8 @@ describe('generate on the tiny model', () => {
     for (const image of baseline.manifest.images) assert.deepEqual([image.cost?.unet_evaluations, image.cost?.backward_passes], [12, 0]);
     // the guided steps' conditional half is the guided pass: still 2 evaluations a step, 3 backward passes
     for (const image of guided.manifest.images) assert.deepEqual([image.cost?.unet_evaluations, image.cost?.backward_passes], [12, 3]);
-    for (const image of [...baseline.manifest.images, ...guided.manifest.images]) assert.ok(image.cost!.seconds > 0 && Math.abs(image.cost!.seconds * 1000 - image.ms) <= 1);
+    for (const image of [...baseline.manifest.images, ...guided.manifest.images])
+      assert.ok(image.cost!.seconds > 0 && Math.abs(image.cost!.seconds * 1000 - image.ms) <= 1);
     assert.equal(guided.manifest.device, 'cpu');
   });
 
@@ -96,7 +102,7 @@ describe('generate on the tiny model', () => {
   // steps 0-3, refinement at steps 0 and 3 (a threshold of 1 refines while the loss is above 0: to the cap).
   const AE = { attention_res: 8, normalize_eot: true, max_iter_to_alter: 4, thresholds: { 0: 0.05, 3: 1 }, max_refinement_steps: 3 };
 
-  test('attend-and-excite: latent updates change the images, each image\'s refinement is its own (same bytes at batch sizes 1, 2 and 4), its cost counted', async () => {
+  test("attend-and-excite: latent updates change the images, each image's refinement is its own (same bytes at batch sizes 1, 2 and 4), its cost counted", async () => {
     const baseline = await run('baseline', {});
     const one = await run('attend-and-excite', AE, { batchSize: 1 });
     const two = await run('attend-and-excite', AE, { batchSize: 2 });
@@ -107,7 +113,11 @@ describe('generate on the tiny model', () => {
     assert.equal(one.manifest.config.method, 'attend-and-excite');
     for (const [k, image] of one.manifest.images.entries()) {
       const other = four.manifest.images[k]!;
-      assert.deepEqual([other.loss, other.steps, other.cost?.backward_passes], [image.loss, image.steps, image.cost?.backward_passes], 'the same evaluations whatever the batch');
+      assert.deepEqual(
+        [other.loss, other.steps, other.cost?.backward_passes],
+        [image.loss, image.steps, image.cost?.backward_passes],
+        'the same evaluations whatever the batch',
+      );
       assert.equal(image.guided, true);
       // the loss is read at the steps that update or refine (0-3), never after
       assert.deepEqual(image.steps, [0, 1, 2, 3]);
@@ -119,7 +129,7 @@ describe('generate on the tiny model', () => {
     }
   });
 
-  test('attend-and-excite: with scale_factor 0 its updates move nothing, so the images are the baseline\'s', async () => {
+  test("attend-and-excite: with scale_factor 0 its updates move nothing, so the images are the baseline's", async () => {
     const baseline = await run('baseline', {});
     const still = await run('attend-and-excite', { ...AE, scale_factor: 0 }, { batchSize: 2 });
     assert.deepEqual(still.pngs, baseline.pngs);
@@ -140,7 +150,10 @@ describe('generate on the tiny model', () => {
       assert.deepEqual(four.manifest.images[k]!.loss, image.loss, 'the same evaluations whatever the batch');
       assert.deepEqual(image.steps, [0, 1, 2, 3]);
       assert.equal(image.loss[0], 0);
-      assert.ok(image.loss.slice(1).every((l) => l > 0 && Number.isFinite(l)), `${image.loss}`);
+      assert.ok(
+        image.loss.slice(1).every((l) => l > 0 && Number.isFinite(l)),
+        `${image.loss}`,
+      );
     }
     // without the previous maps one-token objects have no positive pair: the loss stays 0, nothing moves
     const alone = await run('conform', { ...CONFORM, add_previous_attention_maps: false }, { batchSize: 2 });
@@ -160,15 +173,21 @@ describe('generate on the tiny model', () => {
   test('a prompt whose object is not in the text fails alone, with the reason', async () => {
     const prompts: GenerationPrompt[] = [PROMPTS[0]!, { id: 3, text: 'a tire to the left of a box', objects: ['grape', 'box'], relation: 'left of' }];
     const { manifest, outDir } = await run('infsplign', {}, { prompts });
-    assert.deepEqual(manifest.failures.map((f) => f.prompt), [3]);
+    assert.deepEqual(
+      manifest.failures.map((f) => f.prompt),
+      [3],
+    );
     assert.match(manifest.failures[0]!.reason, /object 'grape' not found/);
     assert.ok(existsSync(join(outDir, '0_1.png')));
     assert.equal(existsSync(join(outDir, '3_0.png')), false);
   });
 
-  test('object_presence: a prompt without a relation fails alone, with the reference\'s defect; the baseline does not mind', async () => {
+  test("object_presence: a prompt without a relation fails alone, with the reference's defect; the baseline does not mind", async () => {
     const { manifest, outDir } = await run('infsplign', { object_presence: true, steps: 2 });
-    assert.deepEqual(manifest.failures.map((f) => f.prompt), [9]);
+    assert.deepEqual(
+      manifest.failures.map((f) => f.prompt),
+      [9],
+    );
     assert.match(manifest.failures[0]!.reason, /object_presence needs a relation the reference lists: on a prompt without one the reference raises/);
     assert.deepEqual(manifest.images.map((i) => `${i.prompt}_${i.index}`).sort(), ['0_0', '0_1', '7_0', '7_1']);
     assert.equal(existsSync(join(outDir, '9_0.png')), false);

@@ -24,17 +24,21 @@ describe('execution providers', () => {
     await session.release();
   });
 
-  test('cuda without its provider libraries is an error naming it and how to install them, never a CPU fallback', { skip: cudaInstalled && 'the CUDA provider libraries are installed here' }, async () => {
-    await assert.rejects(ensureDeviceAvailable('cuda'), (err: Error) => {
-      assert.ok(err instanceof DeviceUnavailableError);
-      assert.ok(err.message.startsWith("--device cuda: the 'cuda' execution provider is not available ("), err.message);
-      assert.ok(err.message.includes('`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install`'), err.message);
-      assert.ok(err.message.includes('CUDA 12'), err.message);
-      return true;
-    });
-    // Sessions are refused too, not opened on the CPU instead.
-    await assert.rejects(createSession(TINY_UNET_FIXTURE, 'cuda'), DeviceUnavailableError);
-  });
+  test(
+    'cuda without its provider libraries is an error naming it and how to install them, never a CPU fallback',
+    { skip: cudaInstalled && 'the CUDA provider libraries are installed here' },
+    async () => {
+      await assert.rejects(ensureDeviceAvailable('cuda'), (err: Error) => {
+        assert.ok(err instanceof DeviceUnavailableError);
+        assert.ok(err.message.startsWith("--device cuda: the 'cuda' execution provider is not available ("), err.message);
+        assert.ok(err.message.includes('`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install`'), err.message);
+        assert.ok(err.message.includes('CUDA 12'), err.message);
+        return true;
+      });
+      // Sessions are refused too, not opened on the CPU instead.
+      await assert.rejects(createSession(TINY_UNET_FIXTURE, 'cuda'), DeviceUnavailableError);
+    },
+  );
 
   test('webgpu either works or is an error naming it and what it needs', async () => {
     try {
@@ -47,11 +51,16 @@ describe('execution providers', () => {
   });
 
   test('a model ONNX Runtime cannot load is an error naming the file and device', async () => {
-    await assert.rejects(createSession('/nonexistent/model.onnx', 'cpu'), { message: /^\/nonexistent\/model\.onnx: ONNX Runtime cannot load the model on cpu \(/ });
+    await assert.rejects(createSession('/nonexistent/model.onnx', 'cpu'), {
+      message: /^\/nonexistent\/model\.onnx: ONNX Runtime cannot load the model on cpu \(/,
+    });
   });
 
   test('--device takes cpu, cuda or webgpu', () => {
-    assert.deepEqual(['cpu', 'cuda', 'webgpu'].map((d) => deviceSchema.parse(d)), ['cpu', 'cuda', 'webgpu']);
+    assert.deepEqual(
+      ['cpu', 'cuda', 'webgpu'].map((d) => deviceSchema.parse(d)),
+      ['cpu', 'cuda', 'webgpu'],
+    );
     assert.equal(deviceSchema.safeParse('tpu').success, false);
   });
 });

@@ -47,7 +47,10 @@ describe('v_prediction, worked by hand', () => {
     };
     for (const kind of KINDS) {
       const x = Float32Array.of(byHand[kind].sample);
-      for (const [prediction, output] of [['v_prediction', v], ['epsilon', eps]] as const) {
+      for (const [prediction, output] of [
+        ['v_prediction', v],
+        ['epsilon', eps],
+      ] as const) {
         const scheduler = createScheduler(kind, tiny(prediction), 2);
         assert.deepEqual(scheduler.timesteps, [1, 0]);
         assertClose(scheduler.step(output, 0, x, scriptedNoise([0])), [byHand[kind].next], 1e-6, `${kind} ${prediction}`);
@@ -116,7 +119,12 @@ describe('createScheduler', () => {
       for (let i = 0; i < scheduler.timesteps.length; i++) {
         const input = scheduler.scaleModelInput(x, i);
         const before = Float32Array.from(x);
-        const next = scheduler.step(input.map((v) => 0.1 * v), i, x, noise);
+        const next = scheduler.step(
+          input.map((v) => 0.1 * v),
+          i,
+          x,
+          noise,
+        );
         assert.deepEqual(x, before);
         x = next;
       }

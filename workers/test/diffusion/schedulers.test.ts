@@ -77,7 +77,12 @@ describe('schedulers against expected.json', () => {
     for (const name of ['sd', 'defaults'] as const) {
       const alphaBar = alphasCumprod(config(name));
       const { t, values } = expected.alphas_cumprod[name];
-      assertClose(t.map((i) => alphaBar[i]), values, 1e-6, name);
+      assertClose(
+        t.map((i) => alphaBar[i]),
+        values,
+        1e-6,
+        name,
+      );
     }
   });
 

@@ -37,7 +37,14 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, wha
 
 /** Word-level ids: <pad> 0, <s> 1, </s> 2, <unk> 3, then the words. */
 function ids(words: readonly string[], text: string, length: number): number[] {
-  const out = [1, ...text.split(' ').filter(Boolean).map((w) => 4 + words.indexOf(w)), 2];
+  const out = [
+    1,
+    ...text
+      .split(' ')
+      .filter(Boolean)
+      .map((w) => 4 + words.indexOf(w)),
+    2,
+  ];
   while (out.length < length) out.push(0);
   return out;
 }
@@ -64,7 +71,7 @@ describe('the tiny model', () => {
     assertClose(single.embeddings, result.embeddings.subarray(TINY_TOKENS * TINY_WIDTH), 'the same prompt alone');
   });
 
-  test('returns the tokenization, with the words\' token positions', async () => {
+  test("returns the tokenization, with the words' token positions", async () => {
     const result = await encoder.encode(['a apple to the left of a box']);
     assert.deepEqual(result.encodings[0]!.ids, ids(TINY_WORDS, 'a apple to the left of a box', TINY_TOKENS));
     assert.deepEqual(result.encodings[0]!.words.find((w) => w.text === 'box')?.positions, [8]);
@@ -126,7 +133,13 @@ describe('SD-style folders', () => {
       assertClose(result.pooled!.data.subarray(1280), pooled, 'pooled');
 
       const uncond = await encoder.unconditional(2);
-      assert.deepEqual([uncond.dims, uncond.pooled?.dims], [[2, 8, 2048], [2, 1280]]);
+      assert.deepEqual(
+        [uncond.dims, uncond.pooled?.dims],
+        [
+          [2, 8, 2048],
+          [2, 1280],
+        ],
+      );
       assert.ok(uncond.embeddings.every((v) => v === 0) && uncond.pooled!.data.every((v) => v === 0));
     } finally {
       await encoder.release();
@@ -140,5 +153,7 @@ test('float16 data converts both ways', () => {
   assert.equal(half.type, 'float16');
   assertClose(float32Data(half, 'x'), [0, 1, -2.5, 0.0999755859375, 65504], 'round trip');
   assert.equal(float32Data(floatTensor('float32', values, [5]), 'x'), values);
-  assert.throws(() => float32Data(new ort.Tensor('int64', BigInt64Array.from([1n]), [1]), 'the output'), { message: 'the output is int64, expected float32 or float16' });
+  assert.throws(() => float32Data(new ort.Tensor('int64', BigInt64Array.from([1n]), [1]), 'the output'), {
+    message: 'the output is int64, expected float32 or float16',
+  });
 });

@@ -22,7 +22,9 @@ describe('experiment --configs', () => {
   test('NAME=METHOD:{json} and NAME=METHOD:@file configure any registered method; a bare method name runs its defaults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'configs-'));
     writeFileSync(join(dir, 'ae.json'), '{"scale_factor": 10, "max_iter_to_alter": 25}');
-    const configs = parseConfigList(`attend-and-excite,ae20=attend-and-excite:{"scale_factor":20,"thresholds":{"0":0.05,"10":0.5}},ae10=attend-and-excite:@${join(dir, 'ae.json')},w9=infsplign:{"guidance_weight":9},plain=baseline:{}`);
+    const configs = parseConfigList(
+      `attend-and-excite,ae20=attend-and-excite:{"scale_factor":20,"thresholds":{"0":0.05,"10":0.5}},ae10=attend-and-excite:@${join(dir, 'ae.json')},w9=infsplign:{"guidance_weight":9},plain=baseline:{}`,
+    );
     assert.deepEqual(configs, [
       { name: 'attend-and-excite', method: 'attend-and-excite', overrides: {} },
       { name: 'ae20', method: 'attend-and-excite', overrides: { scale_factor: 20, thresholds: { 0: 0.05, 10: 0.5 } } },

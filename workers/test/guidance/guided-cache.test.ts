@@ -20,7 +20,12 @@ import { REPO_ROOT } from '../onnx/support/reference.ts';
 import { seededRandom } from '../onnx/support/random.ts';
 import { digestOutputs, STEP_MODELS, stepFeeds, type StepModel } from './support/guided-step.ts';
 
-const EXPECTED = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/guided-bits/expected.json'), 'utf8')) as Array<{ model: StepModel; params: Record<string, unknown>; loss: number; sha256: Record<string, string> }>;
+const EXPECTED = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/guided-bits/expected.json'), 'utf8')) as Array<{
+  model: StepModel;
+  params: Record<string, unknown>;
+  loss: number;
+  sha256: Record<string, string>;
+}>;
 const BUNDLED_DEFAULTS = readModelFolder(join(REPO_ROOT, 'models/bundled')).defaultParams;
 
 const root = mkdtempSync(join(tmpdir(), 'guided-cache-test-'));
@@ -29,7 +34,10 @@ let caches = 0;
 const freshCache = (maxBytes = 2 ** 40): GuidedCache => ({ dir: join(root, `cache-${caches++}`), maxBytes });
 
 function paramsFor(model: StepModel, overrides: Record<string, unknown>): MethodParams {
-  const base = model === 'bundled' ? { ...defaultParams('custom'), ...BUNDLED_DEFAULTS } : { ...defaultParams('custom'), cfg_scale: 5, steps: 10, map_size: 8, layers: STEP_MODELS.opset17.layers };
+  const base =
+    model === 'bundled'
+      ? { ...defaultParams('custom'), ...BUNDLED_DEFAULTS }
+      : { ...defaultParams('custom'), cfg_scale: 5, steps: 10, map_size: 8, layers: STEP_MODELS.opset17.layers };
   return resolveParams(base, overrides);
 }
 
@@ -51,7 +59,10 @@ async function step(model: StepModel, params: MethodParams, prepared: PreparedGu
   }
 }
 
-const entriesOf = (cache: GuidedCache) => readdirSync(cache.dir).filter((n) => n.startsWith('guided-')).sort();
+const entriesOf = (cache: GuidedCache) =>
+  readdirSync(cache.dir)
+    .filter((n) => n.startsWith('guided-'))
+    .sort();
 
 describe('the guided U-Net cache', () => {
   test('the guided step gives the very bits the graph gave with its loss values as constants (bundled model, opset-17 fixture)', async () => {
@@ -61,7 +72,11 @@ describe('the guided U-Net cache', () => {
       const got = digestOutputs(await step(expected.model, params, prepare(expected.model, params, cache)));
       // outputs added since (infsplign_layers, the per-layer report) were not part of that graph
       const recorded = Object.fromEntries(Object.keys(expected.sha256).map((name) => [name, got.sha256[name]]));
-      assert.deepEqual({ loss: got.loss, sha256: recorded }, { loss: expected.loss, sha256: expected.sha256 }, `${expected.model} ${JSON.stringify(expected.params)}`);
+      assert.deepEqual(
+        { loss: got.loss, sha256: recorded },
+        { loss: expected.loss, sha256: expected.sha256 },
+        `${expected.model} ${JSON.stringify(expected.params)}`,
+      );
     }
     // the cases differ in structure only by activation and strategies: six graphs per model
     assert.equal(entriesOf(cache).length, 12);
@@ -74,8 +89,15 @@ describe('the guided U-Net cache', () => {
     const keys = new Set<string>();
     for (let k = 0; k < 20; k++) {
       const params = paramsFor('bundled', {
-        guidance_weight: 1 + 100 * rng.uniform(), cfg_scale: 1 + 5 * rng.uniform(), steps: 10 + k, alpha: 0.1 + 2 * rng.uniform(), margin: rng.uniform() - 0.5,
-        leaky_relu_slope: rng.uniform(), lambda_spatial: 2 * rng.uniform(), lambda_presence: 2 * rng.uniform(), lambda_balance: 2 * rng.uniform(),
+        guidance_weight: 1 + 100 * rng.uniform(),
+        cfg_scale: 1 + 5 * rng.uniform(),
+        steps: 10 + k,
+        alpha: 0.1 + 2 * rng.uniform(),
+        margin: rng.uniform() - 0.5,
+        leaky_relu_slope: rng.uniform(),
+        lambda_spatial: 2 * rng.uniform(),
+        lambda_presence: 2 * rng.uniform(),
+        lambda_balance: 2 * rng.uniform(),
         object_tokens: k % 2 ? 'last_word' : 'whole_phrase',
       });
       const prepared = prepare('bundled', params, cache);
@@ -108,15 +130,25 @@ describe('the guided U-Net cache', () => {
     const weights = statSync(join(cache.dir, bundled[0]!, WEIGHTS_FILE));
     assert.equal(weights.nlink, 6);
     assert.ok(weights.size > 3_000_000, `the bundled U-Net's weights: ${weights.size} bytes`);
-    for (const n of bundled) assert.ok(statSync(join(cache.dir, n, 'model.onnx')).size < weights.size / 2, 'an entry\'s own graph holds no copy of the weights');
+    for (const n of bundled) assert.ok(statSync(join(cache.dir, n, 'model.onnx')).size < weights.size / 2, "an entry's own graph holds no copy of the weights");
   });
 
   test('the official options: their switches and choices are structure, their numbers values', () => {
     const cache = freshCache();
     const key = (overrides: Record<string, unknown>) => prepare('opset17', paramsFor('opset17', overrides), cache).cacheKey;
     const base = key({});
-    for (const values of [{ masked_mean_thresh: 0.9, masked_mean_weight: 2 }, { no_wt: false }, { alpha: 2, lambda_balance: 0 }]) assert.equal(key(values), base, JSON.stringify(values));
-    const structures = [{ loss_num: 2 }, { L2_norm: true }, { gaussian_smoothing: true }, { masked_mean: true }, { object_presence: true }, { energy_loss: 'prob' }, { top_loss: 'gibs' }, { loss_type: 'rrelu' }];
+    for (const values of [{ masked_mean_thresh: 0.9, masked_mean_weight: 2 }, { no_wt: false }, { alpha: 2, lambda_balance: 0 }])
+      assert.equal(key(values), base, JSON.stringify(values));
+    const structures = [
+      { loss_num: 2 },
+      { L2_norm: true },
+      { gaussian_smoothing: true },
+      { masked_mean: true },
+      { object_presence: true },
+      { energy_loss: 'prob' },
+      { top_loss: 'gibs' },
+      { loss_type: 'rrelu' },
+    ];
     assert.equal(new Set([base, ...structures.map(key)]).size, 1 + structures.length);
   });
 
@@ -153,7 +185,9 @@ describe('the guided U-Net cache', () => {
     const script = resolve(import.meta.dirname, 'support/prepare-many.ts');
     const run = (sizes: number[]) =>
       new Promise<void>((done, fail) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', script, cache.dir, String(cache.maxBytes), sizes.join(',')], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', script, cache.dir, String(cache.maxBytes), sizes.join(',')], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`prepare-many ${sizes} exited ${code}: ${stderr}`))));
@@ -161,7 +195,11 @@ describe('the guided U-Net cache', () => {
     // overlapping map sizes: both build some of the same entries at once, and evict each other's
     await Promise.all([run([2, 3, 4, 5]), run([5, 4, 3, 2]), run([3, 6, 7])]);
     assert.ok(cacheBytes(cache) <= cache.maxBytes);
-    assert.deepEqual(readdirSync(cache.dir).filter((n) => !n.startsWith('guided-')), [], 'no building or removed folders left');
+    assert.deepEqual(
+      readdirSync(cache.dir).filter((n) => !n.startsWith('guided-')),
+      [],
+      'no building or removed folders left',
+    );
     for (const name of entriesOf(cache)) {
       const session = await createSession(join(cache.dir, name, 'model.onnx'), 'cpu');
       await session.release();
@@ -173,7 +211,9 @@ describe('the guided U-Net cache', () => {
     assert.equal(parseByteSize('20G', 'X'), 20 * 2 ** 30);
     assert.equal(parseByteSize('512MiB', 'X'), 512 * 2 ** 20);
     assert.equal(parseByteSize('1.5k', 'X'), 1536);
-    assert.throws(() => parseByteSize('lots', 'INFSPLIGN_CACHE_MAX_BYTES'), { message: "INFSPLIGN_CACHE_MAX_BYTES must be a size in bytes, e.g. 20G or 21474836480 (got 'lots')" });
+    assert.throws(() => parseByteSize('lots', 'INFSPLIGN_CACHE_MAX_BYTES'), {
+      message: "INFSPLIGN_CACHE_MAX_BYTES must be a size in bytes, e.g. 20G or 21474836480 (got 'lots')",
+    });
     assert.throws(() => parseByteSize('0', 'X'), /must be a size/);
   });
 });

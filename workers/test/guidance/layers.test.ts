@@ -11,12 +11,23 @@ const selected = (...patterns: string[]) => selectLayers(SD_LAYERS, patterns).ma
 describe('layer patterns', () => {
   test('select by dotted path, * within one segment, {a,b} alternatives (dots allowed), whole path or a trailing part from a segment', () => {
     assert.deepEqual(selected('up_blocks.{1,2}.attentions.{0,1,2}.transformer_blocks.0.attn2'), [
-      'up_blocks.1.attentions.0.transformer_blocks.0.attn2', 'up_blocks.1.attentions.1.transformer_blocks.0.attn2', 'up_blocks.1.attentions.2.transformer_blocks.0.attn2',
-      'up_blocks.2.attentions.0.transformer_blocks.0.attn2', 'up_blocks.2.attentions.1.transformer_blocks.0.attn2', 'up_blocks.2.attentions.2.transformer_blocks.0.attn2',
+      'up_blocks.1.attentions.0.transformer_blocks.0.attn2',
+      'up_blocks.1.attentions.1.transformer_blocks.0.attn2',
+      'up_blocks.1.attentions.2.transformer_blocks.0.attn2',
+      'up_blocks.2.attentions.0.transformer_blocks.0.attn2',
+      'up_blocks.2.attentions.1.transformer_blocks.0.attn2',
+      'up_blocks.2.attentions.2.transformer_blocks.0.attn2',
     ]);
     assert.deepEqual(selected('mid_block.attentions.0.transformer_blocks.0.attn2'), ['mid_block.attentions.0.transformer_blocks.0.attn2']);
-    assert.deepEqual(selected('{mid_block,up_blocks.3}.attentions.0.transformer_blocks.0.attn2'), ['mid_block.attentions.0.transformer_blocks.0.attn2', 'up_blocks.3.attentions.0.transformer_blocks.0.attn2']);
-    assert.deepEqual(selected('down_*.*.attentions.2.*.0.attn2'), ['down_blocks.0.attentions.2.transformer_blocks.0.attn2', 'down_blocks.1.attentions.2.transformer_blocks.0.attn2', 'down_blocks.2.attentions.2.transformer_blocks.0.attn2']);
+    assert.deepEqual(selected('{mid_block,up_blocks.3}.attentions.0.transformer_blocks.0.attn2'), [
+      'mid_block.attentions.0.transformer_blocks.0.attn2',
+      'up_blocks.3.attentions.0.transformer_blocks.0.attn2',
+    ]);
+    assert.deepEqual(selected('down_*.*.attentions.2.*.0.attn2'), [
+      'down_blocks.0.attentions.2.transformer_blocks.0.attn2',
+      'down_blocks.1.attentions.2.transformer_blocks.0.attn2',
+      'down_blocks.2.attentions.2.transformer_blocks.0.attn2',
+    ]);
     // a trailing part: from a segment's start, to the end
     assert.equal(selected('attentions.1.transformer_blocks.0.attn2').length, 6);
     assert.equal(selected('*ttentions.1.transformer_blocks.0.attn2').length, 6);
@@ -27,12 +38,18 @@ describe('layer patterns', () => {
     assert.equal(selected('up_blocks.1*.attentions.0.transformer_blocks.0.attn2').length, 1);
     assert.equal(selected('*').length, SD_LAYERS.length, 'the last segment');
     assert.equal(selected('attn*').length, SD_LAYERS.length);
-    assert.deepEqual(selected('up_blocks.1.attentions.0.transformer_blocks.0.attn2', 'mid_block.*.*.*.*.attn2'), ['mid_block.attentions.0.transformer_blocks.0.attn2', 'up_blocks.1.attentions.0.transformer_blocks.0.attn2']);
+    assert.deepEqual(selected('up_blocks.1.attentions.0.transformer_blocks.0.attn2', 'mid_block.*.*.*.*.attn2'), [
+      'mid_block.attentions.0.transformer_blocks.0.attn2',
+      'up_blocks.1.attentions.0.transformer_blocks.0.attn2',
+    ]);
   });
 
   test('refuse regular expressions and whatever else is not the syntax, saying where', () => {
     assert.match(layerPatternProblem('/attn2/')!, /regular expressions are not accepted/);
-    assert.equal(layerPatternProblem('up_blocks.(1|2).attn2'), "layer pattern 'up_blocks.(1|2).attn2': '(' (at 11) is not allowed: use letters, digits, _, -, dots, * and {a,b}");
+    assert.equal(
+      layerPatternProblem('up_blocks.(1|2).attn2'),
+      "layer pattern 'up_blocks.(1|2).attn2': '(' (at 11) is not allowed: use letters, digits, _, -, dots, * and {a,b}",
+    );
     assert.equal(layerPatternProblem('a.{b,c'), "layer pattern 'a.{b,c': the '{' at 3 is not closed");
     assert.equal(layerPatternProblem('a.{b,}'), "layer pattern 'a.{b,}': the alternatives at 3 include an empty one");
     assert.match(layerPatternProblem('a.{b,{c}}')!, /alternatives are plain text .*not '\{'/);

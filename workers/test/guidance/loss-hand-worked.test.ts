@@ -40,31 +40,71 @@ const PROBS = [
 ];
 const TOP = 'up_blocks.1/attentions.0/transformer_blocks.0/attn2';
 const LOW = 'up_blocks.2/attentions.0/transformer_blocks.0/attn2';
-const CENTROIDS = [[1 / 4, 1 / 2], [2 / 3, 1 / 2]];
+const CENTROIDS = [
+  [1 / 4, 1 / 2],
+  [2 / 3, 1 / 2],
+];
 
 const CASES: Array<{ relation: string; params: object; loss: number; layers: Array<{ spatial: number; energy: number; total: number }> }> = [
-  { relation: 'to the left of', params: { loss_type: 'linear' }, loss: 25 / 72, layers: [{ spatial: -1 / 8, energy: 131 / 144, total: 113 / 144 }, { spatial: -1 / 8, energy: 5 / 144, total: -13 / 144 }] },
   {
-    relation: 'to the right of', params: { loss_type: 'squared_relu', lambda_spatial: 2, lambda_presence: 0.5, lambda_balance: 3 }, loss: 449 / 576,
-    layers: [{ spatial: 1 / 4, energy: 131 / 144, total: 275 / 288 }, { spatial: 1 / 4, energy: 5 / 144, total: 87 / 144 }],
+    relation: 'to the left of',
+    params: { loss_type: 'linear' },
+    loss: 25 / 72,
+    layers: [
+      { spatial: -1 / 8, energy: 131 / 144, total: 113 / 144 },
+      { spatial: -1 / 8, energy: 5 / 144, total: -13 / 144 },
+    ],
   },
-  { relation: 'to the left of', params: { loss_type: 'linear', no_wt: false }, loss: 125 / 72, layers: [{ spatial: -1 / 8, energy: 131 / 144, total: 113 / 144 }, { spatial: -1 / 8, energy: 5 / 144, total: -13 / 144 }] },
+  {
+    relation: 'to the right of',
+    params: { loss_type: 'squared_relu', lambda_spatial: 2, lambda_presence: 0.5, lambda_balance: 3 },
+    loss: 449 / 576,
+    layers: [
+      { spatial: 1 / 4, energy: 131 / 144, total: 275 / 288 },
+      { spatial: 1 / 4, energy: 5 / 144, total: 87 / 144 },
+    ],
+  },
+  {
+    relation: 'to the left of',
+    params: { loss_type: 'linear', no_wt: false },
+    loss: 125 / 72,
+    layers: [
+      { spatial: -1 / 8, energy: 131 / 144, total: 113 / 144 },
+      { spatial: -1 / 8, energy: 5 / 144, total: -13 / 144 },
+    ],
+  },
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'loss-by-hand-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const maps = join(dir, 'maps.json');
-writeFileSync(maps, JSON.stringify({ objects: [{ name: 'dog', tokens: [1] }, { name: 'cup', tokens: [2, 3] }], layers: [TOP, LOW].map((name) => ({ name, height: 2, width: 2, tokens: 4, probs: PROBS.flat() })) }));
+writeFileSync(
+  maps,
+  JSON.stringify({
+    objects: [
+      { name: 'dog', tokens: [1] },
+      { name: 'cup', tokens: [2, 3] },
+    ],
+    layers: [TOP, LOW].map((name) => ({ name, height: 2, width: 2, tokens: 4, probs: PROBS.flat() })),
+  }),
+);
 
-const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `${what}: ${actual}, by hand ${expected}`);
+const close = (actual: number, expected: number, what: string) =>
+  assert.ok(Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `${what}: ${actual}, by hand ${expected}`);
 
 CASES.forEach((c, i) => {
   test(`case ${i}: ${c.relation} ${JSON.stringify(c.params)}`, async () => {
     const run = await runCli(['guidance', 'loss', '--maps', maps, '--relation', c.relation, '--params', JSON.stringify(c.params)]);
     assert.equal(run.code, 0, run.stderr);
-    const out = JSON.parse(run.stdout) as { loss: number; layers: Array<{ name: string; spatial: number; energy: number; total: number; centroids: number[][] }> };
+    const out = JSON.parse(run.stdout) as {
+      loss: number;
+      layers: Array<{ name: string; spatial: number; energy: number; total: number; centroids: number[][] }>;
+    };
     close(out.loss, c.loss, 'loss');
-    assert.deepEqual(out.layers.map((l) => l.name), [TOP, LOW]);
+    assert.deepEqual(
+      out.layers.map((l) => l.name),
+      [TOP, LOW],
+    );
     out.layers.forEach((layer, k) => {
       for (const key of ['spatial', 'energy', 'total'] as const) close(layer[key], c.layers[k]![key], `layer ${k} ${key}`);
       CENTROIDS.flat().forEach((v, j) => close(layer.centroids.flat()[j]!, v, `layer ${k} centroid ${j}`));

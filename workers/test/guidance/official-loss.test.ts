@@ -43,7 +43,21 @@ interface OfficialCase {
 
 const CASES = (JSON.parse(readFileSync(join(FIXTURES, 'loss_cases.json'), 'utf8')) as { cases: OfficialCase[] }).cases;
 
-const PHRASINGS = ['to the left of', 'on the left of', 'left of', 'to the right of', 'on the right of', 'right of', 'above', 'on the top of', 'below', 'on the bottom of', 'near', 'next to', 'on side of'];
+const PHRASINGS = [
+  'to the left of',
+  'on the left of',
+  'left of',
+  'to the right of',
+  'on the right of',
+  'right of',
+  'above',
+  'on the top of',
+  'below',
+  'on the bottom of',
+  'near',
+  'next to',
+  'on side of',
+];
 
 /**
  * The phrase the CLI is given: the relation the official code found, or (where it raised before saying)
@@ -60,7 +74,10 @@ function relationPhrase(c: OfficialCase): string {
 /** Which error names the defect of each refused official option. */
 const DEFECTS: Array<[flag: string, message: RegExp]> = [
   ['loss_type', /is not one of the reference's 15 activations .*its spatial_loss raises/],
-  ['loss_num', /loss_num must be (1, 2 or 3: with any other value the reference silently drops the spatial term|an integer \(the reference calls int\(\) on it and raises\))/],
+  [
+    'loss_num',
+    /loss_num must be (1, 2 or 3: with any other value the reference silently drops the spatial term|an integer \(the reference calls int\(\) on it and raises\))/,
+  ],
   ['centroid_type', /centroid_type ('sg' crashes the reference|"median": the reference assigns no centroid)/],
   ['two_objects', /two_objects false crashes the reference/],
   ['self_guidance_mode', /'self_guidance_mode' is refused: left out: the Self-Guidance method's schedule/],
@@ -99,14 +116,31 @@ interface LossOutput {
 
 async function guidanceLoss(c: OfficialCase, params: Record<string, unknown>) {
   const stepsGiven = 'num_inference_steps' in params || c.steps === undefined;
-  const argv = ['guidance', 'loss', '--method', 'infsplign', '--maps', join(FIXTURES, c.maps), '--relation', relationPhrase(c), '--prompt', c.prompt, '--params', JSON.stringify(params), '--step', String(c.step), ...(stepsGiven ? [] : ['--steps', String(c.steps)])];
+  const argv = [
+    'guidance',
+    'loss',
+    '--method',
+    'infsplign',
+    '--maps',
+    join(FIXTURES, c.maps),
+    '--relation',
+    relationPhrase(c),
+    '--prompt',
+    c.prompt,
+    '--params',
+    JSON.stringify(params),
+    '--step',
+    String(c.step),
+    ...(stepsGiven ? [] : ['--steps', String(c.steps)]),
+  ];
   return { argv, run: await runCli(argv) };
 }
 
 const report = new ErrorReport();
 after(() => console.log(`official loss cases: ${report}`));
 
-const label = (c: OfficialCase, i: number) => `#${i} ${c.maps} ${c.argv.join(' ') || '(defaults)'}${c.steps !== undefined && c.step ? ` at step ${c.step}` : ''}`;
+const label = (c: OfficialCase, i: number) =>
+  `#${i} ${c.maps} ${c.argv.join(' ') || '(defaults)'}${c.steps !== undefined && c.step ? ` at step ${c.step}` : ''}`;
 
 describe('guidance loss equals the official InfSplign code (loss_cases.json)', () => {
   CASES.forEach((c, i) => {
@@ -118,7 +152,10 @@ describe('guidance loss equals the official InfSplign code (loss_cases.json)', (
       if (refused) {
         assert.equal(run.code, 1, `infsplign ${argv.join(' ')} must be refused (${refused}); it printed ${run.stdout}`);
         const defects = DEFECTS.filter(([flag]) => flag in params).map(([, message]) => message);
-        assert.ok(defects.some((m) => m.test(run.stderr)), `the error must name the reference's defect (${refused}); got: ${run.stderr}`);
+        assert.ok(
+          defects.some((m) => m.test(run.stderr)),
+          `the error must name the reference's defect (${refused}); got: ${run.stderr}`,
+        );
         return;
       }
       assert.equal(run.code, 0, `infsplign ${argv.join(' ')} failed: ${run.stderr}`);
@@ -126,7 +163,11 @@ describe('guidance loss equals the official InfSplign code (loss_cases.json)', (
       assert.equal(out.guided, c.expected!.guided, 'guided');
       if (!out.guided) return;
       report.close(out.loss, c.expected!.loss!, 'loss');
-      assert.deepEqual(out.layers!.map((l) => l.name), c.expected!.layers!.map((l) => l.name), 'layers, in the maps file\'s order');
+      assert.deepEqual(
+        out.layers!.map((l) => l.name),
+        c.expected!.layers!.map((l) => l.name),
+        "layers, in the maps file's order",
+      );
       c.expected!.layers!.forEach((want, k) => {
         const got = out.layers![k]!;
         for (const key of ['spatial', 'energy', 'total'] as const) report.close(got[key], want[key], `${want.name} ${key}`);
@@ -154,7 +195,11 @@ describe('guidance loss equals the official InfSplign code (loss_cases.json)', (
         // the reference passes L2_norm unconverted: any non-empty string is true
         const value = typeof official === 'string' && key === 'L2_norm' ? official !== '' : official;
         if (key in params) assert.deepEqual(params[key], value, `${c.argv.join(' ')}: ${key}`);
-        else assert.ok(key === 'sg_grad_wt' || key === 'no_wt' || key === 'gaussian_smoothing' || key === 'masked_mean', `${c.argv.join(' ')}: ${key} ${JSON.stringify(official)} not read from the flags`);
+        else
+          assert.ok(
+            key === 'sg_grad_wt' || key === 'no_wt' || key === 'gaussian_smoothing' || key === 'masked_mean',
+            `${c.argv.join(' ')}: ${key} ${JSON.stringify(official)} not read from the flags`,
+          );
       }
     }
   });
@@ -162,12 +207,32 @@ describe('guidance loss equals the official InfSplign code (loss_cases.json)', (
   test('the cases cover every option value of docs/method.md §4.1, and every relation phrasing', () => {
     const seen = (flag: string) => new Set(CASES.map((c) => paramsOfFlags(c.argv)[flag]));
     const byDefault = (flag: string, fallback: unknown) => new Set([...seen(flag)].map((v) => v ?? fallback));
-    assert.deepEqual(ACTIVATIONS.filter((a) => !byDefault('loss_type', 'gelu').has(a)), []);
-    for (const flag of ['energy_loss', 'top_loss']) assert.deepEqual(['var', 'log', 'entropy', 'prob', 'mean', 'gibs', 'gibsent', 'lin', 'square', 'exp', 'none', ''].filter((e) => !seen(flag).has(e)), [], flag);
-    for (const flag of ['strategy', 'top_strategy']) assert.deepEqual(['diff', 'dec', 'both', 'inc', 'std', 'second', 'entgibs', 'mutual', 'none', ''].filter((e) => !seen(flag).has(e)), [], flag);
-    assert.deepEqual([1, 2, 3].filter((n) => !byDefault('loss_num', 1).has(n)), []);
-    for (const flag of ['L2_norm', 'gaussian_smoothing', 'masked_mean', 'object_presence', 'no_wt']) assert.ok(seen(flag).has(true) || seen(flag).has(false), flag);
+    assert.deepEqual(
+      ACTIVATIONS.filter((a) => !byDefault('loss_type', 'gelu').has(a)),
+      [],
+    );
+    for (const flag of ['energy_loss', 'top_loss'])
+      assert.deepEqual(
+        ['var', 'log', 'entropy', 'prob', 'mean', 'gibs', 'gibsent', 'lin', 'square', 'exp', 'none', ''].filter((e) => !seen(flag).has(e)),
+        [],
+        flag,
+      );
+    for (const flag of ['strategy', 'top_strategy'])
+      assert.deepEqual(
+        ['diff', 'dec', 'both', 'inc', 'std', 'second', 'entgibs', 'mutual', 'none', ''].filter((e) => !seen(flag).has(e)),
+        [],
+        flag,
+      );
+    assert.deepEqual(
+      [1, 2, 3].filter((n) => !byDefault('loss_num', 1).has(n)),
+      [],
+    );
+    for (const flag of ['L2_norm', 'gaussian_smoothing', 'masked_mean', 'object_presence', 'no_wt'])
+      assert.ok(seen(flag).has(true) || seen(flag).has(false), flag);
     const relations = new Set(CASES.map((c) => c.relation));
-    assert.deepEqual(PHRASINGS.filter((p) => !relations.has(p)), []);
+    assert.deepEqual(
+      PHRASINGS.filter((p) => !relations.has(p)),
+      [],
+    );
   });
 });

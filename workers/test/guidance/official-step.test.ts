@@ -84,15 +84,43 @@ describe('guidance step equals the official guided step (step/cases.json)', () =
     test(`${c.name}: ${c.prompt} ${c.argv.join(' ')}`, async () => {
       const out = join(work, c.name);
       const argv = [
-        'guidance', 'step', '--unet', join(STEP, 'unet.onnx'), '--tokenizer', join(STEP, 'tokenizer'), '--family', 'sd2',
-        '--prompt', c.prompt, '--objects', objectsOf(c).join(','), '--relation', c.relation ?? 'on top of',
-        '--latent', join(STEP, c.inputs.latent), '--cond', join(STEP, c.inputs.cond), '--uncond', join(STEP, c.inputs.uncond),
-        '--step', String(c.step), '--steps', String(c.steps), '--params', JSON.stringify(paramsOf(c)), '--out', out,
+        'guidance',
+        'step',
+        '--unet',
+        join(STEP, 'unet.onnx'),
+        '--tokenizer',
+        join(STEP, 'tokenizer'),
+        '--family',
+        'sd2',
+        '--prompt',
+        c.prompt,
+        '--objects',
+        objectsOf(c).join(','),
+        '--relation',
+        c.relation ?? 'on top of',
+        '--latent',
+        join(STEP, c.inputs.latent),
+        '--cond',
+        join(STEP, c.inputs.cond),
+        '--uncond',
+        join(STEP, c.inputs.uncond),
+        '--step',
+        String(c.step),
+        '--steps',
+        String(c.steps),
+        '--params',
+        JSON.stringify(paramsOf(c)),
+        '--out',
+        out,
       ];
       const run = await runCli(argv);
       assert.equal(run.code, 0, `infsplign ${argv.join(' ')} failed: ${run.stderr}`);
       const got = JSON.parse(run.stdout) as StepOutput;
-      assert.deepEqual([got.guided, got.timestep, got.object_tokens], [true, c.timestep, c.object_tokens], 'guided, the scheduler\'s timestep, the tokens the reference averaged per object');
+      assert.deepEqual(
+        [got.guided, got.timestep, got.object_tokens],
+        [true, c.timestep, c.object_tokens],
+        "guided, the scheduler's timestep, the tokens the reference averaged per object",
+      );
       report.close(got.loss, c.expected.loss, 'loss');
       const layers = new Map(got.layers.map((l) => [modulePath(l.name), l]));
       assert.deepEqual([...layers.keys()].sort(), c.expected.layers.map((l) => l.name).sort(), 'the layers read');

@@ -15,9 +15,25 @@ import { OPSET17_FIXTURE, readReference } from '../onnx/support/reference.ts';
 import { seededRandom } from '../onnx/support/random.ts';
 
 export const TEST_LOSS_PARAMS: LossParams = {
-  map_size: 8, loss_type: 'gelu', alpha: 0.75, margin: 0.25, leaky_relu_slope: 0.05, energy_loss: 'var', strategy: 'diff',
-  top_loss: 'var', top_strategy: 'dec', lambda_spatial: 1, lambda_presence: 1, lambda_balance: 1,
-  loss_num: 1, L2_norm: false, gaussian_smoothing: false, masked_mean: false, masked_mean_thresh: 0, masked_mean_weight: 0, object_presence: false,
+  map_size: 8,
+  loss_type: 'gelu',
+  alpha: 0.75,
+  margin: 0.25,
+  leaky_relu_slope: 0.05,
+  energy_loss: 'var',
+  strategy: 'diff',
+  top_loss: 'var',
+  top_strategy: 'dec',
+  lambda_spatial: 1,
+  lambda_presence: 1,
+  lambda_balance: 1,
+  loss_num: 1,
+  L2_norm: false,
+  gaussian_smoothing: false,
+  masked_mean: false,
+  masked_mean_thresh: 0,
+  masked_mean_weight: 0,
+  object_presence: false,
 };
 const LAYERS = ['up_attn.*.transformer_blocks.0.attn2'];
 
@@ -66,7 +82,7 @@ describe('guided U-Net (committed opset-17 fixture)', () => {
     const h = 1e-3;
     for (let d = 0; d < 3; d++) {
       const v = Float32Array.from(rng.normals(x.length));
-      const lossAt = async (sign: number) => (await session.run(feeds(x.map((xi, k) => xi + sign * h * v[k]!)))) [GUIDED_IO.loss]!.data[0] as number;
+      const lossAt = async (sign: number) => (await session.run(feeds(x.map((xi, k) => xi + sign * h * v[k]!))))[GUIDED_IO.loss]!.data[0] as number;
       const fd = ((await lossAt(1)) - (await lossAt(-1))) / (2 * h);
       const analytic = g.reduce((s, gi, k) => s + gi * v[k]!, 0);
       assert.ok(Math.abs(analytic - fd) <= 2e-2 * Math.max(Math.abs(fd), 1e-4), `analytic ${analytic} vs finite differences ${fd}`);

@@ -4,10 +4,20 @@ import { findRelationInText, relationOfPhrase, relationOneHot } from '../../src/
 
 test('every phrasing the reference lists names its relation', () => {
   const cases: Array<[string, string]> = [
-    ['to the left of', 'left of'], ['on the left of', 'left of'], ['left of', 'left of'],
-    ['to the right of', 'right of'], ['on the right of', 'right of'], ['right of', 'right of'],
-    ['above', 'above'], ['on the top of', 'above'], ['below', 'below'], ['on the bottom of', 'below'],
-    ['near', 'near'], ['next to', 'near'], ['on side of', 'near'], ['  On The  Left Of ', 'left of'],
+    ['to the left of', 'left of'],
+    ['on the left of', 'left of'],
+    ['left of', 'left of'],
+    ['to the right of', 'right of'],
+    ['on the right of', 'right of'],
+    ['right of', 'right of'],
+    ['above', 'above'],
+    ['on the top of', 'above'],
+    ['below', 'below'],
+    ['on the bottom of', 'below'],
+    ['near', 'near'],
+    ['next to', 'near'],
+    ['on side of', 'near'],
+    ['  On The  Left Of ', 'left of'],
   ];
   for (const [phrase, relation] of cases) assert.equal(relationOfPhrase(phrase), relation, phrase);
 });

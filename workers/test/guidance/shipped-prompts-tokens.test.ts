@@ -34,7 +34,8 @@ for (const [benchmark, path] of SHIPPED) {
       for (const [objectTokens, alignment] of MODES) {
         try {
           const spans = objectTokenSpans(clip, encoding, prompt.objects.slice(0, 2), objectTokens, alignment);
-          if (spans.length !== 2 || spans.some((s) => s.length === 0)) failures.push(`${prompt.id} ${objectTokens}/${alignment}: spans ${JSON.stringify(spans)}`);
+          if (spans.length !== 2 || spans.some((s) => s.length === 0))
+            failures.push(`${prompt.id} ${objectTokens}/${alignment}: spans ${JSON.stringify(spans)}`);
         } catch (err) {
           failures.push(`${prompt.id} "${prompt.text}" ${objectTokens}/${alignment}: ${(err as Error).message}`);
         }

@@ -13,7 +13,10 @@ describe('png', () => {
     const back = decodePng(encodePng(image));
     assert.equal(back.width, 5);
     assert.equal(back.height, 3);
-    assert.deepEqual(rgbAt(back, 4, 2).map((v) => Math.round(v * 255)), [0, 26, 255]);
+    assert.deepEqual(
+      rgbAt(back, 4, 2).map((v) => Math.round(v * 255)),
+      [0, 26, 255],
+    );
     for (let i = 0; i < image.data.length; i++) assert.ok(Math.abs(back.data[i] - Math.min(1, image.data[i])) <= 1 / 510 + 1e-7);
   });
 
@@ -25,7 +28,10 @@ describe('png', () => {
       assert.deepEqual(rgbAt(readPng(path), 1, 1), [1, 0, 0]);
       const bad = join(dir, 'bad.png');
       writeFileSync(bad, 'not a png');
-      assert.throws(() => readPng(bad), (err: Error) => err.message.startsWith(`${bad}: not a readable PNG`));
+      assert.throws(
+        () => readPng(bad),
+        (err: Error) => err.message.startsWith(`${bad}: not a readable PNG`),
+      );
       assert.throws(() => readPng(join(dir, 'missing.png')), /missing\.png: cannot read the image/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -73,7 +73,8 @@ describe('cancelling generating runs on a worker process', () => {
     for (;;) {
       const found = await generate.getJob(id);
       if (what === 'sampling' ? typeof found?.progress === 'object' : found && (await found.isCompleted())) return;
-      if (worker.child.exitCode !== null || worker.child.signalCode !== null) throw new Error(`the worker exited while job ${id} was to be ${what}: ${worker.stderr()}`);
+      if (worker.child.exitCode !== null || worker.child.signalCode !== null)
+        throw new Error(`the worker exited while job ${id} was to be ${what}: ${worker.stderr()}`);
       if (Date.now() > deadline) throw new Error(`job ${id}: not ${what} within ${timeoutMs} ms; worker stderr: ${worker.stderr()}`);
       await sleep(20);
     }

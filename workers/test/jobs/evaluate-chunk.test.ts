@@ -20,10 +20,22 @@ describe('evaluateChunk', () => {
   test('scores each image exactly as `infsplign evaluate` does, with its detections; "and" prompts unscored with the reason', async () => {
     const message = await evaluateChunk(job(), store);
     assertSameAsCli({ ...message, worker: 'test' }, await evaluateWithCli(f));
-    assert.deepEqual([message.type, message.runId, message.chunk, message.round, message.detector, message.threshold, message.scorerVersion], ['ImagesEvaluated', 'run1', 0, 0, 'shapes', 0.1, 'visor/1']);
+    assert.deepEqual(
+      [message.type, message.runId, message.chunk, message.round, message.detector, message.threshold, message.scorerVersion],
+      ['ImagesEvaluated', 'run1', 0, 0, 'shapes', 0.1, 'visor/1'],
+    );
     const and = message.images.find((i) => i.promptId === 'p8')!;
-    assert.deepEqual(and.score, { scored: false, correct: null, value: null, reason: 'VISOR scores only prompts that state a spatial relation (not "and" or single-object prompts)', details: {} });
-    assert.deepEqual(message.images.map((i) => i.score.correct), [true, false, false, false, true, null]);
+    assert.deepEqual(and.score, {
+      scored: false,
+      correct: null,
+      value: null,
+      reason: 'VISOR scores only prompts that state a spatial relation (not "and" or single-object prompts)',
+      details: {},
+    });
+    assert.deepEqual(
+      message.images.map((i) => i.score.correct),
+      [true, false, false, false, true, null],
+    );
   });
 
   test('another threshold gives the CLI numbers for that threshold', async () => {
@@ -34,9 +46,15 @@ describe('evaluateChunk', () => {
   test('a missing image, or a prompt whose record disagrees with the job, fails for good', async () => {
     const missing = job();
     missing.images[0]!.artifactKey = 'sets/shapes/99_0.png';
-    await assert.rejects(evaluateChunk(missing, store), (err: Error) => err instanceof PermanentJobError && /artifact sets\/shapes\/99_0.png not found/.test(err.message));
+    await assert.rejects(
+      evaluateChunk(missing, store),
+      (err: Error) => err instanceof PermanentJobError && /artifact sets\/shapes\/99_0.png not found/.test(err.message),
+    );
     const inconsistent = job();
     inconsistent.prompts[0]!.objects = ['box', 'apple'];
-    await assert.rejects(evaluateChunk(inconsistent, store), (err: Error) => err instanceof PermanentJobError && /prompt p0: the job gives .* but its visor-shapes record reads as/.test(err.message));
+    await assert.rejects(
+      evaluateChunk(inconsistent, store),
+      (err: Error) => err instanceof PermanentJobError && /prompt p0: the job gives .* but its visor-shapes record reads as/.test(err.message),
+    );
   });
 });

@@ -31,7 +31,16 @@ describe('the worker runtime, in process, with real Redis', () => {
   let generate: Queue;
   let results: Queue;
   const logger = pino({ level: 'silent' });
-  const options = (extra: Partial<WorkerRuntimeOptions> = {}): WorkerRuntimeOptions => ({ redisUrl: redis.url, stages: ['evaluate', 'generate'], concurrency: 2, device: 'cpu', artifactDir: f.artifactDir, logger, cancelPollMs: 100, ...extra });
+  const options = (extra: Partial<WorkerRuntimeOptions> = {}): WorkerRuntimeOptions => ({
+    redisUrl: redis.url,
+    stages: ['evaluate', 'generate'],
+    concurrency: 2,
+    device: 'cpu',
+    artifactDir: f.artifactDir,
+    logger,
+    cancelPollMs: 100,
+    ...extra,
+  });
 
   before(async () => {
     [redis, f] = await Promise.all([startRedis(), shapesFixture()]);
@@ -49,7 +58,7 @@ describe('the worker runtime, in process, with real Redis', () => {
     rmSync(f.dir, { recursive: true, force: true });
   });
 
-  test('an evaluate chunk sends ImagesEvaluated whose per-image scores are the CLI\'s; enqueueing it again adds nothing', async () => {
+  test("an evaluate chunk sends ImagesEvaluated whose per-image scores are the CLI's; enqueueing it again adds nothing", async () => {
     await enqueueEvaluate(evaluate, evaluateJobFor(f, 'e2e'));
     const message = await waitForResult<ImagesEvaluated>(results, 'e2e.evaluated.0.0');
     assert.equal(message.worker, runtime.name);
@@ -64,7 +73,19 @@ describe('the worker runtime, in process, with real Redis', () => {
     missing.images[0]!.artifactKey = 'sets/shapes/99_0.png';
     await enqueueEvaluate(evaluate, missing);
     const permanent = await waitForResult<ChunkFailed>(results, 'missing.failed-evaluate.0.0');
-    assert.deepEqual({ ...permanent, reason: permanent.reason.replace(/ in local:.*/, '') }, { type: 'ChunkFailed', runId: 'missing', chunk: 0, round: 0, stage: 'evaluate', reason: 'image 0 of prompt p0: artifact sets/shapes/99_0.png not found', attempt: 1, attempts: 3 });
+    assert.deepEqual(
+      { ...permanent, reason: permanent.reason.replace(/ in local:.*/, '') },
+      {
+        type: 'ChunkFailed',
+        runId: 'missing',
+        chunk: 0,
+        round: 0,
+        stage: 'evaluate',
+        reason: 'image 0 of prompt p0: artifact sets/shapes/99_0.png not found',
+        attempt: 1,
+        attempts: 3,
+      },
+    );
 
     // a detector this worker does not know can never load here; a registered one whose files are missing might, elsewhere
     await enqueueEvaluate(evaluate, evaluateJobFor(f, 'unknown', { detector: 'owlvit' }));
@@ -119,16 +140,64 @@ describe('the worker runtime, in process, with real Redis', () => {
     const folder = readModelFolder(join(f.dir, 'tiny'));
     const config = canonicalConfig('baseline', resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, { steps: 3 }));
     const prompts = [{ promptId: 'g0', externalId: 0, text: 'an apple to the left of a box', objects: ['apple', 'box'], relation: 'left of' as const }];
-    await enqueueGenerate(generate, { runId: 'gen', chunk: 0, model: 'tiny', config, configHash: configHash(config), benchmark: 'visor-shapes', prompts, seed: 7, imagesPerPrompt: 2, imageSetPrefix: 'runs/gen/images', device: 'cpu' });
+    await enqueueGenerate(generate, {
+      runId: 'gen',
+      chunk: 0,
+      model: 'tiny',
+      config,
+      configHash: configHash(config),
+      benchmark: 'visor-shapes',
+      prompts,
+      seed: 7,
+      imagesPerPrompt: 2,
+      imageSetPrefix: 'runs/gen/images',
+      device: 'cpu',
+    });
     const message = await waitForResult<ImagesGenerated>(results, 'gen.generated.0.0', 60_000);
-    assert.deepEqual(message.images.map((i) => [i.promptId, i.imageIndex, i.artifactKey]), [['g0', 0, 'runs/gen/images/0_0.png'], ['g0', 1, 'runs/gen/images/0_1.png']]);
+    assert.deepEqual(
+      message.images.map((i) => [i.promptId, i.imageIndex, i.artifactKey]),
+      [
+        ['g0', 0, 'runs/gen/images/0_0.png'],
+        ['g0', 1, 'runs/gen/images/0_1.png'],
+      ],
+    );
     assert.deepEqual(message.failures, []);
-    assert.deepEqual(message.images.map((i) => [i.width, i.height]), [[8, 8], [8, 8]]);
-    assert.deepEqual(message.images.map((i) => i.guidance), [null, null], 'a baseline\'s images have no guidance trace');
+    assert.deepEqual(
+      message.images.map((i) => [i.width, i.height]),
+      [
+        [8, 8],
+        [8, 8],
+      ],
+    );
+    assert.deepEqual(
+      message.images.map((i) => i.guidance),
+      [null, null],
+      "a baseline's images have no guidance trace",
+    );
     const store = new LocalArtifactStore(f.artifactDir);
     assert.deepEqual(await store.list('runs/gen'), ['runs/gen/images/0_0.png', 'runs/gen/images/0_1.png']);
     const out = join(f.dir, 'cli-generated');
-    const cli = await runCli(['generate', '--model', join(f.dir, 'tiny'), '--benchmark', 'visor-shapes', '--prompts', f.promptsFile, '--limit', '1', '--method', 'baseline', '--params', '{"steps":3}', '--seed', '7', '--images-per-prompt', '2', '--out', out]);
+    const cli = await runCli([
+      'generate',
+      '--model',
+      join(f.dir, 'tiny'),
+      '--benchmark',
+      'visor-shapes',
+      '--prompts',
+      f.promptsFile,
+      '--limit',
+      '1',
+      '--method',
+      'baseline',
+      '--params',
+      '{"steps":3}',
+      '--seed',
+      '7',
+      '--images-per-prompt',
+      '2',
+      '--out',
+      out,
+    ]);
     assert.equal(cli.code, 0, cli.stderr);
     for (const name of ['0_0.png', '0_1.png']) assert.deepEqual(await store.get(`runs/gen/images/${name}`), readFileSync(join(out, name)), name);
   });
@@ -137,7 +206,19 @@ describe('the worker runtime, in process, with real Redis', () => {
     const folder = readModelFolder(join(f.dir, 'tiny'));
     const config = canonicalConfig('baseline', resolveParams({ ...defaultParams(folder.family), ...folder.defaultParams }, {}));
     const prompts = [{ promptId: 'g0', externalId: 0, text: 'a circle', objects: ['circle'], relation: null }];
-    await enqueueGenerate(generate, { runId: 'gpu', chunk: 0, model: 'tiny', config, configHash: configHash(config), benchmark: 'visor-shapes', prompts, seed: 7, imagesPerPrompt: 1, imageSetPrefix: 'runs/gpu/images', device: 'cuda' });
+    await enqueueGenerate(generate, {
+      runId: 'gpu',
+      chunk: 0,
+      model: 'tiny',
+      config,
+      configHash: configHash(config),
+      benchmark: 'visor-shapes',
+      prompts,
+      seed: 7,
+      imagesPerPrompt: 1,
+      imageSetPrefix: 'runs/gpu/images',
+      device: 'cuda',
+    });
     const job = (await generate.getJob('gpu.generate.0.0'))!;
     while ((await job.getState()) !== 'delayed') await new Promise((r) => setTimeout(r, 20));
     assert.equal((await generate.getJob('gpu.generate.0.0'))!.attemptsMade, 0);
@@ -148,7 +229,15 @@ describe('the worker runtime, in process, with real Redis', () => {
 describe('the worker runtime when Redis crashes mid-job', () => {
   test('redis-server killed with SIGKILL and restarted (append-only file on): the running job still delivers its result', async () => {
     const [redis, f] = await Promise.all([startRedis({ appendonly: true }), shapesFixture()]);
-    const runtime = new WorkerRuntime({ redisUrl: redis.url, stages: ['evaluate'], concurrency: 1, device: 'cpu', artifactDir: f.artifactDir, logger: pino({ level: 'silent' }), lockDurationMs: 5000 });
+    const runtime = new WorkerRuntime({
+      redisUrl: redis.url,
+      stages: ['evaluate'],
+      concurrency: 1,
+      device: 'cpu',
+      artifactDir: f.artifactDir,
+      logger: pino({ level: 'silent' }),
+      lockDurationMs: 5000,
+    });
     const [evaluate, results] = [openQueue(QUEUES.evaluate, redis.url), openQueue(QUEUES.results, redis.url)];
     try {
       await runtime.waitUntilReady();

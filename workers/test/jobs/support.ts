@@ -97,10 +97,29 @@ interface CliImage {
 export async function evaluateWithCli(f: ShapesFixture, threshold = 0.1) {
   const out = join(f.dir, `result-${threshold}.json`);
   const detectionsOut = join(f.dir, `detections-${threshold}.jsonl`);
-  const run = await runCli(['evaluate', '--benchmark', 'visor-shapes', '--prompts', f.promptsFile, '--images', f.imagesDir, '--detector', 'shapes', '--threshold', String(threshold), '--out', out, '--detections-out', detectionsOut]);
+  const run = await runCli([
+    'evaluate',
+    '--benchmark',
+    'visor-shapes',
+    '--prompts',
+    f.promptsFile,
+    '--images',
+    f.imagesDir,
+    '--detector',
+    'shapes',
+    '--threshold',
+    String(threshold),
+    '--out',
+    out,
+    '--detections-out',
+    detectionsOut,
+  ]);
   assert.equal(run.code, 0, run.stderr);
   const result = JSON.parse(readFileSync(out, 'utf8')) as { images: CliImage[] };
-  const detections = readFileSync(detectionsOut, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { prompt: number; image: number; width: number; height: number; detections: unknown[] });
+  const detections = readFileSync(detectionsOut, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { prompt: number; image: number; width: number; height: number; detections: unknown[] });
   return { images: result.images, detections };
 }
 
@@ -111,7 +130,11 @@ export function assertSameAsCli(message: ImagesEvaluated, cli: Awaited<ReturnTyp
     const id = Number(image.promptId.slice(1));
     const where = `image ${image.imageIndex} of prompt ${id}`;
     const found = cli.detections.find((d) => d.prompt === id && d.image === image.imageIndex)!;
-    assert.deepEqual({ width: image.width, height: image.height, detections: image.detections }, { width: found.width, height: found.height, detections: found.detections }, where);
+    assert.deepEqual(
+      { width: image.width, height: image.height, detections: image.detections },
+      { width: found.width, height: found.height, detections: found.detections },
+      where,
+    );
     const scored = cli.images.find((r) => r.prompt === id && r.image === image.imageIndex);
     if (!scored) {
       assert.equal(image.score.scored, false, `${where}: the CLI leaves it unscored`);

@@ -23,7 +23,11 @@ describe('the worker process', () => {
 
   /** `npm run worker -- --queues evaluate`, with short lock times so that a dead worker's job is taken over within a second or two. */
   function startWorker(env: Record<string, string> = {}): WorkerProcess {
-    return startWorkerProcess({ redisUrl: redis.url, artifactDir: f.artifactDir, env: { WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '500', ...env } });
+    return startWorkerProcess({
+      redisUrl: redis.url,
+      artifactDir: f.artifactDir,
+      env: { WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '500', ...env },
+    });
   }
 
   const get = async (port: unknown, path: string) => {
@@ -54,12 +58,14 @@ describe('the worker process', () => {
 
   /** Which of the workers logs that it started the run's job first. */
   const whoStarts = async (workers: WorkerProcess[], runId: string) =>
-    Promise.any(workers.map(async (w) => {
-      for (;;) {
-        if (w.logs.some((l) => l.msg === 'job started' && l.runId === runId)) return w;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }));
+    Promise.any(
+      workers.map(async (w) => {
+        for (;;) {
+          if (w.logs.some((l) => l.msg === 'job started' && l.runId === runId)) return w;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }),
+    );
 
   test('answers /healthz and /readyz, scores an evaluate chunk as the CLI does, and on SIGTERM finishes its running job, then exits 0', async () => {
     const worker = startWorker({ WORKER_SHUTDOWN_GRACE_MS: '60000' });
@@ -95,7 +101,10 @@ describe('the worker process', () => {
     assert.deepEqual(await worker.exited, { code: 0, signal: null });
     assert.equal((await waitForResult<ImagesEvaluated>(results, 'finished.evaluated.0.0', 1000)).worker, worker.name);
     await completed(evaluateJobId('finished', 0));
-    assert.ok(worker.logs.every((l) => !JSON.stringify(l).includes('password')), 'no secrets in logs');
+    assert.ok(
+      worker.logs.every((l) => !JSON.stringify(l).includes('password')),
+      'no secrets in logs',
+    );
   });
 
   test('killed with SIGKILL mid-job, its job is taken over by another worker once the lock expires, and produces its result once', async () => {

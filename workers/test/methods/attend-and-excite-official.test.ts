@@ -52,7 +52,20 @@ describe('guidance loss --method attend-and-excite equals the official code (cas
     test(`#${i} ${c.maps} ${JSON.stringify(c.params)} tokens ${c.indices.join(',')}: ${c.note}`, async () => {
       const file = join(dir, `case-${i}.json`);
       writeFileSync(file, JSON.stringify(casesMaps(c)));
-      const run = await runCli(['guidance', 'loss', '--method', 'attend-and-excite', '--maps', file, '--relation', 'to the left of', '--prompt', c.prompt, '--params', JSON.stringify(paramsOf(c))]);
+      const run = await runCli([
+        'guidance',
+        'loss',
+        '--method',
+        'attend-and-excite',
+        '--maps',
+        file,
+        '--relation',
+        'to the left of',
+        '--prompt',
+        c.prompt,
+        '--params',
+        JSON.stringify(paramsOf(c)),
+      ]);
       assert.equal(run.code, 0, run.stderr);
       const out = JSON.parse(run.stdout) as { guided: boolean; loss: number; losses: number[]; max_attention: number[] };
       assert.equal(out.guided, true);
@@ -75,7 +88,23 @@ describe('guidance loss --method attend-and-excite equals the official code (cas
     const c = CASES[0]!;
     const file = join(dir, 'steps.json');
     writeFileSync(file, JSON.stringify(casesMaps(c)));
-    const at = (step: number) => runCli(['guidance', 'loss', '--method', 'attend-and-excite', '--maps', file, '--relation', 'to the left of', '--params', JSON.stringify(paramsOf(c)), '--step', String(step), '--steps', '50']);
+    const at = (step: number) =>
+      runCli([
+        'guidance',
+        'loss',
+        '--method',
+        'attend-and-excite',
+        '--maps',
+        file,
+        '--relation',
+        'to the left of',
+        '--params',
+        JSON.stringify(paramsOf(c)),
+        '--step',
+        String(step),
+        '--steps',
+        '50',
+      ]);
     const late = await at(30);
     const early = await at(24);
     assert.deepEqual(JSON.parse(late.stdout), { guided: false, step: 30 });
@@ -89,10 +118,32 @@ describe('guidance loss --method attend-and-excite equals the official code (cas
     const { eot: _eot, ...withoutEot } = casesMaps(c);
     const file = join(dir, 'no-eot.json');
     writeFileSync(file, JSON.stringify(withoutEot));
-    const run = await runCli(['guidance', 'loss', '--method', 'attend-and-excite', '--maps', file, '--relation', 'to the left of', '--params', '{"normalize_eot": true}']);
+    const run = await runCli([
+      'guidance',
+      'loss',
+      '--method',
+      'attend-and-excite',
+      '--maps',
+      file,
+      '--relation',
+      'to the left of',
+      '--params',
+      '{"normalize_eot": true}',
+    ]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /normalize_eot keeps the prompt's words \[1:eot\] in the softmax: the maps file needs "eot"/);
-    const wrongRes = await runCli(['guidance', 'loss', '--method', 'attend-and-excite', '--maps', file, '--relation', 'to the left of', '--params', '{"attention_res": 32}']);
+    const wrongRes = await runCli([
+      'guidance',
+      'loss',
+      '--method',
+      'attend-and-excite',
+      '--maps',
+      file,
+      '--relation',
+      'to the left of',
+      '--params',
+      '{"attention_res": 32}',
+    ]);
     assert.equal(wrongRes.code, 1);
     assert.match(wrongRes.stderr, /no cross-attention layer has 32x32 maps \(attention_res 32\); the model's maps are 16x16$/m);
   });

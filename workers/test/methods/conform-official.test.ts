@@ -73,7 +73,22 @@ async function cliLoss(c: OfficialCase, i: number, extra: string[] = []): Promis
     previous.push('--previous-maps', join(dir, `case-${i}-previous.json`));
     writeFileSync(previous[1]!, JSON.stringify(previousMaps(c)));
   }
-  const run = await runCli(['guidance', 'loss', '--method', 'conform', '--maps', file, ...previous, '--relation', 'to the left of', '--prompt', c.prompt, '--params', JSON.stringify(paramsOf(c)), ...extra]);
+  const run = await runCli([
+    'guidance',
+    'loss',
+    '--method',
+    'conform',
+    '--maps',
+    file,
+    ...previous,
+    '--relation',
+    'to the left of',
+    '--prompt',
+    c.prompt,
+    '--params',
+    JSON.stringify(paramsOf(c)),
+    ...extra,
+  ]);
   return { code: run.code, stderr: run.stderr, loss: run.code === 0 ? (JSON.parse(run.stdout) as { loss: number | null }).loss : null };
 }
 
@@ -96,9 +111,14 @@ describe('guidance loss --method conform equals the official code (cases.json)',
       const params = conform.params.resolve(methodDefaults(conform, 'sd1', null), paramsOf(c), 'the case', 'sd1');
       const step = { index: 1, steps: 50, refinement: [false] };
       // the previous maps enter as what the engine carries from the step before: that step's evaluation
-      const carried = c.previous_maps ? [(await evaluateMethodLoss(conform, { ...previousMaps(c), objects: maps.objects }, null, params, step)).carry] : undefined;
+      const carried = c.previous_maps
+        ? [(await evaluateMethodLoss(conform, { ...previousMaps(c), objects: maps.objects }, null, params, step)).carry]
+        : undefined;
       const lossModel = buildMethodLossModel(conform, params, maps);
-      const feeds = methodLossFeeds(conform, lossModel, maps, conform.guidance!.prepareFromMaps(mapsPrompt(maps, 'left of'), params), params, { ...step, carried });
+      const feeds = methodLossFeeds(conform, lossModel, maps, conform.guidance!.prepareFromMaps(mapsPrompt(maps, 'left of'), params), params, {
+        ...step,
+        carried,
+      });
       report.close(await gradientAlongSquares(lossModel, feeds), c.expected.grad_dot_maps_sq, 'grad_dot_maps_sq');
     });
   });
@@ -115,7 +135,18 @@ describe('guidance loss --method conform equals the official code (cases.json)',
     const mismatch = await runCli(['guidance', 'loss', '--method', 'conform', '--maps', file, '--previous-maps', other, '--relation', 'to the left of']);
     assert.equal(mismatch.code, 1);
     assert.match(mismatch.stderr, /--previous-maps .*sd77_left\.json: its maps have 77 token positions, .*current\.json's 16/);
-    const notRead = await runCli(['guidance', 'loss', '--method', 'attend-and-excite', '--maps', file, '--previous-maps', file, '--relation', 'to the left of']);
+    const notRead = await runCli([
+      'guidance',
+      'loss',
+      '--method',
+      'attend-and-excite',
+      '--maps',
+      file,
+      '--previous-maps',
+      file,
+      '--relation',
+      'to the left of',
+    ]);
     assert.equal(notRead.code, 2);
     assert.match(notRead.stderr, /--previous-maps .*current\.json: attend-and-excite reads no previous step's maps/);
   });

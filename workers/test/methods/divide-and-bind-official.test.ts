@@ -59,7 +59,11 @@ const lossCli = (file: string, params: Record<string, unknown>) =>
 describe('guidance loss --method divide-and-bind equals the official code (cases.json)', () => {
   test('the fixtures hold tv and max cases on every map set kind', () => {
     assert.equal(CASES.length, 15);
-    assert.ok(CASES.some((c) => c.params.loss_mode === 'max') && CASES.some((c) => c.params.smooth_attentions === false) && CASES.some((c) => c.maps.includes('heads8')));
+    assert.ok(
+      CASES.some((c) => c.params.loss_mode === 'max') &&
+        CASES.some((c) => c.params.smooth_attentions === false) &&
+        CASES.some((c) => c.maps.includes('heads8')),
+    );
   });
 
   CASES.forEach((c, i) => {

@@ -18,11 +18,23 @@ import type { ImageEvaluation, LatentUpdate } from '../../src/methods/method.ts'
 import { assertRefinementToCap, checkTracedStep, closeStepSize, drivePlan, requestKinds, type OfficialEvent, type Seen } from './support/drive-plan.ts';
 
 const SCHEDULE = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/arena-official/divide-and-bind/schedule.json'), 'utf8')) as {
-  samplers: Record<string, {
-    loop_iterations: number;
-    updates: Array<{ i: number; step_size: number }>;
-    refinements: Array<{ i: number; threshold: number; step_size: number; target_indicator: number; max_refinement_steps: number; max_refinement_steps_init_step: number; iterations: number; updates: number }>;
-  }>;
+  samplers: Record<
+    string,
+    {
+      loop_iterations: number;
+      updates: Array<{ i: number; step_size: number }>;
+      refinements: Array<{
+        i: number;
+        threshold: number;
+        step_size: number;
+        target_indicator: number;
+        max_refinement_steps: number;
+        max_refinement_steps_init_step: number;
+        iterations: number;
+        updates: number;
+      }>;
+    }
+  >;
   scenarios: Array<{ name: string; sampler: string; steps: Array<{ i: number; events: OfficialEvent[] }> }>;
 };
 
@@ -38,17 +50,23 @@ function drive(params: DivideAndBindParams, i: number, steps: number, evaluation
   return drivePlan(plan, i, evaluations);
 }
 
-describe('the schedule of Divide & Bind equals the official pipeline\'s (schedule.json)', () => {
+describe("the schedule of Divide & Bind equals the official pipeline's (schedule.json)", () => {
   for (const [name, sampler] of Object.entries(SCHEDULE.samplers)) {
     test(`${name}: the steps that update, their step sizes, and the refinements' thresholds, caps and step sizes`, () => {
       const N = sampler.loop_iterations;
       const params = paramsFor(N);
       const steps = Array.from({ length: N }, (_, i) => ({ i, ...scheduleAt(params, i, N) }));
       const updates = steps.filter((s) => s.update);
-      assert.deepEqual(updates.map((u) => u.i), sampler.updates.map((u) => u.i));
+      assert.deepEqual(
+        updates.map((u) => u.i),
+        sampler.updates.map((u) => u.i),
+      );
       updates.forEach((u, k) => closeStepSize(u.stepSize, sampler.updates[k]!.step_size, `step size at ${u.i}`));
       const refining = steps.filter((s) => s.refinement);
-      assert.deepEqual(refining.map((r) => [r.i, r.refinement!.threshold]), sampler.refinements.map((r) => [r.i, r.threshold]));
+      assert.deepEqual(
+        refining.map((r) => [r.i, r.refinement!.threshold]),
+        sampler.refinements.map((r) => [r.i, r.threshold]),
+      );
       for (const official of sampler.refinements) {
         const step = scheduleAt(params, official.i, N);
         closeStepSize(step.stepSize, official.step_size, `refinement step size at ${official.i}`);
@@ -66,7 +84,19 @@ describe('the schedule of Divide & Bind equals the official pipeline\'s (schedul
       const N = SCHEDULE.samplers[scenario.sampler]!.loop_iterations;
       const params = paramsFor(N);
       let updates = 0;
-      for (const { i, events } of scenario.steps) updates = checkTracedStep(i, events, (evaluations) => drive(params, i, N, evaluations.map((e) => evaluation(e.loss, e.threshold!))), updates);
+      for (const { i, events } of scenario.steps)
+        updates = checkTracedStep(
+          i,
+          events,
+          (evaluations) =>
+            drive(
+              params,
+              i,
+              N,
+              evaluations.map((e) => evaluation(e.loss, e.threshold!)),
+            ),
+          updates,
+        );
     });
   }
 
@@ -74,10 +104,19 @@ describe('the schedule of Divide & Bind equals the official pipeline\'s (schedul
     const params = paramsFor(50);
     const size = scheduleAt(params, 3, 50).stepSize;
     assert.deepEqual(drive(params, 3, 50, [evaluation(0, 0)]), [{ kind: 'evaluate', refinement: false }]);
-    assert.deepEqual(drive(params, 3, 50, [evaluation(-0.1, 0.1)]), [{ kind: 'evaluate', refinement: false }, { kind: 'update', stepSize: size, refinement: false }]);
+    assert.deepEqual(drive(params, 3, 50, [evaluation(-0.1, 0.1)]), [
+      { kind: 'evaluate', refinement: false },
+      { kind: 'update', stepSize: size, refinement: false },
+    ]);
     // at step 0 (threshold 0.05): enters below it, the second evaluation (0.06) ends the loop after its update
     assert.deepEqual(requestKinds(drive(params, 0, 50, [evaluation(-0.01, 0.01), evaluation(-0.01, 0.01), evaluation(-0.06, 0.06), evaluation(-0.2, 0.2)])), [
-      'evaluate', 'evaluate (refinement)', 'update (refinement)', 'evaluate (refinement)', 'update (refinement)', 'evaluate (refinement)', 'update',
+      'evaluate',
+      'evaluate (refinement)',
+      'update (refinement)',
+      'evaluate (refinement)',
+      'update (refinement)',
+      'evaluate (refinement)',
+      'update',
     ]);
     // an indicator at the threshold does not refine (strictly below, DB:1071)
     assert.deepEqual(requestKinds(drive(params, 10, 50, [evaluation(-0.2, Math.fround(0.2))])), ['evaluate', 'update']);

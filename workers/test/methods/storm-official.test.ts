@@ -70,7 +70,8 @@ function caseMaps(c: OfficialCase): MapsFile {
  */
 const GRADIENT_TOLERANCE: Record<string, number> = { 'maps/clip16_hydrant.json': 2e-3 };
 
-const resolved = (c: OfficialCase, steps = 50) => storm.params.resolve(methodDefaults(storm, 'sd1', null), { ...paramsOf(c), steps }, 'the case', 'sd1') as StormParams;
+const resolved = (c: OfficialCase, steps = 50) =>
+  storm.params.resolve(methodDefaults(storm, 'sd1', null), { ...paramsOf(c), steps }, 'the case', 'sd1') as StormParams;
 
 const dir = mkdtempSync(join(tmpdir(), 'storm-official-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,14 +87,34 @@ function expectOfficial(out: { loss: number; coordinate: number[]; w: number }, 
 describe('guidance loss --method storm equals the official code (cases.json)', () => {
   test('the fixtures hold the cases this file leaves out, for the reasons it states', () => {
     assert.equal(ALL.filter(withAttributes).length, 2);
-    assert.deepEqual(ALL.filter(withoutRelation).map((c) => c.prompt), ['a dog and a cup']);
+    assert.deepEqual(
+      ALL.filter(withoutRelation).map((c) => c.prompt),
+      ['a dog and a cup'],
+    );
   });
 
   CASES.forEach((c, i) => {
     test(`#${i} ${c.maps} "${c.prompt}" i=${c.step} ${JSON.stringify(c.params)}: ${c.note}`, async () => {
       const file = join(dir, `case-${i}.json`);
       writeFileSync(file, JSON.stringify(caseMaps(c)));
-      const run = await runCli(['guidance', 'loss', '--method', 'storm', '--maps', file, '--relation', phraseOf(c.prompt), '--prompt', c.prompt, '--params', JSON.stringify(paramsOf(c)), '--step', String(c.step), '--steps', '50']);
+      const run = await runCli([
+        'guidance',
+        'loss',
+        '--method',
+        'storm',
+        '--maps',
+        file,
+        '--relation',
+        phraseOf(c.prompt),
+        '--prompt',
+        c.prompt,
+        '--params',
+        JSON.stringify(paramsOf(c)),
+        '--step',
+        String(c.step),
+        '--steps',
+        '50',
+      ]);
       assert.equal(run.code, 0, run.stderr);
       const out = JSON.parse(run.stdout) as { guided: boolean; loss: number; coordinate: number[]; w: number };
       if (c.step === 0) {
@@ -114,7 +135,11 @@ describe('guidance loss --method storm equals the official code (cases.json)', (
       const maps = caseMaps(c);
       const params = resolved(c);
       const lossModel = buildMethodLossModel(storm, params, maps);
-      const { model, gradients } = grad(lossModel.model, 'loss', lossModel.layerInputs.map((l) => l.name));
+      const { model, gradients } = grad(
+        lossModel.model,
+        'loss',
+        lossModel.layerInputs.map((l) => l.name),
+      );
       const row = storm.guidance!.prepareFromMaps(mapsPrompt(maps, null, c.prompt), params);
       const feeds = methodLossFeeds(storm, lossModel, maps, row, params, { index: c.step, steps: 50, refinement: [false] });
       const session = await ort.InferenceSession.create(serializeModel(model), { logSeverityLevel: 3 });
@@ -128,7 +153,11 @@ describe('guidance loss --method storm equals the official code (cases.json)', (
         });
         const tolerance = GRADIENT_TOLERANCE[c.maps];
         if (tolerance === undefined) report.close(along, c.expected.grad_dot_maps_sq, 'grad_dot_maps_sq');
-        else assert.ok(Math.abs(along - c.expected.grad_dot_maps_sq) <= tolerance * Math.abs(c.expected.grad_dot_maps_sq), `grad_dot_maps_sq: got ${along}, official ${c.expected.grad_dot_maps_sq}`);
+        else
+          assert.ok(
+            Math.abs(along - c.expected.grad_dot_maps_sq) <= tolerance * Math.abs(c.expected.grad_dot_maps_sq),
+            `grad_dot_maps_sq: got ${along}, official ${c.expected.grad_dot_maps_sq}`,
+          );
       } finally {
         await session.release();
       }
@@ -139,10 +168,14 @@ describe('guidance loss --method storm equals the official code (cases.json)', (
     const c = CASES[0]!;
     const file = join(dir, 'refusals.json');
     writeFileSync(file, JSON.stringify(caseMaps(c)));
-    const loss = (extra: string[]) => runCli(['guidance', 'loss', '--method', 'storm', '--maps', file, '--relation', 'to the left of', '--step', '10', '--steps', '50', ...extra]);
+    const loss = (extra: string[]) =>
+      runCli(['guidance', 'loss', '--method', 'storm', '--maps', file, '--relation', 'to the left of', '--step', '10', '--steps', '50', ...extra]);
     const noRelation = await loss(['--prompt', 'a dog and a cup']);
     assert.equal(noRelation.code, 1);
-    assert.match(noRelation.stderr, /STORM reads the relation from the prompt's text \(one of "top", "above", "below", "left", "right", "side", "next", "near", as substrings\) and finds none in "a dog and a cup"/);
+    assert.match(
+      noRelation.stderr,
+      /STORM reads the relation from the prompt's text \(one of "top", "above", "below", "left", "right", "side", "next", "near", as substrings\) and finds none in "a dog and a cup"/,
+    );
     const noPrompt = await loss([]);
     assert.equal(noPrompt.code, 1);
     assert.match(noPrompt.stderr, /STORM reads the relation from the prompt's words: give the prompt \(--prompt\)/);
@@ -158,6 +191,9 @@ describe('guidance loss --method storm equals the official code (cases.json)', (
     writeFileSync(file, JSON.stringify(caseMaps(c)));
     const wrongGrid = await loss(['--prompt', c.prompt, '--params', '{"kernel_size": 5}']);
     assert.equal(wrongGrid.code, 1);
-    assert.match(wrongGrid.stderr, /STORM's targets lie on a fixed 16 x 16 grid \(its pipeline.py:401\): its maps must be 16 x 16, not 16 x 16, smoothed with kernel 5 to 14 x 14/);
+    assert.match(
+      wrongGrid.stderr,
+      /STORM's targets lie on a fixed 16 x 16 grid \(its pipeline.py:401\): its maps must be 16 x 16, not 16 x 16, smoothed with kernel 5 to 14 x 14/,
+    );
   });
 });

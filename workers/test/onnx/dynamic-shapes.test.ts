@@ -13,7 +13,12 @@ import { seededRandom } from './support/random.ts';
 const rng = seededRandom(7);
 const C = 8;
 const GROUPS = 2;
-const constant = (name: string, type: DataType, dims: number[], values: number[]): NodeSpec => ({ op: 'Constant', inputs: [], outputs: [name], attrs: { value: makeTensor(name, type, dims, values) } });
+const constant = (name: string, type: DataType, dims: number[], values: number[]): NodeSpec => ({
+  op: 'Constant',
+  inputs: [],
+  outputs: [name],
+  attrs: { value: makeTensor(name, type, dims, values) },
+});
 const floats = (name: string, dims: number[], values = rng.normals(dims.reduce((a, b) => a * b, 1))) => constant(name, DataType.FLOAT, dims, values);
 
 const block: NodeSpec[] = [
@@ -31,7 +36,12 @@ const block: NodeSpec[] = [
   { op: 'Sigmoid', inputs: ['affine'], outputs: ['gate'] },
   { op: 'Mul', inputs: ['affine', 'gate'], outputs: ['silu'] },
   floats('scales', [4], [1, 1, 2, 2]),
-  { op: 'Resize', inputs: ['silu', '', 'scales'], outputs: ['up'], attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } },
+  {
+    op: 'Resize',
+    inputs: ['silu', '', 'scales'],
+    outputs: ['up'],
+    attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' },
+  },
   floats('w2', [4, C, 3, 3]),
   { op: 'Conv', inputs: ['up', 'w2'], outputs: ['out'], attrs: { pads: [1, 1, 1, 1], strides: [2, 2] } },
   { op: 'Mul', inputs: ['out', 'out'], outputs: ['square'] },
@@ -40,15 +50,22 @@ const block: NodeSpec[] = [
 
 // Float32: Conv, InstanceNormalization and Resize have float kernels only on onnxruntime's CPU.
 // The loss is smooth; a step of 1e-2 leaves truncation and rounding errors around 1e-4.
-test('dynamic batch and spatial dims: one gradient model, checked at [1, 4, 5, 6] and [3, 4, 4, 7]', gradientTest({
-  op: 'Conv',
-  inputs: [{ name: 'x', dims: [1, 4, 5, 6] }, { name: 'w1', dims: [C, 4, 3, 3] }, { name: 'b1', dims: [C] }],
-  attrs: { pads: [1, 1, 1, 1] },
-  declaredDims: { x: ['batch', 4, 'h', 'w'] },
-  alsoAt: [{ x: [3, 4, 4, 7] }],
-  extraNodes: block,
-  ofValue: 'loss',
-  kind: 'float',
-  step: 1e-2,
-  tolerance: 2e-3,
-}));
+test(
+  'dynamic batch and spatial dims: one gradient model, checked at [1, 4, 5, 6] and [3, 4, 4, 7]',
+  gradientTest({
+    op: 'Conv',
+    inputs: [
+      { name: 'x', dims: [1, 4, 5, 6] },
+      { name: 'w1', dims: [C, 4, 3, 3] },
+      { name: 'b1', dims: [C] },
+    ],
+    attrs: { pads: [1, 1, 1, 1] },
+    declaredDims: { x: ['batch', 4, 'h', 'w'] },
+    alsoAt: [{ x: [3, 4, 4, 7] }],
+    extraNodes: block,
+    ofValue: 'loss',
+    kind: 'float',
+    step: 1e-2,
+    tolerance: 2e-3,
+  }),
+);

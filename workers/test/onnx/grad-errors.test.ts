@@ -42,7 +42,10 @@ const w = rng.normals(6);
 describe('grad(): errors', () => {
   test('an op with no rule on the path names its op type, node name and opset', () => {
     const m = model([{ op: 'Elu', name: 'my_elu', inputs: ['x'], outputs: ['y'] }]);
-    assert.throws(() => grad(m, 'y', ['x']), (e: Error) => e instanceof GradientError && /op Elu \(node 'my_elu', opset 17\)/.test(e.message));
+    assert.throws(
+      () => grad(m, 'y', ['x']),
+      (e: Error) => e instanceof GradientError && /op Elu \(node 'my_elu', opset 17\)/.test(e.message),
+    );
   });
 
   test('an op of another domain is named with its domain', () => {
@@ -52,16 +55,28 @@ describe('grad(): errors', () => {
 
   test('--wrt of an int64 input is refused', () => {
     const m = model(
-      [{ op: 'Cast', inputs: ['k'], outputs: ['kf'], attrs: { to: D } }, { op: 'Mul', inputs: ['x', 'kf'], outputs: ['y'] }],
+      [
+        { op: 'Cast', inputs: ['k'], outputs: ['kf'], attrs: { to: D } },
+        { op: 'Mul', inputs: ['x', 'kf'], outputs: ['y'] },
+      ],
       { inputs: [{ name: 'k', type: DataType.INT64, dims: [2, 3] }] },
     );
-    assert.throws(() => grad(m, 'y', ['k']), (e: Error) => e instanceof GradientError && /--wrt 'k' has type int64/.test(e.message));
+    assert.throws(
+      () => grad(m, 'y', ['k']),
+      (e: Error) => e instanceof GradientError && /--wrt 'k' has type int64/.test(e.message),
+    );
   });
 
   test('an unknown --of or --wrt is refused', () => {
     const m = model([{ op: 'Exp', inputs: ['x'], outputs: ['y'] }]);
-    assert.throws(() => grad(m, 'nope', ['x']), (e: Error) => e instanceof GradientError && /--of 'nope' is not a value/.test(e.message));
-    assert.throws(() => grad(m, 'y', ['nope']), (e: Error) => e instanceof GradientError && /--wrt 'nope' is not a value/.test(e.message));
+    assert.throws(
+      () => grad(m, 'nope', ['x']),
+      (e: Error) => e instanceof GradientError && /--of 'nope' is not a value/.test(e.message),
+    );
+    assert.throws(
+      () => grad(m, 'y', ['nope']),
+      (e: Error) => e instanceof GradientError && /--wrt 'nope' is not a value/.test(e.message),
+    );
   });
 });
 
@@ -83,25 +98,43 @@ describe('grad(): paths and adjoints (closed forms, float64)', () => {
     );
     const { model: g, seed } = grad(m, 'y', ['x']);
     const out = await run(g, { x, [seed!]: w }, { [seed!]: [6] });
-    assertClose(out.grad_x!, x.map((xi, k) => 4 * xi * w[k]!));
+    assertClose(
+      out.grad_x!,
+      x.map((xi, k) => 4 * xi * w[k]!),
+    );
   });
 
   test('a --wrt that `of` does not depend on gets zeros', async () => {
-    const m = model([{ op: 'Exp', inputs: ['x'], outputs: ['y'] }, { op: 'Neg', inputs: ['z'], outputs: ['u'] }], {
-      inputs: [{ name: 'z', type: D, dims: [2, 3] }],
-      outputs: [{ name: 'u', type: D }],
-    });
+    const m = model(
+      [
+        { op: 'Exp', inputs: ['x'], outputs: ['y'] },
+        { op: 'Neg', inputs: ['z'], outputs: ['u'] },
+      ],
+      {
+        inputs: [{ name: 'z', type: D, dims: [2, 3] }],
+        outputs: [{ name: 'u', type: D }],
+      },
+    );
     const { model: g, seed } = grad(m, 'y', ['x', 'z']);
     const out = await run(g, { x, z: rng.normals(6), [seed!]: w });
-    assertClose(out.grad_x!, x.map((xi, k) => Math.exp(xi) * w[k]!));
+    assertClose(
+      out.grad_x!,
+      x.map((xi, k) => Math.exp(xi) * w[k]!),
+    );
     assertClose(out.grad_z!, new Array<number>(6).fill(0));
   });
 
   test('fan-out sums adjoints: y = x*x + x', async () => {
-    const m = model([{ op: 'Mul', inputs: ['x', 'x'], outputs: ['sq'] }, { op: 'Add', inputs: ['sq', 'x'], outputs: ['y'] }]);
+    const m = model([
+      { op: 'Mul', inputs: ['x', 'x'], outputs: ['sq'] },
+      { op: 'Add', inputs: ['sq', 'x'], outputs: ['y'] },
+    ]);
     const { model: g, seed } = grad(m, 'y', ['x']);
     const out = await run(g, { x, [seed!]: w });
-    assertClose(out.grad_x!, x.map((xi, k) => (2 * xi + 1) * w[k]!));
+    assertClose(
+      out.grad_x!,
+      x.map((xi, k) => (2 * xi + 1) * w[k]!),
+    );
   });
 });
 
@@ -109,7 +142,10 @@ describe('the finite-difference check can fail', () => {
   test('a wrong rule (Neg passing dy through unchanged) is rejected', async () => {
     const rules = GRADIENT_RULES as Map<string, GradientRule>;
     const neg = rules.get('Neg')!;
-    rules.set('Neg', defineRule('Neg', ['X'], (ctx) => ({ X: ctx.dy[0] })));
+    rules.set(
+      'Neg',
+      defineRule('Neg', ['X'], (ctx) => ({ X: ctx.dy[0] })),
+    );
     try {
       await assert.rejects(checkGradient({ op: 'Neg', inputs: [{ name: 'x', dims: [2, 3] }] }), /Neg: analytic .* vs finite differences/);
     } finally {
@@ -129,9 +165,18 @@ describe('the rule registry', () => {
     const rules = GRADIENT_RULES as Map<string, GradientRule>;
     const sub = rules.get('Sub')!;
     // d(a - b): B's adjoint written first; grad.ts must still hand -dy to b and dy to a
-    rules.set('Sub', defineRule('Sub', ['A', 'B'], (ctx) => ({ B: ctx.b.neg(ctx.dy[0]!), A: ctx.dy[0] })));
+    rules.set(
+      'Sub',
+      defineRule('Sub', ['A', 'B'], (ctx) => ({ B: ctx.b.neg(ctx.dy[0]!), A: ctx.dy[0] })),
+    );
     try {
-      await checkGradient({ op: 'Sub', inputs: [{ name: 'a', dims: [2, 3] }, { name: 'b', dims: [2, 3] }] });
+      await checkGradient({
+        op: 'Sub',
+        inputs: [
+          { name: 'a', dims: [2, 3] },
+          { name: 'b', dims: [2, 3] },
+        ],
+      });
     } finally {
       rules.set('Sub', sub);
     }

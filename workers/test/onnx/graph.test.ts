@@ -31,7 +31,13 @@ test('topological order puts producers first; a cycle is reported', () => {
 test('names: producers, consumers, collision-free new names', () => {
   const graph = Graph.of(sampleGraph());
   assert.equal(graph.producer('r')?.name, 'relu');
-  assert.deepEqual(graph.consumers('r').map((n) => n.name).sort(), ['add', 'mul']);
+  assert.deepEqual(
+    graph
+      .consumers('r')
+      .map((n) => n.name)
+      .sort(),
+    ['add', 'mul'],
+  );
   assert.equal(graph.uniqueName('x'), 'x');
   assert.equal(graph.uniqueName('r'), 'r_1');
   assert.equal(graph.uniqueName('r'), 'r_2');
@@ -53,7 +59,13 @@ test('inputs and outputs can be added, including intermediate values', () => {
 test('prune keeps only what the given outputs need', () => {
   const graph = Graph.of(sampleGraph());
   graph.prune(['r']);
-  assert.deepEqual(graph.nodes.map((n) => n.name), ['relu']);
-  assert.deepEqual(graph.proto.initializer.map((t) => t.name), []);
+  assert.deepEqual(
+    graph.nodes.map((n) => n.name),
+    ['relu'],
+  );
+  assert.deepEqual(
+    graph.proto.initializer.map((t) => t.name),
+    [],
+  );
   assert.deepEqual(graph.outputNames(), ['r']);
 });

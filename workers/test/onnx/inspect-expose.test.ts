@@ -14,22 +14,31 @@ test('inspect finds exactly the attn2 Softmax nodes of the fixture, with their s
   const summary = summarizeModel(model);
   const expected = model.graph!.node.filter((n) => n.opType === 'Softmax' && n.name.includes('/attn2/')).map((n) => n.name);
   assert.equal(expected.length, 5);
-  assert.deepEqual(summary.crossAttention.map((a) => a.node), expected);
-  assert.deepEqual(summary.crossAttention.map((a) => [a.block, a.spatial, a.tokens]), [
-    ['down_attn.0/transformer_blocks.0/attn2', '8x8', 12],
-    ['down_attn.1/transformer_blocks.0/attn2', '4x4', 12],
-    ['mid_attn/transformer_blocks.0/attn2', '4x4', 12],
-    ['up_attn.0/transformer_blocks.0/attn2', '4x4', 12],
-    ['up_attn.1/transformer_blocks.0/attn2', '8x8', 12],
-  ]);
+  assert.deepEqual(
+    summary.crossAttention.map((a) => a.node),
+    expected,
+  );
+  assert.deepEqual(
+    summary.crossAttention.map((a) => [a.block, a.spatial, a.tokens]),
+    [
+      ['down_attn.0/transformer_blocks.0/attn2', '8x8', 12],
+      ['down_attn.1/transformer_blocks.0/attn2', '4x4', 12],
+      ['mid_attn/transformer_blocks.0/attn2', '4x4', 12],
+      ['up_attn.0/transformer_blocks.0/attn2', '4x4', 12],
+      ['up_attn.1/transformer_blocks.0/attn2', '8x8', 12],
+    ],
+  );
   assert.equal(summary.guidanceProblem, null);
   assert.equal(summary.opHistogram.Softmax, 10);
   assert.deepEqual(summary.opsets, [{ domain: 'ai.onnx', version: 14 }]);
-  assert.deepEqual(summary.inputs.map((i) => [i.name, i.type, i.dims]), [
-    ['sample', 'float', ['batch', 4, 8, 8]],
-    ['timestep', 'int64', [1]],
-    ['encoder_hidden_states', 'float', ['batch', 12, 48]],
-  ]);
+  assert.deepEqual(
+    summary.inputs.map((i) => [i.name, i.type, i.dims]),
+    [
+      ['sample', 'float', ['batch', 4, 8, 8]],
+      ['timestep', 'int64', [1]],
+      ['encoder_hidden_states', 'float', ['batch', 12, 48]],
+    ],
+  );
 });
 
 test('inspect recognises fused attention and says how to export an unfused model', () => {
@@ -39,7 +48,10 @@ test('inspect recognises fused attention and says how to export an unfused model
     nodes: [{ op: 'MultiHeadAttention', domain: 'com.microsoft', inputs: ['q', 'q', 'q'], outputs: ['o'], attrs: { num_heads: 2 } }],
   });
   const summary = summarizeModel(model);
-  assert.deepEqual(summary.fusedAttention.map((f) => f.op), ['com.microsoft.MultiHeadAttention']);
+  assert.deepEqual(
+    summary.fusedAttention.map((f) => f.op),
+    ['com.microsoft.MultiHeadAttention'],
+  );
   assert.match(summary.guidanceProblem!, /fused.*cannot read or differentiate.*AttnProcessor\(\).*dynamo=False/);
 });
 

@@ -26,12 +26,17 @@ function linearModel() {
 }
 
 async function run(modelPathOrBytes: string | Uint8Array) {
-  const session = typeof modelPathOrBytes === 'string' ? await ort.InferenceSession.create(modelPathOrBytes) : await ort.InferenceSession.create(modelPathOrBytes);
-  const x = new ort.Tensor('float32', Float32Array.from({ length: 128 }, (_, k) => k / 100), [2, 64]);
+  const session =
+    typeof modelPathOrBytes === 'string' ? await ort.InferenceSession.create(modelPathOrBytes) : await ort.InferenceSession.create(modelPathOrBytes);
+  const x = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: 128 }, (_, k) => k / 100),
+    [2, 64],
+  );
   return Array.from((await session.run({ x })).y!.data as Float32Array);
 }
 
-test('round trip keeps fields this code does not know (a newer schema\'s)', () => {
+test("round trip keeps fields this code does not know (a newer schema's)", () => {
   const bytes = serializeModel(linearModel());
   // ModelProto field 99 (unknown to onnx.proto), varint 150: tag (99 << 3 | 0) = 792 -> 0x98 0x06.
   const extended = new Uint8Array([...bytes, 0x98, 0x06, 0x96, 0x01]);

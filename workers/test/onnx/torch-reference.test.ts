@@ -13,10 +13,16 @@ import { OPSET14_FIXTURE, OPSET17_FIXTURE, readReference, referenceFeeds, relati
 
 function assertDefaultDomainOnly(model: ModelProto) {
   const foreign = model.graph!.node.filter((n) => n.domain && n.domain !== 'ai.onnx');
-  assert.deepEqual(foreign.map((n) => `${n.domain}.${n.opType}`), []);
+  assert.deepEqual(
+    foreign.map((n) => `${n.domain}.${n.opType}`),
+    [],
+  );
 }
 
-for (const [label, dir] of [['unet-opset14', OPSET14_FIXTURE], ['unet-opset17', OPSET17_FIXTURE]] as const) {
+for (const [label, dir] of [
+  ['unet-opset14', OPSET14_FIXTURE],
+  ['unet-opset17', OPSET17_FIXTURE],
+] as const) {
   describe(`gradients of ${label} match PyTorch`, () => {
     const ref = readReference(dir);
 

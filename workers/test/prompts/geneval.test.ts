@@ -24,7 +24,7 @@ describe('GenEval prompts', () => {
     assert.deepEqual(all[353], position[0]);
   });
 
-  test('the file holds GenEval\'s six tasks as tags, 553 prompts', () => {
+  test("the file holds GenEval's six tasks as tags, 553 prompts", () => {
     const counts = new Map<string, number>();
     for (const prompt of readGenEvalPrompts(metadata)) counts.set(prompt.raw.tag, (counts.get(prompt.raw.tag) ?? 0) + 1);
     assert.deepEqual([...counts.keys()], ['single_object', 'two_object', 'counting', 'colors', 'position', 'color_attr']);
@@ -46,8 +46,13 @@ describe('GenEval prompts', () => {
 
   test('a position clause must point at an earlier include clause', () => {
     const path = tempFile('{"tag": "position", "prompt": "p", "include": [{"class": "dog", "count": 1, "position": ["above", 0]}]}\n');
-    assert.throws(() => readGenEvalPrompts(path), (err: Error) => err.message === `${path}:1: include[0].position[1]: the first include clause has no earlier clause to be placed against`);
-    const second = tempFile('{"tag": "position", "prompt": "p", "include": [{"class": "cat", "count": 1}, {"class": "dog", "count": 1, "position": ["above", 1]}]}\n');
+    assert.throws(
+      () => readGenEvalPrompts(path),
+      (err: Error) => err.message === `${path}:1: include[0].position[1]: the first include clause has no earlier clause to be placed against`,
+    );
+    const second = tempFile(
+      '{"tag": "position", "prompt": "p", "include": [{"class": "cat", "count": 1}, {"class": "dog", "count": 1, "position": ["above", 1]}]}\n',
+    );
     assert.throws(() => readGenEvalPrompts(second), /include\[1\]\.position\[1\]: must name an earlier include clause \(0 to 0\)/);
   });
 

@@ -39,13 +39,18 @@ describe('loadPrompts', () => {
 
   test('a .ids.json file names prompts of the generated VISOR set, and only of that set', () => {
     const ids = tempJson([31679, 0], 'subset.ids.json');
-    assert.deepEqual(loadPrompts('visor', ids).prompts.map((p) => p.text), ['a toothbrush', 'a person to the left of a bicycle']);
+    assert.deepEqual(
+      loadPrompts('visor', ids).prompts.map((p) => p.text),
+      ['a toothbrush', 'a person to the left of a bicycle'],
+    );
     const unknown = tempJson([0, 31680], 'subset.ids.json');
     assert.throws(() => loadPrompts('visor', unknown), { message: `${unknown}: [1]: unique_id 31680 is not in the VISOR set (0 to 31679)` });
     const twice = tempJson([5, 5], 'subset.ids.json');
     assert.throws(() => loadPrompts('visor', twice), { message: `${twice}: [1].unique_id: 5 appears twice` });
     assert.throws(() => loadPrompts('visor', tempJson([], 'subset.ids.json')), /subset\.ids\.json: Too small: expected array to have >=1 items/);
-    assert.throws(() => loadPrompts('visor-shapes', ids), { message: `${ids}: a .ids.json file names prompts of the COCO VISOR set, not of visor-shapes (give a VISOR-Shapes JSON file such as json_files/visor_shapes_eval.json)` });
+    assert.throws(() => loadPrompts('visor-shapes', ids), {
+      message: `${ids}: a .ids.json file names prompts of the COCO VISOR set, not of visor-shapes (give a VISOR-Shapes JSON file such as json_files/visor_shapes_eval.json)`,
+    });
   });
 
   test('a missing file is named', () => {

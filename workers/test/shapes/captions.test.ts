@@ -24,7 +24,12 @@ describe('training captions', () => {
   });
 
   test('a stated relation is true about half the time: the captions teach no relation', () => {
-    const truth = { 'to the left of': (a: number[], b: number[]) => a[0]! < b[0]!, 'to the right of': (a: number[], b: number[]) => a[0]! > b[0]!, above: (a: number[], b: number[]) => a[1]! < b[1]!, below: (a: number[], b: number[]) => a[1]! > b[1]! };
+    const truth = {
+      'to the left of': (a: number[], b: number[]) => a[0]! < b[0]!,
+      'to the right of': (a: number[], b: number[]) => a[0]! > b[0]!,
+      above: (a: number[], b: number[]) => a[1]! < b[1]!,
+      below: (a: number[], b: number[]) => a[1]! > b[1]!,
+    };
     let stated = 0;
     let holds = 0;
     for (const { objects, caption } of samples) {

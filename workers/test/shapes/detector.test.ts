@@ -48,8 +48,16 @@ function report(what: string, a: Accuracy): string {
 /** Measures clean and damaged renders of the same scenes, seeds 0..count-1. */
 function measure(world: ShapesWorld, count: number): { clean: Accuracy; corrupted: Accuracy } {
   const scenes = Array.from({ length: count }, (_, seed) => renderScene(world, seed));
-  const clean = accuracy(scenes, scenes.map((s) => s.image), world);
-  const corrupted = accuracy(scenes, scenes.map((s, seed) => corruptImage(s.image, STANDARD_CORRUPTION, 100_000 + seed)), world);
+  const clean = accuracy(
+    scenes,
+    scenes.map((s) => s.image),
+    world,
+  );
+  const corrupted = accuracy(
+    scenes,
+    scenes.map((s, seed) => corruptImage(s.image, STANDARD_CORRUPTION, 100_000 + seed)),
+    world,
+  );
   const size = `${world.imageSize}x${world.imageSize}, ${count} scenes`;
   console.log(`  ${report(`shapes detector, ${size}, clean`, clean)}`);
   console.log(`  ${report(`shapes detector, ${size}, noise 0.1 + blur + 20% colour`, corrupted)}`);
@@ -87,7 +95,10 @@ describe('shapes detector scores and queries', () => {
   });
 
   test('queries restrict the labels reported; an unknown class is an error, not a silent miss', () => {
-    assert.deepEqual(detectShapes(scene.image, ['brick']).map((d) => d.label), ['brick']);
+    assert.deepEqual(
+      detectShapes(scene.image, ['brick']).map((d) => d.label),
+      ['brick'],
+    );
     assert.deepEqual(detectShapes(scene.image, ['egg']), []);
     assert.throws(() => detectShapes(scene.image, ['apple', 'dog']), /'dog' is not a Shapes class/);
   });
@@ -95,7 +106,10 @@ describe('shapes detector scores and queries', () => {
   test('an empty background gives no detections', () => {
     assert.deepEqual(detectShapes(createRgbImage(32, 32, SHAPES_WORLD.background)), []);
     const noisy = corruptImage(createRgbImage(32, 32, SHAPES_WORLD.background), STANDARD_CORRUPTION, 7);
-    assert.deepEqual(detectShapes(noisy).filter((d) => d.score > KEPT_SCORE), []);
+    assert.deepEqual(
+      detectShapes(noisy).filter((d) => d.score > KEPT_SCORE),
+      [],
+    );
   });
 
   test('a colour halfway between two classes is doubtful, and a shapeless blob of the right colour scores lower', () => {

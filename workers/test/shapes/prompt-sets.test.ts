@@ -9,7 +9,10 @@ import { classNames, SHAPES_WORLD } from '../../src/shapes/world.ts';
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 const isSpatial = (r: { rel_type: string }) => r.rel_type !== 'and' && r.rel_type !== 'single';
 const objectsOf = (r: { obj_1_attributes: [string]; obj_2_attributes: [string | null] }) =>
-  [r.obj_1_attributes[0], r.obj_2_attributes[0]].filter((n) => n !== null).sort().join('|');
+  [r.obj_1_attributes[0], r.obj_2_attributes[0]]
+    .filter((n) => n !== null)
+    .sort()
+    .join('|');
 
 describe('VISOR-Shapes prompt sets', () => {
   const sets = visorShapesPromptSets();
@@ -21,7 +24,10 @@ describe('VISOR-Shapes prompt sets', () => {
 
   test('tune and eval cover every prompt exactly once, records unchanged', () => {
     const ids = [...sets.tune, ...sets.eval].map((r) => r.unique_id).sort((a, b) => a - b);
-    assert.deepEqual(ids, sets.all.map((r) => r.unique_id));
+    assert.deepEqual(
+      ids,
+      sets.all.map((r) => r.unique_id),
+    );
     for (const r of [...sets.tune, ...sets.eval]) assert.deepEqual(r, sets.all[r.unique_id]);
   });
 
@@ -36,7 +42,10 @@ describe('VISOR-Shapes prompt sets', () => {
 
   test('are stable: recomputing gives the committed json_files byte for byte', () => {
     assert.deepEqual(visorShapesPromptSets(), sets);
-    for (const [name, records] of [['tune', sets.tune], ['eval', sets.eval]] as const) {
+    for (const [name, records] of [
+      ['tune', sets.tune],
+      ['eval', sets.eval],
+    ] as const) {
       const committed = readFileSync(resolve(REPO_ROOT, `json_files/visor_shapes_${name}.json`), 'utf8');
       assert.equal(committed, formatVisorPrompts(records), `json_files/visor_shapes_${name}.json is out of date`);
     }

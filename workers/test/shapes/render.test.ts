@@ -21,7 +21,10 @@ describe('shapes world', () => {
 
   test('rejects a world whose classes the detector could not tell apart', () => {
     const classes = [...SHAPES_WORLD.classes];
-    assert.throws(() => defineShapesWorld({ classes: [...classes, { name: 'cherry', shape: 'circle', colour: [0.95, 0.05, 0.1] }] }), /'apple' and 'cherry' differ by/);
+    assert.throws(
+      () => defineShapesWorld({ classes: [...classes, { name: 'cherry', shape: 'circle', colour: [0.95, 0.05, 0.1] }] }),
+      /'apple' and 'cherry' differ by/,
+    );
     assert.throws(() => defineShapesWorld({ classes: [{ name: 'fog', shape: 'circle', colour: [0.55, 0.5, 0.5] }] }), /closer than/);
     assert.throws(() => defineShapesWorld({ classes: [{ name: 'red ball', shape: 'circle', colour: [1, 0, 0] }] }), /one lowercase word/);
   });
@@ -57,7 +60,8 @@ describe('shapes renderer', () => {
         assert.ok(Math.max(box[2] - box[0], box[3] - box[1]) <= extent.max);
       }
       for (let i = 0; i < objects.length; i++) {
-        for (let j = i + 1; j < objects.length; j++) assert.ok(gapBetween(objects[i].box, objects[j].box) >= gap, `${objects[i].box} and ${objects[j].box} overlap or touch`);
+        for (let j = i + 1; j < objects.length; j++)
+          assert.ok(gapBetween(objects[i].box, objects[j].box) >= gap, `${objects[i].box} and ${objects[j].box} overlap or touch`);
       }
     }
   });
@@ -74,7 +78,11 @@ describe('shapes renderer', () => {
       for (let y = 0; y < image.height; y++) {
         for (let x = 0; x < image.width; x++) {
           const owner = objects.findIndex(({ box }) => x >= box[0] && x < box[2] && y >= box[1] && y < box[3]);
-          if (owner < 0) assert.ok(colours.every((c) => coverage(x, y, c) < 0.5), `pixel (${x}, ${y}) is half covered outside every box`);
+          if (owner < 0)
+            assert.ok(
+              colours.every((c) => coverage(x, y, c) < 0.5),
+              `pixel (${x}, ${y}) is half covered outside every box`,
+            );
         }
       }
       objects.forEach(({ box }, k) => {
@@ -88,7 +96,10 @@ describe('shapes renderer', () => {
 
   test('places the labels it is given, in order, and renders a layout as laid out', () => {
     const layout = sampleLayout(SHAPES_WORLD, new Random(5), { labels: ['egg', 'tire'] });
-    assert.deepEqual(layout.map((o) => o.label), ['egg', 'tire']);
+    assert.deepEqual(
+      layout.map((o) => o.label),
+      ['egg', 'tire'],
+    );
     const scene = renderLayout(SHAPES_WORLD, layout);
     scene.objects.forEach((o, i) => {
       const drawn = layout[i].box;

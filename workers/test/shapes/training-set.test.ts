@@ -10,7 +10,7 @@ import { SHAPES_WORLD } from '../../src/shapes/world.ts';
 import { loadTokenizer } from '../../src/text/tokenizer.ts';
 
 describe('the bundled model training set', () => {
-  test('images, token ids and metadata agree: each image shows the recorded objects at their boxes, each id row the tokenizer\'s encoding of its caption', () => {
+  test("images, token ids and metadata agree: each image shows the recorded objects at their boxes, each id row the tokenizer's encoding of its caption", () => {
     const dir = mkdtempSync(join(tmpdir(), 'training-set-'));
     writeTrainingSet(dir, { count: 40, seed: 9 });
     const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
@@ -22,7 +22,10 @@ describe('the bundled model training set', () => {
     assert.equal(tokens.length, 40 * BUNDLED_MAX_TOKENS);
     const tokenizer = loadTokenizer(join(dir, 'tokenizer'));
     for (let i = 0; i < 40; i++) {
-      assert.deepEqual([...tokens.subarray(i * BUNDLED_MAX_TOKENS, (i + 1) * BUNDLED_MAX_TOKENS)], tokenizer.encode(meta.captions[i], { length: BUNDLED_MAX_TOKENS }).ids);
+      assert.deepEqual(
+        [...tokens.subarray(i * BUNDLED_MAX_TOKENS, (i + 1) * BUNDLED_MAX_TOKENS)],
+        tokenizer.encode(meta.captions[i], { length: BUNDLED_MAX_TOKENS }).ids,
+      );
       // The detector, reading the stored bytes, finds exactly the recorded objects, at their recorded
       // boxes give or take the antialiased edge pixel it may leave out.
       const bytes = images.subarray(i * side * side * 3, (i + 1) * side * side * 3);
@@ -33,7 +36,10 @@ describe('the bundled model training set', () => {
       assert.deepEqual(found.map((d) => d.label).sort(), recorded.map((o) => o.label).sort(), `scene ${i}`);
       for (const object of recorded) {
         const box = found.find((d) => d.label === object.label)!.box;
-        assert.ok(box.every((v, k) => Math.abs(v - object.box[k]!) <= 1), `scene ${i} ${object.label}: detected ${box}, recorded ${object.box}`);
+        assert.ok(
+          box.every((v, k) => Math.abs(v - object.box[k]!) <= 1),
+          `scene ${i} ${object.label}: detected ${box}, recorded ${object.box}`,
+        );
       }
     }
     const again = mkdtempSync(join(tmpdir(), 'training-set-'));

@@ -41,13 +41,18 @@ const TOKEN_MARK = 'page+/='; // continuation tokens hold characters that need e
 
 // encodeURIComponent leaves A-Z a-z 0-9 - _ . ! ~ * ' ( ); SigV4 wants only the unreserved ones left.
 const encode = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-const escapeXml = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&apos;');
+const escapeXml = (text: string) =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&apos;');
 const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const unescapeXml = (text: string) =>
   text.replace(/&(amp|lt|gt|quot|apos);/g, (_, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[name]!);
 
 class S3Failure extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -84,14 +89,18 @@ function verifySignature(req: IncomingMessage, rawPath: string, rawQuery: string
   if (Math.abs(Date.now() - time) > MAX_SKEW_MS) throw new S3Failure(403, 'RequestTimeTooSkewed', 'the request time is too far from the server time');
 
   const payloadHash = String(req.headers['x-amz-content-sha256'] ?? '');
-  if (payloadHash !== createHash('sha256').update(body).digest('hex')) throw new S3Failure(400, 'XAmzContentSHA256Mismatch', 'x-amz-content-sha256 does not match the body');
+  if (payloadHash !== createHash('sha256').update(body).digest('hex'))
+    throw new S3Failure(400, 'XAmzContentSHA256Mismatch', 'x-amz-content-sha256 does not match the body');
   const signed = signedList.split(';');
   for (const name of Object.keys(req.headers)) {
     if (name.startsWith('x-amz-') && !signed.includes(name)) throw new S3Failure(403, 'AccessDenied', `${name} must be signed`);
   }
   if (!signed.includes('host')) throw new S3Failure(403, 'AccessDenied', 'host must be signed');
 
-  const canonicalPath = rawPath.split('/').map((segment) => encode(decodeStrict(segment))).join('/');
+  const canonicalPath = rawPath
+    .split('/')
+    .map((segment) => encode(decodeStrict(segment)))
+    .join('/');
   const canonicalQuery = rawQuery
     .split('&')
     .filter((pair) => pair !== '')
@@ -114,7 +123,11 @@ function verifySignature(req: IncomingMessage, rawPath: string, rawQuery: string
   for (const step of [day, region, 's3', 'aws4_request']) key = createHmac('sha256', key).update(step).digest();
   const expected = createHmac('sha256', key).update(toSign).digest();
   if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
-    throw new S3Failure(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+    throw new S3Failure(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    );
   }
 }
 
@@ -164,7 +177,10 @@ export async function startS3Double(options: S3DoubleOptions): Promise<S3Double>
       .filter((key) => after === null || Buffer.compare(key, after) > 0);
     const page = matching.slice(0, maxKeys);
     const truncated = matching.length > page.length;
-    const contents = page.map((key) => `<Contents><Key>${escapeXml(key.toString())}</Key><Size>${objects.get(key.toString())!.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`);
+    const contents = page.map(
+      (key) =>
+        `<Contents><Key>${escapeXml(key.toString())}</Key><Size>${objects.get(key.toString())!.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+    );
     const next = truncated ? `<NextContinuationToken>${escapeXml(TOKEN_MARK + page.at(-1)!.toString('base64'))}</NextContinuationToken>` : '';
     sendXml(
       res,
@@ -180,7 +196,11 @@ export async function startS3Double(options: S3DoubleOptions): Promise<S3Double>
     if (keys.length > 1000) throw new S3Failure(400, 'MalformedXML', 'at most 1000 keys a request');
     const quiet = /<Quiet>true<\/Quiet>/.test(xml);
     for (const key of keys) objects.delete(key);
-    sendXml(res, 200, `<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${quiet ? '' : keys.map((k) => `<Deleted><Key>${escapeXml(k)}</Key></Deleted>`).join('')}</DeleteResult>`);
+    sendXml(
+      res,
+      200,
+      `<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${quiet ? '' : keys.map((k) => `<Deleted><Key>${escapeXml(k)}</Key></Deleted>`).join('')}</DeleteResult>`,
+    );
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {

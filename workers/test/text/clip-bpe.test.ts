@@ -123,9 +123,8 @@ describe('ClipBpeTokenizer', () => {
   });
 
   test('a special token missing from the vocabulary is an error naming the vocabulary', () => {
-    assert.throws(
-      () => new ClipBpeTokenizer({ vocabulary: vocabularyFromObject({ a: 0 }, 'tok/vocab.json'), merges: [] }),
-      { message: "tok/vocab.json: the start token '<|startoftext|>' is not in the vocabulary" },
-    );
+    assert.throws(() => new ClipBpeTokenizer({ vocabulary: vocabularyFromObject({ a: 0 }, 'tok/vocab.json'), merges: [] }), {
+      message: "tok/vocab.json: the start token '<|startoftext|>' is not in the vocabulary",
+    });
   });
 });

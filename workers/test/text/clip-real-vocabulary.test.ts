@@ -14,7 +14,7 @@ import { CLIP_TOKENIZER_DIR } from './clip-vocabulary.ts';
 const tokenizer = loadTokenizer(CLIP_TOKENIZER_DIR) as ClipBpeTokenizer;
 
 describe('CLIP tokenizer on the real vocabulary', () => {
-  test('the folder loads as a CLIP BPE tokenizer with 49,408 tokens and CLIP\'s special ids', () => {
+  test("the folder loads as a CLIP BPE tokenizer with 49,408 tokens and CLIP's special ids", () => {
     assert.equal(tokenizer.type, 'clip-bpe');
     assert.equal(tokenizer.modelMaxLength, 77);
     assert.deepEqual(tokenizer.specialIds, { start: 49406, end: 49407, pad: 49407, unknown: 49407 });

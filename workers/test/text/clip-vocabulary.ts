@@ -10,7 +10,13 @@ export const CLIP_TOKENIZER_DIR = join(import.meta.dirname, '../../../models/cli
  * pieces the vocabulary lacks.
  */
 export function clipStyleVocabulary(merges: readonly MergeRule[], drop: readonly string[] = []): Record<string, number> {
-  const symbols = [...BYTE_TO_UNICODE, ...BYTE_TO_UNICODE.map((c) => c + END_OF_WORD), ...merges.map(([left, right]) => left + right), '<|startoftext|>', '<|endoftext|>'];
+  const symbols = [
+    ...BYTE_TO_UNICODE,
+    ...BYTE_TO_UNICODE.map((c) => c + END_OF_WORD),
+    ...merges.map(([left, right]) => left + right),
+    '<|startoftext|>',
+    '<|endoftext|>',
+  ];
   const kept = symbols.filter((symbol) => !drop.includes(symbol));
   return Object.fromEntries(kept.map((symbol, id) => [symbol, id]));
 }

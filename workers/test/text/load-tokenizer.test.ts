@@ -46,18 +46,35 @@ describe('loadTokenizer', () => {
     assert.throws(() => loadTokenizer(empty), { message: `${empty}: no tokenizer_config.json; a tokenizer folder needs one naming its tokenizer_class` });
 
     const t5 = tokenizerFolder({ 'tokenizer_config.json': JSON.stringify({ tokenizer_class: 'T5Tokenizer' }) });
-    assert.throws(() => loadTokenizer(t5), (err: Error) => err.message.startsWith(`${join(t5, 'tokenizer_config.json')}: tokenizer_class: `) && err.message.includes('CLIPTokenizer'));
+    assert.throws(
+      () => loadTokenizer(t5),
+      (err: Error) => err.message.startsWith(`${join(t5, 'tokenizer_config.json')}: tokenizer_class: `) && err.message.includes('CLIPTokenizer'),
+    );
 
-    const badMerges = tokenizerFolder({ 'tokenizer_config.json': '{"tokenizer_class": "CLIPTokenizerFast"}', 'vocab.json': VOCAB_JSON, 'merges.txt': '#version: 0.2\nl o\nlo w </w>\n' });
-    assert.throws(() => loadTokenizer(badMerges), { message: `${join(badMerges, 'merges.txt')}:3: expected two symbols separated by one space, got 'lo w </w>'` });
+    const badMerges = tokenizerFolder({
+      'tokenizer_config.json': '{"tokenizer_class": "CLIPTokenizerFast"}',
+      'vocab.json': VOCAB_JSON,
+      'merges.txt': '#version: 0.2\nl o\nlo w </w>\n',
+    });
+    assert.throws(() => loadTokenizer(badMerges), {
+      message: `${join(badMerges, 'merges.txt')}:3: expected two symbols separated by one space, got 'lo w </w>'`,
+    });
 
     const noMerges = tokenizerFolder({ 'tokenizer_config.json': '{"tokenizer_class": "CLIPTokenizer"}', 'vocab.json': VOCAB_JSON });
     assert.throws(() => loadTokenizer(noMerges), { message: `${join(noMerges, 'merges.txt')}: cannot read (ENOENT)` });
 
-    const wordLevel = tokenizerFolder({ 'tokenizer_config.json': '{"tokenizer_class": "WordLevelTokenizer", "bos_token": "<s>", "eos_token": "</s>"}', 'vocab.json': '{}' });
-    assert.throws(() => loadTokenizer(wordLevel), { message: `${join(wordLevel, 'tokenizer_config.json')}: a WordLevelTokenizer must name pad_token, unk_token, model_max_length` });
+    const wordLevel = tokenizerFolder({
+      'tokenizer_config.json': '{"tokenizer_class": "WordLevelTokenizer", "bos_token": "<s>", "eos_token": "</s>"}',
+      'vocab.json': '{}',
+    });
+    assert.throws(() => loadTokenizer(wordLevel), {
+      message: `${join(wordLevel, 'tokenizer_config.json')}: a WordLevelTokenizer must name pad_token, unk_token, model_max_length`,
+    });
 
     const badVocab = tokenizerFolder({ 'tokenizer_config.json': '{"tokenizer_class": "CLIPTokenizer"}', 'vocab.json': '{"a": -1}', 'merges.txt': '' });
-    assert.throws(() => loadTokenizer(badVocab), (err: Error) => err.message.startsWith(`${join(badVocab, 'vocab.json')}: a: `));
+    assert.throws(
+      () => loadTokenizer(badVocab),
+      (err: Error) => err.message.startsWith(`${join(badVocab, 'vocab.json')}: a: `),
+    );
   });
 });

@@ -16,7 +16,10 @@ describe('WordLevelTokenizer', () => {
     assert.deepEqual(tokenizer.words('A red  cube, to the LEFT of a blue ball'), ['a', 'red', 'cube', ',', 'to', 'the', 'left', 'of', 'a', 'blue', 'ball']);
     const encoding = tokenizer.encode('A red cube, left of a ball');
     assert.deepEqual(encoding.ids, [1, 4, 5, 6, 13, 9, 10, 4, 12, 2]);
-    assert.deepEqual(encoding.words.map((w) => w.positions), [[1], [2], [3], [4], [5], [6], [7], [8]]);
+    assert.deepEqual(
+      encoding.words.map((w) => w.positions),
+      [[1], [2], [3], [4], [5], [6], [7], [8]],
+    );
   });
 
   test('unknown words become the unknown token and keep their position', () => {

@@ -28,7 +28,7 @@ const floats = (values: number[], width: 4 | 8) => {
   return b;
 };
 
-test('reads what numpy wrote: the official step fixture\'s latent', () => {
+test("reads what numpy wrote: the official step fixture's latent", () => {
   const latent = readNpy(join(STEP, 'latent.npy'));
   assert.deepEqual(latent.shape, [1, 4, 24, 24]);
   assert.equal(latent.data.length, 4 * 24 * 24);
@@ -42,12 +42,18 @@ test('float32 and float64 (as float32), versions 1 and 2, 1-D and 0-D shapes', (
   assert.deepEqual(parseNpy(npyBytes('<f4', '()', floats([3], 4)), 'd'), { shape: [], data: Float32Array.of(3) });
 });
 
-test('round trip; the header is numpy\'s: 64-byte aligned, version 1.0, float32 little-endian', () => {
+test("round trip; the header is numpy's: 64-byte aligned, version 1.0, float32 little-endian", () => {
   for (const shape of [[1, 4, 3, 2], [5], [2, 1]]) {
     const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => Math.fround(k * 0.37 - 1));
     const bytes = formatNpy({ shape, data });
     assert.equal((10 + bytes.readUInt16LE(8)) % 64, 0);
-    assert.equal(bytes.subarray(10, 10 + bytes.readUInt16LE(8)).toString('latin1').trimEnd(), `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`}, }`);
+    assert.equal(
+      bytes
+        .subarray(10, 10 + bytes.readUInt16LE(8))
+        .toString('latin1')
+        .trimEnd(),
+      `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`}, }`,
+    );
     assert.deepEqual(parseNpy(bytes, 'x'), { shape, data });
   }
   const latent = readNpy(join(STEP, 'latent.npy'));
@@ -61,7 +67,15 @@ test('refuses what it cannot read, naming the file', () => {
     [npyBytes('<i8', '(1,)', Buffer.alloc(8)), /^f: dtype '<i8' is not supported/],
     [npyBytes('<f4', '(3,)', floats([1, 2], 4)), /^f: 8 data bytes for shape \(3\) of <f4, expected 12$/],
     [npyBytes('<f4', '(2,)', floats([1, 2], 4)).fill(0x20, 20, 40), /^f: not a .npy header/],
-    [Buffer.from(npyBytes('<f4', '(2,)', floats([1, 2], 4)).toString('latin1').replace('False', 'True '), 'latin1'), /^f: Fortran-ordered arrays are not supported/],
+    [
+      Buffer.from(
+        npyBytes('<f4', '(2,)', floats([1, 2], 4))
+          .toString('latin1')
+          .replace('False', 'True '),
+        'latin1',
+      ),
+      /^f: Fortran-ordered arrays are not supported/,
+    ],
   ];
   for (const [bytes, message] of cases) assert.throws(() => parseNpy(bytes, 'f'), { message });
   assert.throws(() => formatNpy({ shape: [2, 2], data: new Float32Array(3) }), { message: /shape \(2, 2\) holds 4 values, the data 3/ });

@@ -25,7 +25,10 @@ describe('Random', () => {
     for (const count of bins) assert.ok(Math.abs(count - 10_000) < 500, `bin count ${count}`);
     const seen = new Set<number>();
     for (let i = 0; i < 1000; i++) seen.add(random.integer(-2, 2));
-    assert.deepEqual([...seen].sort((a, b) => a - b), [-2, -1, 0, 1, 2]);
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      [-2, -1, 0, 1, 2],
+    );
     assert.throws(() => random.integer(3, 2), /min <= max/);
   });
 

@@ -54,7 +54,10 @@ export async function createToken(prisma: PrismaClient, teamId: string, label: s
     // Serialises a team's token creations, so that two at once cannot both pass the count.
     await tx.$queryRaw`SELECT id FROM teams WHERE id = ${teamId}::uuid FOR UPDATE`;
     const live = await tx.apiToken.count({ where: { teamId, ...LIVE(new Date()) } });
-    if (live >= MAX_LIVE_TOKENS_PER_TEAM) throw new TokenLimitError(`the team already has ${live} live tokens, the most it may have; revoke some first (revokeApiToken, or npm run token -- revoke)`);
+    if (live >= MAX_LIVE_TOKENS_PER_TEAM)
+      throw new TokenLimitError(
+        `the team already has ${live} live tokens, the most it may have; revoke some first (revokeApiToken, or npm run token -- revoke)`,
+      );
     return tx.apiToken.create({ data: { teamId, prefix, label, expiresAt, secretHash: `${HASH_START}${digest(token).toString('hex')}` } });
   });
   return { token, id: row.id, prefix, label, expiresAt };
@@ -103,6 +106,7 @@ export async function verifyToken(prisma: PrismaClient, bearer: string, now = ne
   const matches = stored.length === presented.length && timingSafeEqual(stored, presented);
   if (!matches || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt <= now)) return { refusal: 'refused' };
   const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
-  if (row.lastUsedAt === null || row.lastUsedAt < staleBefore) await prisma.apiToken.updateMany({ where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: staleBefore } }] }, data: { lastUsedAt: now } });
+  if (row.lastUsedAt === null || row.lastUsedAt < staleBefore)
+    await prisma.apiToken.updateMany({ where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: staleBefore } }] }, data: { lastUsedAt: now } });
   return { team: row.team, tokenId: row.id };
 }

@@ -105,7 +105,8 @@ export async function migrate(databaseUrl: string, dir: string = MIGRATIONS_DIR,
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
     await client.query(CREATE_MIGRATIONS_TABLE);
-    const rows = (await client.query('SELECT migration_name, checksum, finished_at, rolled_back_at, started_at FROM "_prisma_migrations" ORDER BY started_at')).rows;
+    const rows = (await client.query('SELECT migration_name, checksum, finished_at, rolled_back_at, started_at FROM "_prisma_migrations" ORDER BY started_at'))
+      .rows;
     const applied = new Map<string, z.infer<typeof appliedRowSchema>>();
     for (const [index, raw] of rows.entries()) {
       const row = appliedRowSchema.parse(raw, { error: () => `_prisma_migrations row ${index} has an unexpected shape` });

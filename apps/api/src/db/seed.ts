@@ -11,7 +11,15 @@ import { z } from 'zod';
 import { type BenchmarkName, type ModelDefaults, readJsonFile } from '@infsplign/workers/contracts';
 import { registeredMethods } from '@infsplign/workers/methods';
 import { readModelFolder, REGISTRY_FILE, resolveModel } from '@infsplign/workers/models';
-import { BENCHMARK_METRICS, DEFAULT_THRESHOLDS, JSON_FILES_DIR, loadPrompts, OFFICIAL_FILES, VISOR_SUBSET_SIZES, visorSubsetFile } from '@infsplign/workers/benchmarks';
+import {
+  BENCHMARK_METRICS,
+  DEFAULT_THRESHOLDS,
+  JSON_FILES_DIR,
+  loadPrompts,
+  OFFICIAL_FILES,
+  VISOR_SUBSET_SIZES,
+  visorSubsetFile,
+} from '@infsplign/workers/benchmarks';
 import { Prisma, type ModelFamily, type PrismaClient } from '../generated/prisma/client.ts';
 import { methodRowFields } from '../runs/methods.ts';
 
@@ -111,7 +119,13 @@ function loadSets(): LoadedSet[] {
       benchmark: benchmark.name,
       name,
       source: relative(ROOT, file),
-      prompts: loadPrompts(benchmark.name, file, { tag }).prompts.map((p) => ({ external_id: p.id, text: p.text, objects: p.objects, relation: p.relation, metadata: p.raw })),
+      prompts: loadPrompts(benchmark.name, file, { tag }).prompts.map((p) => ({
+        external_id: p.id,
+        text: p.text,
+        objects: p.objects,
+        relation: p.relation,
+        metadata: p.raw,
+      })),
     })),
   );
 }
@@ -168,7 +182,12 @@ export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Pro
       for (const spec of BENCHMARKS) {
         const { scoring, primary, metrics } = BENCHMARK_METRICS[spec.name];
         const fields = { scoring, defaultThreshold: DEFAULT_THRESHOLDS[spec.name], defaultImagesPerPrompt: spec.imagesPerPrompt };
-        const benchmark = await tx.benchmark.upsert({ where: { name: spec.name }, create: { name: spec.name, ...fields }, update: fields, select: { id: true } });
+        const benchmark = await tx.benchmark.upsert({
+          where: { name: spec.name },
+          create: { name: spec.name, ...fields },
+          update: fields,
+          select: { id: true },
+        });
         benchmarkIds.set(spec.name, benchmark.id);
         summary.benchmarks++;
         for (const [ordinal, { minImagesPerPrompt, ...metric }] of metrics.entries()) {
@@ -200,7 +219,11 @@ export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Pro
       }
 
       for (const model of models) {
-        const fields = { location: model.location, family: model.family, defaultParams: (model.defaultParams as Prisma.InputJsonObject | null) ?? Prisma.DbNull };
+        const fields = {
+          location: model.location,
+          family: model.family,
+          defaultParams: (model.defaultParams as Prisma.InputJsonObject | null) ?? Prisma.DbNull,
+        };
         await tx.model.upsert({ where: { name: model.name }, create: { name: model.name, ...fields }, update: fields });
         summary.models.push({ name: model.name, family: model.family, problem: model.problem });
         if (model.problem) summary.warnings.push(`model ${model.name}: stored without family and defaults (${model.problem})`);

@@ -33,8 +33,45 @@ import { BOARD_ROWS, leaderboard, type LeaderboardRow } from './resolvers/leader
 
 /** The fields, per type, whose values come from a leaderboard row alone (and the comparisons of finished runs, which never change). */
 const ROW_FIELDS: Record<string, ReadonlySet<string>> = {
-  LeaderboardRow: new Set(['rank', 'ranked', 'promptsScored', 'imagesScored', 'run', 'method', 'configHash', 'isBaseline', 'model', 'detector', 'threshold', 'metrics', 'cost', 'versusBaseline', 'versusLeader']),
-  Run: new Set(['id', 'kind', 'status', 'team', 'model', 'method', 'config', 'configHash', 'benchmark', 'promptSet', 'detector', 'threshold', 'seed', 'imagesPerPrompt', 'limit', 'progress', 'error', 'createdAt', 'updatedAt', 'finishedAt']),
+  LeaderboardRow: new Set([
+    'rank',
+    'ranked',
+    'promptsScored',
+    'imagesScored',
+    'run',
+    'method',
+    'configHash',
+    'isBaseline',
+    'model',
+    'detector',
+    'threshold',
+    'metrics',
+    'cost',
+    'versusBaseline',
+    'versusLeader',
+  ]),
+  Run: new Set([
+    'id',
+    'kind',
+    'status',
+    'team',
+    'model',
+    'method',
+    'config',
+    'configHash',
+    'benchmark',
+    'promptSet',
+    'detector',
+    'threshold',
+    'seed',
+    'imagesPerPrompt',
+    'limit',
+    'progress',
+    'error',
+    'createdAt',
+    'updatedAt',
+    'finishedAt',
+  ]),
   Team: new Set(['id', 'name']),
   Model: new Set(['id', 'name', 'family']),
   PromptSet: new Set(['id', 'name', 'benchmark']),
@@ -87,7 +124,9 @@ function rowFieldsOnly(document: DocumentNode, selectionSet: SelectionSetNode, t
       return isObjectType(fieldType) && rowFieldsOnly(document, selection.selectionSet, fieldType);
     }
     const fragment: InlineFragmentNode | FragmentDefinitionNode | undefined =
-      selection.kind === Kind.INLINE_FRAGMENT ? selection : document.definitions.find((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value);
+      selection.kind === Kind.INLINE_FRAGMENT
+        ? selection
+        : document.definitions.find((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value);
     if (!fragment || (fragment.typeCondition && fragment.typeCondition.name.value !== type.name)) return false;
     return rowFieldsOnly(document, fragment.selectionSet, type);
   });
@@ -116,7 +155,14 @@ async function answer({ request, operation, document, schema, contextValue }: Gr
   const answers = rows.map((row) => rowAnswers.get(row)?.get(key));
   const missing = rows.filter((_, i) => !answers[i]);
   if (missing.length > 0) {
-    const result = await execute({ schema, document, operationName: request.operationName, variableValues: request.variables, contextValue, rootValue: { [BOARD_ROWS]: missing } });
+    const result = await execute({
+      schema,
+      document,
+      operationName: request.operationName,
+      variableValues: request.variables,
+      contextValue,
+      rootValue: { [BOARD_ROWS]: missing },
+    });
     if (result.errors?.length || !result.data) return null;
     const values = result.data[name] as unknown[];
     let next = 0;

@@ -77,7 +77,11 @@ const refreshing = new WeakMap<PrismaClient, Map<string, Promise<Snapshot | null
 
 /** Catalogue rows of the chosen runs, as JSON objects with Prisma's field names. */
 const catalogueRows = (table: string, key: string, fields: Record<string, string>) =>
-  Prisma.sql`(SELECT json_agg(json_build_object(${Prisma.raw(Object.entries(fields).map(([name, column]) => `'${name}', t.${column}`).join(', '))}))
+  Prisma.sql`(SELECT json_agg(json_build_object(${Prisma.raw(
+    Object.entries(fields)
+      .map(([name, column]) => `'${name}', t.${column}`)
+      .join(', '),
+  )}))
      FROM ${Prisma.raw(table)} t WHERE t.id IN (SELECT ${Prisma.raw(key)} FROM chosen))`;
 
 /** A snapshot's runs and catalogue as the load statement reads them (JSON texts, parsed); timestamps are ISO 8601 strings in it. */
@@ -123,7 +127,17 @@ async function load(prisma: PrismaClient, benchmarkId: string, ids: readonly str
   return { ...(JSON.parse(catalogue) as Omit<Loaded, 'runs'>), runs: runs === null ? null : JSON.parse(runs) };
 }
 
-const RUN_TIMESTAMPS = ['queuedAt', 'generatingAt', 'evaluatingAt', 'finishedAt', 'failedAt', 'cancelledAt', 'artifactsDeletedAt', 'createdAt', 'updatedAt'] as const;
+const RUN_TIMESTAMPS = [
+  'queuedAt',
+  'generatingAt',
+  'evaluatingAt',
+  'finishedAt',
+  'failedAt',
+  'cancelledAt',
+  'artifactsDeletedAt',
+  'createdAt',
+  'updatedAt',
+] as const;
 
 /** The loaded runs as RunRows with their relations (from the loaded catalogue, else `known`'s runs'), with their costs. */
 function snapshotRuns(loaded: Loaded, known: readonly SnapshotRun[], costs: ReadonlyMap<string, RunCost>): SnapshotRun[] {
@@ -158,10 +172,16 @@ function snapshotRuns(loaded: Loaded, known: readonly SnapshotRun[], costs: Read
   });
 }
 
-const byFinish = (a: SnapshotRun, b: SnapshotRun) => a.run.finishedAt!.getTime() - b.run.finishedAt!.getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0);
+const byFinish = (a: SnapshotRun, b: SnapshotRun) =>
+  a.run.finishedAt!.getTime() - b.run.finishedAt!.getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0);
 
 /** `kept` brought to `versions`: the runs that are new or were written since, read; those no longer FINISHED, dropped. */
-async function refresh(prisma: PrismaClient, benchmarkId: string, versions: { catalogue: string; runs: string }, kept: Snapshot | undefined): Promise<Snapshot | null> {
+async function refresh(
+  prisma: PrismaClient,
+  benchmarkId: string,
+  versions: { catalogue: string; runs: string },
+  kept: Snapshot | undefined,
+): Promise<Snapshot | null> {
   const whole = !kept || kept.benchmark.id !== benchmarkId || kept.catalogueVersion !== versions.catalogue;
   let changed: string[] | null = null;
   let listed: { id: string; rowVersion: string }[] = [];
@@ -175,7 +195,10 @@ async function refresh(prisma: PrismaClient, benchmarkId: string, versions: { ca
   // Deleted since the version was read: as if it had not been there.
   if (!loaded) return null;
   // The loaded runs' costs: a run's images are all written before it is FINISHED, so they stay as read.
-  const costs = await runCosts(prisma, (loaded.runs ?? []).map((r) => r.id));
+  const costs = await runCosts(
+    prisma,
+    (loaded.runs ?? []).map((r) => r.id),
+  );
   const runs = snapshotRuns(loaded, whole ? [] : kept.runs, costs);
   if (!whole) {
     // The listed runs as kept, but for those read again (a changed run no longer FINISHED when it was
@@ -196,7 +219,8 @@ export async function currentSnapshot(prisma: PrismaClient, benchmarkName: strin
   let kept = snapshots.get(prisma);
   if (!kept) snapshots.set(prisma, (kept = new Map()));
   const snapshot = kept.get(benchmarkName);
-  if (snapshot && snapshot.benchmark.id === current.id && snapshot.catalogueVersion === current.catalogue && snapshot.runsVersion === current.runs) return snapshot;
+  if (snapshot && snapshot.benchmark.id === current.id && snapshot.catalogueVersion === current.catalogue && snapshot.runsVersion === current.runs)
+    return snapshot;
   let pending = refreshing.get(prisma);
   if (!pending) refreshing.set(prisma, (pending = new Map()));
   const key = JSON.stringify([benchmarkName, current.id, current.catalogue, current.runs]);

@@ -31,9 +31,14 @@ const REFUSED: Record<Exclude<Verified, { team: Team }>['refusal'], string> = {
 
 export function createRequestContext(services: Services, authorization: string | undefined, clientAddress: string): RequestContext {
   let verified: Promise<Verified> | undefined;
-  const authenticate = () => (verified ??= authorization?.trim() ? verifyToken(services.prisma, authorization) : Promise.resolve({ refusal: 'malformed' as const }));
+  const authenticate = () =>
+    (verified ??= authorization?.trim() ? verifyToken(services.prisma, authorization) : Promise.resolve({ refusal: 'malformed' as const }));
   const requireViewer = async () => {
-    if (!authorization?.trim()) throw new ApiError('UNAUTHENTICATED', 'this operation needs an API token: send the header Authorization: Bearer <token> (npm run token -- --team NAME makes one)');
+    if (!authorization?.trim())
+      throw new ApiError(
+        'UNAUTHENTICATED',
+        'this operation needs an API token: send the header Authorization: Bearer <token> (npm run token -- --team NAME makes one)',
+      );
     if (!/^Bearer\s+\S/i.test(authorization)) throw new ApiError('UNAUTHENTICATED', 'the Authorization header must read Bearer <token>');
     const result = await authenticate();
     if ('refusal' in result) throw new ApiError('UNAUTHENTICATED', REFUSED[result.refusal]);

@@ -51,9 +51,16 @@ export function nulCharacterError(document: DocumentNode, variables: Readonly<Re
   // Arguments sit on fields and directives, anywhere in the operations and fragments.
   const stack: unknown[] = [...document.definitions];
   while (stack.length > 0 && !found) {
-    const node = stack.pop() as { kind?: string; arguments?: never; selectionSet?: { selections: unknown[] }; directives?: unknown[]; variableDefinitions?: { defaultValue?: ValueNode; variable: { name: { value: string } } }[] };
+    const node = stack.pop() as {
+      kind?: string;
+      arguments?: never;
+      selectionSet?: { selections: unknown[] };
+      directives?: unknown[];
+      variableDefinitions?: { defaultValue?: ValueNode; variable: { name: { value: string } } }[];
+    };
     if (node.kind === Kind.FIELD || node.kind === Kind.DIRECTIVE) visitArguments(node as Parameters<typeof visitArguments>[0]);
-    for (const definition of node.variableDefinitions ?? []) if (definition.defaultValue) found ??= nulInLiteral(definition.defaultValue, [definition.variable.name.value]);
+    for (const definition of node.variableDefinitions ?? [])
+      if (definition.defaultValue) found ??= nulInLiteral(definition.defaultValue, [definition.variable.name.value]);
     stack.push(...(node.selectionSet?.selections ?? []), ...(node.directives ?? []));
   }
   return found ? inputError(found, 'a NUL character (\\u0000) cannot be stored; remove it') : null;

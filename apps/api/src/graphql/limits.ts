@@ -196,7 +196,12 @@ function measure(walk: Walk, set: SelectionSetNode, parent: GraphQLObjectType, s
 }
 
 /** Depth and cost of an operation (what the rate limit charges a query is its cost). */
-export function operationMeasure(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): Measure {
+export function operationMeasure(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>>,
+): Measure {
   const root = schema.getRootType(operation.operation);
   if (!root) return { depth: 0, cost: 0 };
   const fragments = fragmentsOf(document);
@@ -251,10 +256,18 @@ export function queryLimitErrors(
   const errors: GraphQLError[] = [];
   const http = { status: 400 };
   if (depth > limits.maxDepth) {
-    errors.push(new GraphQLError(`operation${name} is ${depth} levels deep; the limit is ${limits.maxDepth}`, { extensions: { code: 'QUERY_TOO_DEEP', depth, maxDepth: limits.maxDepth, http } }));
+    errors.push(
+      new GraphQLError(`operation${name} is ${depth} levels deep; the limit is ${limits.maxDepth}`, {
+        extensions: { code: 'QUERY_TOO_DEEP', depth, maxDepth: limits.maxDepth, http },
+      }),
+    );
   }
   if (cost > maxCost) {
-    errors.push(new GraphQLError(`operation${name} costs ${cost}; the limit is ${maxCost} (ask for smaller pages or fewer nested lists)`, { extensions: { code: 'QUERY_TOO_COSTLY', cost, maxCost, http } }));
+    errors.push(
+      new GraphQLError(`operation${name} costs ${cost}; the limit is ${maxCost} (ask for smaller pages or fewer nested lists)`, {
+        extensions: { code: 'QUERY_TOO_COSTLY', cost, maxCost, http },
+      }),
+    );
   }
   return errors;
 }

@@ -25,15 +25,31 @@ export function createLoaders(prisma: PrismaClient) {
   return {
     /** runs by id, with the relations their fields read; null for none */
     run: new DataLoader<string, RunRow | null>(async (ids) =>
-      byKey(ids, await prisma.run.findMany({ where: { id: { in: [...ids] } }, include: RUN_INCLUDE }), (r) => r.id, (r) => r, null),
+      byKey(
+        ids,
+        await prisma.run.findMany({ where: { id: { in: [...ids] } }, include: RUN_INCLUDE }),
+        (r) => r.id,
+        (r) => r,
+        null,
+      ),
     ),
-    imageSet: new DataLoader<string, ImageSet | null>(async (ids) => byKey(ids, await prisma.imageSet.findMany({ where: { id: { in: [...ids] } } }), (s) => s.id, (s) => s, null)),
+    imageSet: new DataLoader<string, ImageSet | null>(async (ids) =>
+      byKey(
+        ids,
+        await prisma.imageSet.findMany({ where: { id: { in: [...ids] } } }),
+        (s) => s.id,
+        (s) => s,
+        null,
+      ),
+    ),
     /** a run's status events, oldest first */
     timeline: new DataLoader<string, RunEvent[]>(async (runIds) =>
       groupedByKey(runIds, await prisma.runEvent.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ at: 'asc' }, { id: 'asc' }] }), (e) => e.runId),
     ),
     /** a run's stored aggregates (every metric, overall and per relation) */
-    aggregates: new DataLoader<string, RunAggregate[]>(async (runIds) => groupedByKey(runIds, await prisma.runAggregate.findMany({ where: { runId: { in: [...runIds] } } }), (a) => a.runId)),
+    aggregates: new DataLoader<string, RunAggregate[]>(async (runIds) =>
+      groupedByKey(runIds, await prisma.runAggregate.findMany({ where: { runId: { in: [...runIds] } } }), (a) => a.runId),
+    ),
     /** a run's cost per image (runs/cost.ts); null when its images carry none */
     runCost: new DataLoader<string, RunCost | null>(async (runIds) => {
       const costs = await runCosts(prisma, runIds);
@@ -41,17 +57,37 @@ export function createLoaders(prisma: PrismaClient) {
     }),
     /** a benchmark's metric definitions */
     metricDefinitions: new DataLoader(async (benchmarkIds: readonly string[]) =>
-      groupedByKey(benchmarkIds, await prisma.metricDefinition.findMany({ where: { benchmarkId: { in: [...benchmarkIds] } }, orderBy: { ordinal: 'asc' } }), (d) => d.benchmarkId),
+      groupedByKey(
+        benchmarkIds,
+        await prisma.metricDefinition.findMany({ where: { benchmarkId: { in: [...benchmarkIds] } }, orderBy: { ordinal: 'asc' } }),
+        (d) => d.benchmarkId,
+      ),
     ),
     /** a prompt set's number of prompts */
     promptCount: new DataLoader<string, number>(async (setIds) => {
       const counts = await prisma.prompt.groupBy({ by: ['promptSetId'], where: { promptSetId: { in: [...setIds] } }, _count: { _all: true } });
-      return byKey(setIds, counts, (c) => c.promptSetId, (c) => c._count._all, 0);
+      return byKey(
+        setIds,
+        counts,
+        (c) => c.promptSetId,
+        (c) => c._count._all,
+        0,
+      );
     }),
     /** when a benchmark's most recent run finished; null when none has */
     latestFinishedAt: new DataLoader<string, Date | null>(async (benchmarkIds) => {
-      const groups = await prisma.run.groupBy({ by: ['benchmarkId'], where: { status: 'FINISHED', benchmarkId: { in: [...benchmarkIds] } }, _max: { finishedAt: true } });
-      return byKey(benchmarkIds, groups, (g) => g.benchmarkId, (g) => g._max.finishedAt, null);
+      const groups = await prisma.run.groupBy({
+        by: ['benchmarkId'],
+        where: { status: 'FINISHED', benchmarkId: { in: [...benchmarkIds] } },
+        _max: { finishedAt: true },
+      });
+      return byKey(
+        benchmarkIds,
+        groups,
+        (g) => g.benchmarkId,
+        (g) => g._max.finishedAt,
+        null,
+      );
     }),
   };
 }

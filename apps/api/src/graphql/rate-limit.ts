@@ -107,7 +107,8 @@ async function payerOf(redis: Redis, limits: RateLimits, ctx: RequestContext): P
   if (limits.authFailuresPerMinute > 0) {
     const seen = await withTimeout(redis.multi().get(failures).pttl(failures).exec()).catch(() => null);
     const count = Number(seen?.[0]?.[1] ?? 0);
-    if (count >= limits.authFailuresPerMinute) throw rateLimited(`${limits.authFailuresPerMinute} requests with a refused API token a minute from this address`, Number(seen?.[1]?.[1] ?? -1));
+    if (count >= limits.authFailuresPerMinute)
+      throw rateLimited(`${limits.authFailuresPerMinute} requests with a refused API token a minute from this address`, Number(seen?.[1]?.[1] ?? -1));
   }
   const verified = await ctx.authenticate();
   if ('team' in verified) return { token: verified.tokenId, team: verified.team.id };
@@ -126,7 +127,14 @@ interface Charge {
  * Charges the operation to its payer's budgets; throws RATE_LIMITED when one is spent. `cost` is the
  * operation's (limits.ts), already within the query limits.
  */
-export async function enforceRateLimits(redis: Redis, limits: RateLimits, ctx: RequestContext, document: DocumentNode, operation: OperationDefinitionNode, cost: number): Promise<void> {
+export async function enforceRateLimits(
+  redis: Redis,
+  limits: RateLimits,
+  ctx: RequestContext,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  cost: number,
+): Promise<void> {
   if (operation.operation === 'subscription') return;
   const mutation = operation.operation === 'mutation';
   const budgets = mutation ? [limits.mutationsPerMinute, limits.teamMutationsPerMinute] : [limits.queryCostPerMinute];
@@ -136,11 +144,27 @@ export async function enforceRateLimits(redis: Redis, limits: RateLimits, ctx: R
   if (mutation) {
     const count = rootFields(document, operation).filter((field) => !field.name.value.startsWith('__')).length;
     const own = 'token' in payer ? `token:${payer.token}` : `ip:${payer.address}`;
-    charges.push({ key: windowKey('mutations', own), amount: count, budget: limits.mutationsPerMinute, what: `${limits.mutationsPerMinute} mutations a minute` });
-    if ('team' in payer) charges.push({ key: windowKey('team-mutations', payer.team), amount: count, budget: limits.teamMutationsPerMinute, what: `${limits.teamMutationsPerMinute} mutations a minute for the team` });
+    charges.push({
+      key: windowKey('mutations', own),
+      amount: count,
+      budget: limits.mutationsPerMinute,
+      what: `${limits.mutationsPerMinute} mutations a minute`,
+    });
+    if ('team' in payer)
+      charges.push({
+        key: windowKey('team-mutations', payer.team),
+        amount: count,
+        budget: limits.teamMutationsPerMinute,
+        what: `${limits.teamMutationsPerMinute} mutations a minute for the team`,
+      });
   } else {
     const who = 'team' in payer ? `team:${payer.team}` : `ip:${payer.address}`;
-    charges.push({ key: windowKey('query-cost', who), amount: cost, budget: limits.queryCostPerMinute, what: `a query cost of ${limits.queryCostPerMinute} a minute` });
+    charges.push({
+      key: windowKey('query-cost', who),
+      amount: cost,
+      budget: limits.queryCostPerMinute,
+      what: `a query cost of ${limits.queryCostPerMinute} a minute`,
+    });
   }
   const due = charges.filter((c) => c.budget > 0 && c.amount > 0);
   const totals = await Promise.all(

@@ -26,7 +26,10 @@ export const RUN_INCLUDE = {
 export type RunRow = Prisma.RunGetPayload<{ include: typeof RUN_INCLUDE }>;
 
 /** A benchmark as `benchmarks` loads it. */
-export const BENCHMARK_INCLUDE = { metrics: { orderBy: { ordinal: 'asc' } }, promptSets: { orderBy: { name: 'asc' }, include: PROMPT_SET_INCLUDE } } as const satisfies Prisma.BenchmarkInclude;
+export const BENCHMARK_INCLUDE = {
+  metrics: { orderBy: { ordinal: 'asc' } },
+  promptSets: { orderBy: { name: 'asc' }, include: PROMPT_SET_INCLUDE },
+} as const satisfies Prisma.BenchmarkInclude;
 
 export type BenchmarkRow = Prisma.BenchmarkGetPayload<{ include: typeof BENCHMARK_INCLUDE }>;
 

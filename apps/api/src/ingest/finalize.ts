@@ -52,7 +52,10 @@ export async function finishRun(tx: Tx, runId: string): Promise<void> {
     if (!isBenchmarkName(benchmark)) throw new Error(`benchmark '${benchmark}' has no scorer in this version`);
     const images = await storedDetections(tx, runId);
     const externalIds = [...new Set(images.map((image) => image.prompt))];
-    const prompts = await tx.prompt.findMany({ where: { promptSetId: run.promptSetId, externalId: { in: externalIds } }, select: { externalId: true, metadata: true } });
+    const prompts = await tx.prompt.findMany({
+      where: { promptSetId: run.promptSetId, externalId: { in: externalIds } },
+      select: { externalId: true, metadata: true },
+    });
     const { result, rows } = computeAggregates(benchmark, promptSetFromRows(benchmark, prompts), images, run.threshold);
     // Replacing rather than upserting: a retried run finishing again leaves exactly the new figures.
     await tx.runAggregate.deleteMany({ where: { runId } });
@@ -60,6 +63,11 @@ export async function finishRun(tx: Tx, runId: string): Promise<void> {
     await tx.run.update({ where: { id: runId }, data: { scorerVersion: result.scorer_version } });
     await transition(tx, runId, 'FINISHED');
   } catch (err) {
-    await transition(tx, runId, 'FAILED', `computing the aggregates failed: ${(err as Error).message}; fix the cause and retryRun (the images and scores are kept)`);
+    await transition(
+      tx,
+      runId,
+      'FAILED',
+      `computing the aggregates failed: ${(err as Error).message}; fix the cause and retryRun (the images and scores are kept)`,
+    );
   }
 }

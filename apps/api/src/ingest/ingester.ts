@@ -11,7 +11,15 @@
  * A database that cannot be reached delays the message (without using up its attempts) instead of
  * failing it, so results wait out an outage of any length.
  */
-import { type ChunkFailed, describeZodError, type ImagesEvaluated, type ImagesGenerated, QUEUES, type ResultMessage, resultMessageSchema } from '@infsplign/workers/contracts';
+import {
+  type ChunkFailed,
+  describeZodError,
+  type ImagesEvaluated,
+  type ImagesGenerated,
+  QUEUES,
+  type ResultMessage,
+  resultMessageSchema,
+} from '@infsplign/workers/contracts';
 import { redisConnection } from '@infsplign/workers/queues';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { imageKey } from '../runs/plan.ts';
@@ -39,7 +47,8 @@ function skipped(runId: string, why: string): IngestOutcome {
 }
 
 /** Node and pg codes and messages of a connection that failed or was cut, anywhere in the cause chain. */
-const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|57P01|57P03|08\d{3}|Connection terminated|connection (?:is )?(?:closed|refused|timed out)|terminating connection|database system is (?:starting up|shutting down)|Can't reach database server|timed out fetching a new connection/i;
+const UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|57P01|57P03|08\d{3}|Connection terminated|connection (?:is )?(?:closed|refused|timed out)|terminating connection|database system is (?:starting up|shutting down)|Can't reach database server|timed out fetching a new connection/i;
 
 export function isDatabaseUnreachable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
@@ -54,11 +63,18 @@ export function isDatabaseUnreachable(err: unknown): boolean {
  * something differs: a redelivered message must leave even its `updated_at` as it was. Counting
  * costs time in proportion to the run's size, so it runs once, when the counts say the run is complete.
  */
-async function recount(tx: Tx, runId: string, fields: { executionProvider?: string; scorerVersion?: string } = {}): Promise<{ imagesEvaluated: number; imagesTotal: number }> {
+async function recount(
+  tx: Tx,
+  runId: string,
+  fields: { executionProvider?: string; scorerVersion?: string } = {},
+): Promise<{ imagesEvaluated: number; imagesTotal: number }> {
   const [imagesGenerated, imagesEvaluated, run] = await Promise.all([
     tx.image.count({ where: { runId } }),
     tx.imageScore.count({ where: { runId } }),
-    tx.run.findUniqueOrThrow({ where: { id: runId }, select: { imagesGenerated: true, imagesEvaluated: true, imagesTotal: true, executionProvider: true, scorerVersion: true } }),
+    tx.run.findUniqueOrThrow({
+      where: { id: runId },
+      select: { imagesGenerated: true, imagesEvaluated: true, imagesTotal: true, executionProvider: true, scorerVersion: true },
+    }),
   ]);
   const wanted = { imagesGenerated, imagesEvaluated, ...fields };
   if ((Object.keys(wanted) as (keyof typeof wanted)[]).some((key) => run[key] !== wanted[key])) await tx.run.update({ where: { id: runId }, data: wanted });
@@ -77,7 +93,12 @@ interface Added {
  * even `updated_at` as it was). Every writer of a run's images and scores holds the run's lock and
  * comes through here, so the counts stay equal to the rows.
  */
-async function addProgress(tx: Tx, runId: string, added: Added, fields: { executionProvider?: string; scorerVersion?: string } = {}): Promise<{ imagesEvaluated: number; imagesTotal: number }> {
+async function addProgress(
+  tx: Tx,
+  runId: string,
+  added: Added,
+  fields: { executionProvider?: string; scorerVersion?: string } = {},
+): Promise<{ imagesEvaluated: number; imagesTotal: number }> {
   const provider = fields.executionProvider ?? null;
   const scorer = fields.scorerVersion ?? null;
   const [row] = await tx.$queryRaw<{ imagesEvaluated: number; imagesTotal: number }[]>`
@@ -118,10 +139,23 @@ async function ingestGenerated(services: Services, message: ImagesGenerated): Pr
       if (!run) return { outcome: skipped(runId, 'the run no longer exists') };
       if (!isActive(run.status)) return { outcome: skipped(runId, `the run is ${run.status}`) };
       if (message.failures.length > 0) {
-        const prompts = await tx.prompt.findMany({ where: { id: { in: message.failures.map((f) => f.promptId) } }, select: { id: true, externalId: true, text: true } });
+        const prompts = await tx.prompt.findMany({
+          where: { id: { in: message.failures.map((f) => f.promptId) } },
+          select: { id: true, externalId: true, text: true },
+        });
         const byId = new Map(prompts.map((p) => [p.id, p]));
-        const details = message.failures.map((f) => `prompt ${byId.get(f.promptId)?.externalId ?? f.promptId} "${byId.get(f.promptId)?.text ?? '?'}": ${f.reason}`);
-        return { outcome: await failRun(tx, runId, `the generate stage could not generate ${details.length} prompt(s) of chunk ${message.chunk}: ${details.join('; ')}`, 'prompts_not_generated', 'generate') };
+        const details = message.failures.map(
+          (f) => `prompt ${byId.get(f.promptId)?.externalId ?? f.promptId} "${byId.get(f.promptId)?.text ?? '?'}": ${f.reason}`,
+        );
+        return {
+          outcome: await failRun(
+            tx,
+            runId,
+            `the generate stage could not generate ${details.length} prompt(s) of chunk ${message.chunk}: ${details.join('; ')}`,
+            'prompts_not_generated',
+            'generate',
+          ),
+        };
       }
       const images = message.images;
       // A redelivered message (or a retried chunk's, whose seeded images and traces are the same) leaves
@@ -189,12 +223,19 @@ async function ingestEvaluated(services: Services, messages: readonly ImagesEval
       const unscored = images.find(isUnscored);
       if (unscored) {
         const why = unscored.score.reason ?? 'no reason given';
-        return failRun(tx, runId, `image ${unscored.imageIndex} of prompt ${externalId.get(unscored.promptId)} came back unscored (${why}): the workers and the API disagree about which prompts the benchmark scores; run the same version of both, then retryRun`, 'unscored_image', 'evaluate');
+        return failRun(
+          tx,
+          runId,
+          `image ${unscored.imageIndex} of prompt ${externalId.get(unscored.promptId)} came back unscored (${why}): the workers and the API disagree about which prompts the benchmark scores; run the same version of both, then retryRun`,
+          'unscored_image',
+          'evaluate',
+        );
       }
 
       // Uploaded images get their row now (generated ones have it already): the key follows from the
       // image set's naming, `{ID}_{K}.png`, which planning required of the set.
-      if (!meta?.prefix) return failRun(tx, runId, 'the image set of the run was deleted while it was being evaluated; submit it again', 'image_set_deleted', 'evaluate');
+      if (!meta?.prefix)
+        return failRun(tx, runId, 'the image set of the run was deleted while it was being evaluated; submit it again', 'image_set_deleted', 'evaluate');
       const prefix = meta.prefix;
       // Detections name their image by its 1-based position in the message (`n` of the input below).
       const detections = images.flatMap((image, i) => image.detections.map((d, ordinal) => ({ n: i + 1, ordinal, ...d })));
@@ -248,7 +289,13 @@ async function ingestEvaluated(services: Services, messages: readonly ImagesEval
       await finishRun(tx, runId);
       const after = await tx.run.findUniqueOrThrow({ where: { id: runId }, select: { status: true } });
       const failed = after.status === 'FAILED';
-      return { applied: true, runId, finished: after.status === 'FINISHED', failed, ...(failed && { cause: { reason: 'aggregates_failed', stage: 'evaluate' } as const }) };
+      return {
+        applied: true,
+        runId,
+        finished: after.status === 'FINISHED',
+        failed,
+        ...(failed && { cause: { reason: 'aggregates_failed', stage: 'evaluate' } as const }),
+      };
     },
     { timeout: TRANSACTION_TIMEOUT_MS },
   );
@@ -262,13 +309,23 @@ async function ingestFailed(services: Services, message: ChunkFailed): Promise<I
     if (!isActive(run.status)) return skipped(runId, `the run is ${run.status}`);
     const round = await currentRound(tx, runId);
     if (message.round < round) return skipped(runId, `the failure is of round ${message.round}; the run was retried since (round ${round})`);
-    return failRun(tx, runId, `${message.stage} of chunk ${message.chunk} failed (attempt ${message.attempt} of ${message.attempts}): ${message.reason}`, chunkFailureCause(message.reason, message.attempt, message.attempts), message.stage);
+    return failRun(
+      tx,
+      runId,
+      `${message.stage} of chunk ${message.chunk} failed (attempt ${message.attempt} of ${message.attempts}): ${message.reason}`,
+      chunkFailureCause(message.reason, message.attempt, message.attempts),
+      message.stage,
+    );
   });
 }
 
 /** Applies one result message (already parsed). Exported for tests that deliver messages directly. */
 export async function ingest(services: Services, message: ResultMessage): Promise<IngestOutcome> {
-  const outcome = await (message.type === 'ImagesGenerated' ? ingestGenerated(services, message) : message.type === 'ImagesEvaluated' ? ingestEvaluated(services, [message]) : ingestFailed(services, message));
+  const outcome = await (message.type === 'ImagesGenerated'
+    ? ingestGenerated(services, message)
+    : message.type === 'ImagesEvaluated'
+      ? ingestEvaluated(services, [message])
+      : ingestFailed(services, message));
   await afterRunFailed(services, outcome);
   return outcome;
 }

@@ -46,7 +46,12 @@ export function aggregateRows(result: Pick<ScoreResult, 'aggregates' | 'interval
 }
 
 /** Scores the run's detections exactly as `infsplign score --detections` would, at the run's threshold. */
-export function computeAggregates(benchmark: BenchmarkName, set: PromptSet, images: readonly ImageDetections[], threshold: number): { result: ScoreResult; rows: AggregateRow[] } {
+export function computeAggregates(
+  benchmark: BenchmarkName,
+  set: PromptSet,
+  images: readonly ImageDetections[],
+  threshold: number,
+): { result: ScoreResult; rows: AggregateRow[] } {
   const result = scoreImages(benchmark, set, images, { threshold });
   return { result, rows: aggregateRows(result) };
 }

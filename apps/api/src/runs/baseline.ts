@@ -21,5 +21,9 @@ export const laterBaseline = (x: RunRow, y: RunRow) => (x.finishedAt!.getTime() 
 export async function latestBaseline(prisma: PrismaClient, run: RunRow): Promise<RunRow | null> {
   if (isBaseline(run) || run.modelId === null) return null;
   const where = Object.fromEntries(MATCHED.map((field) => [field, run[field]]));
-  return prisma.run.findFirst({ where: { ...where, status: 'FINISHED', method: { name: 'baseline' } }, orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }], include: RUN_INCLUDE });
+  return prisma.run.findFirst({
+    where: { ...where, status: 'FINISHED', method: { name: 'baseline' } },
+    orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
+    include: RUN_INCLUDE,
+  });
 }

@@ -31,7 +31,6 @@ export interface SharedPrompt extends PromptPair<ComparedImage> {
   relation: string | null;
 }
 
-
 /** What RunComparison resolves from. */
 export interface RunComparison {
   a: RunRow;
@@ -73,10 +72,24 @@ const detailsSchema = z.object({ a_detected: z.boolean().optional(), b_detected:
 
 function scoredImage(scoring: ScoringRules, row: ImageRow, runId: string): ComparedImage {
   const details = detailsSchema.safeParse(row.details);
-  const problem = !details.success ? details.error.issues[0]!.message : scoring === 'visor' && details.data.a_detected === undefined ? 'no a_detected' : scoring === 'geneval' && !details.data.tag ? 'no tag' : null;
+  const problem = !details.success
+    ? details.error.issues[0]!.message
+    : scoring === 'visor' && details.data.a_detected === undefined
+      ? 'no a_detected'
+      : scoring === 'geneval' && !details.data.tag
+        ? 'no tag'
+        : null;
   if (problem) throw new Error(`run ${runId}: image ${row.imageId} has score details the ${scoring} rules cannot read (${problem})`);
   const d = details.data!;
-  return { imageId: row.imageId, imageIndex: row.imageIndex, correct: row.correct, score: row.score, aDetected: d.a_detected ?? false, bDetected: d.b_detected ?? false, tag: d.tag ?? null };
+  return {
+    imageId: row.imageId,
+    imageIndex: row.imageIndex,
+    correct: row.correct,
+    score: row.score,
+    aDetected: d.a_detected ?? false,
+    bDetected: d.b_detected ?? false,
+    tag: d.tag ?? null,
+  };
 }
 
 interface LoadedPrompt {
@@ -100,7 +113,8 @@ async function scoredPrompts(prisma: PrismaClient, run: RunRow): Promise<LoadedP
   const prompts: LoadedPrompt[] = [];
   for (const row of rows) {
     let last = prompts.at(-1);
-    if (last?.promptId !== row.promptId) prompts.push((last = { promptId: row.promptId, externalId: row.externalId, text: row.text, relation: row.relation, images: [] }));
+    if (last?.promptId !== row.promptId)
+      prompts.push((last = { promptId: row.promptId, externalId: row.externalId, text: row.text, relation: row.relation, images: [] }));
     last.images.push(scoredImage(run.benchmark.scoring, row, run.id));
   }
   return prompts;
@@ -117,14 +131,22 @@ function sharedPrompts(a: RunRow, b: RunRow, inA: LoadedPrompt[], inB: LoadedPro
   });
   const notes: string[] = [];
   const setName = (run: RunRow) => `${run.promptSet.name} (${run.promptsTotal} prompts${run.promptLimit !== null ? `, limit ${run.promptLimit}` : ''})`;
-  if (!samePromptSet) notes.push(`The runs score different prompt sets, ${setName(a)} and ${setName(b)}: they are compared on the ${shared.length} prompts with the same text in both.`);
-  else if (shared.length < Math.max(inA.length, inB.length)) notes.push(`Run A scored ${inA.length} prompts and run B ${inB.length}: they are compared on the ${shared.length} both scored.`);
+  if (!samePromptSet)
+    notes.push(
+      `The runs score different prompt sets, ${setName(a)} and ${setName(b)}: they are compared on the ${shared.length} prompts with the same text in both.`,
+    );
+  else if (shared.length < Math.max(inA.length, inB.length))
+    notes.push(`Run A scored ${inA.length} prompts and run B ${inB.length}: they are compared on the ${shared.length} both scored.`);
   return { shared, notes };
 }
 
 /** Metric definitions of a benchmark, in display order: what compareMetrics and the primary metric need. */
 async function benchmarkMetrics(prisma: PrismaClient, benchmarkId: string) {
-  const metrics = await prisma.metricDefinition.findMany({ where: { benchmarkId }, orderBy: { ordinal: 'asc' }, select: { key: true, primary: true, minImagesPerPrompt: true } });
+  const metrics = await prisma.metricDefinition.findMany({
+    where: { benchmarkId },
+    orderBy: { ordinal: 'asc' },
+    select: { key: true, primary: true, minImagesPerPrompt: true },
+  });
   return { metrics, primary: (metrics.find((m) => m.primary) ?? metrics[0])?.key ?? '' };
 }
 
@@ -132,11 +154,17 @@ async function computeComparison(prisma: PrismaClient, a: RunRow, b: RunRow): Pr
   const [inA, inB, { metrics, primary }] = await Promise.all([scoredPrompts(prisma, a), scoredPrompts(prisma, b), benchmarkMetrics(prisma, a.benchmarkId)]);
   const { shared, notes } = sharedPrompts(a, b, inA, inB);
   if (shared.length === 0) {
-    throw inputError(['b'], `runs a and b share no scored prompt (a: ${a.benchmark.name}/${a.promptSet.name}, b: ${b.benchmark.name}/${b.promptSet.name}), so there is nothing to compare`);
+    throw inputError(
+      ['b'],
+      `runs a and b share no scored prompt (a: ${a.benchmark.name}/${a.promptSet.name}, b: ${b.benchmark.name}/${b.promptSet.name}), so there is nothing to compare`,
+    );
   }
   const pairing: Pairing = a.seed === b.seed && a.imagesPerPrompt === b.imagesPerPrompt ? 'IMAGE' : 'PROMPT';
   if (pairing === 'PROMPT') {
-    const differences = [a.seed !== b.seed && `seeds ${a.seed} and ${b.seed}`, a.imagesPerPrompt !== b.imagesPerPrompt && `${a.imagesPerPrompt} and ${b.imagesPerPrompt} images per prompt`].filter(Boolean);
+    const differences = [
+      a.seed !== b.seed && `seeds ${a.seed} and ${b.seed}`,
+      a.imagesPerPrompt !== b.imagesPerPrompt && `${a.imagesPerPrompt} and ${b.imagesPerPrompt} images per prompt`,
+    ].filter(Boolean);
     notes.push(`The runs have ${differences.join(' and ')}, so their images are not paired one to one: every test here pairs prompts, not images.`);
   }
   const rules = TALLY_RULES[a.benchmark.scoring];
@@ -147,7 +175,18 @@ async function computeComparison(prisma: PrismaClient, a: RunRow, b: RunRow): Pr
       ? shared.flatMap((p) =>
           p.a.flatMap((x) => {
             const y = p.b.find((image) => image.imageIndex === x.imageIndex);
-            return y ? [{ prompt: p.externalId, image: x.imageIndex, aImage: x.imageId, bImage: y.imageId, a: { correct: x.correct, score: x.score }, b: { correct: y.correct, score: y.score } }] : [];
+            return y
+              ? [
+                  {
+                    prompt: p.externalId,
+                    image: x.imageIndex,
+                    aImage: x.imageId,
+                    bImage: y.imageId,
+                    a: { correct: x.correct, score: x.score },
+                    b: { correct: y.correct, score: y.score },
+                  },
+                ]
+              : [];
           }),
         )
       : [];
@@ -188,7 +227,8 @@ const KEPT_IMAGES = 2_000_000;
  */
 export function compareRunRows(prisma: PrismaClient, a: RunRow, b: RunRow): Promise<RunComparison> {
   if (a.id === b.id) return Promise.reject(inputError(['b'], 'is run a itself; compare two different runs'));
-  if (a.benchmarkId !== b.benchmarkId) return Promise.reject(inputError(['b'], `run b scores ${b.benchmark.name} and run a ${a.benchmark.name}; only runs of one benchmark share scoring rules`));
+  if (a.benchmarkId !== b.benchmarkId)
+    return Promise.reject(inputError(['b'], `run b scores ${b.benchmark.name} and run a ${a.benchmark.name}; only runs of one benchmark share scoring rules`));
   if (a.status !== 'FINISHED' || b.status !== 'FINISHED') return computeComparison(prisma, a, b);
   let comparisons = kept.get(prisma);
   if (!comparisons) kept.set(prisma, (comparisons = new Map()));

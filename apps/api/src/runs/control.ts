@@ -27,7 +27,8 @@ export async function cancelRun(services: Services, team: Team, runId: string): 
   await ownRun(services, team, runId, 'cancel');
   await services.prisma.$transaction(async (tx) => {
     const run = await lockRun(tx, runId);
-    if (!run || !isActive(run.status)) throw new ApiError('CONFLICT', `run ${runId} is ${run?.status ?? 'gone'}; only a QUEUED, GENERATING or EVALUATING run can be cancelled`);
+    if (!run || !isActive(run.status))
+      throw new ApiError('CONFLICT', `run ${runId} is ${run?.status ?? 'gone'}; only a QUEUED, GENERATING or EVALUATING run can be cancelled`);
     await transition(tx, runId, 'CANCELLED', `cancelled by team ${team.name}`);
   });
   try {
@@ -37,7 +38,9 @@ export async function cancelRun(services: Services, team: Team, runId: string): 
     services.logger.warn({ run: runId, err: (err as Error).message }, 'could not set the cancel marker for running jobs');
   }
   await stopRunJobs(services, runId);
-  await deleteCancelledArtifacts(services, [runId]).catch((err: Error) => services.logger.warn({ run: runId, err: err.message }, 'could not delete the images of a cancelled run yet; the sweep will'));
+  await deleteCancelledArtifacts(services, [runId]).catch((err: Error) =>
+    services.logger.warn({ run: runId, err: err.message }, 'could not delete the images of a cancelled run yet; the sweep will'),
+  );
   return services.prisma.run.findUniqueOrThrow({ where: { id: runId } });
 }
 
@@ -79,10 +82,11 @@ export async function retryRun(services: Services, team: Team, runId: string): P
  */
 export async function deleteRun(services: Services, team: Team, runId: string): Promise<{ id: string; artifactsDeleted: number }> {
   const run = await ownRun(services, team, runId, 'delete');
-  if (isActive(run.status)) await cancelRun(services, team, runId).catch((err) => {
-    // Finished between the two reads: deleting is still what was asked.
-    if (!(err instanceof ApiError)) throw err;
-  });
+  if (isActive(run.status))
+    await cancelRun(services, team, runId).catch((err) => {
+      // Finished between the two reads: deleting is still what was asked.
+      if (!(err instanceof ApiError)) throw err;
+    });
   const imageSet = run.imageSetId ? await services.prisma.imageSet.findUnique({ where: { id: run.imageSetId } }) : null;
   await services.prisma.run.delete({ where: { id: runId } });
   if (!imageSet || imageSet.kind !== 'GENERATED') return { id: runId, artifactsDeleted: 0 };

@@ -109,11 +109,19 @@ export async function planRun(prisma: PrismaClient, store: ArtifactStore, source
   if (source.kind === 'GENERATE_AND_EVALUATE') {
     const prompts = candidates.slice(0, source.promptLimit ?? undefined);
     const indices = Array.from({ length: source.imagesPerPrompt }, (_, k) => k);
-    return makePlan(prompts, prompts.map(() => indices), source.imageSetPrefix);
+    return makePlan(
+      prompts,
+      prompts.map(() => indices),
+      source.imageSetPrefix,
+    );
   }
   const uploaded = await listImageSet(store, source.imageSetPrefix);
   const prompts = candidates.filter((p) => uploaded.has(p.externalId)).slice(0, source.promptLimit ?? undefined);
-  return makePlan(prompts, prompts.map((p) => uploaded.get(p.externalId)!.filter((k) => k < source.imagesPerPrompt)), source.imageSetPrefix);
+  return makePlan(
+    prompts,
+    prompts.map((p) => uploaded.get(p.externalId)!.filter((k) => k < source.imagesPerPrompt)),
+    source.imageSetPrefix,
+  );
 }
 
 /** [start, end) of chunk `chunk` among `count` prompts cut into `chunks` near-equal parts. */
@@ -176,7 +184,13 @@ export function generateJob(run: JobRun, chunk: number, round: number, prompts: 
   };
 }
 
-export function evaluateJob(run: JobRun, chunk: number, round: number, prompts: readonly PlannedPrompt[], images: readonly PlannedImage[]): EvaluateChunkJobInput {
+export function evaluateJob(
+  run: JobRun,
+  chunk: number,
+  round: number,
+  prompts: readonly PlannedPrompt[],
+  images: readonly PlannedImage[],
+): EvaluateChunkJobInput {
   return {
     runId: run.id,
     chunk,

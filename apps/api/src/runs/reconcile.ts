@@ -51,7 +51,11 @@ export async function reconcile(services: Services): Promise<ReconcileReport> {
         const job = await queue.getJob(jobId);
         const failedReason = job?.failedReason ?? 'no reason recorded';
         // BullMQ keeps a job as failed only once it will not be retried: permanent unless its attempts ran out.
-        failure = { reason: `${pending.stage} of chunk ${pending.chunk} failed: ${failedReason}`, cause: chunkFailureCause(failedReason, job?.attemptsMade ?? 1, job?.opts.attempts ?? 1), stage: pending.stage };
+        failure = {
+          reason: `${pending.stage} of chunk ${pending.chunk} failed: ${failedReason}`,
+          cause: chunkFailureCause(failedReason, job?.attemptsMade ?? 1, job?.opts.attempts ?? 1),
+          stage: pending.stage,
+        };
         break;
       }
       // A completed job whose result never reached the database (lost with Redis' data): it must run

@@ -9,11 +9,29 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { artifactKeySchema } from '@infsplign/workers/artifacts';
-import { type BenchmarkName, canonicalConfig, canonicalJson, configHash, detectorSpecSchema, isBenchmarkName, MethodParamsError } from '@infsplign/workers/contracts';
+import {
+  type BenchmarkName,
+  canonicalConfig,
+  canonicalJson,
+  configHash,
+  detectorSpecSchema,
+  isBenchmarkName,
+  MethodParamsError,
+} from '@infsplign/workers/contracts';
 import { SCORER_VERSIONS } from '@infsplign/workers/benchmarks';
 import { z } from 'zod';
 import { ApiError, inputError, notFound, parseInput, type FieldPath } from '../errors.ts';
-import { Prisma, type Benchmark, type ImageSet, type Method, type MethodConfig, type Model, type PromptSet, type Run, type Team } from '../generated/prisma/client.ts';
+import {
+  Prisma,
+  type Benchmark,
+  type ImageSet,
+  type Method,
+  type MethodConfig,
+  type Model,
+  type PromptSet,
+  type Run,
+  type Team,
+} from '../generated/prisma/client.ts';
 import { loadRun, RUN_COLUMNS, RUN_INCLUDE, type RunRow } from '../graphql/rows.ts';
 import type { StageClock } from '../metrics.ts';
 import type { Services } from '../services.ts';
@@ -67,7 +85,12 @@ export interface SubmitResult {
 }
 
 /** The benchmark and prompt set a submission names, or errors at their input paths. */
-async function findPromptSet(services: Services, benchmarkName: string, promptSetName: string, base: FieldPath): Promise<{ benchmark: Benchmark & { name: BenchmarkName }; promptSet: PromptSet }> {
+async function findPromptSet(
+  services: Services,
+  benchmarkName: string,
+  promptSetName: string,
+  base: FieldPath,
+): Promise<{ benchmark: Benchmark & { name: BenchmarkName }; promptSet: PromptSet }> {
   const benchmark = await services.prisma.benchmark.findUnique({ where: { name: benchmarkName } });
   if (!benchmark || !isBenchmarkName(benchmark.name)) {
     const known = (await services.prisma.benchmark.findMany({ select: { name: true }, orderBy: { name: 'asc' } })).map((b) => b.name);
@@ -75,7 +98,9 @@ async function findPromptSet(services: Services, benchmarkName: string, promptSe
   }
   const promptSet = await services.prisma.promptSet.findUnique({ where: { benchmarkId_name: { benchmarkId: benchmark.id, name: promptSetName } } });
   if (!promptSet) {
-    const known = (await services.prisma.promptSet.findMany({ where: { benchmarkId: benchmark.id }, select: { name: true }, orderBy: { name: 'asc' } })).map((s) => s.name);
+    const known = (await services.prisma.promptSet.findMany({ where: { benchmarkId: benchmark.id }, select: { name: true }, orderBy: { name: 'asc' } })).map(
+      (s) => s.name,
+    );
     throw inputError([...base, 'promptSet'], `benchmark ${benchmark.name} has no prompt set '${promptSetName}' (known: ${known.join(', ') || 'none'})`);
   }
   return { benchmark: benchmark as Benchmark & { name: BenchmarkName }, promptSet };
@@ -91,12 +116,18 @@ async function planOrInputError(services: Services, source: PlanSource, path: Fi
     throw err;
   }
   if (totals.images === 0) {
-    const what = source.kind === 'EVALUATE_ONLY' ? `no image of the set belongs to a prompt of ${promptSetName} that the benchmark scores` : `prompt set ${promptSetName} has no prompt that the benchmark scores`;
+    const what =
+      source.kind === 'EVALUATE_ONLY'
+        ? `no image of the set belongs to a prompt of ${promptSetName} that the benchmark scores`
+        : `prompt set ${promptSetName} has no prompt that the benchmark scores`;
     throw inputError(path, what);
   }
   const cap = services.lifecycle.maxRunImages;
   if (totals.images > cap) {
-    throw inputError(path.slice(0, -1).concat('limit'), `the run would have ${totals.images} images (${totals.prompts} prompts); a run may have at most ${cap} (MAX_RUN_IMAGES): set a smaller limit or imagesPerPrompt`);
+    throw inputError(
+      path.slice(0, -1).concat('limit'),
+      `the run would have ${totals.images} images (${totals.prompts} prompts); a run may have at most ${cap} (MAX_RUN_IMAGES): set a smaller limit or imagesPerPrompt`,
+    );
   }
   return totals;
 }
@@ -111,8 +142,11 @@ type SameRun = Prisma.RunWhereInput & Record<string, unknown>;
 async function reusableRun(tx: Pick<Services['prisma'], 'run'>, team: Team, same: SameRun, benchmark: Benchmark): Promise<RunRow | null> {
   const where = { ...same, teamId: team.id };
   return (
-    (await tx.run.findFirst({ where: { ...where, status: 'FINISHED', scorerVersion: SCORER_VERSIONS[benchmark.scoring] }, orderBy: { finishedAt: 'desc' }, include: RUN_INCLUDE })) ??
-    (await tx.run.findFirst({ where: { ...where, status: { in: [...ACTIVE_STATUSES] } }, orderBy: { createdAt: 'desc' }, include: RUN_INCLUDE }))
+    (await tx.run.findFirst({
+      where: { ...where, status: 'FINISHED', scorerVersion: SCORER_VERSIONS[benchmark.scoring] },
+      orderBy: { finishedAt: 'desc' },
+      include: RUN_INCLUDE,
+    })) ?? (await tx.run.findFirst({ where: { ...where, status: { in: [...ACTIVE_STATUSES] } }, orderBy: { createdAt: 'desc' }, include: RUN_INCLUDE }))
   );
 }
 
@@ -144,7 +178,14 @@ interface NewRun {
  * The run and its first QUEUED event (and, for a generated run, its image set) in one statement:
  * atomic without a transaction of its own, and one round trip to the database.
  */
-async function insertRun(db: Pick<Services['prisma'], '$queryRaw'>, fields: NewRun, catalogue: NewRunCatalogue, totals: PlanTotals, codeVersion: string | null, generatedImageSet: boolean): Promise<Run> {
+async function insertRun(
+  db: Pick<Services['prisma'], '$queryRaw'>,
+  fields: NewRun,
+  catalogue: NewRunCatalogue,
+  totals: PlanTotals,
+  codeVersion: string | null,
+  generatedImageSet: boolean,
+): Promise<Run> {
   const { team, benchmark, promptSet, model, method, methodConfig } = catalogue;
   const imageSet = generatedImageSet
     ? Prisma.sql`image_set AS (INSERT INTO image_sets (id, kind, team_id, artifact_prefix, image_count) VALUES (${fields.imageSetId}::uuid, 'GENERATED', ${team.id}::uuid, ${catalogue.imageSetPrefix}, ${totals.images})),`
@@ -173,8 +214,19 @@ async function insertRun(db: Pick<Services['prisma'], '$queryRaw'>, fields: NewR
  * The answer is built from what the submission already holds (the written row and its catalogue
  * rows), and the planning thread enqueues from the same: neither reads the new run back.
  */
-async function createRun(services: Services, clock: StageClock, fields: NewRun, catalogue: NewRunCatalogue, same: SameRun, force: boolean, totals: PlanTotals, generatedImageSet = false): Promise<SubmitResult> {
-  const write = async (db: Pick<Services['prisma'], '$queryRaw'>) => ({ written: await insertRun(db, fields, catalogue, totals, services.codeVersion, generatedImageSet) });
+async function createRun(
+  services: Services,
+  clock: StageClock,
+  fields: NewRun,
+  catalogue: NewRunCatalogue,
+  same: SameRun,
+  force: boolean,
+  totals: PlanTotals,
+  generatedImageSet = false,
+): Promise<SubmitResult> {
+  const write = async (db: Pick<Services['prisma'], '$queryRaw'>) => ({
+    written: await insertRun(db, fields, catalogue, totals, services.codeVersion, generatedImageSet),
+  });
   const outcome: { written: Run } | { found: RunRow } = force
     ? await write(services.prisma)
     : await services.prisma.$transaction(async (tx) => {
@@ -209,7 +261,23 @@ export async function submitRun(services: Services, clock: StageClock, team: Tea
   const threshold = input.threshold ?? benchmark.defaultThreshold;
   const promptLimit = input.limit ?? null;
   if (input.kind === 'EVALUATE_ONLY') {
-    return submitEvaluation(services, clock, team, { benchmark, promptSet, imageSetId: input.imageSet!, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt: input.imagesPerPrompt, promptLimit, force: input.force }, base);
+    return submitEvaluation(
+      services,
+      clock,
+      team,
+      {
+        benchmark,
+        promptSet,
+        imageSetId: input.imageSet!,
+        detector: input.detector,
+        threshold,
+        seed: input.seed,
+        imagesPerPrompt: input.imagesPerPrompt,
+        promptLimit,
+        force: input.force,
+      },
+      base,
+    );
   }
 
   const model = await services.prisma.model.findUnique({ where: { name: input.model! } });
@@ -223,7 +291,11 @@ export async function submitRun(services: Services, clock: StageClock, team: Tea
     if (err instanceof MethodParamsError) throw inputError([...base, 'params'], err.message);
     throw err;
   }
-  const method = await services.prisma.method.upsert({ where: { name: definition.name }, create: { name: definition.name, ...methodRowFields(definition) }, update: {} });
+  const method = await services.prisma.method.upsert({
+    where: { name: definition.name },
+    create: { name: definition.name, ...methodRowFields(definition) },
+    update: {},
+  });
   const config = canonicalConfig(definition.name, params);
   const hash = configHash(config);
   const methodConfig = await services.prisma.methodConfig.upsert({
@@ -232,7 +304,17 @@ export async function submitRun(services: Services, clock: StageClock, team: Tea
     update: {},
   });
   const imagesPerPrompt = input.imagesPerPrompt ?? benchmark.defaultImagesPerPrompt;
-  const same = { kind: 'GENERATE_AND_EVALUATE', modelId: model.id, methodConfigId: methodConfig.id, promptSetId: promptSet.id, detector: input.detector, threshold, seed: input.seed, imagesPerPrompt, promptLimit } as const;
+  const same = {
+    kind: 'GENERATE_AND_EVALUATE',
+    modelId: model.id,
+    methodConfigId: methodConfig.id,
+    promptSetId: promptSet.id,
+    detector: input.detector,
+    threshold,
+    seed: input.seed,
+    imagesPerPrompt,
+    promptLimit,
+  } as const;
   clock.lap('catalogue');
   if (!input.force) {
     const reusable = await reusableRun(services.prisma, team, same, benchmark);
@@ -243,7 +325,12 @@ export async function submitRun(services: Services, clock: StageClock, team: Tea
   const id = randomUUID();
   const imageSetId = randomUUID();
   const imageSetPrefix = `runs/${id}/images`;
-  const totals = await planOrInputError(services, { kind: 'GENERATE_AND_EVALUATE', benchmark: benchmark.name, promptSetId: promptSet.id, imagesPerPrompt, promptLimit, imageSetPrefix }, [...base, 'promptSet'], promptSet.name);
+  const totals = await planOrInputError(
+    services,
+    { kind: 'GENERATE_AND_EVALUATE', benchmark: benchmark.name, promptSetId: promptSet.id, imagesPerPrompt, promptLimit, imageSetPrefix },
+    [...base, 'promptSet'],
+    promptSet.name,
+  );
   clock.lap('plan');
   return createRun(
     services,
@@ -278,14 +365,28 @@ async function submitEvaluation(services: Services, clock: StageClock, team: Tea
   clock.lap('catalogue');
   const totals = await planOrInputError(
     services,
-    { kind: 'EVALUATE_ONLY', benchmark: request.benchmark.name, promptSetId: request.promptSet.id, imagesPerPrompt: request.imagesPerPrompt ?? Number.MAX_SAFE_INTEGER, promptLimit: request.promptLimit, imageSetPrefix: imageSet.artifactPrefix },
+    {
+      kind: 'EVALUATE_ONLY',
+      benchmark: request.benchmark.name,
+      promptSetId: request.promptSet.id,
+      imagesPerPrompt: request.imagesPerPrompt ?? Number.MAX_SAFE_INTEGER,
+      promptLimit: request.promptLimit,
+      imageSetPrefix: imageSet.artifactPrefix,
+    },
     [...base, 'imageSet'],
     request.promptSet.name,
   );
   clock.lap('plan');
   // Without a stated number, as many as the most any prompt has: every uploaded image is scored, as `evaluate` does.
   const imagesPerPrompt = request.imagesPerPrompt ?? totals.maxImagesPerPrompt;
-  const same = { imageSetId: imageSet.id, promptSetId: request.promptSet.id, detector: request.detector, threshold: request.threshold, imagesPerPrompt, promptLimit: request.promptLimit } as const;
+  const same = {
+    imageSetId: imageSet.id,
+    promptSetId: request.promptSet.id,
+    detector: request.detector,
+    threshold: request.threshold,
+    imagesPerPrompt,
+    promptLimit: request.promptLimit,
+  } as const;
   if (!request.force) {
     const reusable = await reusableRun(services.prisma, team, same, request.benchmark);
     clock.lap('reuse');
@@ -294,8 +395,26 @@ async function submitEvaluation(services: Services, clock: StageClock, team: Tea
   return createRun(
     services,
     clock,
-    { id: randomUUID(), kind: 'EVALUATE_ONLY', imageSetId: imageSet.id, rescoredFromId: request.rescoredFromId, detector: request.detector, threshold: request.threshold, seed: request.seed, imagesPerPrompt, promptLimit: request.promptLimit },
-    { team, benchmark: request.benchmark, promptSet: request.promptSet, model: null, method: null, methodConfig: null, imageSetPrefix: imageSet.artifactPrefix },
+    {
+      id: randomUUID(),
+      kind: 'EVALUATE_ONLY',
+      imageSetId: imageSet.id,
+      rescoredFromId: request.rescoredFromId,
+      detector: request.detector,
+      threshold: request.threshold,
+      seed: request.seed,
+      imagesPerPrompt,
+      promptLimit: request.promptLimit,
+    },
+    {
+      team,
+      benchmark: request.benchmark,
+      promptSet: request.promptSet,
+      model: null,
+      method: null,
+      methodConfig: null,
+      imageSetPrefix: imageSet.artifactPrefix,
+    },
     same,
     request.force,
     totals,
@@ -303,7 +422,14 @@ async function submitEvaluation(services: Services, clock: StageClock, team: Tea
 }
 
 /** rescoreRun: the source run's images evaluated again, with another detector or threshold. */
-export async function rescoreRun(services: Services, clock: StageClock, team: Team, runId: string, detector: string | null | undefined, threshold: number | null | undefined): Promise<SubmitResult> {
+export async function rescoreRun(
+  services: Services,
+  clock: StageClock,
+  team: Team,
+  runId: string,
+  detector: string | null | undefined,
+  threshold: number | null | undefined,
+): Promise<SubmitResult> {
   const source = await services.prisma.run.findUnique({ where: { id: runId }, include: { benchmark: true, promptSet: true } });
   if (!source) throw notFound(`run ${runId}`);
   if (source.status !== 'FINISHED') throw new ApiError('CONFLICT', `run ${runId} is ${source.status}; only a FINISHED run has all its images to rescore`);
@@ -343,8 +469,12 @@ export async function createUpload(services: Services, team: Team): Promise<{ pr
     await tx.$queryRaw`SELECT id FROM teams WHERE id = ${team.id}::uuid FOR UPDATE`;
     const pending = await tx.$queryRaw<{ n: bigint }[]>`
       SELECT count(*) AS n FROM uploads u WHERE u.team_id = ${team.id}::uuid AND NOT EXISTS (SELECT 1 FROM image_sets s WHERE s.artifact_prefix = u.prefix)`;
-    if (Number(pending[0].n) >= MAX_PENDING_UPLOADS) throw new ApiError('CONFLICT', `the team has ${pending[0].n} uploads not registered yet, the most it may have; register them (registerImageSet) first`);
-    return tx.upload.create({ data: { teamId: team.id, prefix: `${UPLOAD_ROOT}/${randomBytes(16).toString('hex')}` }, select: { prefix: true, createdAt: true } });
+    if (Number(pending[0].n) >= MAX_PENDING_UPLOADS)
+      throw new ApiError('CONFLICT', `the team has ${pending[0].n} uploads not registered yet, the most it may have; register them (registerImageSet) first`);
+    return tx.upload.create({
+      data: { teamId: team.id, prefix: `${UPLOAD_ROOT}/${randomBytes(16).toString('hex')}` },
+      select: { prefix: true, createdAt: true },
+    });
   });
 }
 
@@ -352,7 +482,11 @@ export async function createUpload(services: Services, team: Team): Promise<{ pr
 export async function registerImageSet(services: Services, team: Team, rawPrefix: unknown): Promise<ImageSet> {
   const prefix = parseInput(artifactKeySchema, rawPrefix, ['prefix']);
   const upload = await services.prisma.upload.findUnique({ where: { prefix } });
-  if (!upload) throw inputError(['prefix'], `${prefix} is not a prefix the API handed out; ask createUpload for one and upload there (npx infsplign upload DIR does both)`);
+  if (!upload)
+    throw inputError(
+      ['prefix'],
+      `${prefix} is not a prefix the API handed out; ask createUpload for one and upload there (npx infsplign upload DIR does both)`,
+    );
   if (upload.teamId !== team.id) throw new ApiError('FORBIDDEN', `prefix ${prefix} was handed to another team`);
   const existing = await services.prisma.imageSet.findUnique({ where: { artifactPrefix: prefix } });
   if (existing) throw new ApiError('CONFLICT', `prefix ${prefix} is already image set ${existing.id}`);
@@ -364,6 +498,7 @@ export async function registerImageSet(services: Services, team: Team, rawPrefix
     throw err;
   }
   const imageCount = [...images.values()].reduce((sum, indices) => sum + indices.length, 0);
-  if (imageCount === 0) throw inputError(['prefix'], `no images named {ID}_{K}.png under ${prefix} in the artifact store; put them there with npx infsplign upload DIR`);
+  if (imageCount === 0)
+    throw inputError(['prefix'], `no images named {ID}_{K}.png under ${prefix} in the artifact store; put them there with npx infsplign upload DIR`);
   return services.prisma.imageSet.create({ data: { kind: 'UPLOADED', teamId: team.id, artifactPrefix: prefix, imageCount } });
 }

@@ -8,7 +8,17 @@ import type { PrismaClient, RunKind } from '../generated/prisma/client.ts';
 import type { FailureStage, RunFailureCause } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { currentRound, isActive, lockRun, transition } from './lifecycle.ts';
-import { chunkImages, chunkPrompts, evaluateJob, generateJob, type JobRun, type PlannedImage, type PlannedPrompt, type PlanSource, type RunPlan } from './plan.ts';
+import {
+  chunkImages,
+  chunkPrompts,
+  evaluateJob,
+  generateJob,
+  type JobRun,
+  type PlannedImage,
+  type PlannedPrompt,
+  type PlanSource,
+  type RunPlan,
+} from './plan.ts';
 
 export interface RunWork {
   run: JobRun;
@@ -86,7 +96,10 @@ export interface PendingChunk {
  * images has no row (GENERATE_AND_EVALUATE only), else `evaluate` while any has no score.
  */
 export async function pendingChunks(prisma: PrismaClient, runId: string, { plan }: RunWork, generates: boolean): Promise<PendingChunk[]> {
-  const rows = await prisma.image.findMany({ where: { runId }, select: { promptId: true, imageIndex: true, artifactKey: true, score: { select: { id: true } } } });
+  const rows = await prisma.image.findMany({
+    where: { runId },
+    select: { promptId: true, imageIndex: true, artifactKey: true, score: { select: { id: true } } },
+  });
   const stored = new Map(rows.map((row) => [`${row.promptId}/${row.imageIndex}`, row]));
   const pending: PendingChunk[] = [];
   for (let chunk = 0; chunk < plan.chunks; chunk++) {
@@ -104,7 +117,11 @@ export async function pendingChunks(prisma: PrismaClient, runId: string, { plan 
 
 /** Every chunk of a run that has no rows yet: what pendingChunks finds for it, without reading anything. */
 export function newRunChunks({ plan }: RunWork, generates: boolean): PendingChunk[] {
-  return Array.from({ length: plan.chunks }, (_, chunk) => ({ chunk, stage: generates ? ('generate' as const) : ('evaluate' as const), images: chunkImages(plan, chunk) }));
+  return Array.from({ length: plan.chunks }, (_, chunk) => ({
+    chunk,
+    stage: generates ? ('generate' as const) : ('evaluate' as const),
+    images: chunkImages(plan, chunk),
+  }));
 }
 
 export function jobIdOf(runId: string, stage: Stage, chunk: number, round: number): string {
@@ -128,7 +145,9 @@ const ENQUEUE_CONCURRENCY = 32;
 
 export async function enqueueChunks(services: EnqueueDeps, work: RunWork, pending: readonly PendingChunk[], round: number): Promise<void> {
   for (let i = 0; i < pending.length; i += ENQUEUE_CONCURRENCY) {
-    await Promise.all(pending.slice(i, i + ENQUEUE_CONCURRENCY).map((chunk) => enqueueChunk(services, work.run, chunk, chunkPrompts(work.plan, chunk.chunk), round)));
+    await Promise.all(
+      pending.slice(i, i + ENQUEUE_CONCURRENCY).map((chunk) => enqueueChunk(services, work.run, chunk, chunkPrompts(work.plan, chunk.chunk), round)),
+    );
   }
 }
 

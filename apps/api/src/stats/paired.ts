@@ -5,7 +5,17 @@
  * correct/incorrect pairs with McNemar on them and a paired bootstrap interval of the mean difference
  * in image score (pairedTest).
  */
-import { bootstrapIntervals, type BootstrapOptions, DEFAULT_BOOTSTRAP, type Interval, metricDefined, pairedBootstrap, pointEstimates, type ScoredImage, type TallyRules } from '@infsplign/workers/benchmarks';
+import {
+  bootstrapIntervals,
+  type BootstrapOptions,
+  DEFAULT_BOOTSTRAP,
+  type Interval,
+  metricDefined,
+  pairedBootstrap,
+  pointEstimates,
+  type ScoredImage,
+  type TallyRules,
+} from '@infsplign/workers/benchmarks';
 import type { PairedTest as TestKind } from '../graphql/generated/resolvers.ts';
 
 /** One image of run A and the image with the same prompt and index in run B. */
@@ -59,7 +69,10 @@ export function mcnemarExact(onlyA: number, onlyB: number): number {
 const meanDifference = (s: Float64Array) => (s[1] > 0 ? s[0] / s[1] : null);
 
 export function pairedTest(pairs: readonly ImagePair[], bootstrap: BootstrapOptions = {}): PairedTest {
-  let bothCorrect = 0, neitherCorrect = 0, onlyA = 0, onlyB = 0;
+  let bothCorrect = 0,
+    neitherCorrect = 0,
+    onlyA = 0,
+    onlyB = 0;
   // Per prompt: [sum of differences, pairs]; prompts in id order so the bootstrap is reproducible.
   const rowsByPrompt = new Map<number, [number, number]>();
   for (const pair of pairs) {
@@ -161,7 +174,8 @@ export function compareMetrics(
 
 /** McNemar's exact p on a per-image outcome, image k of a prompt in A against image k of it in B. */
 function mcnemarOfOutcome(prompts: readonly PromptPair[], outcome: (image: ScoredImage) => boolean | null): number {
-  let onlyA = 0, onlyB = 0;
+  let onlyA = 0,
+    onlyB = 0;
   for (const { a, b } of prompts) {
     for (let k = 0; k < Math.min(a.length, b.length); k++) {
       const [x, y] = [outcome(a[k]!), outcome(b[k]!)];

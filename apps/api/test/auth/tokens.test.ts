@@ -76,7 +76,9 @@ test('wrong, unknown, malformed, revoked and expired tokens get no team, at once
 
 test('a token of the scrypt era is refused with its own reason; the migration revoked such rows', async () => {
   const team = await prisma.team.create({ data: { name: 'delta' } });
-  const old = await prisma.apiToken.create({ data: { teamId: team.id, prefix: 'abcdefabcdef', label: 'old', secretHash: 'scrypt$16384$8$1$c2FsdA==$aGFzaA==' } });
+  const old = await prisma.apiToken.create({
+    data: { teamId: team.id, prefix: 'abcdefabcdef', label: 'old', secretHash: 'scrypt$16384$8$1$c2FsdA==$aGFzaA==' },
+  });
   assert.deepEqual(await verifyToken(prisma, `isa_abcdefabcdef_${'x'.repeat(43)}`), { refusal: 'scrypt' });
   const migration = readFileSync(join(ROOT, 'prisma/migrations/20261210120000_bounded_requests/migration.sql'), 'utf8');
   const revoke = migration.split('\n').find((line) => line.startsWith('UPDATE "api_tokens"'))!;
@@ -88,16 +90,25 @@ test('a refused token writes nothing: no row changes (xmin), whatever is wrong w
   const team = await prisma.team.create({ data: { name: 'epsilon' } });
   const { token } = await createToken(prisma, team.id, 'kept');
   await verifyToken(prisma, token);
-  const versions = () => prisma.$queryRaw<{ v: string }[]>`SELECT string_agg(xmin::text || ':' || coalesce(last_used_at::text, ''), ',' ORDER BY id) AS v FROM api_tokens`;
+  const versions = () =>
+    prisma.$queryRaw<{ v: string }[]>`SELECT string_agg(xmin::text || ':' || coalesce(last_used_at::text, ''), ',' ORDER BY id) AS v FROM api_tokens`;
   const before = await versions();
   const last = token.at(-1) === 'A' ? 'B' : 'A';
-  for (let i = 0; i < 20; i++) assert.ok('refusal' in (await verifyToken(prisma, i % 2 ? token.slice(0, -1) + last : `isa_${String(i).padStart(12, '0')}_${'y'.repeat(43)}`)));
+  for (let i = 0; i < 20; i++)
+    assert.ok('refusal' in (await verifyToken(prisma, i % 2 ? token.slice(0, -1) + last : `isa_${String(i).padStart(12, '0')}_${'y'.repeat(43)}`)));
   assert.deepEqual(await versions(), before);
 });
 
 test(`a team holds at most ${MAX_LIVE_TOKENS_PER_TEAM} live tokens`, async () => {
   const team = await prisma.team.create({ data: { name: 'zeta' } });
-  await prisma.apiToken.createMany({ data: Array.from({ length: MAX_LIVE_TOKENS_PER_TEAM }, (_, i) => ({ teamId: team.id, prefix: `ee${String(i).padStart(10, '0')}`, label: 'bulk', secretHash: 'sha256$00' })) });
+  await prisma.apiToken.createMany({
+    data: Array.from({ length: MAX_LIVE_TOKENS_PER_TEAM }, (_, i) => ({
+      teamId: team.id,
+      prefix: `ee${String(i).padStart(10, '0')}`,
+      label: 'bulk',
+      secretHash: 'sha256$00',
+    })),
+  });
   await assert.rejects(createToken(prisma, team.id, 'one too many'), TokenLimitError);
   await prisma.apiToken.updateMany({ where: { teamId: team.id, prefix: 'ee0000000000' }, data: { revokedAt: new Date() } });
   assert.ok((await createToken(prisma, team.id, 'room again')).token);
@@ -119,17 +130,21 @@ test('npm run token creates the team once and prints a token that verifies; list
   const prefix = tokens[1].slice(4, 16);
   const listed = (await script('list', '--team', 'gamma')).stdout.trim().split('\n');
   assert.equal(listed.length, 3, listed.join('\n'));
-  assert.ok(listed.some((line) => line.startsWith(`${prefix}\tcli\t`) && line.endsWith('\tlive')), listed.join('\n'));
+  assert.ok(
+    listed.some((line) => line.startsWith(`${prefix}\tcli\t`) && line.endsWith('\tlive')),
+    listed.join('\n'),
+  );
   assert.ok(!listed.join('\n').includes(tokens[1].slice(17)), 'no secret in the list');
   await script('revoke', '--team', 'gamma', '--prefix', prefix);
   assert.deepEqual(await verifyToken(prisma, tokens[1]), { refusal: 'refused' });
   assert.equal(teamOf(await verifyToken(prisma, tokens[0]))?.name, 'gamma');
   assert.match((await script('list', '--team', 'gamma')).stdout, new RegExp(`${prefix}\t.*\trevoked `));
 
-  const failure = (...args: string[]) => script(...args).then(
-    () => assert.fail(`token ${args.join(' ')} succeeded`),
-    (err: { stderr: string }) => err.stderr,
-  );
+  const failure = (...args: string[]) =>
+    script(...args).then(
+      () => assert.fail(`token ${args.join(' ')} succeeded`),
+      (err: { stderr: string }) => err.stderr,
+    );
   assert.match(await failure(), /--team is required \(usage: npm run token -- \[create\] --team NAME/);
   assert.match(await failure('--team', 'gamma', '--expires-in-days', '0'), /a token lives at least 1 day/);
   assert.match(await failure('revoke', '--team', 'gamma', '--prefix', '000000000000'), /team 'gamma' has no token with prefix 000000000000/);

@@ -64,7 +64,9 @@ test('prisma/migrations builds the same catalog as the SQL Prisma derives from s
   await execute(derivedUrl, await derivedSql);
   const drift = diffCatalogs(migrated, await readCatalog(derivedUrl), ['prisma/migrations', 'schema.prisma']);
   if (drift.length > 0) {
-    assert.fail(`prisma/migrations and prisma/schema.prisma disagree (${drift.length} difference(s)); add a migration for the schema change (npm run db:diff prints the whole schema's SQL):\n  ${drift.join('\n  ')}`);
+    assert.fail(
+      `prisma/migrations and prisma/schema.prisma disagree (${drift.length} difference(s)); add a migration for the schema change (npm run db:diff prints the whole schema's SQL):\n  ${drift.join('\n  ')}`,
+    );
   }
   assert.ok(migrated.relation.has('runs') && migrated.index.has('run_aggregates_metric_key_relation_value_idx'), 'the catalog reader sees tables and indexes');
 });
@@ -72,13 +74,16 @@ test('prisma/migrations builds the same catalog as the SQL Prisma derives from s
 test('the drift check notices nullability, defaults, indexes, foreign-key actions and enum values', async () => {
   const url = await server.createDatabase('mutated');
   await migrate(url);
-  await execute(url, `
+  await execute(
+    url,
+    `
     ALTER TABLE runs ALTER COLUMN seed DROP NOT NULL;
     ALTER TABLE runs ALTER COLUMN images_generated SET DEFAULT 1;
     CREATE INDEX prompts_text_idx ON prompts (text);
     ALTER TABLE images DROP CONSTRAINT images_run_id_fkey;
     ALTER TABLE images ADD CONSTRAINT images_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE RESTRICT ON UPDATE CASCADE;
-    ALTER TYPE run_status ADD VALUE 'PAUSED';`);
+    ALTER TYPE run_status ADD VALUE 'PAUSED';`,
+  );
   const drift = diffCatalogs(migrated, await readCatalog(url), ['expected', 'mutated']);
   assert.deepEqual(drift, [
     "enum run_status: expected has 'QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED', 'FAILED', 'CANCELLED', mutated has 'QUEUED', 'GENERATING', 'EVALUATING', 'FINISHED', 'FAILED', 'CANCELLED', 'PAUSED'",
@@ -96,7 +101,12 @@ test('db:migrate records migrations as Prisma does and applies nothing twice', a
   for (const [i, file] of files.entries()) {
     const row = rows[i];
     assert.equal(row.migration_name, file.name);
-    assert.equal(row.checksum, createHash('sha256').update(readFileSync(join(MIGRATIONS_DIR, file.name, 'migration.sql'))).digest('hex'));
+    assert.equal(
+      row.checksum,
+      createHash('sha256')
+        .update(readFileSync(join(MIGRATIONS_DIR, file.name, 'migration.sql')))
+        .digest('hex'),
+    );
     assert.equal(row.applied_steps_count, 1);
     assert.equal(row.logs, null);
     assert.equal(row.rolled_back_at, null);
@@ -135,8 +145,11 @@ test('a failing migration applies nothing of itself and records nothing', async 
   mkdirSync(join(dir, '99990101000000_broken'));
   writeFileSync(join(dir, '99990101000000_broken/migration.sql'), 'CREATE TABLE half_done (x integer);\nALTER TABLE no_such_table ADD COLUMN y integer;\n');
   const url = await server.createDatabase('failing');
-  await assert.rejects(migrate(url, dir), /99990101000000_broken\/migration\.sql: relation "no_such_table" does not exist; nothing of this migration was applied/);
-  const tables = await queryRows(url, "SELECT to_regclass('half_done') AS t, (SELECT count(*)::int FROM \"_prisma_migrations\") AS n");
+  await assert.rejects(
+    migrate(url, dir),
+    /99990101000000_broken\/migration\.sql: relation "no_such_table" does not exist; nothing of this migration was applied/,
+  );
+  const tables = await queryRows(url, 'SELECT to_regclass(\'half_done\') AS t, (SELECT count(*)::int FROM "_prisma_migrations") AS n');
   assert.deepEqual(tables, [{ t: null, n: readMigrations().length }]);
 });
 

@@ -41,10 +41,18 @@ test('runs at work with regex layer patterns or detector paths fail with the rea
       INSERT INTO benchmarks (id, name, scoring, default_threshold, default_images_per_prompt) VALUES ('00000000-0000-0000-0000-000000000002', 'visor-shapes', 'visor', 0.1, 4);
       INSERT INTO prompt_sets (id, benchmark_id, name, source) VALUES ('00000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-000000000002', 'eval', 'x');
       INSERT INTO methods (id, name, description, param_schema) VALUES ('00000000-0000-0000-0000-000000000004', 'infsplign', 'x', '{}');`);
-    const configs = { glob: config('infsplign', ['up_blocks.{0,1}.attentions.0.transformer_blocks.0.attn2']), regex: config('infsplign', ['up_blocks.0', '/attn2$/']), baseline: config('baseline') };
+    const configs = {
+      glob: config('infsplign', ['up_blocks.{0,1}.attentions.0.transformer_blocks.0.attn2']),
+      regex: config('infsplign', ['up_blocks.0', '/attn2$/']),
+      baseline: config('baseline'),
+    };
     const configIds: Record<string, string> = {};
     for (const [name, json] of Object.entries(configs)) {
-      const { rows } = await client.query('INSERT INTO method_configs (method_id, canonical_json, hash) VALUES ($1, $2, $3) RETURNING id', ['00000000-0000-0000-0000-000000000004', json, name.padEnd(64, '0')]);
+      const { rows } = await client.query('INSERT INTO method_configs (method_id, canonical_json, hash) VALUES ($1, $2, $3) RETURNING id', [
+        '00000000-0000-0000-0000-000000000004',
+        json,
+        name.padEnd(64, '0'),
+      ]);
       configIds[name] = rows[0].id;
     }
     const runs: Array<[string, string, string, string]> = [
@@ -68,21 +76,26 @@ test('runs at work with regex layer patterns or detector paths fail with the rea
     const applied = await migrate(url);
     assert.deepEqual(applied.applied, [MIGRATION]);
 
-    const { rows } = await client.query('SELECT r.id, r.status, r.error_reason, (SELECT array_agg(e.status::text) FROM run_events e WHERE e.run_id = r.id) AS events FROM runs r');
-    const byName = Object.fromEntries(Object.entries(ids).map(([name, id]) => [name, rows.find((r) => r.id === id)]));
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(byName).map(([name, r]) => [name, [r.status, r.events]])),
-      {
-        'glob-queued': ['QUEUED', null],
-        'regex-generating': ['FAILED', ['FAILED']],
-        'path-evaluating': ['FAILED', ['FAILED']],
-        'regex-finished': ['FINISHED', null],
-        'path-failed': ['FAILED', null],
-        'baseline-queued': ['QUEUED', null],
-      },
+    const { rows } = await client.query(
+      'SELECT r.id, r.status, r.error_reason, (SELECT array_agg(e.status::text) FROM run_events e WHERE e.run_id = r.id) AS events FROM runs r',
     );
-    assert.match(byName['regex-generating'].error_reason, /^its layer patterns include a regular expression, which is no longer accepted; submit it again with dotted-path patterns/);
-    assert.equal(byName['path-evaluating'].error_reason, "its detector 'owlvit:/models/owlvit' is a path on a worker; runs now name detectors from the workers' registry (shapes, or a name in models/detectors.json): submit it again with a name");
+    const byName = Object.fromEntries(Object.entries(ids).map(([name, id]) => [name, rows.find((r) => r.id === id)]));
+    assert.deepEqual(Object.fromEntries(Object.entries(byName).map(([name, r]) => [name, [r.status, r.events]])), {
+      'glob-queued': ['QUEUED', null],
+      'regex-generating': ['FAILED', ['FAILED']],
+      'path-evaluating': ['FAILED', ['FAILED']],
+      'regex-finished': ['FINISHED', null],
+      'path-failed': ['FAILED', null],
+      'baseline-queued': ['QUEUED', null],
+    });
+    assert.match(
+      byName['regex-generating'].error_reason,
+      /^its layer patterns include a regular expression, which is no longer accepted; submit it again with dotted-path patterns/,
+    );
+    assert.equal(
+      byName['path-evaluating'].error_reason,
+      "its detector 'owlvit:/models/owlvit' is a path on a worker; runs now name detectors from the workers' registry (shapes, or a name in models/detectors.json): submit it again with a name",
+    );
     assert.equal(byName['path-failed'].error_reason, null);
   } finally {
     await client.end();

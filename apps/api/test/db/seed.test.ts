@@ -80,7 +80,10 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
     'geneval/evaluation_metadata': 553,
     'geneval/position': 100,
   });
-  assert.deepEqual(first.warnings.filter((w) => !w.startsWith('model remote:')), []);
+  assert.deepEqual(
+    first.warnings.filter((w) => !w.startsWith('model remote:')),
+    [],
+  );
   assert.ok(firstMs < 20_000, `seeding took ${firstMs.toFixed(0)} ms`);
 
   const benchmarks = await prisma.benchmark.findMany({ include: { metrics: { orderBy: { ordinal: 'asc' } } }, orderBy: { name: 'asc' } });
@@ -103,7 +106,11 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
   assert.equal((position.metadata as { tag: string }).tag, 'position');
   assert.equal(position.objects.length, 2);
   // a tag's set keeps the file's line indices as ids
-  const positionSet = await prisma.prompt.findMany({ where: { promptSet: { name: 'position' } }, orderBy: { externalId: 'asc' }, select: { externalId: true, text: true } });
+  const positionSet = await prisma.prompt.findMany({
+    where: { promptSet: { name: 'position' } },
+    orderBy: { externalId: 'asc' },
+    select: { externalId: true, text: true },
+  });
   assert.deepEqual([positionSet[0], positionSet.at(-1)!.externalId], [{ externalId: 353, text: position.text }, 452]);
   const subset = await prisma.prompt.findFirstOrThrow({ where: { promptSet: { name: 'subset_20' }, externalId: 17965 } });
   assert.deepEqual([subset.text, subset.relation], ['a fork above a tie', 'above']);
@@ -112,27 +119,76 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
 
   const methods = await prisma.method.findMany({ orderBy: { name: 'asc' } });
   // every registered method, the arena's competitors among them
-  assert.deepEqual(methods.map((m) => m.name), methodNames().sort());
-  assert.deepEqual(['attend-and-excite', 'baseline', 'divide-and-bind', 'infsplign'].filter((name) => !methodNames().includes(name)), []);
+  assert.deepEqual(
+    methods.map((m) => m.name),
+    methodNames().sort(),
+  );
+  assert.deepEqual(
+    ['attend-and-excite', 'baseline', 'divide-and-bind', 'infsplign'].filter((name) => !methodNames().includes(name)),
+    [],
+  );
   const byName = (name: string) => methods.find((m) => m.name === name)!;
-  const infsplignSchema = byName('infsplign').paramSchema as { properties: Record<string, { enum?: unknown[]; type?: string; minimum?: number; maximum?: number; description?: string }>; additionalProperties: boolean };
+  const infsplignSchema = byName('infsplign').paramSchema as {
+    properties: Record<string, { enum?: unknown[]; type?: string; minimum?: number; maximum?: number; description?: string }>;
+    additionalProperties: boolean;
+  };
   assert.ok(infsplignSchema.additionalProperties === false);
   // every parameter and every official alias, each with a description; choices and ranges as the contracts give them
-  const official = ['loss_num', 'loss_type', 'alpha', 'margin', 'leaky_relu_slope', 'L2_norm', 'energy_loss', 'top_loss', 'strategy', 'top_strategy', 'lambda_spatial', 'lambda_presence', 'lambda_balance', 'gaussian_smoothing', 'masked_mean', 'masked_mean_thresh', 'masked_mean_weight', 'object_presence', 'no_wt', 'num_attn_layers', 'sg_t_start', 'sg_t_end', 'num_inference_steps', 'centroid_type', 'two_objects'];
-  assert.deepEqual([...PARAM_NAMES, ...official].filter((name) => !infsplignSchema.properties[name]?.description), []);
+  const official = [
+    'loss_num',
+    'loss_type',
+    'alpha',
+    'margin',
+    'leaky_relu_slope',
+    'L2_norm',
+    'energy_loss',
+    'top_loss',
+    'strategy',
+    'top_strategy',
+    'lambda_spatial',
+    'lambda_presence',
+    'lambda_balance',
+    'gaussian_smoothing',
+    'masked_mean',
+    'masked_mean_thresh',
+    'masked_mean_weight',
+    'object_presence',
+    'no_wt',
+    'num_attn_layers',
+    'sg_t_start',
+    'sg_t_end',
+    'num_inference_steps',
+    'centroid_type',
+    'two_objects',
+  ];
+  assert.deepEqual(
+    [...PARAM_NAMES, ...official].filter((name) => !infsplignSchema.properties[name]?.description),
+    [],
+  );
   assert.deepEqual(infsplignSchema.properties.energy_loss!.enum, ['var', 'log', 'entropy', 'prob', 'mean', 'gibs', 'gibsent', 'lin', 'square', 'exp', 'none']);
   assert.deepEqual(infsplignSchema.properties.strategy!.enum, ['diff', 'dec', 'both', 'inc', 'std', 'second', 'entgibs', 'mutual', 'none']);
   assert.equal(infsplignSchema.properties.loss_type!.enum!.length, 15);
-  assert.deepEqual([infsplignSchema.properties.loss_num!.minimum, infsplignSchema.properties.loss_num!.maximum, infsplignSchema.properties.num_attn_layers!.maximum], [1, 3, 9]);
+  assert.deepEqual(
+    [infsplignSchema.properties.loss_num!.minimum, infsplignSchema.properties.loss_num!.maximum, infsplignSchema.properties.num_attn_layers!.maximum],
+    [1, 3, 9],
+  );
   assert.equal(infsplignSchema.properties.gaussian_smoothing!.type, 'boolean');
   assert.ok(!('sg_grad_wt' in infsplignSchema.properties), 'refused options are not offered');
   // another name for a parameter, or an option with one value, is marked so that forms leave it out
-  assert.deepEqual(Object.keys(infsplignSchema.properties).filter((name) => (infsplignSchema.properties[name] as { 'x-alias'?: boolean })['x-alias']).sort(), ['centroid_type', 'num_attn_layers', 'num_inference_steps', 'sg_t_end', 'sg_t_start', 'two_objects']);
+  assert.deepEqual(
+    Object.keys(infsplignSchema.properties)
+      .filter((name) => (infsplignSchema.properties[name] as { 'x-alias'?: boolean })['x-alias'])
+      .sort(),
+    ['centroid_type', 'num_attn_layers', 'num_inference_steps', 'sg_t_end', 'sg_t_start', 'two_objects'],
+  );
   assert.deepEqual(Object.keys((byName('baseline').paramSchema as { properties: object }).properties).sort(), ['cfg_scale', 'scheduler', 'steps']);
   // another method's schema is its own, each parameter described
   const aeSchema = byName('attend-and-excite').paramSchema as { properties: Record<string, { description?: string }>; additionalProperties: boolean };
   assert.ok(aeSchema.additionalProperties === false);
-  assert.deepEqual(Object.keys(aeSchema.properties).filter((name) => !aeSchema.properties[name]!.description), []);
+  assert.deepEqual(
+    Object.keys(aeSchema.properties).filter((name) => !aeSchema.properties[name]!.description),
+    [],
+  );
   assert.ok('scale_factor' in aeSchema.properties && !('guidance_weight' in aeSchema.properties));
 
   const model = await prisma.model.findUniqueOrThrow({ where: { name: 'remote' } });
@@ -143,6 +199,9 @@ test('seeds benchmarks, metrics, prompt sets, models and methods, then changes n
   const secondStarted = performance.now();
   const second = await seed(prisma, { registryFile });
   console.log(`second seed: ${((performance.now() - secondStarted) / 1000).toFixed(2)} s`);
-  assert.deepEqual(second.promptSets.map((s) => s.written), second.promptSets.map(() => 0));
+  assert.deepEqual(
+    second.promptSets.map((s) => s.written),
+    second.promptSets.map(() => 0),
+  );
   assert.equal(await snapshot(), snapshotBefore);
 });

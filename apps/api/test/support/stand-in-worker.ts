@@ -7,7 +7,17 @@
  */
 import { join } from 'node:path';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts';
-import { evaluateChunkJobSchema, evaluateJobId, generateChunkJobSchema, generateJobId, type GuidanceTrace, type ImageCost, type ImagesEvaluated, type ImagesGenerated, type Relation } from '@infsplign/workers/contracts';
+import {
+  evaluateChunkJobSchema,
+  evaluateJobId,
+  generateChunkJobSchema,
+  generateJobId,
+  type GuidanceTrace,
+  type ImageCost,
+  type ImagesEvaluated,
+  type ImagesGenerated,
+  type Relation,
+} from '@infsplign/workers/contracts';
 import { type Detection, type ImageDetections, loadPrompts, promptSetFromRows, scoreImages, type VisorImageResult } from '@infsplign/workers/benchmarks';
 import { ingest } from '../../src/ingest/ingester.ts';
 import { eventually, type Harness } from './harness.ts';
@@ -22,7 +32,14 @@ export type Detect = (prompt: { id: number; objects: string[]; relation: Relatio
 export function madeUpTrace(externalId: number, k: number, steps: number): GuidanceTrace {
   return {
     loss: Array.from({ length: steps }, (_, s) => 1 / (s + 1) + externalId / 1000 + k / 10_000),
-    centroids: Array.from({ length: steps }, (_, s) => [[0.25, 0.5 + s / 100], [0.75 - k / 100, 0.5]] as [[number, number], [number, number]]),
+    centroids: Array.from(
+      { length: steps },
+      (_, s) =>
+        [
+          [0.25, 0.5 + s / 100],
+          [0.75 - k / 100, 0.5],
+        ] as [[number, number], [number, number]],
+    ),
   };
 }
 
@@ -38,7 +55,10 @@ export function madeUpCost(k: number, steps: number, guided: number | null): Ima
 /** The generate stage's answer to a chunk job: placeholder PNGs in the store, their keys, costs and (InfSplign) traces. */
 export async function generatedMessage(h: Harness, runId: string, chunk: number, round = 0): Promise<ImagesGenerated> {
   const store = new LocalArtifactStore(h.artifactDir);
-  const job = await eventually(async () => (await h.api.services.queues.generate.getJob(generateJobId(runId, chunk, round))) ?? undefined, `generate job ${chunk}`);
+  const job = await eventually(
+    async () => (await h.api.services.queues.generate.getJob(generateJobId(runId, chunk, round))) ?? undefined,
+    `generate job ${chunk}`,
+  );
   const data = generateChunkJobSchema.parse(job.data);
   const window = data.config.method === 'infsplign' ? (data.config.params.guide_steps as [number, number]) : null;
   const guided = window ? window[1] - window[0] : null;
@@ -60,19 +80,47 @@ export async function generatedMessage(h: Harness, runId: string, chunk: number,
 
 /** The evaluate stage's answer to a chunk job: `detect`'s detections, scored as the evaluate stage scores them. */
 export async function evaluatedMessage(h: Harness, runId: string, chunk: number, round: number, detect: Detect): Promise<ImagesEvaluated> {
-  const job = await eventually(async () => (await h.api.services.queues.evaluate.getJob(evaluateJobId(runId, chunk, round))) ?? undefined, `evaluate job ${chunk}`);
+  const job = await eventually(
+    async () => (await h.api.services.queues.evaluate.getJob(evaluateJobId(runId, chunk, round))) ?? undefined,
+    `evaluate job ${chunk}`,
+  );
   const data = evaluateChunkJobSchema.parse(job.data);
   const externalOf = new Map(data.prompts.map((p) => [p.promptId, p.externalId]));
-  const set = promptSetFromRows(data.benchmark, data.prompts.map((p) => ({ externalId: p.externalId, metadata: p.record })));
+  const set = promptSetFromRows(
+    data.benchmark,
+    data.prompts.map((p) => ({ externalId: p.externalId, metadata: p.record })),
+  );
   const promptOf = new Map(set.prompts.map((p) => [p.id, p]));
-  const detected: ImageDetections[] = data.images.map((i) => ({ prompt: externalOf.get(i.promptId)!, image: i.imageIndex, width: 64, height: 64, detections: detect(promptOf.get(externalOf.get(i.promptId)!)!, i.imageIndex) }));
+  const detected: ImageDetections[] = data.images.map((i) => ({
+    prompt: externalOf.get(i.promptId)!,
+    image: i.imageIndex,
+    width: 64,
+    height: 64,
+    detections: detect(promptOf.get(externalOf.get(i.promptId)!)!, i.imageIndex),
+  }));
   const scored = scoreImages(data.benchmark, set, detected, { threshold: data.threshold });
   const images = data.images.map((i, n) => {
     const r = scored.images.find((s) => s.prompt === detected[n].prompt && s.image === i.imageIndex) as VisorImageResult;
-    const score = { scored: true, correct: r.correct, value: r.correct ? 1 : 0, reason: r.reason, details: { relation: r.relation, a_detected: r.a_detected, b_detected: r.b_detected, sra: r.sra } };
+    const score = {
+      scored: true,
+      correct: r.correct,
+      value: r.correct ? 1 : 0,
+      reason: r.reason,
+      details: { relation: r.relation, a_detected: r.a_detected, b_detected: r.b_detected, sra: r.sra },
+    };
     return { promptId: i.promptId, imageIndex: i.imageIndex, width: 64, height: 64, detections: detected[n].detections, score };
   });
-  return { type: 'ImagesEvaluated', runId, chunk, round, detector: data.detector, threshold: data.threshold, scorerVersion: scored.scorer_version, worker: 'test:1', images };
+  return {
+    type: 'ImagesEvaluated',
+    runId,
+    chunk,
+    round,
+    detector: data.detector,
+    threshold: data.threshold,
+    scorerVersion: scored.scorer_version,
+    worker: 'test:1',
+    images,
+  };
 }
 
 /** A baseline run of the test model on 10 VISOR-Shapes prompts x 2 images, with `extra` changed. */
@@ -106,17 +154,32 @@ export async function finishRun(h: Harness, input: Record<string, unknown>, dete
 
 /** Boxes whose centres stand in the relation (VISOR compares the boxes' centres). */
 const BOXES: Record<'left of' | 'right of' | 'above' | 'below', [Detection['box'], Detection['box']]> = {
-  'left of': [[0, 20, 10, 30], [40, 20, 50, 30]],
-  'right of': [[40, 20, 50, 30], [0, 20, 10, 30]],
-  above: [[20, 0, 30, 10], [20, 40, 30, 50]],
-  below: [[20, 40, 30, 50], [20, 0, 30, 10]],
+  'left of': [
+    [0, 20, 10, 30],
+    [40, 20, 50, 30],
+  ],
+  'right of': [
+    [40, 20, 50, 30],
+    [0, 20, 10, 30],
+  ],
+  above: [
+    [20, 0, 30, 10],
+    [20, 40, 30, 50],
+  ],
+  below: [
+    [20, 40, 30, 50],
+    [20, 0, 30, 10],
+  ],
 };
 
 /** Both objects detected, in the prompt's relation or (`swapped`) in the opposite one. */
 export function placed(prompt: { objects: string[]; relation: Relation | null }, swapped = false): Detection[] {
   const [a, b] = BOXES[prompt.relation as keyof typeof BOXES];
   const [boxA, boxB] = swapped ? [b, a] : [a, b];
-  return [{ label: prompt.objects[0]!, score: 0.9, box: boxA }, { label: prompt.objects[1]!, score: 0.9, box: boxB }];
+  return [
+    { label: prompt.objects[0]!, score: 0.9, box: boxA },
+    { label: prompt.objects[1]!, score: 0.9, box: boxB },
+  ];
 }
 
 /** Every image correct; none (both objects found, misplaced); only image 0 of every prompt. */

@@ -42,17 +42,23 @@ test('prompts rebuilt from stored records equal what the CLI loads from the file
   assert.deepEqual(promptSetFromRows('visor-shapes', rows), loaded);
 });
 
-test('a stored record that is not the benchmark\'s is an error naming the prompt', () => {
-  assert.throws(() => promptSetFromRows('visor', [{ externalId: 12, metadata: { prompt: 'a cat', objects: ['cat', 'dog'] } }]), /prompt 12 of visor: its stored record is not a visor record/);
+test("a stored record that is not the benchmark's is an error naming the prompt", () => {
+  assert.throws(
+    () => promptSetFromRows('visor', [{ externalId: 12, metadata: { prompt: 'a cat', objects: ['cat', 'dog'] } }]),
+    /prompt 12 of visor: its stored record is not a visor record/,
+  );
 });
 
 test('the scored prompts are those VISOR scores: spatial ones, not "and" or single-object prompts', () => {
   const set = loadPrompts('visor-shapes', SHAPES_EVAL);
   const scored = scoredPromptIds('visor-shapes', set);
-  assert.deepEqual([...scored].sort((a, b) => a - b), set.prompts.filter((p) => p.relation !== null).map((p) => p.id));
+  assert.deepEqual(
+    [...scored].sort((a, b) => a - b),
+    set.prompts.filter((p) => p.relation !== null).map((p) => p.id),
+  );
 });
 
-test('aggregate rows hold scoreImages\' figures and intervals, overall and per relation', () => {
+test("aggregate rows hold scoreImages' figures and intervals, overall and per relation", () => {
   const set = loadPrompts('visor-shapes', SHAPES_EVAL);
   const spatial = set.prompts.filter((p) => p.relation !== null).slice(0, 40);
   const detections = fakeDetections(spatial, 4);
@@ -63,7 +69,10 @@ test('aggregate rows hold scoreImages\' figures and intervals, overall and per r
   const intervals = expected.intervals as Record<string, unknown> & { by_relation: Record<string, Record<string, [number, number] | null>> };
 
   const overall = rows.filter((r) => r.relation === '');
-  assert.deepEqual(overall.map((r) => r.metricKey), ['OA', 'OA_A', 'OA_B', 'VISOR_cond', 'VISOR_uncond', 'VISOR_1', 'VISOR_2', 'VISOR_3', 'VISOR_4']);
+  assert.deepEqual(
+    overall.map((r) => r.metricKey),
+    ['OA', 'OA_A', 'OA_B', 'VISOR_cond', 'VISOR_uncond', 'VISOR_1', 'VISOR_2', 'VISOR_3', 'VISOR_4'],
+  );
   for (const row of overall) {
     assert.equal(row.value, aggregates[row.metricKey]);
     assert.deepEqual([row.lower, row.upper], intervals[row.metricKey] ?? [null, null]);

@@ -34,17 +34,23 @@ test(`more than ${MAX_DEPTH} levels is refused, through fragments too`, () => {
 });
 
 test(`the cost grows with the page size asked for, variables included, and is refused over ${MAX_COST}`, () => {
-  const query = 'query ($n: Int) { runs(first: $n) { edges { node { timeline { status at } aggregates { byRelation { relation metrics { key value low high } } } } } } }';
+  const query =
+    'query ($n: Int) { runs(first: $n) { edges { node { timeline { status at } aggregates { byRelation { relation metrics { key value low high } } } } } } }';
   assert.deepEqual(errorsOf(query, { n: 10 }), []);
   assert.deepEqual(errorsOf(query, { n: 100 }), ['QUERY_TOO_COSTLY']);
 });
 
 test('a leaderboard with every row compared to its baseline, and a page of images with their guidance traces, are within the limits', () => {
-  assert.deepEqual(errorsOf('{ leaderboard(benchmark: "visor") { rank run { id } metrics { key value low high } versusBaseline { deltas { key value } beyondNoise comparison { mcnemarP meanDifference } baseline { id } } } }'), []);
+  assert.deepEqual(
+    errorsOf(
+      '{ leaderboard(benchmark: "visor") { rank run { id } metrics { key value low high } versusBaseline { deltas { key value } beyondNoise comparison { mcnemarP meanDifference } baseline { id } } } }',
+    ),
+    [],
+  );
   assert.deepEqual(errorsOf('{ images(runId: "x", first: 100) { edges { node { id url guidance { step loss centroids } } } } }'), []);
 });
 
-test('a variable\'s default counts as the value it is: $n: Int = 100 costs as first: 100 does', () => {
+test("a variable's default counts as the value it is: $n: Int = 100 costs as first: 100 does", () => {
   const page = '{ edges { node { id timeline { status } } } }';
   const literal = costOf(`{ runs(first: 100) ${page} }`);
   assert.equal(costOf(`query ($n: Int = 100) { runs(first: $n) ${page} }`), literal);
@@ -54,7 +60,7 @@ test('a variable\'s default counts as the value it is: $n: Int = 100 costs as fi
   assert.equal(costOf(`query ($n: Int) { runs(first: $n) ${page} }`, { n: 'many' }), literal);
 });
 
-test('introspection is priced by the schema\'s real sizes; aliases each pay', () => {
+test("introspection is priced by the schema's real sizes; aliases each pay", () => {
   const types = Object.keys(schema.getTypeMap()).length;
   assert.equal(costOf('{ __schema { types { name } } }'), 2 + types);
   const one = costOf('{ __schema { types { name fields { name type { name } } } } }');
@@ -68,10 +74,17 @@ test('introspection is priced by the schema\'s real sizes; aliases each pay', ()
   assert.ok(full > MAX_COST / 2 && full <= MAX_INTROSPECTION_COST, `${full}`);
   assert.deepEqual(errorsOf(getIntrospectionQuery()), []);
   // ... but not when it comes with other fields, whose limit is MAX_COST.
-  assert.deepEqual(errorsOf(`{ models { name } ${getIntrospectionQuery().replace(/^\s*query IntrospectionQuery \{/, '').replace(/\}\s*fragment[\s\S]*$/, '')} } ${getIntrospectionQuery().slice(getIntrospectionQuery().indexOf('fragment'))}`), ['QUERY_TOO_COSTLY']);
+  assert.deepEqual(
+    errorsOf(
+      `{ models { name } ${getIntrospectionQuery()
+        .replace(/^\s*query IntrospectionQuery \{/, '')
+        .replace(/\}\s*fragment[\s\S]*$/, '')} } ${getIntrospectionQuery().slice(getIntrospectionQuery().indexOf('fragment'))}`,
+    ),
+    ['QUERY_TOO_COSTLY'],
+  );
 });
 
-test('compareRuns and a leaderboard row\'s comparison are priced by their work', () => {
+test("compareRuns and a leaderboard row's comparison are priced by their work", () => {
   assert.equal(costOf('query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { pairs } }', { a: 'x', b: 'y' }), COMPARISON_COST + 1);
   const aliases = Array.from({ length: Math.ceil(MAX_COST / COMPARISON_COST) + 1 }, (_, i) => `c${i}: compareRuns(a: "x", b: "y") { pairs }`).join(' ');
   assert.deepEqual(errorsOf(`{ ${aliases} }`), ['QUERY_TOO_COSTLY']);

@@ -25,7 +25,14 @@ function pair(prompt: number, image: number, a: boolean, b: boolean): ImagePair 
 }
 
 test('pairedTest counts the four cells and bootstraps the mean difference over prompts', () => {
-  const pairs = [pair(0, 0, true, true), pair(0, 1, false, true), pair(1, 0, false, true), pair(1, 1, false, false), pair(2, 0, true, false), pair(2, 1, false, true)];
+  const pairs = [
+    pair(0, 0, true, true),
+    pair(0, 1, false, true),
+    pair(1, 0, false, true),
+    pair(1, 1, false, false),
+    pair(2, 0, true, false),
+    pair(2, 1, false, true),
+  ];
   const result = pairedTest(pairs, { resamples: 200, seed: 3 });
   assert.deepEqual([result.bothCorrect, result.onlyA, result.onlyB, result.neitherCorrect, result.pairs], [1, 1, 3, 1, 6]);
   assert.equal(result.meanDifference, 2 / 6);
@@ -80,7 +87,8 @@ function exactDifferences(a: number[][], b: number[][], stat: Statistic, strata?
   return out.map((d) => ({ value: d.value, weight: d.weight / defined }));
 }
 
-const share = (exact: { value: number; weight: number }[], holds: (v: number) => boolean) => exact.filter((d) => holds(d.value)).reduce((s, d) => s + d.weight, 0);
+const share = (exact: { value: number; weight: number }[], holds: (v: number) => boolean) =>
+  exact.filter((d) => holds(d.value)).reduce((s, d) => s + d.weight, 0);
 
 /** VISOR_cond-like: correct / both-detected, undefined for 0 / 0. */
 const ratio: Statistic = (s) => (s[1] > 0 ? s[0] / s[1] : null);
@@ -91,7 +99,14 @@ function assertMatchesExact(a: number[][], b: number[][], strata?: number[]) {
   const { ratio: paired } = pairedBootstrap(a, b, 2, { ratio }, { resamples, seed: 7, ...(strata && { strata }) });
   const full = (rows: number[][]) => ratio(Float64Array.from([0, 1].map((c) => rows.reduce((s, r) => s + r[c]!, 0))))!;
   close(paired.difference!, full(b) - full(a));
-  const pExact = Math.min(1, 2 * Math.min(share(exact, (v) => v <= 0), share(exact, (v) => v >= 0)));
+  const pExact = Math.min(
+    1,
+    2 *
+      Math.min(
+        share(exact, (v) => v <= 0),
+        share(exact, (v) => v >= 0),
+      ),
+  );
   // 200,000 draws: the estimate's standard error is under 0.0012.
   assert.ok(Math.abs(paired.p! - pExact) < 0.006, `p ${paired.p} vs exact ${pExact}`);
   const [low, high] = paired.interval!;
@@ -103,20 +118,61 @@ function assertMatchesExact(a: number[][], b: number[][], strata?: number[]) {
 
 test('pairedBootstrap: the p-value and interval of a ratio metric are those of the exact bootstrap distribution', () => {
   // Five prompts, [correct, both detected] per run: B better on some, worse on one, undefined on none.
-  const a = [[1, 4], [0, 3], [2, 4], [1, 2], [3, 4]];
-  const b = [[2, 4], [2, 4], [1, 3], [1, 2], [3, 4]];
+  const a = [
+    [1, 4],
+    [0, 3],
+    [2, 4],
+    [1, 2],
+    [3, 4],
+  ];
+  const b = [
+    [2, 4],
+    [2, 4],
+    [1, 3],
+    [1, 2],
+    [3, 4],
+  ];
   const { pExact } = assertMatchesExact(a, b);
   assert.ok(pExact > 0.001 && pExact < 0.5, `a case away from the edges: ${pExact}`);
   // A prompt where a run detects nothing (0 / 0): draws of only such prompts are undefined and left out.
-  assertMatchesExact([[0, 0], [1, 2], [0, 2]], [[1, 1], [0, 0], [2, 2]]);
+  assertMatchesExact(
+    [
+      [0, 0],
+      [1, 2],
+      [0, 2],
+    ],
+    [
+      [1, 1],
+      [0, 0],
+      [2, 2],
+    ],
+  );
 });
 
 test('pairedBootstrap: strata resample within each group, as the exact distribution within groups', () => {
-  assertMatchesExact([[1, 4], [0, 3], [2, 4], [1, 2]], [[3, 4], [1, 4], [2, 3], [2, 2]], [0, 0, 1, 1]);
+  assertMatchesExact(
+    [
+      [1, 4],
+      [0, 3],
+      [2, 4],
+      [1, 2],
+    ],
+    [
+      [3, 4],
+      [1, 4],
+      [2, 3],
+      [2, 2],
+    ],
+    [0, 0, 1, 1],
+  );
 });
 
 test('pairedBootstrap: a difference every resample shares has the floor p = 2 / (resamples + 1); none at all has p = 1', () => {
-  const a = [[1, 2], [1, 2], [0, 2]];
+  const a = [
+    [1, 2],
+    [1, 2],
+    [0, 2],
+  ];
   const shifted = a.map(([c, n]) => [c! + 1, n!]);
   const { ratio: up } = pairedBootstrap(a, shifted, 2, { ratio }, { resamples: 999 });
   assert.deepEqual([up.p, up.interval], [2 / 1000, [0.5, 0.5]]);
@@ -138,12 +194,21 @@ test('compareMetrics: McNemar for a per-image rate when images pair one to one, 
   const prompts = Array.from({ length: 8 }, (_, i) => ({ a: [image(true), image(i === 7)], b: [image(i !== 7), image(i < 6 || i === 7)] }));
   const paired = compareMetrics(TALLY_RULES.visor, VISOR_KEYS, prompts, { imagePaired: true, imagesPerPrompt: [2, 2] });
   const byKey = Object.fromEntries(paired.map((m) => [m.key, m]));
-  assert.deepEqual(paired.map((m) => [m.key, m.test]), [['OA', 'MCNEMAR'], ['VISOR_cond', 'BOOTSTRAP'], ['VISOR_uncond', 'MCNEMAR'], ['VISOR_1', 'BOOTSTRAP'], ['VISOR_2', 'BOOTSTRAP']]);
+  assert.deepEqual(
+    paired.map((m) => [m.key, m.test]),
+    [
+      ['OA', 'MCNEMAR'],
+      ['VISOR_cond', 'BOOTSTRAP'],
+      ['VISOR_uncond', 'MCNEMAR'],
+      ['VISOR_1', 'BOOTSTRAP'],
+      ['VISOR_2', 'BOOTSTRAP'],
+    ],
+  );
   // VISOR_uncond's discordant images: image 1 of prompts 0-5 (B only), image 0 of prompt 7 (A only).
   assert.equal(byKey.VISOR_uncond.p, mcnemarExact(1, 6));
   assert.equal(byKey.OA.p, 1, 'every image holds both objects in both runs');
-  close(byKey.VISOR_cond.a!, 100 * 9 / 16);
-  close(byKey.VISOR_cond.b!, 100 * 14 / 16);
+  close(byKey.VISOR_cond.a!, (100 * 9) / 16);
+  close(byKey.VISOR_cond.b!, (100 * 14) / 16);
   close(byKey.VISOR_cond.difference!, byKey.VISOR_cond.b! - byKey.VISOR_cond.a!);
   assert.equal(byKey.VISOR_uncond.beyondNoise, byKey.VISOR_uncond.p! < 0.05);
 
@@ -151,9 +216,21 @@ test('compareMetrics: McNemar for a per-image rate when images pair one to one, 
   assert.ok(byPrompt.every((m) => m.test === 'BOOTSTRAP'));
   const uncond = byPrompt.find((m) => m.key === 'VISOR_uncond')!;
   assert.notEqual(uncond.p, byKey.VISOR_uncond.p);
-  assert.deepEqual([uncond.difference, uncond.low, uncond.high], [byKey.VISOR_uncond.difference, byKey.VISOR_uncond.low, byKey.VISOR_uncond.high], 'the same difference and interval, only the test differs');
+  assert.deepEqual(
+    [uncond.difference, uncond.low, uncond.high],
+    [byKey.VISOR_uncond.difference, byKey.VISOR_uncond.low, byKey.VISOR_uncond.high],
+    'the same difference and interval, only the test differs',
+  );
 
   // One image per prompt in run A: VISOR_2 is undefined, not 0.
-  const single = compareMetrics(TALLY_RULES.visor, VISOR_KEYS, prompts.map((p) => ({ a: p.a.slice(0, 1), b: p.b })), { imagePaired: false, imagesPerPrompt: [1, 2] });
-  assert.deepEqual(single.find((m) => m.key === 'VISOR_2'), { key: 'VISOR_2', a: null, b: null, difference: null, low: null, high: null, test: 'BOOTSTRAP', p: null, beyondNoise: false });
+  const single = compareMetrics(
+    TALLY_RULES.visor,
+    VISOR_KEYS,
+    prompts.map((p) => ({ a: p.a.slice(0, 1), b: p.b })),
+    { imagePaired: false, imagesPerPrompt: [1, 2] },
+  );
+  assert.deepEqual(
+    single.find((m) => m.key === 'VISOR_2'),
+    { key: 'VISOR_2', a: null, b: null, difference: null, low: null, high: null, test: 'BOOTSTRAP', p: null, beyondNoise: false },
+  );
 });

@@ -17,10 +17,24 @@ test('WEB_ORIGIN: the web app on 127.0.0.1 and localhost by default; a list of o
 
 test('RATE_LIMIT_*: defaults, 0 for no limit, and no query budget below what one allowed query costs', () => {
   assert.deepEqual(rateLimitsFromEnv(rateLimitEnvSchema.parse({})), DEFAULT_RATE_LIMITS);
-  const off = { RATE_LIMIT_MUTATIONS_PER_MINUTE: '0', RATE_LIMIT_TEAM_MUTATIONS_PER_MINUTE: '0', RATE_LIMIT_QUERY_COST_PER_MINUTE: '0', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0' };
-  assert.deepEqual(rateLimitsFromEnv(rateLimitEnvSchema.parse(off)), { mutationsPerMinute: 0, teamMutationsPerMinute: 0, queryCostPerMinute: 0, authFailuresPerMinute: 0 });
+  const off = {
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
+    RATE_LIMIT_TEAM_MUTATIONS_PER_MINUTE: '0',
+    RATE_LIMIT_QUERY_COST_PER_MINUTE: '0',
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0',
+  };
+  assert.deepEqual(rateLimitsFromEnv(rateLimitEnvSchema.parse(off)), {
+    mutationsPerMinute: 0,
+    teamMutationsPerMinute: 0,
+    queryCostPerMinute: 0,
+    authFailuresPerMinute: 0,
+  });
   assert.equal(rateLimitEnvSchema.parse({ RATE_LIMIT_QUERY_COST_PER_MINUTE: String(MAX_COST) }).RATE_LIMIT_QUERY_COST_PER_MINUTE, MAX_COST);
-  for (const bad of [{ RATE_LIMIT_MUTATIONS_PER_MINUTE: '-1' }, { RATE_LIMIT_MUTATIONS_PER_MINUTE: 'many' }, { RATE_LIMIT_QUERY_COST_PER_MINUTE: String(MAX_COST - 1) }]) {
+  for (const bad of [
+    { RATE_LIMIT_MUTATIONS_PER_MINUTE: '-1' },
+    { RATE_LIMIT_MUTATIONS_PER_MINUTE: 'many' },
+    { RATE_LIMIT_QUERY_COST_PER_MINUTE: String(MAX_COST - 1) },
+  ]) {
     assert.equal(rateLimitEnvSchema.safeParse(bad).success, false, JSON.stringify(bad));
   }
 });
@@ -36,7 +50,8 @@ test('GRAPHQL_INTROSPECTION decides; unset, introspection is off only under NODE
 test('the signed client address: holds under its secret while fresh; another secret, an edit or age breaks it', () => {
   const secret = 's'.repeat(40);
   const now = 1_800_000_000_000;
-  for (const address of ['203.0.113.7', '::ffff:127.0.0.1', '2001:db8::1']) assert.equal(verifyClientAddress(secret, signClientAddress(secret, address, now), now), address);
+  for (const address of ['203.0.113.7', '::ffff:127.0.0.1', '2001:db8::1'])
+    assert.equal(verifyClientAddress(secret, signClientAddress(secret, address, now), now), address);
   const header = signClientAddress(secret, '203.0.113.7', now);
   assert.equal(verifyClientAddress('t'.repeat(40), header, now), null, 'another secret');
   assert.equal(verifyClientAddress(secret, header.replace('203.0.113.7', '203.0.113.8'), now), null, 'another address');

@@ -44,7 +44,16 @@ function Filters({ board, filters }: { board: Leaderboard; filters: LeaderboardF
         <input name="threshold" defaultValue={filters.threshold ?? ''} placeholder="all" size={6} inputMode="decimal" />
       </label>
       <FilterSelect label="Sort by" name="sort" value={filters.sort ?? board.rankedBy} options={sorts} />
-      <FilterSelect label="Order" name="dir" value={filters.dir} options={[{ value: 'desc', label: 'best or Z first' }, { value: 'asc', label: 'worst or A first' }]} anyLabel="best first" />
+      <FilterSelect
+        label="Order"
+        name="dir"
+        value={filters.dir}
+        options={[
+          { value: 'desc', label: 'best or Z first' },
+          { value: 'asc', label: 'worst or A first' },
+        ]}
+        anyLabel="best first"
+      />
       <button type="submit">Apply</button>
       <Link href="/" className="button secondary">
         Reset
@@ -131,7 +140,21 @@ function pickableColumns(board: Leaderboard, primary: MetricDefinition): Pickabl
   ];
 }
 
-function BoardTable({ board, rows, params, filters, ranked, caption }: { board: Leaderboard; rows: LeaderboardRow[]; params: SearchParams; filters: LeaderboardFilters; ranked: boolean; caption: string }) {
+function BoardTable({
+  board,
+  rows,
+  params,
+  filters,
+  ranked,
+  caption,
+}: {
+  board: Leaderboard;
+  rows: LeaderboardRow[];
+  params: SearchParams;
+  filters: LeaderboardFilters;
+  ranked: boolean;
+  caption: string;
+}) {
   // The metric the rows are ranked by comes first, beside the run; the others follow in the benchmark's order.
   const rankedBy = metricOf(board.benchmark.metrics, board.rankedBy) ?? primaryMetric(board.benchmark.metrics)!;
   const metrics = [rankedBy, ...board.benchmark.metrics.filter((m) => m !== rankedBy)];
@@ -248,15 +271,16 @@ function CostSection({ board, primary }: { board: Leaderboard; primary: MetricDe
   const points = costPoints(board.rows, primary);
   return (
     <section aria-labelledby="cost-chart">
-      <h2 id="cost-chart">
-        {primary.key} against seconds per image
-      </h2>
+      <h2 id="cost-chart">{primary.key} against seconds per image</h2>
       {points.length === 0 ? (
         <p className="muted">No run listed here recorded what its images cost (uploaded images and rescores do not).</p>
       ) : (
         <ParetoChart points={points} metric={primary} title={`${primary.key} against seconds per image on ${board.benchmark.name}, with the Pareto front`} />
       )}
-      <p className="muted">Seconds are wall time per image on the device the run used (its batch&apos;s time over its images); runs on different devices or models are not comparable by time alone.</p>
+      <p className="muted">
+        Seconds are wall time per image on the device the run used (its batch&apos;s time over its images); runs on different devices or models are not
+        comparable by time alone.
+      </p>
     </section>
   );
 }
@@ -300,13 +324,14 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
       </div>
       <p className="muted" data-testid="board-summary">
         {board.rows.length} finished run{board.rows.length === 1 ? '' : 's'}, ranked by {board.rankedBy}
-        {board.rankedBy === primary.key ? ' (the benchmark\'s primary metric)' : ''}, each model&apos;s runs apart. Intervals are 95% bootstrap over prompts. Δ is {primary.key} against the
-        matching baseline, with that metric&apos;s own paired test; runs under {board.minRankedImages} images are listed apart, not ranked.
+        {board.rankedBy === primary.key ? " (the benchmark's primary metric)" : ''}, each model&apos;s runs apart. Intervals are 95% bootstrap over prompts. Δ
+        is {primary.key} against the matching baseline, with that metric&apos;s own paired test; runs under {board.minRankedImages} images are listed apart, not
+        ranked.
       </p>
       {board.rows.length === 0 && (
         <EmptyNotice>
-          No finished run matches{exportQuery === '?' ? '' : ' these filters'}. <Link href="/submit">Submit a run</Link>, watch the <Link href="/queue">queue</Link>, or{' '}
-          <Link href="/">reset the filters</Link>.
+          No finished run matches{exportQuery === '?' ? '' : ' these filters'}. <Link href="/submit">Submit a run</Link>, watch the{' '}
+          <Link href="/queue">queue</Link>, or <Link href="/">reset the filters</Link>.
         </EmptyNotice>
       )}
       <div data-board="leaderboard">
@@ -319,10 +344,15 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
         {unranked.length > 0 && (
           <section aria-labelledby="unranked" data-testid="unranked">
             <h2 id="unranked">Below the minimum size: not ranked</h2>
-            <p className="muted">
-              These runs scored fewer than {board.minRankedImages} images, too few to rank; their figures are shown for reference.
-            </p>
-            <BoardTable board={board} rows={unranked} params={params} filters={filters} ranked={false} caption={`Runs under ${board.minRankedImages} images, not ranked`} />
+            <p className="muted">These runs scored fewer than {board.minRankedImages} images, too few to rank; their figures are shown for reference.</p>
+            <BoardTable
+              board={board}
+              rows={unranked}
+              params={params}
+              filters={filters}
+              ranked={false}
+              caption={`Runs under ${board.minRankedImages} images, not ranked`}
+            />
           </section>
         )}
       </div>

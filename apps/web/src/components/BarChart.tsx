@@ -15,7 +15,14 @@ export function BarChart({ bars, title, unit }: { bars: Bar[]; title: string; un
   const max = Math.max(1e-9, ...bars.flatMap((b) => [b.value ?? 0, b.high ?? 0]));
   const x = (v: number) => labelWidth + (plotWidth * v) / max;
   return (
-    <svg className="chart" role="img" aria-label={title} viewBox={`0 0 ${labelWidth + plotWidth + 60} ${rowHeight * bars.length + 8}`} width="100%" style={{ maxWidth: 560 }}>
+    <svg
+      className="chart"
+      role="img"
+      aria-label={title}
+      viewBox={`0 0 ${labelWidth + plotWidth + 60} ${rowHeight * bars.length + 8}`}
+      width="100%"
+      style={{ maxWidth: 560 }}
+    >
       <title>{title}</title>
       {bars.map((b, i) => {
         const y = 4 + i * rowHeight;

@@ -3,7 +3,15 @@ import type { niceAxis } from '@/lib/metrics';
 type Axis = ReturnType<typeof niceAxis>;
 
 /** A plot's frame: y grid lines with their labels, x tick labels, both axes and their names. */
-export function ChartAxes({ x, y, sx, sy, box, xLabel, yLabel }: {
+export function ChartAxes({
+  x,
+  y,
+  sx,
+  sy,
+  box,
+  xLabel,
+  yLabel,
+}: {
   x: Axis;
   y: Axis;
   sx: (v: number) => number;

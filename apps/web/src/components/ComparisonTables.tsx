@@ -1,6 +1,17 @@
 import { DefinitionLink } from '@/components/MetricHeader';
 import { FilterSelect } from '@/components/FilterSelect';
-import { formatDifference, formatInterval, formatP, formatValue, metricOf, SHORT_TEST_NAMES, TEST_NAMES, verdict, type MetricComparison, type MetricDefinition } from '@/lib/metrics';
+import {
+  formatDifference,
+  formatInterval,
+  formatP,
+  formatValue,
+  metricOf,
+  SHORT_TEST_NAMES,
+  TEST_NAMES,
+  verdict,
+  type MetricComparison,
+  type MetricDefinition,
+} from '@/lib/metrics';
 import type { ComparisonSummary } from '@/lib/compare';
 import type { SearchParams } from '@/lib/search-params';
 
@@ -53,7 +64,9 @@ export function MetricsTable({ comparison: c, definitions, names = AB }: { compa
   return (
     <div className="table-wrap">
       <table className="cards" data-testid="compare-metrics">
-        <caption className="visually-hidden">Every metric of {names.a} and {names.b} with its paired test</caption>
+        <caption className="visually-hidden">
+          Every metric of {names.a} and {names.b} with its paired test
+        </caption>
         <thead>
           <tr>
             <th>Metric</th>
@@ -105,13 +118,17 @@ export function RelationTable({
     <section aria-labelledby={`by-relation-${parameter}`}>
       <h3 id={`by-relation-${parameter}`}>{metric.key} by relation</h3>
       <form className="filters" method="get" aria-label="Metric by relation">
-        {Object.entries(params).map(([k, v]) => (k === parameter || v === undefined ? null : <input key={k} type="hidden" name={k} value={Array.isArray(v) ? v[0] : v} />))}
+        {Object.entries(params).map(([k, v]) =>
+          k === parameter || v === undefined ? null : <input key={k} type="hidden" name={k} value={Array.isArray(v) ? v[0] : v} />,
+        )}
         <FilterSelect label="Metric" name={parameter} value={metric.key} options={definitions.map((d) => d.key)} />
         <button type="submit">Show</button>
       </form>
       <div className="table-wrap">
         <table className="cards" data-testid="compare-relations">
-          <caption className="visually-hidden">{metric.key} of {names.a} and {names.b} per relation, with the difference, its interval and its paired test</caption>
+          <caption className="visually-hidden">
+            {metric.key} of {names.a} and {names.b} per relation, with the difference, its interval and its paired test
+          </caption>
           <thead>
             <tr>
               <th>Relation</th>
@@ -138,4 +155,3 @@ export function RelationTable({
     </section>
   );
 }
-

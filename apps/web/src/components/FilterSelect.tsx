@@ -1,5 +1,17 @@
 /** A labelled <select> of a GET filter form; `anyLabel` adds a first, empty choice ("all", "any"). */
-export function FilterSelect({ label, name, value, options, anyLabel }: { label: string; name: string; value: string | undefined; options: (string | { value: string; label: string })[]; anyLabel?: string }) {
+export function FilterSelect({
+  label,
+  name,
+  value,
+  options,
+  anyLabel,
+}: {
+  label: string;
+  name: string;
+  value: string | undefined;
+  options: (string | { value: string; label: string })[];
+  anyLabel?: string;
+}) {
   return (
     <label>
       {label}

@@ -7,7 +7,13 @@ export function ImageCard({ runId, image }: { runId: string; image: ImageNode })
   const verdict = image.correct === null ? 'not scored' : image.correct ? 'correct' : 'incorrect';
   return (
     <article className={`card${image.correct === false ? ' incorrect' : ''}`} data-image={image.id} data-correct={String(image.correct)}>
-      <ImageWithBoxes url={image.url} width={image.width} height={image.height} detections={image.detections} alt={`${image.prompt.text} (image ${image.imageIndex})`} />
+      <ImageWithBoxes
+        url={image.url}
+        width={image.width}
+        height={image.height}
+        detections={image.detections}
+        alt={`${image.prompt.text} (image ${image.imageIndex})`}
+      />
       <p>{image.prompt.text}</p>
       <p>
         <strong className={image.correct ? 'status-FINISHED' : 'status-FAILED'}>{verdict}</strong>

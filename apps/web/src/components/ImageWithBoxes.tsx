@@ -11,7 +11,19 @@ type Detection = ImageFieldsFragment['detections'][number];
  * the image the box is on, so that it never leaves the image; white on the box's colour (AA
  * contrast). `.hide-boxes` / `.hide-labels` on an ancestor hide them.
  */
-export function ImageWithBoxes({ url, width, height, detections, alt }: { url: string; width: number | null; height: number | null; detections: Detection[]; alt: string }) {
+export function ImageWithBoxes({
+  url,
+  width,
+  height,
+  detections,
+  alt,
+}: {
+  url: string;
+  width: number | null;
+  height: number | null;
+  detections: Detection[];
+  alt: string;
+}) {
   const [w, h] = [width ?? 1, height ?? 1];
   return (
     <div className="image-boxes" style={{ aspectRatio: `${w} / ${h}` }}>

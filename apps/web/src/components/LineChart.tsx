@@ -16,7 +16,19 @@ const plain = (v: number) => String(Number(v.toPrecision(4)));
  * `yRange` fixes the y axis instead (e.g. [0, 1] for image coordinates). The legend draws each line
  * as it is drawn in the plot, dash included, so that lines of one colour stay apart.
  */
-export function LineChart({ series, title, xLabel, yLabel, yRange }: { series: Series[]; title: string; xLabel: string; yLabel: string; yRange?: [number, number] }) {
+export function LineChart({
+  series,
+  title,
+  xLabel,
+  yLabel,
+  yRange,
+}: {
+  series: Series[];
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  yRange?: [number, number];
+}) {
   const [width, height, left, bottom, top, right] = [520, 260, 56, 36, 12, 12];
   const points = series.flatMap((s) => s.points);
   const xs = points.map((p) => p.x);

@@ -8,7 +8,14 @@ import { isTerminal } from '@/lib/run-status';
 
 const POLL_MS = 1500;
 const RUN_PROGRESS = graphql(`
-  query RunProgress($id: ID!) { run(id: $id) { status progress { ...ProgressFields } } }
+  query RunProgress($id: ID!) {
+    run(id: $id) {
+      status
+      progress {
+        ...ProgressFields
+      }
+    }
+  }
 `);
 
 /**

@@ -36,7 +36,8 @@ export function MetricDefinitions({ metrics }: { metrics: readonly MetricDefinit
               {m.primary && <span className="tag primary">primary</span>}
             </dt>
             <dd>
-              {m.description} {m.unit === '%' ? 'Percent, one decimal.' : 'From 0 to 1, three decimals.'} {m.higherIsBetter ? 'Higher is better.' : 'Lower is better.'}
+              {m.description} {m.unit === '%' ? 'Percent, one decimal.' : 'From 0 to 1, three decimals.'}{' '}
+              {m.higherIsBetter ? 'Higher is better.' : 'Lower is better.'}
             </dd>
           </div>
         ))}

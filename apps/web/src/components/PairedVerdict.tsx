@@ -6,7 +6,17 @@ import { formatDifference, formatInterval, formatP, SHORT_TEST_NAMES, TEST_NAMES
  * beyond noise), its 95% interval, the test by name with its p-value, the verdict (green when better
  * beyond noise, red when worse), and a link to the comparison.
  */
-export function PairedVerdict({ comparison: m, metric, compare, outcome = verdict(m) }: { comparison: MetricComparison; metric: MetricDefinition; compare?: string; outcome?: string }) {
+export function PairedVerdict({
+  comparison: m,
+  metric,
+  compare,
+  outcome = verdict(m),
+}: {
+  comparison: MetricComparison;
+  metric: MetricDefinition;
+  compare?: string;
+  outcome?: string;
+}) {
   const unit = metric.unit;
   const better = m.difference !== null && (metric.higherIsBetter ? m.difference > 0 : m.difference < 0);
   const tone = !m.beyondNoise ? '' : better ? ' good' : ' bad';

@@ -28,7 +28,14 @@ export function ParetoChart({ points, metric, title }: { points: RunPoint[]; met
   const sx = (v: number) => left + ((width - left - right) * (v - x0)) / (x1 - x0 || 1);
   const sy = (v: number) => height - bottom - ((height - bottom - top) * (v - y0)) / (y1 - y0 || 1);
   // From each front point the line goes right at its score, then to the next one's: what is reachable for the cost.
-  const steps = front.flatMap((p, i) => (i === 0 ? [[p.cost, p.score]] : [[p.cost, front[i - 1]!.score], [p.cost, p.score]]));
+  const steps = front.flatMap((p, i) =>
+    i === 0
+      ? [[p.cost, p.score]]
+      : [
+          [p.cost, front[i - 1]!.score],
+          [p.cost, p.score],
+        ],
+  );
   const describe = (p: RunPoint) => `${p.label} ${shortId(p.runId)}: ${formatSeconds(p.cost)} per image, ${metric.key} ${formatValue(metric.unit, p.score)}`;
   return (
     <figure className="pareto" data-testid="pareto-chart" style={{ margin: 0 }}>
@@ -37,11 +44,25 @@ export function ParetoChart({ points, metric, title }: { points: RunPoint[]; met
         <desc id="pareto-desc">
           {points.length} runs; on the Pareto front, cheapest first: {front.map(describe).join('; ')}.
         </desc>
-        <ChartAxes x={xAxis} y={yAxis} sx={sx} sy={sy} box={{ width, height, left, bottom, top, right }} xLabel={"seconds per image"} yLabel={metric.key} />
-        <polyline data-front fill="none" stroke={FRONT} strokeWidth={1.5} strokeDasharray="5 3" points={steps.map(([x, y]) => `${sx(x!)},${sy(y!)}`).join(' ')} />
+        <ChartAxes x={xAxis} y={yAxis} sx={sx} sy={sy} box={{ width, height, left, bottom, top, right }} xLabel={'seconds per image'} yLabel={metric.key} />
+        <polyline
+          data-front
+          fill="none"
+          stroke={FRONT}
+          strokeWidth={1.5}
+          strokeDasharray="5 3"
+          points={steps.map(([x, y]) => `${sx(x!)},${sy(y!)}`).join(' ')}
+        />
         {points.map((p, i) => (
           <g key={p.runId} data-run={p.runId} data-on-front={onFront[i] ? 'true' : 'false'}>
-            <circle cx={sx(p.cost)} cy={sy(p.score)} r={onFront[i] ? 4.5 : 3.5} fill={onFront[i] ? FRONT : 'none'} stroke={onFront[i] ? FRONT : DOMINATED} strokeWidth={1.5}>
+            <circle
+              cx={sx(p.cost)}
+              cy={sy(p.score)}
+              r={onFront[i] ? 4.5 : 3.5}
+              fill={onFront[i] ? FRONT : 'none'}
+              stroke={onFront[i] ? FRONT : DOMINATED}
+              strokeWidth={1.5}
+            >
               <title>{describe(p)}</title>
             </circle>
             {onFront[i] && (

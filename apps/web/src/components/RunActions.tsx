@@ -13,7 +13,21 @@ import { ACTIVE_STATUSES } from '@/lib/run-status';
  * acting with the signed-in team's token, which the browser never sees; the API checks the team and
  * its refusal is shown here. `team` is the signed-in team's name, or null when nobody is signed in.
  */
-export function RunActions({ runId, runTeam, team, status, detector, threshold }: { runId: string; runTeam: string; team: string | null; status: RunStatus; detector: string; threshold: number }) {
+export function RunActions({
+  runId,
+  runTeam,
+  team,
+  status,
+  detector,
+  threshold,
+}: {
+  runId: string;
+  runTeam: string;
+  team: string | null;
+  status: RunStatus;
+  detector: string;
+  threshold: number;
+}) {
   const router = useRouter();
   const hydrated = useHydrated();
   const [rescore, setRescore] = useState({ detector, threshold: String(threshold) });
@@ -50,16 +64,40 @@ export function RunActions({ runId, runTeam, team, status, detector, threshold }
   return (
     <section aria-labelledby="run-actions" className="run-actions">
       <h3 id="run-actions">Actions</h3>
-      {team !== runTeam && <p className="muted">This run is team {runTeam}&apos;s; you are signed in as team {team}, so the API will refuse.</p>}
+      {team !== runTeam && (
+        <p className="muted">
+          This run is team {runTeam}&apos;s; you are signed in as team {team}, so the API will refuse.
+        </p>
+      )}
       {/* Every action is a script's: nothing to click before hydration. */}
       <fieldset className="actions bare" disabled={!hydrated}>
         {ACTIVE_STATUSES.includes(status) && (
-          <button type="button" disabled={busy} onClick={() => act('Cancel', () => cancelRun(runId), () => null)}>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() =>
+              act(
+                'Cancel',
+                () => cancelRun(runId),
+                () => null,
+              )
+            }
+          >
             Cancel run
           </button>
         )}
         {status === 'FAILED' && (
-          <button type="button" disabled={busy} onClick={() => act('Retry', () => retryRun(runId), () => null)}>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() =>
+              act(
+                'Retry',
+                () => retryRun(runId),
+                () => null,
+              )
+            }
+          >
             Retry run
           </button>
         )}
@@ -70,8 +108,15 @@ export function RunActions({ runId, runTeam, team, status, detector, threshold }
             onSubmit={(e) => {
               e.preventDefault();
               const value = Number(rescore.threshold);
-              const settings = { detector: rescore.detector.trim() || undefined, threshold: rescore.threshold.trim() !== '' && Number.isFinite(value) ? value : undefined };
-              void act('Rescore', () => rescoreRun(runId, settings), (id) => `/runs/${id}`);
+              const settings = {
+                detector: rescore.detector.trim() || undefined,
+                threshold: rescore.threshold.trim() !== '' && Number.isFinite(value) ? value : undefined,
+              };
+              void act(
+                'Rescore',
+                () => rescoreRun(runId, settings),
+                (id) => `/runs/${id}`,
+              );
             }}
           >
             <label>
@@ -87,7 +132,18 @@ export function RunActions({ runId, runTeam, team, status, detector, threshold }
         )}
         {confirmDelete ? (
           <>
-            <button type="button" className="danger" disabled={busy} onClick={() => act('Delete', () => deleteRun(runId), () => '/runs')}>
+            <button
+              type="button"
+              className="danger"
+              disabled={busy}
+              onClick={() =>
+                act(
+                  'Delete',
+                  () => deleteRun(runId),
+                  () => '/runs',
+                )
+              }
+            >
               Delete for good
             </button>
             <button type="button" className="secondary" onClick={() => setConfirmDelete(false)}>

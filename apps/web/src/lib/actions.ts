@@ -60,7 +60,14 @@ export async function signOut(): Promise<void> {
 }
 
 const SUBMIT = graphql(`
-  mutation SubmitRun($input: SubmitRunInput!) { submitRun(input: $input) { reused run { id } } }
+  mutation SubmitRun($input: SubmitRunInput!) {
+    submitRun(input: $input) {
+      reused
+      run {
+        id
+      }
+    }
+  }
 `);
 
 export interface Submitted {
@@ -84,11 +91,38 @@ export async function submitRuns(inputs: SubmitRunInput[]): Promise<{ submitted:
   return { submitted };
 }
 
-const CANCEL = graphql(`mutation CancelRun($id: ID!) { cancelRun(id: $id) { id status } }`);
-const RETRY = graphql(`mutation RetryRun($id: ID!) { retryRun(id: $id) { id status } }`);
-const DELETE = graphql(`mutation DeleteRun($id: ID!) { deleteRun(id: $id) { id } }`);
+const CANCEL = graphql(`
+  mutation CancelRun($id: ID!) {
+    cancelRun(id: $id) {
+      id
+      status
+    }
+  }
+`);
+const RETRY = graphql(`
+  mutation RetryRun($id: ID!) {
+    retryRun(id: $id) {
+      id
+      status
+    }
+  }
+`);
+const DELETE = graphql(`
+  mutation DeleteRun($id: ID!) {
+    deleteRun(id: $id) {
+      id
+    }
+  }
+`);
 const RESCORE = graphql(`
-  mutation RescoreRun($id: ID!, $detector: String, $threshold: Float) { rescoreRun(runId: $id, detector: $detector, threshold: $threshold) { reused run { id } } }
+  mutation RescoreRun($id: ID!, $detector: String, $threshold: Float) {
+    rescoreRun(runId: $id, detector: $detector, threshold: $threshold) {
+      reused
+      run {
+        id
+      }
+    }
+  }
 `);
 
 export async function cancelRun(id: string): Promise<ActionResult<null>> {

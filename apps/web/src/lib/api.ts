@@ -16,7 +16,10 @@ export async function query<T, V>(document: TypedDocumentString<T, V>, ...[varia
 }
 
 /** The data, or the ApiError to show in its place (pages render errors rather than throw them). */
-export async function load<T, V>(document: TypedDocumentString<T, V>, ...variables: VariablesOf<V>): Promise<{ data: T; error?: never } | { data?: never; error: ApiError }> {
+export async function load<T, V>(
+  document: TypedDocumentString<T, V>,
+  ...variables: VariablesOf<V>
+): Promise<{ data: T; error?: never } | { data?: never; error: ApiError }> {
   try {
     return { data: await query(document, ...variables) };
   } catch (err) {

@@ -13,27 +13,94 @@ export type Thumb = ComparedPrompt['a'][number];
 
 /** How two runs pair (IMAGE or PROMPT), which decides the listing to page through; BAD_USER_INPUT when they cannot be compared. */
 export const PAIRING = graphql(`
-  query Pairing($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { pairing } }
+  query Pairing($a: ID!, $b: ID!) {
+    compareRuns(a: $a, b: $b) {
+      pairing
+    }
+  }
 `);
 
 /** The comparison with one page of its image pairs (IMAGE pairing) or of its prompts (PROMPT). */
 export const COMPARE = graphql(`
   query Compare($a: ID!, $b: ID!, $first: Int, $after: String, $disagreeing: Boolean, $imagePaired: Boolean!) {
     compareRuns(a: $a, b: $b) {
-      a { ...RunChoiceFields }
-      b { ...RunChoiceFields }
+      a {
+        ...RunChoiceFields
+      }
+      b {
+        ...RunChoiceFields
+      }
       ...ComparisonSummaryFields
-      pairs bothCorrect neitherCorrect onlyA onlyB mcnemarP
+      pairs
+      bothCorrect
+      neitherCorrect
+      onlyA
+      onlyB
+      mcnemarP
       images(first: $first, after: $after, disagreeing: $disagreeing) @include(if: $imagePaired) {
-        pageInfo { hasNextPage endCursor }
-        edges { node { imageIndex prompt { externalId text relation } a { ...ImageFields runId } b { ...ImageFields runId } } }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            imageIndex
+            prompt {
+              externalId
+              text
+              relation
+            }
+            a {
+              ...ImageFields
+              runId
+            }
+            b {
+              ...ImageFields
+              runId
+            }
+          }
+        }
       }
       prompts(first: $first, after: $after, disagreeing: $disagreeing) @skip(if: $imagePaired) {
-        pageInfo { hasNextPage endCursor }
-        edges { node { prompt { externalId text relation } a { id runId imageIndex url correct score } b { id runId imageIndex url correct score } aCorrect bCorrect } }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            prompt {
+              externalId
+              text
+              relation
+            }
+            a {
+              id
+              runId
+              imageIndex
+              url
+              correct
+              score
+            }
+            b {
+              id
+              runId
+              imageIndex
+              url
+              correct
+              score
+            }
+            aCorrect
+            bCorrect
+          }
+        }
       }
     }
-    benchmarks { name metrics { ...MetricDefinitionFields } }
+    benchmarks {
+      name
+      metrics {
+        ...MetricDefinitionFields
+      }
+    }
   }
 `);
 
@@ -41,17 +108,73 @@ export const COMPARE = graphql(`
 export const COMPARE_EXPORT = graphql(`
   query CompareExport($a: ID!, $b: ID!, $after: String, $imagePaired: Boolean!) {
     compareRuns(a: $a, b: $b) {
-      a { ...RunChoiceFields }
-      b { ...RunChoiceFields }
-      pairing sharedPrompts notes primaryMetric
-      metrics { ...MetricComparisonFields }
+      a {
+        ...RunChoiceFields
+      }
+      b {
+        ...RunChoiceFields
+      }
+      pairing
+      sharedPrompts
+      notes
+      primaryMetric
+      metrics {
+        ...MetricComparisonFields
+      }
       images(first: 100, after: $after) @include(if: $imagePaired) {
-        pageInfo { hasNextPage endCursor }
-        edges { node { imageIndex prompt { externalId text relation } a { id correct score } b { id correct score } } }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            imageIndex
+            prompt {
+              externalId
+              text
+              relation
+            }
+            a {
+              id
+              correct
+              score
+            }
+            b {
+              id
+              correct
+              score
+            }
+          }
+        }
       }
       prompts(first: 100, after: $after) @skip(if: $imagePaired) {
-        pageInfo { hasNextPage endCursor }
-        edges { node { prompt { externalId text relation } a { id imageIndex correct score } b { id imageIndex correct score } aCorrect bCorrect } }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            prompt {
+              externalId
+              text
+              relation
+            }
+            a {
+              id
+              imageIndex
+              correct
+              score
+            }
+            b {
+              id
+              imageIndex
+              correct
+              score
+            }
+            aCorrect
+            bCorrect
+          }
+        }
       }
     }
   }

@@ -10,7 +10,10 @@ export function toCsv(header: readonly string[], rows: readonly (readonly unknow
 
 /** Records with the same keys as CSV, the first record's keys as the header. */
 export function recordsCsv(records: readonly Record<string, unknown>[], header: readonly string[] = Object.keys(records[0] ?? {})): string {
-  return toCsv(header, records.map((r) => header.map((key) => r[key])));
+  return toCsv(
+    header,
+    records.map((r) => header.map((key) => r[key])),
+  );
 }
 
 /** A file download answer. */

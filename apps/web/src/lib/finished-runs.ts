@@ -8,7 +8,11 @@ export type RunChoice = RunChoiceFieldsFragment;
 const FINISHED_RUNS = graphql(`
   query FinishedRuns {
     runs(first: 100, filter: { status: [FINISHED] }, sort: { field: CREATED_AT, direction: DESC }) {
-      edges { node { ...RunChoiceFields } }
+      edges {
+        node {
+          ...RunChoiceFields
+        }
+      }
     }
   }
 `);

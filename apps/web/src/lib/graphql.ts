@@ -37,12 +37,22 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export async function postGraphQL<T, V>(url: string, document: TypedDocumentString<T, V>, variables: V | undefined, { token, headers: extra = {} }: RequestOptions = {}): Promise<T> {
+export async function postGraphQL<T, V>(
+  url: string,
+  document: TypedDocumentString<T, V>,
+  variables: V | undefined,
+  { token, headers: extra = {} }: RequestOptions = {},
+): Promise<T> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
   if (token) headers.authorization = `Bearer ${token}`;
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }), cache: 'no-store' });
+    response = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }),
+      cache: 'no-store',
+    });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     throw new ApiError(`The API at ${url} is not answering (${cause}). Start it with \`npm run api\`, or point API_URL at it.`, 'API_UNREACHABLE');

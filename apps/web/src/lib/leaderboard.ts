@@ -17,23 +17,84 @@ export { metricOf } from './metrics';
 const LEADERBOARD = graphql(`
   query Leaderboard($benchmark: String!, $model: String, $detector: String, $sort: LeaderboardSort, $withBaseline: Boolean!) {
     leaderboard(benchmark: $benchmark, model: $model, detector: $detector, sort: $sort) {
-      rank ranked promptsScored imagesScored method configHash isBaseline detector threshold
-      model { name }
-      run { id config seed imagesPerPrompt limit finishedAt promptSet { name } team { name } }
-      metrics { ...MetricValueFields }
-      cost { ...RunCostFields }
-      versusBaseline @include(if: $withBaseline) { baseline { id } deltas { key value } primary { ...MetricComparisonFields } beyondNoise }
-      versusLeader @include(if: $withBaseline) { leader { id } primary { ...MetricComparisonFields } tiedWithinNoise }
+      rank
+      ranked
+      promptsScored
+      imagesScored
+      method
+      configHash
+      isBaseline
+      detector
+      threshold
+      model {
+        name
+      }
+      run {
+        id
+        config
+        seed
+        imagesPerPrompt
+        limit
+        finishedAt
+        promptSet {
+          name
+        }
+        team {
+          name
+        }
+      }
+      metrics {
+        ...MetricValueFields
+      }
+      cost {
+        ...RunCostFields
+      }
+      versusBaseline @include(if: $withBaseline) {
+        baseline {
+          id
+        }
+        deltas {
+          key
+          value
+        }
+        primary {
+          ...MetricComparisonFields
+        }
+        beyondNoise
+      }
+      versusLeader @include(if: $withBaseline) {
+        leader {
+          id
+        }
+        primary {
+          ...MetricComparisonFields
+        }
+        tiedWithinNoise
+      }
     }
   }
 `);
 
 const CATALOGUE = graphql(`
   query Catalogue {
-    benchmarks { name defaultThreshold primaryMetric latestFinishedAt metrics { ...MetricDefinitionFields } }
-    models { name }
-    methods { name }
-    leaderboardRules { minRankedImages }
+    benchmarks {
+      name
+      defaultThreshold
+      primaryMetric
+      latestFinishedAt
+      metrics {
+        ...MetricDefinitionFields
+      }
+    }
+    models {
+      name
+    }
+    methods {
+      name
+    }
+    leaderboardRules {
+      minRankedImages
+    }
   }
 `);
 
@@ -80,7 +141,15 @@ export interface Leaderboard {
 }
 
 const textKey = (row: LeaderboardRow, key: (typeof TEXT_SORTS)[number]): string | number =>
-  key === 'method' ? (row.method ?? '') : key === 'model' ? (row.model?.name ?? '') : key === 'detector' ? row.detector : key === 'threshold' ? row.threshold : row.run.team.name;
+  key === 'method'
+    ? (row.method ?? '')
+    : key === 'model'
+      ? (row.model?.name ?? '')
+      : key === 'detector'
+        ? row.detector
+        : key === 'threshold'
+          ? row.threshold
+          : row.run.team.name;
 
 /** The benchmark whose most recent run finished last (the first by name when none has finished). */
 export function newestBenchmark(benchmarks: readonly BenchmarkSummary[]): BenchmarkSummary | undefined {
@@ -119,13 +188,48 @@ export async function loadLeaderboard(filters: LeaderboardFilters, { withBaselin
       return sign * (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) || byRank(a) - byRank(b);
     });
   }
-  return { benchmarks, benchmark, models: models.map((m) => m.name), methods: methods.map((m) => m.name), rows, rankedBy, minRankedImages: catalogue.leaderboardRules.minRankedImages };
+  return {
+    benchmarks,
+    benchmark,
+    models: models.map((m) => m.name),
+    methods: methods.map((m) => m.name),
+    rows,
+    rankedBy,
+    minRankedImages: catalogue.leaderboardRules.minRankedImages,
+  };
 }
 
 const CSV_FIXED = [
-  'rank', 'ranked', 'run_id', 'method', 'model', 'detector', 'threshold', 'team', 'prompt_set', 'seed', 'images_per_prompt', 'prompts_scored', 'images_scored',
-  'config_hash', 'is_baseline', 'baseline_run_id', 'primary_metric', 'primary_delta', 'primary_delta_low', 'primary_delta_high', 'primary_test', 'primary_p', 'beyond_noise',
-  'leader_run_id', 'leader_p', 'tied_with_leader', 'seconds_per_image', 'unet_evaluations_per_image', 'backward_passes_per_image', 'device',
+  'rank',
+  'ranked',
+  'run_id',
+  'method',
+  'model',
+  'detector',
+  'threshold',
+  'team',
+  'prompt_set',
+  'seed',
+  'images_per_prompt',
+  'prompts_scored',
+  'images_scored',
+  'config_hash',
+  'is_baseline',
+  'baseline_run_id',
+  'primary_metric',
+  'primary_delta',
+  'primary_delta_low',
+  'primary_delta_high',
+  'primary_test',
+  'primary_p',
+  'beyond_noise',
+  'leader_run_id',
+  'leader_p',
+  'tied_with_leader',
+  'seconds_per_image',
+  'unet_evaluations_per_image',
+  'backward_passes_per_image',
+  'device',
 ];
 
 /** One line per row; the primary metric's paired tests against the baseline and the leader; the cost per image; per metric its value, interval and delta versus the baseline. */
@@ -137,9 +241,36 @@ export function leaderboardCsv(board: Leaderboard): string {
     const versus = row.versusBaseline?.primary;
     const leader = row.versusLeader;
     const fixed = [
-      row.rank, row.ranked, row.run.id, row.method, row.model?.name, row.detector, row.threshold, row.run.team.name, row.run.promptSet.name, row.run.seed, row.run.imagesPerPrompt, row.promptsScored, row.imagesScored,
-      row.configHash, row.isBaseline, row.versusBaseline?.baseline.id, primary, versus?.difference, versus?.low, versus?.high, versus?.test, versus?.p, row.versusBaseline?.beyondNoise,
-      leader?.leader.id, leader?.primary.p, leader?.tiedWithinNoise, row.cost?.secondsPerImage, row.cost?.unetEvaluationsPerImage, row.cost?.backwardPassesPerImage, row.cost?.device,
+      row.rank,
+      row.ranked,
+      row.run.id,
+      row.method,
+      row.model?.name,
+      row.detector,
+      row.threshold,
+      row.run.team.name,
+      row.run.promptSet.name,
+      row.run.seed,
+      row.run.imagesPerPrompt,
+      row.promptsScored,
+      row.imagesScored,
+      row.configHash,
+      row.isBaseline,
+      row.versusBaseline?.baseline.id,
+      primary,
+      versus?.difference,
+      versus?.low,
+      versus?.high,
+      versus?.test,
+      versus?.p,
+      row.versusBaseline?.beyondNoise,
+      leader?.leader.id,
+      leader?.primary.p,
+      leader?.tiedWithinNoise,
+      row.cost?.secondsPerImage,
+      row.cost?.unetEvaluationsPerImage,
+      row.cost?.backwardPassesPerImage,
+      row.cost?.device,
     ];
     const metrics = keys.flatMap((k) => {
       const m = row.metrics.find((x) => x.key === k);

@@ -102,7 +102,14 @@ export function describeField(field: ParamField): string {
     case 'choice':
       return `one of ${field.options.join(', ')}`;
     case 'lines':
-      return ['one per line', field.minItems ? `at least ${field.minItems}` : '', field.maxItems ? `at most ${field.maxItems}` : '', field.maxLength ? `each at most ${field.maxLength} characters` : ''].filter(Boolean).join(', ');
+      return [
+        'one per line',
+        field.minItems ? `at least ${field.minItems}` : '',
+        field.maxItems ? `at most ${field.maxItems}` : '',
+        field.maxLength ? `each at most ${field.maxLength} characters` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
     case 'numbers':
       return `${field.items.length} numbers: ${field.items.map((r, i) => `${i + 1}. ${describeRule(r) || 'any'}`).join('; ')}`;
     case 'boolean':
@@ -115,8 +122,10 @@ export function describeField(field: ParamField): string {
 export function numberProblem(rule: NumberRule, value: number): string | null {
   if (!Number.isFinite(value)) return 'enter a number';
   if (rule.integer && !Number.isInteger(value)) return 'enter a whole number';
-  if (rule.min !== undefined && (rule.exclusiveMin ? value <= rule.min : value < rule.min)) return `must be ${rule.exclusiveMin ? 'above' : 'at least'} ${rule.min}`;
-  if (rule.max !== undefined && (rule.exclusiveMax ? value >= rule.max : value > rule.max)) return `must be ${rule.exclusiveMax ? 'below' : 'at most'} ${rule.max}`;
+  if (rule.min !== undefined && (rule.exclusiveMin ? value <= rule.min : value < rule.min))
+    return `must be ${rule.exclusiveMin ? 'above' : 'at least'} ${rule.min}`;
+  if (rule.max !== undefined && (rule.exclusiveMax ? value >= rule.max : value > rule.max))
+    return `must be ${rule.exclusiveMax ? 'below' : 'at most'} ${rule.max}`;
   return null;
 }
 
@@ -143,7 +152,10 @@ export function fromText(field: ParamField, text: string): { value: unknown } | 
     case 'choice':
       return field.options.includes(trimmed) ? { value: trimmed } : { error: `choose one of ${field.options.join(', ')}` };
     case 'lines': {
-      const lines = trimmed.split('\n').map((l) => l.trim()).filter(Boolean);
+      const lines = trimmed
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       if (field.minItems !== undefined && lines.length < field.minItems) return { error: `enter at least ${field.minItems}, one per line` };
       if (field.maxItems !== undefined && lines.length > field.maxItems) return { error: `enter at most ${field.maxItems} lines` };
       const long = field.maxLength === undefined ? -1 : lines.findIndex((l) => l.length > field.maxLength!);
@@ -151,8 +163,12 @@ export function fromText(field: ParamField, text: string): { value: unknown } | 
       return { value: lines };
     }
     case 'numbers': {
-      const parts = trimmed.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
-      if (parts.length !== field.items.length) return { error: `enter ${field.items.length} numbers, for example ${field.items.map((r) => r.min ?? 0).join(', ')}` };
+      const parts = trimmed
+        .replace(/^\[|\]$/g, '')
+        .split(/[\s,]+/)
+        .filter(Boolean);
+      if (parts.length !== field.items.length)
+        return { error: `enter ${field.items.length} numbers, for example ${field.items.map((r) => r.min ?? 0).join(', ')}` };
       const values = parts.map(Number);
       for (const [i, rule] of field.items.entries()) {
         const problem = numberProblem(rule, values[i]!);
@@ -177,7 +193,10 @@ export const sweepable = (field: ParamField) => field.kind === 'number' || field
 
 /** A sweep's values, each checked as the field checks one (`30, 60, 90`), or what is wrong with them. */
 export function sweepValues(field: ParamField, text: string): { values: unknown[] } | { error: string } {
-  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length < 2) return { error: 'enter two values or more, separated by commas' };
   if (parts.length > MAX_SWEEP_VALUES) return { error: `at most ${MAX_SWEEP_VALUES} values` };
   if (new Set(parts).size !== parts.length) return { error: 'each value once' };

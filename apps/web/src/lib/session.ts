@@ -17,7 +17,18 @@ export const TOKEN_COOKIE = 'infsplign_token';
 export const SESSION_MAX_AGE_S = 30 * 24 * 3600;
 
 export const VIEWER = graphql(`
-  query Viewer { viewer { team { name } token { name prefix expiresAt } } }
+  query Viewer {
+    viewer {
+      team {
+        name
+      }
+      token {
+        name
+        prefix
+        expiresAt
+      }
+    }
+  }
 `);
 
 export type Viewer = NonNullable<ViewerQuery['viewer']>;
@@ -25,7 +36,15 @@ export type Viewer = NonNullable<ViewerQuery['viewer']>;
 /** The cookie's attributes: never readable by scripts, never sent by another site's request, Secure over https. */
 export function sessionCookie(token: string, { https, expiresAt, now = Date.now() }: { https: boolean; expiresAt: string | null; now?: number }) {
   const untilExpiry = expiresAt === null ? Infinity : Math.floor((Date.parse(expiresAt) - now) / 1000);
-  return { name: TOKEN_COOKIE, value: token, httpOnly: true, sameSite: 'strict' as const, secure: https, path: '/', maxAge: Math.max(0, Math.min(SESSION_MAX_AGE_S, untilExpiry)) };
+  return {
+    name: TOKEN_COOKIE,
+    value: token,
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: https,
+    path: '/',
+    maxAge: Math.max(0, Math.min(SESSION_MAX_AGE_S, untilExpiry)),
+  };
 }
 
 /** Whether the browser reached this app over https (X-Forwarded-Proto, set by a TLS-terminating proxy in front; it only decides the cookie's Secure flag). */
@@ -55,7 +74,8 @@ export const currentSession = cache(async (): Promise<Session> => {
     const { viewer } = await withToken(token, VIEWER);
     return viewer ? { viewer } : { viewer: null };
   } catch (err) {
-    if (err instanceof ApiError) return { viewer: null, problem: err.code === 'UNAUTHENTICATED' ? `The API refused the kept token: ${err.message}` : err.message };
+    if (err instanceof ApiError)
+      return { viewer: null, problem: err.code === 'UNAUTHENTICATED' ? `The API refused the kept token: ${err.message}` : err.message };
     throw err;
   }
 });

@@ -47,13 +47,24 @@ export function startFromRun(run: SourceRun, fields: readonly ParamField[]): For
     promptSet: run.promptSet.name,
     model: run.model?.name ?? '',
     method: run.method ?? '',
-    basics: { detector: run.detector, threshold: String(run.threshold), seed: String(run.seed), imagesPerPrompt: String(run.imagesPerPrompt), limit: run.limit === null ? '' : String(run.limit), imageSet: run.imageSet?.id ?? '', force: false },
+    basics: {
+      detector: run.detector,
+      threshold: String(run.threshold),
+      seed: String(run.seed),
+      imagesPerPrompt: String(run.imagesPerPrompt),
+      limit: run.limit === null ? '' : String(run.limit),
+      imageSet: run.imageSet?.id ?? '',
+      force: false,
+    },
     edits,
   };
 }
 
 /** The parameters the form changed, checked as the schema says, or each bad one's message by field name. */
-export function editedParams(fields: readonly ParamField[], edits: Record<string, string>): { params: Record<string, unknown>; errors: Record<string, string> } {
+export function editedParams(
+  fields: readonly ParamField[],
+  edits: Record<string, string>,
+): { params: Record<string, unknown>; errors: Record<string, string> } {
   const params: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   for (const field of fields) {
@@ -94,7 +105,21 @@ export interface Estimate {
  * Images a submission makes: prompts (the limit, at most the set's size) × images per prompt (the
  * benchmark's own when blank) × runs; and their generation time at the model's recorded seconds per image.
  */
-export function estimate({ promptCount, limit, imagesPerPrompt, defaultImagesPerPrompt, runs, secondsPerImage }: { promptCount: number; limit: string; imagesPerPrompt: string; defaultImagesPerPrompt: number; runs: number; secondsPerImage: number | null }): Estimate | null {
+export function estimate({
+  promptCount,
+  limit,
+  imagesPerPrompt,
+  defaultImagesPerPrompt,
+  runs,
+  secondsPerImage,
+}: {
+  promptCount: number;
+  limit: string;
+  imagesPerPrompt: string;
+  defaultImagesPerPrompt: number;
+  runs: number;
+  secondsPerImage: number | null;
+}): Estimate | null {
   const prompts = limit.trim() === '' ? promptCount : Math.min(promptCount, Number(limit));
   const perPrompt = imagesPerPrompt.trim() === '' ? defaultImagesPerPrompt : Number(imagesPerPrompt);
   if (!Number.isInteger(prompts) || !Number.isInteger(perPrompt) || prompts < 0 || perPrompt < 1) return null;

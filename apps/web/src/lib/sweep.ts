@@ -42,11 +42,22 @@ export function sweepableParams(rows: LeaderboardRow[]): string[] {
       if (typeof value === 'number') values.set(key, (values.get(key) ?? new Set()).add(value));
     }
   }
-  return [...values].filter(([, set]) => set.size > 1).map(([key]) => key).sort();
+  return [...values]
+    .filter(([, set]) => set.size > 1)
+    .map(([key]) => key)
+    .sort();
 }
 
 function context(row: LeaderboardRow): string {
-  return sortedJson({ model: row.model?.name, detector: row.detector, threshold: row.threshold, promptSet: row.run.promptSet.name, seed: row.run.seed, ipp: row.run.imagesPerPrompt, limit: row.run.limit });
+  return sortedJson({
+    model: row.model?.name,
+    detector: row.detector,
+    threshold: row.threshold,
+    promptSet: row.run.promptSet.name,
+    seed: row.run.seed,
+    ipp: row.run.imagesPerPrompt,
+    limit: row.run.limit,
+  });
 }
 
 interface GroupBuild extends SweepGroup {
@@ -75,7 +86,9 @@ export function sweepGroups(rows: LeaderboardRow[], param: string, metric: strin
     const key = `${config.method}|${context(row)}|${sortedJson(rest)}`;
     const group = groups.get(key) ?? {
       label: `${config.method} · ${row.model?.name ?? 'uploaded'} · ${row.detector}@${row.threshold} · seed ${row.run.seed}`,
-      shared: Object.entries(rest).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '),
+      shared: Object.entries(rest)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(' '),
       points: [],
       context: context(row),
       sampling: Object.fromEntries(SAMPLING.map((k) => [k, config.params[k]])),

@@ -35,7 +35,6 @@ const OPTIONS = {
   'detections-out': { type: 'string' },
 } as const;
 
-
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'run a detector over generated images and score them',

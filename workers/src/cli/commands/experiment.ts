@@ -47,9 +47,19 @@ resume: finished images are kept.
   --detector    default for visor-shapes: shapes`;
 
 const OPTIONS = {
-  model: { type: 'string' }, benchmark: { type: 'string' }, configs: { type: 'string' }, ablation: { type: 'boolean' },
-  prompts: { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' }, 'images-per-prompt': { type: 'string' },
-  detector: { type: 'string' }, threshold: { type: 'string' }, 'batch-size': { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
+  model: { type: 'string' },
+  benchmark: { type: 'string' },
+  configs: { type: 'string' },
+  ablation: { type: 'boolean' },
+  prompts: { type: 'string' },
+  limit: { type: 'string' },
+  seed: { type: 'string' },
+  'images-per-prompt': { type: 'string' },
+  detector: { type: 'string' },
+  threshold: { type: 'string' },
+  'batch-size': { type: 'string' },
+  device: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 export const experimentCommand: Command = {
@@ -84,7 +94,8 @@ export const experimentCommand: Command = {
         if (!configs.some((c) => c.name === config.name)) configs.push(config);
       }
     }
-    if (configs.some((c) => findMethod(c.method)!.guidance) && folder.unet.guidanceProblem) throw new CliError(`this U-Net cannot be guided: ${folder.unet.guidanceProblem}`);
+    if (configs.some((c) => findMethod(c.method)!.guidance) && folder.unet.guidanceProblem)
+      throw new CliError(`this U-Net cannot be guided: ${folder.unet.guidanceProblem}`);
 
     const bars = new Map<string, (done: number, total: number) => void>();
     const result = await runExperiment({

@@ -28,7 +28,6 @@ Images per prompt default to the benchmark's own (visor 4, t2i 10, geneval 4).`;
 
 export const IMAGES_PER_PROMPT: Record<BenchmarkName, number> = { visor: 4, 'visor-shapes': 4, t2i: 10, geneval: 4 };
 
-
 export function positiveInt(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -57,20 +56,33 @@ export function progressBar(label: string): (done: number, total: number) => voi
   return (done, total) => {
     const width = 30;
     const filled = total ? Math.round((done / total) * width) : width;
-    const eta = done ? ((Date.now() - started) / done) * (total - done) / 1000 : 0;
-    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done && done < total ? `, ~${eta.toFixed(0)} s left` : ''}${done === total ? '\n' : ''}`);
+    const eta = done ? (((Date.now() - started) / done) * (total - done)) / 1000 : 0;
+    process.stderr.write(
+      `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done && done < total ? `, ~${eta.toFixed(0)} s left` : ''}${done === total ? '\n' : ''}`,
+    );
   };
 }
 
 export const generateCommand: Command = {
   name: 'generate',
-  summary: 'generate a method\'s images (baseline, infsplign, ...) for a benchmark',
+  summary: "generate a method's images (baseline, infsplign, ...) for a benchmark",
   usage: USAGE,
   async run(argv) {
     const spec = {
-      model: { type: 'string' }, benchmark: { type: 'string' }, prompts: { type: 'string' }, tag: { type: 'string' }, limit: { type: 'string' },
-      method: { type: 'string' }, params: { type: 'string' }, seed: { type: 'string' }, 'images-per-prompt': { type: 'string' }, steps: { type: 'string' },
-      'batch-size': { type: 'string' }, device: { type: 'string' }, resume: { type: 'boolean' }, out: { type: 'string' },
+      model: { type: 'string' },
+      benchmark: { type: 'string' },
+      prompts: { type: 'string' },
+      tag: { type: 'string' },
+      limit: { type: 'string' },
+      method: { type: 'string' },
+      params: { type: 'string' },
+      seed: { type: 'string' },
+      'images-per-prompt': { type: 'string' },
+      steps: { type: 'string' },
+      'batch-size': { type: 'string' },
+      device: { type: 'string' },
+      resume: { type: 'boolean' },
+      out: { type: 'string' },
     } as const;
     const { values } = parseOptions(argv, spec, USAGE);
     const benchmark = requireBenchmark(values, USAGE);
@@ -87,7 +99,9 @@ export const generateCommand: Command = {
 
     const set = loadPrompts(benchmark, required(values, 'prompts', USAGE), { tag: values.tag });
     const limit = values.limit === undefined ? Infinity : positiveInt(values.limit, 'limit', 1);
-    const prompts: GenerationPrompt[] = set.prompts.slice(0, limit).map((p) => ({ id: p.id, text: p.text, objects: p.objects, relation: p.relation ?? findRelationInText(p.text) }));
+    const prompts: GenerationPrompt[] = set.prompts
+      .slice(0, limit)
+      .map((p) => ({ id: p.id, text: p.text, objects: p.objects, relation: p.relation ?? findRelationInText(p.text) }));
     const out = required(values, 'out', USAGE);
     mkdirSync(out, { recursive: true });
     const manifest = await generate({

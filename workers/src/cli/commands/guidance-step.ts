@@ -45,10 +45,27 @@ Arrays (--latent, --cond, ...) are float32 .npy files (little-endian, C order) o
 --out DIR: also writes grad.npy, eps_uncond.npy, eps_cond.npy and eps_guided.npy there.`;
 
 const OPTIONS = {
-  method: { type: 'string' }, model: { type: 'string' }, unet: { type: 'string' }, tokenizer: { type: 'string' }, 'object-tokens': { type: 'string' }, family: { type: 'string' },
-  prompt: { type: 'string' }, objects: { type: 'string' }, relation: { type: 'string' }, latent: { type: 'string' },
-  cond: { type: 'string' }, uncond: { type: 'string' }, 'text-embeds': { type: 'string' }, 'uncond-text-embeds': { type: 'string' }, 'time-ids': { type: 'string' },
-  step: { type: 'string' }, steps: { type: 'string' }, timestep: { type: 'string' }, params: { type: 'string' }, out: { type: 'string' }, device: { type: 'string' },
+  method: { type: 'string' },
+  model: { type: 'string' },
+  unet: { type: 'string' },
+  tokenizer: { type: 'string' },
+  'object-tokens': { type: 'string' },
+  family: { type: 'string' },
+  prompt: { type: 'string' },
+  objects: { type: 'string' },
+  relation: { type: 'string' },
+  latent: { type: 'string' },
+  cond: { type: 'string' },
+  uncond: { type: 'string' },
+  'text-embeds': { type: 'string' },
+  'uncond-text-embeds': { type: 'string' },
+  'time-ids': { type: 'string' },
+  step: { type: 'string' },
+  steps: { type: 'string' },
+  timestep: { type: 'string' },
+  params: { type: 'string' },
+  out: { type: 'string' },
+  device: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseOptions<typeof OPTIONS>>['values'];
@@ -103,7 +120,12 @@ function stepModel(values: Values): StepModel {
 }
 
 /** The U-Net's text inputs, conditional and unconditional, from files or (with a model folder) its encoders. */
-async function textInputs(values: Values, prompt: string, model: StepModel, device: Device): Promise<{ cond: Record<string, ort.Tensor>; uncond: Record<string, ort.Tensor>; tokenizer: Tokenizer | null }> {
+async function textInputs(
+  values: Values,
+  prompt: string,
+  model: StepModel,
+  device: Device,
+): Promise<{ cond: Record<string, ort.Tensor>; uncond: Record<string, ort.Tensor>; tokenizer: Tokenizer | null }> {
   const { unet, folder } = model;
   if (!values.cond !== !values.uncond) throw new CliError('give --cond and --uncond together', 2);
   if (!values.cond) {
@@ -113,11 +135,13 @@ async function textInputs(values: Values, prompt: string, model: StepModel, devi
     return { cond: conditioning(folder, cond, [0]), uncond: conditioning(folder, uncond, [0]), tokenizer: cond.tokenizer };
   }
   const width = unet.encoderHiddenStates.dims?.[2];
-  const hidden = (option: 'cond' | 'uncond') => tensorOf(readArray(values[option]!, option, [1, null, typeof width === 'number' ? width : null]), unet.encoderHiddenStates.type);
+  const hidden = (option: 'cond' | 'uncond') =>
+    tensorOf(readArray(values[option]!, option, [1, null, typeof width === 'number' ? width : null]), unet.encoderHiddenStates.type);
   const cond: Record<string, ort.Tensor> = { [unet.encoderHiddenStates.name]: hidden('cond') };
   const uncond: Record<string, ort.Tensor> = { [unet.encoderHiddenStates.name]: hidden('uncond') };
   if (unet.textEmbeds && unet.timeIds) {
-    for (const option of ['text-embeds', 'uncond-text-embeds', 'time-ids'] as const) if (!values[option]) throw new CliError(`an SDXL U-Net needs --${option}`, 2);
+    for (const option of ['text-embeds', 'uncond-text-embeds', 'time-ids'] as const)
+      if (!values[option]) throw new CliError(`an SDXL U-Net needs --${option}`, 2);
     cond[unet.textEmbeds.name] = tensorOf(readArray(values['text-embeds']!, 'text-embeds', [1, null]), unet.textEmbeds.type);
     uncond[unet.textEmbeds.name] = tensorOf(readArray(values['uncond-text-embeds']!, 'uncond-text-embeds', [1, null]), unet.textEmbeds.type);
     cond[unet.timeIds.name] = uncond[unet.timeIds.name] = tensorOf(readArray(values['time-ids']!, 'time-ids', [1, 6]), unet.timeIds.type);
@@ -127,7 +151,14 @@ async function textInputs(values: Values, prompt: string, model: StepModel, devi
 }
 
 /** The token positions of the two objects: given, or found in the prompt as generation finds them. */
-function objectPositions(values: Values, prompt: string, objects: string[], tokenizer: Tokenizer | null, tokens: number, params: ReturnType<typeof stepParams>['params']): number[][] {
+function objectPositions(
+  values: Values,
+  prompt: string,
+  objects: string[],
+  tokenizer: Tokenizer | null,
+  tokens: number,
+  params: ReturnType<typeof stepParams>['params'],
+): number[][] {
   if (values['object-tokens']) {
     let spans: unknown;
     try {
@@ -135,8 +166,12 @@ function objectPositions(values: Values, prompt: string, objects: string[], toke
     } catch (err) {
       throw new CliError(`--object-tokens is not valid JSON: ${(err as Error).message}`, 2);
     }
-    const valid = Array.isArray(spans) && spans.length === 2 && spans.every((s) => Array.isArray(s) && s.length > 0 && s.every((p) => Number.isInteger(p) && p >= 0 && p < tokens));
-    if (!valid) throw new CliError(`--object-tokens must be [[subject positions], [reference positions]], each a non-empty list of token positions below ${tokens}`, 2);
+    const valid =
+      Array.isArray(spans) &&
+      spans.length === 2 &&
+      spans.every((s) => Array.isArray(s) && s.length > 0 && s.every((p) => Number.isInteger(p) && p >= 0 && p < tokens));
+    if (!valid)
+      throw new CliError(`--object-tokens must be [[subject positions], [reference positions]], each a non-empty list of token positions below ${tokens}`, 2);
     return spans as number[][];
   }
   if (!tokenizer) throw new CliError('--unet needs --tokenizer or --object-tokens to know which tokens stand for the objects', 2);
@@ -155,15 +190,19 @@ export async function guidanceStep(argv: string[]): Promise<void> {
   checkMethod(values.method);
   if (values.tokenizer && values['object-tokens']) throw new CliError('give --tokenizer or --object-tokens, not both', 2);
   const prompt = required(values, 'prompt', GUIDANCE_STEP_USAGE);
-  const objects = required(values, 'objects', GUIDANCE_STEP_USAGE).split(',').map((o) => o.trim());
-  if (objects.length !== 2 || objects.some((o) => !o)) throw new CliError(`--objects must be two names, subject then reference, separated by a comma; got '${values.objects}'`, 2);
+  const objects = required(values, 'objects', GUIDANCE_STEP_USAGE)
+    .split(',')
+    .map((o) => o.trim());
+  if (objects.length !== 2 || objects.some((o) => !o))
+    throw new CliError(`--objects must be two names, subject then reference, separated by a comma; got '${values.objects}'`, 2);
   const relation = parseRelation(required(values, 'relation', GUIDANCE_STEP_USAGE));
   const device = parseDevice(values.device);
   const model = stepModel(values);
   const { params, step, guided } = stepParams(values, model.defaults, model.family);
   const problem = relationProblem(relation, params);
   if (problem) throw new CliError(`--relation '${values.relation}': ${problem}`);
-  if (!model.folder && params.scheduler === 'euler') throw new CliError('scheduler euler scales the U-Net input by the sigmas of a model\'s scheduler file: use --model', 2);
+  if (!model.folder && params.scheduler === 'euler')
+    throw new CliError("scheduler euler scales the U-Net input by the sigmas of a model's scheduler file: use --model", 2);
   if (guided && model.unet.guidanceProblem) throw new CliError(`this U-Net cannot be guided: ${model.unet.guidanceProblem}`);
 
   const channels = model.unet.sample.dims?.[1];
@@ -173,30 +212,59 @@ export async function guidanceStep(argv: string[]): Promise<void> {
   const tokens = cond[model.unet.encoderHiddenStates.name]!.dims[1]!;
   const spans = objectPositions(values, prompt, objects, tokenizer, tokens, params);
 
-  const schedulerConfig = model.folder ? parseSchedulerConfig(model.folder.scheduler.config, model.folder.scheduler.file) : parseSchedulerConfig({}, "diffusers' defaults");
+  const schedulerConfig = model.folder
+    ? parseSchedulerConfig(model.folder.scheduler.config, model.folder.scheduler.file)
+    : parseSchedulerConfig({}, "diffusers' defaults");
   const scheduler = createScheduler(params.scheduler, schedulerConfig, params.steps);
   const timestep = values.timestep === undefined ? scheduler.timesteps[step]! : Number(values.timestep);
   if (!Number.isFinite(timestep)) throw new CliError(`--timestep must be a number, got '${values.timestep}'`, 2);
 
   const unetSession = await createSession(model.unet.file, device);
-  const guidedUnet = guided ? await openGuidedUnet(model.unet.file, { method: infsplign, params, latentHeight: height, latentWidth: width, latentInput: model.unet.sample.name }, guidedCacheFromEnv(), device) : null;
+  const guidedUnet = guided
+    ? await openGuidedUnet(
+        model.unet.file,
+        { method: infsplign, params, latentHeight: height, latentWidth: width, latentInput: model.unet.sample.name },
+        guidedCacheFromEnv(),
+        device,
+      )
+    : null;
   try {
     const result = await guidedStep({
-      unet: model.unet, sessions: { unet: unetSession, guided: guidedUnet }, method: infsplign, params, scheduler, stepIndex: step, timestep,
-      latents: [latent.data], latentDims: [c, height, width], cond, uncond,
+      unet: model.unet,
+      sessions: { unet: unetSession, guided: guidedUnet },
+      method: infsplign,
+      params,
+      scheduler,
+      stepIndex: step,
+      timestep,
+      latents: [latent.data],
+      latentDims: [c, height, width],
+      cond,
+      uncond,
       rows: [{ weights: tokenWeights(spans, tokens), relation, lossWeight: promptLossWeight(params) }],
     });
     const image = result.images[0];
-    const arrays = { grad: result.gradient ?? new Float32Array(latent.data.length), eps_uncond: result.epsUncond, eps_cond: result.epsCond, eps_guided: result.eps };
+    const arrays = {
+      grad: result.gradient ?? new Float32Array(latent.data.length),
+      eps_uncond: result.epsUncond,
+      eps_cond: result.epsCond,
+      eps_guided: result.eps,
+    };
     if (values.out) {
       mkdirSync(values.out, { recursive: true });
       for (const [name, data] of Object.entries(arrays)) writeFileSync(join(values.out, `${name}.npy`), formatNpy({ shape: latent.shape, data }));
     }
-    console.log(JSON.stringify({
-      guided: result.guided, step, timestep, object_tokens: spans,
-      ...(image ? { loss: image.loss, centroids: image.centroids, layers: image.report.layers } : { guide_steps: params.guide_steps }),
-      grad: shaped(latent.shape, arrays.grad), eps_guided: shaped(latent.shape, arrays.eps_guided),
-    }));
+    console.log(
+      JSON.stringify({
+        guided: result.guided,
+        step,
+        timestep,
+        object_tokens: spans,
+        ...(image ? { loss: image.loss, centroids: image.centroids, layers: image.report.layers } : { guide_steps: params.guide_steps }),
+        grad: shaped(latent.shape, arrays.grad),
+        eps_guided: shaped(latent.shape, arrays.eps_guided),
+      }),
+    );
   } finally {
     await unetSession.release();
     await guidedUnet?.session.release();

@@ -13,7 +13,9 @@ import { readJsonFile } from '../../util/read-data-file.ts';
 import { CliError, parseOptions, required, type Command } from '../command.ts';
 import { GUIDANCE_STEP_USAGE, guidanceStep } from './guidance-step.ts';
 
-const LOSS_USAGE = `usage: infsplign guidance loss [--method ${methodNames().filter((m) => findMethod(m)!.guidance).join('|')}] --maps MAPS.json --relation REL
+const LOSS_USAGE = `usage: infsplign guidance loss [--method ${methodNames()
+  .filter((m) => findMethod(m)!.guidance)
+  .join('|')}] --maps MAPS.json --relation REL
                              [--previous-maps PREV.json] [--prompt TEXT] [--params JSON|@FILE] [--step I --steps N] [--refinement]
 
 Prints {"guided": true, "loss": x, ...} for the maps in MAPS.json, with what the method reports:
@@ -55,13 +57,17 @@ export function readParamsOption(value: string | undefined): unknown {
 /** --relation: a phrase the reference lists, or one known to carry no spatial term. */
 export function parseRelation(phrase: string): Relation | null {
   const relation = relationOfPhrase(phrase);
-  if (relation === undefined) throw new CliError(`--relation '${phrase}' is not a relation docs/method.md knows (left of, right of, above, below, near and their phrasings; "and", "on top of" and "on bottom of" carry no spatial term)`);
+  if (relation === undefined)
+    throw new CliError(
+      `--relation '${phrase}' is not a relation docs/method.md knows (left of, right of, above, below, near and their phrasings; "and", "on top of" and "on bottom of" carry no spatial term)`,
+    );
   return relation;
 }
 
 /** --method for `guidance step`: it runs InfSplign's noise-correcting step. */
 export function checkMethod(method: string | undefined): void {
-  if (method !== undefined && method !== 'infsplign') throw new CliError(`--method ${method}: guidance step runs InfSplign's step (guidance loss evaluates any method's loss)`, 2);
+  if (method !== undefined && method !== 'infsplign')
+    throw new CliError(`--method ${method}: guidance step runs InfSplign's step (guidance loss evaluates any method's loss)`, 2);
 }
 
 /** A non-negative integer option, or undefined when not given. */
@@ -76,7 +82,11 @@ export function integerOption(value: string | undefined, name: string, min: numb
  * InfSplign's parameters for a step of --steps (which overrides `steps`), and whether that step is
  * guided. `defaults` and `family` are the model's.
  */
-export function stepParams(values: { params?: string; step?: string; steps?: string }, defaults = defaultParams('sd1'), family: ModelFamily = 'sd1'): { params: MethodParams; step: number; guided: boolean } {
+export function stepParams(
+  values: { params?: string; step?: string; steps?: string },
+  defaults = defaultParams('sd1'),
+  family: ModelFamily = 'sd1',
+): { params: MethodParams; step: number; guided: boolean } {
   const steps = integerOption(values.steps, 'steps', 1);
   const overrides = { ...(readParamsOption(values.params) as object), ...(steps === undefined ? {} : { steps }) };
   const params = resolveParams(defaults, overrides, values.params ? '--params' : 'method parameters', family);
@@ -94,26 +104,57 @@ function readsLoss(method: AnyMethod, params: unknown, step: number, steps: numb
 }
 
 /** What the method's evaluation of the previous step's maps leaves the step (method.ts ImageEvaluation.carry). */
-async function previousCarry(method: AnyMethod, previous: MapsFile, relation: Relation | null, params: SamplerParams, step: number, file: string): Promise<unknown> {
+async function previousCarry(
+  method: AnyMethod,
+  previous: MapsFile,
+  relation: Relation | null,
+  params: SamplerParams,
+  step: number,
+  file: string,
+): Promise<unknown> {
   const evaluation = await evaluateMethodLoss(method, previous, relation, params, { index: Math.max(step - 1, 0), steps: params.steps, refinement: [false] });
   if (evaluation.carry === undefined) throw new CliError(`--previous-maps ${file}: ${method.name} reads no previous step's maps`, 2);
   return evaluation.carry;
 }
 
 async function guidanceLoss(argv: string[]): Promise<void> {
-  const spec = { method: { type: 'string' }, maps: { type: 'string' }, 'previous-maps': { type: 'string' }, relation: { type: 'string' }, prompt: { type: 'string' }, params: { type: 'string' }, step: { type: 'string' }, steps: { type: 'string' }, refinement: { type: 'boolean' } } as const;
+  const spec = {
+    method: { type: 'string' },
+    maps: { type: 'string' },
+    'previous-maps': { type: 'string' },
+    relation: { type: 'string' },
+    prompt: { type: 'string' },
+    params: { type: 'string' },
+    step: { type: 'string' },
+    steps: { type: 'string' },
+    refinement: { type: 'boolean' },
+  } as const;
   const { values } = parseOptions(argv, spec, LOSS_USAGE);
   const method = findMethod(values.method ?? 'infsplign');
-  if (!method?.guidance) throw new CliError(`--method must be a method with a loss (${methodNames().filter((m) => findMethod(m)!.guidance).join(', ')}), got '${values.method}'`, 2);
+  if (!method?.guidance)
+    throw new CliError(
+      `--method must be a method with a loss (${methodNames()
+        .filter((m) => findMethod(m)!.guidance)
+        .join(', ')}), got '${values.method}'`,
+      2,
+    );
   const maps = readJsonFile(required(values, 'maps', LOSS_USAGE), mapsFileSchema);
   const previousFile = values['previous-maps'];
   const previous = previousFile === undefined ? undefined : readJsonFile(previousFile, mapsFileSchema);
-  if (previous && previous.layers[0]!.tokens !== maps.layers[0]!.tokens) throw new CliError(`--previous-maps ${previousFile}: its maps have ${previous.layers[0]!.tokens} token positions, ${values.maps}'s ${maps.layers[0]!.tokens}`);
+  if (previous && previous.layers[0]!.tokens !== maps.layers[0]!.tokens)
+    throw new CliError(
+      `--previous-maps ${previousFile}: its maps have ${previous.layers[0]!.tokens} token positions, ${values.maps}'s ${maps.layers[0]!.tokens}`,
+    );
   const relation: Relation | null = parseRelation(required(values, 'relation', LOSS_USAGE));
   const steps = integerOption(values.steps, 'steps', 1);
   let params;
   try {
-    params = method.params.resolve(methodDefaults(method, 'sd1', null), { ...(readParamsOption(values.params) as object), ...(steps === undefined ? {} : { steps }) }, values.params ? '--params' : 'method parameters', 'sd1');
+    params = method.params.resolve(
+      methodDefaults(method, 'sd1', null),
+      { ...(readParamsOption(values.params) as object), ...(steps === undefined ? {} : { steps }) },
+      values.params ? '--params' : 'method parameters',
+      'sd1',
+    );
   } catch (err) {
     if (err instanceof MethodParamsError) throw new CliError(err.message);
     throw err;
@@ -125,8 +166,17 @@ async function guidanceLoss(argv: string[]): Promise<void> {
     return;
   }
   try {
-    const carried = previous ? [await previousCarry(method, { ...previous, objects: maps.objects, eot: maps.eot }, relation, params, step, previousFile!)] : undefined;
-    const evaluation = await evaluateMethodLoss(method, maps, relation, params, { index: step, steps: params.steps, refinement: [values.refinement ?? false], carried }, values.prompt);
+    const carried = previous
+      ? [await previousCarry(method, { ...previous, objects: maps.objects, eot: maps.eot }, relation, params, step, previousFile!)]
+      : undefined;
+    const evaluation = await evaluateMethodLoss(
+      method,
+      maps,
+      relation,
+      params,
+      { index: step, steps: params.steps, refinement: [values.refinement ?? false], carried },
+      values.prompt,
+    );
     console.log(JSON.stringify({ guided: true, loss: evaluation.loss, ...evaluation.report }));
   } catch (err) {
     if (err instanceof UnguidablePromptError) throw new CliError(`${values.maps} with --relation '${values.relation}': ${err.message}`);
@@ -136,7 +186,7 @@ async function guidanceLoss(argv: string[]): Promise<void> {
 
 export const guidanceCommand: Command = {
   name: 'guidance',
-  summary: 'a method\'s loss on given attention maps (guidance loss), one InfSplign denoising step (guidance step)',
+  summary: "a method's loss on given attention maps (guidance loss), one InfSplign denoising step (guidance step)",
   usage: USAGE,
   subcommands: ['loss', 'step'],
   async run(argv) {

@@ -22,11 +22,18 @@ function externalData(value: unknown): SaveOptions['externalData'] {
 }
 
 function list(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 async function runGrad(argv: string[]): Promise<void> {
-  const { values } = parseOptions(argv, { model: { type: 'string' }, of: { type: 'string' }, wrt: { type: 'string' }, out: { type: 'string' }, 'external-data': { type: 'string' } }, USAGE);
+  const { values } = parseOptions(
+    argv,
+    { model: { type: 'string' }, of: { type: 'string' }, wrt: { type: 'string' }, out: { type: 'string' }, 'external-data': { type: 'string' } },
+    USAGE,
+  );
   const [modelPath, of, wrt, out] = ['model', 'of', 'wrt', 'out'].map((k) => required(values, k, USAGE)) as [string, string, string, string];
   const mode = externalData(values['external-data']);
   const model = loadModel(modelPath);
@@ -44,7 +51,11 @@ async function runInspect(argv: string[]): Promise<void> {
 }
 
 async function runExpose(argv: string[]): Promise<void> {
-  const { values } = parseOptions(argv, { model: { type: 'string' }, values: { type: 'string' }, out: { type: 'string' }, 'external-data': { type: 'string' } }, USAGE);
+  const { values } = parseOptions(
+    argv,
+    { model: { type: 'string' }, values: { type: 'string' }, out: { type: 'string' }, 'external-data': { type: 'string' } },
+    USAGE,
+  );
   const [modelPath, selectors, out] = ['model', 'values', 'out'].map((k) => required(values, k, USAGE)) as [string, string, string];
   const mode = externalData(values['external-data']);
   const model = loadModel(modelPath);

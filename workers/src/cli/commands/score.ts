@@ -34,10 +34,9 @@ const OPTIONS = {
   detector: { type: 'string' },
 } as const;
 
-
 export const scoreCommand: Command = {
   name: 'score',
-  summary: 'score stored detections by a benchmark\'s rules',
+  summary: "score stored detections by a benchmark's rules",
   usage: USAGE,
   async run(argv) {
     const { values } = parseOptions(argv, OPTIONS, USAGE);

@@ -62,18 +62,27 @@ function readImages(dir: string): Upload[] {
 async function callApi<T>(api: string, token: string, step: string, query: string, variables: Record<string, unknown>, data: z.ZodType<T>): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(`${api.replace(/\/+$/, '')}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    response = await fetch(`${api.replace(/\/+$/, '')}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
   } catch (err) {
     throw new CliError(`${step}: the API at ${api} is not answering (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message})`);
   }
-  const body = z.object({ data: data.nullish(), errors: z.array(z.object({ message: z.string() })).optional() }).safeParse(await response.json().catch(() => null));
+  const body = z
+    .object({ data: data.nullish(), errors: z.array(z.object({ message: z.string() })).optional() })
+    .safeParse(await response.json().catch(() => null));
   if (!body.success) throw new CliError(`${step}: the API answered HTTP ${response.status} without a GraphQL answer`);
   if (body.data.errors?.length || !body.data.data) throw new CliError(`${step}: ${body.data.errors?.[0]?.message ?? `HTTP ${response.status}`}`);
   return body.data.data;
 }
 
 function generatedPrefix(): string {
-  const time = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const time = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `uploads/${time}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -87,7 +96,8 @@ export const uploadCommand: Command = {
     const api = values.api ?? (process.env.INFSPLIGN_API_URL || undefined);
     const token = process.env.INFSPLIGN_TOKEN;
     if (api !== undefined && values.prefix !== undefined) throw new CliError('--prefix: with --api the API hands out the prefix; leave --prefix out', 2);
-    if (api !== undefined && !token) throw new CliError('environment: INFSPLIGN_TOKEN must hold an API token of the team to upload for (npm run token -- --team NAME)', 2);
+    if (api !== undefined && !token)
+      throw new CliError('environment: INFSPLIGN_TOKEN must hold an API token of the team to upload for (npm run token -- --team NAME)', 2);
     if (api !== undefined && !/^https?:\/\/[^\s/]+/.test(api)) throw new CliError(`--api: expected the API's URL, e.g. http://127.0.0.1:4000, got '${api}'`, 2);
     if (values.prefix !== undefined) {
       const problem = artifactKeyProblem(values.prefix);
@@ -102,17 +112,28 @@ export const uploadCommand: Command = {
       if (err instanceof ArtifactStoreConfigError) throw new CliError(`environment: ${err.message}`, 2);
       throw err;
     }
-    const prefix = api ? (await callApi(api, token!, 'createUpload', 'mutation { createUpload { prefix } }', {}, z.object({ createUpload: z.object({ prefix: z.string() }) }))).createUpload.prefix : (values.prefix ?? generatedPrefix());
+    const prefix = api
+      ? (await callApi(api, token!, 'createUpload', 'mutation { createUpload { prefix } }', {}, z.object({ createUpload: z.object({ prefix: z.string() }) })))
+          .createUpload.prefix
+      : (values.prefix ?? generatedPrefix());
     const problem = artifactKeyProblem(prefix);
     if (problem) throw new CliError(`the prefix to upload to, ${prefix}: ${problem}`);
     const existing = await store.list(prefix);
-    if (existing.length > 0 || (await store.exists(prefix))) throw new CliError(`${prefix} already holds ${existing.length || 1} objects in ${store.description}: choose another --prefix`);
+    if (existing.length > 0 || (await store.exists(prefix)))
+      throw new CliError(`${prefix} already holds ${existing.length || 1} objects in ${store.description}: choose another --prefix`);
     for (const image of images) await store.put(joinKey(prefix, image.name), image.bytes);
     console.log(prefix);
     console.log(`${images.length} images uploaded to ${store.description}`);
     if (api) {
       const query = 'mutation ($prefix: String!) { registerImageSet(prefix: $prefix) { id imageCount } }';
-      const { registerImageSet: set } = await callApi(api, token!, 'registerImageSet', query, { prefix }, z.object({ registerImageSet: z.object({ id: z.string(), imageCount: z.number() }) }));
+      const { registerImageSet: set } = await callApi(
+        api,
+        token!,
+        'registerImageSet',
+        query,
+        { prefix },
+        z.object({ registerImageSet: z.object({ id: z.string(), imageCount: z.number() }) }),
+      );
       console.log(`image set ${set.id} (${set.imageCount} images) registered for the token's team`);
     }
   },

@@ -30,7 +30,8 @@ export async function loadCocoDetector(path: string, options: DetectorOptions): 
   const model = await openModel(modelFile, { inputs: [], outputs: [] });
   const { inputNames, outputNames } = model.session;
   let format: CocoFormat;
-  if (outputNames.includes('logits') && outputNames.includes('pred_boxes') && inputNames.includes('pixel_values')) format = detrFormat(model, options.threshold);
+  if (outputNames.includes('logits') && outputNames.includes('pred_boxes') && inputNames.includes('pixel_values'))
+    format = detrFormat(model, options.threshold);
   else if (inputNames.includes('images')) format = yoloFormat(model, options.threshold);
   else {
     throw new Error(

@@ -25,7 +25,10 @@ export async function openModel(file: string, required: { inputs: readonly strin
   } catch (err) {
     throw new Error(`${file}: ONNX Runtime cannot load the model (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
-  for (const [kind, names, present] of [['input', required.inputs, session.inputNames], ['output', required.outputs, session.outputNames]] as const) {
+  for (const [kind, names, present] of [
+    ['input', required.inputs, session.inputNames],
+    ['output', required.outputs, session.outputNames],
+  ] as const) {
     const missing = names.find((name) => !present.includes(name));
     if (missing) throw new Error(`${file}: the model has no ${kind} '${missing}' (its ${kind}s: ${present.join(', ')})`);
   }
@@ -47,11 +50,20 @@ export function inputDims(model: ModelSession, name: string): readonly (number |
 /** Integer token data as the tensor type the model wants (int64 unless it declares int32). */
 export function integerTensor(model: ModelSession, input: string, values: readonly number[], dims: readonly number[]): ort.Tensor {
   if (inputType(model, input) === 'int32') return new ort.Tensor('int32', Int32Array.from(values), dims);
-  return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+  return new ort.Tensor(
+    'int64',
+    BigInt64Array.from(values, (v) => BigInt(v)),
+    dims,
+  );
 }
 
 /** A float32 output with its dimensions checked against `expected` (null = any size), named in errors. */
-export function floatOutput(model: ModelSession, outputs: ort.InferenceSession.OnnxValueMapType, name: string, expected: readonly (number | null)[]): { data: Float32Array; dims: readonly number[] } {
+export function floatOutput(
+  model: ModelSession,
+  outputs: ort.InferenceSession.OnnxValueMapType,
+  name: string,
+  expected: readonly (number | null)[],
+): { data: Float32Array; dims: readonly number[] } {
   const tensor = outputs[name] as ort.Tensor;
   if (tensor.type !== 'float32') throw new Error(`${model.file}: output '${name}' is ${tensor.type}, expected float32`);
   const dims = tensor.dims;

@@ -41,9 +41,17 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
  * is its label and the sigmoid of that logit its score; patches scoring above the threshold become
  * boxes, centre-size in [0, 1] scaled to the original image's pixel corners. Highest score first.
  */
-export function decodeOwlVit(logits: Float32Array, boxes: Float32Array, names: readonly string[], width: number, height: number, threshold: number): Detection[] {
+export function decodeOwlVit(
+  logits: Float32Array,
+  boxes: Float32Array,
+  names: readonly string[],
+  width: number,
+  height: number,
+  threshold: number,
+): Detection[] {
   const patches = boxes.length / 4;
-  if (logits.length !== patches * names.length) throw new Error(`OWL-ViT outputs disagree: ${logits.length} logits for ${patches} patches x ${names.length} queries`);
+  if (logits.length !== patches * names.length)
+    throw new Error(`OWL-ViT outputs disagree: ${logits.length} logits for ${patches} patches x ${names.length} queries`);
   const detections: Detection[] = [];
   for (let p = 0; p < patches; p++) {
     let best = 0;

@@ -102,7 +102,8 @@ function resamplePass(image: Rgb8Image, width: number, height: number, alongX: b
 
 /** Resizes to width x height as Pillow's `Image.resize(size, resample)` does for an RGB image. */
 export function resizeLikePil(image: Rgb8Image, width: number, height: number, filter: ResampleFilter): Rgb8Image {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) throw new Error(`resize target must be positive integers, got ${width} x ${height}`);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0)
+    throw new Error(`resize target must be positive integers, got ${width} x ${height}`);
   const f = RESAMPLE_FILTERS[filter];
   const horizontal = width === image.width ? image : resamplePass(image, width, image.height, true, f);
   return height === image.height ? horizontal : resamplePass(horizontal, width, height, false, f);

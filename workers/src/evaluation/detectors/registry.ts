@@ -22,7 +22,9 @@ export function registeredDetectorSpec(name: string, registryFile = DETECTOR_REG
   if (name === BUILT_IN_DETECTOR) return name;
   const registry = readRegistry(registryFile);
   if (!Object.hasOwn(registry, name)) {
-    throw new UnknownDetectorError(`unknown detector '${name}': not in this worker's detector registry (it has: ${[BUILT_IN_DETECTOR, ...Object.keys(registry)].join(', ')})`);
+    throw new UnknownDetectorError(
+      `unknown detector '${name}': not in this worker's detector registry (it has: ${[BUILT_IN_DETECTOR, ...Object.keys(registry)].join(', ')})`,
+    );
   }
   const spec = registry[name]!;
   const colon = spec.indexOf(':');

@@ -64,7 +64,14 @@ export function yoloLayout(dims: readonly number[], file: string): YoloLayout {
 }
 
 /** Scores, class-aware NMS, and boxes mapped back from the letterbox to the original image (clipped to it). */
-export function decodeYolo(output: Float32Array, dims: readonly number[], layout: YoloLayout, box: Letterbox, image: { width: number; height: number }, threshold: number): ClassDetection[] {
+export function decodeYolo(
+  output: Float32Array,
+  dims: readonly number[],
+  layout: YoloLayout,
+  box: Letterbox,
+  image: { width: number; height: number },
+  threshold: number,
+): ClassDetection[] {
   const count = layout === 'v5' ? dims[1] : dims[2];
   const read: Reader = layout === 'v5' ? (i, k) => output[i * dims[2] + k] : (i, k) => output[k * count + i];
   const firstClass = layout === 'v5' ? 5 : 4;

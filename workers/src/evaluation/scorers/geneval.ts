@@ -40,7 +40,8 @@ export interface GenEvalScore {
 /** Why a prompt cannot be scored here, or null when it can. */
 function unsupportedBecause(prompt: GenEvalPrompt): string | null {
   if (prompt.raw.include.some((clause) => clause.color !== undefined)) return 'colour clauses need a colour classifier, which this project does not have';
-  if (!(GENEVAL_SUPPORTED_TAGS as readonly string[]).includes(prompt.raw.tag)) return `tag '${prompt.raw.tag}' is not one of ${GENEVAL_SUPPORTED_TAGS.join(', ')}`;
+  if (!(GENEVAL_SUPPORTED_TAGS as readonly string[]).includes(prompt.raw.tag))
+    return `tag '${prompt.raw.tag}' is not one of ${GENEVAL_SUPPORTED_TAGS.join(', ')}`;
   return null;
 }
 
@@ -145,7 +146,12 @@ export function genevalStatistics(tags: readonly string[] = GENEVAL_SUPPORTED_TA
  * Scores images by GenEval's rules (docs/benchmarks.md §3). Tags: accuracy = correct images / images;
  * `overall` = mean over the supported tags scored. Images of unsupported prompts are counted, never scored.
  */
-export function scoreGenEval(prompts: readonly GenEvalPrompt[], images: readonly ImageDetections[], thresholds: GenEvalThresholds, bootstrap: BootstrapOptions = {}): GenEvalScore {
+export function scoreGenEval(
+  prompts: readonly GenEvalPrompt[],
+  images: readonly ImageDetections[],
+  thresholds: GenEvalThresholds,
+  bootstrap: BootstrapOptions = {},
+): GenEvalScore {
   const promptById = new Map(prompts.map((p) => [p.id, p]));
   const results: GenEvalImageResult[] = [];
   const unsupported: GenEvalScore['unsupported'] = {};

@@ -50,6 +50,11 @@ export function t2iBoxes(image: ImageDetections, threshold: number): T2IBoxes {
     used.set(d.label, { label: d.label, score: d.score, box });
     kept.set(d.label, (kept.get(d.label) ?? 0) + 1);
   }
-  const crowdedOut = new Set(ranked.slice(MAX_BOXES_PER_IMAGE).map((d) => d.label).filter((label) => !used.has(label)));
+  const crowdedOut = new Set(
+    ranked
+      .slice(MAX_BOXES_PER_IMAGE)
+      .map((d) => d.label)
+      .filter((label) => !used.has(label)),
+  );
   return { frame, used, kept, crowdedOut };
 }

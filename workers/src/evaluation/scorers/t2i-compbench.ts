@@ -91,7 +91,9 @@ function dominantPlacement(a: Box, b: Box): string {
 function positionShortfall(prompt: T2IPrompt, names: readonly string[], a: Box, b: Box, position: number, frame: readonly number[]): string {
   if (prompt.relation === null) {
     const locality = t2iLocality(prompt.text);
-    return locality ? `"${locality.phrase}" is a relation the benchmark does not place, so position counts 0` : 'the prompt names no relation the benchmark scores, so position counts 0';
+    return locality
+      ? `"${locality.phrase}" is a relation the benchmark does not place, so position counts 0`
+      : 'the prompt names no relation the benchmark scores, so position counts 0';
   }
   if (position === 0) return misplaced(names[0], dominantPlacement(a, b), names[1], prompt.relation);
   if (prompt.relation === 'near') {
@@ -123,7 +125,15 @@ function scoreImage(prompt: T2IPrompt, image: ImageDetections, threshold: number
   if (!first || !second) {
     // The official score of one object alone, 0.25 times its confidence, never reaches the floor.
     const missing = [first, second].flatMap((d, i) => (d ? [] : [i]));
-    return { score: 0, position: null, reason: notFound(missing.map((i) => names[i]), missing.map((i) => classes[i]), boxes) };
+    return {
+      score: 0,
+      position: null,
+      reason: notFound(
+        missing.map((i) => names[i]),
+        missing.map((i) => classes[i]),
+        boxes,
+      ),
+    };
   }
   const position = t2iPosition(prompt.relation, first.box, second.box);
   const raw = 0.25 * first.score + 0.25 * second.score + position / 2;
@@ -138,7 +148,10 @@ export const T2I_TALLY_WIDTH = 2;
 export const T2I_STATISTICS: { spatial: Statistic } = { spatial: (s) => (s[1] > 0 ? s[0] / s[1] : null) };
 
 export function t2iTallies(results: readonly Pick<T2IImageResult, 'score'>[]): Float64Array {
-  return Float64Array.of(results.reduce((sum, r) => sum + r.score, 0), results.length);
+  return Float64Array.of(
+    results.reduce((sum, r) => sum + r.score, 0),
+    results.length,
+  );
 }
 
 /**

@@ -93,7 +93,13 @@ function scoreImage(prompt: VisorPrompt, relation: Relation, detections: readonl
 }
 
 // Per-prompt tallies; every VISOR figure is a function of their sums over prompts.
-const PROMPTS = 0, IMAGES = 1, A = 2, B = 3, BOTH = 4, CORRECT = 5, AT_LEAST = 6; // AT_LEAST + n - 1: prompts with >= n correct images
+const PROMPTS = 0,
+  IMAGES = 1,
+  A = 2,
+  B = 3,
+  BOTH = 4,
+  CORRECT = 5,
+  AT_LEAST = 6; // AT_LEAST + n - 1: prompts with >= n correct images
 export const VISOR_TALLY_WIDTH = AT_LEAST + 4;
 const WIDTH = VISOR_TALLY_WIDTH;
 
@@ -142,7 +148,12 @@ export function visorTallies(results: readonly VisorTallied[]): Float64Array {
  * Scores images by the VISOR rules (docs/benchmarks.md §1): only prompts that state a relation and have
  * images count. Every image must belong to one of `prompts`.
  */
-export function scoreVisor(prompts: readonly VisorPrompt[], images: readonly ImageDetections[], threshold: number, bootstrap: BootstrapOptions = {}): VisorScore {
+export function scoreVisor(
+  prompts: readonly VisorPrompt[],
+  images: readonly ImageDetections[],
+  threshold: number,
+  bootstrap: BootstrapOptions = {},
+): VisorScore {
   const promptById = new Map(prompts.map((p) => [p.id, p]));
   const results: VisorImageResult[] = [];
   let skipped = 0;

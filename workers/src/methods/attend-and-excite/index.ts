@@ -33,20 +33,26 @@ const guidance: LatentUpdate<AttendAndExciteParams, AttendAndExciteStructure, At
     return { tokens, columns: textColumns(prompt.tokens, eot, params.normalize_eot) };
   },
   prepareFromMaps(prompt, params) {
-    if (params.normalize_eot && prompt.eot === undefined) throw new UnguidablePromptError('normalize_eot keeps the prompt\'s words [1:eot] in the softmax: the maps file needs "eot", the end token\'s position');
+    if (params.normalize_eot && prompt.eot === undefined)
+      throw new UnguidablePromptError('normalize_eot keeps the prompt\'s words [1:eot] in the softmax: the maps file needs "eot", the end token\'s position');
     return { tokens: lastMapsTokens(prompt), columns: textColumns(prompt.tokens, prompt.eot, params.normalize_eot) };
   },
   feeds: (rows, _params, { tokens }) => tokenFeeds(rows, tokens, 'attend-and-excite'),
   read(outputs, rows) {
     const perObject = (data: Float32Array, b: number) => objectRow(data, b, rows.length);
-    return rows.map((row, b) => (row ? { loss: outputs.loss_per_image![b]!, report: { losses: perObject(outputs.losses!, b), max_attention: perObject(outputs.max_attention!, b) } } : null));
+    return rows.map((row, b) =>
+      row
+        ? { loss: outputs.loss_per_image![b]!, report: { losses: perObject(outputs.losses!, b), max_attention: perObject(outputs.max_attention!, b) } }
+        : null,
+    );
   },
   plan: (params, stepIndex, steps) => attendAndExcitePlan(scheduleAt(params, stepIndex, steps)),
 };
 
 export const attendAndExcite: MethodDefinition<AttendAndExciteParams, AttendAndExciteStructure, AttendAndExciteRow> = {
   name: 'attend-and-excite',
-  description: 'Attend-and-Excite (Chefer et al., 2023): latent updates that raise the weakest object token\'s smoothed attention maximum, with iterative refinement (docs/method.md §6.2).',
+  description:
+    "Attend-and-Excite (Chefer et al., 2023): latent updates that raise the weakest object token's smoothed attention maximum, with iterative refinement (docs/method.md §6.2).",
   params: attendAndExciteParams,
   guidance,
   // The official scale_factor 20 (AEC:31), halved and doubled.

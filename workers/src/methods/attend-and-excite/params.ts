@@ -9,18 +9,34 @@ import { MAX_STEPS, type ModelFamily } from '../../contracts/common-params.ts';
 import { plainParams, refinementStepKey, type PlainParams } from '../params.ts';
 
 const shape = {
-  scale_factor: z.number().min(0).describe('strength: the latent update\'s step size is scale_factor * sqrt(linspace(scale_range)[i]) (AEC:31, AE:500)'),
-  scale_range: z.tuple([z.number().min(0), z.number().min(0)]).describe('[start, end] of the linspace over the sampler\'s steps under the step size\'s square root (AEC:33)'),
+  scale_factor: z.number().min(0).describe("strength: the latent update's step size is scale_factor * sqrt(linspace(scale_range)[i]) (AEC:31, AE:500)"),
+  scale_range: z
+    .tuple([z.number().min(0), z.number().min(0)])
+    .describe("[start, end] of the linspace over the sampler's steps under the step size's square root (AEC:33)"),
   max_iter_to_alter: z.number().int().min(0).max(MAX_STEPS).describe('the latent is updated at the steps i < max_iter_to_alter (AEC:23, AE:554)'),
   thresholds: z
     .record(refinementStepKey, z.number().min(0).max(1))
     .describe('refinement: at step i (a key), while the loss exceeds 1 - threshold, at most max_refinement_steps updates (AEC:29, AE:534)'),
-  max_refinement_steps: z.number().int().min(1, 'max_refinement_steps must be at least 1 (the reference always makes one refinement iteration)').max(1000).describe('the most refinement iterations at a step (AE:277)'),
-  attention_res: z.number().int().min(1).max(1024).describe('the maps read: the mean over every head of every cross-attention layer with attention_res x attention_res maps (AEC:25, AE:231)'),
-  smooth_attentions: z.boolean().describe('Gaussian smoothing of each token\'s map before its maximum (AEC:35)'),
-  sigma: z.number().positive().describe('the smoothing\'s sigma (AEC:37; its formula makes a Gaussian of standard deviation sigma sqrt 2)'),
-  kernel_size: z.number().int().min(1).max(31).describe('the smoothing kernel\'s side; the reflect padding stays 1 (AEC:39, AE:218)'),
-  normalize_eot: z.boolean().describe('softmax over the prompt\'s words only ([1:eot]); false keeps the end and padding tokens in it ([1:-1]); the reference sets it for SD 2.1 (AE:527)'),
+  max_refinement_steps: z
+    .number()
+    .int()
+    .min(1, 'max_refinement_steps must be at least 1 (the reference always makes one refinement iteration)')
+    .max(1000)
+    .describe('the most refinement iterations at a step (AE:277)'),
+  attention_res: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .describe('the maps read: the mean over every head of every cross-attention layer with attention_res x attention_res maps (AEC:25, AE:231)'),
+  smooth_attentions: z.boolean().describe("Gaussian smoothing of each token's map before its maximum (AEC:35)"),
+  sigma: z.number().positive().describe("the smoothing's sigma (AEC:37; its formula makes a Gaussian of standard deviation sigma sqrt 2)"),
+  kernel_size: z.number().int().min(1).max(31).describe("the smoothing kernel's side; the reflect padding stays 1 (AEC:39, AE:218)"),
+  normalize_eot: z
+    .boolean()
+    .describe(
+      "softmax over the prompt's words only ([1:eot]); false keeps the end and padding tokens in it ([1:-1]); the reference sets it for SD 2.1 (AE:527)",
+    ),
 };
 
 export type AttendAndExciteParams = PlainParams<typeof shape>;

@@ -14,7 +14,13 @@ const sampler = plainParams({ shape: {}, defaults: () => ({}) });
 const partial = z.preprocess((value, ctx) => {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || !('guidance_weight' in value)) return value;
   const { guidance_weight: weight, ...rest } = value as Record<string, unknown>;
-  if (weight !== 0) ctx.addIssue({ code: 'custom', input: weight, path: ['guidance_weight'], message: 'the baseline samples without guidance (0); a weight belongs to a guided method such as infsplign' });
+  if (weight !== 0)
+    ctx.addIssue({
+      code: 'custom',
+      input: weight,
+      path: ['guidance_weight'],
+      message: 'the baseline samples without guidance (0); a weight belongs to a guided method such as infsplign',
+    });
   return rest;
 }, sampler.partial) as unknown as z.ZodType<Record<string, unknown>>;
 

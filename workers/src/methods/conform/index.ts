@@ -56,7 +56,13 @@ const guidance: LatentUpdate<ConformParams, ConformStructure, ConformRow> = {
   ioPrefix: 'conform_',
   maps: (params) => ({ resolution: params.attn_res, aggregate: 'pooled' }),
   structure: ({ attn_res, do_smoothing, smoothing_kernel_size, smoothing_sigma, temperature, softmax_normalize, softmax_normalize_attention_maps }) => ({
-    attn_res, do_smoothing, smoothing_kernel_size, smoothing_sigma, temperature, softmax_normalize, softmax_normalize_attention_maps,
+    attn_res,
+    do_smoothing,
+    smoothing_kernel_size,
+    smoothing_sigma,
+    temperature,
+    softmax_normalize,
+    softmax_normalize_attention_maps,
   }),
   inputs: ({ attn_res }, { tokens }) => ({
     tokens: ['batch', 'objects', tokens],
@@ -64,7 +70,8 @@ const guidance: LatentUpdate<ConformParams, ConformStructure, ConformRow> = {
     positive: ['batch', 'embeddings', 'embeddings'],
     negative: ['batch', 'embeddings', 'embeddings'],
   }),
-  buildLoss: (b, maps, inputs, structure) => buildConformLoss(b, maps, { tokens: inputs.tokens!, previous: inputs.previous!, positive: inputs.positive!, negative: inputs.negative! }, structure),
+  buildLoss: (b, maps, inputs, structure) =>
+    buildConformLoss(b, maps, { tokens: inputs.tokens!, previous: inputs.previous!, positive: inputs.positive!, negative: inputs.negative! }, structure),
   prepare(prompt) {
     // as InfSplign: prompts with a subject and a reference object are guided, others sampled plainly
     if (prompt.objects.length < 2) return null;
@@ -105,7 +112,8 @@ const guidance: LatentUpdate<ConformParams, ConformStructure, ConformRow> = {
 
 export const conform: MethodDefinition<ConformParams, ConformStructure, ConformRow> = {
   name: 'conform',
-  description: 'CONFORM (Meral et al., 2024): latent updates that pull each object\'s token maps together and push the objects apart (a contrastive NT-Xent loss, with the previous step\'s maps), with refinement (docs/method.md §6.4).',
+  description:
+    "CONFORM (Meral et al., 2024): latent updates that pull each object's token maps together and push the objects apart (a contrastive NT-Xent loss, with the previous step's maps), with refinement (docs/method.md §6.4).",
   params: conformParams,
   guidance,
   // The official scale_factor 20 (CF:904), halved and doubled, as every latent-update method's.

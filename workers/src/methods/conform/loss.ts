@@ -58,7 +58,10 @@ function embeddings(b: GraphBuilder, maps: string, tokens: string, map: Attentio
   if (s.do_smoothing) {
     const images = b.reshape(perToken, b.ints([-1, 1, map.height, map.width]));
     const side = smoothedSize(map.height, s.smoothing_kernel_size) * smoothedSize(map.width, s.smoothing_kernel_size);
-    flat = b.reshape(smoothMaps(b, images, map.height, map.width, s.smoothing_kernel_size, s.smoothing_sigma), b.op('Concat', [byToken, b.ints([side])], { axis: 0 }));
+    flat = b.reshape(
+      smoothMaps(b, images, map.height, map.width, s.smoothing_kernel_size, s.smoothing_sigma),
+      b.op('Concat', [byToken, b.ints([side])], { axis: 0 }),
+    );
   }
   return s.softmax_normalize_attention_maps ? b.op('Softmax', [b.mul(flat, b.scalar(SOFTMAX_SCALE, flat))], { axis: -1 }) : flat;
 }
@@ -71,7 +74,11 @@ function ntXent(b: GraphBuilder, e: string, positive: string, negative: string, 
   // a cosine is at least -1: -1 / tau stands for "no negative" in the maximum without changing it
   const isNegative = b.op('Greater', [negative, b.scalar(0, negative)], undefined, DataType.BOOL);
   const negativeMax = b.reduceMax(b.op('Where', [isNegative, logits, b.scalar(-1 / temperature, logits)], undefined, DataType.FLOAT), [2], true); // [B, M, 1]
-  const negativeSum = b.reduceSum(b.exp(b.op('Where', [isNegative, b.sub(logits, negativeMax), b.scalar(-Infinity, logits)], undefined, DataType.FLOAT)), [2], true);
+  const negativeSum = b.reduceSum(
+    b.exp(b.op('Where', [isNegative, b.sub(logits, negativeMax), b.scalar(-Infinity, logits)], undefined, DataType.FLOAT)),
+    [2],
+    true,
+  );
   const pairMax = b.op('Max', [logits, negativeMax]); // per pair (a, p): max(s_ap, max_n s_an) / tau
   const numerator = b.exp(b.sub(logits, pairMax));
   const denominator = b.add(b.mul(b.exp(b.sub(negativeMax, pairMax)), negativeSum), numerator); // >= 1: one of the two exponentials is 1

@@ -12,18 +12,28 @@ import { plainParams, type PlainParams } from '../params.ts';
 const stepIndex = z.number().int().min(0).max(MAX_STEPS);
 
 const shape = {
-  scale_factor: z.number().min(0).describe('strength: the latent update\'s step size is scale_factor * sqrt(linspace(1.0, 0.5, N)[i]) (CF:904, 1009-1010)'),
+  scale_factor: z.number().min(0).describe("strength: the latent update's step size is scale_factor * sqrt(linspace(1.0, 0.5, N)[i]) (CF:904, 1009-1010)"),
   max_iter_to_alter: stepIndex.describe('the latent is updated at the steps i < max_iter_to_alter (CF:901, 1088)'),
-  iterative_refinement_steps: z.array(stepIndex).max(MAX_STEPS).describe('the steps that refine: refinement_steps updates, each from a new evaluation, whatever the loss (CF:903, 1068)'),
-  refinement_steps: z.number().int().min(0).max(1000).describe('the refinement\'s number of iterations (CF:902, 809)'),
-  attn_res: z.number().int().min(1).max(1024).describe('the maps read: the mean over every head of every cross-attention layer with attn_res x attn_res maps (CF:905, 69, 85-97)'),
-  do_smoothing: z.boolean().describe('Gaussian smoothing of each token\'s map before it becomes an embedding (CF:907)'),
-  smoothing_kernel_size: z.number().int().min(1).max(31).describe('the smoothing kernel\'s side; the reflect padding stays 1 (CF:908, 719)'),
-  smoothing_sigma: z.number().positive().describe('the smoothing\'s sigma (CF:909; its formula makes a Gaussian of standard deviation sigma sqrt 2)'),
-  temperature: z.number().positive().describe('the NT-Xent loss\'s temperature (CF:910)'),
+  iterative_refinement_steps: z
+    .array(stepIndex)
+    .max(MAX_STEPS)
+    .describe('the steps that refine: refinement_steps updates, each from a new evaluation, whatever the loss (CF:903, 1068)'),
+  refinement_steps: z.number().int().min(0).max(1000).describe("the refinement's number of iterations (CF:902, 809)"),
+  attn_res: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .describe('the maps read: the mean over every head of every cross-attention layer with attn_res x attn_res maps (CF:905, 69, 85-97)'),
+  do_smoothing: z.boolean().describe("Gaussian smoothing of each token's map before it becomes an embedding (CF:907)"),
+  smoothing_kernel_size: z.number().int().min(1).max(31).describe("the smoothing kernel's side; the reflect padding stays 1 (CF:908, 719)"),
+  smoothing_sigma: z.number().positive().describe("the smoothing's sigma (CF:909; its formula makes a Gaussian of standard deviation sigma sqrt 2)"),
+  temperature: z.number().positive().describe("the NT-Xent loss's temperature (CF:910)"),
   softmax_normalize: z.boolean().describe('softmax of 100 x the maps over the text columns [1:-1] before the embeddings (CF:911, 689-692)'),
   softmax_normalize_attention_maps: z.boolean().describe('softmax of 100 x each embedding over its pixels (CF:912, 724-726)'),
-  add_previous_attention_maps: z.boolean().describe('the previous step\'s maps of the same tokens join the embeddings, each in its token\'s class (CF:913, 1100-1104, 729-746)'),
+  add_previous_attention_maps: z
+    .boolean()
+    .describe("the previous step's maps of the same tokens join the embeddings, each in its token's class (CF:913, 1100-1104, 729-746)"),
 };
 
 export type ConformParams = PlainParams<typeof shape>;

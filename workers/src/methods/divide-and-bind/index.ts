@@ -36,7 +36,11 @@ const guidance: LatentUpdate<DivideAndBindParams, DivideAndBindStructure, TokenR
   feeds: (rows, _params, { tokens }) => tokenFeeds(rows, tokens, 'divide-and-bind'),
   read(outputs, rows) {
     const perObject = (data: Float32Array, b: number) => objectRow(data, b, rows.length);
-    const report = (b: number) => ({ threshold: outputs.threshold![b]!, max_attention: perObject(outputs.max_attention!, b), ...(outputs.tv ? { tv: perObject(outputs.tv, b) } : {}) });
+    const report = (b: number) => ({
+      threshold: outputs.threshold![b]!,
+      max_attention: perObject(outputs.max_attention!, b),
+      ...(outputs.tv ? { tv: perObject(outputs.tv, b) } : {}),
+    });
     return rows.map((row, b) => (row ? { loss: outputs.loss_per_image![b]!, report: report(b) } : null));
   },
   plan: (params, stepIndex, steps) => divideAndBindPlan(scheduleAt(params, stepIndex, steps)),
@@ -44,7 +48,8 @@ const guidance: LatentUpdate<DivideAndBindParams, DivideAndBindStructure, TokenR
 
 export const divideAndBind: MethodDefinition<DivideAndBindParams, DivideAndBindStructure, TokenRow> = {
   name: 'divide-and-bind',
-  description: 'Divide & Bind (Li et al., 2023): latent updates that raise the smallest total variation of the object tokens\' smoothed attention maps, with iterative refinement (docs/method.md §6.3).',
+  description:
+    "Divide & Bind (Li et al., 2023): latent updates that raise the smallest total variation of the object tokens' smoothed attention maps, with iterative refinement (docs/method.md §6.3).",
   params: divideAndBindParams,
   guidance,
   // The official scale_factor 20 (DB:852), halved and doubled, as every latent-update method's.

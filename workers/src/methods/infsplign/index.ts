@@ -15,7 +15,17 @@ import {
   type MethodParams,
   type PartialMethodParams,
 } from '../../contracts/method-params.ts';
-import { buildLossGraph, LAYER_TABLE_COLUMNS, layerTable, LOSS_VALUES, lossStructure, promptLossWeight, readLayerTable, relationProblem, type LossStructure } from '../../guidance/loss-graph.ts';
+import {
+  buildLossGraph,
+  LAYER_TABLE_COLUMNS,
+  layerTable,
+  LOSS_VALUES,
+  lossStructure,
+  promptLossWeight,
+  readLayerTable,
+  relationProblem,
+  type LossStructure,
+} from '../../guidance/loss-graph.ts';
 import { relationOneHot, RELATIONS } from '../../guidance/relations.ts';
 import { objectTokenSpans, tokenWeights } from '../../guidance/token-spans.ts';
 import type { Relation } from '../../prompts/types.ts';
@@ -47,7 +57,13 @@ const guidance: NoiseCorrection<MethodParams, LossStructure, InfsplignRow> = {
   buildLoss(b, maps, inputs, structure, source) {
     const values = Object.fromEntries(LOSS_VALUES.map((name) => [name, inputs[name]!])) as Record<(typeof LOSS_VALUES)[number], string>;
     // a maps file holds the maps as they enter the statistics (docs/method.md §2.3): already resized
-    const out = buildLossGraph(b, maps, { tokenWeights: inputs.token_weights!, relation: inputs.relation!, promptWeight: inputs.prompt_weight!, values }, structure, source === 'unet');
+    const out = buildLossGraph(
+      b,
+      maps,
+      { tokenWeights: inputs.token_weights!, relation: inputs.relation!, promptWeight: inputs.prompt_weight!, values },
+      structure,
+      source === 'unet',
+    );
     return {
       loss: out.loss,
       outputs: {
@@ -65,10 +81,18 @@ const guidance: NoiseCorrection<MethodParams, LossStructure, InfsplignRow> = {
     return { weights: tokenWeights(spans, prompt.tokens), relation: prompt.relation, lossWeight: promptLossWeight(params) };
   },
   prepareFromMaps(prompt, params) {
-    if (prompt.objects.length !== 2) throw new UnguidablePromptError(`InfSplign reads two objects, subject then reference; the maps file has ${prompt.objects.length}`);
+    if (prompt.objects.length !== 2)
+      throw new UnguidablePromptError(`InfSplign reads two objects, subject then reference; the maps file has ${prompt.objects.length}`);
     const problem = relationProblem(prompt.relation, params);
     if (problem) throw new UnguidablePromptError(problem);
-    return { weights: tokenWeights(prompt.objects.map((o) => o.tokens), prompt.tokens), relation: prompt.relation, lossWeight: promptLossWeight(params) };
+    return {
+      weights: tokenWeights(
+        prompt.objects.map((o) => o.tokens),
+        prompt.tokens,
+      ),
+      relation: prompt.relation,
+      lossWeight: promptLossWeight(params),
+    };
   },
   feeds(rows, params, { tokens }) {
     const batch = rows.length;
@@ -95,7 +119,10 @@ const guidance: NoiseCorrection<MethodParams, LossStructure, InfsplignRow> = {
       row
         ? {
             loss: losses[b]! * row.lossWeight,
-            centroids: [[centroids[b * 4]!, centroids[b * 4 + 1]!], [centroids[b * 4 + 2]!, centroids[b * 4 + 3]!]],
+            centroids: [
+              [centroids[b * 4]!, centroids[b * 4 + 1]!],
+              [centroids[b * 4 + 2]!, centroids[b * 4 + 3]!],
+            ],
             report: { layers: readLayerTable(outputs.layers!, mapNames, b) },
           }
         : null,
@@ -107,7 +134,7 @@ const guidance: NoiseCorrection<MethodParams, LossStructure, InfsplignRow> = {
 
 export const infsplign: MethodDefinition<MethodParams, LossStructure, InfsplignRow> = {
   name: 'infsplign',
-  description: 'InfSplign: inference-time spatial alignment by a loss on the U-Net\'s cross-attention maps (docs/method.md).',
+  description: "InfSplign: inference-time spatial alignment by a loss on the U-Net's cross-attention maps (docs/method.md).",
   // The bundled model's arena (its default weight is 30: models/bundled/infsplign.json), halved and doubled.
   arena: { strength: 'guidance_weight', grid: [15, 30, 60] },
   params: {

@@ -25,7 +25,7 @@ export interface StormRow {
 
 /** The relation the text holds for STORM, or the reason it cannot guide it. */
 function relationOf(text: string | undefined): StormRelation {
-  if (text === undefined) throw new UnguidablePromptError('STORM reads the relation from the prompt\'s words: give the prompt (--prompt)');
+  if (text === undefined) throw new UnguidablePromptError("STORM reads the relation from the prompt's words: give the prompt (--prompt)");
   const relation = stormRelation(text);
   if ('problem' in relation) throw new UnguidablePromptError(relation.problem);
   return relation;
@@ -41,7 +41,8 @@ const guidance: LatentUpdate<StormParams, StormStructure, StormRow> = {
   maps: (params) => ({ resolution: params.attention_res, aggregate: 'pooled' }),
   structure: ({ attention_res, smooth_attentions, sigma, kernel_size }) => ({ attention_res, smooth_attentions, sigma, kernel_size }),
   inputs: (_structure, { tokens }) => ({ tokens: ['batch', 2, tokens], columns: ['batch', tokens], relation: ['batch', 3], time_weight: ['batch'] }),
-  buildLoss: (b, maps, inputs, structure) => buildStormLoss(b, maps, { tokens: inputs.tokens!, columns: inputs.columns!, relation: inputs.relation!, time_weight: inputs.time_weight! }, structure),
+  buildLoss: (b, maps, inputs, structure) =>
+    buildStormLoss(b, maps, { tokens: inputs.tokens!, columns: inputs.columns!, relation: inputs.relation!, time_weight: inputs.time_weight! }, structure),
   prepare(prompt) {
     twoObjects(prompt.objects.length);
     const relation = relationOf(prompt.text);
@@ -51,7 +52,10 @@ const guidance: LatentUpdate<StormParams, StormStructure, StormRow> = {
   prepareFromMaps(prompt, params) {
     twoObjects(prompt.objects.length);
     const relation = relationOf(prompt.text);
-    if (params.normalize_eot && prompt.eot === undefined) throw new UnguidablePromptError('normalize_eot keeps the prompt\'s words [1:eot] in the softmax of the step\'s evaluations: the maps file needs "eot", the end token\'s position');
+    if (params.normalize_eot && prompt.eot === undefined)
+      throw new UnguidablePromptError(
+        "normalize_eot keeps the prompt's words [1:eot] in the softmax of the step's evaluations: the maps file needs \"eot\", the end token's position",
+      );
     return { tokens: [lastToken(prompt.objects[0]!.tokens), lastToken(prompt.objects[1]!.tokens)], eot: prompt.eot, relation };
   },
   feeds(rows, params, { tokens }, step) {
@@ -75,7 +79,12 @@ const guidance: LatentUpdate<StormParams, StormStructure, StormRow> = {
   read(outputs, rows) {
     const pair = (data: Float32Array, b: number) => [data[2 * b]!, data[2 * b + 1]!];
     return rows.map((row, b) =>
-      row ? { loss: outputs.loss_per_image![b]!, report: { losses: pair(outputs.losses!, b), coordinate: pair(outputs.coordinate!, b), spatial_condition: row.relation.gateAxis, w: outputs.w![b]! } } : null,
+      row
+        ? {
+            loss: outputs.loss_per_image![b]!,
+            report: { losses: pair(outputs.losses!, b), coordinate: pair(outputs.coordinate!, b), spatial_condition: row.relation.gateAxis, w: outputs.w![b]! },
+          }
+        : null,
     );
   },
   plan: (params, stepIndex, steps) => stormPlan(scheduleAt(params, stepIndex, steps)),
@@ -84,7 +93,8 @@ const guidance: LatentUpdate<StormParams, StormStructure, StormRow> = {
 
 export const storm: MethodDefinition<StormParams, StormStructure, StormRow> = {
   name: 'storm',
-  description: 'STORM (official code MICV-yonsei/STORM): latent updates by an optimal-transport loss that moves each object\'s attention toward its side of the other, with a clipped gradient and gated refinement (docs/method.md §6.5).',
+  description:
+    "STORM (official code MICV-yonsei/STORM): latent updates by an optimal-transport loss that moves each object's attention toward its side of the other, with a clipped gradient and gated refinement (docs/method.md §6.5).",
   params: stormParams,
   guidance,
   // The official scale_factor 20 (STC:30), halved and doubled, as every latent-update method's.

@@ -57,7 +57,9 @@ export function stormMapSide(map: { height: number; width: number }, s: StormStr
   const side = s.smooth_attentions ? smoothedSize(Math.min(map.height, map.width), s.kernel_size) : Math.min(map.height, map.width);
   if (map.height !== map.width || side !== STORM_GRID) {
     const smoothed = s.smooth_attentions ? `, smoothed with kernel ${s.kernel_size} to ${side} x ${side}` : '';
-    throw new Error(`STORM's targets lie on a fixed ${STORM_GRID} x ${STORM_GRID} grid (its pipeline.py:401): its maps must be ${STORM_GRID} x ${STORM_GRID}, not ${map.height} x ${map.width}${smoothed} (attention_res ${s.attention_res})`);
+    throw new Error(
+      `STORM's targets lie on a fixed ${STORM_GRID} x ${STORM_GRID} grid (its pipeline.py:401): its maps must be ${STORM_GRID} x ${STORM_GRID}, not ${map.height} x ${map.width}${smoothed} (attention_res ${s.attention_res})`,
+    );
   }
   return side;
 }
@@ -88,7 +90,8 @@ export function buildStormLoss(b: GraphBuilder, [map]: AttentionMap[], inputs: S
   b.enter('storm_loss');
   const a = map!.probs;
   const f = (v: number) => b.scalar(v, a);
-  const flag = (column: number) => b.op('Greater', [b.op('Slice', [inputs.relation, b.ints([column]), b.ints([column + 1]), b.ints([1])]), f(0)], undefined, DataType.BOOL); // [B, 1]
+  const flag = (column: number) =>
+    b.op('Greater', [b.op('Slice', [inputs.relation, b.ints([column]), b.ints([column + 1]), b.ints([1])]), f(0)], undefined, DataType.BOOL); // [B, 1]
   const [vertical, horizontal, objectRelation] = [flag(0), flag(1), flag(2)];
   const rank3 = (t: string) => b.reshape(t, b.ints([-1, 1, 1]));
 
@@ -127,15 +130,31 @@ export function buildStormLoss(b: GraphBuilder, [map]: AttentionMap[], inputs: S
   // e: the distance on the relation's side (subject: left of / above the centre; object: right of / below), exactly the reference's differences
   const sideSign = b.constantTensor(DataType.FLOAT, [1, 2, 1], [-1, 1]);
   const e = b.mul(b.sub(axis, b.op('Unsqueeze', [centre, b.ints([2])])), sideSign); // [B, 2, side]
-  const directional = b.op('Where', [b.op('Greater', [e, f(0)], undefined, DataType.BOOL), b.reciprocal(b.mul(w, b.add(e, f(GUARD)))), b.mul(w, b.add(b.neg(e), f(GUARD)))], undefined, DataType.FLOAT);
+  const directional = b.op(
+    'Where',
+    [b.op('Greater', [e, f(0)], undefined, DataType.BOOL), b.reciprocal(b.mul(w, b.add(e, f(GUARD)))), b.mul(w, b.add(b.neg(e), f(GUARD)))],
+    undefined,
+    DataType.FLOAT,
+  );
   const factor = b.op('Where', [rank3(b.op('Or', [vertical, horizontal], undefined, DataType.BOOL)), directional, f(1)], undefined, DataType.FLOAT);
   const cost = b.reshape(b.mul(other, b.op('Unsqueeze', [factor, b.ints([2])])), b.ints([-1, 2, pixels, 1])); // c_i [B, 2, N, 1]; C[i, j] = c_i
 
   // the targets (ST:374-417, 603-610)
-  const gridRows = b.constantTensor(DataType.FLOAT, [1, 1, pixels], Array.from({ length: pixels }, (_, k) => Math.floor(k / side)));
-  const gridColumns = b.constantTensor(DataType.FLOAT, [1, 1, pixels], Array.from({ length: pixels }, (_, k) => k % side));
+  const gridRows = b.constantTensor(
+    DataType.FLOAT,
+    [1, 1, pixels],
+    Array.from({ length: pixels }, (_, k) => Math.floor(k / side)),
+  );
+  const gridColumns = b.constantTensor(
+    DataType.FLOAT,
+    [1, 1, pixels],
+    Array.from({ length: pixels }, (_, k) => k % side),
+  );
   // each target's moving coordinate: (0 + the object's centroid) / 2 for the subject, (16 + the subject's) / 2 for the object
-  const beside = b.div(b.add(b.constantTensor(DataType.FLOAT, [1, 2], [0, STORM_GRID]), b.op('Where', [vertical, swap(raw.y), swap(raw.x)], undefined, DataType.FLOAT)), f(2)); // [B, 2]
+  const beside = b.div(
+    b.add(b.constantTensor(DataType.FLOAT, [1, 2], [0, STORM_GRID]), b.op('Where', [vertical, swap(raw.y), swap(raw.x)], undefined, DataType.FLOAT)),
+    f(2),
+  ); // [B, 2]
   const middle = f(STORM_GRID / 2);
   const unsqueeze = (t: string) => b.op('Unsqueeze', [t, b.ints([2])]);
   const row = unsqueeze(b.op('Where', [vertical, middle, beside], undefined, DataType.FLOAT));
@@ -143,7 +162,10 @@ export function buildStormLoss(b: GraphBuilder, [map]: AttentionMap[], inputs: S
   const dr = b.sub(gridRows, row);
   const dc = b.sub(gridColumns, column);
   const distance = b.sqrt(b.add(b.mul(dr, dr), b.mul(dc, dc))); // [B, 2, N]
-  const disc = b.maskWhere(b.op('LessOrEqual', [distance, f(TARGET_RADIUS)], undefined, DataType.BOOL), b.exp(b.div(b.neg(b.mul(distance, distance)), f(2 * TARGET_SIGMA * TARGET_SIGMA))));
+  const disc = b.maskWhere(
+    b.op('LessOrEqual', [distance, f(TARGET_RADIUS)], undefined, DataType.BOOL),
+    b.exp(b.div(b.neg(b.mul(distance, distance)), f(2 * TARGET_SIGMA * TARGET_SIGMA))),
+  );
   const peaked = b.div(disc, b.reduceMax(disc, [2], true));
   const circular = b.div(peaked, b.add(b.reduceSum(peaked, [2], true), f(GUARD)));
   const flat = (t: string) => b.reshape(t, b.ints([-1, 2, pixels, 1]));

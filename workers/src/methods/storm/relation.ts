@@ -29,7 +29,9 @@ export function stormRelation(text: string): StormRelation | { problem: string }
   const horizontal = contains(text, HORIZONTAL);
   const objectRelation = contains(text, OBJECT_RELATION);
   if (!vertical && !horizontal && !objectRelation) {
-    return { problem: `STORM reads the relation from the prompt's text (one of ${[...VERTICAL, ...HORIZONTAL, ...OBJECT_RELATION].map((w) => `"${w}"`).join(', ')}, as substrings) and finds none in "${text}"` };
+    return {
+      problem: `STORM reads the relation from the prompt's text (one of ${[...VERTICAL, ...HORIZONTAL, ...OBJECT_RELATION].map((w) => `"${w}"`).join(', ')}, as substrings) and finds none in "${text}"`,
+    };
   }
   return { vertical, horizontal, objectRelation, gateAxis: contains(text, HORIZONTAL) ? 0 : 1 };
 }

@@ -53,14 +53,16 @@ function activeValues(graph: Graph, order: NodeProto[], of: string, wrt: string[
 export function grad(source: ModelProto, of: string, wrt: string[]): GradResult {
   if (!source.graph) throw new GradientError('model has no graph');
   const opset = opsetVersion(source);
-  if (opset < MIN_OPSET) throw new GradientError(`model opset ${opset} is older than ${MIN_OPSET}, the oldest the gradient rules support; re-export at opset ${MIN_OPSET} to 21`);
+  if (opset < MIN_OPSET)
+    throw new GradientError(`model opset ${opset} is older than ${MIN_OPSET}, the oldest the gradient rules support; re-export at opset ${MIN_OPSET} to 21`);
   const model = extensibleCopy(source);
   const graph = Graph.of(model);
   const types = inferTypes(graph);
   const typeOf = (v: string) => types.types.get(v)?.elemType;
 
   if (!graph.hasValue(of)) throw new GradientError(`--of '${of}' is not a value of the graph (outputs: ${graph.outputNames().join(', ')})`);
-  if (!isFloatType(typeOf(of))) throw new GradientError(`--of '${of}' has type ${dataTypeName(typeOf(of) ?? DataType.UNDEFINED)}; only float tensors can be differentiated`);
+  if (!isFloatType(typeOf(of)))
+    throw new GradientError(`--of '${of}' has type ${dataTypeName(typeOf(of) ?? DataType.UNDEFINED)}; only float tensors can be differentiated`);
   if (wrt.length === 0) throw new GradientError('no --wrt value given');
   for (const w of wrt) {
     if (!graph.hasValue(w)) throw new GradientError(`--wrt '${w}' is not a value of the graph (inputs: ${graph.inputNames().join(', ')})`);
@@ -108,10 +110,21 @@ export function grad(source: ModelProto, of: string, wrt: string[]): GradResult 
     const rule = node.domain && node.domain !== 'ai.onnx' ? undefined : GRADIENT_RULES.get(node.opType);
     if (!rule) {
       const domain = node.domain ? `${node.domain}.` : '';
-      throw new GradientError(`no gradient rule for op ${domain}${node.opType} (node '${node.name}', opset ${opset}) on the path from '${wrt.join("', '")}' to '${of}'`);
+      throw new GradientError(
+        `no gradient rule for op ${domain}${node.opType} (node '${node.name}', opset ${opset}) on the path from '${wrt.join("', '")}' to '${of}'`,
+      );
     }
     b.enter(`grad/${(node.name || node.opType).replace(/^\//, '')}`);
-    const ctx: VjpContext = { node, input: {}, inputs: node.input, outputs: node.output, dy, needs: (i) => active.has(node.input[i as number] ?? ''), b, opset };
+    const ctx: VjpContext = {
+      node,
+      input: {},
+      inputs: node.input,
+      outputs: node.output,
+      dy,
+      needs: (i) => active.has(node.input[i as number] ?? ''),
+      b,
+      opset,
+    };
     let dx: ReturnType<typeof rule.vjp>;
     try {
       dx = rule.vjp(ctx);
@@ -145,7 +158,9 @@ function bumpOpset(model: ModelProto, version: number, why: NodeProto[]): void {
   const needing = why.find((n) => n.opType === 'ScatterND' || n.opType === 'ScatterElements')?.name ?? 'a gradient node';
   const blocker = model.graph!.node.find((n) => CHANGED_BEFORE_MAX_BUMP.has(n.opType));
   if (version > MAX_BUMP || blocker) {
-    throw new GradientError(`the gradient needs opset ${version} (for ${needing}) and the model's opset cannot be raised${blocker ? ` (its ${blocker.opType} '${blocker.name}' changed meaning)` : ''}; re-export at opset ${version} or later`);
+    throw new GradientError(
+      `the gradient needs opset ${version} (for ${needing}) and the model's opset cannot be raised${blocker ? ` (its ${blocker.opType} '${blocker.name}' changed meaning)` : ''}; re-export at opset ${version} or later`,
+    );
   }
   const entry = model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')!;
   entry.version = BigInt(version);

@@ -59,10 +59,16 @@ describe('DETR-style processing', () => {
     assert.equal(found.length, 2);
     assert.equal(found[0].classIndex, DOG);
     assert.ok(Math.abs(found[0].score - Math.exp(5) / (Math.exp(5) + 91)) < 1e-12);
-    assert.deepEqual(found[0].box.map((v) => Math.round(v * 1e4) / 1e4), [80, 30, 120, 70]);
+    assert.deepEqual(
+      found[0].box.map((v) => Math.round(v * 1e4) / 1e4),
+      [80, 30, 120, 70],
+    );
     assert.equal(found[1].classIndex, PERSON);
     assert.ok(Math.abs(found[1].score - Math.exp(3) / (Math.exp(10) + Math.exp(3) + 90)) < 1e-12);
-    assert.deepEqual(decodeDetr(logits, boxes, 200, 100, 0.5).map((d) => d.classIndex), [DOG]);
+    assert.deepEqual(
+      decodeDetr(logits, boxes, 200, 100, 0.5).map((d) => d.classIndex),
+      [DOG],
+    );
   });
 });
 
@@ -72,13 +78,20 @@ describe('YOLO-style processing', () => {
     assert.deepEqual(letterboxGeometry(5, 3, 8), { gain: 1.6, left: 0, top: 1, width: 8, height: 5 });
     const boxed = letterboxImage({ width: 2, height: 1, data: new Uint8Array([10, 20, 30, 10, 20, 30]) }, 4, letterboxGeometry(2, 1, 4));
     const rows = Array.from({ length: 4 }, (_, y) => Array.from(boxed.data.subarray(y * 12, y * 12 + 3)));
-    assert.deepEqual(rows, [[114, 114, 114], [10, 20, 30], [10, 20, 30], [114, 114, 114]]);
+    assert.deepEqual(rows, [
+      [114, 114, 114],
+      [10, 20, 30],
+      [10, 20, 30],
+      [114, 114, 114],
+    ]);
   });
 
   test('tells v5 from v8 by the output shape', () => {
     assert.equal(yoloLayout([1, 25200, 85], 'm.onnx'), 'v5');
     assert.equal(yoloLayout([1, 84, 8400], 'm.onnx'), 'v8');
-    assert.throws(() => yoloLayout([1, 10, 10], 'm.onnx'), { message: 'm.onnx: YOLO output has shape [1, 10, 10], expected [1, N, 85] (YOLOv5) or [1, 84, N] (YOLOv8)' });
+    assert.throws(() => yoloLayout([1, 10, 10], 'm.onnx'), {
+      message: 'm.onnx: YOLO output has shape [1, 10, 10], expected [1, N, 85] (YOLOv5) or [1, 84, N] (YOLOv8)',
+    });
   });
 
   /** A YOLOv5 row: box in input pixels, objectness, one class's score. */
@@ -98,7 +111,10 @@ describe('YOLO-style processing', () => {
     ];
     const letterbox = letterboxGeometry(1280, 640, 640);
     const found = decodeYolo(Float32Array.from(rows.flat()), [1, 4, 85], 'v5', letterbox, { width: 1280, height: 640 }, 0.3);
-    assert.deepEqual(found.map((d) => d.classIndex), [DOG, PERSON]);
+    assert.deepEqual(
+      found.map((d) => d.classIndex),
+      [DOG, PERSON],
+    );
     assert.ok(Math.abs(found[0].score - 0.72) < 1e-6);
     // input box [288, 304, 352, 336]: minus the 160 px bar, over the gain 0.5
     assert.deepEqual(found[0].box, [576, 288, 704, 352]);
@@ -148,17 +164,22 @@ describe('COCO detector on an ONNX model', () => {
     assert.equal(detector.labels, COCO_LABELS);
     const image = createRgbImage(64, 48, [0.3, 0.3, 0.3]);
     const found = await detector.detect(image, ['dog', 'person', 'mouse']);
-    assert.deepEqual(found.map((d) => [d.label, d.box]), [
-      ['person', [32, 0, 64, 48]],
-      ['dog', [0, 12, 32, 36]],
-    ]);
+    assert.deepEqual(
+      found.map((d) => [d.label, d.box]),
+      [
+        ['person', [32, 0, 64, 48]],
+        ['dog', [0, 12, 32, 36]],
+      ],
+    );
     assert.ok(Math.abs(found[0].score - Math.exp(9) / (Math.exp(9) + 91)) < 1e-6);
     assert.deepEqual(await detector.detect(image, ['cat']), []);
   });
 
   test('a label outside the 80 classes is an error, not an empty answer', async () => {
     const detector = await loadCocoDetector(join(modelFolder(DETR_STAND_IN), 'model.onnx'), { threshold: 0.5 });
-    await assert.rejects(detector.detect(createRgbImage(8, 8), ['dog', 'bee']), (err: Error) => err.message.startsWith("'bee' is not among this detector's labels"));
+    await assert.rejects(detector.detect(createRgbImage(8, 8), ['dog', 'bee']), (err: Error) =>
+      err.message.startsWith("'bee' is not among this detector's labels"),
+    );
   });
 
   test('YOLO-style: letterboxed input, first output decoded', async () => {
@@ -178,11 +199,22 @@ describe('COCO detector on an ONNX model', () => {
     const detector = await loadCocoDetector(folder, { threshold: 0.5 });
     // 320 x 160 -> gain 2, 160 px bars above and below
     const found = await detector.detect(createRgbImage(320, 160), ['dog']);
-    assert.deepEqual(found.map((d) => [d.label, d.box]), [['dog', [144, 64, 176, 96]]]);
+    assert.deepEqual(
+      found.map((d) => [d.label, d.box]),
+      [['dog', [144, 64, 176, 96]]],
+    );
   });
 
   test('a model of neither kind is refused, naming what was expected', async () => {
-    const folder = modelFolder({ inputs: [{ name: 'x', type: DataType.FLOAT, dims: [1] }], outputs: [{ name: 'y', type: DataType.FLOAT, dims: [1] }], nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'] }] });
-    await assert.rejects(loadCocoDetector(folder, { threshold: 0.5 }), (err: Error) => err.message.startsWith(`${join(folder, 'model.onnx')}: not a COCO detector this adapter knows`) && err.message.endsWith('(its inputs: x; outputs: y)'));
+    const folder = modelFolder({
+      inputs: [{ name: 'x', type: DataType.FLOAT, dims: [1] }],
+      outputs: [{ name: 'y', type: DataType.FLOAT, dims: [1] }],
+      nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'] }],
+    });
+    await assert.rejects(
+      loadCocoDetector(folder, { threshold: 0.5 }),
+      (err: Error) =>
+        err.message.startsWith(`${join(folder, 'model.onnx')}: not a COCO detector this adapter knows`) && err.message.endsWith('(its inputs: x; outputs: y)'),
+    );
   });
 });

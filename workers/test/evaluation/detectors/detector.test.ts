@@ -17,7 +17,9 @@ describe('createDetector', () => {
     assert.deepEqual(found.map((d) => d.label).sort(), ['apple', 'box']);
     assert.ok(found.every((d) => d.score > 0.1));
     assert.deepEqual(await detector.detect(scene.image, ['tree']), []);
-    await assert.rejects(detector.detect(scene.image, ['bee']), (err: Error) => err.message.startsWith("'bee' is not among this detector's labels (shapes knows apple, "));
+    await assert.rejects(detector.detect(scene.image, ['bee']), (err: Error) =>
+      err.message.startsWith("'bee' is not among this detector's labels (shapes knows apple, "),
+    );
   });
 
   test('reports only boxes above its threshold', async () => {
@@ -30,7 +32,9 @@ describe('createDetector', () => {
   });
 
   test('unknown or incomplete specs and bad thresholds are errors that say what is expected', async () => {
-    await assert.rejects(createDetector('yolo:m.onnx', { threshold: 0.1 }), { message: "unknown detector 'yolo:m.onnx' (expected shapes, owlvit:PATH, coco:PATH)" });
+    await assert.rejects(createDetector('yolo:m.onnx', { threshold: 0.1 }), {
+      message: "unknown detector 'yolo:m.onnx' (expected shapes, owlvit:PATH, coco:PATH)",
+    });
     await assert.rejects(createDetector('owlvit', { threshold: 0.1 }), { message: "detector 'owlvit' needs a path: owlvit:PATH" });
     await assert.rejects(createDetector('coco:', { threshold: 0.1 }), { message: "detector 'coco:' needs a path: coco:PATH" });
     await assert.rejects(createDetector('coco:/no/such/model.onnx', { threshold: 0.1 }), { message: '/no/such/model.onnx: no such model file or folder' });

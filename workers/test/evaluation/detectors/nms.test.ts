@@ -16,7 +16,10 @@ describe('nonMaxSuppression', () => {
       ],
       0.5,
     );
-    assert.deepEqual(kept.map((k) => k.score), [0.9, 0.6, 0.4]);
+    assert.deepEqual(
+      kept.map((k) => k.score),
+      [0.9, 0.6, 0.4],
+    );
   });
 
   test('an IoU equal to the threshold is not above it; at most maxDetections are kept', () => {

@@ -40,11 +40,22 @@ describe('OWL-ViT pre-processing', () => {
   test('a smaller image is stretched to 768 x 768 without turning or mirroring it', () => {
     // Four quadrants of a 64 x 32 image; enlarging 12x and 24x, output pixels more than two source
     // pixels from a quadrant's edge see only that quadrant's colour.
-    const quadrants: Rgb[] = [[1, 0, 0], [0, 0, 1], [0, 1, 0], [1, 1, 1]];
+    const quadrants: Rgb[] = [
+      [1, 0, 0],
+      [0, 0, 1],
+      [0, 1, 0],
+      [1, 1, 1],
+    ];
     const image: RgbImage = createRgbImage(64, 32);
     for (let y = 0; y < 32; y++) for (let x = 0; x < 64; x++) image.data.set(quadrants[(y < 16 ? 0 : 2) + (x < 32 ? 0 : 1)], (y * 64 + x) * 3);
     const values = owlVitPixelValues(image);
-    const probes: Array<[number, number, Rgb]> = [[10, 10, quadrants[0]], [760, 10, quadrants[1]], [10, 760, quadrants[2]], [760, 760, quadrants[3]], [300, 300, quadrants[0]]];
+    const probes: Array<[number, number, Rgb]> = [
+      [10, 10, quadrants[0]],
+      [760, 10, quadrants[1]],
+      [10, 760, quadrants[2]],
+      [760, 760, quadrants[3]],
+      [300, 300, quadrants[0]],
+    ];
     for (const [x, y, colour] of probes) {
       for (let c = 0; c < 3; c++) assert.ok(Math.abs(pixelValueAt(values, x, y, c) - normalised(colour[c], c)) < 1e-6, `(${x}, ${y}) channel ${c}`);
     }
@@ -72,20 +83,38 @@ describe('OWL-ViT post-processing', () => {
 
   test('label = argmax over queries, score = its sigmoid, centre-size boxes to pixel corners, best first', () => {
     const found = decodeOwlVit(logits, boxes, names, 400, 200, 0.1);
-    assert.deepEqual(found.map((d) => d.label), ['cat', 'cat', 'dog']);
-    assert.deepEqual(found.map((d) => d.score), [sigmoid(2), sigmoid(0.5), sigmoid(-1)]);
+    assert.deepEqual(
+      found.map((d) => d.label),
+      ['cat', 'cat', 'dog'],
+    );
+    assert.deepEqual(
+      found.map((d) => d.score),
+      [sigmoid(2), sigmoid(0.5), sigmoid(-1)],
+    );
     // float32 box values, so compared to a micro-pixel
     const rounded = (box: readonly number[]) => box.map((v) => Math.round(v * 1e4) / 1e4);
-    assert.deepEqual(found.map((d) => rounded(d.box)), [[160, 40, 240, 60], [320, 120, 400, 200], [30, 15, 50, 25]]);
+    assert.deepEqual(
+      found.map((d) => rounded(d.box)),
+      [
+        [160, 40, 240, 60],
+        [320, 120, 400, 200],
+        [30, 15, 50, 25],
+      ],
+    );
   });
 
   test('keeps scores strictly above the threshold', () => {
-    assert.deepEqual(decodeOwlVit(logits, boxes, names, 400, 200, sigmoid(-1)).map((d) => d.score), [sigmoid(2), sigmoid(0.5)]);
+    assert.deepEqual(
+      decodeOwlVit(logits, boxes, names, 400, 200, sigmoid(-1)).map((d) => d.score),
+      [sigmoid(2), sigmoid(0.5)],
+    );
     assert.deepEqual(decodeOwlVit(logits, boxes, names, 400, 200, 0.9), []);
   });
 
   test('outputs that disagree on the number of patches are an error', () => {
-    assert.throws(() => decodeOwlVit(logits, boxes.subarray(4), names, 400, 200, 0.1), { message: 'OWL-ViT outputs disagree: 6 logits for 2 patches x 2 queries' });
+    assert.throws(() => decodeOwlVit(logits, boxes.subarray(4), names, 400, 200, 0.1), {
+      message: 'OWL-ViT outputs disagree: 6 logits for 2 patches x 2 queries',
+    });
   });
 });
 
@@ -149,13 +178,16 @@ describe('OWL-ViT detector on an ONNX model', () => {
     const logits = Float32Array.from(BASE.flatMap((base) => idSums.map((sum) => base + 0.001 * sum + pixelMean)));
     const expected = decodeOwlVit(logits, Float32Array.from(BOXES), names, 40, 30, 0.1);
     assert.ok(expected.length >= 2, 'the stand-in is meant to leave some boxes above 0.1');
-    assert.deepEqual(found.map((d) => [d.label, d.box]), expected.map((d) => [d.label, d.box]));
+    assert.deepEqual(
+      found.map((d) => [d.label, d.box]),
+      expected.map((d) => [d.label, d.box]),
+    );
     // the model sums in float32 over 1.8 million pixels
     found.forEach((d, k) => assert.ok(Math.abs(d.score - expected[k].score) < 1e-4, `${d.score} vs ${expected[k].score}`));
     assert.deepEqual(await detector.detect(image, []), []);
   });
 
-  test('a model without OWL-ViT\'s signature, or a folder without tokenizer files, is refused by name', async () => {
+  test("a model without OWL-ViT's signature, or a folder without tokenizer files, is refused by name", async () => {
     const noMask = modelFolder(
       {
         inputs: OWLVIT_STAND_IN.inputs.slice(0, 2),
@@ -168,9 +200,13 @@ describe('OWL-ViT detector on an ONNX model', () => {
       },
       OWLVIT_TOKENIZER_FILES,
     );
-    await assert.rejects(loadOwlVitDetector(noMask, { threshold: 0.1 }), { message: `${join(noMask, 'model.onnx')}: the model has no input 'attention_mask' (its inputs: input_ids, pixel_values)` });
+    await assert.rejects(loadOwlVitDetector(noMask, { threshold: 0.1 }), {
+      message: `${join(noMask, 'model.onnx')}: the model has no input 'attention_mask' (its inputs: input_ids, pixel_values)`,
+    });
     const noTokenizer = modelFolder(OWLVIT_STAND_IN);
-    await assert.rejects(loadOwlVitDetector(join(noTokenizer, 'model.onnx'), { threshold: 0.1 }), { message: `${noTokenizer}: no tokenizer_config.json; a tokenizer folder needs one naming its tokenizer_class` });
+    await assert.rejects(loadOwlVitDetector(join(noTokenizer, 'model.onnx'), { threshold: 0.1 }), {
+      message: `${noTokenizer}: no tokenizer_config.json; a tokenizer folder needs one naming its tokenizer_class`,
+    });
     await assert.rejects(loadOwlVitDetector('/nonexistent/owlvit', { threshold: 0.1 }), { message: '/nonexistent/owlvit: no such model file or folder' });
   });
 });

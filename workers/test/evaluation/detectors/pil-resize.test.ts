@@ -5,7 +5,8 @@ import { RESAMPLE_FILTERS, resizeLikePil, type ResampleFilter, type Rgb8Image } 
 /** The patterned test image the Pillow values below were made from: channel c of (x, y) = (37x + 91y + 53c + 11xy) mod 256. */
 function pattern(width: number, height: number): Rgb8Image {
   const data = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = (x * 37 + y * 91 + c * 53 + x * y * 11) % 256;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = (x * 37 + y * 91 + c * 53 + x * y * 11) % 256;
   return { width, height, data };
 }
 
@@ -19,24 +20,29 @@ const PILLOW: Array<{ from: [number, number]; to: [number, number]; filter: Resa
     to: [5, 7],
     filter: 'bicubic',
     pixels: [
-      0, 50, 102, 39, 90, 151, 82, 147, 211, 142, 202, 255, 191, 243, 62, 28, 83, 148, 78, 143, 164, 140, 143, 147, 122, 143, 213, 138, 203, 107, 89, 143, 214, 147, 221, 180,
-      225, 137, 48, 93, 53, 126, 60, 130, 175, 165, 190, 125, 177, 134, 144, 142, 132, 121, 119, 129, 86, 137, 73, 111, 195, 199, 37, 176, 47, 107, 61, 126, 191, 145, 204, 76,
-      214, 53, 56, 82, 118, 104, 129, 130, 123, 156, 120, 83, 116, 109, 110, 135, 121, 157, 11, 68, 150, 101, 185, 135, 219, 116, 14, 98, 47, 131, 82, 164, 221,
+      0, 50, 102, 39, 90, 151, 82, 147, 211, 142, 202, 255, 191, 243, 62, 28, 83, 148, 78, 143, 164, 140, 143, 147, 122, 143, 213, 138, 203, 107, 89, 143, 214,
+      147, 221, 180, 225, 137, 48, 93, 53, 126, 60, 130, 175, 165, 190, 125, 177, 134, 144, 142, 132, 121, 119, 129, 86, 137, 73, 111, 195, 199, 37, 176, 47,
+      107, 61, 126, 191, 145, 204, 76, 214, 53, 56, 82, 118, 104, 129, 130, 123, 156, 120, 83, 116, 109, 110, 135, 121, 157, 11, 68, 150, 101, 185, 135, 219,
+      116, 14, 98, 47, 131, 82, 164, 221,
     ],
   },
   {
     from: [9, 7],
     to: [4, 3],
     filter: 'bicubic',
-    pixels: [102, 132, 147, 135, 138, 146, 133, 133, 129, 115, 109, 118, 122, 146, 116, 127, 121, 107, 113, 129, 119, 155, 131, 126, 115, 154, 145, 139, 117, 135, 119, 138, 156, 161, 127, 115],
+    pixels: [
+      102, 132, 147, 135, 138, 146, 133, 133, 129, 115, 109, 118, 122, 146, 116, 127, 121, 107, 113, 129, 119, 155, 131, 126, 115, 154, 145, 139, 117, 135, 119,
+      138, 156, 161, 127, 115,
+    ],
   },
   {
     from: [5, 5],
     to: [8, 3],
     filter: 'bilinear',
     pixels: [
-      39, 92, 145, 57, 110, 163, 83, 136, 182, 109, 162, 140, 136, 154, 132, 162, 112, 158, 126, 131, 184, 96, 149, 202, 125, 178, 89, 151, 142, 115, 179, 99, 145, 127, 136, 110,
-      119, 137, 111, 156, 102, 148, 129, 132, 105, 105, 158, 69, 69, 122, 175, 102, 155, 144, 141, 194, 103, 97, 150, 82, 99, 118, 95, 147, 97, 143, 133, 138, 109, 118, 171, 78,
+      39, 92, 145, 57, 110, 163, 83, 136, 182, 109, 162, 140, 136, 154, 132, 162, 112, 158, 126, 131, 184, 96, 149, 202, 125, 178, 89, 151, 142, 115, 179, 99,
+      145, 127, 136, 110, 119, 137, 111, 156, 102, 148, 129, 132, 105, 105, 158, 69, 69, 122, 175, 102, 155, 144, 141, 194, 103, 97, 150, 82, 99, 118, 95, 147,
+      97, 143, 133, 138, 109, 118, 171, 78,
     ],
   },
 ];
@@ -85,15 +91,22 @@ describe('resizeLikePil', () => {
   for (const filter of ['bicubic', 'bilinear'] as const) {
     test(`${filter} stays within rounding of a floating-point reference, enlarging and shrinking`, () => {
       const cases: Array<[from: [number, number], to: [number, number]]> = [
-        [[7, 5], [16, 11]],
-        [[23, 17], [6, 9]],
+        [
+          [7, 5],
+          [16, 11],
+        ],
+        [
+          [23, 17],
+          [6, 9],
+        ],
       ];
       for (const [from, to] of cases) {
         const image = pattern(...from);
         const exact = floatResize(image, to[0], to[1], filter);
         const fixed = resizeLikePil(image, to[0], to[1], filter).data;
         // The 8-bit intermediate's rounding (half a level), carried through the second pass, plus the final rounding.
-        for (let i = 0; i < exact.length; i++) assert.ok(Math.abs(fixed[i] - exact[i]) <= 1.5, `${from} -> ${to} sample ${i}: ${fixed[i]} vs ${exact[i].toFixed(3)}`);
+        for (let i = 0; i < exact.length; i++)
+          assert.ok(Math.abs(fixed[i] - exact[i]) <= 1.5, `${from} -> ${to} sample ${i}: ${fixed[i]} vs ${exact[i].toFixed(3)}`);
       }
     });
   }

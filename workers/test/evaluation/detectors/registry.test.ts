@@ -10,7 +10,10 @@ describe('registered detectors', () => {
   const repo = mkdtempSync(join(tmpdir(), 'detector-registry-'));
   const registry = join(repo, 'models', 'detectors.json');
   mkdirSync(join(repo, 'models'));
-  writeFileSync(registry, JSON.stringify({ owl: 'owlvit:models/owlvit-base', yolo: 'coco:/opt/yolov8.onnx', plain: 'shapes', missing: 'coco:detectors/none.onnx' }));
+  writeFileSync(
+    registry,
+    JSON.stringify({ owl: 'owlvit:models/owlvit-base', yolo: 'coco:/opt/yolov8.onnx', plain: 'shapes', missing: 'coco:detectors/none.onnx' }),
+  );
   after(() => rmSync(repo, { recursive: true, force: true }));
 
   test('shapes is built in; a registered name stands for its spec, relative paths from the folder holding models/', () => {
@@ -22,7 +25,10 @@ describe('registered detectors', () => {
 
   test('an unknown name is one error whatever it looks like: a path that exists and one that does not read alike', async () => {
     const problem = async (name: string) => {
-      const err = await createRegisteredDetector(name, { threshold: 0.1 }, registry).then(() => assert.fail(`${name} was accepted`), (e: Error) => e);
+      const err = await createRegisteredDetector(name, { threshold: 0.1 }, registry).then(
+        () => assert.fail(`${name} was accepted`),
+        (e: Error) => e,
+      );
       assert.ok(err instanceof UnknownDetectorError, err.message);
       return err.message.replace(name, 'NAME');
     };

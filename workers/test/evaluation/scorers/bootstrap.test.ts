@@ -14,7 +14,7 @@ describe('bootstrapIntervals', () => {
     assert.notDeepEqual(intervalOf(rows, { seed: 8 }), a);
   });
 
-  test('the 95% interval brackets the point estimate and lies inside the data\'s range', () => {
+  test("the 95% interval brackets the point estimate and lies inside the data's range", () => {
     const value = pointEstimates(rows, 2, { fraction }).fraction!;
     const [low, high] = intervalOf(rows)!;
     assert.ok(0.25 < low && low < value && value < high && high < 1, `[${low}, ${high}] around ${value}`);
@@ -23,7 +23,14 @@ describe('bootstrapIntervals', () => {
   });
 
   test('identical prompts give a zero-width interval', () => {
-    assert.deepEqual(intervalOf([[1, 4], [1, 4], [1, 4]]), [0.25, 0.25]);
+    assert.deepEqual(
+      intervalOf([
+        [1, 4],
+        [1, 4],
+        [1, 4],
+      ]),
+      [0.25, 0.25],
+    );
   });
 
   test('no rows, or a statistic undefined in every resample, gives null', () => {
@@ -31,9 +38,15 @@ describe('bootstrapIntervals', () => {
     assert.equal(intervalOf([[0, 0]]), null);
   });
 
-  test('strata keep each group\'s size in every resample', () => {
+  test("strata keep each group's size in every resample", () => {
     // column 1 counts group-a rows: fixed at 3 only if each resample draws 3 rows from group a
-    const grouped = [[1, 1], [0, 1], [1, 1], [5, 0], [7, 0]];
+    const grouped = [
+      [1, 1],
+      [0, 1],
+      [1, 1],
+      [5, 0],
+      [7, 0],
+    ];
     const groupASize: Statistic = (s) => s[1];
     assert.deepEqual(bootstrapIntervals(grouped, 2, { groupASize }, { strata: ['a', 'a', 'a', 'b', 'b'] }).groupASize, [3, 3]);
     const [low, high] = bootstrapIntervals(grouped, 2, { groupASize }).groupASize!;

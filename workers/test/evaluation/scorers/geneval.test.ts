@@ -5,12 +5,33 @@ import { genevalMetadataSchema, toGenEvalPrompt } from '../../../src/prompts/gen
 import { centred, det, image } from './fixtures.ts';
 
 const prompts = [
-  { tag: 'position', prompt: 'a photo of a dog right of a teddy bear', include: [{ class: 'teddy bear', count: 1 }, { class: 'dog', count: 1, position: ['right of', 0] }] },
+  {
+    tag: 'position',
+    prompt: 'a photo of a dog right of a teddy bear',
+    include: [
+      { class: 'teddy bear', count: 1 },
+      { class: 'dog', count: 1, position: ['right of', 0] },
+    ],
+  },
   { tag: 'counting', prompt: 'a photo of two clocks', include: [{ class: 'clock', count: 2 }], exclude: [{ class: 'clock', count: 3 }] },
   { tag: 'single_object', prompt: 'a photo of a bench', include: [{ class: 'bench', count: 1 }] },
-  { tag: 'two_object', prompt: 'a photo of a cat and a dog', include: [{ class: 'cat', count: 1 }, { class: 'dog', count: 1 }] },
+  {
+    tag: 'two_object',
+    prompt: 'a photo of a cat and a dog',
+    include: [
+      { class: 'cat', count: 1 },
+      { class: 'dog', count: 1 },
+    ],
+  },
   { tag: 'colors', prompt: 'a photo of a red car', include: [{ class: 'car', count: 1, color: 'red' }] },
-  { tag: 'position', prompt: 'a photo of two dogs left of a cat', include: [{ class: 'cat', count: 1 }, { class: 'dog', count: 2, position: ['left of', 0] }] },
+  {
+    tag: 'position',
+    prompt: 'a photo of two dogs left of a cat',
+    include: [
+      { class: 'cat', count: 1 },
+      { class: 'dog', count: 2, position: ['left of', 0] },
+    ],
+  },
 ].map((raw, id) => toGenEvalPrompt(genevalMetadataSchema.parse(raw), id));
 const [POSITION, COUNTING, SINGLE, TWO, COLOURS, TWO_DOGS_LEFT] = [0, 1, 2, 3, 4, 5];
 const THRESHOLDS = { threshold: 0.3, counting_threshold: 0.9 };
@@ -43,23 +64,32 @@ describe('GenEval relative position', () => {
 describe('GenEval per image', () => {
   const bear = det('teddy bear', 0.8, centred(100, 100));
 
-  test('position: the found boxes must stand in the relation to the target clause\'s boxes', () => {
+  test("position: the found boxes must stand in the relation to the target clause's boxes", () => {
     assert.deepEqual(one(POSITION, [bear, det('dog', 0.8, centred(300, 100))]), { prompt: POSITION, image: 0, tag: 'position', correct: true, reason: null });
     assert.equal(one(POSITION, [bear, det('dog', 0.8, centred(100, 0))]).reason, 'dog is above teddy bear, expected right of');
     assert.equal(one(POSITION, [bear, det('dog', 0.8, centred(101, 100))]).reason, 'dog is too close to tell from teddy bear, expected right of');
   });
 
   test('position: a target clause that did not match fails the image', () => {
-    assert.equal(one(POSITION, [det('dog', 0.8, centred(300, 100))]).reason, 'found 0 teddy bear, expected at least 1; cannot check dog right of teddy bear: teddy bear was not matched');
+    assert.equal(
+      one(POSITION, [det('dog', 0.8, centred(300, 100))]).reason,
+      'found 0 teddy bear, expected at least 1; cannot check dog right of teddy bear: teddy bear was not matched',
+    );
   });
 
   test('several boxes per class: only the `count` best are compared', () => {
     const wrongButWeak = det('dog', 0.5, centred(0, 100));
     assert.equal(one(POSITION, [bear, det('dog', 0.9, centred(300, 100)), wrongButWeak]).correct, true);
-    assert.equal(one(POSITION, [bear, det('dog', 0.4, centred(300, 100)), det('dog', 0.5, centred(0, 100))]).reason, 'dog is left of teddy bear, expected right of');
+    assert.equal(
+      one(POSITION, [bear, det('dog', 0.4, centred(300, 100)), det('dog', 0.5, centred(0, 100))]).reason,
+      'dog is left of teddy bear, expected right of',
+    );
     const cat = det('cat', 0.9, centred(300, 100));
     assert.equal(one(TWO_DOGS_LEFT, [cat, det('dog', 0.9, centred(0, 100)), det('dog', 0.8, centred(100, 100))]).correct, true);
-    assert.equal(one(TWO_DOGS_LEFT, [cat, det('dog', 0.9, centred(0, 100)), det('dog', 0.8, centred(500, 100))]).reason, 'dog is right of cat, expected left of');
+    assert.equal(
+      one(TWO_DOGS_LEFT, [cat, det('dog', 0.9, centred(0, 100)), det('dog', 0.8, centred(500, 100))]).reason,
+      'dog is right of cat, expected left of',
+    );
   });
 
   test('the threshold is strict: 0.3 exactly is not kept', () => {
@@ -84,9 +114,11 @@ describe('GenEval per image', () => {
 describe('GenEval aggregates', () => {
   const right = [det('teddy bear', 0.8, centred(100, 100)), det('dog', 0.8, centred(300, 100))];
   const images = [
-    image(POSITION, 0, right), image(POSITION, 1, []),
+    image(POSITION, 0, right),
+    image(POSITION, 1, []),
     image(COUNTING, 0, [det('clock', 0.95, centred(0, 0)), det('clock', 0.95, centred(50, 0))]),
-    image(COLOURS, 0, [det('car', 0.9, centred(0, 0))]), image(COLOURS, 1, []),
+    image(COLOURS, 0, [det('car', 0.9, centred(0, 0))]),
+    image(COLOURS, 1, []),
   ];
   const score = scoreGenEval(prompts, images, THRESHOLDS, { resamples: 200 });
 

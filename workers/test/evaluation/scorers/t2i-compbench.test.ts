@@ -84,7 +84,8 @@ describe('T2I-CompBench image score', () => {
     toT2IPrompt({ prompt: 'a dog on top of a cat', objects: ['dog', 'cat'] }, 2),
     toT2IPrompt({ prompt: 'a dog and a cat', objects: ['dog', 'cat'] }, 3),
   ];
-  const one = (prompt: number, detections: ReturnType<typeof det>[], threshold = 0.1, size = FRAME) => scoreT2I(prompts, [image(prompt, 0, detections, size)], threshold).images[0];
+  const one = (prompt: number, detections: ReturnType<typeof det>[], threshold = 0.1, size = FRAME) =>
+    scoreT2I(prompts, [image(prompt, 0, detections, size)], threshold).images[0];
 
   test('both detected: 0.25 s1 + 0.25 s2 + position / 2', () => {
     const result = one(0, [det('cat', 0.6, centred(300, 10)), det('dog', 0.8, centred(10, 10))]);
@@ -106,7 +107,10 @@ describe('T2I-CompBench image score', () => {
     const boxes = [det('person', 0.8, centred(100, 100)), det('horse', 0.8, centred(260, 260))];
     close(one(1, boxes, 0.1, [512, 512]).score, 0.9);
     const far = one(1, [det('person', 0.51, centred(0, 0)), det('horse', 0.51, centred(400, 300))]);
-    assert.equal(far.reason, 'girl (person) and horse are 400 px apart horizontally and 300 vertically in the 479 x 479 frame the benchmark measures (near means under 150 on one), position 0.38; score 0.44 is below the 0.5 floor');
+    assert.equal(
+      far.reason,
+      'girl (person) and horse are 400 px apart horizontally and 300 vertically in the 479 x 479 frame the benchmark measures (near means under 150 on one), position 0.38; score 0.44 is below the 0.5 floor',
+    );
   });
 
   test('a score of exactly 0.5 is kept', () => {
@@ -119,13 +123,19 @@ describe('T2I-CompBench image score', () => {
     assert.deepEqual(one(0, [det('dog', 0.99, centred(10, 10))]), { prompt: 0, image: 0, score: 0, position: null, reason: 'cat not detected' });
     assert.equal(one(0, []).reason, 'dog and cat not detected');
     const crowd = Array.from({ length: 100 }, (_, i) => det('chair', 0.5 + i / 1000, centred(i, i)));
-    assert.equal(one(0, [det('dog', 0.9, centred(10, 10)), ...crowd, det('cat', 0.45, centred(300, 10))]).reason, 'cat not detected among the 100 highest-scoring boxes');
+    assert.equal(
+      one(0, [det('dog', 0.9, centred(10, 10)), ...crowd, det('cat', 0.45, centred(300, 10))]).reason,
+      'cat not detected among the 100 highest-scoring boxes',
+    );
   });
 
   test("each class's lowest-scoring kept box decides, and the reason says so", () => {
     const lowMisplaced = one(0, [det('dog', 0.9, centred(10, 10)), det('cat', 0.9, centred(300, 10)), det('dog', 0.3, centred(400, 10))]);
     assert.equal(lowMisplaced.score, 0);
-    assert.equal(lowMisplaced.reason, 'dog is right of cat, expected left of; score 0.3 is below the 0.5 floor (each object is its lowest-scoring kept box, as in the official script: dog 0.3, the last of 2)');
+    assert.equal(
+      lowMisplaced.reason,
+      'dog is right of cat, expected left of; score 0.3 is below the 0.5 floor (each object is its lowest-scoring kept box, as in the official script: dog 0.3, the last of 2)',
+    );
     const lowPlaced = one(0, [det('dog', 0.95, centred(400, 10)), det('cat', 0.8, centred(300, 10)), det('dog', 0.6, centred(10, 10))]);
     close(lowPlaced.score, 0.15 + 0.2 + 0.5);
   });
@@ -142,14 +152,21 @@ describe('T2I-CompBench image score', () => {
     const onTop = one(2, [det('dog', 0.9, centred(10, 10)), det('cat', 0.9, centred(10, 300))]);
     assert.deepEqual([onTop.score, onTop.position], [0, 0]);
     assert.equal(onTop.reason, '"on top of" is a relation the benchmark does not place, so position counts 0; score 0.45 is below the 0.5 floor');
-    assert.match(one(3, [det('dog', 0.9, centred(10, 10)), det('cat', 0.9, centred(300, 10))]).reason!, /^the prompt names no relation the benchmark scores, so position counts 0/);
+    assert.match(
+      one(3, [det('dog', 0.9, centred(10, 10)), det('cat', 0.9, centred(300, 10))]).reason!,
+      /^the prompt names no relation the benchmark scores, so position counts 0/,
+    );
     // two certain detections still reach exactly the floor
     assert.equal(one(2, [det('dog', 1, centred(10, 10)), det('cat', 1, centred(10, 300))]).score, 0.5);
   });
 
   test('spatial is the mean image score over all images', () => {
     const good = [det('dog', 0.8, centred(10, 10)), det('cat', 0.8, centred(300, 10))]; // 0.9
-    const score = scoreT2I(prompts, [image(0, 0, good), image(0, 1, []), image(1, 0, [det('person', 0.8, centred(0, 0)), det('horse', 0.8, centred(0, 0))])], 0.1);
+    const score = scoreT2I(
+      prompts,
+      [image(0, 0, good), image(0, 1, []), image(1, 0, [det('person', 0.8, centred(0, 0)), det('horse', 0.8, centred(0, 0))])],
+      0.1,
+    );
     close(score.aggregates.spatial, (0.9 + 0 + 0.9) / 3);
     assert.equal(score.prompts_scored, 2);
     const [low, high] = score.intervals.spatial!;

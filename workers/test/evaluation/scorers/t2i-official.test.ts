@@ -29,7 +29,10 @@ describe('T2I-CompBench spatial equals the official evaluation on synthetic dete
     assert.deepEqual([...sizes].sort(), ['1024x1024', '512x512', '512x600', '600x512']);
     assert.ok(fixture.images.some((i) => i.detections.length > 100));
     const localities = new Set(fixture.images.map((i) => i.official.locality));
-    assert.deepEqual(localities, new Set([null, 'near', 'next to', 'on side of', 'on the bottom of', 'on the left of', 'on the right of', 'on the top of', 'on top of']));
+    assert.deepEqual(
+      localities,
+      new Set([null, 'near', 'next to', 'on side of', 'on the bottom of', 'on the left of', 'on the right of', 'on the top of', 'on top of']),
+    );
   });
 
   test("every image's frame is the one torchvision's Resize(479, max_size=480) gave the official Dataset", () => {
@@ -46,7 +49,16 @@ describe('T2I-CompBench spatial equals the official evaluation on synthetic dete
   });
 
   test("each prompt's relation is the official locality's", () => {
-    const meaning: Record<string, string | null> = { 'on side of': 'near', 'next to': 'near', near: 'near', 'on the left of': 'left of', 'on the right of': 'right of', 'on the bottom of': 'below', 'on the top of': 'above', 'on top of': null };
+    const meaning: Record<string, string | null> = {
+      'on side of': 'near',
+      'next to': 'near',
+      near: 'near',
+      'on the left of': 'left of',
+      'on the right of': 'right of',
+      'on the bottom of': 'below',
+      'on the top of': 'above',
+      'on top of': null,
+    };
     for (const image of fixture.images) {
       const locality = image.official.locality;
       assert.equal(prompts.find((p) => p.id === image.prompt)!.relation, locality === null ? null : meaning[locality]);

@@ -6,7 +6,11 @@ import { centred, det, image } from './fixtures.ts';
 
 // Emission order: each relation dog-cup then cup-dog (ids 0..7), then "and" (8, 9), then single objects.
 const prompts = generateVisorPrompts(['dog', 'cup']).map(toVisorPrompt);
-const DOG_LEFT_OF_CUP = 0, DOG_RIGHT_OF_CUP = 2, DOG_ABOVE_CUP = 4, DOG_BELOW_CUP = 6, DOG_AND_CUP = 8;
+const DOG_LEFT_OF_CUP = 0,
+  DOG_RIGHT_OF_CUP = 2,
+  DOG_ABOVE_CUP = 4,
+  DOG_BELOW_CUP = 6,
+  DOG_AND_CUP = 8;
 
 /** Scores one image of one prompt at VISOR's threshold. */
 function one(prompt: number, detections: Parameters<typeof image>[2], threshold = 0.1) {
@@ -19,7 +23,13 @@ describe('VISOR per image', () => {
     assert.equal(one(DOG_LEFT_OF_CUP, dogLeftAbove).correct, true);
     assert.equal(one(DOG_ABOVE_CUP, dogLeftAbove).correct, true);
     assert.deepEqual(one(DOG_RIGHT_OF_CUP, dogLeftAbove), {
-      prompt: DOG_RIGHT_OF_CUP, image: 0, relation: 'right of', a_detected: true, b_detected: true, sra: false, correct: false,
+      prompt: DOG_RIGHT_OF_CUP,
+      image: 0,
+      relation: 'right of',
+      a_detected: true,
+      b_detected: true,
+      sra: false,
+      correct: false,
       reason: 'dog is left of cup, expected right of',
     });
     assert.equal(one(DOG_BELOW_CUP, dogLeftAbove).reason, 'dog is above cup, expected below');
@@ -61,8 +71,12 @@ describe('VISOR aggregates', () => {
   const right = [det('dog', 0.9, centred(10, 10)), det('cup', 0.9, centred(50, 10))];
   const wrong = [det('dog', 0.9, centred(90, 10)), det('cup', 0.9, centred(50, 10))];
   const images = [
-    image(DOG_LEFT_OF_CUP, 0, right), image(DOG_LEFT_OF_CUP, 1, right), image(DOG_LEFT_OF_CUP, 2, wrong), image(DOG_LEFT_OF_CUP, 3, [det('dog', 0.9, centred(10, 10))]),
-    image(DOG_ABOVE_CUP, 0, []), image(DOG_ABOVE_CUP, 1, [det('cup', 0.5, centred(10, 10))]),
+    image(DOG_LEFT_OF_CUP, 0, right),
+    image(DOG_LEFT_OF_CUP, 1, right),
+    image(DOG_LEFT_OF_CUP, 2, wrong),
+    image(DOG_LEFT_OF_CUP, 3, [det('dog', 0.9, centred(10, 10))]),
+    image(DOG_ABOVE_CUP, 0, []),
+    image(DOG_ABOVE_CUP, 1, [det('cup', 0.5, centred(10, 10))]),
     image(DOG_AND_CUP, 0, right), // "and" prompts are not scored
   ];
   const score = scoreVisor(prompts, images, 0.1, { resamples: 200 });
@@ -74,7 +88,7 @@ describe('VISOR aggregates', () => {
     close(a.OA_A, (100 * 4) / 6);
     close(a.OA_B, (100 * 4) / 6);
     close(a.VISOR_cond, (100 * 2) / 3); // 2 of the 3 images with both are right
-    close(a.VISOR_uncond, ((100 * 2) / 3) * 50 / 100);
+    close(a.VISOR_uncond, (((100 * 2) / 3) * 50) / 100);
     close(a.VISOR_1, 50); // 1 of 2 prompts has >= 1 right image
     close(a.VISOR_2, 50);
     close(a.VISOR_3, 0);

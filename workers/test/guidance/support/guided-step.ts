@@ -14,7 +14,14 @@ import { seededRandom } from '../../onnx/support/random.ts';
 export type StepModel = 'bundled' | 'opset17';
 
 export const STEP_MODELS: Record<StepModel, { unet: string; layers: string[]; latent: [number, number]; channels: number; tokens: number; textDim: number }> = {
-  bundled: { unet: join(REPO_ROOT, 'models/bundled/unet/model.onnx'), layers: ['up_blocks.{0,1}.attentions.0.transformer_blocks.0.attn2'], latent: [16, 16], channels: 12, tokens: 12, textDim: 64 },
+  bundled: {
+    unet: join(REPO_ROOT, 'models/bundled/unet/model.onnx'),
+    layers: ['up_blocks.{0,1}.attentions.0.transformer_blocks.0.attn2'],
+    latent: [16, 16],
+    channels: 12,
+    tokens: 12,
+    textDim: 64,
+  },
   opset17: { unet: join(OPSET17_FIXTURE, 'unet.onnx'), layers: ['up_attn.*.transformer_blocks.0.attn2'], latent: [8, 8], channels: 4, tokens: 12, textDim: 48 },
 };
 
@@ -24,7 +31,10 @@ export function stepFeeds(model: StepModel): Record<string, ort.Tensor> {
   const rng = seededRandom(2024);
   const [h, w] = m.latent;
   const sample = Float32Array.from(rng.normals(2 * m.channels * h * w));
-  const text = model === 'opset17' ? Float32Array.from(readReference(OPSET17_FIXTURE).inputs.encoder_hidden_states!.data) : Float32Array.from(rng.normals(2 * m.tokens * m.textDim));
+  const text =
+    model === 'opset17'
+      ? Float32Array.from(readReference(OPSET17_FIXTURE).inputs.encoder_hidden_states!.data)
+      : Float32Array.from(rng.normals(2 * m.tokens * m.textDim));
   const weights = new Float32Array(2 * 2 * m.tokens);
   for (let b = 0; b < 2; b++) {
     weights[b * 2 * m.tokens + 2] = 1;
@@ -48,7 +58,12 @@ export function digestOutputs(out: Record<string, ort.Tensor>): { loss: number; 
       .sort()
       .map((name) => {
         const data = out[name]!.data as Float32Array;
-        return [name, createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex')];
+        return [
+          name,
+          createHash('sha256')
+            .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+            .digest('hex'),
+        ];
       }),
   );
   return { loss: out[GUIDED_IO.loss]!.data[0] as number, sha256 };

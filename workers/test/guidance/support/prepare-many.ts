@@ -12,6 +12,11 @@ const [dir, maxBytes, sizes] = process.argv.slice(2);
 const m = STEP_MODELS.opset17;
 for (const size of sizes!.split(',').map(Number)) {
   const params = resolveParams({ ...defaultParams('custom'), cfg_scale: 5, steps: 10, layers: m.layers }, { map_size: size });
-  const { session } = await openGuidedUnet(m.unet, { method: infsplign, params, latentHeight: m.latent[0], latentWidth: m.latent[1] }, { dir: dir!, maxBytes: Number(maxBytes) }, 'cpu');
+  const { session } = await openGuidedUnet(
+    m.unet,
+    { method: infsplign, params, latentHeight: m.latent[0], latentWidth: m.latent[1] },
+    { dir: dir!, maxBytes: Number(maxBytes) },
+    'cpu',
+  );
   await session.release();
 }

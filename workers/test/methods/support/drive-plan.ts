@@ -11,7 +11,7 @@ export type Seen = { kind: 'evaluate'; refinement: boolean } | { kind: 'update';
 /** Runs `plan` (step i, for messages), answering evaluations from `evaluations` (consumed); returns the requests. */
 export function drivePlan(plan: StepPlan, i: number, evaluations: ImageEvaluation[]): Seen[] {
   const seen: Seen[] = [];
-  for (let next = plan.next(); !next.done; ) {
+  for (let next = plan.next(); !next.done;) {
     const request: PlanRequest = next.value;
     if (request.kind === 'update') {
       seen.push({ kind: 'update', stepSize: request.stepSize, refinement: request.refinement });
@@ -53,7 +53,13 @@ export type OfficialEvaluation = Extract<OfficialEvent, { event: 'evaluation' }>
  */
 export function checkTracedStep(i: number, events: OfficialEvent[], drive: (evaluations: OfficialEvaluation[]) => Seen[], updatesBefore: number): number {
   const evaluations = events.filter((e): e is OfficialEvaluation => e.event === 'evaluation');
-  const official = events.flatMap((e): Seen[] => (e.event === 'evaluation' ? [{ kind: 'evaluate', refinement: e.refinement }] : e.event === 'update' ? [{ kind: 'update', stepSize: e.step_size, refinement: e.refinement }] : []));
+  const official = events.flatMap((e): Seen[] =>
+    e.event === 'evaluation'
+      ? [{ kind: 'evaluate', refinement: e.refinement }]
+      : e.event === 'update'
+        ? [{ kind: 'update', stepSize: e.step_size, refinement: e.refinement }]
+        : [],
+  );
   const acts = official.some((e) => e.kind === 'update') || events.some((e) => e.event === 'refinement');
   const seen = drive(evaluations);
   if (!acts) {
@@ -66,7 +72,12 @@ export function checkTracedStep(i: number, events: OfficialEvent[], drive: (eval
   let before = updatesBefore;
   seen.forEach((s, k) => {
     if (s.kind === 'update') before++;
-    else assert.equal(before, evaluations[seen.slice(0, k).filter((x) => x.kind === 'evaluate').length]!.updates_before, `step ${i}: updates before evaluation ${k}`);
+    else
+      assert.equal(
+        before,
+        evaluations[seen.slice(0, k).filter((x) => x.kind === 'evaluate').length]!.updates_before,
+        `step ${i}: updates before evaluation ${k}`,
+      );
   });
   return before;
 }

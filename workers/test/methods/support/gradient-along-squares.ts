@@ -11,7 +11,11 @@ import { grad } from '../../../src/onnx/autodiff/grad.ts';
 import { serializeModel } from '../../../src/onnx/model-io.ts';
 
 export async function gradientAlongSquares(lossModel: LossModel, feeds: Record<string, ort.Tensor>): Promise<number> {
-  const { model, gradients } = grad(lossModel.model, 'loss', lossModel.layerInputs.map((l) => l.name));
+  const { model, gradients } = grad(
+    lossModel.model,
+    'loss',
+    lossModel.layerInputs.map((l) => l.name),
+  );
   const session = await ort.InferenceSession.create(serializeModel(model), { logSeverityLevel: 3 });
   try {
     const out = await session.run(feeds);

@@ -24,7 +24,17 @@ const BROADCASTS: Pair[] = [
 describe('VJP of broadcasting arithmetic (finite differences, float64)', () => {
   for (const op of ['Add', 'Sub', 'Mul', 'Div']) {
     for (const { name, a, b, declared } of BROADCASTS) {
-      test(`${op}: ${name}`, gradientTest({ op, inputs: [{ name: 'a', dims: a }, { name: 'b', dims: b, positive: op === 'Div' }], declaredDims: declared }));
+      test(
+        `${op}: ${name}`,
+        gradientTest({
+          op,
+          inputs: [
+            { name: 'a', dims: a },
+            { name: 'b', dims: b, positive: op === 'Div' },
+          ],
+          declaredDims: declared,
+        }),
+      );
     }
   }
 });
@@ -38,9 +48,28 @@ describe('VJP of Pow (finite differences, float64)', () => {
     { name: '[3,1] with [2,1,4], unknown ranks', base: [3, 1], exponent: [2, 1, 4], declared: { x: null, p: null } },
   ];
   for (const { name, base, exponent, declared } of exponentInputs) {
-    test(`Pow: tensor exponent, ${name}, w.r.t. base and exponent`, gradientTest({ op: 'Pow', inputs: [{ name: 'x', dims: base, positive: true }, { name: 'p', dims: exponent }], declaredDims: declared }));
+    test(
+      `Pow: tensor exponent, ${name}, w.r.t. base and exponent`,
+      gradientTest({
+        op: 'Pow',
+        inputs: [
+          { name: 'x', dims: base, positive: true },
+          { name: 'p', dims: exponent },
+        ],
+        declaredDims: declared,
+      }),
+    );
   }
-  test('Pow: w.r.t. the exponent only', gradientTest({ op: 'Pow', inputs: [{ name: 'x', dims: [2, 3], positive: true, wrt: false }, { name: 'p', dims: [3] }] }));
+  test(
+    'Pow: w.r.t. the exponent only',
+    gradientTest({
+      op: 'Pow',
+      inputs: [
+        { name: 'x', dims: [2, 3], positive: true, wrt: false },
+        { name: 'p', dims: [3] },
+      ],
+    }),
+  );
 
   const constantExponents: Array<{ type: DataType; value: number; positive: boolean }> = [
     // 2 takes the rule's shortcut (2x); any sign of the base is fine for 2 and 3.
@@ -52,7 +81,10 @@ describe('VJP of Pow (finite differences, float64)', () => {
   for (const { type, value, positive } of constantExponents) {
     for (const dims of [[2, 3], []]) {
       const exponent: InputSpec = { name: 'p', dims: [], constant: { type, values: [value] } };
-      test(`Pow: constant ${dataTypeName(type)} exponent ${value}, base [${dims}]`, gradientTest({ op: 'Pow', inputs: [{ name: 'x', dims, positive }, exponent] }));
+      test(
+        `Pow: constant ${dataTypeName(type)} exponent ${value}, base [${dims}]`,
+        gradientTest({ op: 'Pow', inputs: [{ name: 'x', dims, positive }, exponent] }),
+      );
     }
   }
 });
@@ -60,9 +92,22 @@ describe('VJP of Pow (finite differences, float64)', () => {
 describe('VJP of Sum, Max, Min (finite differences, float64)', () => {
   const operandSets: Array<{ name: string; dims: number[][]; declared?: Record<string, null> }> = [
     { name: 'one input', dims: [[2, 3]] },
-    { name: 'two inputs, [3,1] with [1,4]', dims: [[3, 1], [1, 4]] },
+    {
+      name: 'two inputs, [3,1] with [1,4]',
+      dims: [
+        [3, 1],
+        [1, 4],
+      ],
+    },
     { name: 'three inputs, [2,3,4], [3,1], scalar', dims: [[2, 3, 4], [3, 1], []] },
-    { name: 'two inputs, [3,1] with [2,1,4], unknown ranks', dims: [[3, 1], [2, 1, 4]], declared: { x0: null, x1: null } },
+    {
+      name: 'two inputs, [3,1] with [2,1,4], unknown ranks',
+      dims: [
+        [3, 1],
+        [2, 1, 4],
+      ],
+      declared: { x0: null, x1: null },
+    },
   ];
   for (const op of ['Sum', 'Max', 'Min']) {
     for (const { name, dims, declared } of operandSets) {

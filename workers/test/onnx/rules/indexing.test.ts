@@ -37,12 +37,15 @@ describe('VJP of Gather w.r.t. data (finite differences, float64)', () => {
     { name: 'axis 1, int32 indices, dynamic dims', data: [3, 4], indices: [0, -1, 0], indexDims: [3], axis: 1, int32: true, declared: ['n', 4] },
   ];
   for (const c of CASES) {
-    test(`Gather: ${c.name}`, gradientTest({
-      op: 'Gather',
-      inputs: [{ name: 'data', dims: c.data }, ints('indices', c.indices, c.indexDims, c.int32 ? DataType.INT32 : DataType.INT64)],
-      attrs: c.axis === undefined ? undefined : { axis: c.axis },
-      declaredDims: c.declared && { data: c.declared },
-    }));
+    test(
+      `Gather: ${c.name}`,
+      gradientTest({
+        op: 'Gather',
+        inputs: [{ name: 'data', dims: c.data }, ints('indices', c.indices, c.indexDims, c.int32 ? DataType.INT32 : DataType.INT64)],
+        attrs: c.axis === undefined ? undefined : { axis: c.axis },
+        declaredDims: c.declared && { data: c.declared },
+      }),
+    );
   }
 });
 
@@ -54,10 +57,17 @@ describe('VJP of Where w.r.t. both branches (finite differences, float64)', () =
     { name: 'condition decides the output shape, dynamic dims', cond: [1, 0, 0, 1, 0, 1], condDims: [2, 3], a: [3], b: [2, 1], declared: ['c'] },
   ];
   for (const c of CASES) {
-    test(`Where: ${c.name}`, gradientTest({
-      op: 'Where',
-      inputs: [{ name: 'cond', dims: c.condDims, constant: { type: DataType.BOOL, values: c.cond } }, { name: 'a', dims: c.a }, { name: 'b', dims: c.b }],
-      declaredDims: c.declared && { a: c.declared },
-    }));
+    test(
+      `Where: ${c.name}`,
+      gradientTest({
+        op: 'Where',
+        inputs: [
+          { name: 'cond', dims: c.condDims, constant: { type: DataType.BOOL, values: c.cond } },
+          { name: 'a', dims: c.a },
+          { name: 'b', dims: c.b },
+        ],
+        declaredDims: c.declared && { a: c.declared },
+      }),
+    );
   }
 });

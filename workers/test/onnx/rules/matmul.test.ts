@@ -23,7 +23,17 @@ describe('VJP of MatMul (finite differences, float64)', () => {
     { name: 'batched 3-D (unknown rank) with 1-D', a: [2, 3, 4], b: [4], declared: { a: null } },
   ];
   for (const { name, a, b, declared } of cases) {
-    test(`MatMul: ${name}`, gradientTest({ op: 'MatMul', inputs: [{ name: 'a', dims: a }, { name: 'b', dims: b }], declaredDims: declared }));
+    test(
+      `MatMul: ${name}`,
+      gradientTest({
+        op: 'MatMul',
+        inputs: [
+          { name: 'a', dims: a },
+          { name: 'b', dims: b },
+        ],
+        declaredDims: declared,
+      }),
+    );
   }
 });
 
@@ -40,12 +50,40 @@ describe('VJP of Gemm (finite differences, float64)', () => {
   for (const transA of [0, 1]) {
     for (const transB of [0, 1]) {
       for (const { name, dims } of biases) {
-        const inputs: InputSpec[] = [{ name: 'a', dims: transA ? [K, M] : [M, K] }, { name: 'b', dims: transB ? [N, K] : [K, N] }];
+        const inputs: InputSpec[] = [
+          { name: 'a', dims: transA ? [K, M] : [M, K] },
+          { name: 'b', dims: transB ? [N, K] : [K, N] },
+        ];
         if (dims) inputs.push({ name: 'c', dims });
-        test(`Gemm transA=${transA} transB=${transB}, alpha 0.7, beta 1.3, ${name}`, gradientTest({ op: 'Gemm', attrs: { transA, transB, alpha: { f: 0.7 }, beta: { f: 1.3 } }, inputs }));
+        test(
+          `Gemm transA=${transA} transB=${transB}, alpha 0.7, beta 1.3, ${name}`,
+          gradientTest({ op: 'Gemm', attrs: { transA, transB, alpha: { f: 0.7 }, beta: { f: 1.3 } }, inputs }),
+        );
       }
     }
   }
-  test('Gemm with unknown ranks', gradientTest({ op: 'Gemm', attrs: { transA: 1 }, inputs: [{ name: 'a', dims: [K, M] }, { name: 'b', dims: [K, N] }, { name: 'c', dims: [N] }], declaredDims: { a: null, b: null, c: null } }));
-  test('Gemm with default alpha and beta', gradientTest({ op: 'Gemm', inputs: [{ name: 'a', dims: [M, K] }, { name: 'b', dims: [K, N] }, { name: 'c', dims: [N] }] }));
+  test(
+    'Gemm with unknown ranks',
+    gradientTest({
+      op: 'Gemm',
+      attrs: { transA: 1 },
+      inputs: [
+        { name: 'a', dims: [K, M] },
+        { name: 'b', dims: [K, N] },
+        { name: 'c', dims: [N] },
+      ],
+      declaredDims: { a: null, b: null, c: null },
+    }),
+  );
+  test(
+    'Gemm with default alpha and beta',
+    gradientTest({
+      op: 'Gemm',
+      inputs: [
+        { name: 'a', dims: [M, K] },
+        { name: 'b', dims: [K, N] },
+        { name: 'c', dims: [N] },
+      ],
+    }),
+  );
 });

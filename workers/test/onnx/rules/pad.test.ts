@@ -30,7 +30,10 @@ describe('VJP of Pad, constant mode (finite differences, float64)', () => {
     if (c.value || c.axes) inputs.push({ name: c.value ? 'value' : '', dims: [] });
     if (c.axes) inputs.push(int64('axes', c.axes));
     for (const wrt of inputs.filter((i) => i.name && !i.constant)) {
-      test(`Pad: ${c.name}: w.r.t. ${wrt.name}`, gradientTest({ op: 'Pad', inputs: inputs.map((i) => ({ ...i, wrt: i === wrt })), opset: c.opset, declaredDims: c.declared && { x: c.declared } }));
+      test(
+        `Pad: ${c.name}: w.r.t. ${wrt.name}`,
+        gradientTest({ op: 'Pad', inputs: inputs.map((i) => ({ ...i, wrt: i === wrt })), opset: c.opset, declaredDims: c.declared && { x: c.declared } }),
+      );
     }
   }
 });
@@ -46,7 +49,7 @@ interface CopyingCase {
 
 /** Modes that copy input elements into the padding: each x element collects dy from every copy of it. */
 const COPYING: CopyingCase[] = [
-  { name: 'reflect by 1 on both spatial axes (the smoothing filters\' padding)', mode: 'reflect', x: [1, 2, 4, 5], pads: [0, 0, 1, 1, 0, 0, 1, 1], opset: 17 },
+  { name: "reflect by 1 on both spatial axes (the smoothing filters' padding)", mode: 'reflect', x: [1, 2, 4, 5], pads: [0, 0, 1, 1, 0, 0, 1, 1], opset: 17 },
   { name: 'reflect by 2, uneven, one axis cropped', mode: 'reflect', x: [4, 5], pads: [2, 1, -1, 2], opset: 13 },
   { name: 'edge, rank 3', mode: 'edge', x: [2, 3, 2], pads: [1, 2, 0, 0, 1, 3], opset: 17 },
   { name: 'reflect with axes [-1] (opset 18)', mode: 'reflect', x: [2, 4], pads: [2, 1], axes: [-1], opset: 18 },

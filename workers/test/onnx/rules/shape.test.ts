@@ -59,12 +59,15 @@ const CASES: Record<string, ShapeCase[]> = {
 describe('VJP of shape ops (finite differences, float64)', () => {
   for (const [op, cases] of Object.entries(CASES)) {
     for (const c of cases) {
-      test(`${op}: ${c.name}`, gradientTest({
-        op,
-        inputs: [{ name: 'x', dims: c.x }, ...(c.ints ? [int64(c.ints)] : [])],
-        attrs: c.attrs,
-        declaredDims: c.declared && { x: c.declared },
-      }));
+      test(
+        `${op}: ${c.name}`,
+        gradientTest({
+          op,
+          inputs: [{ name: 'x', dims: c.x }, ...(c.ints ? [int64(c.ints)] : [])],
+          attrs: c.attrs,
+          declaredDims: c.declared && { x: c.declared },
+        }),
+      );
     }
   }
 });

@@ -15,6 +15,9 @@ describe('VJP of Softmax and LogSoftmax (finite differences, float64)', () => {
       }
     }
     test(`${op} [2,3,4] axis -2, unknown rank`, gradientTest({ op, attrs: { axis: -2 }, inputs: [{ name: 'x', dims: [2, 3, 4] }], declaredDims: { x: null } }));
-    test(`${op} [2,3,4] axis 1, symbolic dims`, gradientTest({ op, attrs: { axis: 1 }, inputs: [{ name: 'x', dims: [2, 3, 4] }], declaredDims: { x: ['batch', null, 'n'] } }));
+    test(
+      `${op} [2,3,4] axis 1, symbolic dims`,
+      gradientTest({ op, attrs: { axis: 1 }, inputs: [{ name: 'x', dims: [2, 3, 4] }], declaredDims: { x: ['batch', null, 'n'] } }),
+    );
   }
 });

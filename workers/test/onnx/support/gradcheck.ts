@@ -77,14 +77,16 @@ export async function checkGradient(spec: GradCheck): Promise<GradCheckResult> {
   const rng = seededRandom(spec.seed ?? 1);
   const floatInputs = spec.inputs.filter((i) => i.name && !i.constant);
   const wrt = floatInputs.filter((i) => i.wrt !== false).map((i) => i.name);
-  const initializers: TensorProto[] = spec.inputs
-    .filter((i) => i.constant)
-    .map((i) => makeTensor(i.name, i.constant!.type, i.dims, i.constant!.values));
+  const initializers: TensorProto[] = spec.inputs.filter((i) => i.constant).map((i) => makeTensor(i.name, i.constant!.type, i.dims, i.constant!.values));
   const outputNames = Array.from({ length: spec.outputs ?? 1 }, (_, k) => `y${k}`);
   const ofName = spec.ofValue ?? outputNames[spec.of ?? 0]!;
   const model = buildModel({
     opset: spec.opset,
-    inputs: floatInputs.map((i) => ({ name: i.name, type: ONNX_TYPE[kind], dims: spec.declaredDims?.[i.name] === null ? undefined : spec.declaredDims?.[i.name] ?? i.dims })),
+    inputs: floatInputs.map((i) => ({
+      name: i.name,
+      type: ONNX_TYPE[kind],
+      dims: spec.declaredDims?.[i.name] === null ? undefined : (spec.declaredDims?.[i.name] ?? i.dims),
+    })),
     outputs: [{ name: ofName, type: ONNX_TYPE[kind] }],
     initializers,
     nodes: [{ op: spec.op, inputs: spec.inputs.map((i) => i.name), outputs: outputNames, attrs: spec.attrs }, ...(spec.extraNodes ?? [])],
@@ -120,7 +122,8 @@ export async function checkGradient(spec: GradCheck): Promise<GradCheckResult> {
     for (let d = 0; d < (spec.directions ?? 3); d++) {
       const v: Record<string, number[]> = {};
       for (const name of wrt) v[name] = rng.normals(x[name]!.length);
-      const shifted = (sign: number) => Object.fromEntries(floatInputs.map((i) => [i.name, v[i.name] ? x[i.name]!.map((xi, k) => xi + sign * h * v[i.name]![k]!) : x[i.name]!]));
+      const shifted = (sign: number) =>
+        Object.fromEntries(floatInputs.map((i) => [i.name, v[i.name] ? x[i.name]!.map((xi, k) => xi + sign * h * v[i.name]![k]!) : x[i.name]!]));
       const plus = (await forward.run(feeds(shifted(1))))[ofName]!.data as Float64Array;
       const minus = (await forward.run(feeds(shifted(-1))))[ofName]!.data as Float64Array;
       const fd = (dot(cotangent, plus) - dot(cotangent, minus)) / (2 * h);

@@ -28,7 +28,9 @@ export function readReference(dir: string): UnetReference {
 }
 
 export function toOrt(t: RefTensor): ort.Tensor {
-  return t.type === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(t.data.map(BigInt)), t.dims) : new ort.Tensor('float32', Float32Array.from(t.data), t.dims);
+  return t.type === 'int64'
+    ? new ort.Tensor('int64', BigInt64Array.from(t.data.map(BigInt)), t.dims)
+    : new ort.Tensor('float32', Float32Array.from(t.data), t.dims);
 }
 
 export function referenceFeeds(ref: UnetReference): Record<string, ort.Tensor> {

@@ -14,7 +14,10 @@ export const catalogResolvers = {
       prisma.benchmark.findMany({ orderBy: { name: 'asc' }, include: BENCHMARK_INCLUDE }),
     models: (_: unknown, __: unknown, { services: { prisma } }: RequestContext) => prisma.model.findMany({ orderBy: { name: 'asc' } }),
     // the methods' registry is the catalogue: a method registered there is offered without reseeding
-    methods: () => registeredMethods().map((method) => ({ name: method.name, ...methodRowFields(method) })).sort((a, b) => a.name.localeCompare(b.name)),
+    methods: () =>
+      registeredMethods()
+        .map((method) => ({ name: method.name, ...methodRowFields(method) }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
   },
   Benchmark: {
     primaryMetric: (benchmark: BenchmarkRow) => (benchmark.metrics.find((m) => m.primary) ?? benchmark.metrics[0])?.key ?? '',

@@ -93,19 +93,30 @@ function shownOf(entry: SnapshotRun, definitions: Snapshot['metrics']): MetricVa
 
 /** The same row: nothing it shows differs, so the earlier object (and what was built from it) stands. */
 const sameRow = (a: LeaderboardRow, b: LeaderboardRow) =>
-  a.run === b.run && a.rank === b.rank && a.ranked === b.ranked && a.leader === b.leader && (a.versus?.baseline ?? null) === (b.versus?.baseline ?? null) && a.primaryMetric === b.primaryMetric;
+  a.run === b.run &&
+  a.rank === b.rank &&
+  a.ranked === b.ranked &&
+  a.leader === b.leader &&
+  (a.versus?.baseline ?? null) === (b.versus?.baseline ?? null) &&
+  a.primaryMetric === b.primaryMetric;
 
 /**
  * The ranked rows of a snapshot for the arguments' filters and sort; throws for a metric the benchmark
  * does not have. Rows equal to one of `previous` (the board last ranked for the same arguments) are
  * that row's object.
  */
-function rankBoard(snapshot: Snapshot, { model, detector, sort }: LeaderboardArgs, { minRankedImages }: LeaderboardSettings, previous: readonly LeaderboardRow[]): LeaderboardRow[] {
+function rankBoard(
+  snapshot: Snapshot,
+  { model, detector, sort }: LeaderboardArgs,
+  { minRankedImages }: LeaderboardSettings,
+  previous: readonly LeaderboardRow[],
+): LeaderboardRow[] {
   const { benchmark, metrics } = snapshot;
   const primaryMetric = (metrics.find((m) => m.primary) ?? metrics[0])?.key ?? '';
   const metricKey = sort?.metric ?? primaryMetric;
   const metric = metrics.find((m) => m.key === metricKey);
-  if (!metric) throw inputError(['sort', 'metric'], `benchmark ${benchmark.name} has no metric '${metricKey}' (known: ${metrics.map((m) => m.key).join(', ')})`);
+  if (!metric)
+    throw inputError(['sort', 'metric'], `benchmark ${benchmark.name} has no metric '${metricKey}' (known: ${metrics.map((m) => m.key).join(', ')})`);
   const direction = sort?.direction ?? (metric.higherIsBetter ? 'DESC' : 'ASC');
 
   const runs = snapshot.runs
@@ -206,8 +217,10 @@ export const leaderboardResolvers = {
   BaselineComparison: {
     comparison: (versus: Versus, _: unknown, ctx: RequestContext) => compareRunRows(ctx.services.prisma, versus.baseline, versus.row),
     metrics: async (versus: Versus, _: unknown, ctx: RequestContext) => (await compareRunRows(ctx.services.prisma, versus.baseline, versus.row)).metrics,
-    primary: async (versus: Versus, _: unknown, ctx: RequestContext) => primaryOf(await compareRunRows(ctx.services.prisma, versus.baseline, versus.row), versus.primaryMetric),
-    beyondNoise: async (versus: Versus, _: unknown, ctx: RequestContext) => primaryOf(await compareRunRows(ctx.services.prisma, versus.baseline, versus.row), versus.primaryMetric).beyondNoise,
+    primary: async (versus: Versus, _: unknown, ctx: RequestContext) =>
+      primaryOf(await compareRunRows(ctx.services.prisma, versus.baseline, versus.row), versus.primaryMetric),
+    beyondNoise: async (versus: Versus, _: unknown, ctx: RequestContext) =>
+      primaryOf(await compareRunRows(ctx.services.prisma, versus.baseline, versus.row), versus.primaryMetric).beyondNoise,
   },
 };
 

@@ -30,7 +30,11 @@ export const queueHealthResolvers = {
       const stuckBefore = new Date(now - services.lifecycle.stuckAfterMs);
       const [queues, stuck, failed] = await Promise.all([
         Promise.all([generate, evaluate, results].map((queue) => queueCounts(queue, now))),
-        services.prisma.run.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: stuckBefore } }, orderBy: { updatedAt: 'asc' }, include: RUN_INCLUDE }),
+        services.prisma.run.findMany({
+          where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: stuckBefore } },
+          orderBy: { updatedAt: 'asc' },
+          include: RUN_INCLUDE,
+        }),
         services.prisma.run.findMany({ where: { status: 'FAILED' }, orderBy: { failedAt: 'desc' }, take: FAILED_RUNS_SHOWN, include: RUN_INCLUDE }),
       ]);
       return {

@@ -29,7 +29,15 @@ const name = z.string().min(1).max(200);
 const runsArgs = z.object({
   first: z.number().nullish(),
   after: z.string().max(500).nullish(),
-  filter: z.object({ status: z.array(z.enum(RunStatus)).max(Object.keys(RunStatus).length).nullish(), team: name.nullish(), model: name.nullish(), benchmark: name.nullish(), method: name.nullish() }).nullish(),
+  filter: z
+    .object({
+      status: z.array(z.enum(RunStatus)).max(Object.keys(RunStatus).length).nullish(),
+      team: name.nullish(),
+      model: name.nullish(),
+      benchmark: name.nullish(),
+      method: name.nullish(),
+    })
+    .nullish(),
   sort: z.object({ field: z.enum(['CREATED_AT']).nullish(), direction: z.enum(['ASC', 'DESC']).nullish() }).nullish(),
 });
 const runCursor = z.tuple([z.iso.datetime(), z.uuid()]);
@@ -100,7 +108,8 @@ async function images(args: unknown, { services: { prisma } }: RequestContext) {
   const parsed = parseInput(imagesArgs, args);
   const id = uuidArg(parsed.runId, 'runId');
   const backward = parsed.before != null || parsed.last != null;
-  if (backward && (parsed.after != null || parsed.first != null)) throw inputError(['before'], 'page forward (first, after) or backward (last, before), not both');
+  if (backward && (parsed.after != null || parsed.first != null))
+    throw inputError(['before'], 'page forward (first, after) or backward (last, before), not both');
   // Only whether the run exists: its relations are the Run fields' business.
   const run = await prisma.run.findUnique({ where: { id }, select: { id: true } });
   if (!run) throw notFound(`run ${parsed.runId}`);
@@ -122,10 +131,17 @@ async function images(args: unknown, { services: { prisma } }: RequestContext) {
   };
   const [fetched, totalCount] = await Promise.all([
     backward
-      ? prisma.image.findMany({ where: { AND: [where, cursor ? imagesBefore(cursor) : {}] }, orderBy: [...IMAGE_ORDER_BACKWARD], take: size + 1, include: IMAGE_INCLUDE })
+      ? prisma.image.findMany({
+          where: { AND: [where, cursor ? imagesBefore(cursor) : {}] },
+          orderBy: [...IMAGE_ORDER_BACKWARD],
+          take: size + 1,
+          include: IMAGE_INCLUDE,
+        })
       : prisma.image.findMany({ where: { AND: [where, imagesAfter(cursor)] }, orderBy: [...IMAGE_ORDER], take: size + 1, include: IMAGE_INCLUDE }),
     // Filtered by `correct` alone, the images are their scores' rows: counted in the index, without a join.
-    f?.correct != null && Object.keys(prompt).length === 0 ? prisma.imageScore.count({ where: { runId: run.id, correct: f.correct } }) : prisma.image.count({ where }),
+    f?.correct != null && Object.keys(prompt).length === 0
+      ? prisma.imageScore.count({ where: { runId: run.id, correct: f.correct } })
+      : prisma.image.count({ where }),
   ]);
   const page = backward ? fetched.slice(0, size).reverse() : fetched;
   const paged = connection(backward ? page : fetched, size, imageKey, cursor);
@@ -136,7 +152,12 @@ async function images(args: unknown, { services: { prisma } }: RequestContext) {
     ...paged,
     totalCount,
     // Counted only when asked for (the field resolver calls it).
-    startIndex: () => (first ? prisma.image.count({ where: { AND: [where, imagesBefore(imageKey(first))] } }) : !backward && cursor ? prisma.image.count({ where: { AND: [where, imagesBefore(cursor, true)] } }) : 0),
+    startIndex: () =>
+      first
+        ? prisma.image.count({ where: { AND: [where, imagesBefore(imageKey(first))] } })
+        : !backward && cursor
+          ? prisma.image.count({ where: { AND: [where, imagesBefore(cursor, true)] } })
+          : 0,
   };
 }
 
@@ -241,7 +262,8 @@ export const runResolvers = {
     runs: (_: unknown, args: unknown, ctx: RequestContext) => runs(args, ctx),
     run: (_: unknown, args: { id: unknown }, { services: { prisma } }: RequestContext) => loadRun(prisma, uuidArg(args.id, 'id')),
     images: (_: unknown, args: unknown, ctx: RequestContext) => images(args, ctx),
-    image: (_: unknown, args: { id: unknown }, { services: { prisma } }: RequestContext) => prisma.image.findUnique({ where: { id: uuidArg(args.id, 'id') }, include: IMAGE_INCLUDE }),
+    image: (_: unknown, args: { id: unknown }, { services: { prisma } }: RequestContext) =>
+      prisma.image.findUnique({ where: { id: uuidArg(args.id, 'id') }, include: IMAGE_INCLUDE }),
     compareRuns: (_: unknown, args: { a: unknown; b: unknown }, ctx: RequestContext) => compareRuns(args, ctx),
   },
   Run: {
@@ -271,13 +293,26 @@ export const runResolvers = {
     async aggregates(run: RunRow, _: unknown, { loaders }: RequestContext) {
       if (run.status !== 'FINISHED') return null;
       const [rows, definitions] = await Promise.all([loaders.aggregates.load(run.id), loaders.metricDefinitions.load(run.benchmarkId)]);
-      const relations = [...new Set(rows.map((r) => r.relation).filter((r) => r !== ''))].sort((x, y) => relationOrder(x) - relationOrder(y) || x.localeCompare(y));
+      const relations = [...new Set(rows.map((r) => r.relation).filter((r) => r !== ''))].sort(
+        (x, y) => relationOrder(x) - relationOrder(y) || x.localeCompare(y),
+      );
       return {
         scorerVersion: run.scorerVersion ?? 'unknown',
         promptsScored: run.promptsTotal,
         imagesScored: run.imagesEvaluated,
-        metrics: orderedMetrics(rows.filter((r) => r.relation === ''), definitions, run.imagesPerPrompt),
-        byRelation: relations.map((relation) => ({ relation, metrics: orderedMetrics(rows.filter((r) => r.relation === relation), definitions, run.imagesPerPrompt) })),
+        metrics: orderedMetrics(
+          rows.filter((r) => r.relation === ''),
+          definitions,
+          run.imagesPerPrompt,
+        ),
+        byRelation: relations.map((relation) => ({
+          relation,
+          metrics: orderedMetrics(
+            rows.filter((r) => r.relation === relation),
+            definitions,
+            run.imagesPerPrompt,
+          ),
+        })),
       };
     },
   },

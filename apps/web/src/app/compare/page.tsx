@@ -46,7 +46,7 @@ const sideName = (s: ComparedRun) => `${s.method ?? 'uploaded images'} on ${s.mo
 function pairingText(c: Comparison): string {
   return c.pairing === 'IMAGE'
     ? `Paired image by image: both runs draw image k of a prompt from seed ${c.a.seed}'s noise stream k (${c.a.imagesPerPrompt} images per prompt). ${c.pairs} image pairs.`
-    : 'Paired by prompt: each prompt\'s images in one run against its images in the other (the runs\' images are not drawn from the same noise).';
+    : "Paired by prompt: each prompt's images in one run against its images in the other (the runs' images are not drawn from the same noise).";
 }
 
 const imagePage = (image: { runId: string; id: string }) => `/runs/${image.runId}/images/${image.id}`;
@@ -61,10 +61,21 @@ function ImagePairs({ c }: { c: Comparison }) {
               <strong>{node.prompt.text}</strong> <span className="muted">image #{node.imageIndex}</span>
             </p>
             <div className="pair">
-              {([['A', node.a], ['B', node.b]] as const).map(([side, image]) => (
+              {(
+                [
+                  ['A', node.a],
+                  ['B', node.b],
+                ] as const
+              ).map(([side, image]) => (
                 <div key={side}>
                   <Link href={imagePage(image)} aria-label={`Run ${side}'s image ${image.imageIndex} of "${node.prompt.text}"`}>
-                    <ImageWithBoxes url={image.url} width={image.width} height={image.height} detections={image.detections} alt={`run ${side}: ${node.prompt.text}`} />
+                    <ImageWithBoxes
+                      url={image.url}
+                      width={image.width}
+                      height={image.height}
+                      detections={image.detections}
+                      alt={`run ${side}: ${node.prompt.text}`}
+                    />
                   </Link>
                   <p className={image.correct ? 'status-FINISHED' : 'status-FAILED'}>
                     {side}: {image.correct ? 'correct' : 'incorrect'} · <Link href={imagePage(image)}>image page</Link>
@@ -88,7 +99,12 @@ function PromptPairs({ c }: { c: Comparison }) {
           <p>
             <strong>{node.prompt.text}</strong>
           </p>
-          {([['A', node.a, node.aCorrect], ['B', node.b, node.bCorrect]] as const).map(([side, images, correct]) => (
+          {(
+            [
+              ['A', node.a, node.aCorrect],
+              ['B', node.b, node.bCorrect],
+            ] as const
+          ).map(([side, images, correct]) => (
             <div key={side}>
               <p>
                 {side}: {correct} of {images.length} correct
@@ -125,7 +141,8 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
     <>
       <h1>Compare two runs</h1>
       <p className="muted">
-        On the prompts both runs scored, every metric with its paired test: image by image when the runs share their seed and images per prompt, prompt by prompt otherwise.
+        On the prompts both runs scored, every metric with its paired test: image by image when the runs share their seed and images per prompt, prompt by
+        prompt otherwise.
       </p>
       <Pickers runs={runs} a={a} b={b} />
     </>
@@ -139,7 +156,16 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
     );
   }
   const paired = await load(PAIRING, { a, b });
-  const { data, error } = paired.error ? paired : await load(COMPARE, { a, b, first: PAGE_SIZE, after: param(params, 'after'), disagreeing: !all, imagePaired: paired.data.compareRuns.pairing === 'IMAGE' });
+  const { data, error } = paired.error
+    ? paired
+    : await load(COMPARE, {
+        a,
+        b,
+        first: PAGE_SIZE,
+        after: param(params, 'after'),
+        disagreeing: !all,
+        imagePaired: paired.data.compareRuns.pairing === 'IMAGE',
+      });
   if (error && isMissing(error)) notFound();
   if (error) {
     return (
@@ -159,7 +185,8 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
     <>
       {header}
       <p>
-        A: <Link href={`/runs/${c.a.id}`}>{sideName(c.a)}</Link> · B: <Link href={`/runs/${c.b.id}`}>{sideName(c.b)}</Link> · {c.a.benchmark}, {c.sharedPrompts} shared prompts
+        A: <Link href={`/runs/${c.a.id}`}>{sideName(c.a)}</Link> · B: <Link href={`/runs/${c.b.id}`}>{sideName(c.b)}</Link> · {c.a.benchmark}, {c.sharedPrompts}{' '}
+        shared prompts
       </p>
       <p data-testid="pairing" data-pairing={c.pairing}>
         {pairingText(c)}
@@ -183,7 +210,13 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
       <MetricsTable comparison={c} definitions={definitions} />
       {c.byRelation.length > 0 && <RelationTable comparison={c} metric={byRelation} params={params} definitions={definitions} />}
       <h2>
-        {c.pairing === 'IMAGE' ? (all ? 'All image pairs' : 'Image pairs where the runs disagree') : all ? 'All prompts' : 'Prompts where the runs\' shares of correct images differ'}
+        {c.pairing === 'IMAGE'
+          ? all
+            ? 'All image pairs'
+            : 'Image pairs where the runs disagree'
+          : all
+            ? 'All prompts'
+            : "Prompts where the runs' shares of correct images differ"}
       </h2>
       <div className="actions">
         <Link href={withParams(params, { all: all ? undefined : '1', after: undefined })}>{all ? 'Show only disagreements' : 'Show all'}</Link>

@@ -10,7 +10,10 @@ import { clientAddressHeaders } from '@/lib/client-address';
 export async function POST(request: Request): Promise<Response> {
   const body = await readBodyWithin(request);
   if (body === null) {
-    return Response.json({ errors: [{ message: `the request body is over the limit of ${MAX_BODY_BYTES} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }, { status: 413 });
+    return Response.json(
+      { errors: [{ message: `the request body is over the limit of ${MAX_BODY_BYTES} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
+      { status: 413 },
+    );
   }
   const headers: Record<string, string> = { 'content-type': 'application/json', ...clientAddressHeaders(request.headers) };
   const authorization = request.headers.get('authorization');

@@ -11,9 +11,38 @@ export const metadata: Metadata = { title: 'Queue' };
 const QUEUE = graphql(`
   query Queue {
     queueHealth {
-      queues { name waiting active failed delayed oldestWaitingSeconds }
-      stuckRuns { reason run { id status method updatedAt model { name } } }
-      failedRuns { reason run { id status method updatedAt model { name } } }
+      queues {
+        name
+        waiting
+        active
+        failed
+        delayed
+        oldestWaitingSeconds
+      }
+      stuckRuns {
+        reason
+        run {
+          id
+          status
+          method
+          updatedAt
+          model {
+            name
+          }
+        }
+      }
+      failedRuns {
+        reason
+        run {
+          id
+          status
+          method
+          updatedAt
+          model {
+            name
+          }
+        }
+      }
     }
   }
 `);
@@ -108,7 +137,11 @@ export default async function QueuePage() {
           </tbody>
         </table>
       </div>
-      {idle && <EmptyNotice>No job is waiting or running. Jobs that wait with no worker taking them mean no worker is up: start one with `npm run worker`.</EmptyNotice>}
+      {idle && (
+        <EmptyNotice>
+          No job is waiting or running. Jobs that wait with no worker taking them mean no worker is up: start one with `npm run worker`.
+        </EmptyNotice>
+      )}
       <Problems title="Stuck runs" problems={health.stuckRuns} empty="No run is stuck." />
       <Problems title="Recently failed runs" problems={health.failedRuns} empty="No run has failed." />
     </>

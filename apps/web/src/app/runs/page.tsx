@@ -15,8 +15,34 @@ const RUNS = graphql(`
   query Runs($first: Int, $after: String, $filter: RunFilter) {
     runs(first: $first, after: $after, filter: $filter, sort: { field: CREATED_AT, direction: DESC }) {
       totalCount
-      pageInfo { hasNextPage endCursor }
-      edges { node { id status kind method benchmark detector threshold createdAt team { name } model { name } promptSet { name } progress { fraction } } }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          status
+          kind
+          method
+          benchmark
+          detector
+          threshold
+          createdAt
+          team {
+            name
+          }
+          model {
+            name
+          }
+          promptSet {
+            name
+          }
+          progress {
+            fraction
+          }
+        }
+      }
     }
   }
 `);

@@ -15,7 +15,16 @@ export function SignInForm({ next }: { next?: string }) {
       {next && <input type="hidden" name="next" value={next} />}
       <div className="field">
         <label htmlFor="signin-token">API token</label>
-        <input id="signin-token" name="token" type="password" autoComplete="off" size={48} required aria-invalid={Boolean(state.error)} aria-describedby={state.error ? 'signin-error' : undefined} />
+        <input
+          id="signin-token"
+          name="token"
+          type="password"
+          autoComplete="off"
+          size={48}
+          required
+          aria-invalid={Boolean(state.error)}
+          aria-describedby={state.error ? 'signin-error' : undefined}
+        />
         {state.error && (
           <span className="field-error" id="signin-error" role="alert">
             {state.error}

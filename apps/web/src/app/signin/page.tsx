@@ -24,8 +24,9 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
         session.problem && <p className="notice warn">{session.problem}</p>
       )}
       <p className="muted">
-        Submitting, cancelling, retrying, rescoring and deleting act for the team of an API token (<code>npm run token -- --team NAME</code> makes one). Enter it once here: this
-        app&apos;s server keeps it in a cookie that scripts in the page cannot read and other sites cannot send, and adds it to the actions you take.
+        Submitting, cancelling, retrying, rescoring and deleting act for the team of an API token (<code>npm run token -- --team NAME</code> makes one). Enter
+        it once here: this app&apos;s server keeps it in a cookie that scripts in the page cannot read and other sites cannot send, and adds it to the actions
+        you take.
       </p>
       <SignInForm next={param(params, 'next')} />
     </>

@@ -53,7 +53,17 @@ function ParamInput({ field, value, onChange, invalid }: { field: ParamField; va
     case 'lines':
       return <textarea {...common} rows={Math.max(2, value.split('\n').length)} cols={48} value={value} onChange={(e) => onChange(e.target.value)} />;
     case 'number':
-      return <input {...common} type="number" step={field.integer ? 1 : 'any'} min={field.min} max={field.max} value={value} onChange={(e) => onChange(e.target.value)} />;
+      return (
+        <input
+          {...common}
+          type="number"
+          step={field.integer ? 1 : 'any'}
+          min={field.min}
+          max={field.max}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      );
     case 'numbers':
     case 'json':
       return <input {...common} value={value} onChange={(e) => onChange(e.target.value)} size={20} />;
@@ -72,7 +82,9 @@ export function SubmitForm({ catalogue, start, signedIn }: { catalogue: SubmitCa
   const router = useRouter();
   const hydrated = useHydrated();
   const [kind, setKind] = useState<RunKind>(start?.kind ?? 'GENERATE_AND_EVALUATE');
-  const [benchmark, setBenchmark] = useState(start?.benchmark ?? catalogue.benchmarks.find((b) => b.name === 'visor-shapes')?.name ?? catalogue.benchmarks[0]?.name ?? '');
+  const [benchmark, setBenchmark] = useState(
+    start?.benchmark ?? catalogue.benchmarks.find((b) => b.name === 'visor-shapes')?.name ?? catalogue.benchmarks[0]?.name ?? '',
+  );
   const benchmarkInfo = catalogue.benchmarks.find((b) => b.name === benchmark);
   const sets = benchmarkInfo?.promptSets ?? [];
   const [promptSet, setPromptSet] = useState(start?.promptSet ?? sets[0]?.name ?? '');
@@ -105,7 +117,7 @@ export function SubmitForm({ catalogue, start, signedIn }: { catalogue: SubmitCa
     setApiErrors(({ [`params.${name}`]: _field, form: _form, ...rest }) => rest);
   };
 
-  const time = generating ? catalogue.secondsPerImage[method]?.[model] ?? null : null;
+  const time = generating ? (catalogue.secondsPerImage[method]?.[model] ?? null) : null;
   const size = estimate({
     promptCount: sets.find((s) => s.name === promptSet)?.promptCount ?? 0,
     limit: basics.limit,
@@ -120,7 +132,9 @@ export function SubmitForm({ catalogue, start, signedIn }: { catalogue: SubmitCa
     if (Object.keys(localErrors).length > 0 || (sweep.param && !swept)) return;
     const form = { kind, benchmark, promptSet, model, method, basics };
     const values = swept && 'values' in swept ? swept.values : [undefined];
-    const inputs = values.map((value) => submitInput(form, sweepField && value !== undefined ? { ...checked.params, [sweepField.name]: value } : checked.params));
+    const inputs = values.map((value) =>
+      submitInput(form, sweepField && value !== undefined ? { ...checked.params, [sweepField.name]: value } : checked.params),
+    );
     setBusy(true);
     setApiErrors({});
     setSubmitted([]);
@@ -142,7 +156,14 @@ export function SubmitForm({ catalogue, start, signedIn }: { catalogue: SubmitCa
   const basicInput = (name: 'detector' | 'threshold' | 'seed' | 'imagesPerPrompt' | 'limit' | 'imageSet', label: string, hint: string) => (
     <div className="field">
       <label htmlFor={`input-${name}`}>{label}</label>
-      <input id={`input-${name}`} name={name} value={basics[name]} onChange={(e) => setBasic(name, e.target.value)} aria-invalid={Boolean(errors[name])} placeholder={hint} />
+      <input
+        id={`input-${name}`}
+        name={name}
+        value={basics[name]}
+        onChange={(e) => setBasic(name, e.target.value)}
+        aria-invalid={Boolean(errors[name])}
+        placeholder={hint}
+      />
       <Problem errors={errors} name={name} />
     </div>
   );
@@ -264,7 +285,8 @@ export function SubmitForm({ catalogue, start, signedIn }: { catalogue: SubmitCa
             {basicInput('limit', 'At most this many prompts', 'all')}
             <div className="field">
               <label>
-                <input type="checkbox" checked={basics.force} onChange={(e) => setBasic('force', e.target.checked)} /> Run again even if an identical run finished
+                <input type="checkbox" checked={basics.force} onChange={(e) => setBasic('force', e.target.checked)} /> Run again even if an identical run
+                finished
               </label>
             </div>
           </fieldset>
@@ -298,7 +320,15 @@ export function SubmitForm({ catalogue, start, signedIn }: { catalogue: SubmitCa
             {sweep.param && (
               <div className="field">
                 <label htmlFor="sweep-values">Values</label>
-                <input id="sweep-values" value={sweep.values} onChange={(e) => setSweep({ ...sweep, values: e.target.value })} placeholder="for example 30, 60, 90" size={30} aria-invalid={Boolean(errors.sweep)} aria-describedby="sweep-help" />
+                <input
+                  id="sweep-values"
+                  value={sweep.values}
+                  onChange={(e) => setSweep({ ...sweep, values: e.target.value })}
+                  placeholder="for example 30, 60, 90"
+                  size={30}
+                  aria-invalid={Boolean(errors.sweep)}
+                  aria-describedby="sweep-help"
+                />
                 <span className="param-help" id="sweep-help">
                   separated by commas; each replaces {sweep.param} above{sweepField && describeField(sweepField) ? ` (${describeField(sweepField)})` : ''}
                 </span>

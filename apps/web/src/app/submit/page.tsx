@@ -14,23 +14,72 @@ export const metadata: Metadata = { title: 'Submit a run' };
 
 const CATALOGUE = graphql(`
   query SubmitCatalogue {
-    benchmarks { name defaultThreshold defaultImagesPerPrompt promptSets { name promptCount } }
-    models { name }
-    methods { name parameterSchema }
+    benchmarks {
+      name
+      defaultThreshold
+      defaultImagesPerPrompt
+      promptSets {
+        name
+        promptCount
+      }
+    }
+    models {
+      name
+    }
+    methods {
+      name
+      parameterSchema
+    }
   }
 `);
 
 const DEFAULTS = graphql(`
-  query MethodDefaults($model: String) { methods { name defaults(model: $model) } }
+  query MethodDefaults($model: String) {
+    methods {
+      name
+      defaults(model: $model)
+    }
+  }
 `);
 
 const GENERATION_TIMES = graphql(`
-  query GenerationTimes($method: String) { models { name generationTime(method: $method) { secondsPerImage images } } }
+  query GenerationTimes($method: String) {
+    models {
+      name
+      generationTime(method: $method) {
+        secondsPerImage
+        images
+      }
+    }
+  }
 `);
 
 const SOURCE_RUN = graphql(`
   query SubmitFrom($id: ID!) {
-    run(id: $id) { id kind benchmark promptSet { name } model { name } method configChanges { key value } detector threshold seed imagesPerPrompt limit imageSet { id } }
+    run(id: $id) {
+      id
+      kind
+      benchmark
+      promptSet {
+        name
+      }
+      model {
+        name
+      }
+      method
+      configChanges {
+        key
+        value
+      }
+      detector
+      threshold
+      seed
+      imagesPerPrompt
+      limit
+      imageSet {
+        id
+      }
+    }
   }
 `);
 
@@ -51,9 +100,16 @@ export default async function SubmitPage({ searchParams }: { searchParams: Promi
     benchmarks,
     models: models.map((m) => m.name),
     methods: methods.map((m) => ({ name: m.name, schema: m.parameterSchema as JsonSchema })),
-    defaults: Object.fromEntries(models.map((model, i) => [model.name, Object.fromEntries(defaults[i]!.data!.methods.map((m) => [m.name, m.defaults as Record<string, unknown>]))])),
+    defaults: Object.fromEntries(
+      models.map((model, i) => [model.name, Object.fromEntries(defaults[i]!.data!.methods.map((m) => [m.name, m.defaults as Record<string, unknown>]))]),
+    ),
     secondsPerImage: Object.fromEntries(
-      methods.map((method, i) => [method.name, Object.fromEntries(times[i]!.data!.models.map((m) => [m.name, m.generationTime ? { seconds: m.generationTime.secondsPerImage, images: m.generationTime.images } : null]))]),
+      methods.map((method, i) => [
+        method.name,
+        Object.fromEntries(
+          times[i]!.data!.models.map((m) => [m.name, m.generationTime ? { seconds: m.generationTime.secondsPerImage, images: m.generationTime.images } : null]),
+        ),
+      ]),
     ),
   };
   let start: FormStart | undefined;

@@ -33,17 +33,25 @@ export default async function SweepPage({ searchParams }: { searchParams: Promis
   return (
     <>
       <h1>Sweep: {metric.label} against a parameter</h1>
-      <p className="muted">Finished runs that differ only in the chosen parameter; whiskers are 95% bootstrap intervals. A baseline counts as guidance_weight 0.</p>
+      <p className="muted">
+        Finished runs that differ only in the chosen parameter; whiskers are 95% bootstrap intervals. A baseline counts as guidance_weight 0.
+      </p>
       <form className="filters" method="get" aria-label="Sweep settings">
         <FilterSelect label="Benchmark" name="benchmark" value={board.benchmark.name} options={board.benchmarks.map((b) => b.name)} />
         <FilterSelect label="Model" name="model" value={param(params, 'model')} options={board.models} anyLabel="all" />
         <FilterSelect label="Parameter" name="param" value={swept} options={candidates} anyLabel={candidates.length === 0 ? 'none varies' : undefined} />
-        <FilterSelect label="Metric" name="metric" value={metric.key} options={board.benchmark.metrics.map((m) => ({ value: m.key, label: `${m.label}${m.primary ? ' (primary)' : ''}` }))} />
+        <FilterSelect
+          label="Metric"
+          name="metric"
+          value={metric.key}
+          options={board.benchmark.metrics.map((m) => ({ value: m.key, label: `${m.label}${m.primary ? ' (primary)' : ''}` }))}
+        />
         <button type="submit">Plot</button>
       </form>
       {groups.length === 0 ? (
         <EmptyNotice>
-          No two finished runs on {board.benchmark.name} differ only in {swept ?? 'one parameter'}. Submit the same configuration with other values of it from the <Link href="/submit">submit page</Link>.
+          No two finished runs on {board.benchmark.name} differ only in {swept ?? 'one parameter'}. Submit the same configuration with other values of it from
+          the <Link href="/submit">submit page</Link>.
         </EmptyNotice>
       ) : (
         <>

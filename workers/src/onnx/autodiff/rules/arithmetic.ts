@@ -3,27 +3,39 @@ import { DataType } from '../../proto.ts';
 import { defineRule, defineVariadicRule, dy0, operandAdjoint, type GradientRule } from '../rule.ts';
 
 export const Add = defineRule('Add', ['A', 'B'], (ctx) => {
-  const { input: { A, B } } = ctx;
+  const {
+    input: { A, B },
+  } = ctx;
   const g = dy0(ctx);
   return { A: ctx.needs('A') ? operandAdjoint(ctx, A!, g) : null, B: ctx.needs('B') ? operandAdjoint(ctx, B!, g) : null };
 });
 
 export const Sub = defineRule('Sub', ['A', 'B'], (ctx) => {
-  const { b, input: { A, B } } = ctx;
+  const {
+    b,
+    input: { A, B },
+  } = ctx;
   const g = dy0(ctx);
   return { A: ctx.needs('A') ? operandAdjoint(ctx, A!, g) : null, B: ctx.needs('B') ? operandAdjoint(ctx, B!, b.neg(g)) : null };
 });
 
 /** d(xy) = y dx + x dy */
 export const Mul = defineRule('Mul', ['A', 'B'], (ctx) => {
-  const { b, input: { A, B } } = ctx;
+  const {
+    b,
+    input: { A, B },
+  } = ctx;
   const g = dy0(ctx);
   return { A: ctx.needs('A') ? operandAdjoint(ctx, A!, b.mul(g, B!)) : null, B: ctx.needs('B') ? operandAdjoint(ctx, B!, b.mul(g, A!)) : null };
 });
 
 /** d(x/y) = dx / y - (x/y) dy / y */
 export const Div = defineRule('Div', ['A', 'B'], (ctx) => {
-  const { b, input: { A, B }, outputs: [z] } = ctx;
+  const {
+    b,
+    input: { A, B },
+    outputs: [z],
+  } = ctx;
   const g = dy0(ctx);
   const gOverY = b.div(g, B!);
   return { A: ctx.needs('A') ? operandAdjoint(ctx, A!, gOverY) : null, B: ctx.needs('B') ? operandAdjoint(ctx, B!, b.neg(b.mul(gOverY, z!))) : null };
@@ -31,7 +43,11 @@ export const Div = defineRule('Div', ['A', 'B'], (ctx) => {
 
 /** d(x^p) = p x^(p-1) dx + x^p ln(x) dp */
 export const Pow = defineRule('Pow', ['X', 'Y'], (ctx) => {
-  const { b, input: { X: x, Y: p }, outputs: [z] } = ctx;
+  const {
+    b,
+    input: { X: x, Y: p },
+    outputs: [z],
+  } = ctx;
   const g = dy0(ctx);
   let dx: string | null = null;
   if (ctx.needs('X')) {
@@ -54,7 +70,10 @@ export const Sum = defineVariadicRule('Sum', 'data_0', (ctx) => {
 /** Elementwise Max/Min: the adjoint goes to the operand that was selected (ties: the first). */
 function selectRule(opType: 'Max' | 'Min'): GradientRule {
   return defineVariadicRule(opType, 'data_0', (ctx) => {
-    const { b, outputs: [z] } = ctx;
+    const {
+      b,
+      outputs: [z],
+    } = ctx;
     const g = dy0(ctx);
     let taken: string | null = null;
     return ctx.inputs.map((x, i) => {

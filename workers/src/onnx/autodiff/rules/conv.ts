@@ -16,16 +16,20 @@ interface ConvGeometry {
 }
 
 function geometry(b: GraphBuilder, ctx: VjpContext<'X' | 'W' | 'B'>): ConvGeometry {
-  const { node, input: { X: x, W: w } } = ctx;
+  const {
+    node,
+    input: { X: x, W: w },
+  } = ctx;
   const kernel = attrInts(node, 'kernel_shape');
   const spatial = kernel?.length ?? (b.rank(w!) ?? b.requireRank(x!, `Conv '${node.name}'`)) - 2;
   const autoPad = attrString(node, 'auto_pad', 'NOTSET');
-  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') throw new GradientError(`Conv '${node.name}': auto_pad ${autoPad} has no gradient rule; export with explicit pads`);
+  if (autoPad !== 'NOTSET' && autoPad !== 'VALID')
+    throw new GradientError(`Conv '${node.name}': auto_pad ${autoPad} has no gradient rule; export with explicit pads`);
   const ones = new Array<number>(spatial).fill(1);
   return {
     spatial,
     strides: attrInts(node, 'strides') ?? ones,
-    pads: autoPad === 'VALID' ? new Array<number>(2 * spatial).fill(0) : attrInts(node, 'pads') ?? new Array<number>(2 * spatial).fill(0),
+    pads: autoPad === 'VALID' ? new Array<number>(2 * spatial).fill(0) : (attrInts(node, 'pads') ?? new Array<number>(2 * spatial).fill(0)),
     dilations: attrInts(node, 'dilations') ?? ones,
     group: attrInt(node, 'group', 1),
   };
@@ -79,14 +83,23 @@ function convWithFlippedKernel(b: GraphBuilder, g: string, w: string, geo: ConvG
   const swapped = b.op('Transpose', [grouped], { perm: [0, 2, 1, ...range(3, 3 + geo.spatial)] });
   const outPerGroup = b.op('Div', [b.op('Slice', [wShape, b.ints([0]), b.ints([1])]), b.ints([G])]);
   const perGroupOut = b.reshape(swapped, b.op('Concat', [b.ints([-1]), outPerGroup, kernelDims], { axis: 0 }));
-  const flipped = b.op('Slice', [perGroupOut, b.ints(spatialAxes.map(() => -1)), b.ints(spatialAxes.map(() => Number.MIN_SAFE_INTEGER)), b.ints(spatialAxes), b.ints(spatialAxes.map(() => -1))]);
+  const flipped = b.op('Slice', [
+    perGroupOut,
+    b.ints(spatialAxes.map(() => -1)),
+    b.ints(spatialAxes.map(() => Number.MIN_SAFE_INTEGER)),
+    b.ints(spatialAxes),
+    b.ints(spatialAxes.map(() => -1)),
+  ]);
   const reach = (k: number) => geo.dilations[k]! * (kernelSize(b, w, k)! - 1);
   const pads = [...range(0, geo.spatial).map((k) => reach(k) - geo.pads[k]!), ...range(0, geo.spatial).map((k) => reach(k) - geo.pads[k + geo.spatial]!)];
   return b.op('Conv', [g, flipped], { dilations: geo.dilations, pads, group: G });
 }
 
 export const Conv = defineRule('Conv', ['X', 'W', 'B'], (ctx) => {
-  const { b, input: { X: x, W: w, B: bias } } = ctx;
+  const {
+    b,
+    input: { X: x, W: w, B: bias },
+  } = ctx;
   const g = dy0(ctx);
   const geo = geometry(b, ctx);
   const strided = geo.strides.some((s) => s > 1);

@@ -10,7 +10,10 @@ import { sliceIndices } from '../../type-inference.ts';
  * clamping behave exactly as in the forward op.
  */
 export const Slice = defineRule('Slice', ['data', 'starts', 'ends', 'axes', 'steps'], (ctx) => {
-  const { b, inputs: [x, ...bounds] } = ctx;
+  const {
+    b,
+    inputs: [x, ...bounds],
+  } = ctx;
   const pads = staticPads(b, x!, bounds);
   // A contiguous slice of known position: padding dy back with zeros is one cheap op.
   if (pads) return { data: b.op('Pad', [dy0(ctx), b.ints(pads), b.scalar(0, x!)], { mode: 'constant' }) };
@@ -32,7 +35,7 @@ function staticPads(b: GraphBuilder, x: string, [starts, ends, axes, steps]: str
   if (!dims || !s || !e || (axes && !a) || (steps && !st) || st?.some((v) => v !== 1)) return null;
   const pads = new Array<number>(2 * dims.length).fill(0);
   for (let k = 0; k < s.length; k++) {
-    const axis = (a?.[k] ?? k) < 0 ? a![k]! + dims.length : a?.[k] ?? k;
+    const axis = (a?.[k] ?? k) < 0 ? a![k]! + dims.length : (a?.[k] ?? k);
     const size = dims[axis];
     if (typeof size !== 'number') return null;
     const picked = sliceIndices(size, s[k]!, e[k]!, 1);
@@ -47,11 +50,15 @@ function staticPads(b: GraphBuilder, x: string, [starts, ends, axes, steps]: str
  * came from (ScatterND with reduction add, opset 16, since an index may repeat).
  */
 export const Gather = defineRule('Gather', ['data', 'indices'], (ctx) => {
-  const { b, node, input: { data, indices } } = ctx;
+  const {
+    b,
+    node,
+    input: { data, indices },
+  } = ctx;
   const g = dy0(ctx);
   b.requireOpset(16);
   let axis = attrInt(node, 'axis', 0);
-  const rank = axis === 0 ? b.rank(data!) ?? 1 : b.requireRank(data!, `Gather '${node.name}' along axis ${axis}`);
+  const rank = axis === 0 ? (b.rank(data!) ?? 1) : b.requireRank(data!, `Gather '${node.name}' along axis ${axis}`);
   if (axis < 0) axis += rank;
   // Negative indices count from the end; ScatterND wants them in range, and as int64 (Gather
   // also takes int32).
@@ -64,7 +71,11 @@ export const Gather = defineRule('Gather', ['data', 'indices'], (ctx) => {
   const q = b.requireRank(indices!, `Gather '${node.name}' along axis ${axis}`);
   const dataPerm = [axis, ...[...Array(rank).keys()].filter((k) => k !== axis)];
   const gRank = rank - 1 + q;
-  const gPerm = [...Array.from({ length: q }, (_, k) => axis + k), ...Array.from({ length: axis }, (_, k) => k), ...Array.from({ length: gRank - axis - q }, (_, k) => axis + q + k)];
+  const gPerm = [
+    ...Array.from({ length: q }, (_, k) => axis + k),
+    ...Array.from({ length: axis }, (_, k) => k),
+    ...Array.from({ length: gRank - axis - q }, (_, k) => axis + q + k),
+  ];
   const inverse = new Array<number>(rank);
   dataPerm.forEach((p, k) => (inverse[p] = k));
   const zeros = b.op('Transpose', [b.zerosLike(data!)], { perm: dataPerm });
@@ -74,7 +85,10 @@ export const Gather = defineRule('Gather', ['data', 'indices'], (ctx) => {
 
 /** dy goes to the branch each element was taken from. */
 export const Where = defineRule('Where', ['condition', 'X', 'Y'], (ctx) => {
-  const { b, input: { condition, X, Y } } = ctx;
+  const {
+    b,
+    input: { condition, X, Y },
+  } = ctx;
   const g = dy0(ctx);
   const zero = b.scalar(0, g);
   return {

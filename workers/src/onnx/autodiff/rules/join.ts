@@ -6,7 +6,11 @@ import { defineRule, defineVariadicRule, dy0 } from '../rule.ts';
 export const Concat = defineVariadicRule('Concat', 'inputs', (ctx) => {
   const { b, node, inputs } = ctx;
   const axis = attrInt(node, 'axis', 0);
-  const sizes = b.op('Concat', inputs.map((x) => b.dim(x, axis)), { axis: 0 });
+  const sizes = b.op(
+    'Concat',
+    inputs.map((x) => b.dim(x, axis)),
+    { axis: 0 },
+  );
   const g = dy0(ctx);
   const parts = b.emit('Split', [g, sizes], inputs.length, { axis }, { elemType: b.type(g).elemType });
   return parts.map((p, i) => (ctx.needs(i) ? p : null));

@@ -8,7 +8,10 @@ import { defineRule, dy0 } from '../rule.ts';
  * (A) or column (B) vector whose inserted axis is removed from the result.
  */
 export const MatMul = defineRule('MatMul', ['A', 'B'], (ctx) => {
-  const { b, input: { A: a, B: bm } } = ctx;
+  const {
+    b,
+    input: { A: a, B: bm },
+  } = ctx;
   const g = dy0(ctx);
   if (b.rank(a!) === 1 && b.rank(bm!) === 1) return { A: ctx.needs('A') ? b.mul(g, bm!) : null, B: ctx.needs('B') ? b.mul(g, a!) : null };
   // Give 1-D operands (and g) their implicit axis back, then use the matrix formulas.
@@ -65,7 +68,11 @@ function withUnitAxes(b: GraphBuilder, g: string, a: string, bm: string): string
  * Gemm with the transposition flags chosen so that no Transpose node is needed.
  */
 export const Gemm = defineRule('Gemm', ['A', 'B', 'C'], (ctx) => {
-  const { b, node, input: { A: a, B: bm, C: c } } = ctx;
+  const {
+    b,
+    node,
+    input: { A: a, B: bm, C: c },
+  } = ctx;
   const g = dy0(ctx);
   const alpha = attrFloat(node, 'alpha', 1);
   // A float attribute is float32 to the runtime; a double scalar must hold that value, not the literal.

@@ -29,7 +29,11 @@ function normalizeRowsAdjoint(b: GraphBuilder, { xhat, rstd }: Normalized, dxhat
 
 /** y = scale[c] x̂ + B[c], statistics per (n, c) over the spatial axes. */
 export const InstanceNormalization = defineRule('InstanceNormalization', ['input', 'scale', 'B'], (ctx) => {
-  const { b, node, input: { input: x, scale } } = ctx;
+  const {
+    b,
+    node,
+    input: { input: x, scale },
+  } = ctx;
   const g = dy0(ctx);
   const rowsShape = b.ints([0, 0, -1]);
   const norm = normalizeRows(b, b.reshape(x!, rowsShape), attrFloat(node, 'epsilon', 1e-5));
@@ -43,7 +47,11 @@ export const InstanceNormalization = defineRule('InstanceNormalization', ['input
 
 /** Normalizes over axes [axis, rank); scale and bias broadcast over those axes. */
 export const LayerNormalization = defineRule('LayerNormalization', ['X', 'Scale', 'B'], (ctx) => {
-  const { b, node, input: { X: x, Scale: scale, B: bias } } = ctx;
+  const {
+    b,
+    node,
+    input: { X: x, Scale: scale, B: bias },
+  } = ctx;
   const axis = attrInt(node, 'axis', -1);
   // Flatten gives the rows [prod(shape[:axis]), prod(shape[axis:])] for any axis, 0 included.
   const rows = (v: string) => b.op('Flatten', [v], { axis });
@@ -54,8 +62,7 @@ export const LayerNormalization = defineRule('LayerNormalization', ['X', 'Scale'
   const dx = ctx.needs('X') ? b.reshapeLike(normalizeRowsAdjoint(b, norm, b.mul(g2, scaleRow)), x!) : null;
   // Per-feature sums over all rows, then back to the parameter's own (possibly broadcast) shape.
   const normType = { elemType: b.dtype(x!), dims: b.type(x!).dims?.slice(axis) };
-  const perFeature = (v: string, param: string) =>
-    b.unbroadcast(b.emit('Reshape', [b.reduceSum(v, [0], false), normShape], 1, undefined, normType)[0]!, param);
+  const perFeature = (v: string, param: string) => b.unbroadcast(b.emit('Reshape', [b.reduceSum(v, [0], false), normShape], 1, undefined, normType)[0]!, param);
   const dscale = ctx.needs('Scale') ? perFeature(b.mul(g2, norm.xhat), scale!) : null;
   const dbias = bias && ctx.needs('B') ? perFeature(g2, bias) : null;
   return { X: dx, Scale: dscale, B: dbias };
@@ -66,7 +73,12 @@ export const LayerNormalization = defineRule('LayerNormalization', ['X', 'Scale'
  * opset 21, as the op's definition changed.
  */
 export const GroupNormalization = defineRule('GroupNormalization', ['X', 'scale', 'bias'], (ctx) => {
-  const { b, node, input: { X: x, scale }, opset } = ctx;
+  const {
+    b,
+    node,
+    input: { X: x, scale },
+    opset,
+  } = ctx;
   const g = dy0(ctx);
   const groups = attrInt(node, 'num_groups', 1);
   const groupRows = b.ints([0, groups, -1]);

@@ -10,7 +10,11 @@ import { DataType, attrString } from '../../proto.ts';
 import { defineRule, dy0 } from '../rule.ts';
 
 export const Pad = defineRule('Pad', ['data', 'pads', 'constant_value', 'axes'], (ctx) => {
-  const { b, node, input: { data: x, pads, constant_value: value, axes } } = ctx;
+  const {
+    b,
+    node,
+    input: { data: x, pads, constant_value: value, axes },
+  } = ctx;
   const mode = attrString(node, 'mode', 'constant');
   const g = dy0(ctx);
   if (mode === 'constant') {

@@ -11,7 +11,11 @@ type Local = (b: GraphBuilder, x: string, y: string, ctx: VjpContext) => string;
 /** A rule whose adjoint is dy times the local derivative; `input` is the op's name for its input. */
 function pointwise(opType: string, input: 'X' | 'input', derivative: Local): GradientRule {
   return defineRule(opType, [input], (ctx) => {
-    const { b, inputs: [x], outputs: [y] } = ctx;
+    const {
+      b,
+      inputs: [x],
+      outputs: [y],
+    } = ctx;
     return { [input]: b.mul(dy0(ctx), derivative(b, x!, y!, ctx)) };
   });
 }
@@ -51,7 +55,11 @@ export const Relu = passThrough('Relu', 'X', (b, x) => b.op('Greater', [x, b.sca
 
 /** LeakyRelu: slope 1 for x > 0, alpha (as float32, which the runtime uses) elsewhere. */
 export const LeakyRelu = defineRule('LeakyRelu', ['X'], (ctx) => {
-  const { b, input: { X: x }, node } = ctx;
+  const {
+    b,
+    input: { X: x },
+    node,
+  } = ctx;
   const g = dy0(ctx);
   const positive = b.op('Greater', [x!, b.scalar(0, x!)], undefined, DataType.BOOL);
   return { X: b.op('Where', [positive, g, b.mul(g, b.scalar(Math.fround(attrFloat(node, 'alpha', 0.01)), x!))]) };
@@ -62,13 +70,20 @@ export const LeakyRelu = defineRule('LeakyRelu', ['X'], (ctx) => {
  * where x lies beyond it.
  */
 export const Clip = defineRule('Clip', ['input', 'min', 'max'], (ctx) => {
-  const { b, input: { input: x, min, max } } = ctx;
+  const {
+    b,
+    input: { input: x, min, max },
+  } = ctx;
   const g = dy0(ctx);
   const below = min ? b.op('Less', [x!, min], undefined, DataType.BOOL) : null;
   const above = max ? b.op('Greater', [x!, max], undefined, DataType.BOOL) : null;
-  const outside = below && above ? b.op('Or', [below, above], undefined, DataType.BOOL) : below ?? above;
+  const outside = below && above ? b.op('Or', [below, above], undefined, DataType.BOOL) : (below ?? above);
   const dx = outside ? b.maskWhere(b.op('Not', [outside], undefined, DataType.BOOL), g) : g;
-  return { input: dx, min: ctx.needs('min') ? b.unbroadcast(b.maskWhere(below!, g), min!) : null, max: ctx.needs('max') ? b.unbroadcast(b.maskWhere(above!, g), max!) : null };
+  return {
+    input: dx,
+    min: ctx.needs('min') ? b.unbroadcast(b.maskWhere(below!, g), min!) : null,
+    max: ctx.needs('max') ? b.unbroadcast(b.maskWhere(above!, g), max!) : null,
+  };
 });
 
 /** Gelu (opset 20): exact form Phi(x) + x phi(x); tanh form differentiated as written. */
@@ -90,7 +105,10 @@ export const Gelu = pointwise('Gelu', 'X', (b, x, _y, ctx) => {
 
 /** Cast between float types: the adjoint is cast back to the input's type. */
 export const Cast = defineRule('Cast', ['input'], (ctx) => {
-  const { b, input: { input: x } } = ctx;
+  const {
+    b,
+    input: { input: x },
+  } = ctx;
   const t = b.dtype(x!);
   return { input: b.op('Cast', [dy0(ctx)], { to: t }, t) };
 });

@@ -32,17 +32,28 @@ export const ReduceSum = defineRule('ReduceSum', ['data', 'axes'], (ctx) => {
 
 /** Like ReduceSum, divided by the number of elements each output averaged. */
 export const ReduceMean = defineRule('ReduceMean', ['data', 'axes'], (ctx) => {
-  const { b, input: { data: x }, outputs: [y] } = ctx;
+  const {
+    b,
+    input: { data: x },
+    outputs: [y],
+  } = ctx;
   const axes = reducedAxes(ctx);
   if (isIdentity(ctx, axes)) return { data: dy0(ctx) };
   const t = b.dtype(x!);
-  const count = b.div(b.op('Cast', [b.op('Size', [x!], undefined, DataType.INT64)], { to: t }, t), b.op('Cast', [b.op('Size', [y!], undefined, DataType.INT64)], { to: t }, t));
+  const count = b.div(
+    b.op('Cast', [b.op('Size', [x!], undefined, DataType.INT64)], { to: t }, t),
+    b.op('Cast', [b.op('Size', [y!], undefined, DataType.INT64)], { to: t }, t),
+  );
   return { data: b.div(spread(b, ctx, dy0(ctx), axes), count) };
 });
 
 /** The adjoint goes to the maximal elements, shared equally among ties (as PyTorch's amax). */
 export const ReduceMax = defineRule('ReduceMax', ['data', 'axes'], (ctx) => {
-  const { b, input: { data: x }, outputs: [y] } = ctx;
+  const {
+    b,
+    input: { data: x },
+    outputs: [y],
+  } = ctx;
   const axes = reducedAxes(ctx);
   if (isIdentity(ctx, axes)) return { data: dy0(ctx) };
   const t = b.dtype(x!);

@@ -9,7 +9,12 @@ import type { GraphBuilder } from '../../graph-builder.ts';
 import { defineRule, dy0, GradientError } from '../rule.ts';
 
 export const Resize = defineRule('Resize', ['X', 'roi', 'scales', 'sizes'], (ctx) => {
-  const { b, node, input: { X: x, scales, sizes }, outputs: [y] } = ctx;
+  const {
+    b,
+    node,
+    input: { X: x, scales, sizes },
+    outputs: [y],
+  } = ctx;
   if (attrString(node, 'coordinate_transformation_mode', 'half_pixel') === 'tf_crop_and_resize') {
     throw new GradientError(`Resize '${node.name}': coordinate_transformation_mode tf_crop_and_resize has no gradient rule`);
   }
@@ -19,7 +24,8 @@ export const Resize = defineRule('Resize', ['X', 'roi', 'scales', 'sizes'], (ctx
   // A kept aspect ratio ties the axes together (one scale from all sizes), so one axis at a time
   // would resize differently.
   const policy = attrString(node, 'keep_aspect_ratio_policy', 'stretch');
-  if (useSizes && policy !== 'stretch') throw new GradientError(`Resize '${node.name}': keep_aspect_ratio_policy ${policy} has no gradient rule; give the output sizes with 'stretch'`);
+  if (useSizes && policy !== 'stretch')
+    throw new GradientError(`Resize '${node.name}': keep_aspect_ratio_policy ${policy} has no gradient rule; give the output sizes with 'stretch'`);
   const rank = b.rank(x!) ?? b.type(given).dims?.[0];
   if (typeof rank !== 'number') throw new GradientError(`Resize '${node.name}': rank of the input is unknown`);
   const axesAttr = attrInts(node, 'axes');
@@ -33,7 +39,11 @@ export const Resize = defineRule('Resize', ['X', 'roi', 'scales', 'sizes'], (ctx
     const impulseAxis = axis === 0 ? 1 : 0;
     const n = b.dim(x!, axis);
     const eye = b.op('EyeLike', [b.zerosOfShape(b.op('Concat', [n, n], { axis: 0 }), t)], undefined, t);
-    const impulseShape = b.op('Concat', [...Array(rank).keys()].map((k) => (k === axis || k === impulseAxis ? n : b.ints([1]))), { axis: 0 });
+    const impulseShape = b.op(
+      'Concat',
+      [...Array(rank).keys()].map((k) => (k === axis || k === impulseAxis ? n : b.ints([1]))),
+      { axis: 0 },
+    );
     const impulses = b.reshape(eye, impulseShape);
     // The same resize restricted to `axis`: scale (or size) 1 elsewhere, the impulse axis kept.
     const perAxis = listed.map((a, k) => {
@@ -51,7 +61,10 @@ export const Resize = defineRule('Resize', ['X', 'roi', 'scales', 'sizes'], (ctx
     const response = b.emit('Resize', useSizes ? [impulses, '', '', spec] : [impulses, '', spec], 1, attributes, { elemType: t })[0]!;
     // response holds M along `axis` and the impulse index along impulseAxis.
     const outN = b.dim(y!, axis);
-    const m = impulseAxis < axis ? transpose2d(b, b.reshape(response, b.op('Concat', [n, outN], { axis: 0 }))) : b.reshape(response, b.op('Concat', [outN, n], { axis: 0 }));
+    const m =
+      impulseAxis < axis
+        ? transpose2d(b, b.reshape(response, b.op('Concat', [n, outN], { axis: 0 })))
+        : b.reshape(response, b.op('Concat', [outN, n], { axis: 0 }));
     g = applyAlongAxis(b, g, m, axis, rank);
   }
   return { X: g };

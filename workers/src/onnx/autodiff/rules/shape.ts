@@ -28,7 +28,10 @@ export const Expand = defineRule('Expand', ['input', 'shape'], (ctx) => ({ input
  * on its own axis, and summing those axes gives dx.
  */
 export const Tile = defineRule('Tile', ['input', 'repeats'], (ctx) => {
-  const { b, input: { input: x, repeats } } = ctx;
+  const {
+    b,
+    input: { input: x, repeats },
+  } = ctx;
   const rank = b.rank(x!) ?? b.type(repeats!).dims?.[0];
   if (typeof rank !== 'number') throw new GradientError(`Tile '${ctx.node.name}': rank of the input is unknown`);
   const pairs = b.op('Concat', [b.op('Unsqueeze', [repeats!, b.ints([1])]), b.op('Unsqueeze', [b.shape(x!), b.ints([1])])], { axis: 1 });

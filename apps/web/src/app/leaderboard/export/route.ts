@@ -15,7 +15,9 @@ export async function GET(request: Request): Promise<Response> {
         headers: { 'content-type': 'application/json; charset=utf-8', 'content-disposition': `attachment; filename="${name}.json"` },
       });
     }
-    return new Response(leaderboardCsv(board), { headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"` } });
+    return new Response(leaderboardCsv(board), {
+      headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"` },
+    });
   } catch (err) {
     const status = err instanceof ApiError && err.code === 'API_UNREACHABLE' ? 502 : 400;
     return Response.json({ error: (err as Error).message }, { status });

@@ -27,13 +27,30 @@ const PAGE_SIZE = 24;
 
 const RUN_PAGE = graphql(`
   query RunPage($id: ID!, $filter: ImageFilter, $first: Int, $after: String, $last: Int, $before: String) {
-    run(id: $id) { ...RunFields }
-    images(runId: $id, filter: $filter, first: $first, after: $after, last: $last, before: $before) {
-      totalCount startIndex
-      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-      edges { node { ...ImageFields } }
+    run(id: $id) {
+      ...RunFields
     }
-    benchmarks { name metrics { ...MetricDefinitionFields } }
+    images(runId: $id, filter: $filter, first: $first, after: $after, last: $last, before: $before) {
+      totalCount
+      startIndex
+      pageInfo {
+        hasNextPage
+        hasPreviousPage
+        startCursor
+        endCursor
+      }
+      edges {
+        node {
+          ...ImageFields
+        }
+      }
+    }
+    benchmarks {
+      name
+      metrics {
+        ...MetricDefinitionFields
+      }
+    }
   }
 `);
 
@@ -145,8 +162,8 @@ function VersusBaseline({ run, metrics, params }: { run: RunDetail; metrics: Met
       ) : (
         <>
           <p>
-            Baseline <Link href={`/runs/${versus.a.id}`}>{shortId(versus.a.id)}</Link>: the same prompts, model, detector, threshold and seed; {versus.sharedPrompts} prompts,{' '}
-            {versus.pairing === 'IMAGE' ? 'paired image by image' : 'paired by prompt'}.{' '}
+            Baseline <Link href={`/runs/${versus.a.id}`}>{shortId(versus.a.id)}</Link>: the same prompts, model, detector, threshold and seed;{' '}
+            {versus.sharedPrompts} prompts, {versus.pairing === 'IMAGE' ? 'paired image by image' : 'paired by prompt'}.{' '}
             <Link className="button" href={`/compare?a=${versus.a.id}&b=${run.id}`}>
               Compare with the baseline
             </Link>
@@ -157,7 +174,9 @@ function VersusBaseline({ run, metrics, params }: { run: RunDetail; metrics: Met
             </p>
           ))}
           <MetricsTable comparison={versus} definitions={metrics} names={names} />
-          {versus.byRelation.length > 0 && byRelation && <RelationTable comparison={versus} metric={byRelation} params={params} definitions={metrics} names={names} parameter="vs" />}
+          {versus.byRelation.length > 0 && byRelation && (
+            <RelationTable comparison={versus} metric={byRelation} params={params} definitions={metrics} names={names} parameter="vs" />
+          )}
         </>
       )}
     </section>
@@ -172,7 +191,10 @@ function Configuration({ run }: { run: RunDetail }) {
     <section aria-labelledby="config">
       <h2 id="config">Configuration</h2>
       <p>
-        {run.method} with {changes.length === 0 ? `the defaults for ${run.model?.name}` : `${changes.length} parameter${changes.length === 1 ? '' : 's'} changed from the defaults for ${run.model?.name}`}
+        {run.method} with{' '}
+        {changes.length === 0
+          ? `the defaults for ${run.model?.name}`
+          : `${changes.length} parameter${changes.length === 1 ? '' : 's'} changed from the defaults for ${run.model?.name}`}
         {run.configHash && (
           <>
             {' '}
@@ -289,8 +311,8 @@ export default async function RunPage({ params, searchParams }: Props) {
       </h1>
       {param(query, 'reused') && (
         <div className="notice" role="status">
-          An identical run had already finished, so the API returned it instead of starting another. To run it again anyway, tick
-          &ldquo;Run again even if an identical run finished&rdquo; on the <Link href={`/submit?from=${run.id}`}>submit page</Link>.
+          An identical run had already finished, so the API returned it instead of starting another. To run it again anyway, tick &ldquo;Run again even if an
+          identical run finished&rdquo; on the <Link href={`/submit?from=${run.id}`}>submit page</Link>.
         </div>
       )}
       {primary && primaryValue && (
@@ -351,7 +373,14 @@ export default async function RunPage({ params, searchParams }: Props) {
               Start a new run from this one
             </Link>
           </p>
-          <RunActions runId={run.id} runTeam={run.team.name} team={session.viewer?.team.name ?? null} status={run.status} detector={run.detector} threshold={run.threshold} />
+          <RunActions
+            runId={run.id}
+            runTeam={run.team.name}
+            team={session.viewer?.team.name ?? null}
+            status={run.status}
+            detector={run.detector}
+            threshold={run.threshold}
+          />
         </section>
         <section aria-labelledby="timeline">
           <h2 id="timeline">Status timeline</h2>
@@ -376,7 +405,13 @@ export default async function RunPage({ params, searchParams }: Props) {
           </a>
         </div>
         {data.images.totalCount === 0 ? (
-          <EmptyNotice>{filtered ? 'No image matches these filters.' : run.status === 'FINISHED' ? 'This run has no images.' : 'No images yet: they appear as the worker delivers them.'}</EmptyNotice>
+          <EmptyNotice>
+            {filtered
+              ? 'No image matches these filters.'
+              : run.status === 'FINISHED'
+                ? 'This run has no images.'
+                : 'No images yet: they appear as the worker delivers them.'}
+          </EmptyNotice>
         ) : (
           <>
             <ImagePager params={query} images={data.images} label="Image pages" />

@@ -12,8 +12,29 @@ import { ApiError, isMissing } from '@/lib/graphql';
 const IMAGES = graphql(`
   query RunImagesExport($id: ID!, $after: String) {
     images(runId: $id, first: 100, after: $after) {
-      pageInfo { hasNextPage endCursor }
-      edges { node { id imageIndex correct score reason prompt { externalId text relation } detections { label score box } } }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          imageIndex
+          correct
+          score
+          reason
+          prompt {
+            externalId
+            text
+            relation
+          }
+          detections {
+            label
+            score
+            box
+          }
+        }
+      }
     }
   }
 `);
@@ -44,7 +65,9 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
       after = images.pageInfo.endCursor;
     }
     const name = `run-${id.slice(0, 8)}-images`;
-    return format === 'csv' ? download(recordsCsv(records), `${name}.csv`, 'text/csv') : download(records.map((r) => JSON.stringify(r)).join('\n') + '\n', `${name}.jsonl`, 'application/x-ndjson');
+    return format === 'csv'
+      ? download(recordsCsv(records), `${name}.csv`, 'text/csv')
+      : download(records.map((r) => JSON.stringify(r)).join('\n') + '\n', `${name}.jsonl`, 'application/x-ndjson');
   } catch (err) {
     if (err instanceof ApiError) return Response.json({ error: err.message }, { status: isMissing(err) ? 404 : err.code === 'API_UNREACHABLE' ? 502 : 400 });
     throw err;

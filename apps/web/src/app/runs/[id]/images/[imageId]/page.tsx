@@ -14,11 +14,52 @@ import { isMissing } from '@/lib/graphql';
 const IMAGE_PAGE = graphql(`
   query ImagePage($id: ID!) {
     image(id: $id) {
-      ...ImageFields runId guidance { step loss centroids }
-      run { id method seed model { name } }
-      previous { id prompt { text } imageIndex }
-      next { id prompt { text } imageIndex }
-      otherRuns { id runId url correct score imageIndex run { method seed model { name } detector threshold } }
+      ...ImageFields
+      runId
+      guidance {
+        step
+        loss
+        centroids
+      }
+      run {
+        id
+        method
+        seed
+        model {
+          name
+        }
+      }
+      previous {
+        id
+        prompt {
+          text
+        }
+        imageIndex
+      }
+      next {
+        id
+        prompt {
+          text
+        }
+        imageIndex
+      }
+      otherRuns {
+        id
+        runId
+        url
+        correct
+        score
+        imageIndex
+        run {
+          method
+          seed
+          model {
+            name
+          }
+          detector
+          threshold
+        }
+      }
     }
   }
 `);
@@ -39,7 +80,8 @@ const [A_COLOUR, B_COLOUR] = ['#1f4fbf', '#1d6b32'];
 /** What the centroid lines should do when guidance works, for the prompt's relation. */
 function expectation(relation: string | null, a: string, b: string): string {
   const line = (axis: 'x' | 'y') => (axis === 'x' ? 'solid' : 'dashed');
-  const expect = (axis: 'x' | 'y', lower: 'A' | 'B') => `guidance should bring the ${line(axis)} ${lower === 'A' ? 'blue' : 'green'} line (${lower === 'A' ? a : b}) below the ${line(axis)} ${lower === 'A' ? 'green' : 'blue'} one`;
+  const expect = (axis: 'x' | 'y', lower: 'A' | 'B') =>
+    `guidance should bring the ${line(axis)} ${lower === 'A' ? 'blue' : 'green'} line (${lower === 'A' ? a : b}) below the ${line(axis)} ${lower === 'A' ? 'green' : 'blue'} one`;
   switch (relation) {
     case 'left of':
       return `For "${a} left of ${b}", ${expect('x', 'A')}.`;
@@ -62,8 +104,15 @@ function GuidanceTrace({ steps, objects, relation }: { steps: GuidanceStep[]; ob
       <h2 id="guidance">Guidance over the denoising steps</h2>
       <div className="columns">
         <figure style={{ margin: 0 }}>
-          <LineChart title="InfSplign loss per guided step" xLabel="denoising step" yLabel="loss" series={[{ name: 'loss', colour: '#b3261e', points: steps.map((s) => ({ x: s.step, y: s.loss })) }]} />
-          <figcaption className="muted">The loss InfSplign pushes down at each guided step, before that step&apos;s update (mean over the guided attention layers).</figcaption>
+          <LineChart
+            title="InfSplign loss per guided step"
+            xLabel="denoising step"
+            yLabel="loss"
+            series={[{ name: 'loss', colour: '#b3261e', points: steps.map((s) => ({ x: s.step, y: s.loss })) }]}
+          />
+          <figcaption className="muted">
+            The loss InfSplign pushes down at each guided step, before that step&apos;s update (mean over the guided attention layers).
+          </figcaption>
         </figure>
         <figure style={{ margin: 0 }}>
           <LineChart
@@ -79,8 +128,9 @@ function GuidanceTrace({ steps, objects, relation }: { steps: GuidanceStep[]; ob
             ]}
           />
           <figcaption className="muted" data-testid="centroid-explanation">
-            Where the U-Net attends to each object while the image forms: the centre of mass of the object&apos;s cross-attention map, averaged over the guided layers. x runs
-            from 0 at the left edge to 1 at the right (solid lines), y from 0 at the top to 1 at the bottom (dashed lines); {a} is blue, {b} green. {expectation(relation, a, b)}
+            Where the U-Net attends to each object while the image forms: the centre of mass of the object&apos;s cross-attention map, averaged over the guided
+            layers. x runs from 0 at the left edge to 1 at the right (solid lines), y from 0 at the top to 1 at the bottom (dashed lines); {a} is blue, {b}{' '}
+            green. {expectation(relation, a, b)}
           </figcaption>
         </figure>
       </div>
@@ -128,7 +178,9 @@ export default async function ImagePage({ params }: Props) {
   return (
     <>
       <nav className="pager" aria-label="Images of this run">
-        <Link href={`/runs/${id}`}>↑ run {shortId(id)} ({image.run.method ?? 'uploaded images'})</Link>
+        <Link href={`/runs/${id}`}>
+          ↑ run {shortId(id)} ({image.run.method ?? 'uploaded images'})
+        </Link>
         {neighbour(image.previous, 'prev')}
         {neighbour(image.next, 'next')}
       </nav>
@@ -136,12 +188,20 @@ export default async function ImagePage({ params }: Props) {
       <div className="columns">
         <BoxesToggle>
           <div style={{ maxWidth: 420 }}>
-            <ImageWithBoxes url={image.url} width={image.width} height={image.height} detections={image.detections} alt={`${image.prompt.text} (image ${image.imageIndex})`} />
+            <ImageWithBoxes
+              url={image.url}
+              width={image.width}
+              height={image.height}
+              detections={image.detections}
+              alt={`${image.prompt.text} (image ${image.imageIndex})`}
+            />
           </div>
         </BoxesToggle>
         <dl className="facts">
           <dt>verdict</dt>
-          <dd className={image.correct ? 'status-FINISHED' : 'status-FAILED'}>{image.correct === null ? 'not scored' : image.correct ? 'correct' : 'incorrect'}</dd>
+          <dd className={image.correct ? 'status-FINISHED' : 'status-FAILED'}>
+            {image.correct === null ? 'not scored' : image.correct ? 'correct' : 'incorrect'}
+          </dd>
           <dt>score</dt>
           <dd>{image.score?.toFixed(3) ?? '—'}</dd>
           {image.reason && (
@@ -167,7 +227,11 @@ export default async function ImagePage({ params }: Props) {
           </dd>
         </dl>
       </div>
-      {image.guidance && image.guidance.length > 0 ? <GuidanceTrace steps={image.guidance} objects={image.prompt.objects} relation={image.prompt.relation} /> : <p className="muted">No guidance trace: the image was not guided.</p>}
+      {image.guidance && image.guidance.length > 0 ? (
+        <GuidanceTrace steps={image.guidance} objects={image.prompt.objects} relation={image.prompt.relation} />
+      ) : (
+        <p className="muted">No guidance trace: the image was not guided.</p>
+      )}
       <OtherRuns images={image.otherRuns} prompt={image.prompt.text} />
     </>
   );
