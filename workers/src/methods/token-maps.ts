@@ -8,6 +8,7 @@ import { objectTokenSpans } from '../guidance/token-spans.ts';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/proto.ts';
 import type { AttentionMap, FeedValues, GuidedPrompt, MapsPrompt } from './method.ts';
+import { lastToken } from './prompt-tokens.ts';
 import { smoothMaps } from './smoothing.ts';
 
 /** The references' factor on the maps before the softmax (AE:206, DB:606). */
@@ -25,13 +26,6 @@ export interface TokenRow {
   tokens: number[];
   /** 1 on the columns kept in the softmax */
   columns: Float32Array;
-}
-
-/** The `columns` of a slice [1:end] of `tokens` positions (the start token always dropped, as every reference does). */
-export function sliceColumns(tokens: number, end: number): Float32Array {
-  const columns = new Float32Array(tokens);
-  columns.fill(1, 1, end);
-  return columns;
 }
 
 /** Graph names of the inputs: `tokens` [B, K, T] one-hot rows (each object's token), `columns` [B, T] (1 on the kept columns). */
@@ -79,15 +73,13 @@ export function tokenFeeds(rows: ReadonlyArray<TokenRow | null>, tokens: number,
  */
 export function lastObjectTokens(prompt: GuidedPrompt): number[] | null {
   if (prompt.objects.length < 2) return null;
-  return objectTokenSpans(prompt.tokenizer, prompt.encoding, prompt.objects.slice(0, 2), 'last_word', 'correct').map(lastOf);
+  return objectTokenSpans(prompt.tokenizer, prompt.encoding, prompt.objects.slice(0, 2), 'last_word', 'correct').map(lastToken);
 }
 
 /** A maps file's objects' tokens: the last of each object's positions. */
 export function lastMapsTokens(prompt: MapsPrompt): number[] {
-  return prompt.objects.map((o) => lastOf(o.tokens));
+  return prompt.objects.map((o) => lastToken(o.tokens));
 }
-
-const lastOf = (span: readonly number[]) => span[span.length - 1]!;
 
 /** Image b's values of a per-object output [B, K] (B = batch). */
 export function objectRow(data: Float32Array, b: number, batch: number): number[] {

@@ -6,18 +6,14 @@
  * official run.py asks for.
  */
 import { UnguidablePromptError, type LatentUpdate, type MethodDefinition } from '../method.ts';
-import { lastMapsTokens, lastObjectTokens, objectRow, sliceColumns, tokenFeeds, type TokenRow } from '../token-maps.ts';
+import { endTokenPosition, textColumns } from '../prompt-tokens.ts';
+import { lastMapsTokens, lastObjectTokens, objectRow, tokenFeeds, type TokenRow } from '../token-maps.ts';
 import { buildAttendAndExciteLoss, type AttendAndExciteStructure } from './loss.ts';
 import { attendAndExciteParams, type AttendAndExciteParams } from './params.ts';
 import { attendAndExcitePlan, scheduleAt } from './schedule.ts';
 
 /** What the loss needs of one prompt: the token position of each object, the text columns of the softmax (AE:199-205). */
 export type AttendAndExciteRow = TokenRow;
-
-/** The columns of `[1:-1]` (the end token and the padding but the last position included) or, with normalize_eot, `[1:eot]`. */
-function textColumns(tokens: number, eot: number | undefined, normalizeEot: boolean): Float32Array {
-  return sliceColumns(tokens, normalizeEot ? eot! : tokens - 1);
-}
 
 const guidance: LatentUpdate<AttendAndExciteParams, AttendAndExciteStructure, AttendAndExciteRow> = {
   kind: 'latent-update',
@@ -29,8 +25,7 @@ const guidance: LatentUpdate<AttendAndExciteParams, AttendAndExciteStructure, At
   prepare(prompt, params) {
     const tokens = lastObjectTokens(prompt);
     if (!tokens) return null;
-    const eot = prompt.encoding.attentionMask.reduce((a, b) => a + b, 0) - 1;
-    return { tokens, columns: textColumns(prompt.tokens, eot, params.normalize_eot) };
+    return { tokens, columns: textColumns(prompt.tokens, endTokenPosition(prompt.encoding), params.normalize_eot) };
   },
   prepareFromMaps(prompt, params) {
     if (params.normalize_eot && prompt.eot === undefined)

@@ -6,7 +6,8 @@
  * `token_indices` take one position per object.
  */
 import type { LatentUpdate, MethodDefinition } from '../method.ts';
-import { lastMapsTokens, lastObjectTokens, objectRow, sliceColumns, tokenFeeds, type TokenRow } from '../token-maps.ts';
+import { sliceColumns } from '../prompt-tokens.ts';
+import { lastMapsTokens, lastObjectTokens, objectRow, tokenFeeds, type TokenRow } from '../token-maps.ts';
 import { buildDivideAndBindLoss, type DivideAndBindStructure } from './loss.ts';
 import { divideAndBindParams, indicatorOf, lossModeOf, type DivideAndBindParams } from './params.ts';
 import { divideAndBindPlan, scheduleAt } from './schedule.ts';
