@@ -1,7 +1,7 @@
 /**
  * The API process: express 5 with Apollo at /graphql, images at /artifacts/<key>, /healthz,
- * /readyz and /metrics (Prometheus, metrics.ts), the results ingester, the planning thread
- * (runs/planner.ts), reconciliation on start (and every few minutes), the timeout sweep and the
+ * /readyz and /metrics (Prometheus, metrics.ts), the results ingester in a thread of its own
+ * (ingest/thread.ts), the planning thread (runs/planner.ts), reconciliation on start (and every few minutes), the timeout sweep and the
  * deletion of cancelled runs' images. `createApiServer` starts it all in-process and
  * returns its URL and a `close()`, so tests can run it in-process and `npm run api` as a process.
  */
@@ -26,7 +26,8 @@ import { DEFAULT_LEADERBOARD, type LeaderboardSettings } from './graphql/resolve
 import { knownOperationTypesRule } from './graphql/validation.ts';
 import { boardAnswersPlugin, stringifyResult } from './graphql/board-answers.ts';
 import { resolvers, typeDefs } from './graphql/schema.ts';
-import { DEFAULT_INGEST_CONCURRENCY, startIngester } from './ingest/ingester.ts';
+import { DEFAULT_INGEST_CONCURRENCY } from './ingest/ingester.ts';
+import { startIngestThread } from './ingest/thread.ts';
 import { createApiMetrics, graphqlErrorMetrics, httpMetrics } from './metrics.ts';
 import { deleteCancelledArtifacts } from './runs/cleanup.ts';
 import { Planner } from './runs/planner.ts';
@@ -269,12 +270,18 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const { port } = http.address() as AddressInfo;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
 
-  // The ingester's transactions (one per message, up to its concurrency at once, each holding its
-  // connection to the end) draw on a pool of their own: on the requests' pool, a burst of results
-  // would leave requests waiting for a connection behind them.
-  const ingestConcurrency = options.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY;
-  const ingestPrisma = createPrisma(options.databaseUrl, { maxConnections: ingestConcurrency });
-  const ingester = startIngester({ ...services, prisma: ingestPrisma }, options.redisUrl, ingestConcurrency);
+  services.planner.warm();
+  const ingester = startIngestThread(
+    {
+      databaseUrl: options.databaseUrl,
+      redisUrl: options.redisUrl,
+      device: lifecycle.device,
+      concurrency: options.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY,
+      logLevel: logger.level,
+    },
+    services.metrics,
+    logger,
+  );
   const reconcileNow = async () => {
     const report = await reconcile(services);
     logger.info(report, 'reconciled unfinished runs with the queues');
@@ -299,7 +306,6 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await apollo.stop();
       await ingester.close();
-      await closePrisma(ingestPrisma);
       await services.planner.close();
       await closeQueues(services.queues);
       await services.redis.quit().catch(() => services.redis.disconnect());

@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { threadId } from 'node:worker_threads';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts';
 import { type ChunkFailed, evaluateJobId, generateJobId, type ImagesEvaluated, type ImagesGenerated, type ResultMessage } from '@infsplign/workers/contracts';
 import { BENCHMARK_METRICS, type Detection, metricDefined, scoreImages, type VisorImageResult } from '@infsplign/workers/benchmarks';
@@ -160,6 +161,11 @@ test("a run goes QUEUED → GENERATING → EVALUATING → FINISHED through the r
 
   await deliver(await generated(id, 1), (run) => run.imagesGenerated === 20);
   await deliver(await evaluated(id, 1), (run) => run.status === 'FINISHED');
+  // Written in the ingest thread: the API's main thread (here the test's own) is left to answer requests.
+  const ingested = (await h.api.services.queues.results.getJobs(['completed'])).filter((job) => job.data.runId === id);
+  assert.equal(ingested.length, 4);
+  for (const job of ingested)
+    assert.ok(job.returnvalue.applied && job.returnvalue.threadId !== threadId, `result ${job.id} written in thread ${job.returnvalue.threadId}`);
   view = (await h.gql(RUN_QUERY, { id })).data!.run;
   assert.deepEqual(
     view.timeline.map((e: any) => e.status),

@@ -21,10 +21,11 @@ import {
   resultMessageSchema,
 } from '@infsplign/workers/contracts';
 import { redisConnection } from '@infsplign/workers/queues';
+import { threadId } from 'node:worker_threads';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { imageKey } from '../runs/plan.ts';
 import { advanceTo, currentRound, isActive, lockRun, transition, type Tx } from '../runs/lifecycle.ts';
-import { enqueueChunk, loadJobRun, stopRunJobs } from '../runs/work.ts';
+import { enqueueChunk, type EnqueueDeps, loadJobRun, stopRunJobs } from '../runs/work.ts';
 import { chunkFailureCause, type FailureStage, type RunFailureCause } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { finishRun } from './finalize.ts';
@@ -41,6 +42,22 @@ const TRANSACTION_TIMEOUT_MS = 5 * 60 * 1000;
 export type IngestOutcome =
   | { applied: true; runId: string; finished: boolean; failed: boolean; cause?: { reason: RunFailureCause; stage: FailureStage } }
   | { applied: false; runId: string; why: string };
+
+/** A result message taken, by its type and what became of it. */
+export interface ResultCount {
+  type: string;
+  outcome: 'applied' | 'skipped' | 'delayed' | 'error';
+}
+
+/** The counts the ingester keeps: the API's metrics, or in the ingest thread ones that the main thread counts (thread.ts). */
+export interface IngestMetrics {
+  resultsIngested: { inc(labels: ResultCount): void };
+  ingestionLag: { observe(labels: { type: string }, seconds: number): void };
+  runFailures: { inc(labels: { reason: RunFailureCause; stage: FailureStage }): void };
+}
+
+/** What the ingester uses of the API's services: the API's own (tests), or the ingest thread's (thread-main.ts). */
+export type IngestServices = Pick<Services, 'prisma' | 'queues' | 'logger'> & Pick<EnqueueDeps, 'lifecycle'> & { metrics: IngestMetrics };
 
 function skipped(runId: string, why: string): IngestOutcome {
   return { applied: false, runId, why };
@@ -125,13 +142,13 @@ async function failRun(tx: Tx, runId: string, reason: string, cause: RunFailureC
 }
 
 /** What follows a message that failed its run: the count, and the run's other jobs are not to run. */
-async function afterRunFailed(services: Services, outcome: IngestOutcome): Promise<void> {
+async function afterRunFailed(services: IngestServices, outcome: IngestOutcome): Promise<void> {
   if (!outcome.applied || !outcome.failed) return;
   services.metrics.runFailures.inc(outcome.cause ?? { reason: 'error', stage: 'none' });
   await stopRunJobs(services, outcome.runId);
 }
 
-async function ingestGenerated(services: Services, message: ImagesGenerated): Promise<IngestOutcome> {
+async function ingestGenerated(services: IngestServices, message: ImagesGenerated): Promise<IngestOutcome> {
   const { runId } = message;
   const { outcome, evaluateRound } = await services.prisma.$transaction(
     async (tx): Promise<{ outcome: IngestOutcome; evaluateRound?: number }> => {
@@ -203,7 +220,7 @@ function isUnscored(image: ImagesEvaluated['images'][number]): boolean {
  * transaction: the run's lock, its image set, the prompts, one statement that writes the images,
  * detections and scores of all of them, and the progress counts.
  */
-async function ingestEvaluated(services: Services, messages: readonly ImagesEvaluated[]): Promise<IngestOutcome> {
+async function ingestEvaluated(services: IngestServices, messages: readonly ImagesEvaluated[]): Promise<IngestOutcome> {
   const { runId } = messages[0];
   if (messages.some((m) => m.runId !== runId)) throw new Error('ingestEvaluated: a batch holds messages of one run only');
   return services.prisma.$transaction(
@@ -301,7 +318,7 @@ async function ingestEvaluated(services: Services, messages: readonly ImagesEval
   );
 }
 
-async function ingestFailed(services: Services, message: ChunkFailed): Promise<IngestOutcome> {
+async function ingestFailed(services: IngestServices, message: ChunkFailed): Promise<IngestOutcome> {
   const { runId } = message;
   return services.prisma.$transaction(async (tx): Promise<IngestOutcome> => {
     const run = await lockRun(tx, runId);
@@ -320,7 +337,7 @@ async function ingestFailed(services: Services, message: ChunkFailed): Promise<I
 }
 
 /** Applies one result message (already parsed). Exported for tests that deliver messages directly. */
-export async function ingest(services: Services, message: ResultMessage): Promise<IngestOutcome> {
+export async function ingest(services: IngestServices, message: ResultMessage): Promise<IngestOutcome> {
   const outcome = await (message.type === 'ImagesGenerated'
     ? ingestGenerated(services, message)
     : message.type === 'ImagesEvaluated'
@@ -352,7 +369,7 @@ interface Waiting {
 export class RunBatches {
   private readonly waiting = new Map<string, Waiting[]>();
 
-  constructor(private readonly services: Services) {}
+  constructor(private readonly services: IngestServices) {}
 
   /** Resolves once the message is applied (alone or in a batch), with the outcome of that transaction. */
   apply(message: ResultMessage): Promise<IngestOutcome> {
@@ -431,7 +448,7 @@ export interface Ingester {
  * different runs apply in parallel, those of one run in turn, ImagesEvaluated ones in batches
  * (RunBatches); a message waiting for its run's turn holds no database connection.
  */
-export function startIngester(services: Services, redisUrl: string, concurrency = DEFAULT_INGEST_CONCURRENCY): Ingester {
+export function startIngester(services: IngestServices, redisUrl: string, concurrency = DEFAULT_INGEST_CONCURRENCY): Ingester {
   const log = services.logger.child({ component: 'ingester' });
   const { metrics } = services;
   const batches = new RunBatches(services);
@@ -452,7 +469,8 @@ export function startIngester(services: Services, redisUrl: string, concurrency 
         // lag includes any wait for a database outage; the clocks of worker and API machines must agree.
         metrics.ingestionLag.observe({ type }, Math.max(0, Date.now() - job.timestamp) / 1000);
         log.info({ job: job.id, type: parsed.data.type, chunk: parsed.data.chunk, ...outcome }, outcome.applied ? 'result ingested' : 'result skipped');
-        return outcome;
+        // Kept as the job's return value: the thread says where results are written (the ingest thread, never the API's main thread).
+        return { ...outcome, threadId };
       } catch (err) {
         metrics.resultsIngested.inc({ type, outcome: isDatabaseUnreachable(err) ? 'delayed' : 'error' });
         if (!isDatabaseUnreachable(err)) throw err;

@@ -54,6 +54,14 @@ export class Planner {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Starts the thread now, so that it has loaded its code (seconds on a busy machine) before the
+   * first submission: started on demand, the submissions of a burst's first moments all wait for it.
+   */
+  warm(): void {
+    this.worker ??= this.start();
+  }
+
   /** The run's size; PlanError when it cannot be planned (its image set, its prompt set). */
   totals(source: PlanSource): Promise<PlanTotals> {
     return this.ask({ op: 'totals', source }) as Promise<PlanTotals>;

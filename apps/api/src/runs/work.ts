@@ -158,7 +158,7 @@ const REMOVE_BATCH = 256;
  * Removes the run's waiting and delayed chunk jobs of `round` (a running job is locked by its worker
  * and stays; the cancel marker or the ingester's status check stops its effect).
  */
-export async function removeWaitingJobs(services: Services, runId: string, chunks: number, round: number): Promise<void> {
+export async function removeWaitingJobs(services: Pick<Services, 'queues'>, runId: string, chunks: number, round: number): Promise<void> {
   for (let start = 0; start < chunks; start += REMOVE_BATCH) {
     const removals: Promise<unknown>[] = [];
     for (let chunk = start; chunk < Math.min(chunks, start + REMOVE_BATCH); chunk++) {
@@ -172,7 +172,7 @@ export async function removeWaitingJobs(services: Services, runId: string, chunk
  * Removes the waiting jobs of the run's current round: a FAILED or CANCELLED run's other chunks need
  * not run. Best effort: the run has stopped already, and the ingester ignores what such jobs send.
  */
-export async function stopRunJobs(services: Services, runId: string): Promise<void> {
+export async function stopRunJobs(services: Pick<Services, 'prisma' | 'queues' | 'logger'>, runId: string): Promise<void> {
   try {
     const run = await services.prisma.run.findUnique({ where: { id: runId }, select: { chunksTotal: true } });
     if (run) await removeWaitingJobs(services, runId, run.chunksTotal, await currentRound(services.prisma, runId));
