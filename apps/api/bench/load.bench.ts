@@ -364,8 +364,8 @@ function cpuRows(before: CpuSample, after: CpuSample, wallMs: number): string[][
   const ours = d('apiProcess') + d('workers') + d('postgres') + d('redis');
   return [
     ['CPU, first submission to last FINISHED', 'seconds', 'of all cores', 'notes'],
-    row('API: main thread', d('apiMain'), 'GraphQL, submissions, the ingester, the leaderboard'),
-    row('API process: other threads', d('apiProcess') - d('apiMain'), 'the planning thread, the client threads (submitters, readers), GC'),
+    row('API: main thread', d('apiMain'), 'GraphQL: submissions, the leaderboard, the runs list'),
+    row('API process: other threads', d('apiProcess') - d('apiMain'), 'the ingest and planning threads, the client threads (submitters, readers), GC'),
     row('evaluate worker processes', d('workers'), `${WORKERS} processes with their compute threads`),
     row('PostgreSQL', d('postgres'), 'the server and its backends'),
     row('Redis', d('redis'), ''),
