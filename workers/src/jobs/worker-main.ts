@@ -9,8 +9,12 @@
  * /readyz and /metrics (Prometheus), WORKER_SHUTDOWN_GRACE_MS (30000): how long SIGTERM lets running jobs finish before it
  * puts them back to wait, WORKER_LOCK_DURATION_MS and WORKER_STALLED_INTERVAL_MS (BullMQ's, 30000),
  * WORKER_CANCEL_POLL_MS (2000): how often a running job checks whether its run was cancelled,
- * INFSPLIGN_MODEL_REGISTRY (models/registry.json), INFSPLIGN_DETECTOR_REGISTRY (models/detectors.json), LOG_LEVEL (info). Logs are JSON lines (pino) on stdout.
+ * INFSPLIGN_MODEL_REGISTRY (models/registry.json), INFSPLIGN_DETECTOR_REGISTRY (models/detectors.json), LOG_LEVEL (info),
+ * WORKER_NICE (10): the process's CPU priority as a nice value, 0 to 19 (a worker's jobs are batch work: on a machine it
+ * shares with the API or the web app, their requests get the CPU first; 0 leaves the priority as it is).
+ * Logs are JSON lines (pino) on stdout.
  */
+import { getPriority, setPriority } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -39,6 +43,7 @@ const envSchema = z.object({
   INFSPLIGN_MODEL_REGISTRY: z.preprocess(blankIsUnset, z.string().optional()),
   INFSPLIGN_DETECTOR_REGISTRY: z.preprocess(blankIsUnset, z.string().optional()),
   LOG_LEVEL: z.preprocess(blankIsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info')),
+  WORKER_NICE: z.preprocess(blankIsUnset, z.coerce.number().int().min(0).max(19).default(10)),
 });
 
 const argsSchema = z.object({
@@ -86,6 +91,14 @@ async function main(): Promise<void> {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'unhandled rejection');
     process.exit(1);
   });
+  // Before any thread starts: the compute threads and onnxruntime's inherit the main thread's priority.
+  if (getPriority() < env.data.WORKER_NICE) {
+    try {
+      setPriority(env.data.WORKER_NICE);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, nice: env.data.WORKER_NICE }, 'could not lower the CPU priority');
+    }
+  }
   // A worker that would run generate jobs on a device it cannot use fails now, with the way to fix it, not at its first job.
   // (Loaded only then: an evaluate-only worker has no use for the diffusion stack in its main thread.)
   if (stages.includes('generate')) await (await import('../diffusion/providers.ts')).ensureDeviceAvailable(device);
@@ -138,7 +151,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', (signal) => void stop(signal));
 
   logger.info(
-    { queues: stages, concurrency, device, redis: redactRedisUrl(redisUrl), artifacts: store.description, healthPort: health.port },
+    { queues: stages, concurrency, device, redis: redactRedisUrl(redisUrl), artifacts: store.description, healthPort: health.port, nice: getPriority() },
     'worker starting',
   );
   await runtime.waitUntilReady();

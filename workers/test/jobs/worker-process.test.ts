@@ -5,7 +5,7 @@
  * put back once the grace period is over).
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Queue } from 'bullmq';
 import { sampleValue, scrape } from '../../../test/support/prometheus.ts';
@@ -73,6 +73,7 @@ describe('the worker process', () => {
     assert.deepEqual(await get(healthPort, '/healthz'), { status: 200, body: { status: 'ok' } });
     assert.deepEqual(await get(healthPort, '/readyz'), { status: 200, body: { status: 'ready', activeJobs: 0 } });
     assert.equal((await get(healthPort, '/other')).status, 404);
+    assert.equal(worker.logs.find((l) => l.msg === 'worker starting')?.nice, 10, 'batch work: below the default CPU priority (WORKER_NICE)');
 
     await enqueueEvaluate(evaluate, evaluateJobFor(f, 'proc'));
     const message = await waitForResult<ImagesEvaluated>(results, 'proc.evaluated.0.0');
@@ -90,6 +91,12 @@ describe('the worker process', () => {
     assert.equal(sampleValue(metrics.text, 'infsplign_worker_job_duration_seconds_count', { queue: 'evaluate', outcome: 'completed' }), 1);
     assert.equal(sampleValue(metrics.text, 'infsplign_worker_job_duration_seconds_bucket', { queue: 'evaluate', outcome: 'completed', le: '+Inf' }), 1);
     assert.equal(sampleValue(metrics.text, 'infsplign_worker_active_jobs'), 0);
+    if (process.platform === 'linux') {
+      // Nice is per thread on Linux: the compute thread that scored the job runs at the process's too.
+      const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      const tasks = readdirSync(`/proc/${worker.child.pid}/task`).map((tid) => niceOf(readFileSync(`/proc/${worker.child.pid}/task/${tid}/stat`, 'utf8')));
+      assert.ok(tasks.filter((nice) => nice === 10).length >= 2, `threads' nice values: ${tasks.join(' ')}`);
+    }
     assert.ok((sampleValue(metrics.text, 'process_resident_memory_bytes') ?? 0) > 0, 'process metrics');
 
     await enqueueEvaluate(evaluate, slowEvaluateJobFor(f, 'finished', 300));
