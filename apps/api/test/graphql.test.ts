@@ -82,6 +82,22 @@ test('invalid input is refused with field paths, and writes nothing', async () =
   assert.deepEqual(model.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'model']);
   const set = await h.gql(SUBMIT, { input: baselineInput({ promptSet: 'nope' }) }, h.tokens.alpha);
   assert.deepEqual(set.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'promptSet']);
+  assert.match(set.errors![0].message, /benchmark visor-shapes has no prompt set 'nope' \(known: .*eval/);
+  const benchmark = await h.gql(SUBMIT, { input: baselineInput({ benchmark: 'nope' }) }, h.tokens.alpha);
+  assert.deepEqual(benchmark.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'benchmark']);
+  // An evaluation's image set is looked for beside its prompt set: each missing one is named at its own path.
+  const evaluation = (extra: Record<string, unknown>) => ({
+    kind: 'EVALUATE_ONLY',
+    benchmark: 'visor-shapes',
+    promptSet: 'eval',
+    imageSet: '00000000-0000-4000-8000-000000000000',
+    detector: 'shapes',
+    ...extra,
+  });
+  const noSet = await h.gql(SUBMIT, { input: evaluation({}) }, h.tokens.alpha);
+  assert.deepEqual(noSet.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'imageSet']);
+  const neither = await h.gql(SUBMIT, { input: evaluation({ promptSet: 'nope' }) }, h.tokens.alpha);
+  assert.deepEqual(neither.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'promptSet']);
   const missing = await h.gql(SUBMIT, { input: baselineInput({ method: null }) }, h.tokens.alpha);
   assert.deepEqual(missing.errors?.[0].extensions?.fieldErrors?.[0].path, ['input', 'method']);
   const detector = await h.gql(SUBMIT, { input: baselineInput({ detector: '../etc/passwd' }) }, h.tokens.alpha);

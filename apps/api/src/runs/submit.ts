@@ -91,6 +91,12 @@ async function findPromptSet(
   promptSetName: string,
   base: FieldPath,
 ): Promise<{ benchmark: Benchmark & { name: BenchmarkName }; promptSet: PromptSet }> {
+  // One statement when both are there; the errors' lists of known names are read only when one is not.
+  const found = await services.prisma.promptSet.findFirst({ where: { name: promptSetName, benchmark: { name: benchmarkName } }, include: { benchmark: true } });
+  if (found && isBenchmarkName(found.benchmark.name)) {
+    const { benchmark, ...promptSet } = found;
+    return { benchmark: benchmark as Benchmark & { name: BenchmarkName }, promptSet };
+  }
   const benchmark = await services.prisma.benchmark.findUnique({ where: { name: benchmarkName } });
   if (!benchmark || !isBenchmarkName(benchmark.name)) {
     const known = (await services.prisma.benchmark.findMany({ select: { name: true }, orderBy: { name: 'asc' } })).map((b) => b.name);
@@ -257,7 +263,10 @@ async function createRun(
 export async function submitRun(services: Services, clock: StageClock, team: Team, rawInput: unknown): Promise<SubmitResult> {
   const base = ['input'];
   const input = parseInput(submitSchema, withoutNulls(rawInput as Record<string, unknown>), base);
-  const { benchmark, promptSet } = await findPromptSet(services, input.benchmark, input.promptSet, base);
+  const [{ benchmark, promptSet }, imageSet] = await Promise.all([
+    findPromptSet(services, input.benchmark, input.promptSet, base),
+    input.kind === 'EVALUATE_ONLY' ? services.prisma.imageSet.findUnique({ where: { id: input.imageSet! } }) : null,
+  ]);
   const threshold = input.threshold ?? benchmark.defaultThreshold;
   const promptLimit = input.limit ?? null;
   if (input.kind === 'EVALUATE_ONLY') {
@@ -269,6 +278,7 @@ export async function submitRun(services: Services, clock: StageClock, team: Tea
         benchmark,
         promptSet,
         imageSetId: input.imageSet!,
+        imageSet,
         detector: input.detector,
         threshold,
         seed: input.seed,
@@ -348,6 +358,8 @@ interface EvaluationRequest {
   benchmark: Benchmark & { name: BenchmarkName };
   promptSet: PromptSet;
   imageSetId: string;
+  /** the row of imageSetId, null when there is none */
+  imageSet: ImageSet | null;
   detector: string;
   threshold: number;
   seed: number;
@@ -359,7 +371,7 @@ interface EvaluationRequest {
 
 /** An EVALUATE_ONLY run over an image set; the team's identical FINISHED evaluation (of any kind) or one in flight is reused unless forced. */
 async function submitEvaluation(services: Services, clock: StageClock, team: Team, request: EvaluationRequest, base: FieldPath): Promise<SubmitResult> {
-  const imageSet = await services.prisma.imageSet.findUnique({ where: { id: request.imageSetId } });
+  const { imageSet } = request;
   if (!imageSet) throw inputError([...base, 'imageSet'], `no image set ${request.imageSetId}; register uploaded images with registerImageSet`);
   if (imageSet.kind === 'UPLOADED' && imageSet.teamId !== team.id) throw new ApiError('FORBIDDEN', `image set ${imageSet.id} was uploaded by another team`);
   clock.lap('catalogue');
@@ -446,6 +458,7 @@ export async function rescoreRun(
       benchmark: benchmark as Benchmark & { name: BenchmarkName },
       promptSet: source.promptSet,
       imageSetId: source.imageSetId,
+      imageSet: await services.prisma.imageSet.findUnique({ where: { id: source.imageSetId } }),
       detector: newDetector,
       threshold: newThreshold,
       seed: source.seed,
