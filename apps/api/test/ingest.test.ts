@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { getPriority } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts';
 import { type ChunkFailed, evaluateJobId, generateJobId, type ImagesEvaluated, type ImagesGenerated, type ResultMessage } from '@infsplign/workers/contracts';
@@ -19,6 +20,7 @@ import { sendResult } from '@infsplign/workers/queues';
 import { UnrecoverableError } from 'bullmq';
 import { pino } from 'pino';
 import { ingest, RunBatches } from '../src/ingest/ingester.ts';
+import { INGEST_THREAD_NICE } from '../src/ingest/thread.ts';
 import { createApiServer } from '../src/server.ts';
 import { sweepStalledRuns } from '../src/runs/reconcile.ts';
 import { mcnemarExact } from '../src/stats/paired.ts';
@@ -164,8 +166,11 @@ test("a run goes QUEUED → GENERATING → EVALUATING → FINISHED through the r
   // Written in the ingest thread: the API's main thread (here the test's own) is left to answer requests.
   const ingested = (await h.api.services.queues.results.getJobs(['completed'])).filter((job) => job.data.runId === id);
   assert.equal(ingested.length, 4);
-  for (const job of ingested)
+  for (const job of ingested) {
     assert.ok(job.returnvalue.applied && job.returnvalue.threadId !== threadId, `result ${job.id} written in thread ${job.returnvalue.threadId}`);
+    // ... at a lower CPU priority than the main thread's, which keeps its own.
+    if (process.platform === 'linux') assert.equal(job.returnvalue.nice, Math.max(INGEST_THREAD_NICE, getPriority()));
+  }
   view = (await h.gql(RUN_QUERY, { id })).data!.run;
   assert.deepEqual(
     view.timeline.map((e: any) => e.status),

@@ -21,6 +21,7 @@ import {
   resultMessageSchema,
 } from '@infsplign/workers/contracts';
 import { redisConnection } from '@infsplign/workers/queues';
+import { getPriority } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { imageKey } from '../runs/plan.ts';
@@ -469,8 +470,8 @@ export function startIngester(services: IngestServices, redisUrl: string, concur
         // lag includes any wait for a database outage; the clocks of worker and API machines must agree.
         metrics.ingestionLag.observe({ type }, Math.max(0, Date.now() - job.timestamp) / 1000);
         log.info({ job: job.id, type: parsed.data.type, chunk: parsed.data.chunk, ...outcome }, outcome.applied ? 'result ingested' : 'result skipped');
-        // Kept as the job's return value: the thread says where results are written (the ingest thread, never the API's main thread).
-        return { ...outcome, threadId };
+        // Kept as the job's return value: where results are written (the ingest thread, never the API's main thread), at what CPU priority.
+        return { ...outcome, threadId, nice: getPriority() };
       } catch (err) {
         metrics.resultsIngested.inc({ type, outcome: isDatabaseUnreachable(err) ? 'delayed' : 'error' });
         if (!isDatabaseUnreachable(err)) throw err;

@@ -4,14 +4,18 @@
  * whose /metrics serves it; on 'close' it finishes the messages in hand, closes its connections and
  * says so.
  */
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { closePrisma, createPrisma } from '../db/client.ts';
 import { closeQueues, openQueues } from '../services.ts';
 import { startIngester, type IngestMetrics } from './ingester.ts';
-import type { IngestThreadMessage, IngestThreadSettings } from './thread.ts';
+import { INGEST_THREAD_NICE, type IngestThreadMessage, type IngestThreadSettings } from './thread.ts';
 
 const settings = workerData as IngestThreadSettings;
+// Writing results is background work: requests come first. On Linux a thread's nice value is its own
+// (setpriority(2)); elsewhere it would be the whole process's, the API's main thread included.
+if (process.platform === 'linux' && getPriority() < INGEST_THREAD_NICE) setPriority(INGEST_THREAD_NICE);
 const post = (message: IngestThreadMessage) => parentPort!.postMessage(message);
 const metrics: IngestMetrics = {
   resultsIngested: { inc: (labels) => post({ metric: 'resultsIngested', labels }) },

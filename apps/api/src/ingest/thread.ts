@@ -30,6 +30,9 @@ export type IngestThreadMessage =
   | { metric: 'ingestionLag'; labels: { type: string }; seconds: number }
   | { closed: true };
 
+/** The ingest thread's CPU priority on Linux, as a nice value: below the main thread's, not as far below as the workers' (WORKER_NICE). */
+export const INGEST_THREAD_NICE = 5;
+
 const ENTRY = join(import.meta.dirname, 'thread-entry.mjs');
 const RESTART_DELAY_MS = 1000;
 /** How long close() waits for the thread to finish the messages in hand before it is stopped. */
