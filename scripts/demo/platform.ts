@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   console.log(`GraphQL API:  ${apiUrl}/graphql`);
   console.log(`Logs:         ${relative(ROOT, logsDir(platform))}/`);
   console.log('Arena:        npm run arena tunes and ranks every method (baseline, infsplign, attend-and-excite, divide-and-bind,');
-  console.log('              conform, storm); not yet in this version: its full table in the README (the command runs it).');
+  console.log("              conform, storm) on the bundled model; the README's arena section has the full run's table.");
   if (values.once) return void (await stopAll(0));
   console.log('\nPress Ctrl-C to stop everything the demo started.');
 }

@@ -40,12 +40,14 @@ const CLOSE_TIMEOUT_MS = 60_000;
 
 export function startIngestThread(settings: IngestThreadSettings, metrics: IngestMetrics, logger: Logger): Ingester {
   let closing = false;
+  let running = false;
   let thread: Worker;
   let restart: NodeJS.Timeout | undefined;
   let closed: () => void = () => {};
 
   const start = () => {
     thread = new Worker(ENTRY, { workerData: settings });
+    running = true;
     thread.on('message', (message: IngestThreadMessage) => {
       if ('closed' in message) closed();
       else if (message.metric === 'ingestionLag') metrics.ingestionLag.observe(message.labels, message.seconds);
@@ -54,6 +56,7 @@ export function startIngestThread(settings: IngestThreadSettings, metrics: Inges
     });
     thread.on('error', (err) => logger.error({ err: err.message }, 'the ingest thread failed'));
     thread.on('exit', (code) => {
+      running = false;
       if (closing) return closed();
       logger.error({ code }, `the ingest thread exited; starting it again in ${RESTART_DELAY_MS} ms`);
       restart = setTimeout(start, RESTART_DELAY_MS);
@@ -65,6 +68,8 @@ export function startIngestThread(settings: IngestThreadSettings, metrics: Inges
     async close() {
       closing = true;
       clearTimeout(restart);
+      // Between a thread's death and its restart there is none to close.
+      if (!running) return;
       const stopped = new Promise<void>((resolve) => {
         closed = resolve;
       });
