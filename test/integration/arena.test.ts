@@ -28,7 +28,10 @@ function npmArena(args: string[], env: Record<string, string>, timeoutMs: number
       ['run', '--silent', 'arena', '--', ...args],
       { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 << 20 },
       (err, stdout, stderr) => {
-        done({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
+        const { code, killed, signal } = (err ?? {}) as { code?: unknown; killed?: boolean; signal?: string | null };
+        // Past the time limit execFile kills it: say so, since the arena itself printed nothing about it.
+        const why = killed ? `\n(stopped with ${signal} after the test's limit of ${timeoutMs / 1000} s)` : '';
+        done({ code: err ? (typeof code === 'number' ? code : 1) : 0, stdout, stderr: stderr + why });
       },
     );
   });
@@ -119,7 +122,7 @@ describe('the arena (npm run arena)', () => {
         ARENA_API_PORT: String(await freePort()),
         ARENA_WORKER_HEALTH_PORT: String(await freePort()),
       };
-      run = await npmArena(['--limit', String(LIMIT), '--images-per-prompt', '1', '--out', join(state, 'table.md')], env, 600_000);
+      run = await npmArena(['--limit', String(LIMIT), '--images-per-prompt', '1', '--out', join(state, 'table.md')], env, 900_000);
       markdown = existsSync(join(state, 'table.md')) ? readFileSync(join(state, 'table.md'), 'utf8') : '';
     });
     after(async () => {
