@@ -37,7 +37,6 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance as perfHooks } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { LocalArtifactStore } from '@infsplign/workers/artifacts';
 import { evaluateChunkJobSchema } from '@infsplign/workers/contracts';
 import { loadPrompts, scoredPromptIds } from '@infsplign/workers/benchmarks';
@@ -54,6 +53,7 @@ import { seed } from '../src/db/seed.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from '../src/graphql/rate-limit.ts';
 import { SUBMIT_STAGES, type SubmitStage } from '../src/metrics.ts';
 import { createApiServer, type ApiServer } from '../src/server.ts';
+import { typescriptThread } from '../src/typescript-thread.ts';
 import type { ClientsMessage, ClientsTask, Submissions } from './load-clients.ts';
 import { machineCpuSeconds, processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from './cpu.ts';
 import { closeBench, LEADERBOARD, LEADERBOARD_VARIABLES, loads, percentile, positive, post, primaryMetricOf, table } from './support.ts';
@@ -81,7 +81,7 @@ const TIMEOUT_MS = positive(options['timeout-s'], '--timeout-s') * 1000;
 /** Budgets per minute that the burst (and its setup's two mutations) and the readers stay within. */
 const BENCH_RATE_LIMITS: RateLimits = { ...DEFAULT_RATE_LIMITS, mutationsPerMinute: RUNS + 10, teamMutationsPerMinute: RUNS + 10, queryCostPerMinute: 1e12 };
 
-const CLIENTS_ENTRY = join(import.meta.dirname, 'load-clients-entry.mjs');
+const CLIENTS_MODULE = join(import.meta.dirname, 'load-clients.ts');
 
 const BENCHMARK = 'visor-shapes';
 const PROMPT_SET = 'eval';
@@ -144,7 +144,7 @@ function clientThread<K extends 'submissions' | 'reads'>(
   task: ClientsTask,
   result: K,
 ): { done: Promise<Extract<ClientsMessage, Record<K, unknown>>[K]>; stop(): void } {
-  const thread = new Worker(CLIENTS_ENTRY, { workerData: task });
+  const thread = typescriptThread(CLIENTS_MODULE, { workerData: task });
   const done = new Promise<Extract<ClientsMessage, Record<K, unknown>>[K]>((resolve, reject) => {
     thread.on('message', (message: ClientsMessage) => {
       if ('accepted' in message) log(`submitted ${message.accepted} / ${RUNS}`);

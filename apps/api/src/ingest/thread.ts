@@ -7,11 +7,12 @@
  * one once their locks expire); close() lets the messages in hand finish first.
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { FailureStage, RunFailureCause } from '../metrics.ts';
 import type { Device } from '../runs/plan.ts';
 import type { Ingester, IngestMetrics, ResultCount } from './ingester.ts';
+import { typescriptThread } from '../typescript-thread.ts';
 
 export interface IngestThreadSettings {
   databaseUrl: string;
@@ -33,7 +34,7 @@ export type IngestThreadMessage =
 /** The ingest thread's CPU priority on Linux, as a nice value: below the main thread's, not as far below as the workers' (WORKER_NICE). */
 export const INGEST_THREAD_NICE = 5;
 
-const ENTRY = join(import.meta.dirname, 'thread-entry.mjs');
+const MODULE = join(import.meta.dirname, 'thread-main.ts');
 const RESTART_DELAY_MS = 1000;
 /** How long close() waits for the thread to finish the messages in hand before it is stopped. */
 const CLOSE_TIMEOUT_MS = 60_000;
@@ -46,7 +47,7 @@ export function startIngestThread(settings: IngestThreadSettings, metrics: Inges
   let closed: () => void = () => {};
 
   const start = () => {
-    thread = new Worker(ENTRY, { workerData: settings });
+    thread = typescriptThread(MODULE, { workerData: settings });
     running = true;
     thread.on('message', (message: IngestThreadMessage) => {
       if ('closed' in message) closed();

@@ -4,12 +4,13 @@
  * thousand images never holds up the event loop. The thread starts with the API and is started again
  * if it dies; what was asked of a dead thread fails with an error saying so.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { ArtifactStoreConfig } from '@infsplign/workers/artifacts';
 import type { Stage } from '@infsplign/workers/contracts';
 import type { Logger } from 'pino';
 import { PlanError, type Device, type JobRun, type PlanSource } from './plan.ts';
+import { typescriptThread } from '../typescript-thread.ts';
 
 export interface PlannerSettings {
   databaseUrl: string;
@@ -42,7 +43,7 @@ export type PlanRequest =
 
 export type PlanReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; planError: boolean };
 
-const ENTRY = join(import.meta.dirname, 'planning-thread-entry.mjs');
+const MODULE = join(import.meta.dirname, 'planning-thread.ts');
 
 export class Planner {
   private worker: Worker | null = null;
@@ -86,7 +87,7 @@ export class Planner {
   }
 
   private start(): Worker {
-    const worker = new Worker(ENTRY, { workerData: this.settings });
+    const worker = typescriptThread(MODULE, { workerData: this.settings });
     worker.on('message', (reply: PlanReply) => {
       const waiter = this.waiting.get(reply.id);
       if (!waiter) return;
